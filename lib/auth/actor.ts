@@ -1,0 +1,54 @@
+import { forbidden } from "@/lib/errors";
+
+export const ROLES = ["admin", "reviewer", "manager", "auditor"] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Who is calling a lib/ function. Every lib function that reads or mutates
+ * takes an Actor and checks it itself, so no entry point (page, server action,
+ * route handler, job, script) can skip authorization.
+ */
+export type Actor =
+  | { kind: "user"; userId: string; email: string; name: string; roles: Role[]; principalId: string | null }
+  | { kind: "service"; tokenId: string; name: string; scopes: string[] }
+  | { kind: "system"; name: string };
+
+/** What each role may do. Kept in one place; docs/SECURITY.md mirrors it. */
+export const PERMISSIONS = {
+  "inventory:read": ["admin", "reviewer", "manager", "auditor"],
+  "inventory:write": ["admin"],
+  "findings:read": ["admin", "reviewer", "manager", "auditor"],
+  "findings:decide": ["reviewer"],
+  "findings:assign": ["reviewer", "admin"],
+  "analysis:run": ["admin", "reviewer"],
+  "settings:write": ["admin"],
+  "proxies:manage": ["admin"],
+  "tokens:manage": ["admin"],
+  "audit:read": ["admin", "auditor"],
+  "reports:export": ["admin", "auditor"],
+  "campaigns:manage": ["admin"],
+  "campaigns:certify": ["manager", "reviewer"],
+  "imports:write": ["admin"],
+  "discovery:triage": ["admin", "reviewer"],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function can(actor: Actor, permission: Permission): boolean {
+  if (actor.kind === "system") return true;
+  if (actor.kind === "service") return actor.scopes.includes(permission);
+  const allowed: readonly Role[] = PERMISSIONS[permission];
+  return actor.roles.some((r) => allowed.includes(r));
+}
+
+export function authorize(actor: Actor, permission: Permission): void {
+  if (!can(actor, permission)) throw forbidden(`Requires permission ${permission}`);
+}
+
+export function actorLabel(actor: Actor): string {
+  if (actor.kind === "user") return actor.email;
+  if (actor.kind === "service") return `service:${actor.name}`;
+  return `system:${actor.name}`;
+}
+
+export const systemActor = (name: string): Actor => ({ kind: "system", name });

@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+// The environment is parsed once, at first use, and a bad value stops the
+// process with a message naming the variable (never a stack trace deep inside).
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL"),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** Demo mode enables local password sign-in with the seeded demo users. Set by `npm start` on the embedded database. */
+  TOLLGATE_DEMO: z.enum(["0", "1"]).default("0"),
+  NEXTAUTH_URL: z.string().url().optional(),
+  NEXTAUTH_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_GROUPS_CLAIM: z.string().min(1).default("groups"),
+  /** JSON object: group name -> list of Tollgate roles, e.g. {"tollgate-admins":["admin"]} */
+  OIDC_ROLE_MAP: z.string().optional(),
+});
+
+export type Env = z.infer<typeof schema>;
+
+let cached: Env | undefined;
+
+export function formatEnvError(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `  ${i.path.join(".") || "(environment)"}: ${i.message}`)
+    .join("\n");
+}
+
+export function env(): Env {
+  if (cached) return cached;
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration:\n${formatEnvError(parsed.error)}`);
+  }
+  cached = parsed.data;
+  return cached;
+}
+
+/** Discrete pg connection fields from a postgres URL (see prisma.config.ts for why discrete). */
+export function pgConfigFromUrl(url: string) {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: decodeURIComponent(u.pathname.slice(1)),
+  };
+}

@@ -1,0 +1,38 @@
+// Typed application errors. Route handlers and server actions map these to
+// HTTP statuses / form messages; anything else is logged with an id and shown
+// as a generic message (never a stack trace).
+export type ErrorCode = "bad_request" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "too_many_requests";
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_many_requests: 429,
+};
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "AppError";
+    this.status = STATUS[code];
+  }
+}
+
+export const badRequest = (message: string, field?: string) => new AppError("bad_request", message, field);
+export const forbidden = (message = "You are not allowed to do this") => new AppError("forbidden", message);
+export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
+export const conflict = (message: string) => new AppError("conflict", message);
+
+/** A zod error as a 400 naming the first offending field. */
+export function fromZod(error: { issues: { path: PropertyKey[]; message: string }[] }): AppError {
+  const first = error.issues[0];
+  const field = first?.path.map(String).join(".") || undefined;
+  return badRequest(field ? `${field}: ${first.message}` : (first?.message ?? "invalid input"), field);
+}

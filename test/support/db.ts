@@ -1,0 +1,82 @@
+import { randomBytes } from "node:crypto";
+import net from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { applyMigrationsSql } from "@/lib/db/migrate";
+import { startEmbeddedDb } from "@/lib/db/embedded";
+
+/**
+ * Each test file (and each e2e run) gets a database of its own: on real
+ * Postgres (DATABASE_URL's server, else 127.0.0.1:5432) as tollgate_test_<random>,
+ * dropped afterwards; on a private embedded server only when no Postgres is reachable.
+ */
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+function serverUrl(): string {
+  const base = process.env.TEST_DATABASE_SERVER_URL ?? process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+  const u = new URL(base);
+  u.pathname = "/postgres";
+  return u.toString();
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect({ host: u.hostname, port: Number(u.port || 5432) });
+    s.setTimeout(1000);
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+    s.once("timeout", () => (s.destroy(), resolve(false)));
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const server = serverUrl();
+  let result: TestDatabase;
+  if (await reachable(server)) {
+    const name = `tollgate_test_${randomBytes(6).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: server });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.end();
+    const u = new URL(server);
+    u.pathname = `/${name}`;
+    result = {
+      url: u.toString(),
+      async drop() {
+        const c = new pg.Client({ connectionString: server });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await c.end();
+      },
+    };
+  } else {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "tollgate-test-"));
+    const embedded = await startEmbeddedDb({ dataDir: dir, port: await freePort() });
+    result = {
+      url: embedded.url,
+      async drop() {
+        await embedded.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  if (opts.migrate !== false) await applyMigrationsSql(result.url);
+  return result;
+}
