@@ -7,8 +7,10 @@ import { defineConfig } from "prisma/config";
 // "char" (OID 18) and name (OID 19) that migrate reads from pg_catalog, and
 // fails with "Column type 'name' could not be deserialized". Reading those two
 // as text (OID 25) is lossless for what migrate does with them.
-const addFields = pg.Result.prototype.addFields;
-pg.Result.prototype.addFields = function (fieldDescriptions) {
+type FieldDescription = { dataTypeID: number };
+const resultProto = pg.Result.prototype as unknown as { addFields(fields: FieldDescription[]): void };
+const addFields = resultProto.addFields;
+resultProto.addFields = function (this: unknown, fieldDescriptions: FieldDescription[]) {
   for (const f of fieldDescriptions) {
     if (f.dataTypeID === 18 || f.dataTypeID === 19) f.dataTypeID = 25;
   }

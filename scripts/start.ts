@@ -1,0 +1,131 @@
+/**
+ * `npm start`: runs Tollgate with one command.
+ *
+ * - No DATABASE_URL: starts the embedded Postgres (PGlite over the wire
+ *   protocol) on TOLLGATE_DATA_DIR, in demo mode (local demo sign-in).
+ * - DATABASE_URL set: uses that Postgres.
+ * Then: applies migrations, seeds demo data the first time (embedded/demo
+ * only), builds the app when the sources changed since the last build, and
+ * serves the dashboard plus the enforcement proxy beside it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { formatEnvError } from "@/lib/config/env";
+import { startEmbeddedDb, type EmbeddedDb } from "@/lib/db/embedded";
+import { buildFingerprint } from "./lib/build-fingerprint";
+
+const startEnv = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOSTNAME: z.string().default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  TOLLGATE_DATA_DIR: z.string().default(".data"),
+  TOLLGATE_EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  TOLLGATE_PROXY: z.enum(["0", "1"]).default("1"),
+  PROXY_LISTEN: z.string().default("127.0.0.1:8080"),
+  PROXY_ADMIN_LISTEN: z.string().default("127.0.0.1:8081"),
+});
+
+const dev = process.argv.includes("--dev");
+const children: ChildProcess[] = [];
+let embedded: EmbeddedDb | undefined;
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // Async spawn on purpose: the embedded database lives in this process and
+    // must keep answering while the child (migrate, build) talks to it.
+    const child = spawn(cmd, args, { stdio: "inherit", env });
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}`))));
+    child.on("error", reject);
+  });
+}
+
+function persistentSecret(dir: string, name: string): string {
+  const file = path.join(dir, name);
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const value = randomBytes(32).toString("hex");
+  writeFileSync(file, value, { mode: 0o600 });
+  return value;
+}
+
+async function shutdown(code: number) {
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
+  await embedded?.stop().catch(() => undefined);
+  process.exit(code);
+}
+
+async function main() {
+  const parsed = startEnv.safeParse(process.env);
+  if (!parsed.success) {
+    console.error(`Invalid configuration:\n${formatEnvError(parsed.error)}`);
+    process.exit(2);
+  }
+  const cfg = parsed.data;
+  const dataDir = path.resolve(cfg.TOLLGATE_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(cfg.PORT) };
+  if (!cfg.DATABASE_URL) {
+    console.log(`[tollgate] no DATABASE_URL: starting the embedded database in ${path.join(dataDir, "pglite")}`);
+    embedded = await startEmbeddedDb({ dataDir: path.join(dataDir, "pglite"), port: cfg.TOLLGATE_EMBEDDED_DB_PORT });
+    env.DATABASE_URL = embedded.url;
+    env.TOLLGATE_DEMO ??= "1";
+    // PGlite runs one backend; a small pool avoids queueing inside the multiplexer.
+    env.DATABASE_POOL_SIZE ??= "5";
+  }
+  env.NEXTAUTH_URL ??= `http://localhost:${cfg.PORT}`;
+  env.NEXTAUTH_SECRET ??= persistentSecret(dataDir, "nextauth-secret");
+  env.PROXY_ADMIN_TOKEN ??= persistentSecret(dataDir, "proxy-admin-token");
+
+  console.log("[tollgate] applying migrations");
+  await run("npx", ["prisma", "migrate", "deploy"], env);
+
+  if (env.TOLLGATE_DEMO === "1") {
+    // Loaded only in demo mode: it pulls in the seed, which a production start never needs.
+    const { prepareDemo } = await import("./lib/prepare-demo");
+    const demo = await prepareDemo({ databaseUrl: env.DATABASE_URL!, dataDir, env, proxyAdminListen: cfg.PROXY_ADMIN_LISTEN });
+    Object.assign(env, demo.env);
+  }
+
+  if (!dev) {
+    const fingerprint = buildFingerprint();
+    const stampFile = path.resolve(".next", "tollgate-build-stamp");
+    const built = existsSync(stampFile) ? readFileSync(stampFile, "utf8") : "";
+    if (built !== fingerprint) {
+      console.log("[tollgate] building the dashboard (first start or sources changed)");
+      await run("npx", ["next", "build"], { ...env, NODE_ENV: "production" });
+      writeFileSync(stampFile, fingerprint);
+    }
+  }
+
+  if (cfg.TOLLGATE_PROXY === "1" && existsSync(path.resolve("proxy", "main.ts"))) {
+    const proxy = spawn("npx", ["tsx", "proxy/main.ts"], {
+      stdio: "inherit",
+      env: { ...env, PROXY_LISTEN: cfg.PROXY_LISTEN, PROXY_ADMIN_LISTEN: cfg.PROXY_ADMIN_LISTEN },
+    });
+    children.push(proxy);
+    console.log(`[tollgate] enforcement proxy: data plane http://${cfg.PROXY_LISTEN}, admin http://${cfg.PROXY_ADMIN_LISTEN}`);
+  }
+
+  const next = spawn("npx", ["next", dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], {
+    stdio: "inherit",
+    env: dev ? env : { ...env, NODE_ENV: "production" },
+  });
+  children.push(next);
+  next.on("exit", (code) => void shutdown(code ?? 0));
+  console.log(`[tollgate] dashboard: http://localhost:${cfg.PORT}${env.TOLLGATE_DEMO === "1" ? "  (demo sign-in: admin@tollgate.test / tollgate-demo)" : ""}`);
+
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+}
+
+main().catch(async (err) => {
+  console.error(`[tollgate] start failed: ${err instanceof Error ? err.message : String(err)}`);
+  await shutdown(1);
+});

@@ -1,0 +1,43 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, expect, test } from "vitest";
+import { startEmbeddedDb } from "@/lib/db/embedded";
+import { freePort } from "./support/db";
+
+// `npm start` without DATABASE_URL runs on this embedded server; its data must
+// survive a restart, and `prisma migrate deploy` (what npm start runs) must work on it.
+let dir: string;
+afterAll(async () => dir && rm(dir, { recursive: true, force: true }));
+
+function migrateDeploy(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const c = spawn("npx", ["prisma", "migrate", "deploy"], { env: { ...process.env, DATABASE_URL: url }, stdio: "ignore" });
+    c.on("exit", (code) => resolve(code ?? 1));
+  });
+}
+
+test("embedded database: prisma migrate deploy works and data survives a restart", async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "tollgate-embedded-"));
+  const port = await freePort();
+
+  const first = await startEmbeddedDb({ dataDir: dir, port });
+  expect(await migrateDeploy(first.url)).toBe(0);
+  let c = new pg.Client({ connectionString: first.url });
+  await c.connect();
+  await c.query(`insert into "Environment"(id, name, tier) values (gen_random_uuid(), 'production', 'production')`);
+  await c.end();
+  await first.stop();
+
+  const second = await startEmbeddedDb({ dataDir: dir, port });
+  c = new pg.Client({ connectionString: second.url });
+  await c.connect();
+  const { rows } = await c.query(`select name from "Environment"`);
+  const applied = await c.query(`select count(*)::int as n from _prisma_migrations where finished_at is not null`);
+  await c.end();
+  await second.stop();
+  expect(rows.map((r) => r.name)).toEqual(["production"]);
+  expect(applied.rows[0].n).toBeGreaterThanOrEqual(2);
+}, 120_000);
