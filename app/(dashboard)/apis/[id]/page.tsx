@@ -1,0 +1,117 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { Badge, levelTone, statusTone } from "@/components/badge";
+import { EmptyState } from "@/components/empty-state";
+import { ago, number } from "@/components/format";
+import { requirePageActor } from "@/lib/auth/session";
+import { getApi } from "@/lib/inventory";
+import { can } from "@/lib/auth/actor";
+import { OpenApiUpload } from "@/components/discovery/openapi-upload";
+import { ScopeLevelSelect } from "@/components/discovery/scope-level-select";
+import { setScopeLevelAction } from "@/app/(dashboard)/discovery/actions";
+
+export const metadata: Metadata = { title: "API" };
+export const dynamic = "force-dynamic";
+
+const SENSITIVITY_TONE = { low: "neutral", medium: "info", high: "warn", critical: "bad" } as const;
+
+export default async function ApiPage({ params }: { params: Promise<{ id: string }> }) {
+  const actor = await requirePageActor();
+  const api = await getApi(actor, (await params).id);
+  if (!api) notFound();
+  const now = Date.now();
+  return (
+    <div className="space-y-6">
+      <div>
+        <div className="text-xs text-slate-500"><Link href="/apis" className="hover:underline">APIs</Link> /</div>
+        <h1 className="text-xl font-semibold">
+          {api.name} <Badge tone={api.environment === "production" ? "info" : "neutral"}>{api.environment}</Badge>
+        </h1>
+        <p className="text-slate-600">
+          {api.description ?? ""} · owner {api.team ?? "—"} · <span className="font-mono text-xs">{api.baseUrl}</span>
+        </p>
+      </div>
+
+      {can(actor, "imports:write") ? <OpenApiUpload apiName={api.name} environment={api.environment} /> : null}
+
+      <section aria-labelledby="endpoints">
+        <h2 id="endpoints" className="mb-2 font-medium">Endpoints ({api.endpoints.length})</h2>
+        {api.endpoints.length === 0 ? (
+          <EmptyState title="No endpoints recorded for this API" />
+        ) : (
+          <div className="overflow-x-auto rounded border border-slate-200 bg-white">
+            <table className="w-full text-left" data-testid="endpoints-table">
+              <thead className="border-b border-slate-200 bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th scope="col" className="px-3 py-2">Method</th>
+                  <th scope="col" className="px-3 py-2">Path</th>
+                  <th scope="col" className="px-3 py-2">Accepted scopes</th>
+                  <th scope="col" className="px-3 py-2">Sensitivity</th>
+                </tr>
+              </thead>
+              <tbody>
+                {api.endpoints.map((e) => (
+                  <tr key={e.id} className="border-b border-slate-100 last:border-0">
+                    <td className="px-3 py-1.5 font-mono text-xs font-semibold">{e.method}</td>
+                    <td className="px-3 py-1.5 font-mono text-xs">
+                      {e.pathTemplate}
+                      {e.public ? <Badge>public</Badge> : null}
+                      {e.deprecated ? <Badge tone="warn">deprecated</Badge> : null}
+                    </td>
+                    <td className="space-x-1 px-3 py-1.5">
+                      {e.scopes.map((s) => <Badge key={s.id} tone={levelTone(s.level)}>{s.name}</Badge>)}
+                    </td>
+                    <td className="px-3 py-1.5"><Badge tone={SENSITIVITY_TONE[e.sensitivity as keyof typeof SENSITIVITY_TONE] ?? "neutral"}>{e.sensitivity}</Badge></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section aria-labelledby="scopes">
+        <h2 id="scopes" className="mb-2 font-medium">Scopes and who holds them</h2>
+        {api.scopes.length === 0 ? <EmptyState title="This API defines no scopes" /> : null}
+        <div className="grid gap-3 lg:grid-cols-2">
+          {api.scopes.map((s) => (
+            <div key={s.id} className="rounded border border-slate-200 bg-white" data-testid="scope-card">
+              <div className="flex items-center justify-between border-b border-slate-100 px-3 py-2">
+                <div className="flex items-center gap-2">
+                  <code className="font-mono text-sm font-semibold">{s.name}</code>
+                  {can(actor, "inventory:write") ? (
+                    <ScopeLevelSelect scopeId={s.id} level={s.level as "read" | "write" | "admin"} onChange={setScopeLevelAction} />
+                  ) : (
+                    <Badge tone={levelTone(s.level)}>{s.level}</Badge>
+                  )}
+                </div>
+                <Link href={`/grants?scope=${s.id}&api=${api.id}&status=active`} className="text-xs text-sky-800 hover:underline">
+                  {number(s.activeGrants)} active grant{s.activeGrants === 1 ? "" : "s"} →
+                </Link>
+              </div>
+              {s.holders.length === 0 ? (
+                <p className="px-3 py-2 text-slate-500">Nobody holds this scope.</p>
+              ) : (
+                <ul className="divide-y divide-slate-100">
+                  {s.holders.map((h) => (
+                    <li key={h.grantId} className="flex items-center justify-between px-3 py-1">
+                      <span className="flex items-center gap-1.5">
+                        <Link href={`/principals/${h.principalId}`} className="text-sky-800 hover:underline">{h.displayName}</Link>
+                        {h.principalStatus !== "active" ? <Badge tone={statusTone(h.principalStatus)}>{h.principalStatus}</Badge> : null}
+                      </span>
+                      <span className="text-xs text-slate-500">used {ago(h.lastUsedAt, now)}</span>
+                    </li>
+                  ))}
+                  {s.activeGrants > s.holders.length ? (
+                    <li className="px-3 py-1 text-xs text-slate-500">and {number(s.activeGrants - s.holders.length)} more</li>
+                  ) : null}
+                </ul>
+              )}
+            </div>
+          ))}
+        </div>
+      </section>
+    </div>
+  );
+}

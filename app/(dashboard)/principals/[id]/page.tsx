@@ -1,0 +1,123 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { Badge, levelTone, statusTone } from "@/components/badge";
+import { DailyUsageChart } from "@/components/charts/daily-usage-chart";
+import { EmptyState } from "@/components/empty-state";
+import { ago, day, number } from "@/components/format";
+import { requirePageActor } from "@/lib/auth/session";
+import { getPrincipal } from "@/lib/inventory";
+
+export const metadata: Metadata = { title: "Principal" };
+export const dynamic = "force-dynamic";
+
+const KIND_LABEL = { user: "User", service_account: "Service account", api_key: "API key holder" } as const;
+const th = "px-3 py-2";
+const td = "whitespace-nowrap px-3 py-1.5";
+
+export default async function PrincipalPage({ params }: { params: Promise<{ id: string }> }) {
+  const actor = await requirePageActor();
+  const p = await getPrincipal(actor, (await params).id);
+  if (!p) notFound();
+  const now = Date.now();
+  const activeGrants = p.grants.filter((g) => g.status === "active").length;
+  return (
+    <div className="space-y-6">
+      <div>
+        <div className="text-xs text-slate-500"><Link href="/grants" className="hover:underline">Grants</Link> / principal</div>
+        <h1 className="flex items-center gap-2 text-xl font-semibold">
+          {p.displayName} <Badge tone={statusTone(p.status)}>{p.status}</Badge>
+        </h1>
+        <dl className="mt-1 flex flex-wrap gap-x-6 gap-y-1 text-slate-600">
+          <div><dt className="inline text-slate-400">Kind </dt><dd className="inline">{KIND_LABEL[p.kind]}</dd></div>
+          {p.email ? <div><dt className="inline text-slate-400">Email </dt><dd className="inline">{p.email}</dd></div> : null}
+          {p.externalId ? <div><dt className="inline text-slate-400">External id </dt><dd className="inline font-mono text-xs">{p.externalId}</dd></div> : null}
+          <div><dt className="inline text-slate-400">Team </dt><dd className="inline">{p.team ?? "—"}</dd></div>
+          {p.manager ? (
+            <div><dt className="inline text-slate-400">Manager </dt><dd className="inline"><Link href={`/principals/${p.manager.id}`} className="text-sky-800 hover:underline">{p.manager.displayName}</Link></dd></div>
+          ) : null}
+          {p.homeEnvironment ? <div><dt className="inline text-slate-400">Home environment </dt><dd className="inline">{p.homeEnvironment}</dd></div> : null}
+          {p.status !== "active" ? <div><dt className="inline text-slate-400">{p.status} since </dt><dd className="inline">{day(p.statusChangedAt)}</dd></div> : null}
+        </dl>
+      </div>
+
+      <section aria-labelledby="usage" className="rounded border border-slate-200 bg-white p-4">
+        <h2 id="usage" className="mb-2 font-medium">Requests per day, last 90 days</h2>
+        {p.usage.every((d) => d.requests === 0) ? (
+          <EmptyState title="No recorded use in the last 90 days" />
+        ) : (
+          <DailyUsageChart data={p.usage} label={`Daily requests by ${p.displayName}`} />
+        )}
+      </section>
+
+      <section aria-labelledby="grants">
+        <h2 id="grants" className="mb-2 font-medium">
+          Grants ({activeGrants} active of {p.grants.length})
+          <Link href={`/grants?principal=${p.id}`} className="ml-3 text-xs font-normal text-sky-800 hover:underline">open in the grants table →</Link>
+        </h2>
+        {p.grants.length === 0 ? (
+          <EmptyState title="This principal holds no grants" />
+        ) : (
+          <div className="overflow-x-auto rounded border border-slate-200 bg-white">
+            <table className="w-full text-left" data-testid="principal-grants">
+              <thead className="border-b border-slate-200 bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th scope="col" className={th}>API</th><th scope="col" className={th}>Scope</th><th scope="col" className={th}>Environment</th>
+                  <th scope="col" className={th}>Status</th><th scope="col" className={th}>Granted</th><th scope="col" className={th}>Last used</th>
+                  <th scope="col" className={`${th} text-right`}>Requests (90 d)</th><th scope="col" className={th}>Expires</th>
+                </tr>
+              </thead>
+              <tbody>
+                {p.grants.map((g) => (
+                  <tr key={g.id} className="border-b border-slate-100 last:border-0">
+                    <td className={td}><Link href={`/apis/${g.apiId}`} className="text-sky-800 hover:underline">{g.apiName}</Link></td>
+                    <td className={td}><code className="mr-1 font-mono text-xs">{g.scopeName}</code><Badge tone={levelTone(g.scopeLevel)}>{g.scopeLevel}</Badge></td>
+                    <td className={td}>{g.environment}</td>
+                    <td className={td}><Badge tone={statusTone(g.status)}>{g.status}</Badge></td>
+                    <td className={td}>{day(g.grantedAt)}</td>
+                    <td className={td}>{ago(g.lastUsedAt, now)}</td>
+                    <td className={`${td} text-right tabular-nums`}>{number(g.requests90d)}</td>
+                    <td className={td}>{day(g.expiresAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section aria-labelledby="credentials">
+        <h2 id="credentials" className="mb-2 font-medium">Credentials ({p.credentials.length})</h2>
+        {p.credentials.length === 0 ? (
+          <EmptyState title="No credentials">This principal signs in through the identity provider only.</EmptyState>
+        ) : (
+          <div className="overflow-x-auto rounded border border-slate-200 bg-white">
+            <table className="w-full text-left" data-testid="principal-credentials">
+              <thead className="border-b border-slate-200 bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th scope="col" className={th}>Prefix</th><th scope="col" className={th}>Created</th><th scope="col" className={th}>Last rotated</th>
+                  <th scope="col" className={th}>Age</th><th scope="col" className={th}>Last used</th><th scope="col" className={th}>Expires</th><th scope="col" className={th}>State</th>
+                </tr>
+              </thead>
+              <tbody>
+                {p.credentials.map((c) => (
+                  <tr key={c.id} className="border-b border-slate-100 last:border-0">
+                    <td className={`${td} font-mono text-xs`}>{c.prefix}…</td>
+                    <td className={td}>{day(c.createdAt)}</td>
+                    <td className={td}>{day(c.rotatedAt, "never")}</td>
+                    <td className={`${td} ${!c.revokedAt && c.ageDays > 180 ? "font-medium text-amber-700" : ""}`}>{c.ageDays} days</td>
+                    <td className={td}>{ago(c.lastUsedAt, now)}</td>
+                    <td className={`${td} ${c.expired && !c.revokedAt ? "font-medium text-red-700" : ""}`}>{day(c.expiresAt, "no expiry")}</td>
+                    <td className={td}>
+                      {c.revokedAt ? <Badge tone="neutral">revoked {day(c.revokedAt)}</Badge> : c.expired ? <Badge tone="bad">expired</Badge> : c.ageDays > 180 ? <Badge tone="warn">stale</Badge> : <Badge tone="good">valid</Badge>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
