@@ -92,6 +92,7 @@ async function main() {
       ...env,
       PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
       PROXY_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+      PROXY_NAME: "e2e",
       PROXY_ENVIRONMENT: production.name,
       PROXY_STATE_FILE: path.join(tmp, "proxy-state"),
       PROXY_LOG_LEVEL: "warn",

@@ -41,6 +41,7 @@ export async function prepareDemo(opts: { databaseUrl: string; dataDir: string; 
     }
     return {
       env: {
+        PROXY_NAME: "local",
         PROXY_ENVIRONMENT: production.name,
         PROXY_STATE_FILE: path.join(opts.dataDir, "proxy-state"),
         DASHBOARD_URL: `http://127.0.0.1:${opts.env.PORT}`,

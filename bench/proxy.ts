@@ -1,0 +1,310 @@
+/**
+ * Enforcement proxy benchmark (`npx tsx bench/proxy.ts`), one run, side by side:
+ *   1. a minimal upstream directly;
+ *   2. the same upstream behind nginx as a plain reverse proxy (1 worker, upstream keep-alive);
+ *   3. the same upstream behind the Tollgate proxy holding 200,000 credentials,
+ *      1,000,000 grants and 2,000 endpoint templates (pushed as one snapshot).
+ * Reports req/s and p50/p99 (wrk, closed loop), the Tollgate/nginx ratio, added
+ * p99 at a fixed moderate rate (open loop), proxy RSS, and revoke-to-first-403
+ * latency over 250 revocations. Results go into docs/BENCHMARKS.md by hand.
+ */
+import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { Pool, request } from "undici";
+import { startNginx } from "../proxy/nginx-support";
+import { freePort } from "../test/support/db";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const CREDENTIALS = Number(process.env.BENCH_CREDENTIALS ?? 200_000);
+const GRANTS = Number(process.env.BENCH_GRANTS ?? 1_000_000);
+const APIS = 20;
+const RESOURCES_PER_API = 50; // x2 templates (collection + item) = 100 per API, 2,000 total
+const SCOPES_PER_API = 10;
+const SCOPES = APIS * SCOPES_PER_API;
+const CREDS_PER_PRINCIPAL = 2;
+const PRINCIPALS = CREDENTIALS / CREDS_PER_PRINCIPAL;
+const GRANTS_PER_PRINCIPAL = GRANTS / PRINCIPALS; // 10: distinct scopes per principal
+const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 8);
+const WRK_CONNECTIONS = 32;
+const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 1000);
+const FIXED_SECONDS = 5;
+const REVOCATIONS = 250;
+const ADMIN_TOKEN = "bench-admin-token-0123456789";
+
+const children: ChildProcess[] = [];
+const tmp = mkdtempSync(path.join(os.tmpdir(), "tollgate-bench-proxy-"));
+
+// Deterministic ids: a uuid-shaped hex of (kind, n).
+const uuid = (kind: number, n: number) => {
+  const h = n.toString(16).padStart(12, "0");
+  return `${kind.toString(16).padStart(8, "0")}-0000-4000-8000-${h}`;
+};
+const key = (c: number) => `tg_bench_${c}`;
+const principalOf = (c: number) => Math.floor(c / CREDS_PER_PRINCIPAL);
+const scopeOfGrant = (p: number, j: number) => (p + j * (SCOPES / GRANTS_PER_PRINCIPAL)) % SCOPES;
+const grantId = (p: number, j: number) => uuid(5, p * GRANTS_PER_PRINCIPAL + j);
+
+/**
+ * Streams the snapshot as NDJSON (PUT /admin/v1/snapshot, application/x-ndjson):
+ * the proxy validates and indexes it line by line, never holding a 200 MB body.
+ */
+async function* snapshotBody(upstreamUrl: string): AsyncGenerator<string> {
+  let buf = JSON.stringify({ idempotencyKey: "bench-snapshot" }) + "\n";
+  const line = (kind: string, value: unknown) => (buf += `{"kind":"${kind}","value":${JSON.stringify(value)}}\n`);
+  for (let a = 0; a < APIS; a++) line("api", { id: uuid(1, a), name: `api${a}`, prefix: `/api${a}`, upstream: upstreamUrl });
+  for (let a = 0; a < APIS; a++) {
+    for (let r = 0; r < RESOURCES_PER_API; r++) {
+      const scopeIds = [uuid(2, a * SCOPES_PER_API + (r % SCOPES_PER_API))];
+      const n = a * RESOURCES_PER_API + r;
+      line("route", { id: uuid(3, n * 2), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}`, scopeIds, public: false });
+      line("route", { id: uuid(3, n * 2 + 1), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}/{id}`, scopeIds, public: false });
+    }
+  }
+  for (let c = 0; c < CREDENTIALS; c++) {
+    line("credential", { id: uuid(4, c), principalId: uuid(6, principalOf(c)), hash: createHash("sha256").update(key(c)).digest("hex"), expiresAt: null });
+    if (buf.length > 1 << 20) (yield buf, (buf = ""));
+  }
+  for (let p = 0; p < PRINCIPALS; p++) {
+    for (let j = 0; j < GRANTS_PER_PRINCIPAL; j++) {
+      line("grant", { id: grantId(p, j), principalId: uuid(6, p), scopeId: uuid(2, scopeOfGrant(p, j)), expiresAt: null });
+    }
+    if (buf.length > 1 << 20) (yield buf, (buf = ""));
+  }
+  yield buf;
+}
+
+/** An allowed request for credential c using its principal's j-th grant. */
+function allowedRequest(c: number, j: number, id: number) {
+  const s = scopeOfGrant(principalOf(c), j);
+  const a = Math.floor(s / SCOPES_PER_API);
+  const r = (s % SCOPES_PER_API) + SCOPES_PER_API * (id % (RESOURCES_PER_API / SCOPES_PER_API));
+  return { path: `/api${a}/res${r}/${id}`, key: key(c), grant: grantId(principalOf(c), j) };
+}
+
+function rss(pid: number): { rssMb: number; peakMb: number } {
+  const s = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)![1]);
+  return { rssMb: Math.round(kb("VmRSS") / 1024), peakMb: Math.round(kb("VmHWM") / 1024) };
+}
+
+function wrk(url: string, script: string): { rps: number; p50: number; p99: number } {
+  const r = spawnSync("/usr/bin/wrk", ["-t1", `-c${WRK_CONNECTIONS}`, `-d${WRK_SECONDS}s`, "--latency", "-s", script, url], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
+  const out = r.stdout;
+  const ms = (label: string) => {
+    const m = new RegExp(`${label}\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!m) throw new Error(`wrk output without ${label}:\n${out}`);
+    return Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1);
+  };
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (non2xx) throw new Error(`wrk saw ${non2xx[1]} non-2xx responses against ${url}`);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]), p50: ms("50%"), p99: ms("99%") };
+}
+
+/** Open-loop load at a fixed rate; latency counted from each request's scheduled time. */
+async function fixedRate(base: string, reqs: { path: string; key: string }[], seconds = FIXED_SECONDS): Promise<{ p50: number; p99: number; errors: number }> {
+  const pool = new Pool(base, { connections: 64 });
+  const lat: number[] = [];
+  let errors = 0;
+  const total = FIXED_RATE * seconds;
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / FIXED_RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const rq = reqs[i % reqs.length];
+    // Late sends count from their due time (no coordinated omission); early ones from the actual send.
+    const from = Math.max(due, performance.now());
+    inflight.push(
+      pool
+        .request({ path: rq.path, method: "GET", headers: { authorization: `Bearer ${rq.key}` } })
+        .then(async (res) => {
+          await res.body.dump();
+          if (res.statusCode !== 200) errors++;
+          lat.push(performance.now() - from);
+        })
+        .catch(() => void errors++),
+    );
+  }
+  await Promise.all(inflight);
+  await pool.close();
+  lat.sort((x, y) => x - y);
+  return { p50: lat[Math.floor(lat.length * 0.5)], p99: lat[Math.floor(lat.length * 0.99)], errors };
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const f = (n: number, d = 2) => n.toFixed(d);
+
+async function main() {
+  const t0 = Date.now();
+  const [upPort, nginxPort, dataPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+
+  const up = fork(path.join(ROOT, "bench/proxy-upstream.ts"), [String(upPort)], { execArgv: ["--import", "tsx"], stdio: "ignore" });
+  children.push(up);
+  await new Promise((r) => up.once("message", r));
+  const upstreamUrl = `http://127.0.0.1:${upPort}`;
+
+  const nginx = await startNginx(
+    nginxPort,
+    `location / { proxy_pass http://bench_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }`,
+    `upstream bench_upstream { server 127.0.0.1:${upPort}; keepalive 64; }`,
+  );
+
+  // BENCH_TRACE_GC=<file>: run the proxy with --trace-gc and keep its output there (to read pause times).
+  const traceGc = process.env.BENCH_TRACE_GC;
+  const proxy = spawn(process.execPath, [...(traceGc ? ["--trace-gc"] : []), "--import", "tsx", path.join(ROOT, "proxy/main.ts")], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PROXY_LISTEN: `127.0.0.1:${dataPort}`,
+      PROXY_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+      PROXY_ADMIN_TOKEN: ADMIN_TOKEN,
+      PROXY_ENVIRONMENT: "production",
+      PROXY_STATE_FILE: path.join(tmp, "state.ndjson"),
+      PROXY_LOG_LEVEL: "warn",
+      PROXY_ACCESS_LOG: process.env.BENCH_ACCESS_LOG ?? "false",
+    },
+    stdio: ["ignore", traceGc ? "pipe" : "ignore", "inherit"],
+  });
+  if (traceGc) proxy.stdout!.pipe(createWriteStream(traceGc));
+  children.push(proxy);
+  const proxyStarted = Date.now();
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  for (let i = 0; ; i++) {
+    try {
+      await (await request(`${adminUrl}/admin/v1/state`, { headers: auth })).body.dump();
+      break;
+    } catch {
+      if (i > 200) throw new Error("proxy did not start");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  console.log(`[proxy] pushing snapshot: ${CREDENTIALS} credentials, ${GRANTS} grants, ${APIS * RESOURCES_PER_API * 2} endpoint templates`);
+  const tPush = performance.now();
+  const push = await request(`${adminUrl}/admin/v1/snapshot`, {
+    method: "PUT",
+    headers: { ...auth, "content-type": "application/x-ndjson" },
+    body: Readable.from(snapshotBody(upstreamUrl)),
+    headersTimeout: 600_000,
+    bodyTimeout: 600_000,
+  });
+  const pushResult = await push.body.text();
+  if (push.statusCode !== 200) throw new Error(`snapshot push failed: ${push.statusCode} ${pushResult.slice(0, 500)}`);
+  const pushSeconds = (performance.now() - tPush) / 1000;
+  const state = (await (await request(`${adminUrl}/admin/v1/state`, { headers: auth })).body.json()) as { counts: Record<string, number> };
+  await new Promise((r) => setTimeout(r, 1000));
+  const memAfterLoad = rss(proxy.pid!);
+  console.log(`[proxy] snapshot applied and persisted in ${f(pushSeconds, 1)} s; counts ${JSON.stringify(state.counts)}; RSS ${memAfterLoad.rssMb} MB (peak ${memAfterLoad.peakMb} MB)`);
+
+  // 1,000 distinct allowed (key, path) pairs spread over the whole state.
+  const reqs = Array.from({ length: 1000 }, (_, i) => allowedRequest((i * 7919) % CREDENTIALS, i % GRANTS_PER_PRINCIPAL, i));
+  const lua = path.join(tmp, "requests.lua");
+  writeFileSync(
+    lua,
+    `local reqs = {\n${reqs.map((r) => `{"${r.path}","Bearer ${r.key}"}`).join(",\n")}\n}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  local r = reqs[(i % #reqs) + 1]\n  return wrk.format("GET", r[1], { ["Authorization"] = r[2] })\nend\n`,
+  );
+
+  const targets = { direct: upstreamUrl, nginx: nginx.url, tollgate: `http://127.0.0.1:${dataPort}` };
+  // Warm-up (JIT, connection pools), then the measured runs.
+  for (const url of Object.values(targets)) spawnSync("/usr/bin/wrk", ["-t1", "-c8", "-d2s", "-s", lua, url]);
+  const closed: Record<string, ReturnType<typeof wrk>> = {};
+  for (const [name, url] of Object.entries(targets)) {
+    closed[name] = wrk(url, lua);
+    console.log(`[proxy] wrk ${name}: ${f(closed[name].rps, 0)} req/s, p50 ${f(closed[name].p50)} ms, p99 ${f(closed[name].p99)} ms`);
+  }
+  const open: Record<string, Awaited<ReturnType<typeof fixedRate>>> = {};
+  if (traceGc) console.log(`[proxy] open-loop phase starts at proxy uptime ~${Math.round((Date.now() - proxyStarted) / 1000)} s`);
+  for (const [name, url] of Object.entries(targets)) {
+    await fixedRate(url, reqs, 1); // warm-up: connections and JIT for the open-loop client
+    open[name] = await fixedRate(url, reqs);
+    console.log(`[proxy] ${FIXED_RATE} req/s fixed ${name}: p50 ${f(open[name].p50)} ms, p99 ${f(open[name].p99)} ms, errors ${open[name].errors}`);
+  }
+  const memAfterLoadTest = rss(proxy.pid!);
+
+  // Revoke-to-first-403: revoke a grant that was just allowed, then call again at once.
+  const data = new Pool(targets.tollgate, { connections: 1 });
+  const adminPool = new Pool(adminUrl, { connections: 1 });
+  const revokeMs: number[] = [];
+  const ackMs: number[] = [];
+  for (let i = 0; i < REVOCATIONS; i++) {
+    const c = (i * 104729 + 17) % CREDENTIALS;
+    // Use a grant whose scope is the only one the route accepts, so the revoke must flip the answer.
+    const rq = allowedRequest(c, i % GRANTS_PER_PRINCIPAL, 1_000_000 + i);
+    const before = await data.request({ path: rq.path, method: "GET", headers: { authorization: `Bearer ${rq.key}` } });
+    await before.body.dump();
+    if (before.statusCode !== 200) throw new Error(`expected 200 before revoke, got ${before.statusCode}`);
+    // The revoke is sent and, without waiting for its acknowledgement, the same
+    // call is repeated until the first 403: the time until enforcement. The
+    // acknowledgement (after the journal fsync) is timed separately.
+    const t = performance.now();
+    const ack = adminPool
+      .request({ path: `/admin/v1/grants/${rq.grant}`, method: "DELETE", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ idempotencyKey: `bench-revoke-${i}` }) })
+      .then(async (rv) => {
+        await rv.body.dump();
+        if (rv.statusCode !== 200) throw new Error(`revoke failed: ${rv.statusCode}`);
+        return performance.now() - t;
+      });
+    for (;;) {
+      const after = await data.request({ path: rq.path, method: "GET", headers: { authorization: `Bearer ${rq.key}` } });
+      await after.body.dump();
+      if (after.statusCode === 403) break;
+      if (after.statusCode !== 200) throw new Error(`unexpected ${after.statusCode} while revoking`);
+      if (performance.now() - t > 5000) throw new Error("revoke not enforced within 5 s");
+    }
+    revokeMs.push(performance.now() - t);
+    ackMs.push(await ack);
+    // The acknowledged revoke holds.
+    const again = await data.request({ path: rq.path, method: "GET", headers: { authorization: `Bearer ${rq.key}` } });
+    await again.body.dump();
+    if (again.statusCode !== 403) throw new Error(`revoked grant honoured again: ${again.statusCode}`);
+  }
+  await data.close();
+  await adminPool.close();
+
+  const ratio = closed.tollgate.rps / closed.nginx.rps;
+  const addedP99 = open.tollgate.p99 - open.direct.p99;
+  const addedP99VsNginx = open.tollgate.p99 - open.nginx.p99;
+  const summary = {
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))),
+    state: state.counts,
+    snapshotPushSeconds: Number(f(pushSeconds, 1)),
+    wrk: closed,
+    fixedRate: { rate: FIXED_RATE, ...open },
+    ratioTollgateToNginx: Number(f(ratio)),
+    addedP99MsVsDirect: Number(f(addedP99)),
+    addedP99MsVsNginx: Number(f(addedP99VsNginx)),
+    rss: { afterSnapshot: memAfterLoad, afterLoad: memAfterLoadTest },
+    revokeTo403Ms: { n: revokeMs.length, p50: Number(f(pct(revokeMs, 0.5))), p99: Number(f(pct(revokeMs, 0.99))), max: Number(f(Math.max(...revokeMs))) },
+    revokeAckMs: { p50: Number(f(pct(ackMs, 0.5))), p99: Number(f(pct(ackMs, 0.99))), max: Number(f(Math.max(...ackMs))) },
+    targets: {
+      throughput: ratio >= 0.5 ? "met" : "MISSED",
+      revokeP99: pct(revokeMs, 0.99) <= 10 ? "met" : "MISSED",
+      rss: memAfterLoadTest.rssMb <= 400 ? "met" : "MISSED",
+    },
+    totalSeconds: Math.round((Date.now() - t0) / 1000),
+  };
+  console.log(`[proxy] revoke-to-first-403 over ${REVOCATIONS}: p50 ${summary.revokeTo403Ms.p50} ms, p99 ${summary.revokeTo403Ms.p99} ms; revoke acknowledged (fsynced) p50 ${summary.revokeAckMs.p50} ms, p99 ${summary.revokeAckMs.p99} ms`);
+  console.log(`[proxy] Tollgate/nginx throughput ${f(ratio)}x; added p99 at ${FIXED_RATE} req/s: ${f(addedP99)} ms vs direct, ${f(addedP99VsNginx)} ms vs nginx`);
+  console.log(JSON.stringify(summary, null, 2));
+  await nginx.stop();
+}
+
+function cleanup() {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+main()
+  .then(() => (cleanup(), process.exit(0)))
+  .catch((e) => {
+    console.error(`[proxy] ${e instanceof Error ? e.stack : String(e)}`);
+    cleanup();
+    process.exit(1);
+  });

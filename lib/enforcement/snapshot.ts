@@ -1,0 +1,116 @@
+import { z } from "zod";
+import { authorize, type Actor } from "@/lib/auth/actor";
+import { db, type PrismaClient } from "@/lib/db";
+import { badRequest, notFound } from "@/lib/errors";
+
+/**
+ * The full enforcement state of one environment, in the shape of the proxy's
+ * `PUT /admin/v1/snapshot` body (docs/ARCHITECTURE.md). Read with a few
+ * set-based queries in one REPEATABLE READ transaction so the parts agree.
+ *
+ * An API's proxy prefix is derived from its name ("Orders API" -> "/orders-api"),
+ * made unique within the environment; its upstream is its baseUrl. APIs whose
+ * baseUrl is not an http(s) URL, and endpoints whose template the proxy cannot
+ * match, are left out (listed in `skipped`) rather than failing the whole pull.
+ */
+
+export interface ProxySnapshot {
+  revision: number;
+  environment: string;
+  apis: { id: string; name: string; prefix: string; upstream: string }[];
+  routes: { id: string; apiId: string; method: string; pathTemplate: string; scopeIds: string[]; public: boolean }[];
+  credentials: { id: string; principalId: string; hash: string; expiresAt: string | null }[];
+  grants: { id: string; principalId: string; scopeId: string; expiresAt: string | null }[];
+  skipped: { kind: "api" | "route"; id: string; reason: string }[];
+}
+
+const TEMPLATE = /^\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?$/;
+const query = z.object({ environment: z.string().min(1, "is required").max(200) });
+
+export function apiPrefix(name: string): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  return "/" + (slug || "api");
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function httpUrl(u: string): boolean {
+  try {
+    const p = new URL(u);
+    return (p.protocol === "http:" || p.protocol === "https:") && !p.search && !p.hash;
+  } catch {
+    return false;
+  }
+}
+
+export async function buildProxySnapshot(actor: Actor, input: { environment: string | null }, client: PrismaClient = db()): Promise<ProxySnapshot> {
+  authorize(actor, "proxy:sync");
+  const parsed = query.safeParse(input);
+  if (!parsed.success) throw badRequest("environment: is required", "environment");
+  const envName = parsed.data.environment;
+
+  return client.$transaction(
+    async (tx) => {
+      const env = await tx.environment.findUnique({ where: { name: envName }, select: { id: true } });
+      if (!env) throw notFound("Environment");
+      const skipped: ProxySnapshot["skipped"] = [];
+
+      const apiRows = await tx.$queryRaw<{ id: string; name: string; baseUrl: string }[]>`
+        SELECT id, name, "baseUrl" FROM "Api" WHERE "environmentId" = ${env.id}::uuid ORDER BY name, id`;
+      const usedPrefixes = new Set<string>();
+      const apis: ProxySnapshot["apis"] = [];
+      for (const a of apiRows) {
+        if (!httpUrl(a.baseUrl)) {
+          skipped.push({ kind: "api", id: a.id, reason: "baseUrl is not an http(s) URL" });
+          continue;
+        }
+        let prefix = apiPrefix(a.name);
+        if (prefix === "/_tollgate" || usedPrefixes.has(prefix)) prefix = `${prefix}-${a.id.slice(0, 8)}`;
+        usedPrefixes.add(prefix);
+        apis.push({ id: a.id, name: a.name, prefix, upstream: a.baseUrl.replace(/\/+$/, "") });
+      }
+      const apiIds = new Set(apis.map((a) => a.id));
+
+      const routeRows = await tx.$queryRaw<{ id: string; apiId: string; method: string; pathTemplate: string; public: boolean; scopeIds: string[] }[]>`
+        SELECT e.id, e."apiId", e.method, e."pathTemplate", e.public,
+               coalesce(array_agg(es."scopeId"::text ORDER BY es."scopeId") FILTER (WHERE es."scopeId" IS NOT NULL), '{}') AS "scopeIds"
+        FROM "Endpoint" e
+        JOIN "Api" a ON a.id = e."apiId"
+        LEFT JOIN "EndpointScope" es ON es."endpointId" = e.id
+        WHERE a."environmentId" = ${env.id}::uuid
+        GROUP BY e.id`;
+      const routes: ProxySnapshot["routes"] = [];
+      for (const r of routeRows) {
+        if (!apiIds.has(r.apiId)) continue;
+        const method = r.method.toUpperCase();
+        if (!/^[A-Z]{1,16}$/.test(method) || !TEMPLATE.test(r.pathTemplate)) {
+          skipped.push({ kind: "route", id: r.id, reason: "method or path template not enforceable" });
+          continue;
+        }
+        routes.push({ id: r.id, apiId: r.apiId, method, pathTemplate: r.pathTemplate, scopeIds: r.scopeIds, public: r.public });
+      }
+
+      const credRows = await tx.$queryRaw<{ id: string; principalId: string; hash: string; expiresAt: Date | null }[]>`
+        SELECT c.id, c."principalId", c.hash, c."expiresAt"
+        FROM "Credential" c JOIN "Principal" p ON p.id = c."principalId"
+        WHERE c."revokedAt" IS NULL AND p.status = 'active' AND (c."expiresAt" IS NULL OR c."expiresAt" > now())
+          AND c.hash ~ '^[0-9a-f]{64}$'`;
+      const grantRows = await tx.$queryRaw<{ id: string; principalId: string; scopeId: string; expiresAt: Date | null }[]>`
+        SELECT g.id, g."principalId", g."scopeId", g."expiresAt"
+        FROM "Grant" g JOIN "Principal" p ON p.id = g."principalId"
+        WHERE g."environmentId" = ${env.id}::uuid AND g.status = 'active' AND p.status = 'active'
+          AND (g."expiresAt" IS NULL OR g."expiresAt" > now())`;
+
+      return {
+        revision: Date.now(),
+        environment: envName,
+        apis,
+        routes,
+        credentials: credRows.map((c) => ({ id: c.id, principalId: c.principalId, hash: c.hash, expiresAt: iso(c.expiresAt) })),
+        grants: grantRows.map((g) => ({ id: g.id, principalId: g.principalId, scopeId: g.scopeId, expiresAt: iso(g.expiresAt) })),
+        skipped,
+      };
+    },
+    { isolationLevel: "RepeatableRead", timeout: 120_000 },
+  );
+}

@@ -1,0 +1,110 @@
+import { z } from "zod";
+import { authorize, type Actor } from "@/lib/auth/actor";
+import { db, type PrismaClient } from "@/lib/db";
+import { fromZod } from "@/lib/errors";
+
+/**
+ * Ingestion of the enforcement proxy's usage reports (POST /api/v1/usage).
+ * Everything is set-based (unnest → INSERT … SELECT / UPDATE … FROM) and in one
+ * transaction together with the UsageReport row that makes a redelivered
+ * report (same reportId) a no-op. Unknown grants and credentials (deleted
+ * since the proxy counted them) are skipped, not errors.
+ */
+
+const instant = z.iso.datetime({ offset: true });
+const MAX_ROWS = 50_000;
+
+export const usageReportSchema = z.object({
+  reportId: z.string().min(1).max(200),
+  proxy: z.string().min(1).max(200),
+  environment: z.string().min(1).max(200),
+  grants: z
+    .array(z.object({ grantId: z.guid(), day: z.iso.date(), count: z.number().int().min(1).max(1_000_000_000), lastUsedAt: instant }))
+    .max(MAX_ROWS),
+  credentials: z.array(z.object({ credentialId: z.guid(), lastUsedAt: instant })).max(MAX_ROWS),
+  shadow: z
+    .array(
+      z.object({
+        apiId: z.guid().nullable(),
+        method: z.string().regex(/^[A-Z]{1,16}$/),
+        path: z.string().min(1).max(512).startsWith("/"),
+        count: z.number().int().min(1).max(1_000_000_000),
+        distinctKeys: z.number().int().min(0).max(1_000_000),
+        firstSeenAt: instant,
+        lastSeenAt: instant,
+      }),
+    )
+    .max(MAX_ROWS),
+});
+export type UsageReportInput = z.input<typeof usageReportSchema>;
+
+export interface IngestResult {
+  /** false when this reportId was ingested before (nothing changed). */
+  accepted: boolean;
+  grantDays: number;
+  credentials: number;
+  shadow: number;
+  proxyKnown: boolean;
+}
+
+export async function ingestUsageReport(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<IngestResult> {
+  authorize(actor, "usage:ingest");
+  const parsed = usageReportSchema.safeParse(input);
+  if (!parsed.success) throw fromZod(parsed.error);
+  const r = parsed.data;
+
+  return client.$transaction(async (tx) => {
+    const fresh = await tx.$queryRaw<{ id: string }[]>`
+      INSERT INTO "UsageReport" (id, "proxyName") VALUES (${r.reportId}, ${r.proxy})
+      ON CONFLICT (id) DO NOTHING RETURNING id`;
+    if (fresh.length === 0) return { accepted: false, grantDays: 0, credentials: 0, shadow: 0, proxyKnown: false };
+
+    let grantDays = 0;
+    if (r.grants.length > 0) {
+      const ids = r.grants.map((g) => g.grantId);
+      // Duplicate (grant, day) pairs in one report are summed first: ON CONFLICT cannot touch a row twice.
+      grantDays = await tx.$executeRaw`
+        INSERT INTO "GrantUsageDaily" ("grantId", day, "requestCount")
+        SELECT u.g, u.d, sum(u.c)::int
+        FROM unnest(${ids}::uuid[], ${r.grants.map((g) => g.day)}::date[], ${r.grants.map((g) => g.count)}::int[]) AS u(g, d, c)
+        JOIN "Grant" gr ON gr.id = u.g
+        GROUP BY u.g, u.d
+        ON CONFLICT ("grantId", day) DO UPDATE SET "requestCount" = "GrantUsageDaily"."requestCount" + excluded."requestCount"`;
+      await tx.$executeRaw`
+        UPDATE "Grant" g SET "lastUsedAt" = greatest(g."lastUsedAt", u.t)
+        FROM (SELECT x.g, max(x.t) AS t FROM unnest(${ids}::uuid[], ${r.grants.map((g) => g.lastUsedAt)}::timestamptz[]) AS x(g, t) GROUP BY x.g) u
+        WHERE g.id = u.g`;
+    }
+
+    let credentials = 0;
+    if (r.credentials.length > 0) {
+      credentials = await tx.$executeRaw`
+        UPDATE "Credential" c SET "lastUsedAt" = greatest(c."lastUsedAt", u.t)
+        FROM (SELECT x.c, max(x.t) AS t FROM unnest(${r.credentials.map((c) => c.credentialId)}::uuid[], ${r.credentials.map((c) => c.lastUsedAt)}::timestamptz[]) AS x(c, t) GROUP BY x.c) u
+        WHERE c.id = u.c`;
+    }
+
+    let shadow = 0;
+    if (r.shadow.length > 0) {
+      const s = r.shadow;
+      shadow = await tx.$executeRaw`
+        INSERT INTO "ShadowEndpoint" (id, "environmentId", "apiId", method, path, "requestCount", "distinctKeys", "firstSeenAt", "lastSeenAt")
+        SELECT gen_random_uuid(), e.id, (array_agg(u.a) FILTER (WHERE u.a IS NOT NULL))[1], u.m, u.p, sum(u.c), max(u.k), min(u.f), max(u.l)
+        FROM unnest(${s.map((x) => x.apiId)}::uuid[], ${s.map((x) => x.method)}::text[], ${s.map((x) => x.path)}::text[],
+                    ${s.map((x) => x.count)}::bigint[], ${s.map((x) => x.distinctKeys)}::int[],
+                    ${s.map((x) => x.firstSeenAt)}::timestamptz[], ${s.map((x) => x.lastSeenAt)}::timestamptz[]) AS u(a, m, p, c, k, f, l)
+        JOIN "Environment" e ON e.name = ${r.environment}
+        GROUP BY e.id, u.m, u.p
+        ON CONFLICT ("environmentId", method, path) DO UPDATE SET
+          "requestCount" = "ShadowEndpoint"."requestCount" + excluded."requestCount",
+          "distinctKeys" = greatest("ShadowEndpoint"."distinctKeys", excluded."distinctKeys"),
+          "firstSeenAt" = least("ShadowEndpoint"."firstSeenAt", excluded."firstSeenAt"),
+          "lastSeenAt" = greatest("ShadowEndpoint"."lastSeenAt", excluded."lastSeenAt"),
+          "apiId" = coalesce("ShadowEndpoint"."apiId", excluded."apiId")`;
+    }
+
+    // Only a registered proxy gets its last-report time; an unregistered one is not created here.
+    const proxyKnown = (await tx.$executeRaw`UPDATE "Proxy" SET "lastReportAt" = now() WHERE name = ${r.proxy}`) > 0;
+    return { accepted: true, grantDays, credentials, shadow, proxyKnown };
+  });
+}

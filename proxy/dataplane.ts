@@ -1,0 +1,236 @@
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { Pool, type Dispatcher } from "undici";
+import type { ProxyConfig } from "./config";
+import type { Core } from "./core";
+import { decide, type Decision } from "./decide";
+import type { Metrics } from "./metrics";
+import type { UsageAggregator } from "./usage";
+
+// The data plane: decide, then stream the request to the API's upstream through
+// a pooled undici client and stream the answer back. Also serves forward-auth
+// (/_tollgate/auth) for gateways that proxy themselves.
+
+export const FORWARD_AUTH_PATH = "/_tollgate/auth";
+
+// Never forwarded: hop-by-hop headers, the caller's own claims about identity,
+// and method-override headers (the matched method is the only method).
+const STRIP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "host",
+  "x-tollgate-principal",
+  "x-http-method-override",
+  "x-http-method",
+  "x-method-override",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+]);
+const RESPONSE_STRIP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
+
+interface Ctx {
+  config: ProxyConfig;
+  core: Core;
+  metrics: Metrics;
+  usage: UsageAggregator;
+  log: Logger;
+}
+
+const ERRORS: Record<string, [number, string, string]> = {
+  not_ready: [503, "not_ready", "The proxy has no enforcement state yet"],
+  bad_request: [400, "bad_request", "The request path is not acceptable"],
+  unauthenticated: [401, "unauthorized", "A valid API key is required"],
+  no_route: [404, "not_found", "No such endpoint"],
+  forbidden: [403, "forbidden", "This API key may not call this endpoint"],
+  bad_gateway: [502, "bad_gateway", "The upstream API could not be reached"],
+  gateway_timeout: [504, "gateway_timeout", "The upstream API did not answer in time"],
+};
+
+function sendError(res: ServerResponse, kind: keyof typeof ERRORS): void {
+  const [status, code, message] = ERRORS[kind];
+  const body = JSON.stringify({ error: { code, message } });
+  const headers: http.OutgoingHttpHeaders = { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+  if (status === 401) headers["www-authenticate"] = 'Bearer realm="tollgate"';
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export class DataPlane {
+  readonly server: http.Server;
+  private readonly pools = new Map<string, Pool>();
+  private readonly upstreams = new Map<string, { pool: Pool; base: string }>();
+  inFlight = 0;
+
+  constructor(private readonly ctx: Ctx) {
+    this.server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 5_000;
+    // A client that half-closes after sending its request still gets the answer
+    // (Node's default aborts the request on the client's FIN).
+    (this.server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    // A malformed request never reaches handle(); answer 400 instead of resetting.
+    this.server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+      if (socket.writable && !(socket as unknown as { _httpMessage?: unknown })._httpMessage) {
+        const code = err.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+        socket.end(`HTTP/1.1 ${code} ${code === 431 ? "Request Header Fields Too Large" : "Bad Request"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      } else socket.destroy();
+    });
+  }
+
+  private upstream(url: string): { pool: Pool; base: string } {
+    let u = this.upstreams.get(url);
+    if (!u) {
+      const parsed = new URL(url);
+      let pool = this.pools.get(parsed.origin);
+      if (!pool) {
+        const c = this.ctx.config;
+        pool = new Pool(parsed.origin, {
+          connections: c.PROXY_UPSTREAM_CONNECTIONS,
+          connectTimeout: c.PROXY_CONNECT_TIMEOUT_MS,
+          headersTimeout: c.PROXY_HEADERS_TIMEOUT_MS,
+          bodyTimeout: c.PROXY_BODY_TIMEOUT_MS,
+          keepAliveTimeout: c.PROXY_UPSTREAM_KEEPALIVE_MS,
+          pipelining: 1,
+        });
+        this.pools.set(parsed.origin, pool);
+      }
+      u = { pool, base: parsed.pathname.replace(/\/+$/, "") };
+      this.upstreams.set(url, u);
+    }
+    return u;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const url = req.url ?? "";
+    const isForwardAuth = url === FORWARD_AUTH_PATH || url.startsWith(FORWARD_AUTH_PATH + "?");
+    this.inFlight++;
+    let decisionLabel = "error";
+    let principal: string | null = null;
+    res.once("close", () => {
+      this.inFlight--;
+      const seconds = (performance.now() - started) / 1000;
+      const mode = isForwardAuth ? "forward_auth" : "proxy";
+      this.ctx.metrics.decision(mode, decisionLabel);
+      this.ctx.metrics.latency(seconds);
+      if (this.ctx.config.PROXY_ACCESS_LOG) {
+        this.ctx.log.info({ mode, method: req.method, url: req.url?.slice(0, 512), status: res.statusCode, decision: decisionLabel, principal, ms: Math.round(seconds * 1e4) / 10 }, "request");
+      }
+    });
+    const set = (d: Decision) => {
+      decisionLabel = d.kind;
+      if ("principalId" in d) principal = d.principalId;
+    };
+    if (isForwardAuth) return this.forwardAuth(req, res, set);
+
+    const now = Date.now();
+    const d = decide(this.ctx.core.state, req.method ?? "", url, req.headers, now);
+    set(d);
+    if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, req.method ?? "", d.shadowPath, d.keyHash, now);
+    if (d.kind !== "allow") return sendError(res, d.kind);
+    this.ctx.usage.recordAllowed(d.grantId, d.credentialId, now);
+    this.forward(req, res, d);
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, d: Extract<Decision, { kind: "allow" }>): void {
+    const { pool, base } = this.upstream(d.api.upstream);
+    const headers: Record<string, string | string[]> = {};
+    const conn = req.headers.connection;
+    // Headers named in Connection are hop-by-hop too ("keep-alive" and "close" are the common, harmless case).
+    const connectionListed = typeof conn === "string" && conn !== "keep-alive" && conn !== "close" ? conn.toLowerCase().split(/\s*,\s*/) : null;
+    const forwardKey = this.ctx.config.PROXY_FORWARD_API_KEY;
+    const incoming = req.headers;
+    for (const name in incoming) {
+      const value = incoming[name];
+      if (value === undefined || STRIP.has(name) || (connectionListed !== null && connectionListed.includes(name))) continue;
+      if (!forwardKey && (name === "authorization" || name === "x-api-key")) continue;
+      headers[name] = value;
+    }
+    if (d.principalId) headers["x-tollgate-principal"] = d.principalId;
+    headers["x-forwarded-for"] = req.socket.remoteAddress ?? "";
+    headers["x-forwarded-proto"] = "http";
+    if (req.headers.host) headers["x-forwarded-host"] = req.headers.host;
+
+    const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
+    const path = base + (d.rest || (base ? "" : "/")) + d.query;
+    const log = this.ctx.log;
+    let controller: Dispatcher.DispatchController | null = null;
+    let clientGone = false;
+    res.once("close", () => {
+      if (res.writableFinished) return;
+      clientGone = true;
+      controller?.abort(new Error("client closed the connection"));
+    });
+    // dispatch() with a handler streams both ways without the extra stream
+    // layers of request()/stream() (undici's fastest client path).
+    pool.dispatch(
+      { path: path.startsWith("/") ? path : "/" + path, method: req.method as Dispatcher.HttpMethod, headers, body: hasBody ? req : null },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (clientGone) c.abort(new Error("client closed the connection"));
+        },
+        onResponseStart(_c, statusCode, upstreamHeaders) {
+          const out: Record<string, string | string[]> = {};
+          for (const k in upstreamHeaders) {
+            const v = upstreamHeaders[k];
+            if (v !== undefined && !RESPONSE_STRIP.has(k)) out[k] = v;
+          }
+          res.writeHead(statusCode, out);
+        },
+        onResponseData(c, chunk) {
+          if (!res.write(chunk)) {
+            c.pause();
+            res.once("drain", () => c.resume());
+          }
+        },
+        onResponseEnd() {
+          res.end();
+        },
+        onResponseError(_c, err: Error & { code?: string }) {
+          if (clientGone) return;
+          if (res.headersSent) return void res.destroy();
+          const timeout = err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT" || err.code === "UND_ERR_CONNECT_TIMEOUT";
+          log.warn({ err: err.message, code: err.code, upstream: d.api.upstream }, "upstream failed");
+          sendError(res, timeout ? "gateway_timeout" : "bad_gateway");
+        },
+      },
+    );
+  }
+
+  /** Forward-auth answers only 200, 401 or 403: gateways turn anything else into 500 or pass it through. */
+  private forwardAuth(req: IncomingMessage, res: ServerResponse, set: (d: Decision) => void): void {
+    const h = req.headers;
+    const method = String(h["x-original-method"] ?? h["x-forwarded-method"] ?? "").toUpperCase();
+    const uri = String(h["x-original-uri"] ?? h["x-forwarded-uri"] ?? "");
+    const now = Date.now();
+    const d: Decision = /^[A-Z]{1,16}$/.test(method) && uri ? decide(this.ctx.core.state, method, uri, h, now) : { kind: "bad_request", reason: "missing_original_request" };
+    set(d);
+    if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, method, d.shadowPath, d.keyHash, now);
+    const body = (code: string) => JSON.stringify({ error: { code } });
+    if (d.kind === "allow") {
+      this.ctx.usage.recordAllowed(d.grantId, d.credentialId, now);
+      res.writeHead(200, { "x-tollgate-principal": d.principalId ?? "", "content-length": 0 });
+      return void res.end();
+    }
+    if (d.kind === "unauthenticated") {
+      const b = body("unauthorized");
+      res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="tollgate"', "content-length": Buffer.byteLength(b) });
+      return void res.end(b);
+    }
+    const b = body(d.kind === "not_ready" ? "not_ready" : "forbidden");
+    res.writeHead(403, { "content-type": "application/json", "content-length": Buffer.byteLength(b) });
+    res.end(b);
+  }
+
+  async closePools(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+  }
+}

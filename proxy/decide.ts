@@ -1,0 +1,77 @@
+import { createHash } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import type { RouteEntry } from "./matcher";
+import { normalizeTarget, segmentsOf, shadowPath } from "./normalize";
+import type { ApiEntry, EnforcementState } from "./state";
+
+// The access decision for one request, shared by the data plane and the
+// forward-auth endpoint. Order: canonical path -> API by prefix -> route ->
+// public route? -> key (401) -> unknown route (404, shadow) -> scope (403).
+// Authenticating before revealing whether a route exists keeps the endpoint
+// inventory private from callers without a valid key.
+
+export type Decision =
+  | { kind: "not_ready" }
+  | { kind: "bad_request"; reason: string }
+  | { kind: "unauthenticated" }
+  | { kind: "no_route"; apiId: string | null; shadowPath: string; keyHash: string; principalId: string }
+  | { kind: "forbidden"; principalId: string }
+  | {
+      kind: "allow";
+      api: ApiEntry;
+      route: RouteEntry;
+      path: string;
+      rest: string;
+      query: string;
+      principalId: string | null;
+      grantId: string | null;
+      credentialId: string | null;
+    };
+
+/** The presented API key: `Authorization: Bearer <key>` or `X-API-Key`. */
+export function presentedKey(headers: IncomingHttpHeaders): string | null {
+  const auth = headers.authorization;
+  if (auth !== undefined) {
+    const m = /^Bearer[ ]+([\x21-\x7e]{1,512})[ ]*$/i.exec(auth);
+    return m ? m[1] : null;
+  }
+  const k = headers["x-api-key"];
+  if (typeof k === "string" && k.length > 0 && k.length <= 512 && !k.includes(",")) return k.trim();
+  return null;
+}
+
+export const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+export function decide(state: EnforcementState | null, method: string, target: string, headers: IncomingHttpHeaders, now: number): Decision {
+  if (!state) return { kind: "not_ready" };
+  const n = normalizeTarget(target);
+  if (!n.ok) return { kind: "bad_request", reason: n.reason };
+  const segments = segmentsOf(n.path);
+  const owner = state.apiFor(segments);
+  const route = owner ? owner.api.matcher.match(method, owner.rest) : null;
+  const rest = owner ? (owner.rest.length ? "/" + owner.rest.join("/") : "") : "";
+
+  if (route?.public && owner) {
+    return { kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: null, grantId: null, credentialId: null };
+  }
+
+  const key = presentedKey(headers);
+  if (key === null) return { kind: "unauthenticated" };
+  const keyHash = sha256(key);
+  const cred = state.credentialByHash(keyHash);
+  if (!cred || (cred.expiresAt !== null && cred.expiresAt <= now)) return { kind: "unauthenticated" };
+
+  if (!route || !owner) {
+    return { kind: "no_route", apiId: owner?.api.id ?? null, shadowPath: shadowPath(segments), keyHash, principalId: cred.principalId };
+  }
+
+  if (state.hasGrants(cred.principalId)) {
+    for (const scopeId of route.scopeIds) {
+      const g = state.grantFor(cred.principalId, scopeId);
+      if (g && (g.expiresAt === null || g.expiresAt > now)) {
+        return { kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: cred.principalId, grantId: g.id, credentialId: cred.id };
+      }
+    }
+  }
+  return { kind: "forbidden", principalId: cred.principalId };
+}

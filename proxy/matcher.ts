@@ -1,0 +1,68 @@
+// A segment tree over path templates ("/orders/{id}/items"). Matching walks the
+// request's segments once; a static segment beats a {param} at the same depth,
+// with backtracking so "/orders/export" and "/orders/{id}" can both exist.
+
+export interface RouteEntry {
+  id: string;
+  apiId: string;
+  method: string;
+  pathTemplate: string;
+  scopeIds: string[];
+  public: boolean;
+}
+
+interface Node {
+  statics: Map<string, Node> | null;
+  param: Node | null;
+  methods: Map<string, RouteEntry> | null;
+}
+
+const newNode = (): Node => ({ statics: null, param: null, methods: null });
+
+export function templateSegments(template: string): string[] {
+  const t = template.length > 1 && template.endsWith("/") ? template.slice(0, -1) : template;
+  return t === "/" || t === "" ? [] : t.replace(/^\//, "").split("/");
+}
+
+const isParam = (s: string) => s.length >= 2 && s.startsWith("{") && s.endsWith("}");
+
+export class RouteMatcher {
+  private root = newNode();
+  size = 0;
+
+  add(route: RouteEntry): void {
+    let node = this.root;
+    for (const seg of templateSegments(route.pathTemplate)) {
+      if (isParam(seg)) {
+        node.param ??= newNode();
+        node = node.param;
+      } else {
+        node.statics ??= new Map();
+        let next = node.statics.get(seg);
+        if (!next) node.statics.set(seg, (next = newNode()));
+        node = next;
+      }
+    }
+    node.methods ??= new Map();
+    if (!node.methods.has(route.method)) this.size++;
+    node.methods.set(route.method, route);
+  }
+
+  /** Route for method + segments, or null. HEAD falls back to GET. */
+  match(method: string, segments: string[]): RouteEntry | null {
+    const r = this.walk(this.root, segments, 0, method);
+    if (r || method !== "HEAD") return r;
+    return this.walk(this.root, segments, 0, "GET");
+  }
+
+  private walk(node: Node, segs: string[], i: number, method: string): RouteEntry | null {
+    if (i === segs.length) return node.methods?.get(method) ?? null;
+    const s = node.statics?.get(segs[i]);
+    if (s) {
+      const r = this.walk(s, segs, i + 1, method);
+      if (r) return r;
+    }
+    if (node.param) return this.walk(node.param, segs, i + 1, method);
+    return null;
+  }
+}

@@ -1,0 +1,70 @@
+// Runs Debian's nginx as a real peer in tests and benchmarks: a generated
+// config in a temp dir (-p prefix), `daemon off`, stopped with SIGQUIT/SIGKILL.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+export const NGINX = process.env.NGINX_PATH ?? "/usr/sbin/nginx";
+export const nginxAvailable = () => existsSync(NGINX);
+
+export interface Nginx {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** `serverBlock` is the body of one `server { }` listening on `port`. */
+export async function startNginx(port: number, serverBlock: string, extraHttp = ""): Promise<Nginx> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tollgate-nginx-"));
+  for (const d of ["logs", "tmp"]) mkdirSync(path.join(dir, d));
+  const user = process.getuid?.() === 0 ? "user root;" : "";
+  writeFileSync(
+    path.join(dir, "nginx.conf"),
+    `${user}
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+  ${extraHttp}
+  server {
+    listen 127.0.0.1:${port};
+    ${serverBlock}
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn(NGINX, ["-p", dir, "-c", path.join(dir, "nginx.conf"), "-e", path.join(dir, "logs/error.log")], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d) => (err += d));
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited: ${err}`);
+    const up = await new Promise<boolean>((r) => {
+      const s = net.connect(port, "127.0.0.1", () => (s.destroy(), r(true)));
+      s.on("error", () => r(false));
+    });
+    if (up) break;
+    if (Date.now() > until) throw new Error(`nginx did not start: ${err}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const done = () => (rmSync(dir, { recursive: true, force: true }), resolve());
+        if (child.exitCode !== null) return done();
+        child.once("exit", done);
+        child.kill("SIGQUIT");
+        setTimeout(() => child.exitCode === null && child.kill("SIGKILL"), 3000).unref();
+      }),
+  };
+}

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import { normalizeTarget } from "./normalize";
+
+// Wire shapes of the admin API (docs/ARCHITECTURE.md, "Enforcement proxy admin API").
+const id = z.guid();
+const iso = z.iso.datetime({ offset: true }).nullable();
+
+export const RESERVED_PREFIX = "/_tollgate";
+
+export const apiValue = z.object({
+  id,
+  name: z.string().min(1).max(200),
+  prefix: z
+    .string()
+    .max(200)
+    .refine((p) => {
+      const n = normalizeTarget(p);
+      return n.ok && n.query === "" && n.path === p && p !== "/";
+    }, "must be a canonical path like /orders (no trailing slash, dots, escapes or query)")
+    .refine((p) => p !== RESERVED_PREFIX && !p.startsWith(RESERVED_PREFIX + "/"), "is reserved"),
+  upstream: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//.test(u) && !u.includes("?") && !u.includes("#"), "must be an http(s) URL without query"),
+});
+
+export const routeValue = z.object({
+  id,
+  apiId: id,
+  method: z.string().regex(/^[A-Z]{1,16}$/, "must be an upper-case HTTP method"),
+  pathTemplate: z
+    .string()
+    .max(1000)
+    .regex(/^\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?$/, "must be a path template like /orders/{id}"),
+  scopeIds: z.array(id).max(1000),
+  public: z.boolean().default(false),
+});
+
+export const credentialValue = z.object({
+  id,
+  principalId: id,
+  hash: z.string().regex(/^[0-9a-f]{64}$/, "must be the lower-case sha256 hex of the key"),
+  expiresAt: iso.default(null),
+});
+
+export const grantValue = z.object({
+  id,
+  principalId: id,
+  scopeId: id,
+  expiresAt: iso.default(null),
+});
+
+export const KINDS = ["api", "route", "credential", "grant"] as const;
+export type Kind = (typeof KINDS)[number];
+export const valueSchemas = { api: apiValue, route: routeValue, credential: credentialValue, grant: grantValue } as const;
+export const PLURAL: Record<string, Kind> = { apis: "api", routes: "route", credentials: "credential", grants: "grant" };
+
+export type ApiValue = z.infer<typeof apiValue>;
+export type RouteValue = z.infer<typeof routeValue>;
+export type CredentialValue = z.infer<typeof credentialValue>;
+export type GrantValue = z.infer<typeof grantValue>;
+
+export type Op =
+  | { op: "upsert"; kind: "api"; value: ApiValue }
+  | { op: "upsert"; kind: "route"; value: RouteValue }
+  | { op: "upsert"; kind: "credential"; value: CredentialValue }
+  | { op: "upsert"; kind: "grant"; value: GrantValue }
+  | { op: "delete"; kind: Kind; id: string };
+
+const idempotencyKey = z.string().min(1).max(200);
+
+const rawOp = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("upsert"), kind: z.enum(KINDS), value: z.unknown() }),
+  z.object({ op: z.literal("delete"), kind: z.enum(KINDS), id }),
+]);
+
+// The value is checked against its kind's schema so a bad field is reported as
+// e.g. "ops.3.value.hash" rather than "ops.3: invalid union".
+const op = rawOp.transform((o, ctx): Op => {
+  if (o.op === "delete") return o;
+  const parsed = valueSchemas[o.kind].safeParse(o.value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ["value", ...issue.path] } as never);
+    return z.NEVER;
+  }
+  return { op: "upsert", kind: o.kind, value: parsed.data } as Op;
+});
+
+export const batchBody = z.object({ idempotencyKey, ops: z.array(op).min(1).max(200_000) });
+export const putBody = z.object({ idempotencyKey, value: z.unknown() });
+export const deleteBody = z.object({ idempotencyKey });
+
+export const snapshotBody = z.object({
+  idempotencyKey,
+  revision: z.number().optional(),
+  apis: z.array(apiValue),
+  routes: z.array(routeValue),
+  credentials: z.array(credentialValue),
+  grants: z.array(grantValue),
+});
+export type SnapshotBody = z.infer<typeof snapshotBody>;
+
+/** "ops.3.value.hash: Invalid input" style field path of a zod error's first issue. */
+export function firstIssue(error: z.ZodError): { field: string | undefined; message: string } {
+  const i = error.issues[0];
+  const field = i?.path.length ? i.path.map(String).join(".") : undefined;
+  return { field, message: field ? `${field}: ${i.message}` : (i?.message ?? "invalid body") };
+}
+
+// The streamed snapshot (Content-Type: application/x-ndjson): a header line,
+// then one object per line, APIs before the routes that name them.
+export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional() });
+export const ndjsonLine = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("api"), value: apiValue }),
+  z.object({ kind: z.literal("route"), value: routeValue }),
+  z.object({ kind: z.literal("credential"), value: credentialValue }),
+  z.object({ kind: z.literal("grant"), value: grantValue }),
+]);

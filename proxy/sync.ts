@@ -1,0 +1,61 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import { request } from "undici";
+import type { Core } from "./core";
+import { firstIssue, snapshotBody } from "./schemas";
+
+// Pulls the full state from the dashboard (GET /api/v1/proxy/snapshot). Batches
+// pushed while the pull is in flight are re-applied on top of the pulled state,
+// so a slow pull can never resurrect a grant whose revocation was acknowledged.
+
+const pulledSnapshot = snapshotBody.omit({ idempotencyKey: true });
+
+export async function pullSnapshot(core: Core, dashboardUrl: string, token: string, log: Logger): Promise<void> {
+  const recording = core.record();
+  try {
+    const url = new URL("/api/v1/proxy/snapshot", dashboardUrl);
+    url.searchParams.set("environment", core.environment);
+    const res = await request(url, {
+      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+      headersTimeout: 30_000,
+      bodyTimeout: 300_000,
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`dashboard answered ${res.statusCode}`);
+    }
+    const text = await res.body.text();
+    const parsed = pulledSnapshot.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new Error(`dashboard snapshot invalid: ${firstIssue(parsed.error).message}`);
+    const hash = createHash("sha256").update(text).digest("hex");
+    const result = await core.replace(`pull-${randomUUID()}`, hash, { idempotencyKey: "pull", ...parsed.data }, recording.ops);
+    log.info({ revision: result.revision, dashboardRevision: parsed.data.revision }, "snapshot pulled from dashboard");
+  } finally {
+    recording.stop();
+  }
+}
+
+/** Pulls at start (retrying with backoff until it works), then every intervalMs. */
+export function startSync(core: Core, dashboardUrl: string, token: string, intervalMs: number, log: Logger): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let delay = 500;
+  const run = async () => {
+    if (stopped) return;
+    try {
+      await pullSnapshot(core, dashboardUrl, token, log);
+      delay = 500;
+      timer = setTimeout(run, intervalMs);
+    } catch (e) {
+      log.warn({ err: (e as Error).message, retryInMs: delay }, "snapshot pull failed");
+      timer = setTimeout(run, delay);
+      delay = Math.min(delay * 2, 30_000);
+    }
+    timer?.unref();
+  };
+  void run();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}

@@ -1,0 +1,136 @@
+// Helpers for the proxy's integration tests: run the real proxy as a child
+// process, talk to its admin API, build a small state. Not a test file itself.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomUUID } from "node:crypto";
+import path from "node:path";
+import { request } from "undici";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+export const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+
+export interface ProxyProcess {
+  child: ChildProcess;
+  dataUrl: string;
+  adminUrl: string;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function spawnProxy(env: Record<string, string>, ports: { data: number; admin: number }): Promise<ProxyProcess> {
+  const root = path.resolve(__dirname, "..");
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "proxy/main.ts")], {
+    cwd: root,
+    env: {
+      NODE_ENV: "test",
+      PATH: process.env.PATH ?? "",
+      PROXY_LISTEN: `127.0.0.1:${ports.data}`,
+      PROXY_ADMIN_LISTEN: `127.0.0.1:${ports.admin}`,
+      PROXY_ADMIN_TOKEN: ADMIN_TOKEN,
+      PROXY_ENVIRONMENT: "production",
+      PROXY_LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const adminUrl = `http://127.0.0.1:${ports.admin}`;
+  const until = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`proxy exited: ${out}`);
+    try {
+      const r = await request(`${adminUrl}/metrics`);
+      await r.body.dump();
+      break;
+    } catch {
+      if (Date.now() > until) throw new Error(`proxy did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    child,
+    dataUrl: `http://127.0.0.1:${ports.data}`,
+    adminUrl,
+    output: () => out,
+    stop: (signal = "SIGTERM") =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once("exit", (code) => resolve(code));
+        child.kill(signal);
+      }),
+  };
+}
+
+export async function admin(adminUrl: string, method: string, p: string, body?: unknown, token: string | null = ADMIN_TOKEN) {
+  const res = await request(adminUrl + p, {
+    method: method as never,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.statusCode, body: json };
+}
+
+export async function call(dataUrl: string, method: string, p: string, headers: Record<string, string> = {}, body?: string) {
+  const res = await request(dataUrl + p, { method: method as never, headers, body });
+  const text = await res.body.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.statusCode, headers: res.headers, body: json };
+}
+
+/** A small world: one API with a few routes, two principals with keys, grants. */
+export function world(upstreamUrl: string) {
+  const ids = {
+    api: randomUUID(),
+    readScope: randomUUID(),
+    writeScope: randomUUID(),
+    alice: randomUUID(),
+    bob: randomUUID(),
+    aliceCred: randomUUID(),
+    bobCred: randomUUID(),
+    expiredCred: randomUUID(),
+    aliceRead: randomUUID(),
+    aliceWrite: randomUUID(),
+    bobReadExpired: randomUUID(),
+    rList: randomUUID(),
+    rGet: randomUUID(),
+    rCreate: randomUUID(),
+    rExport: randomUUID(),
+    rHealth: randomUUID(),
+  };
+  const keys = { alice: "tg_live_alice_" + randomUUID(), bob: "tg_live_bob_" + randomUUID(), expired: "tg_live_exp_" + randomUUID() };
+  const past = new Date(Date.now() - 60_000).toISOString();
+  const snapshot = {
+    apis: [{ id: ids.api, name: "orders", prefix: "/orders", upstream: upstreamUrl }],
+    routes: [
+      { id: ids.rList, apiId: ids.api, method: "GET", pathTemplate: "/orders", scopeIds: [ids.readScope], public: false },
+      { id: ids.rGet, apiId: ids.api, method: "GET", pathTemplate: "/orders/{id}", scopeIds: [ids.readScope, ids.writeScope], public: false },
+      { id: ids.rExport, apiId: ids.api, method: "GET", pathTemplate: "/orders/export", scopeIds: [ids.writeScope], public: false },
+      { id: ids.rCreate, apiId: ids.api, method: "POST", pathTemplate: "/orders", scopeIds: [ids.writeScope], public: false },
+      { id: ids.rHealth, apiId: ids.api, method: "GET", pathTemplate: "/health", scopeIds: [], public: true },
+    ],
+    credentials: [
+      { id: ids.aliceCred, principalId: ids.alice, hash: sha(keys.alice), expiresAt: null },
+      { id: ids.bobCred, principalId: ids.bob, hash: sha(keys.bob), expiresAt: null },
+      { id: ids.expiredCred, principalId: ids.bob, hash: sha(keys.expired), expiresAt: past },
+    ],
+    grants: [
+      { id: ids.aliceRead, principalId: ids.alice, scopeId: ids.readScope, expiresAt: null },
+      { id: ids.aliceWrite, principalId: ids.alice, scopeId: ids.writeScope, expiresAt: null },
+      { id: ids.bobReadExpired, principalId: ids.bob, scopeId: ids.readScope, expiresAt: past },
+    ],
+  };
+  return { ids, keys, snapshot };
+}

@@ -1,0 +1,185 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import { request } from "undici";
+import type { Metrics } from "./metrics";
+
+// Usage aggregated in memory and delivered to the dashboard
+// (POST /api/v1/usage). A report, once cut, keeps its id until the dashboard
+// accepts it (the dashboard ignores a repeated id), so a lost response never
+// double-counts. While reports wait, new traffic aggregates into the next one.
+// Memory is bounded: at most one cut batch plus one aggregate, each capped.
+
+interface GrantDay {
+  grantId: string;
+  day: string;
+  count: number;
+  lastUsedAt: number;
+}
+interface Shadow {
+  apiId: string | null;
+  method: string;
+  path: string;
+  count: number;
+  keys: Set<string>;
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+export interface UsageReport {
+  reportId: string;
+  proxy: string;
+  environment: string;
+  grants: { grantId: string; day: string; count: number; lastUsedAt: string }[];
+  credentials: { credentialId: string; lastUsedAt: string }[];
+  shadow: { apiId: string | null; method: string; path: string; count: number; distinctKeys: number; firstSeenAt: string; lastSeenAt: string }[];
+}
+
+const MAX_KEYS_PER_SHADOW = 1000;
+const ENTRIES_PER_REPORT = 5000;
+const iso = (t: number) => new Date(t).toISOString();
+
+export class UsageAggregator {
+  private grants = new Map<string, GrantDay>();
+  private credentials = new Map<string, number>();
+  private shadow = new Map<string, Shadow>();
+  private queue: UsageReport[] = [];
+  private day = "";
+  private dayEnds = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly opts: {
+      proxyName: string;
+      environment: string;
+      dashboardUrl?: string;
+      dashboardToken?: string;
+      flushMs: number;
+      maxEntries: number;
+      maxShadow: number;
+    },
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  private utcDay(now: number): string {
+    if (now >= this.dayEnds) {
+      const d = new Date(now);
+      this.day = d.toISOString().slice(0, 10);
+      this.dayEnds = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+    }
+    return this.day;
+  }
+
+  recordAllowed(grantId: string | null, credentialId: string | null, now: number): void {
+    if (grantId) {
+      const day = this.utcDay(now);
+      const k = grantId + day;
+      const g = this.grants.get(k);
+      if (g) {
+        g.count++;
+        g.lastUsedAt = now;
+      } else if (this.grants.size < this.opts.maxEntries) {
+        this.grants.set(k, { grantId, day, count: 1, lastUsedAt: now });
+      } else {
+        this.metrics.usageDropped++;
+      }
+    }
+    if (credentialId && (this.credentials.has(credentialId) || this.credentials.size < this.opts.maxEntries)) {
+      this.credentials.set(credentialId, now);
+    }
+  }
+
+  recordShadow(apiId: string | null, method: string, path: string, keyHash: string | null, now: number): void {
+    const k = `${apiId ?? ""} ${method} ${path}`;
+    let s = this.shadow.get(k);
+    if (!s) {
+      if (this.shadow.size >= this.opts.maxShadow) {
+        // Oldest observation goes first (Map iteration is insertion order).
+        this.shadow.delete(this.shadow.keys().next().value!);
+        this.metrics.shadowDropped++;
+      }
+      s = { apiId, method, path, count: 0, keys: new Set(), firstSeenAt: now, lastSeenAt: now };
+      this.shadow.set(k, s);
+    }
+    s.count++;
+    s.lastSeenAt = now;
+    if (keyHash && s.keys.size < MAX_KEYS_PER_SHADOW) s.keys.add(keyHash.slice(0, 16));
+  }
+
+  pendingEntries(): number {
+    let n = this.grants.size + this.credentials.size + this.shadow.size;
+    for (const r of this.queue) n += r.grants.length + r.credentials.length + r.shadow.length;
+    return n;
+  }
+
+  /** Moves the aggregate into reports of bounded size, each with a fixed id. */
+  private cut(): void {
+    const grants = [...this.grants.values()].map((g) => ({ grantId: g.grantId, day: g.day, count: g.count, lastUsedAt: iso(g.lastUsedAt) }));
+    const credentials = [...this.credentials].map(([credentialId, t]) => ({ credentialId, lastUsedAt: iso(t) }));
+    const shadow = [...this.shadow.values()].map((s) => ({
+      apiId: s.apiId,
+      method: s.method,
+      path: s.path,
+      count: s.count,
+      distinctKeys: s.keys.size,
+      firstSeenAt: iso(s.firstSeenAt),
+      lastSeenAt: iso(s.lastSeenAt),
+    }));
+    this.grants = new Map();
+    this.credentials = new Map();
+    this.shadow = new Map();
+    while (grants.length || credentials.length || shadow.length) {
+      const g = grants.splice(0, ENTRIES_PER_REPORT);
+      const c = credentials.splice(0, ENTRIES_PER_REPORT);
+      const s = shadow.splice(0, ENTRIES_PER_REPORT);
+      this.queue.push({ reportId: randomUUID(), proxy: this.opts.proxyName, environment: this.opts.environment, grants: g, credentials: c, shadow: s });
+    }
+  }
+
+  start(): void {
+    if (!this.opts.dashboardUrl) return;
+    this.timer = setInterval(() => void this.flush(), this.opts.flushMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  flush(): Promise<void> {
+    this.flushing ??= this.deliver().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private async deliver(): Promise<void> {
+    if (!this.opts.dashboardUrl) return;
+    if (this.queue.length === 0) this.cut();
+    while (this.queue.length > 0) {
+      const report = this.queue[0];
+      try {
+        const res = await request(new URL("/api/v1/usage", this.opts.dashboardUrl), {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${this.opts.dashboardToken}` },
+          body: JSON.stringify(report),
+          headersTimeout: 10_000,
+          bodyTimeout: 10_000,
+        });
+        await res.body.dump();
+        if (res.statusCode === 400 || res.statusCode === 413 || res.statusCode === 422) {
+          // The dashboard will never accept this report; retrying forever would block all later usage.
+          this.log.error({ reportId: report.reportId, status: res.statusCode }, "usage report rejected, dropped");
+          this.queue.shift();
+          continue;
+        }
+        if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`dashboard answered ${res.statusCode}`);
+        this.queue.shift();
+        this.metrics.usageReportsSent++;
+      } catch (e) {
+        this.metrics.usageReportFailures++;
+        this.log.warn({ err: (e as Error).message, reportId: report.reportId, pending: this.pendingEntries() }, "usage report not delivered; will retry");
+        return;
+      }
+    }
+  }
+}
