@@ -65,12 +65,11 @@ export function decide(state: EnforcementState | null, method: string, target: s
     return { kind: "no_route", apiId: owner?.api.id ?? null, shadowPath: shadowPath(segments), keyHash, principalId: cred.principalId };
   }
 
-  if (state.hasGrants(cred.principalId)) {
-    for (const scopeId of route.scopeIds) {
-      const g = state.grantFor(cred.principalId, scopeId);
-      if (g && (g.expiresAt === null || g.expiresAt > now)) {
-        return { kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: cred.principalId, grantId: g.id, credentialId: cred.id };
-      }
+  const scopes = route.scopeIds;
+  for (let i = 0; i < scopes.length; i++) {
+    const g = state.grantSlot(cred.principal, scopes[i]);
+    if (g >= 0 && state.grantExpiresAt(g) > now) {
+      return { kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: cred.principalId, grantId: state.grantId(g), credentialId: cred.id };
     }
   }
   return { kind: "forbidden", principalId: cred.principalId };

@@ -1,9 +1,10 @@
+import { encodeUuid, GrantTable, Interner, UUID_WORDS } from "./compact";
 import { RouteMatcher, type RouteEntry } from "./matcher";
 import type { ApiValue, CredentialValue, GrantValue, Kind, Op, RouteValue, SnapshotBody } from "./schemas";
 
 // The enforcement state held in memory and indexed for the request path:
-// credentials by key hash, grants by principal then scope, routes in one
-// compiled matcher per API, APIs by path prefix.
+// credentials by key hash, grants by (principal, scope) in a compact table
+// (proxy/compact.ts), routes in one compiled matcher per API, APIs by path prefix.
 
 export interface ApiEntry {
   id: string;
@@ -16,6 +17,8 @@ export interface ApiEntry {
 export interface CredentialEntry {
   id: string;
   principalId: string;
+  /** Interned principal index, for the grant lookup. */
+  principal: number;
   hash: string;
   expiresAt: number | null;
 }
@@ -35,7 +38,7 @@ export class StateError extends Error {
   }
 }
 
-const SMALL_GRANT_SET = 32;
+const uuidScratch = new Uint32Array(UUID_WORDS);
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -46,13 +49,21 @@ export class EnforcementState {
   readonly routes = new Map<string, RouteEntry>();
   readonly credentialsById = new Map<string, CredentialEntry>();
   private readonly credentialsByHash = new Map<string, CredentialEntry>();
-  readonly grantsById = new Map<string, GrantEntry>();
-  // Most principals hold a handful of grants: a small array is a fraction of a
-  // Map's memory (a million grants), and scanning it is as fast. Principals with
-  // many grants switch to a Map keyed by scope.
-  private readonly grantsByPrincipal = new Map<string, GrantEntry[] | Map<string, GrantEntry>>();
-  // Principal and scope ids repeat across many grants: one shared string each.
-  private readonly interned = new Map<string, string>();
+  private readonly grants = new GrantTable();
+  // Principals are counted (freed when their last grant or credential goes);
+  // scopes are few and also named by routes, so they are kept for the state's life.
+  private readonly principals = new Interner(true);
+  private readonly scopes = new Interner(false);
+
+  /** Read-only view of grants by id (admin API, tests). */
+  readonly grantsById = {
+    has: (id: string): boolean => this.grants.slotOf(id) >= 0,
+    get: (id: string): GrantEntry | undefined => {
+      const slot = this.grants.slotOf(id);
+      return slot < 0 ? undefined : this.grantEntry(slot);
+    },
+    size: () => this.grants.size,
+  };
 
   static fromSnapshot(s: Pick<SnapshotBody, "apis" | "routes" | "credentials" | "grants">): EnforcementState {
     const st = new EnforcementState();
@@ -62,7 +73,7 @@ export class EnforcementState {
   }
 
   counts() {
-    return { apis: this.apis.size, routes: this.routes.size, credentials: this.credentialsById.size, grants: this.grantsById.size };
+    return { apis: this.apis.size, routes: this.routes.size, credentials: this.credentialsById.size, grants: this.grants.size };
   }
 
   // ---------------------------------------------------------------- reads (hot path)
@@ -71,17 +82,31 @@ export class EnforcementState {
     return this.credentialsByHash.get(hash);
   }
 
-  /** The principal's grant for a scope, or undefined. */
-  grantFor(principalId: string, scopeId: string): GrantEntry | undefined {
-    const held = this.grantsByPrincipal.get(principalId);
-    if (held === undefined) return undefined;
-    if (held instanceof Map) return held.get(scopeId);
-    for (let i = 0; i < held.length; i++) if (held[i].scopeId === scopeId) return held[i];
-    return undefined;
+  /** Hot path: the slot of the principal's grant for a scope, or -1. No allocation. */
+  grantSlot(principal: number, scopeId: string): number {
+    const scope = this.scopes.lookup(scopeId);
+    return scope < 0 ? -1 : this.grants.slotFor(principal, scope);
   }
 
-  hasGrants(principalId: string): boolean {
-    return this.grantsByPrincipal.has(principalId);
+  /** Epoch ms, Infinity when the grant never expires. */
+  grantExpiresAt(slot: number): number {
+    return this.grants.expiresAt(slot);
+  }
+
+  grantId(slot: number): string {
+    return this.grants.idOf(slot);
+  }
+
+  /** The principal's grant for a scope, or undefined (materialised; not for the hot path). */
+  grantFor(principalId: string, scopeId: string): GrantEntry | undefined {
+    const p = this.principals.lookup(principalId);
+    const slot = p < 0 ? -1 : this.grantSlot(p, scopeId);
+    return slot < 0 ? undefined : this.grantEntry(slot);
+  }
+
+  private grantEntry(slot: number): GrantEntry {
+    const r = this.grants.row(slot);
+    return { id: r.id, principalId: this.principals.string(r.principal), scopeId: this.scopes.string(r.scope), expiresAt: r.expiresAt === Infinity ? null : r.expiresAt };
   }
 
   /** The API owning a canonical path's segments: longest matching prefix. */
@@ -121,6 +146,9 @@ export class EnforcementState {
         apiIds.set(o.id, false);
       } else if (o.op === "upsert" && o.kind === "route") {
         if (!apiExists(o.value.apiId)) throw new StateError(fieldPrefix === "snapshot" ? `${at}.apiId` : `${at}.value.apiId`, "unknown api");
+      } else if (o.op === "upsert" && o.kind === "grant") {
+        // The wire schema already requires a uuid; the compact table stores nothing else.
+        if (!encodeUuid(o.value.id, uuidScratch, 0)) throw new StateError(fieldPrefix === "snapshot" ? `${at}.id` : `${at}.value.id`, "must be a uuid");
       }
     });
   }
@@ -148,11 +176,9 @@ export class EnforcementState {
     }
   }
 
+  /** One shared string per scope id (routes name the same few scopes many times). */
   private intern(s: string): string {
-    const v = this.interned.get(s);
-    if (v !== undefined) return v;
-    this.interned.set(s, s);
-    return s;
+    return this.scopes.string(this.scopes.acquire(s));
   }
 
   private upsertApi(v: ApiValue, dirty: Set<string>): void {
@@ -187,59 +213,50 @@ export class EnforcementState {
   }
 
   private upsertCredential(v: CredentialValue): void {
+    // Take the new principal reference before dropping the old one, so a
+    // re-upsert of the same credential keeps its principal index. The entry
+    // keeps its place in credentialsById (Map.set), as before.
+    const principal = this.principals.acquire(v.principalId);
     const old = this.credentialsById.get(v.id);
-    if (old && this.credentialsByHash.get(old.hash) === old) this.credentialsByHash.delete(old.hash);
-    const entry: CredentialEntry = { id: v.id, principalId: this.intern(v.principalId), hash: v.hash, expiresAt: ms(v.expiresAt) };
+    if (old) {
+      if (this.credentialsByHash.get(old.hash) === old) this.credentialsByHash.delete(old.hash);
+      this.principals.release(old.principal);
+    }
+    const entry: CredentialEntry = { id: v.id, principalId: this.principals.string(principal), principal, hash: v.hash, expiresAt: ms(v.expiresAt) };
     this.credentialsById.set(v.id, entry);
     this.credentialsByHash.set(v.hash, entry);
   }
 
+  // A later grant for the same (principal, scope) becomes the one enforced; the
+  // earlier one stays listed by id. Removing the enforced one does not fall back
+  // to the earlier one (unchanged from the first, object-based state).
   private upsertGrant(v: GrantValue): void {
+    const principal = this.principals.acquire(v.principalId);
     this.removeGrant(v.id);
-    const entry: GrantEntry = { id: v.id, principalId: this.intern(v.principalId), scopeId: this.intern(v.scopeId), expiresAt: ms(v.expiresAt) };
-    this.grantsById.set(v.id, entry);
-    const held = this.grantsByPrincipal.get(entry.principalId);
-    if (held === undefined) {
-      this.grantsByPrincipal.set(entry.principalId, [entry]);
-    } else if (held instanceof Map) {
-      held.set(entry.scopeId, entry);
-    } else {
-      const i = held.findIndex((g) => g.scopeId === entry.scopeId);
-      if (i >= 0) held[i] = entry;
-      else if (held.length < SMALL_GRANT_SET) held.push(entry);
-      else {
-        const m = new Map<string, GrantEntry>(held.map((g) => [g.scopeId, g]));
-        m.set(entry.scopeId, entry);
-        this.grantsByPrincipal.set(entry.principalId, m);
-      }
-    }
+    const scope = this.scopes.acquire(v.scopeId);
+    const e = ms(v.expiresAt);
+    this.grants.add(v.id, principal, scope, e === null ? Infinity : e);
   }
 
   private removeGrant(id: string): void {
-    const old = this.grantsById.get(id);
+    const slot = this.grants.slotOf(id);
+    if (slot < 0) return;
+    const principal = this.grants.principalOf(slot);
+    this.grants.remove(slot);
+    this.principals.release(principal);
+  }
+
+  private removeCredential(id: string): void {
+    const old = this.credentialsById.get(id);
     if (!old) return;
-    this.grantsById.delete(id);
-    const held = this.grantsByPrincipal.get(old.principalId);
-    if (held === undefined) return;
-    if (held instanceof Map) {
-      if (held.get(old.scopeId) === old) held.delete(old.scopeId);
-      if (held.size === 0) this.grantsByPrincipal.delete(old.principalId);
-    } else {
-      const i = held.indexOf(old);
-      if (i >= 0) held.splice(i, 1);
-      if (held.length === 0) this.grantsByPrincipal.delete(old.principalId);
-    }
+    this.credentialsById.delete(id);
+    if (this.credentialsByHash.get(old.hash) === old) this.credentialsByHash.delete(old.hash);
+    this.principals.release(old.principal);
   }
 
   private remove(kind: Kind, id: string, dirty: Set<string>): void {
     if (kind === "grant") return this.removeGrant(id);
-    if (kind === "credential") {
-      const old = this.credentialsById.get(id);
-      if (!old) return;
-      this.credentialsById.delete(id);
-      if (this.credentialsByHash.get(old.hash) === old) this.credentialsByHash.delete(old.hash);
-      return;
-    }
+    if (kind === "credential") return this.removeCredential(id);
     if (kind === "route") {
       const old = this.routes.get(id);
       if (!old) return;
@@ -272,7 +289,7 @@ export class EnforcementState {
     for (const a of this.apis.values()) yield { kind: "api", value: { id: a.id, name: a.name, prefix: a.prefix, upstream: a.upstream } };
     for (const r of this.routes.values()) yield { kind: "route", value: r };
     for (const c of this.credentialsById.values()) yield { kind: "credential", value: { id: c.id, principalId: c.principalId, hash: c.hash, expiresAt: iso(c.expiresAt) } };
-    for (const g of this.grantsById.values()) yield { kind: "grant", value: grantWire(g) };
+    for (const slot of this.grants.slots()) yield { kind: "grant", value: grantWire(this.grantEntry(slot)) };
   }
 }
 

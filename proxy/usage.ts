@@ -35,6 +35,7 @@ export interface UsageReport {
 
 const MAX_KEYS_PER_SHADOW = 1000;
 const ENTRIES_PER_REPORT = 5000;
+const HEARTBEAT_MS = 60_000;
 const iso = (t: number) => new Date(t).toISOString();
 
 export class UsageAggregator {
@@ -46,6 +47,7 @@ export class UsageAggregator {
   private dayEnds = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  private lastDeliveredAt = 0;
 
   constructor(
     private readonly opts: {
@@ -134,6 +136,12 @@ export class UsageAggregator {
       const s = shadow.splice(0, ENTRIES_PER_REPORT);
       this.queue.push({ reportId: randomUUID(), proxy: this.opts.proxyName, environment: this.opts.environment, grants: g, credentials: c, shadow: s });
     }
+    // With no traffic, still report (empty) about once a minute: the dashboard
+    // holds dormancy findings back when a proxy's feed goes quiet, and must be
+    // able to tell "no usage" from "no reports".
+    if (this.queue.length === 0 && Date.now() - this.lastDeliveredAt >= HEARTBEAT_MS) {
+      this.queue.push({ reportId: randomUUID(), proxy: this.opts.proxyName, environment: this.opts.environment, grants: [], credentials: [], shadow: [] });
+    }
   }
 
   start(): void {
@@ -174,6 +182,7 @@ export class UsageAggregator {
         }
         if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`dashboard answered ${res.statusCode}`);
         this.queue.shift();
+        this.lastDeliveredAt = Date.now();
         this.metrics.usageReportsSent++;
       } catch (e) {
         this.metrics.usageReportFailures++;

@@ -78,6 +78,9 @@ async function main() {
     env.TOLLGATE_DEMO ??= "1";
     // PGlite runs one backend; a small pool avoids queueing inside the multiplexer.
     env.DATABASE_POOL_SIZE ??= "5";
+    // LISTEN/NOTIFY is never delivered through the embedded server (one shared
+    // backend); the delivery worker is woken in-process and by its poll instead.
+    env.TOLLGATE_OUTBOX_LISTEN ??= "0";
   }
   env.NEXTAUTH_URL ??= `http://localhost:${cfg.PORT}`;
   env.NEXTAUTH_SECRET ??= persistentSecret(dataDir, "nextauth-secret");

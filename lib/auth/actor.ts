@@ -30,6 +30,11 @@ export const PERMISSIONS = {
   "campaigns:certify": ["manager", "reviewer"],
   "imports:write": ["admin"],
   "discovery:triage": ["admin", "reviewer"],
+  /** SCIM provisioning: service tokens only (no role grants it). */
+  scim: [],
+  // Service-token scopes only (no role holds them): the proxy's usage push and snapshot pull.
+  "usage:ingest": [],
+  "proxy:sync": [],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

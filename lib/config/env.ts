@@ -15,6 +15,8 @@ const schema = z.object({
   OIDC_ISSUER: z.string().url().optional(),
   OIDC_CLIENT_ID: z.string().min(1).optional(),
   OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Space-separated scopes requested from the OIDC provider (Okta needs "groups" here; Entra and Keycloak do not). */
+  OIDC_SCOPES: z.string().min(1).default("openid email profile"),
   OIDC_GROUPS_CLAIM: z.string().min(1).default("groups"),
   /** JSON object: group name -> list of Tollgate roles, e.g. {"tollgate-admins":["admin"]} */
   OIDC_ROLE_MAP: z.string().optional(),

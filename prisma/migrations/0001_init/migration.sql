@@ -126,6 +126,9 @@ CREATE TABLE "Principal" (
     "statusChangedAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "suspendedAt" TIMESTAMPTZ(3),
     "deprovisionedAt" TIMESTAMPTZ(3),
+    "userName" TEXT,
+    "scimAttributes" JSONB,
+    "scimDeletedAt" TIMESTAMPTZ(3),
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMPTZ(3) NOT NULL,
 

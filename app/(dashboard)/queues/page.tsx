@@ -1,0 +1,79 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { FilterSelect } from "@/components/data-table/filter-select";
+import { Pagination } from "@/components/data-table/pagination";
+import { AnalysisButton } from "@/components/review/analysis-button";
+import { QueueView } from "@/components/review/queue-view";
+import type { QueueActions } from "@/components/review/types";
+import { requirePageActor } from "@/lib/auth/session";
+import { latestAnalysisRun } from "@/lib/analysis";
+import { listQueue, parseQueueQuery, QUEUE_PER_PAGE, queueFilterOptions, RULES, SEVERITIES } from "@/lib/review";
+import * as act from "./actions";
+
+export const metadata: Metadata = { title: "Review queue" };
+export const dynamic = "force-dynamic";
+
+type Params = Record<string, string | string[] | undefined>;
+
+const RULE_TABS = [["", "All"], ...RULES.map((r) => [r, r.replace("_", " ")])] as const;
+
+export default async function QueuesPage({ searchParams }: { searchParams: Promise<Params> }) {
+  const actor = await requirePageActor();
+  const raw = await searchParams;
+  const query = parseQueueQuery(raw);
+  const [page, options, run] = await Promise.all([listQueue(actor, query), queueFilterOptions(actor), latestAnalysisRun(actor)]);
+  const actions: QueueActions = {
+    approve: act.approveAction,
+    revoke: act.revokeAction,
+    reduce: act.reduceAction,
+    bulkApprove: act.bulkApproveAction,
+    bulkRevoke: act.bulkRevokeAction,
+    bulkReduce: act.bulkReduceAction,
+    claim: act.claimAction,
+    confirm: act.confirmAction,
+    retry: act.retryAction,
+    detail: act.detailAction,
+    states: act.decisionStatesAction,
+  };
+  const link = (changes: Record<string, string | undefined>) => {
+    const next = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...raw, ...changes })) if (typeof v === "string" && v && k !== "page") next.set(k, v);
+    const qs = next.toString();
+    return qs ? `/queues?${qs}` : "/queues";
+  };
+  return (
+    <div className="space-y-3">
+      <div className="flex flex-wrap items-start justify-between gap-2">
+        <h1 className="text-xl font-semibold">Review queue</h1>
+        <AnalysisButton initial={run} start={act.runAnalysisAction} progress={act.analysisProgressAction} />
+      </div>
+      <nav aria-label="Queue view" className="flex gap-3 border-b border-slate-200 text-sm">
+        {(["open", "decided"] as const).map((v) => (
+          <Link key={v} href={link({ view: v === "open" ? undefined : v })} aria-current={query.view === v ? "page" : undefined} className={`-mb-px border-b-2 px-1 pb-1 ${query.view === v ? "border-slate-900 font-medium" : "border-transparent text-slate-500"}`}>
+            {v === "open" ? "Open" : "Recently decided"}
+          </Link>
+        ))}
+      </nav>
+      <nav aria-label="Rules" className="flex flex-wrap gap-1 text-sm">
+        {RULE_TABS.map(([rule, label]) => (
+          <Link key={rule} href={link({ rule: rule || undefined })} aria-current={(query.rule ?? "") === rule ? "page" : undefined} className={`rounded px-2 py-0.5 ${(query.rule ?? "") === rule ? "bg-slate-800 text-white" : "bg-slate-100 text-slate-700 hover:bg-slate-200"}`}>
+            {label}
+          </Link>
+        ))}
+      </nav>
+      <QueueView
+        rows={page.rows}
+        actions={actions}
+        toolbar={
+          <>
+            <FilterSelect param="severity" label="Severity" value={query.severity} options={SEVERITIES.map((s) => ({ value: s, label: s }))} />
+            <FilterSelect param="api" label="API" value={query.api} options={options.apis.map((a) => ({ value: a, label: a }))} />
+            <FilterSelect param="environment" label="Environment" value={query.environment} options={options.environments.map((e) => ({ value: e.id, label: e.name }))} />
+            <FilterSelect param="assignee" label="Assignee" value={query.assignee} allLabel="Anyone" options={[{ value: "me", label: "Assigned to me" }, { value: "unassigned", label: "Unassigned" }]} />
+          </>
+        }
+      />
+      <Pagination page={page.page} pageCount={page.pageCount} total={page.total} totalCapped={page.totalCapped} hasNext={page.hasNext} rowsOnPage={page.rows.length} perPage={query.perPage} perPageOptions={QUEUE_PER_PAGE} />
+    </div>
+  );
+}

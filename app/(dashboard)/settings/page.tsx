@@ -1,0 +1,86 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { redirect } from "next/navigation";
+import { currentActor, requirePageActor } from "@/lib/auth/session";
+import { can } from "@/lib/auth/actor";
+import { AppError } from "@/lib/errors";
+import { getSettings, updateSettings } from "@/lib/settings";
+import { queueFilterOptions } from "@/lib/review";
+
+export const metadata: Metadata = { title: "Settings" };
+export const dynamic = "force-dynamic";
+
+// Plain forms posting to server actions: they work without JavaScript, and the
+// result comes back in the URL (?saved=1 or ?error=...).
+async function saveThresholds(form: FormData) {
+  "use server";
+  const actor = await currentActor();
+  const num = (k: string) => (form.get(k) === "" || form.get(k) === null ? undefined : Number(form.get(k)));
+  const overrides: Record<string, number> = {};
+  for (const [k, v] of form.entries()) {
+    if (k.startsWith("env:") && typeof v === "string" && v.trim() !== "") overrides[k.slice(4)] = Number(v);
+  }
+  let target = "/settings?saved=1";
+  try {
+    await updateSettings(actor, {
+      dormancyDays: num("dormancyDays"),
+      graceDays: num("graceDays"),
+      staleFeedDays: num("staleFeedDays"),
+      credentialRotationDays: num("credentialRotationDays"),
+      dormancyDaysByEnvironment: overrides,
+    });
+  } catch (e) {
+    if (!(e instanceof AppError)) throw e;
+    target = `/settings?error=${encodeURIComponent(e.message)}`;
+  }
+  redirect(target);
+}
+
+const FIELDS = [
+  ["dormancyDays", "Dormancy window (days)", "A grant unused for this long is dormant."],
+  ["graceDays", "Grace for new grants (days)", "Added to the window before a new grant can be called unused."],
+  ["staleFeedDays", "Stale usage feed (days)", "If a proxy has not reported for longer, dormancy findings in its environment are held back."],
+  ["credentialRotationDays", "Credential rotation (days)", "Credentials older than this are flagged."],
+] as const;
+
+export default async function SettingsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+  const actor = await requirePageActor();
+  const sp = await searchParams;
+  const [settings, options] = await Promise.all([getSettings(actor), queueFilterOptions(actor)]);
+  const editable = can(actor, "settings:write");
+  return (
+    <div className="max-w-2xl space-y-4">
+      <div className="flex items-baseline justify-between">
+        <h1 className="text-xl font-semibold">Settings</h1>
+        <nav className="flex gap-3 text-sm text-sky-800">
+          {can(actor, "proxies:manage") ? <Link href="/settings/proxies">Enforcement proxies</Link> : null}
+          <Link href="/settings/tokens">Service tokens</Link>
+        </nav>
+      </div>
+      {sp.saved ? <p role="status" className="rounded bg-emerald-50 p-2 text-sm text-emerald-800">Saved. The next analysis run uses the new thresholds.</p> : null}
+      {sp.error ? <p role="alert" className="rounded bg-red-50 p-2 text-sm text-red-800">{sp.error}</p> : null}
+      <form action={saveThresholds} className="space-y-3 rounded border border-slate-200 bg-white p-4">
+        <h2 className="font-medium">Analysis thresholds</h2>
+        <fieldset disabled={!editable} className="space-y-3">
+          {FIELDS.map(([key, label, help]) => (
+            <label key={key} className="block text-sm">
+              <span className="font-medium">{label}</span>
+              <input type="number" name={key} min={key === "graceDays" ? 0 : 1} required defaultValue={settings[key]} className="ml-2 w-24 rounded border border-slate-300 px-1" />
+              <span className="block text-xs text-slate-500">{help}</span>
+            </label>
+          ))}
+          <div className="text-sm">
+            <span className="font-medium">Dormancy window per environment</span> <span className="text-xs text-slate-500">(empty = the default above)</span>
+            {options.environments.map((e) => (
+              <label key={e.id} className="mt-1 flex items-center gap-2">
+                <span className="w-40">{e.name}</span>
+                <input type="number" min={1} name={`env:${e.id}`} defaultValue={settings.dormancyDaysByEnvironment[e.id] ?? ""} className="w-24 rounded border border-slate-300 px-1" />
+              </label>
+            ))}
+          </div>
+          {editable ? <button type="submit" className="rounded bg-slate-800 px-3 py-1 text-white">Save thresholds</button> : <p className="text-xs text-slate-500">Only admins can change thresholds.</p>}
+        </fieldset>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,77 @@
+"use client";
+import { useActionState } from "react";
+import type { ActionResult as Result } from "@/lib/auth/http";
+
+type Created = { name: string; prefix: string; token: string };
+
+export function CreateTokenForm({
+  scopes,
+  createAction,
+}: {
+  scopes: string[];
+  createAction: (prev: Result<Created> | null, form: FormData) => Promise<Result<Created> | null>;
+}) {
+  const [state, formAction, pending] = useActionState(createAction, null);
+  return (
+    <div className="flex flex-col gap-3">
+      <form action={formAction} className="flex flex-wrap items-end gap-4 rounded border border-slate-200 bg-white p-3">
+        <label className="flex flex-col gap-1">
+          <span className="text-xs font-medium text-slate-600">Name</span>
+          <input name="name" required maxLength={100} placeholder="proxy-production" className="rounded border border-slate-300 px-2 py-1" />
+        </label>
+        <fieldset className="flex flex-col gap-1">
+          <legend className="text-xs font-medium text-slate-600">Scopes</legend>
+          <div className="flex gap-3">
+            {scopes.map((s) => (
+              <label key={s} className="flex items-center gap-1 font-mono text-xs">
+                <input type="checkbox" name="scopes" value={s} /> {s}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <button type="submit" disabled={pending} className="rounded bg-slate-900 px-3 py-1.5 text-white hover:bg-slate-800 disabled:opacity-60">
+          Create token
+        </button>
+      </form>
+      {state && !state.ok && (
+        <p role="alert" className="text-red-700">
+          {state.error.message}
+        </p>
+      )}
+      {state?.ok && (
+        <div role="status" className="rounded border border-amber-300 bg-amber-50 p-3">
+          <p className="font-medium">Token “{state.data.name}” created. Copy it now: it will not be shown again.</p>
+          <code data-testid="new-token" className="mt-2 block break-all rounded bg-white p-2 font-mono text-xs">
+            {state.data.token}
+          </code>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function RevokeTokenButton({
+  tokenId,
+  name,
+  revokeAction,
+}: {
+  tokenId: string;
+  name: string;
+  revokeAction: (prev: Result<null> | null, form: FormData) => Promise<Result<null> | null>;
+}) {
+  const [state, formAction, pending] = useActionState(revokeAction, null);
+  return (
+    <form
+      action={formAction}
+      onSubmit={(e) => {
+        if (!window.confirm(`Revoke token “${name}”? Integrations using it stop working immediately.`)) e.preventDefault();
+      }}
+    >
+      <input type="hidden" name="tokenId" value={tokenId} />
+      <button type="submit" disabled={pending} className="rounded border border-red-300 px-2 py-1 text-red-700 hover:bg-red-50">
+        Revoke
+      </button>
+      {state && !state.ok && <span className="ml-2 text-red-700">{state.error.message}</span>}
+    </form>
+  );
+}

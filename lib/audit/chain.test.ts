@@ -1,0 +1,145 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createDb, type PrismaClient } from "@/lib/db";
+import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { systemActor, type Actor } from "@/lib/auth/actor";
+import { appendAuditEvent, verifyAuditChain } from "./chain";
+import { canonicalJSON, GENESIS_HASH } from "./canonical";
+
+const run = promisify(execFile);
+let tdb: TestDatabase;
+let client: PrismaClient;
+const alice: Actor = { kind: "user", userId: "u1", email: "alice@example.test", name: "Alice", roles: ["admin"], principalId: null };
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  client = createDb(tdb.url, 8);
+});
+afterAll(async () => {
+  await client?.$disconnect();
+  await tdb?.drop();
+});
+
+async function superuser<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: tdb.url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function cli(): Promise<{ code: number; out: string }> {
+  try {
+    // Same program `npm run audit:verify` runs (tsx scripts/audit-verify.ts), without npm's start-up cost.
+    const r = await run(process.execPath, ["--import", "tsx", "scripts/audit-verify.ts"], { env: { ...process.env, DATABASE_URL: tdb.url }, cwd: process.cwd() });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout + err.stderr };
+  }
+}
+
+test("canonical JSON sorts keys at every depth and drops undefined", () => {
+  expect(canonicalJSON({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 2 }], c: "s" } })).toBe('{"a":{"c":"s","d":[1,{"x":2,"z":1}]},"b":1}');
+});
+
+describe("audit chain", () => {
+  test("appends link to the previous event, starting from the genesis hash", async () => {
+    const first = await client.$transaction((tx) => appendAuditEvent(tx, { actor: alice, action: "test.first", data: { n: 1, nested: { b: 2, a: 1 } } }));
+    const second = await client.$transaction((tx) => appendAuditEvent(tx, { actor: systemActor("job"), action: "test.second", target: "grant:1", data: {} }));
+    const rows = await client.auditEvent.findMany({ orderBy: { seq: "asc" } });
+    expect(rows[0].prevHash).toBe(GENESIS_HASH);
+    expect(rows[0].actor).toBe("alice@example.test");
+    expect(rows[1].prevHash).toBe(first.hash);
+    expect(rows[1].hash).toBe(second.hash);
+    expect(rows[1].actor).toBe("system:job");
+    expect(await verifyAuditChain(client)).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  test("an event rolled back with its transaction leaves no trace and the chain intact", async () => {
+    const before = await client.auditEvent.count();
+    await expect(
+      client.$transaction(async (tx) => {
+        await appendAuditEvent(tx, { actor: alice, action: "test.rolled_back" });
+        throw new Error("the change failed");
+      }),
+    ).rejects.toThrow("the change failed");
+    expect(await client.auditEvent.count()).toBe(before);
+    expect((await verifyAuditChain(client)).ok).toBe(true);
+  });
+
+  test("refuses to run outside a transaction", async () => {
+    await expect(appendAuditEvent(client as never, { actor: alice, action: "test.no_tx" })).rejects.toThrow(/transaction client/);
+  });
+
+  test("concurrent appends from many transactions stay one linear chain", async () => {
+    const before = await client.auditEvent.count();
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        client.$transaction(async (tx) => {
+          // Some work before the append widens the race window.
+          await tx.$executeRaw`SELECT pg_sleep(0.005)`;
+          return appendAuditEvent(tx, { actor: alice, action: "test.concurrent", data: { i } });
+        }, { maxWait: 30_000, timeout: 30_000 }), // 40 transactions share 8 connections on a busy 2-core machine
+      ),
+    );
+    const rows = await client.auditEvent.findMany({ orderBy: { seq: "asc" } });
+    expect(rows.length).toBe(before + 40);
+    const prevs = new Set(rows.map((r) => r.prevHash));
+    expect(prevs.size).toBe(rows.length); // no two events share a predecessor: no fork
+    const result = await verifyAuditChain(client, { batchSize: 7 }); // small batches cross batch boundaries
+    expect(result).toMatchObject({ ok: true, checked: rows.length });
+  });
+
+  test("tampering with one row as superuser is detected by verifyAuditChain and by npm run audit:verify, naming the event", async () => {
+    const clean = await cli();
+    expect(clean.code).toBe(0);
+    expect(clean.out).toMatch(/audit chain OK: \d+ events verified/);
+
+    const target = await client.auditEvent.findFirstOrThrow({ where: { action: "test.concurrent" }, orderBy: { seq: "asc" }, skip: 5 });
+    await superuser(async (c) => {
+      await c.query(`ALTER TABLE "AuditEvent" DISABLE TRIGGER USER`);
+      await c.query(`UPDATE "AuditEvent" SET data = '{"i": 999}' WHERE id = $1`, [target.id]);
+      await c.query(`ALTER TABLE "AuditEvent" ENABLE TRIGGER USER`);
+    });
+    const result = await verifyAuditChain(client, { batchSize: 7 });
+    expect(result.ok).toBe(false);
+    expect(result.firstBroken).toMatchObject({ seq: target.seq.toString(), id: target.id, action: "test.concurrent" });
+    expect(result.firstBroken!.reason).toMatch(/modified/);
+
+    const broken = await cli();
+    expect(broken.code).toBe(1);
+    expect(broken.out).toContain(`seq=${target.seq} id=${target.id} action=test.concurrent`);
+  });
+
+  test("re-hashing a tampered row does not help: the next event's link breaks", async () => {
+    const db2 = await createTestDatabase();
+    const c2 = createDb(db2.url, 2);
+    try {
+      for (let i = 0; i < 3; i++) await c2.$transaction((tx) => appendAuditEvent(tx, { actor: alice, action: "test.rehash", data: { i } }));
+      const rows = await c2.auditEvent.findMany({ orderBy: { seq: "asc" } });
+      const pgc = new pg.Client({ connectionString: db2.url });
+      await pgc.connect();
+      await pgc.query(`ALTER TABLE "AuditEvent" DISABLE TRIGGER USER`);
+      await pgc.query(`UPDATE "AuditEvent" SET actor = 'mallory', hash = $2 WHERE id = $1`, [rows[1].id, "f".repeat(64)]);
+      await pgc.query(`ALTER TABLE "AuditEvent" ENABLE TRIGGER USER`);
+      await pgc.end();
+      const result = await verifyAuditChain(c2);
+      expect(result.ok).toBe(false);
+      // Row 1's own hash is wrong (content changed), reported first.
+      expect(result.firstBroken!.id).toBe(rows[1].id);
+    } finally {
+      await c2.$disconnect();
+      await db2.drop();
+    }
+  });
+
+  test("the database itself refuses UPDATE and DELETE on events", async () => {
+    await expect(superuser((c) => c.query(`UPDATE "AuditEvent" SET actor = 'x'`))).rejects.toThrow(/append-only/);
+    await expect(superuser((c) => c.query(`DELETE FROM "AuditEvent"`))).rejects.toThrow(/append-only/);
+  });
+});

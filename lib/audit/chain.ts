@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { PrismaClient, Tx } from "@/lib/db";
+import { actorLabel, type Actor } from "@/lib/auth/actor";
+import { canonicalJSON, eventHash, GENESIS_HASH } from "./canonical";
+
+/**
+ * Every append takes this transaction-scoped advisory lock first, so appends
+ * are serialised: each one reads the head of the chain only after the previous
+ * appender committed (or rolled back). Arbitrary constant, unique to the audit log.
+ */
+const AUDIT_LOCK_KEY = 7461636801n;
+
+const eventInput = z.object({
+  action: z.string().regex(/^[a-z][a-z0-9_.:-]{1,63}$/, "must look like 'area.verb' (lowercase)"),
+  target: z.string().max(500).nullish(),
+});
+
+export interface AuditEventInput {
+  /** The caller, or a plain label for events without one (e.g. "anonymous" on a failed sign-in). */
+  actor: Actor | string;
+  action: string;
+  target?: string | null;
+  data?: unknown;
+}
+
+export interface AppendedEvent {
+  seq: bigint;
+  id: string;
+  hash: string;
+}
+
+/**
+ * Appends one event to the hash chain. Must run INSIDE the caller's
+ * transaction (the one that makes the change the event records), so both
+ * commit or neither does. Call it late in the transaction: the lock it takes
+ * is held until commit and serialises all audited writes.
+ */
+export async function appendAuditEvent(tx: Tx, input: AuditEventInput): Promise<AppendedEvent> {
+  if ("$transaction" in (tx as object)) {
+    throw new Error("appendAuditEvent must be called with a transaction client (inside db().$transaction)");
+  }
+  const parsed = eventInput.parse({ action: input.action, target: input.target });
+  const [lock] = await tx.$queryRaw<{ iso: string }[]>`
+    SELECT current_setting('transaction_isolation') AS iso
+    FROM (SELECT pg_advisory_xact_lock(${AUDIT_LOCK_KEY})) AS l`;
+  // Under REPEATABLE READ / SERIALIZABLE the snapshot may predate the previous
+  // appender's commit, so we would read a stale head and fork the chain.
+  if (lock?.iso !== "read committed") {
+    throw new Error(`appendAuditEvent needs a READ COMMITTED transaction, got ${lock?.iso}`);
+  }
+  const head = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
+  const prevHash = head?.hash ?? GENESIS_HASH;
+  const content = {
+    id: randomUUID(),
+    at: new Date(),
+    actor: typeof input.actor === "string" ? input.actor : actorLabel(input.actor),
+    action: parsed.action,
+    target: parsed.target ?? null,
+    // Stored exactly as hashed: the canonical form, re-parsed.
+    data: JSON.parse(canonicalJSON(input.data ?? {})) as unknown,
+  };
+  const hash = eventHash(prevHash, content);
+  const row = await tx.auditEvent.create({
+    data: { ...content, data: content.data as object, prevHash, hash },
+    select: { seq: true, id: true, hash: true },
+  });
+  return row;
+}
+
+export interface ChainVerification {
+  ok: boolean;
+  checked: number;
+  headHash: string;
+  firstBroken?: { seq: string; id: string; action: string; at: string; reason: string };
+}
+
+/**
+ * Re-computes the chain in seq order, in batches (memory stays flat on a
+ * large log). Reports the first event whose link or content does not match.
+ */
+export async function verifyAuditChain(client: PrismaClient, opts: { batchSize?: number } = {}): Promise<ChainVerification> {
+  const batchSize = opts.batchSize ?? 1000;
+  let prevHash = GENESIS_HASH;
+  let afterSeq: bigint = -1n;
+  let checked = 0;
+  for (;;) {
+    const rows = await client.auditEvent.findMany({
+      where: { seq: { gt: afterSeq } },
+      orderBy: { seq: "asc" },
+      take: batchSize,
+    });
+    for (const row of rows) {
+      const broken = (reason: string): ChainVerification => ({
+        ok: false,
+        checked,
+        headHash: prevHash,
+        firstBroken: { seq: row.seq.toString(), id: row.id, action: row.action, at: row.at.toISOString(), reason },
+      });
+      if (row.prevHash !== prevHash) {
+        return broken("prevHash does not match the previous event's hash (an event was removed, inserted or reordered before it)");
+      }
+      const expected = eventHash(prevHash, row);
+      if (row.hash !== expected) {
+        return broken("content does not match its hash (the event was modified)");
+      }
+      prevHash = row.hash;
+      checked++;
+    }
+    if (rows.length < batchSize) break;
+    afterSeq = rows[rows.length - 1].seq;
+  }
+  return { ok: true, checked, headHash: prevHash };
+}

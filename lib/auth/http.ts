@@ -1,0 +1,91 @@
+import { randomUUID } from "node:crypto";
+import { AppError } from "@/lib/errors";
+
+/**
+ * Thin wrappers for route handlers and server actions: map AppError to its
+ * status and a JSON body naming the field; log anything else with an id and
+ * answer a generic message (never a stack trace).
+ */
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string; logId?: string };
+}
+
+export function errorBody(e: unknown): { status: number; body: ErrorBody } {
+  if (e instanceof AppError) {
+    return { status: e.status, body: { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } } };
+  }
+  const logId = randomUUID();
+  console.error(`[${logId}] unhandled error`, e);
+  return { status: 500, body: { error: { code: "internal", message: `Something went wrong (log id ${logId})`, logId } } };
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * CSRF for route handlers that mutate on a session cookie: a browser always
+ * sends Origin on a cross-origin POST/PUT/PATCH/DELETE, so when Origin is
+ * present its host must equal the Host we were reached on (the same check
+ * Next applies to server actions). Requests without Origin are not from a
+ * browser form/fetch (e.g. a service token client) and carry no ambient cookie risk
+ * unless Sec-Fetch-Site says cross-site.
+ */
+export function assertSameOrigin(req: Request): void {
+  if (SAFE_METHODS.has(req.method.toUpperCase())) return;
+  const origin = req.headers.get("origin");
+  const host = req.headers.get("x-forwarded-host")?.split(",")[0].trim() || req.headers.get("host");
+  if (origin) {
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      throw new AppError("forbidden", "Cross-origin request refused (malformed Origin)");
+    }
+    if (!host || originHost.toLowerCase() !== host.toLowerCase()) {
+      throw new AppError("forbidden", "Cross-origin request refused");
+    }
+    return;
+  }
+  if (req.headers.get("sec-fetch-site") === "cross-site") throw new AppError("forbidden", "Cross-origin request refused");
+}
+
+type Handler<C> = (req: Request, ctx: C) => Promise<Response | unknown>;
+
+/**
+ * Route handler wrapper: CSRF origin check on mutating methods, then the
+ * handler; a plain value becomes a 200 JSON response.
+ */
+export function routeHandler<C = unknown>(fn: Handler<C>): (req: Request, ctx: C) => Promise<Response> {
+  return async (req, ctx) => {
+    try {
+      assertSameOrigin(req);
+      const out = await fn(req, ctx);
+      return out instanceof Response ? out : Response.json(out ?? null);
+    } catch (e) {
+      const { status, body } = errorBody(e);
+      return Response.json(body, { status });
+    }
+  };
+}
+
+export type ActionResult<T> = { ok: true; data: T } | ({ ok: false } & ErrorBody);
+
+/**
+ * Server action wrapper: Next already refuses cross-origin action calls; this
+ * turns errors into a serialisable result the form can show next to the field.
+ * Next's redirect()/notFound() are re-thrown so they still work.
+ */
+export function action<A extends unknown[], T>(fn: (...args: A) => Promise<T>): (...args: A) => Promise<ActionResult<T>> {
+  return async (...args: A) => {
+    try {
+      return { ok: true, data: await fn(...args) };
+    } catch (e) {
+      if (isNextControlFlow(e)) throw e;
+      return { ok: false, ...errorBody(e).body };
+    }
+  };
+}
+
+function isNextControlFlow(e: unknown): boolean {
+  const digest = (e as { digest?: unknown } | null)?.digest;
+  return typeof digest === "string" && (digest.startsWith("NEXT_REDIRECT") || digest.startsWith("NEXT_HTTP_ERROR_FALLBACK") || digest === "NEXT_NOT_FOUND");
+}

@@ -1,0 +1,227 @@
+import { createHash, randomUUID } from "node:crypto";
+import { z } from "zod";
+import { authorize, type Actor } from "@/lib/auth/actor";
+import { appendAuditEvent } from "@/lib/audit";
+import { db, type PrismaClient, type Tx } from "@/lib/db";
+import { badRequest, conflict, fromZod, notFound, AppError } from "@/lib/errors";
+import { wakeDelivery } from "@/lib/enforcement/wake";
+import { computeDiff, isEmptyDiff, planHash, type Diff } from "./diff";
+import { extractDescription, type Description } from "./extract";
+import { parseOpenApi } from "./parse";
+import { loadInventoryState } from "./state";
+import { enqueueInventoryChanges } from "./outbox";
+import { openApiMaxBytes } from "../config";
+
+const inputSchema = z.object({
+  apiName: z.string().trim().min(1, "is required").max(200),
+  environment: z.string().trim().min(1, "is required").max(100),
+  document: z.union([z.string(), z.instanceof(Buffer)]),
+  filename: z.string().max(300).optional(),
+  /** Upstream for an API the import creates; defaults to the document's server URL. */
+  baseUrl: z.url().optional(),
+});
+
+export type ImportInput = z.input<typeof inputSchema>;
+export interface ImportOptions {
+  /** Overrides the configured size limit (CLI flag, tests on large real-world documents). */
+  maxBytes?: number;
+  client?: PrismaClient;
+}
+
+export interface ImportPlan {
+  api: { id: string | null; name: string; environment: string; create: boolean; baseUrl: string };
+  document: { version: string; title: string; operations: number; sha256: string; serverPathPrefix: string };
+  diff: Diff;
+  empty: boolean;
+  planHash: string;
+}
+
+export interface ImportResult extends ImportPlan {
+  applied: true;
+  auditTarget: string;
+  outboxRows: number;
+  findingsOpened: number;
+}
+
+interface Prepared {
+  input: z.output<typeof inputSchema>;
+  description: Description;
+  docMeta: Omit<ImportPlan["document"], "operations">;
+}
+
+async function prepare(actor: Actor, raw: ImportInput, opts: ImportOptions): Promise<Prepared> {
+  authorize(actor, "imports:write");
+  const parsed = inputSchema.safeParse(raw);
+  if (!parsed.success) throw fromZod(parsed.error);
+  const input = parsed.data;
+  const { doc, version, title } = await parseOpenApi(input.document, { maxBytes: opts.maxBytes ?? openApiMaxBytes(), filename: input.filename });
+  const description = extractDescription(doc);
+  const sha256 = createHash("sha256").update(input.document).digest("hex");
+  return { input, description, docMeta: { version, title, sha256, serverPathPrefix: description.serverPathPrefix } };
+}
+
+async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean): Promise<ImportPlan & { environmentId: string }> {
+  const env = await client.environment.findUnique({ where: { name: p.input.environment } });
+  if (!env) throw notFound(`Environment ${p.input.environment}`);
+  const api = await client.api.findUnique({ where: { name_environmentId: { name: p.input.apiName, environmentId: env.id } } });
+  // Serialises concurrent imports (and grant changes read below) for this API until commit.
+  if (api && lock) await client.$queryRaw`SELECT id FROM "Api" WHERE id = ${api.id}::uuid FOR UPDATE`;
+  const baseUrl = api?.baseUrl ?? p.input.baseUrl ?? p.description.serverUrl;
+  if (!baseUrl) {
+    throw badRequest(`API ${p.input.apiName} does not exist in ${p.input.environment} and the document names no absolute server URL: pass baseUrl`, "baseUrl");
+  }
+  const state = await loadInventoryState(client, api?.id ?? null);
+  const diff = computeDiff(state, p.description);
+  const apiKey = { id: api?.id ?? null, name: p.input.apiName, environmentId: env.id, baseUrl };
+  return {
+    environmentId: env.id,
+    api: { id: api?.id ?? null, name: p.input.apiName, environment: env.name, create: !api, baseUrl },
+    document: { ...p.docMeta, operations: p.description.operations.length },
+    diff,
+    empty: isEmptyDiff(diff) && !!api,
+    planHash: planHash(apiKey, state, diff),
+  };
+}
+
+/** The diff a document would make, without writing anything. */
+export async function planImport(actor: Actor, input: ImportInput, opts: ImportOptions = {}): Promise<ImportPlan> {
+  const prepared = await prepare(actor, input, opts);
+  const { environmentId: _, ...plan } = await computePlan(opts.client ?? db(), prepared, false);
+  return plan;
+}
+
+/**
+ * Applies a document in one transaction with its audit event, its findings and
+ * one outbox row per proxy of the environment. With `expectedPlanHash` (what
+ * the user reviewed) a plan gone stale in the meantime is a 409, not a surprise.
+ */
+export async function applyImport(
+  actor: Actor,
+  input: ImportInput & { expectedPlanHash?: string },
+  opts: ImportOptions = {},
+): Promise<ImportResult> {
+  const prepared = await prepare(actor, input, opts);
+  const client = opts.client ?? db();
+  let result: ImportResult;
+  try {
+    result = await client.$transaction(
+      async (tx) => {
+        const plan = await computePlan(tx, prepared, true);
+        if (input.expectedPlanHash && input.expectedPlanHash !== plan.planHash) {
+          throw conflict("The inventory or the document changed since this plan was computed: review the new diff and apply again");
+        }
+        return writePlan(tx, actor, prepared, plan);
+      },
+      { timeout: 120_000, maxWait: 10_000 },
+    );
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    if ((e as { code?: string }).code === "P2002") throw conflict("A concurrent change to the same API won: review the new diff and apply again");
+    throw e;
+  }
+  if (result.outboxRows > 0) wakeDelivery();
+  return result;
+}
+
+async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & { environmentId: string }): Promise<ImportResult> {
+  const now = new Date();
+  const { diff } = plan;
+  let apiId = plan.api.id;
+  if (!apiId) {
+    apiId = randomUUID();
+    await tx.api.create({ data: { id: apiId, name: plan.api.name, environmentId: plan.environmentId, baseUrl: plan.api.baseUrl, description: p.docMeta.title || null } });
+  }
+
+  // Scopes first: endpoints link to them by id.
+  const scopeIds = new Map((await tx.scope.findMany({ where: { apiId }, select: { id: true, name: true } })).map((s) => [s.name, s.id]));
+  const newScopes = diff.scopes.added.map((s) => ({ id: randomUUID(), apiId: apiId!, name: s.name, level: s.level, description: s.description }));
+  newScopes.forEach((s) => scopeIds.set(s.name, s.id));
+  if (newScopes.length) await tx.scope.createMany({ data: newScopes });
+  for (const c of diff.scopes.changed) {
+    await tx.scope.update({ where: { id: c.id }, data: { description: c.spec.description ?? undefined, deprecatedAt: null } });
+  }
+  const scopeDeletes = diff.scopes.removed.filter((r) => r.action === "delete").map((r) => r.id);
+  const scopeDeprecations = diff.scopes.removed.filter((r) => r.action === "deprecate");
+  if (scopeDeprecations.length) await tx.scope.updateMany({ where: { id: { in: scopeDeprecations.map((r) => r.id) } }, data: { deprecatedAt: now } });
+
+  // Endpoints.
+  const newEndpoints = diff.endpoints.added.map((e) => ({ id: randomUUID(), spec: e }));
+  if (newEndpoints.length) {
+    await tx.endpoint.createMany({
+      data: newEndpoints.map(({ id, spec }) => ({ id, apiId: apiId!, method: spec.method, pathTemplate: spec.pathTemplate, summary: spec.summary, public: spec.public })),
+    });
+  }
+  for (const c of diff.endpoints.changed) {
+    await tx.endpoint.update({ where: { id: c.id }, data: { pathTemplate: c.spec.pathTemplate, summary: c.spec.summary, public: c.spec.public, deprecatedAt: null } });
+  }
+  const relinked = diff.endpoints.changed.filter((c) => c.changes.some((f) => f.field === "scopes"));
+  if (relinked.length) await tx.endpointScope.deleteMany({ where: { endpointId: { in: relinked.map((c) => c.id) } } });
+  const links = [...newEndpoints.map(({ id, spec }) => ({ id, scopes: spec.scopes })), ...relinked.map((c) => ({ id: c.id, scopes: c.spec.scopes }))].flatMap(
+    ({ id, scopes }) => scopes.map((name) => ({ endpointId: id, scopeId: scopeIds.get(name)! })),
+  );
+  if (links.length) await tx.endpointScope.createMany({ data: links });
+  const endpointDeletes = diff.endpoints.removed.filter((r) => r.action === "delete").map((r) => r.id);
+  const endpointDeprecations = diff.endpoints.removed.filter((r) => r.action === "deprecate").map((r) => r.id);
+  if (endpointDeprecations.length) await tx.endpoint.updateMany({ where: { id: { in: endpointDeprecations } }, data: { deprecatedAt: now } });
+  if (endpointDeletes.length) await tx.endpoint.deleteMany({ where: { id: { in: endpointDeletes } } });
+  if (scopeDeletes.length) await tx.scope.deleteMany({ where: { id: { in: scopeDeletes } } });
+
+  // A removed scope still held is never dropped silently: each active grant gets a finding.
+  const findingsOpened = await openDeprecationFindings(tx, plan, scopeDeprecations, p.docMeta.sha256);
+
+  const touched = [...newEndpoints.map((e) => e.id), ...diff.endpoints.changed.map((c) => c.id)];
+  const outboxRows = await enqueueInventoryChanges(tx, {
+    environmentId: plan.environmentId,
+    idempotencyKey: `openapi-import:${randomUUID()}`,
+    api: { id: apiId, name: plan.api.name, upstream: plan.api.baseUrl },
+    upsertEndpointIds: touched,
+    deleteEndpointIds: endpointDeletes,
+  });
+
+  const summary = {
+    planHash: plan.planHash,
+    documentSha256: p.docMeta.sha256,
+    version: p.docMeta.version,
+    apiCreated: plan.api.create,
+    endpoints: { added: diff.endpoints.added.length, changed: diff.endpoints.changed.length, deleted: endpointDeletes.length, deprecated: endpointDeprecations.length },
+    scopes: { added: diff.scopes.added.length, changed: diff.scopes.changed.length, deleted: scopeDeletes.length, deprecated: scopeDeprecations.length },
+    findingsOpened,
+    outboxRows,
+  };
+  const auditTarget = `api:${apiId}`;
+  await appendAuditEvent(tx, { actor, action: "inventory.openapi_import", target: auditTarget, data: summary });
+  const { environmentId: _, ...rest } = plan;
+  return { ...rest, api: { ...plan.api, id: apiId }, applied: true, auditTarget, outboxRows, findingsOpened };
+}
+
+async function openDeprecationFindings(
+  tx: Tx,
+  plan: ImportPlan,
+  deprecated: { id: string; name: string }[],
+  documentSha256: string,
+): Promise<number> {
+  if (deprecated.length === 0) return 0;
+  const grants = await tx.grant.findMany({
+    where: { scopeId: { in: deprecated.map((s) => s.id) }, status: "active", findings: { none: { rule: "deprecated_scope", status: "open" } } },
+    select: { id: true, scopeId: true, principalId: true },
+  });
+  const nameOf = new Map(deprecated.map((s) => [s.id, s.name]));
+  await tx.finding.createMany({
+    data: grants.map((g) => ({
+      grantId: g.id,
+      rule: "deprecated_scope" as const,
+      severity: "medium" as const,
+      riskScore: 50,
+      evidence: {
+        removal: `scope ${nameOf.get(g.scopeId)} was removed from the OpenAPI description of ${plan.api.name} (${plan.api.environment})`,
+        scope: nameOf.get(g.scopeId),
+        api: plan.api.name,
+        environment: plan.api.environment,
+        documentSha256,
+        planHash: plan.planHash,
+      },
+      suggestion: `Revoke this grant, or restore scope ${nameOf.get(g.scopeId)} in the API description if it is still in use.`,
+    })),
+  });
+  return grants.length;
+}

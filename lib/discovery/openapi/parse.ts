@@ -1,0 +1,133 @@
+import SwaggerParser from "@apidevtools/swagger-parser";
+import { parseDocument } from "yaml";
+import { badRequest } from "@/lib/errors";
+
+/**
+ * Turns uploaded bytes into a validated OpenAPI object, or a 400 naming the
+ * problem and where it is. The parser never follows a `$ref` outside the
+ * document: an uploaded description must not make the server fetch a URL
+ * (SSRF) or read a local file, so external references are refused up front
+ * and the resolver is configured with http/file resolution off as well.
+ */
+export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
+
+export type OpenApiDocument = Record<string, unknown> & {
+  swagger?: string;
+  openapi?: string;
+  paths?: Record<string, unknown>;
+};
+
+export interface ParsedDocument {
+  doc: OpenApiDocument;
+  version: string;
+  title: string;
+}
+
+export async function parseOpenApi(input: string | Buffer, opts: { maxBytes?: number; filename?: string } = {}): Promise<ParsedDocument> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const size = typeof input === "string" ? Buffer.byteLength(input) : input.length;
+  if (size > maxBytes) throw badRequest(`document is ${size} bytes, over the limit of ${maxBytes} bytes`, "document");
+  if (size === 0) throw badRequest("document is empty", "document");
+  const text = typeof input === "string" ? input : input.toString("utf8");
+  if (text.includes("\uFFFD") && Buffer.isBuffer(input)) throw badRequest("document is not valid UTF-8 text", "document");
+
+  const raw = parseText(text, opts.filename);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw badRequest("not an OpenAPI document: the top level must be an object", "document");
+  }
+  const doc = raw as OpenApiDocument;
+  const version = detectVersion(doc);
+  rejectExternalRefs(doc);
+  try {
+    await SwaggerParser.validate(doc as never, {
+      resolve: { external: false, http: false, file: false },
+      dereference: { circular: "ignore" },
+    } as never);
+  } catch (e) {
+    throw describeValidationError(e);
+  }
+  const info = doc.info as { title?: unknown } | undefined;
+  return { doc, version, title: typeof info?.title === "string" ? info.title : "" };
+}
+
+/** JSON is parsed natively (fast for 10+ MB files); YAML through `yaml`, which reports line and column. */
+function parseText(text: string, filename?: string): unknown {
+  const trimmed = text.trimStart();
+  const looksJson = trimmed.startsWith("{") || trimmed.startsWith("[") || /\.json$/i.test(filename ?? "");
+  if (looksJson) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      const message = (e as Error).message;
+      const m = /position (\d+)/.exec(message);
+      const where = m ? lineCol(text, Number(m[1])) : /end of JSON/i.test(message) ? lineCol(text, text.length) : null;
+      throw badRequest(`invalid JSON${where ? ` at line ${where.line}, column ${where.col}` : ""}: ${message}`, "document");
+    }
+  }
+  const parsed = parseDocument(text, { uniqueKeys: true });
+  const error = parsed.errors[0];
+  if (error) {
+    const pos = error.linePos?.[0];
+    const where = pos ? ` at line ${pos.line}, column ${pos.col}` : "";
+    throw badRequest(`invalid YAML${where}: ${error.message.split("\n")[0]}`, "document");
+  }
+  try {
+    return parsed.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw badRequest(`invalid YAML: ${(e as Error).message}`, "document");
+  }
+}
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
+  }
+  return { line, col: offset - last };
+}
+
+function detectVersion(doc: OpenApiDocument): string {
+  if (doc.swagger !== undefined) {
+    if (doc.swagger !== "2.0") throw badRequest(`unsupported swagger version ${JSON.stringify(doc.swagger)} (only "2.0")`, "swagger");
+    return "2.0";
+  }
+  if (doc.openapi !== undefined) {
+    if (typeof doc.openapi !== "string" || !/^3\.[01]\.\d+$/.test(doc.openapi)) {
+      throw badRequest(`unsupported openapi version ${JSON.stringify(doc.openapi)} (3.0.x or 3.1.x)`, "openapi");
+    }
+    return doc.openapi;
+  }
+  throw badRequest('not an OpenAPI document: no "openapi" or "swagger" field at the top level', "document");
+}
+
+/** Walks the document and refuses any `$ref` that does not point inside it. */
+function rejectExternalRefs(doc: unknown): void {
+  const stack: { node: unknown; path: string }[] = [{ node: doc, path: "" }];
+  while (stack.length) {
+    const { node, path } = stack.pop()!;
+    if (node === null || typeof node !== "object") continue;
+    if (Array.isArray(node)) {
+      node.forEach((child, i) => stack.push({ node: child, path: `${path}/${i}` }));
+      continue;
+    }
+    for (const [key, value] of Object.entries(node)) {
+      const here = `${path}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (key === "$ref" && typeof value === "string" && !value.startsWith("#")) {
+        throw badRequest(`external $ref "${value}" at ${here} is not allowed: upload a single bundled document`, "document");
+      }
+      if (typeof value === "object" && value !== null) stack.push({ node: value, path: here });
+    }
+  }
+}
+
+function describeValidationError(e: unknown): Error {
+  const err = e as { name?: string; message?: string; path?: unknown; details?: unknown };
+  const message = String(err.message ?? "invalid document").split("\n").slice(0, 4).join(" ").slice(0, 600);
+  if (err.name === "MissingPointerError") return badRequest(`unresolved $ref: ${message}`, "document");
+  if (err.name === "ParserError") return badRequest(`invalid document: ${message}`, "document");
+  return badRequest(`invalid OpenAPI document: ${message}`, "document");
+}

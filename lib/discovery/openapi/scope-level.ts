@@ -1,0 +1,23 @@
+import { z } from "zod";
+import { authorize, type Actor } from "@/lib/auth/actor";
+import { appendAuditEvent } from "@/lib/audit";
+import { db, type PrismaClient } from "@/lib/db";
+import { fromZod, notFound } from "@/lib/errors";
+
+const input = z.object({ scopeId: z.uuid(), level: z.enum(["read", "write", "admin"]) });
+
+/** An inferred level is a guess: an admin corrects it here, and re-imports keep the correction. */
+export async function setScopeLevel(actor: Actor, raw: unknown, client: PrismaClient = db()) {
+  authorize(actor, "inventory:write");
+  const parsed = input.safeParse(raw);
+  if (!parsed.success) throw fromZod(parsed.error);
+  const { scopeId, level } = parsed.data;
+  return client.$transaction(async (tx) => {
+    const scope = await tx.scope.findUnique({ where: { id: scopeId } });
+    if (!scope) throw notFound("Scope");
+    if (scope.level === level) return scope;
+    const updated = await tx.scope.update({ where: { id: scopeId }, data: { level } });
+    await appendAuditEvent(tx, { actor, action: "inventory.scope_level", target: `scope:${scopeId}`, data: { name: scope.name, apiId: scope.apiId, from: scope.level, to: level } });
+    return updated;
+  });
+}

@@ -1,0 +1,115 @@
+import { z } from "zod";
+import { authorize, type Actor } from "@/lib/auth/actor";
+import { appendAuditEvent } from "@/lib/audit";
+import { db, type PrismaClient } from "@/lib/db";
+import { badRequest, conflict, fromZod, notFound } from "@/lib/errors";
+
+/** Proxies the dashboard delivers decisions to. The admin token is write-only: it is never returned. */
+export interface ProxyView {
+  id: string;
+  name: string;
+  adminUrl: string;
+  environmentId: string;
+  environment: string;
+  lastRevision: number | null;
+  lastSyncAt: Date | null;
+  lastReportAt: Date | null;
+  lastError: string | null;
+  pendingDeliveries: number;
+}
+
+const fields = {
+  name: z.string().trim().min(1, "is required").max(100).regex(/^[A-Za-z0-9._-]+$/, "letters, digits, . _ - only"),
+  adminUrl: z
+    .string()
+    .trim()
+    .url("must be a URL like http://10.0.0.5:8081")
+    .refine((u) => /^https?:\/\//.test(u) && !u.includes("?") && !u.includes("#"), "must be an http(s) URL without query"),
+  adminToken: z.string().min(16, "must be at least 16 characters").max(500),
+  environmentId: z.uuid("choose an environment"),
+};
+const createInput = z.object(fields).strict();
+const updateInput = z
+  .object({ id: z.uuid(), ...fields, adminToken: fields.adminToken.optional().or(z.literal("").transform(() => undefined)) })
+  .strict();
+const deleteInput = z.object({ id: z.uuid() }).strict();
+
+export async function listProxies(actor: Actor, client: PrismaClient = db()): Promise<ProxyView[]> {
+  authorize(actor, "proxies:manage");
+  const rows = await client.proxy.findMany({
+    include: { environment: { select: { name: true } }, _count: { select: { outbox: { where: { status: { not: "applied" } } } } } },
+    orderBy: { name: "asc" },
+  });
+  return rows.map((p) => ({
+    id: p.id,
+    name: p.name,
+    adminUrl: p.adminUrl,
+    environmentId: p.environmentId,
+    environment: p.environment.name,
+    lastRevision: p.lastRevision === null ? null : Number(p.lastRevision),
+    lastSyncAt: p.lastSyncAt,
+    lastReportAt: p.lastReportAt,
+    lastError: p.lastError,
+    pendingDeliveries: p._count.outbox,
+  }));
+}
+
+async function checkEnvironment(client: Pick<PrismaClient, "environment">, environmentId: string) {
+  if (!(await client.environment.findUnique({ where: { id: environmentId }, select: { id: true } })))
+    throw badRequest("environmentId: no such environment", "environmentId");
+}
+
+const uniqueName = (e: unknown) => String(e).includes("Unique constraint") || (e as { code?: string }).code === "P2002";
+
+export async function createProxy(actor: Actor, input: unknown, client: PrismaClient = db()) {
+  authorize(actor, "proxies:manage");
+  const parsed = createInput.safeParse(input);
+  if (!parsed.success) throw fromZod(parsed.error);
+  const v = parsed.data;
+  try {
+    return await client.$transaction(async (tx) => {
+      await checkEnvironment(tx, v.environmentId);
+      const p = await tx.proxy.create({ data: v, select: { id: true } });
+      await appendAuditEvent(tx, { actor, action: "proxy.create", target: `proxy:${p.id}`, data: { name: v.name, adminUrl: v.adminUrl, environmentId: v.environmentId } });
+      return p;
+    });
+  } catch (e) {
+    if (uniqueName(e)) throw conflict(`A proxy named ${v.name} already exists`);
+    throw e;
+  }
+}
+
+export async function updateProxy(actor: Actor, input: unknown, client: PrismaClient = db()) {
+  authorize(actor, "proxies:manage");
+  const parsed = updateInput.safeParse(input);
+  if (!parsed.success) throw fromZod(parsed.error);
+  const { id, adminToken, ...rest } = parsed.data;
+  try {
+    return await client.$transaction(async (tx) => {
+      await checkEnvironment(tx, rest.environmentId);
+      const updated = await tx.proxy.updateMany({ where: { id }, data: { ...rest, ...(adminToken ? { adminToken } : {}) } });
+      if (updated.count === 0) throw notFound("Proxy");
+      await appendAuditEvent(tx, { actor, action: "proxy.update", target: `proxy:${id}`, data: { ...rest, tokenChanged: Boolean(adminToken) } });
+      return { id };
+    });
+  } catch (e) {
+    if (uniqueName(e)) throw conflict(`A proxy named ${rest.name} already exists`);
+    throw e;
+  }
+}
+
+/** Removing a proxy drops its undelivered outbox rows with it (cascade): say so in the audit event. */
+export async function deleteProxy(actor: Actor, input: unknown, client: PrismaClient = db()) {
+  authorize(actor, "proxies:manage");
+  const parsed = deleteInput.safeParse(input);
+  if (!parsed.success) throw fromZod(parsed.error);
+  const { id } = parsed.data;
+  return client.$transaction(async (tx) => {
+    const p = await tx.proxy.findUnique({ where: { id }, select: { name: true, _count: { select: { outbox: { where: { status: { not: "applied" } } } } } } });
+    if (!p) throw notFound("Proxy");
+    await tx.outboxItem.deleteMany({ where: { proxyId: id } });
+    await tx.proxy.delete({ where: { id } });
+    await appendAuditEvent(tx, { actor, action: "proxy.delete", target: `proxy:${id}`, data: { name: p.name, droppedPendingDeliveries: p._count.outbox } });
+    return { id };
+  });
+}

@@ -1,0 +1,282 @@
+import pg from "pg";
+import type { PrismaClient } from "@/lib/db";
+import { adminRequest, describeFailure, mutationResult, type ProxyTarget } from "./admin-client";
+import { OUTBOX_CHANNEL } from "./outbox";
+import { onWake } from "./wake";
+
+export interface DeliveryWorkerOptions {
+  client: PrismaClient;
+  /** When set (real Postgres), also LISTEN for commits made by other processes. */
+  listenUrl?: string;
+  /** Safety-net poll for retries, crashes and missed wake-ups. */
+  pollMs?: number;
+  batchSize?: number;
+  /** A claimed row not finished within this time is claimed again (worker crashed mid-batch). */
+  leaseMs?: number;
+  maxAttempts?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** After an applied revoke/reduce, GET the grant from each proxy and record verifiedRemovedAt on a 404. */
+  verify?: boolean;
+  log?: (msg: string, data?: unknown) => void;
+  /** Called the moment a proxy acknowledges a row (benchmarks measure commit → ack with it). */
+  onAck?: (ack: { decisionId: string | null; proxyId: string; revision: number; applied: boolean }) => void;
+}
+
+interface Claimed {
+  id: bigint;
+  proxyId: string;
+  decisionId: string | null;
+  payload: unknown;
+  attempts: number;
+}
+
+/** 400 and 409 will not change by retrying: the row fails at once so a person looks at it. */
+const PERMANENT = new Set([400, 409]);
+
+export class DeliveryWorker {
+  private readonly o: Required<Omit<DeliveryWorkerOptions, "listenUrl" | "log" | "onAck">> & Pick<DeliveryWorkerOptions, "listenUrl" | "log" | "onAck">;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private current: Promise<void> = Promise.resolve();
+  private verifications = new Set<Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private offWake?: () => void;
+  private listener?: pg.Client;
+
+  constructor(opts: DeliveryWorkerOptions) {
+    this.o = {
+      pollMs: 3_000,
+      batchSize: 100,
+      leaseMs: 30_000,
+      maxAttempts: 12,
+      baseBackoffMs: 500,
+      maxBackoffMs: 60_000,
+      verify: true,
+      ...opts,
+    };
+  }
+
+  async start(): Promise<this> {
+    this.offWake = onWake(() => this.wake());
+    this.timer = setInterval(() => this.wake(), this.o.pollMs);
+    this.timer.unref?.();
+    if (this.o.listenUrl) await this.listen(this.o.listenUrl);
+    this.wake();
+    return this;
+  }
+
+  private async listen(url: string): Promise<void> {
+    const c = new pg.Client({ connectionString: url });
+    c.on("notification", () => this.wake());
+    // A lost LISTEN connection only costs latency (the poll remains): log and carry on.
+    c.on("error", (e) => this.o.log?.("outbox listener failed", e.message));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      this.listener = c;
+    } catch (e) {
+      this.o.log?.("outbox LISTEN unavailable, relying on wake-ups and the poll", (e as Error).message);
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.offWake?.();
+    if (this.timer) clearInterval(this.timer);
+    await this.listener?.end().catch(() => undefined);
+    await this.current;
+    await Promise.all(this.verifications);
+  }
+
+  /** Deliver now; coalesces: a wake during a cycle runs one more cycle after it. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.current = (async () => {
+      try {
+        do {
+          this.again = false;
+          const n = await this.cycle().catch((e: unknown) => {
+            this.o.log?.("delivery cycle failed", (e as Error).message);
+            return 0;
+          });
+          if (n >= this.o.batchSize) this.again = true;
+        } while (this.again && !this.stopped);
+      } finally {
+        this.running = false;
+      }
+    })();
+  }
+
+  /** For tests and benchmarks: resolves when the current cycle and verifications are done. */
+  async idle(): Promise<void> {
+    await this.current;
+    await Promise.all(this.verifications);
+  }
+
+  /** One claim-and-deliver round. Returns the number of rows claimed. */
+  async cycle(): Promise<number> {
+    const claimed = await this.o.client.$queryRawUnsafe<Claimed[]>(
+      `WITH due AS (
+         SELECT id FROM "OutboxItem"
+         WHERE status = 'pending' AND "nextAttemptAt" <= now()
+         ORDER BY "nextAttemptAt", id LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       UPDATE "OutboxItem" o
+       SET "nextAttemptAt" = now() + make_interval(secs => $2::double precision / 1000), attempts = o.attempts + 1
+       FROM due WHERE o.id = due.id
+       RETURNING o.id, o."proxyId", o."decisionId", o.payload, o.attempts`,
+      this.o.batchSize,
+      this.o.leaseMs,
+    );
+    if (claimed.length === 0) return 0;
+    const proxies = await this.o.client.proxy.findMany({
+      where: { id: { in: [...new Set(claimed.map((c) => c.proxyId))] } },
+      select: { id: true, adminUrl: true, adminToken: true },
+    });
+    const byProxy = new Map<string, Claimed[]>();
+    for (const c of claimed.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      byProxy.set(c.proxyId, [...(byProxy.get(c.proxyId) ?? []), c]);
+    }
+    // Proxies in parallel; one proxy's rows in order, so its revisions follow decision order.
+    await Promise.all(
+      proxies.map(async (proxy) => {
+        const items = byProxy.get(proxy.id) ?? [];
+        for (const [i, item] of items.entries()) {
+          const unreachable = await this.deliver(proxy, item);
+          // A proxy that is down fails the rest of its rows the same way: record that
+          // in one statement instead of knocking on a closed door once per row.
+          if (unreachable) {
+            await this.postpone(items.slice(i + 1), proxy.id, unreachable);
+            break;
+          }
+        }
+      }),
+    );
+    return claimed.length;
+  }
+
+  /** Returns the error when the proxy could not be reached at all (the rest of its rows are postponed). */
+  private async deliver(proxy: ProxyTarget & { id: string }, item: Claimed): Promise<string | null> {
+    let error: string;
+    let permanent = false;
+    let unreachable = false;
+    try {
+      const res = await adminRequest(proxy, "POST", "/admin/v1/batch", item.payload);
+      if (res.status === 200) {
+        const ack = mutationResult.safeParse(res.body);
+        if (ack.success) {
+          this.o.onAck?.({ decisionId: item.decisionId, proxyId: proxy.id, revision: ack.data.revision, applied: ack.data.applied });
+          await this.applied(item, proxy.id, ack.data.revision);
+          return null;
+        }
+        error = `unexpected acknowledgement: ${JSON.stringify(res.body).slice(0, 200)}`;
+      } else {
+        error = describeFailure(res);
+        permanent = PERMANENT.has(res.status);
+        unreachable = res.status === 503 || res.status === 401;
+      }
+    } catch (e) {
+      error = `${(e as Error).name}: ${(e as Error).message}`;
+      unreachable = true;
+    }
+    await this.failed(item, proxy.id, error, permanent);
+    return unreachable ? error : null;
+  }
+
+  private async postpone(items: Claimed[], proxyId: string, error: string): Promise<void> {
+    if (items.length === 0) return;
+    const ids = items.map((i) => i.id);
+    const attempts = Math.max(...items.map((i) => i.attempts));
+    const backoff = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
+    await this.o.client.$executeRaw`
+      UPDATE "OutboxItem" SET "lastError" = ${error}, "nextAttemptAt" = now() + make_interval(secs => ${backoff}::double precision / 1000)
+      WHERE id = ANY(${ids}::bigint[]) AND status = 'pending'`;
+    const failedDecisions = items.filter((i) => i.attempts >= this.o.maxAttempts && i.decisionId).map((i) => i.decisionId!);
+    if (failedDecisions.length)
+      await this.o.client.$executeRaw`
+        UPDATE "Decision" SET enforcement = 'failed' WHERE id = ANY(${failedDecisions}::uuid[]) AND enforcement = 'pending'`;
+  }
+
+  private async applied(item: Claimed, proxyId: string, revision: number): Promise<void> {
+    const flipped = await this.o.client.$transaction(async (tx) => {
+      // The decision row lock serialises the "all targets applied?" check across proxies.
+      if (item.decisionId) await tx.$queryRaw`SELECT id FROM "Decision" WHERE id = ${item.decisionId}::uuid FOR UPDATE`;
+      await tx.$executeRaw`
+        UPDATE "OutboxItem" SET status = 'applied', "appliedRevision" = ${revision}, "appliedAt" = now(), "lastError" = NULL
+        WHERE id = ${item.id}`;
+      await tx.$executeRaw`
+        UPDATE "Proxy" SET "lastRevision" = GREATEST(COALESCE("lastRevision", 0), ${revision}), "lastSyncAt" = now(), "lastError" = NULL
+        WHERE id = ${proxyId}::uuid`;
+      if (!item.decisionId) return null;
+      return tx.$queryRaw<{ id: string; kind: string }[]>`
+        UPDATE "Decision" d SET enforcement = 'applied', "enforcedAt" = now()
+        WHERE d.id = ${item.decisionId}::uuid AND d.enforcement <> 'applied'
+          AND NOT EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied')
+        RETURNING d.id, d.kind::text AS kind`;
+    });
+    const decision = flipped?.[0];
+    if (decision && this.o.verify && (decision.kind === "revoke" || decision.kind === "reduce")) {
+      const p = verifyRemoved(this.o.client, decision.id)
+        .catch((e: unknown) => this.o.log?.("removal check failed", (e as Error).message))
+        .then(() => undefined);
+      this.verifications.add(p);
+      void p.finally(() => this.verifications.delete(p));
+    }
+  }
+
+  /**
+   * Transient failures (proxy down, 5xx, 503 not ready, bad token) are retried
+   * for as long as it takes, with capped exponential backoff, so nothing is
+   * lost in an outage; after maxAttempts the decision shows "failed" (with the
+   * error and a retry button) but still heals by itself when the proxy returns.
+   * A 400/409 will not change by retrying: that row stops and waits for a person.
+   */
+  private async failed(item: Claimed, proxyId: string, error: string, permanent: boolean): Promise<void> {
+    const showFailed = permanent || item.attempts >= this.o.maxAttempts;
+    const backoff = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** Math.min(30, Math.max(0, item.attempts - 1)));
+    await this.o.client.$transaction(async (tx) => {
+      await tx.$executeRaw`
+        UPDATE "OutboxItem"
+        SET status = ${permanent ? "failed" : "pending"}::"OutboxStatus", "lastError" = ${error},
+            "nextAttemptAt" = now() + make_interval(secs => ${backoff}::double precision / 1000)
+        WHERE id = ${item.id} AND status = 'pending'`;
+      await tx.$executeRaw`UPDATE "Proxy" SET "lastError" = ${error} WHERE id = ${proxyId}::uuid`;
+      if (showFailed && item.decisionId)
+        await tx.$executeRaw`UPDATE "Decision" SET enforcement = 'failed' WHERE id = ${item.decisionId}::uuid AND enforcement = 'pending'`;
+    });
+  }
+}
+
+/**
+ * The removal proof: every target proxy answers 404 for every grant the
+ * decision revoked. Records verifiedRemovedAt only then.
+ */
+export async function verifyRemoved(client: PrismaClient, decisionId: string): Promise<boolean> {
+  const decision = await client.decision.findUnique({
+    where: { id: decisionId },
+    select: { verifiedRemovedAt: true, outbox: { select: { payload: true, proxy: { select: { adminUrl: true, adminToken: true } } } } },
+  });
+  if (!decision || decision.verifiedRemovedAt) return Boolean(decision?.verifiedRemovedAt);
+  for (const row of decision.outbox) {
+    const ops = (row.payload as { ops?: { op: string; kind: string; id?: string }[] }).ops ?? [];
+    for (const op of ops) {
+      if (op.op !== "delete" || op.kind !== "grant" || !op.id) continue;
+      const res = await adminRequest(row.proxy, "GET", `/admin/v1/grants/${encodeURIComponent(op.id)}`);
+      if (res.status !== 404) return false;
+    }
+  }
+  await client.decision.update({ where: { id: decisionId }, data: { verifiedRemovedAt: new Date() } });
+  return true;
+}
+
+export async function startDeliveryWorker(opts: DeliveryWorkerOptions): Promise<DeliveryWorker> {
+  return new DeliveryWorker(opts).start();
+}

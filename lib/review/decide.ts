@@ -1,0 +1,194 @@
+import type { z } from "zod";
+import { authorize, type Actor } from "@/lib/auth/actor";
+import { assertNotSelfReview, loadTwoPersonRule, requiresSecondReviewer } from "@/lib/auth/sod";
+import { appendAuditEvent } from "@/lib/audit";
+import { db, type PrismaClient, type Tx } from "@/lib/db";
+import { AppError, badRequest, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
+import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
+import { wakeDelivery } from "@/lib/enforcement/wake";
+import { dormancyDaysFor, loadSettings } from "@/lib/settings";
+import { applyDecision, enforcementFor, type DecisionPlan } from "./apply";
+import { proxyTargets } from "@/lib/enforcement/outbox";
+import { lockOpenFinding, type LockedFinding } from "./load";
+import { approveInput, confirmInput, reduceInput, revokeInput } from "./schemas";
+
+export interface DecisionResult {
+  decisionId: string;
+  findingId: string;
+  kind: DecisionKind;
+  /** Two-person rule: nothing was applied yet; a different reviewer must confirm. */
+  awaitingConfirmation: boolean;
+  enforcement: EnforcementState;
+}
+
+type UserActor = Extract<Actor, { kind: "user" }>;
+
+function requireReviewer(actor: Actor): UserActor {
+  authorize(actor, "findings:decide");
+  // A decision is signed by a person: tokens and jobs cannot decide.
+  if (actor.kind !== "user") throw forbidden("Only a signed-in reviewer can decide a finding");
+  return actor;
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw fromZod(parsed.error);
+  return parsed.data;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Reduce keeps a subset of the principal's active scopes on the finding's API
+ * (default: those used within the dormancy window) and revokes the rest.
+ */
+async function planReduce(tx: Tx, finding: LockedFinding, keep: string[] | undefined, now: Date): Promise<{ plan: DecisionPlan; kept: string[] }> {
+  const siblings = await tx.grant.findMany({
+    where: {
+      principalId: finding.grant.principalId,
+      environmentId: finding.grant.environmentId,
+      status: "active",
+      scope: { apiId: finding.grant.scope.apiId },
+    },
+    select: { id: true, scopeId: true, lastUsedAt: true },
+  });
+  let kept = keep;
+  if (!kept) {
+    const windowStart = now.getTime() - dormancyDaysFor(await loadSettings(tx), finding.grant.environmentId) * DAY_MS;
+    kept = siblings.filter((g) => g.lastUsedAt && g.lastUsedAt.getTime() >= windowStart).map((g) => g.scopeId);
+  }
+  const held = new Set(siblings.map((g) => g.scopeId));
+  const foreign = kept.find((id) => !held.has(id));
+  if (foreign) throw badRequest(`keepScopeIds: ${foreign} is not a scope this principal holds on this API`, "keepScopeIds");
+  if (kept.length === 0) throw badRequest("keepScopeIds: keep at least one scope (to remove all, revoke)", "keepScopeIds");
+  const keepSet = new Set(kept);
+  const dropped = siblings.filter((g) => !keepSet.has(g.scopeId)).map((g) => g.id);
+  if (dropped.length === 0) throw badRequest("keepScopeIds: nothing would be removed (to keep everything, approve)", "keepScopeIds");
+  return { plan: { kind: "reduce", revokeGrantIds: dropped, proxyIds: [] }, kept: [...keepSet] };
+}
+
+interface Proposal {
+  kind: DecisionKind;
+  findingId: string;
+  justification: string | null;
+  reReviewAt: Date | null;
+  keepScopeIds?: string[];
+}
+
+/** The one path every decision kind takes: lock → SoD → plan → (propose | apply) → audit, in one transaction. */
+async function decide(actor: UserActor, proposal: Proposal, client: PrismaClient): Promise<DecisionResult> {
+  const result = await client.$transaction(async (tx) => {
+    const now = new Date();
+    const finding = await lockOpenFinding(tx, proposal.findingId);
+    await assertNotSelfReview(tx, actor, finding.grantId);
+
+    let plan: DecisionPlan;
+    let kept: string[] = [];
+    if (proposal.kind === "reduce") ({ plan, kept } = await planReduce(tx, finding, proposal.keepScopeIds, now));
+    else plan = { kind: proposal.kind, revokeGrantIds: proposal.kind === "revoke" ? [finding.grantId] : [], proxyIds: [] };
+    if (plan.revokeGrantIds.length) plan.proxyIds = await proxyTargets(tx, finding.grant.environmentId);
+
+    const awaiting = requiresSecondReviewer(finding.grant, await loadTwoPersonRule(tx));
+    const decision = await tx.decision.create({
+      data: {
+        findingId: finding.id,
+        grantId: finding.grantId,
+        kind: proposal.kind,
+        justification: proposal.justification,
+        reReviewAt: proposal.reReviewAt,
+        keptScopeIds: kept,
+        deciderId: actor.userId,
+        awaitingConfirmation: awaiting,
+        enforcement: enforcementFor(plan),
+      },
+    });
+    const enforcement = awaiting
+      ? decision.enforcement
+      : await applyDecision(tx, decision.id, finding, plan, proposal.reReviewAt, now);
+    await appendAuditEvent(tx, {
+      actor,
+      action: awaiting ? `decision.propose_${proposal.kind}` : `decision.${proposal.kind}`,
+      target: `finding:${finding.id}`,
+      data: {
+        decisionId: decision.id,
+        grantId: finding.grantId,
+        rule: finding.rule,
+        principal: finding.grant.principal.displayName,
+        scope: finding.grant.scope.name,
+        environment: finding.grant.environment.name,
+        justification: proposal.justification,
+        reReviewAt: proposal.reReviewAt?.toISOString() ?? null,
+        revokedGrantIds: plan.revokeGrantIds,
+        keptScopeIds: kept,
+        awaitingConfirmation: awaiting,
+      },
+    });
+    return { decisionId: decision.id, findingId: finding.id, kind: proposal.kind, awaitingConfirmation: awaiting, enforcement };
+  });
+  if (result.enforcement === "pending" && !result.awaitingConfirmation) wakeDelivery();
+  return result;
+}
+
+export async function approveFinding(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<DecisionResult> {
+  const reviewer = requireReviewer(actor);
+  const v = parse(approveInput, input);
+  return decide(reviewer, { kind: "approve", findingId: v.findingId, justification: v.justification, reReviewAt: v.reReviewAt ?? null }, client);
+}
+
+export async function revokeGrant(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<DecisionResult> {
+  const reviewer = requireReviewer(actor);
+  const v = parse(revokeInput, input);
+  return decide(reviewer, { kind: "revoke", findingId: v.findingId, justification: v.justification ?? null, reReviewAt: null }, client);
+}
+
+export async function reduceGrant(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<DecisionResult> {
+  const reviewer = requireReviewer(actor);
+  const v = parse(reduceInput, input);
+  return decide(
+    reviewer,
+    { kind: "reduce", findingId: v.findingId, justification: v.justification ?? null, reReviewAt: null, keepScopeIds: v.keepScopeIds },
+    client,
+  );
+}
+
+/**
+ * Two-person rule: a different reviewer confirms a proposed decision, which is
+ * then applied exactly as if it had been decided directly. If the finding or
+ * its grant changed meanwhile, the proposal is stale: conflict.
+ */
+export async function confirmDecision(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<DecisionResult> {
+  const reviewer = requireReviewer(actor);
+  const { decisionId } = parse(confirmInput, input);
+  const result = await client.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Decision" WHERE id = ${decisionId}::uuid FOR UPDATE`;
+    if (locked.length === 0) throw notFound("Decision");
+    const decision = await tx.decision.findUniqueOrThrow({ where: { id: decisionId } });
+    if (!decision.awaitingConfirmation) throw conflict("This decision is not waiting for confirmation");
+    if (decision.deciderId === reviewer.userId) throw forbidden("Two-person rule: a different reviewer must confirm this decision");
+    if (!decision.findingId) throw conflict("This decision has no finding to confirm");
+    await tx.decision.update({ where: { id: decisionId }, data: { awaitingConfirmation: false, confirmerId: reviewer.userId } });
+    const finding = await lockOpenFinding(tx, decision.findingId);
+    await assertNotSelfReview(tx, reviewer, finding.grantId);
+    const now = new Date();
+    let plan: DecisionPlan;
+    if (decision.kind === "reduce") plan = (await planReduce(tx, finding, decision.keptScopeIds, now)).plan;
+    else plan = { kind: decision.kind, revokeGrantIds: decision.kind === "revoke" ? [finding.grantId] : [], proxyIds: [] };
+    if (plan.revokeGrantIds.length) plan.proxyIds = await proxyTargets(tx, finding.grant.environmentId);
+    const enforcement = enforcementFor(plan);
+    await tx.decision.update({ where: { id: decisionId }, data: { enforcement } });
+    await applyDecision(tx, decision.id, finding, plan, decision.reReviewAt, now);
+    await appendAuditEvent(tx, {
+      actor: reviewer,
+      action: `decision.confirm_${decision.kind}`,
+      target: `finding:${finding.id}`,
+      data: { decisionId, proposedBy: decision.deciderId, revokedGrantIds: plan.revokeGrantIds },
+    });
+    return { decisionId, findingId: finding.id, kind: decision.kind, awaitingConfirmation: false, enforcement };
+  });
+  if (result.enforcement === "pending") wakeDelivery();
+  return result;
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
