@@ -10,36 +10,22 @@
  * 4. times the same for GitHub's real REST description (@octokit/openapi, 1,000+ operations, 13 MB),
  * and reports medians. Target (issue 8): importing a 1,000-operation description < 5 s.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { systemActor } from "@/lib/auth/actor";
 import { createDb } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
 import { applyImport, planImport } from "@/lib/discovery";
+import { benchDatabase, serverSql } from "./support";
 
 const { values } = parseArgs({ options: { operations: { type: "string", default: "1000" }, runs: { type: "string", default: "5" } } });
 const OPS = Number(values.operations);
 const RUNS = Math.max(1, Number(values.runs));
 const GITHUB = "node_modules/@octokit/openapi/generated/api.github.com.json";
 
-const server = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres");
-server.pathname = "/postgres";
-const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
-const url = new URL(server);
-url.pathname = `/${name}`;
-
-async function admin(sql: string) {
-  const c = new pg.Client({ connectionString: server.toString() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
+const { server, name, url } = benchDatabase();
+const admin = (sql: string) => serverSql(server, sql);
 
 /** N operations over N/5 resources: list, create, get, update, delete each. */
 export function generateDescription(operations: number, variant = 0) {

@@ -8,37 +8,22 @@
  * 4. drops the database.
  * Targets (issue 3): generation <= 90 s for 1,000,000 grants; p95 <= 150 ms per grants query.
  */
-import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { systemActor } from "@/lib/auth/actor";
 import { createDb } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
 import { listGrants } from "@/lib/inventory";
 import { seedScale } from "@/lib/seed/scale";
+import { benchDatabase, serverSql, pct } from "./support";
 
 const { values } = parseArgs({ options: { grants: { type: "string", default: "1000000" }, runs: { type: "string", default: "60" } } });
 const GRANTS = Number(values.grants);
 const RUNS = Math.max(50, Number(values.runs));
 
-const server = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres");
-server.pathname = "/postgres";
-const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
-const url = new URL(server);
-url.pathname = `/${name}`;
+const { server, name, url } = benchDatabase();
+const admin = (sql: string) => serverSql(server, sql);
 
-async function admin(sql: string) {
-  const c = new pg.Client({ connectionString: server.toString() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function main() {
   console.log(`[inventory] host: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);

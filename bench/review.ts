@@ -17,7 +17,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { systemActor } from "@/lib/auth/actor";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
@@ -29,6 +28,7 @@ import { seedScale } from "@/lib/seed/scale";
 import { freePort } from "@/test/support/db";
 import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "undici";
+import { benchDatabase, serverSql, pct } from "./support";
 
 const { values } = parseArgs({
   options: { grants: { type: "string", default: "1000000" }, runs: { type: "string", default: "60" }, decisions: { type: "string", default: "250" } },
@@ -37,23 +37,9 @@ const GRANTS = Number(values.grants);
 const RUNS = Math.max(20, Number(values.runs));
 const DECISIONS = Math.max(200, Number(values.decisions));
 
-const server = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres");
-server.pathname = "/postgres";
-const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
-const url = new URL(server);
-url.pathname = `/${name}`;
+const { server, name, url } = benchDatabase();
+const adminSql = (sql: string) => serverSql(server, sql);
 
-async function adminSql(sql: string) {
-  const c = new pg.Client({ connectionString: server.toString() });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const summary = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return `p50 ${pct(s, 50).toFixed(1)} ms, p95 ${pct(s, 95).toFixed(1)} ms, max ${s[s.length - 1].toFixed(1)} ms (n=${s.length})`;

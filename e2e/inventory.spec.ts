@@ -98,7 +98,9 @@ test("a junk query string shows a sane grants page, and bad ids are 404s", async
 test("APIs list links to an API's endpoints and scope holders", async ({ page }) => {
   await signIn(page);
   await page.goto("/apis");
-  await expect(page.getByTestId("apis-table").locator("tbody tr")).toHaveCount(18);
+  // The demo's 18 APIs (other specs may have imported more by the time this runs).
+  await expect(page.getByTestId("apis-table").locator("tbody tr").first()).toBeVisible();
+  expect(await page.getByTestId("apis-table").locator("tbody tr").count()).toBeGreaterThanOrEqual(18);
   await page.getByTestId("apis-table").getByRole("link", { name: "orders", exact: true }).first().click();
   await expect(page.getByRole("heading", { name: /orders/ })).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("endpoints-table")).toContainText("/orders/{id}");

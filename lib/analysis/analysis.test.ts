@@ -155,3 +155,12 @@ describe("rules", () => {
     expect(await openFindings(fx.orphan)).toEqual(["orphaned"]);
   });
 });
+
+test("a second run while one is in progress is a 409 conflict, not a crash", async () => {
+  const running = await client.analysisRun.create({ data: { status: "running", progress: 0 } });
+  try {
+    await expect(runAnalysis(system, {}, client)).rejects.toMatchObject({ code: "conflict", status: 409 });
+  } finally {
+    await client.analysisRun.update({ where: { id: running.id }, data: { status: "failed", finishedAt: new Date() } });
+  }
+});

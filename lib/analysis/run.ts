@@ -89,7 +89,10 @@ export async function runAnalysis(
     runId = (await client.analysisRun.create({ data: { status: "running", progress: 0 } })).id;
   } catch (e) {
     // AnalysisRun_one_running (migration 0004_review_loop) allows a single running row.
-    if (String(e).includes("AnalysisRun_one_running")) throw conflict("An analysis run is already in progress");
+    // Through the pg adapter the error names the index's expression, not the index,
+    // so match the unique-violation code too (the row's only other key is a fresh uuid).
+    const code = (e as { code?: string }).code;
+    if (code === "P2002" || String(e).includes("AnalysisRun_one_running")) throw conflict("An analysis run is already in progress");
     throw e;
   }
 

@@ -1,0 +1,29 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+/**
+ * A database of the benchmark's own on the real Postgres (DATABASE_URL's
+ * server, else 127.0.0.1:5432), created and dropped by the benchmark.
+ */
+export function benchDatabase() {
+  const server = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres");
+  server.pathname = "/postgres";
+  const name = `tollgate_bench_${randomBytes(4).toString("hex")}`;
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { server, name, url };
+}
+
+/** Runs one statement on the server's maintenance database (CREATE/DROP DATABASE). */
+export async function serverSql(server: URL, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: server.toString() });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The p-th percentile of an ascending array (nearest-rank). */
+export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
