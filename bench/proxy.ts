@@ -119,7 +119,7 @@ async function fixedRate(base: string, reqs: { path: string; key: string }[], se
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const rq = reqs[i % reqs.length];
     // Late sends count from their due time (no coordinated omission); early ones from the actual send.
-    const from = Math.max(due, performance.now());
+    const from = Math.min(due, performance.now());
     inflight.push(
       pool
         .request({ path: rq.path, method: "GET", headers: { authorization: `Bearer ${rq.key}` } })

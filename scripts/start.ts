@@ -53,9 +53,24 @@ function persistentSecret(dir: string, name: string): string {
   return value;
 }
 
+function signalGroup(c: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    if (c.pid) process.kill(-c.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+let shuttingDown = false;
 async function shutdown(code: number) {
-  for (const c of children) c.kill("SIGTERM");
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
+  if (shuttingDown) return;
+  shuttingDown = true;
+  // Children run in their own process groups (npx starts the real servers as
+  // grandchildren), so the whole group is signalled, then killed if it lingers.
+  const exited = children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : null));
+  for (const c of children) signalGroup(c, "SIGTERM");
+  await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 10_000))]);
+  for (const c of children) signalGroup(c, "SIGKILL");
   await embedded?.stop().catch(() => undefined);
   process.exit(code);
 }
@@ -110,6 +125,7 @@ async function main() {
   if (cfg.TOLLGATE_PROXY === "1" && existsSync(path.resolve("proxy", "main.ts"))) {
     const proxy = spawn("npx", ["tsx", "proxy/main.ts"], {
       stdio: "inherit",
+      detached: true,
       env: { ...env, PROXY_LISTEN: cfg.PROXY_LISTEN, PROXY_ADMIN_LISTEN: cfg.PROXY_ADMIN_LISTEN },
     });
     children.push(proxy);
@@ -118,6 +134,7 @@ async function main() {
 
   const next = spawn("npx", ["next", dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], {
     stdio: "inherit",
+    detached: true,
     env: dev ? env : { ...env, NODE_ENV: "production" },
   });
   children.push(next);

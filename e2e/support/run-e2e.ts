@@ -27,11 +27,29 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<numbe
 }
 
 function background(cmd: string, args: string[], env: NodeJS.ProcessEnv, name: string): ChildProcess {
-  const c = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: false });
+  // Its own process group: npx starts the real server as a grandchild, and only
+  // signalling the whole group stops it (otherwise next-server outlives the run).
+  const c = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   c.stdout?.on("data", (d) => process.env.E2E_VERBOSE && process.stdout.write(`[${name}] ${d}`));
   c.stderr?.on("data", (d) => process.stderr.write(`[${name}] ${d}`));
   children.push(c);
   return c;
+}
+
+function signalGroup(c: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    if (c.pid) process.kill(-c.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function stopAll() {
+  const exited = children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : null));
+  for (const c of children) signalGroup(c, "SIGTERM");
+  const timeout = new Promise((r) => setTimeout(r, 10_000));
+  await Promise.race([Promise.all(exited), timeout]);
+  for (const c of children) signalGroup(c, "SIGKILL");
 }
 
 async function waitFor(url: string, ok: (status: number) => boolean, timeoutMs: number, headers: Record<string, string> = {}) {
@@ -52,6 +70,9 @@ async function waitFor(url: string, ok: (status: number) => boolean, timeoutMs: 
 
 async function main() {
   const passThrough = process.argv.slice(2);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => void stopAll().finally(() => process.exit(130)));
+  }
   const tdb = await createTestDatabase();
   const tmp = mkdtempSync(path.join(os.tmpdir(), "tollgate-e2e-"));
   let code = 1;
@@ -125,8 +146,7 @@ async function main() {
     code = 1;
   } finally {
     await idp?.close().catch(() => undefined);
-    for (const c of children) c.kill("SIGTERM");
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
+    await stopAll();
     await tdb.drop().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
   }
