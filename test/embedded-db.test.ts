@@ -41,3 +41,30 @@ test("embedded database: prisma migrate deploy works and data survives a restart
   expect(rows.map((r) => r.name)).toEqual(["production"]);
   expect(applied.rows[0].n).toBeGreaterThanOrEqual(2);
 }, 120_000);
+
+// pglite-socket shares one session between connections; without lib/db/embedded-queue.ts,
+// a batch split over TCP chunks interleaved with another connection's and bound to the
+// wrong statement ("bind message supplies 2 parameters, but prepared statement "" requires 1").
+test("embedded database: concurrent parameterised queries on many connections each get their own answer", async () => {
+  const port = await freePort();
+  const server = await startEmbeddedDb({ dataDir: "memory://", port });
+  const pool = new pg.Pool({ connectionString: server.url, max: 8 });
+  const big = "y".repeat(200_000); // spans several TCP chunks
+  try {
+    const answers = await Promise.allSettled(
+      Array.from({ length: 200 }, async (_, i) => {
+        const r =
+          i % 2
+            ? await pool.query("SELECT $1::int AS v, length($2::text) AS n", [i, big])
+            : await pool.query("SELECT $1::text AS v", [String(i)]);
+        return String(r.rows[0].v) === String(i) && (i % 2 === 0 || r.rows[0].n === big.length);
+      }),
+    );
+    const failures = answers.filter((a) => a.status === "rejected").map((a) => String((a as PromiseRejectedResult).reason));
+    expect(failures).toEqual([]);
+    expect(answers.every((a) => a.status === "fulfilled" && a.value)).toBe(true);
+  } finally {
+    await pool.end();
+    await server.stop();
+  }
+}, 120_000);

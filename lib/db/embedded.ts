@@ -1,5 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { fixQueryQueue } from "./embedded-queue";
 
 /**
  * The embedded default database: PGlite (Postgres compiled to WebAssembly)
@@ -17,6 +18,7 @@ export async function startEmbeddedDb(opts: { dataDir: string; port: number; hos
   const pg = new PGlite(opts.dataDir);
   await pg.waitReady;
   const server = new PGLiteSocketServer({ db: pg, port: opts.port, host, maxConnections: opts.maxConnections ?? 20 });
+  fixQueryQueue(server);
   await server.start();
   return {
     url: `postgresql://postgres:postgres@${host}:${opts.port}/postgres`,
