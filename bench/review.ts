@@ -185,14 +185,17 @@ async function main() {
 
     if (PARTS.has("analysis") || PARTS.has("queue")) {
       const { stats } = await runAnalysis(systemActor("bench"), {}, db);
-      log(`full analysis over ${GRANTS.toLocaleString("en-US")} grants: ${(stats.totalMs / 1000).toFixed(2)} s (target <= 30 s)`);
+      log(`full analysis over ${GRANTS.toLocaleString("en-US")} grants: ${(stats.totalMs / 1000).toFixed(2)} s (target <= 30 s); load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
       for (const [rule, s] of Object.entries(stats.rules)) {
         log(`  ${rule.padEnd(19)} ${String(s!.ms).padStart(6)} ms  ${s!.candidates.toLocaleString("en-US").padStart(9)} findings`);
       }
+      if (stats.usagePass) log(`  usage pass (shared)  ${String(stats.usagePass.ms).padStart(6)} ms  ${stats.usagePass.unusedGrants.toLocaleString("en-US").padStart(9)} unused grants, ${stats.usagePass.usedBundles.toLocaleString("en-US")} bundles with used scopes`);
       if (stats.heldBack.length) log(`held back: ${stats.heldBack.map((h) => h.reason).join("; ")}`);
       const again = await runAnalysis(systemActor("bench"), {}, db);
       const writes = Object.values(again.stats.rules).reduce((n, s) => n + s!.opened + s!.updated + s!.closed, 0);
       log(`re-run on unchanged data: ${(again.stats.totalMs / 1000).toFixed(2)} s, ${writes} findings written (expected 0)`);
+      for (const [rule, s] of Object.entries(again.stats.rules)) log(`  re-run ${rule.padEnd(19)} ${String(s!.ms).padStart(6)} ms`);
+      if (again.stats.usagePass) log(`  re-run usage pass (shared) ${again.stats.usagePass.ms} ms`);
 
       const open = await db.finding.count({ where: { status: "open" } });
       const [{ flagged }] = await db.$queryRaw<{ flagged: number }[]>`SELECT count(DISTINCT "grantId")::int AS flagged FROM "Finding" WHERE status = 'open'`;
