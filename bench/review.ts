@@ -190,6 +190,7 @@ async function main() {
         log(`  ${rule.padEnd(19)} ${String(s!.ms).padStart(6)} ms  ${s!.candidates.toLocaleString("en-US").padStart(9)} findings`);
       }
       if (stats.usagePass) log(`  usage pass (shared)  ${String(stats.usagePass.ms).padStart(6)} ms  ${stats.usagePass.unusedGrants.toLocaleString("en-US").padStart(9)} unused grants, ${stats.usagePass.usedBundles.toLocaleString("en-US")} bundles with used scopes`);
+      if (stats.vacuumMs !== undefined) log(`  VACUUM (ANALYZE) "Finding" ${stats.vacuumMs} ms`);
       if (stats.heldBack.length) log(`held back: ${stats.heldBack.map((h) => h.reason).join("; ")}`);
       const again = await runAnalysis(systemActor("bench"), {}, db);
       const writes = Object.values(again.stats.rules).reduce((n, s) => n + s!.opened + s!.updated + s!.closed, 0);
