@@ -2,11 +2,14 @@ import type { FindingRule } from "@/lib/generated/prisma/client";
 
 /**
  * The analysis rules as set-based SQL. Each rule is one SELECT of candidate
- * grants (grant_id, risk, evidence, suggestion); `statement.ts` wraps it into
- * a single INSERT ... ON CONFLICT + close statement. Parameters every rule may use:
- *   $1 now (timestamptz)          $2 environment params (jsonb: id, window_days, held_back)
- *   $3 grace days                 $4 credential rotation days
- *   $5 principal filter (uuid, null = all principals)
+ * grants (grant_id, api_id, environment_id, risk, evidence, suggestion);
+ * `statement.ts` stores them in a scratch table and writes the difference with
+ * the open findings. Parameters every rule may use:
+ *   $1 now (timestamptz)          $3 grace days
+ *   $4 credential rotation days   $5 principal filter (uuid, null = all principals)
+ * and the scratch table envp (id, window_days, held_back) of the environments.
+ * Usage-based rules read analysis_unused / analysis_bundle_use, filled once per
+ * run by the usage pass (statement.ts USAGE_PASS).
  * Evidence holds facts (dates, names), never "N days ago", so a re-run on
  * unchanged data writes nothing.
  */
@@ -19,14 +22,22 @@ export interface RuleDefinition {
 }
 
 // Joins shared by every rule; envp carries the per-environment window.
-const BASE = `
-  FROM "Grant" g
+const JOINS = `
   JOIN "Scope" s ON s.id = g."scopeId"
   JOIN "Api" a ON a.id = s."apiId"
   JOIN "Environment" e ON e.id = g."environmentId"
   JOIN "Principal" p ON p.id = g."principalId"
-  JOIN envp ON envp.id = g."environmentId"
+  JOIN envp ON envp.id = g."environmentId"`;
+const BASE = `
+  FROM "Grant" g ${JOINS}
   WHERE g.status = 'active' AND ($5::uuid IS NULL OR g."principalId" = $5::uuid)`;
+// The usage pass already kept only active, judgeable (window + grace), unused grants
+// in environments whose feed is fresh, for the principal filter.
+const UNUSED_BASE = `
+  FROM analysis_unused g ${JOINS}
+  WHERE true`;
+/** Identifies the candidate and copies its API and environment onto the finding (the queue filters by them). */
+const IDS = `g.id AS grant_id, s."apiId" AS api_id, g."environmentId" AS environment_id`;
 
 const LEVEL_BONUS = `(CASE s.level WHEN 'admin' THEN 20 WHEN 'write' THEN 10 ELSE 0 END)`;
 const PROD_BONUS = `(CASE WHEN e.tier = 'production' THEN 10 ELSE 0 END)`;
@@ -38,36 +49,28 @@ const FACTS = `jsonb_build_object(
     'scopeLevel', s.level, 'environment', e.name, 'environmentTier', e.tier,
     'grantedAt', g."grantedAt", 'lastUsedAt', g."lastUsedAt", 'expiresAt', g."expiresAt")`;
 
-// Written as "column + interval" on purpose: the planner then scans Grant once and hash-joins
-// the few environments, instead of one parameterised index range scan per environment
-// over nearly the whole table (measured several times slower at 200k grants).
-/** Old enough to have had the chance to be used: window + grace. */
-const JUDGEABLE = `g."grantedAt" + make_interval(days => envp.window_days + $3::int) <= $1::timestamptz`;
-const UNUSED_IN_WINDOW = `(g."lastUsedAt" IS NULL OR g."lastUsedAt" + make_interval(days => envp.window_days) < $1::timestamptz)`;
-
 export const RULES: RuleDefinition[] = [
   {
     rule: "dormant",
     usageBased: true,
     title: "Dormant",
     candidates: `
-      SELECT g.id AS grant_id, ${risk("40")} AS risk,
+      SELECT ${IDS}, ${risk("40")} AS risk,
         ${FACTS} || jsonb_build_object('windowDays', envp.window_days,
           'reason', 'Last used on ' || ${day(`g."lastUsedAt"`)} || ', no use in the ' || envp.window_days || '-day window') AS evidence,
         'Revoke: the grant has not been used within the dormancy window' AS suggestion
-      ${BASE} AND NOT envp.held_back AND ${JUDGEABLE}
-        AND g."lastUsedAt" IS NOT NULL AND g."lastUsedAt" + make_interval(days => envp.window_days) < $1::timestamptz`,
+      ${UNUSED_BASE} AND g."lastUsedAt" IS NOT NULL`,
   },
   {
     rule: "never_used",
     usageBased: true,
     title: "Never used",
     candidates: `
-      SELECT g.id AS grant_id, ${risk("45")} AS risk,
+      SELECT ${IDS}, ${risk("45")} AS risk,
         ${FACTS} || jsonb_build_object('windowDays', envp.window_days, 'graceDays', $3::int,
           'reason', 'Never used since it was granted on ' || ${day(`g."grantedAt"`)}) AS evidence,
         'Revoke: the grant has never been used' AS suggestion
-      ${BASE} AND NOT envp.held_back AND ${JUDGEABLE} AND g."lastUsedAt" IS NULL`,
+      ${UNUSED_BASE} AND g."lastUsedAt" IS NULL`,
   },
   {
     // A scope unused in the window while the same principal uses sibling
@@ -76,24 +79,17 @@ export const RULES: RuleDefinition[] = [
     usageBased: true,
     title: "Over-privileged",
     candidates: `
-      SELECT g.id AS grant_id, ${risk("35")} AS risk,
+      SELECT ${IDS}, ${risk("35")} AS risk,
         ${FACTS} || jsonb_build_object('windowDays', envp.window_days,
           'usedScopes', to_jsonb(u.used_names), 'keepScopeIds', to_jsonb(u.used_scope_ids),
           'reason', 'Scope ' || s.name || ' unused in the ' || envp.window_days || '-day window while ' ||
             array_to_string(u.used_names, ', ') || ' on the same API were used') AS evidence,
         'Reduce to the scopes actually used: ' || array_to_string(u.used_names, ', ') AS suggestion
-      ${BASE} AND NOT envp.held_back AND ${JUDGEABLE} AND ${UNUSED_IN_WINDOW}`.replace(
+      ${UNUSED_BASE}`.replace(
       `JOIN envp ON envp.id = g."environmentId"`,
       `JOIN envp ON envp.id = g."environmentId"
-       JOIN (
-         -- scopes each principal used per API and environment in the window (an unused grant is never in here)
-         SELECT g2."principalId" AS principal_id, s2."apiId" AS api_id, g2."environmentId" AS environment_id,
-           array_agg(s2.name ORDER BY s2.name) AS used_names,
-           array_agg(s2.id ORDER BY s2.name) AS used_scope_ids
-         FROM "Grant" g2 JOIN "Scope" s2 ON s2.id = g2."scopeId" JOIN envp e2 ON e2.id = g2."environmentId"
-         WHERE g2.status = 'active' AND ($5::uuid IS NULL OR g2."principalId" = $5::uuid) AND NOT e2.held_back
-           AND g2."lastUsedAt" + make_interval(days => e2.window_days) >= $1::timestamptz
-         GROUP BY 1, 2, 3) u
+       -- the scopes the principal used on this API and environment in the window
+       JOIN analysis_bundle_use u
          ON u.principal_id = g."principalId" AND u.api_id = s."apiId" AND u.environment_id = g."environmentId"`,
     ),
   },
@@ -102,7 +98,7 @@ export const RULES: RuleDefinition[] = [
     usageBased: false,
     title: "Orphaned",
     candidates: `
-      SELECT g.id AS grant_id,
+      SELECT ${IDS},
         ${risk(`CASE p.status WHEN 'deprovisioned' THEN 70 WHEN 'suspended' THEN 55 ELSE 45 END`)} AS risk,
         ${FACTS} || jsonb_build_object('principalStatus', p.status, 'statusChangedAt', p."statusChangedAt",
           'team', t.name, 'teamDeletedAt', t."deletedAt",
@@ -120,7 +116,7 @@ export const RULES: RuleDefinition[] = [
     usageBased: false,
     title: "Expired but active",
     candidates: `
-      SELECT g.id AS grant_id, ${risk("50")} AS risk,
+      SELECT ${IDS}, ${risk("50")} AS risk,
         ${FACTS} || jsonb_build_object('reason', 'Expired on ' || ${day(`g."expiresAt"`)} || ' but still active') AS evidence,
         'Revoke: the grant is past its expiry date' AS suggestion
       ${BASE} AND g."expiresAt" IS NOT NULL AND g."expiresAt" < $1::timestamptz`,
@@ -130,7 +126,7 @@ export const RULES: RuleDefinition[] = [
     usageBased: false,
     title: "Stale credential",
     candidates: `
-      SELECT g.id AS grant_id, ${risk(`CASE WHEN c.any_expired THEN 50 ELSE 40 END`)} AS risk,
+      SELECT ${IDS}, ${risk(`CASE WHEN c.any_expired THEN 50 ELSE 40 END`)} AS risk,
         ${FACTS} || jsonb_build_object('credentials', c.creds, 'rotationDays', $4::int,
           'reason', CASE WHEN c.any_expired THEN 'A credential of this principal is past its expiry and not revoked'
             ELSE 'A credential of this principal was not rotated in ' || $4::int || ' days' END) AS evidence,
@@ -155,7 +151,7 @@ export const RULES: RuleDefinition[] = [
     usageBased: false,
     title: "Cross-environment",
     candidates: `
-      SELECT g.id AS grant_id, ${risk("55")} AS risk,
+      SELECT ${IDS}, ${risk("55")} AS risk,
         ${FACTS} || jsonb_build_object('homeEnvironment', he.name, 'homeEnvironmentTier', he.tier,
           'reason', 'Principal belongs to ' || he.name || ' (' || he.tier || ') but holds a production grant') AS evidence,
         'Revoke: a non-production principal should not reach production' AS suggestion
@@ -169,7 +165,7 @@ export const RULES: RuleDefinition[] = [
     usageBased: false,
     title: "Privileged service principal",
     candidates: `
-      SELECT g.id AS grant_id, ${risk("45")} AS risk,
+      SELECT ${IDS}, ${risk("45")} AS risk,
         ${FACTS} || jsonb_build_object('reason', 'A ' || replace(p.kind::text, '_', ' ') || ' holds the ' ||
           CASE WHEN s.level = 'admin' THEN 'admin' ELSE 'wildcard' END || ' scope ' || s.name) AS evidence,
         'Reduce to the specific scopes the service needs' AS suggestion
@@ -180,7 +176,7 @@ export const RULES: RuleDefinition[] = [
     usageBased: false,
     title: "Deprecated scope",
     candidates: `
-      SELECT g.id AS grant_id, ${risk("25")} AS risk,
+      SELECT ${IDS}, ${risk("25")} AS risk,
         ${FACTS} || jsonb_build_object('reason', 'Scope ' || s.name || ' was deprecated on ' || ${day(`s."deprecatedAt"`)}) AS evidence,
         'Revoke or move to the scope that replaced it' AS suggestion
       ${BASE} AND s."deprecatedAt" IS NOT NULL`,

@@ -6,7 +6,7 @@ import type { FindingRule } from "@/lib/generated/prisma/client";
 import { loadSettings, type Settings } from "@/lib/settings";
 import { environmentParams, type EnvironmentParams } from "./feed";
 import { RULES, type RuleDefinition } from "./rules";
-import { ruleStatement } from "./statement";
+import { ruleStatements, SCRATCH, USAGE_PASS } from "./statement";
 
 export interface RuleStats {
   candidates: number;
@@ -18,41 +18,68 @@ export interface RuleStats {
 
 export interface AnalysisStats {
   rules: Partial<Record<FindingRule, RuleStats>>;
+  /** The usage pass shared by the usage-based rules (not part of any rule's ms). */
+  usagePass?: { unusedGrants: number; usedBundles: number; ms: number };
+  /** VACUUM (ANALYZE) of "Finding" after a run that wrote findings. */
+  vacuumMs?: number;
   /** Environments whose usage-based rules were not judged, and why. */
   heldBack: { environmentId: string; environment: string; rules: FindingRule[]; reason: string }[];
   settings: Settings;
   totalMs: number;
 }
 
-async function runRule(
+type Exec = (sql: string) => Promise<number>;
+
+/** One rule inside the group's transaction: candidates into the scratch table, then the difference. */
+async function runRule(exec: Exec, def: RuleDefinition): Promise<RuleStats> {
+  const started = performance.now();
+  const st = ruleStatements(def);
+  let candidates = 0;
+  for (const q of st.candidates) candidates += await exec(q);
+  const updated = await exec(st.update);
+  const opened = await exec(st.insert);
+  const closed = await exec(st.close);
+  return { candidates, opened, updated, closed, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * Runs some rules in one transaction (the caller's, or one of its own): the
+ * scratch tables live for that transaction only. When the group holds a
+ * usage-based rule, the usage pass runs first and those rules share it.
+ */
+async function runGroup(
   client: PrismaClient | Tx,
-  def: RuleDefinition,
+  defs: RuleDefinition[],
   now: Date,
   envs: EnvironmentParams[],
   settings: Settings,
   principalId: string | null,
-): Promise<RuleStats> {
-  const started = performance.now();
+): Promise<{ rules: Partial<Record<FindingRule, RuleStats>>; usagePass?: AnalysisStats["usagePass"] }> {
   const envJson = JSON.stringify(envs.map((e) => ({ id: e.id, window_days: e.windowDays, held_back: e.heldBack })));
   const params = [now, envJson, settings.graceDays, settings.credentialRotationDays, principalId] as const;
-  type Counts = { candidates: number; opened: number; updated: number; closed: number };
-  let row: Counts;
+  const body = async (tx: Tx, ownTx: boolean) => {
+    // Statements with placeholders get all five parameters (see PARAMS in statement.ts); DDL and ANALYZE none.
+    const exec: Exec = (sql) => (sql.includes("$1") ? tx.$executeRawUnsafe(sql, ...params) : tx.$executeRawUnsafe(sql));
+    // Whole-inventory statements hash and group hundreds of thousands of rows: give them
+    // memory for this transaction only, rather than spilling to disk.
+    if (ownTx) await exec(`SET LOCAL work_mem = '128MB'`);
+    for (const q of SCRATCH.create) await exec(q);
+    const out: Awaited<ReturnType<typeof runGroup>> = { rules: {} };
+    if (defs.some((d) => d.usageBased)) {
+      const started = performance.now();
+      const counts: number[] = [];
+      for (const q of USAGE_PASS) counts.push(await exec(q));
+      out.usagePass = { unusedGrants: counts[1], usedBundles: counts[4], ms: Math.round(performance.now() - started) };
+    }
+    for (const def of defs) out.rules[def.rule] = await runRule(exec, def);
+    await exec(SCRATCH.drop);
+    return out;
+  };
   if ("$transaction" in client) {
-    // Whole-inventory statements group and sort hundreds of thousands of rows: give
-    // them memory for this statement only, rather than spilling to disk.
-    [row] = await client.$transaction(
-      async (tx) => {
-        await tx.$executeRawUnsafe(`SET LOCAL work_mem = '128MB'`);
-        return tx.$queryRawUnsafe<Counts[]>(ruleStatement(def), ...params);
-      },
-      { timeout: 30 * 60_000, maxWait: 30_000 },
-    );
-  } else {
-    [row] = await client.$queryRawUnsafe<Counts[]>(ruleStatement(def), ...params);
+    return client.$transaction((tx) => body(tx, true), { timeout: 30 * 60_000, maxWait: 30_000 });
   }
-  return { ...row, ms: Math.round(performance.now() - started) };
+  return body(client, false);
 }
-
 const runOptions = z
   .object({
     rules: z.array(z.enum(RULES.map((r) => r.rule) as [FindingRule, ...FindingRule[]])).min(1).optional(),
@@ -64,7 +91,7 @@ const runOptions = z
 const STALE_RUN_MS = 30 * 60_000;
 
 /**
- * Runs every rule over the whole inventory, one set-based statement per rule,
+ * Runs every rule over the whole inventory, set-based (a few statements per rule),
  * recording progress and per-rule timings on an AnalysisRun row as it goes
  * (the /queues page polls it). Only one run at a time: a second caller gets a
  * conflict naming the running one.
@@ -113,13 +140,32 @@ export async function runAnalysis(
       settings,
       totalMs: 0,
     };
-    for (const [i, def] of selected.entries()) {
-      stats.rules[def.rule] = await runRule(client, def, now, envs, settings, null);
+    // The usage-based rules share one transaction (and the usage pass); every other rule
+    // has its own. Progress is written between transactions: through the embedded server's
+    // single backend, a write from another connection would wait for an open transaction.
+    const usage = selected.filter((d) => d.usageBased);
+    const groups = [...(usage.length ? [usage] : []), ...selected.filter((d) => !d.usageBased).map((d) => [d])];
+    let done = 0;
+    for (const group of groups) {
+      const result = await runGroup(client, group, now, envs, settings, null);
+      Object.assign(stats.rules, result.rules);
+      if (result.usagePass) stats.usagePass = result.usagePass;
+      done += group.length;
       stats.totalMs = Math.round(performance.now() - started);
       await client.analysisRun.update({
         where: { id: runId },
-        data: { progress: Math.round(((i + 1) / selected.length) * 100), stats: stats as object },
+        data: { progress: Math.round((done / selected.length) * 100), stats: stats as object },
       });
+    }
+    // After bulk changes, fresh statistics and visibility map for "Finding": the queue's
+    // index-only scans and the next run's plans depend on them, and autovacuum may come
+    // much later. Nothing written, nothing to do (a re-run on unchanged data stays cheap).
+    const writes = Object.values(stats.rules).reduce((n, r) => n + r!.opened + r!.updated + r!.closed, 0);
+    if (writes > 0) {
+      const t = performance.now();
+      await client.$executeRawUnsafe(`VACUUM (ANALYZE) "Finding"`);
+      stats.vacuumMs = Math.round(performance.now() - t);
+      stats.totalMs = Math.round(performance.now() - started);
     }
     await client.analysisRun.update({
       where: { id: runId },
@@ -145,7 +191,7 @@ export async function analyzePrincipal(tx: Tx, principalId: string, now = new Da
   const settings = await loadSettings(tx);
   const envs = await environmentParams(tx, settings, now);
   const orphan = RULES.find((r) => r.rule === "orphaned")!;
-  return runRule(tx, orphan, now, envs, settings, principalId);
+  return (await runGroup(tx, [orphan], now, envs, settings, principalId)).rules.orphaned!;
 }
 
 export async function latestAnalysisRun(actor: Actor, client: PrismaClient = db()) {

@@ -52,3 +52,32 @@ test("detail shows scopes used vs granted, a zero-filled 90-day usage series, an
   const decided = await listQueue(reviewer.actor, parseQueueQuery({ view: "decided" }), client);
   expect(decided.rows.map((r) => [r.id, r.decision?.kind, r.decision?.enforcement])).toEqual([[ids.stage, "revoke", "not_required"]]);
 });
+
+test("the API filter takes every environment an API name is deployed in, combines with severity, and is counted", async () => {
+  const prod = await makeEnvironment(client, "production");
+  const stage = await makeEnvironment(client, "staging");
+  const name = `ledger-${Math.random().toString(36).slice(2, 8)}`;
+  const inProd = await makeApi(client, prod.id, ["read"], { name });
+  const inStage = await makeApi(client, stage.id, ["read"], { name });
+  const other = await makeApi(client, prod.id, ["read"]);
+  const p = await makePrincipal(client, { name: "dave" });
+  const finding = async (scopeId: string, environmentId: string, severity: "high" | "low", riskScore: number) => {
+    const g = await makeGrant(client, { principalId: p.id, scopeId, environmentId, lastUsedAt: daysAgo(300) });
+    // Written without apiId/environmentId, as other writers do: the database fills them from the grant.
+    return client.finding.create({ data: { grantId: g.id, rule: "dormant", severity, riskScore, evidence: {}, suggestion: "Revoke" } });
+  };
+  const a = await finding(inProd.scopes.read.id, prod.id, "high", 65);
+  const b = await finding(inStage.scopes.read.id, stage.id, "low", 30);
+  await finding(other.scopes.read.id, prod.id, "high", 66);
+  expect([a.apiId, a.environmentId]).toEqual([inProd.api.id, prod.id]);
+
+  const byApi = await listQueue(reviewer.actor, parseQueueQuery({ api: name }), client);
+  expect(byApi.rows.map((r) => r.id)).toEqual([a.id, b.id]);
+  expect(byApi.rows.map((r) => r.api)).toEqual([name, name]);
+  expect(byApi.total).toBe(2);
+  const high = await listQueue(reviewer.actor, parseQueueQuery({ api: name, severity: "high" }), client);
+  expect(high.rows.map((r) => r.id)).toEqual([a.id]);
+  const inStageOnly = await listQueue(reviewer.actor, parseQueueQuery({ api: name, environment: stage.id }), client);
+  expect([inStageOnly.rows.map((r) => r.id), inStageOnly.total]).toEqual([[b.id], 1]);
+  expect((await listQueue(reviewer.actor, parseQueueQuery({ api: "no-such-api" }), client)).rows).toEqual([]);
+});

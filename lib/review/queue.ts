@@ -40,7 +40,7 @@ export interface DecisionState {
 
 export interface QueuePage {
   rows: QueueRow[];
-  /** null when counting would cost more than the page itself (filters that need joins): paging uses hasNext. */
+  /** Matching findings, counted up to COUNT_CAP (see totalCapped); null is kept for callers that page by hasNext. */
   total: number | null;
   totalCapped: boolean;
   page: number;
@@ -72,7 +72,11 @@ export async function listQueue(actor: Actor, query: QueueQuery, client: PrismaC
   ];
   if (query.rule) where.push(Prisma.sql`f.rule = ${query.rule}::"FindingRule"`);
   if (query.severity) where.push(Prisma.sql`f.severity = ${query.severity}::"Severity"`);
-  if (query.environment) where.push(Prisma.sql`g."environmentId" = ${query.environment}::uuid`);
+  // API and environment are copied onto Finding (migration 0008): every filter is a column of
+  // Finding, so a page is an index range (Finding_open_api_idx for an API) and the count stays cheap.
+  if (query.environment) where.push(Prisma.sql`f."environmentId" = ${query.environment}::uuid`);
+  // An API name is deployed once per environment: the few ids of that name.
+  if (query.api) where.push(Prisma.sql`f."apiId" IN (SELECT a.id FROM "Api" a WHERE a.name = ${query.api})`);
   if (query.assignee === "unassigned") where.push(Prisma.sql`f."assigneeId" IS NULL`);
   if (query.assignee === "me") where.push(actor.kind === "user" ? Prisma.sql`f."assigneeId" = ${actor.userId}::uuid` : Prisma.sql`false`);
   const whereSql = Prisma.join(where, " AND ");
@@ -85,24 +89,9 @@ export async function listQueue(actor: Actor, query: QueueQuery, client: PrismaC
         : query.dir === "asc"
           ? Prisma.sql`f."riskScore" ASC, f."openedAt" DESC, f.id DESC`
           : Prisma.sql`f."riskScore" DESC, f."openedAt", f.id`;
-  // Two steps: pick the page's finding ids touching only the tables the filters
-  // need (the common views walk a partial index on open findings and stop after
-  // one page), then fetch the columns for those few rows.
-  const needsGrant = Boolean(query.environment || query.api);
-  // An API is a small slice of the inventory: start from its grants (Grant_scopeId_idx;
-  // OFFSET 0 keeps that subquery whole) rather than walking every open finding in risk
-  // order and looking each one's API up (measured 2.2 s -> 0.4 s at 300k grants under load).
-  // Still proportional to the API's size: an apiId column on Finding would make it an index range.
-  const filterFrom = query.api
-    ? Prisma.sql`
-    FROM (SELECT g.id, g."environmentId" FROM "Api" a
-          JOIN "Scope" s ON s."apiId" = a.id
-          JOIN "Grant" g ON g."scopeId" = s.id
-          WHERE a.name = ${query.api} OFFSET 0) g
-    CROSS JOIN LATERAL (SELECT * FROM "Finding" f0 WHERE f0."grantId" = g.id) f`
-    : Prisma.sql`
-    FROM "Finding" f
-    ${needsGrant ? Prisma.sql`JOIN "Grant" g ON g.id = f."grantId"` : Prisma.empty}`;
+  // Two steps: pick the page's finding ids from Finding alone (the common views walk a
+  // partial index on open findings and stop after one page), then fetch the columns for those few rows.
+  const filterFrom = Prisma.sql`FROM "Finding" f`;
   const offset = (query.page - 1) * query.perPage;
   const [rows, [{ n }]] = await Promise.all([
     client.$queryRaw<(Omit<QueueRow, "decision"> & Partial<Record<string, unknown>>)[]>`
@@ -123,11 +112,8 @@ export async function listQueue(actor: Actor, query: QueueQuery, client: PrismaC
       LEFT JOIN "User" u ON u.id = f."assigneeId"
       ${DECISION_LATERAL}
       ORDER BY page.ord`,
-    // Counting through joins means visiting every matching finding's grant: only
-    // count when the filters live on "Finding" itself (an index range, capped).
-    needsGrant
-      ? Promise.resolve([{ n: null as number | null }])
-      : client.$queryRaw<{ n: number | null }[]>`
+    // Capped: counting stops after COUNT_CAP + 1 index entries.
+    client.$queryRaw<{ n: number | null }[]>`
       SELECT count(*)::int AS n FROM (SELECT 1 ${filterFrom} WHERE ${whereSql} LIMIT ${COUNT_CAP + 1}) x`,
   ]);
   const hasNext = rows.length > query.perPage;
