@@ -22,7 +22,7 @@ test("each bad value is refused by name", () => {
 
 test("the proxy process exits 1 naming the variable", () => {
   const r = spawnSync(process.execPath, ["--import", "tsx", "proxy/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", ...base, PROXY_LISTEN: "127.0.0.1:99999", PROXY_ADMIN_LISTEN: "127.0.0.1:0" },
+    env: { PATH: process.env.PATH ?? "", ...base, PROXY_LISTEN: "127.0.0.1:99999", PROXY_ADMIN_LISTEN: "127.0.0.1:0" } as unknown as NodeJS.ProcessEnv,
     encoding: "utf8",
     timeout: 30_000,
   });
