@@ -94,7 +94,13 @@ export function createAdminServer(ctx: Ctx): http.Server {
     createHash("sha256").update(`${req.method} ${req.url}\n`).update(raw).digest("hex");
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://admin");
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://admin");
+    } catch {
+      // An absolute-form target with a malformed authority ("http://[::1/…").
+      throw new HttpError(400, "invalid_body", "the request target is not a valid URL", "url");
+    }
     const path = url.pathname;
     const method = req.method ?? "";
     const core = ctx.core;

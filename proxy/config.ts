@@ -8,7 +8,9 @@ const hostPort = z
   .transform((v) => {
     const i = v.lastIndexOf(":");
     return { host: v.slice(0, i), port: Number(v.slice(i + 1)) };
-  });
+  })
+  // A port over 65535 passed the pattern and crashed listen() without naming the variable.
+  .refine((v) => v.port <= 65_535, "port must be 0-65535");
 
 const bool = z
   .enum(["true", "false", "1", "0"])
@@ -24,7 +26,11 @@ export const configSchema = z.object({
   PROXY_ENVIRONMENT: z.string().min(1).default("production"),
   /** Where acknowledged state is persisted (snapshot file; the journal sits beside it as <file>.journal). */
   PROXY_STATE_FILE: z.string().min(1).optional(),
-  DASHBOARD_URL: z.string().url().optional(),
+  DASHBOARD_URL: z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//i.test(v), "must be an http:// or https:// URL")
+    .optional(),
   DASHBOARD_TOKEN: z.string().min(1).optional(),
   PROXY_FORWARD_API_KEY: bool.default(false),
   PROXY_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

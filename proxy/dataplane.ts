@@ -63,6 +63,27 @@ function sendError(res: ServerResponse, kind: keyof typeof ERRORS): void {
   res.end(body);
 }
 
+/**
+ * The request a gateway asks about. Gateways copy the client's own headers into
+ * the auth request, so a client can add the *other* dialect's headers (e.g.
+ * `X-Original-URI` behind Traefik, which only sets `X-Forwarded-Uri`). When both
+ * dialects are present they must agree, and the method comes from the same
+ * dialect as the URI, so a forged header can only make the answer a 403.
+ */
+export function describedRequest(h: IncomingMessage["headers"]): { method: string; uri: string } | null {
+  const one = (name: string) => (typeof h[name] === "string" ? (h[name] as string) : undefined);
+  const oUri = one("x-original-uri");
+  const fUri = one("x-forwarded-uri");
+  const oMethod = one("x-original-method")?.toUpperCase();
+  const fMethod = one("x-forwarded-method")?.toUpperCase();
+  if (oUri !== undefined && fUri !== undefined && oUri !== fUri) return null;
+  if (oMethod !== undefined && fMethod !== undefined && oMethod !== fMethod) return null;
+  const uri = oUri ?? fUri;
+  const method = oUri !== undefined ? (oMethod ?? (fUri !== undefined ? fMethod : undefined)) : fMethod;
+  if (!uri || method === undefined || !/^[A-Z]{1,16}$/.test(method)) return null;
+  return { method, uri };
+}
+
 export class DataPlane {
   readonly server: http.Server;
   private readonly pools = new Map<string, Pool>();
@@ -75,6 +96,13 @@ export class DataPlane {
     // A client that half-closes after sending its request still gets the answer
     // (Node's default aborts the request on the client's FIN).
     (this.server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    // CONNECT (tunnels) is not a data-plane operation: answer 405 instead of
+    // dropping the socket silently.
+    this.server.on("connect", (_req, socket) => {
+      socket.on("error", () => socket.destroy());
+      const body = JSON.stringify({ error: { code: "method_not_allowed", message: "CONNECT is not supported" } });
+      socket.end(`HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
     // A malformed request never reaches handle(); answer 400 instead of resetting.
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       if (socket.writable && !(socket as unknown as { _httpMessage?: unknown })._httpMessage) {
@@ -129,6 +157,15 @@ export class DataPlane {
       if ("principalId" in d) principal = d.principalId;
     };
     if (isForwardAuth) return this.forwardAuth(req, res, set);
+    // A request Transfer-Encoding other than plain "chunked" has no defined
+    // length (RFC 9112 §6.3): refuse it before anything is forwarded, rather than
+    // letting the body parser fail half-way through a forwarded request.
+    const te = req.headers["transfer-encoding"];
+    if (te !== undefined && te.trim().toLowerCase() !== "chunked") {
+      set({ kind: "bad_request", reason: "transfer_encoding" });
+      res.setHeader("connection", "close");
+      return sendError(res, "bad_request");
+    }
 
     const now = Date.now();
     const d = decide(this.ctx.core.state, req.method ?? "", url, req.headers, now);
@@ -147,10 +184,14 @@ export class DataPlane {
     const connectionListed = typeof conn === "string" && conn !== "keep-alive" && conn !== "close" ? conn.toLowerCase().split(/\s*,\s*/) : null;
     const forwardKey = this.ctx.config.PROXY_FORWARD_API_KEY;
     const incoming = req.headers;
+    // When keys are forwarded, only the header whose key was checked goes on
+    // (Authorization wins, as in presentedKey): an upstream that reads the other
+    // one must not see a second, unchecked key.
+    const checkedKeyHeader = incoming.authorization !== undefined ? "authorization" : "x-api-key";
     for (const name in incoming) {
       const value = incoming[name];
       if (value === undefined || STRIP.has(name) || (connectionListed !== null && connectionListed.includes(name))) continue;
-      if (!forwardKey && (name === "authorization" || name === "x-api-key")) continue;
+      if ((name === "authorization" || name === "x-api-key") && (!forwardKey || name !== checkedKeyHeader)) continue;
       headers[name] = value;
     }
     if (d.principalId) headers["x-tollgate-principal"] = d.principalId;
@@ -208,12 +249,11 @@ export class DataPlane {
   /** Forward-auth answers only 200, 401 or 403: gateways turn anything else into 500 or pass it through. */
   private forwardAuth(req: IncomingMessage, res: ServerResponse, set: (d: Decision) => void): void {
     const h = req.headers;
-    const method = String(h["x-original-method"] ?? h["x-forwarded-method"] ?? "").toUpperCase();
-    const uri = String(h["x-original-uri"] ?? h["x-forwarded-uri"] ?? "");
+    const described = describedRequest(h);
     const now = Date.now();
-    const d: Decision = /^[A-Z]{1,16}$/.test(method) && uri ? decide(this.ctx.core.state, method, uri, h, now) : { kind: "bad_request", reason: "missing_original_request" };
+    const d: Decision = described ? decide(this.ctx.core.state, described.method, described.uri, h, now) : { kind: "bad_request", reason: "missing_or_conflicting_original_request" };
     set(d);
-    if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, method, d.shadowPath, d.keyHash, now);
+    if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, described!.method, d.shadowPath, d.keyHash, now);
     const body = (code: string) => JSON.stringify({ error: { code } });
     if (d.kind === "allow") {
       this.ctx.usage.recordAllowed(d.grantId, d.credentialId, now);

@@ -8,7 +8,8 @@
 //   every other escape is kept, upper-cased;
 // - rejected outright: encoded "/" or "\" (%2F, %5C), NUL and control bytes raw
 //   or encoded, raw "\", ";" (matrix parameters, the "..;/" bypass), "#",
-//   malformed escapes, any character outside RFC 3986 pchar;
+//   malformed escapes, escapes that are not valid UTF-8 (overlongs such as
+//   %C0%AE), any character outside RFC 3986 pchar;
 // - dot segments ("." / "..", also when encoded) and empty segments ("//") are
 //   rejected rather than resolved; one trailing "/" is dropped.
 // Matching is case-sensitive, like HTTP paths.
@@ -77,6 +78,11 @@ export function normalizeTarget(target: string): Normalized {
     }
   }
 
+  // Escapes must spell valid UTF-8: an overlong form such as %C0%AE ("." in
+  // broken decoders) or a lone continuation byte could decode differently
+  // upstream than the path we matched.
+  if (!fastPath && !validUtf8Escapes(out)) return { ok: false, reason: "bad_utf8" };
+
   if (out.length > 1 && out.endsWith("/")) out = out.slice(0, -1);
   if (out !== "/") {
     // Segment checks: no empty segments, no dot segments.
@@ -93,6 +99,15 @@ export function normalizeTarget(target: string): Normalized {
     }
   }
   return { ok: true, path: out, query };
+}
+
+function validUtf8Escapes(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Splits a canonical path ("/a/b") into segments (["a","b"]); "/" gives []. */

@@ -80,3 +80,15 @@ test("after sign-in only same-site paths are followed (no open redirect)", async
   expect(safeCallbackPath("http://tollgate.example.com/x", base)).toBe("/"); // downgrade to http is another origin
   expect(safeCallbackPath(undefined, base)).toBe("/");
 });
+
+test("groups named like Object.prototype members grant nothing and do not throw", () => {
+  const map = parseRoleMap('{"tg-admin":["admin"]}');
+  expect(rolesForGroups(["constructor", "__proto__", "toString", "hasOwnProperty"], map)).toEqual([]);
+  expect(rolesForGroups(["constructor", "tg-admin"], map)).toEqual(["admin"]);
+  // Okta: names; Entra: object ids; Keycloak: realm_access.roles.
+  const idMap = parseRoleMap('{"6f8a3c2e-1b2d-4c5e-9f00-0123456789ab":["auditor"]}');
+  expect(rolesForGroups(readGroupsClaim({ groups: ["6f8a3c2e-1b2d-4c5e-9f00-0123456789ab"] }, "groups"), idMap)).toEqual(["auditor"]);
+  expect(rolesForGroups(readGroupsClaim({ realm_access: { roles: ["tg-admin", "offline_access"] } }, "realm_access.roles"), map)).toEqual(["admin"]);
+  // Entra groups overage: no groups claim at all, only a pointer to Graph.
+  expect(readGroupsClaim({ _claim_names: { groups: "src1" }, _claim_sources: { src1: { endpoint: "https://graph.microsoft.com/v1.0/users/x/getMemberObjects" } } }, "groups")).toEqual([]);
+});

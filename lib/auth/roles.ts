@@ -58,7 +58,9 @@ export function readGroupsClaim(claims: Record<string, unknown>, claimPath: stri
 /** Roles granted by a user's groups, deduplicated and in canonical order. */
 export function rolesForGroups(groups: string[], map: Record<string, Role[]>): Role[] {
   const granted = new Set<Role>();
-  for (const g of groups) for (const r of map[g] ?? []) granted.add(r);
+  // Own keys only: a group the IdP names "constructor" or "__proto__" must not
+  // reach Object.prototype (it made sign-in throw).
+  for (const g of groups) if (Object.hasOwn(map, g)) for (const r of map[g]) granted.add(r);
   return ROLES.filter((r) => granted.has(r));
 }
 

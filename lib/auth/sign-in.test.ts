@@ -100,6 +100,14 @@ describe("OIDC sign-in", () => {
     expect(ev.data).toMatchObject({ reason: "no_roles", method: "oidc" });
   });
 
+  test("an Entra groups-overage token (no groups, a Graph pointer) is refused and the audit says why", async () => {
+    const overage = { ...claims, email: "many-groups@example.test", _claim_names: { groups: "src1" }, _claim_sources: { src1: { endpoint: "https://graph.microsoft.com/v1.0/users/x/getMemberObjects" } } };
+    const r = await signInWithOidc({ claims: overage, groups: [], roleMap, issuer: "http://idp.test" }, client);
+    expect(r).toEqual({ ok: false, reason: "no_roles" });
+    expect((await events("auth.signin_failed")).at(-1)!.data).toMatchObject({ reason: "no_roles", groupsOverage: true });
+    expect(await client.user.findUnique({ where: { email: "many-groups@example.test" } })).toBeNull();
+  });
+
   test("an unverified email or a token without email is refused", async () => {
     expect(await signInWithOidc({ claims: { ...claims, email_verified: false }, groups: ["tg-review"], roleMap, issuer: "x" }, client)).toEqual({
       ok: false,

@@ -127,7 +127,12 @@ export async function signInWithOidc(
   }
   const roles = rolesForGroups(input.groups, input.roleMap);
   if (roles.length === 0) {
-    await auditFailure(client, claims.email, "no_roles", { method: "oidc", subject: claims.sub, groups: input.groups });
+    // Entra ID leaves the groups out of the ID token when a user is in too many
+    // ("groups overage": _claim_names/_claim_sources point at Graph instead). We
+    // do not call Graph, so that person is refused; the audit says why.
+    const names = input.claims._claim_names;
+    const overage = typeof names === "object" && names !== null && Object.hasOwn(names, "groups");
+    await auditFailure(client, claims.email, "no_roles", { method: "oidc", subject: claims.sub, groups: input.groups, ...(overage ? { groupsOverage: true } : {}) });
     return { ok: false, reason: "no_roles" };
   }
   const name = claims.name ?? claims.preferred_username ?? claims.email;

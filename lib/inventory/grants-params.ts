@@ -43,8 +43,17 @@ const schema = z.object({
   status: optional(z.enum(GRANT_STATUSES)),
   lastUsed: optional(z.enum(LAST_USED_BUCKETS)),
   principal: optional(z.guid()),
-  q: optional(z.string().trim().min(1).max(100)),
+  // Control characters and lone surrogates are dropped: Postgres cannot take a
+  // NUL in a query parameter (a "?q=%00" link was an error page).
+  q: optional(z.string().transform(cleanSearch).pipe(z.string().min(1).max(100))),
 });
+
+function cleanSearch(s: string): string {
+  return s
+    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "")
+    .trim();
+}
 
 export type GrantsQuery = z.infer<typeof schema>;
 export type GrantsFilterKey = "api" | "scope" | "level" | "environment" | "kind" | "status" | "lastUsed" | "principal" | "q";

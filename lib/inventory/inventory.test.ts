@@ -36,6 +36,11 @@ describe("grants URL parser", () => {
     expect(q.lastUsed).toBeUndefined();
     expect(q.q).toBeUndefined();
   });
+  test("control characters and lone surrogates are dropped from the search text", () => {
+    expect(parseGrantsQuery({ q: "\u0000" }).q).toBeUndefined();
+    expect(parseGrantsQuery({ q: "ali\u0000ce\ud800" }).q).toBe("alice");
+    expect(parseGrantsQuery(new URLSearchParams("q=%00%27%22%3Cscript%3E")).q).toBe(`'"<script>`);
+  });
   test("valid values are kept; repeated params use the first", () => {
     const q = parseGrantsQuery(new URLSearchParams("page=3&perPage=50&sort=lastUsedAt&dir=asc&status=active&status=revoked&environment=production"));
     expect(q).toMatchObject({ page: 3, perPage: 50, sort: "lastUsedAt", dir: "asc", status: "active", environment: "production" });
@@ -50,6 +55,11 @@ describe("listGrants", () => {
     expect(page.totalCapped).toBe(false);
     const times = page.rows.map((r) => r.grantedAt.getTime());
     expect([...times].sort((a, b) => b - a)).toEqual(times);
+  });
+
+  test("a search with NUL bytes, quotes and markup is a plain (empty) search, not a database error", async () => {
+    const page = await listGrants(actor, { q: "\u0000'\"<script>%_" }, db);
+    expect(page.rows).toEqual([]);
   });
 
   test("junk query string gives a sane first page, and a page past the end gives the last page", async () => {

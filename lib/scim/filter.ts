@@ -2,6 +2,7 @@ import { parse, type Filter } from "scim2-parse-filter";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from "./constants";
 import { invalidFilter } from "./errors";
+import { unstorableText } from "./input";
 import { escapeLike } from "./like";
 
 /**
@@ -16,13 +17,29 @@ type StrOp = "eq" | "ne" | "co" | "sw" | "ew";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NONE = { id: { in: [] as string[] } };
 
+// Real clients send a handful of conditions; hundreds of nested not()/and/or
+// would become a query Prisma cannot build (it overflowed with a 500).
+const MAX_FILTER_DEPTH = 16;
+
 export function parseFilter(text: string): Filter {
   if (text.length > 2000) throw invalidFilter("filter is longer than 2000 characters");
+  const problem = unstorableText(text);
+  if (problem) throw invalidFilter(`filter ${problem}`);
+  let f: Filter;
   try {
-    return parse(text);
+    f = parse(text);
   } catch (e) {
     throw invalidFilter(`cannot parse filter: ${(e as Error).message}`);
   }
+  if (depthOf(f) > MAX_FILTER_DEPTH) throw invalidFilter(`filter is nested more than ${MAX_FILTER_DEPTH} levels deep`);
+  return f;
+}
+
+function depthOf(f: Filter): number {
+  if (f.op === "and" || f.op === "or") return 1 + Math.max(...f.filters.map(depthOf));
+  if (f.op === "not") return 1 + depthOf(f.filter);
+  if (f.op === "[]") return 1 + depthOf(f.valFilter);
+  return 1;
 }
 
 function stripUrn(attrPath: string, schema: string): string {

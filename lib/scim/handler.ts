@@ -5,6 +5,7 @@ import { db, type PrismaClient } from "@/lib/db";
 import { SCIM_CONTENT_TYPE } from "./constants";
 import { discoveryResource, serviceProviderConfig } from "./discovery";
 import { invalidSyntax, ScimError, toScimError } from "./errors";
+import { assertStorable } from "./input";
 import { createGroup, deleteGroup, getGroup, listGroups, patchGroup, replaceGroup } from "./groups";
 import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser } from "./users";
 
@@ -14,6 +15,15 @@ import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser } fr
  * with real Request objects exactly as Okta and Entra send them.
  */
 const MAX_BODY = 1024 * 1024;
+
+/** A malformed escape ("%E0%A4%A") names no resource: 404, not a URIError. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ScimError(404, "No such SCIM resource (malformed percent-encoding in the path)");
+  }
+}
 
 export interface ScimOptions {
   client?: PrismaClient;
@@ -31,7 +41,7 @@ export async function handleScim(req: Request, opts: ScimOptions = {}): Promise<
     const url = new URL(req.url);
     const at = url.pathname.indexOf("/scim/v2");
     const base = `${url.origin}${at >= 0 ? url.pathname.slice(0, at) : ""}/scim/v2`;
-    const segments = (at >= 0 ? url.pathname.slice(at + "/scim/v2".length) : url.pathname).split("/").filter(Boolean).map(decodeURIComponent);
+    const segments = (at >= 0 ? url.pathname.slice(at + "/scim/v2".length) : url.pathname).split("/").filter(Boolean).map(decodeSegment);
     const actor = await authenticate(req.headers.get("authorization"));
     const method = req.method.toUpperCase();
     const [resource, id, extra] = segments;
@@ -41,11 +51,14 @@ export async function handleScim(req: Request, opts: ScimOptions = {}): Promise<
     const body = async () => {
       const text = await req.text();
       if (text.length > MAX_BODY) throw new ScimError(413, `body is over ${MAX_BODY} bytes`);
+      let parsed: unknown;
       try {
-        return JSON.parse(text) as unknown;
+        parsed = JSON.parse(text) as unknown;
       } catch {
         throw invalidSyntax("body is not valid JSON");
       }
+      assertStorable(parsed);
+      return parsed;
     };
     const ensureScim = () => {
       // Discovery endpoints are readable with any valid token.

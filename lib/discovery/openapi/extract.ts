@@ -77,6 +77,8 @@ export function extractDescription(doc: OpenApiDocument): Description {
   for (const [pathTemplate, item] of Object.entries(paths)) {
     if (!item || typeof item !== "object") continue;
     if (!pathTemplate.startsWith("/")) throw badRequest(`path "${pathTemplate}" must start with "/"`, `paths`);
+    const templateProblem = badTemplate(pathTemplate);
+    if (templateProblem) throw badRequest(`path ${JSON.stringify(pathTemplate.slice(0, 200))} ${templateProblem}`, "paths");
     for (const m of METHODS) {
       const op = item[m] as Record<string, unknown> | undefined;
       if (!op || typeof op !== "object") continue;
@@ -134,6 +136,28 @@ export function extractDescription(doc: OpenApiDocument): Description {
     scopes: [...scopes.values()].filter((s) => used.has(s.name)).sort((a, b) => a.name.localeCompare(b.name)),
     ...servers(doc),
   };
+}
+
+const MAX_TEMPLATE = 2000;
+
+/**
+ * A template the proxy could never match the way it reads (requests with dot
+ * or empty segments are refused before matching, braces must pair up) would
+ * otherwise be imported as a silently dead endpoint.
+ */
+function badTemplate(t: string): string | null {
+  if (t.length > MAX_TEMPLATE) return `is longer than ${MAX_TEMPLATE} characters`;
+  // "?" and "#" stay: real descriptions use "/cookies#formNonExploded" to tell apart operations on one path.
+  if (/[\x00-\x20\x7f\\]/.test(t)) return "contains whitespace, a control character or \"\\\"";
+  const body = t.length > 1 && t.endsWith("/") ? t.slice(1, -1) : t.slice(1);
+  if (body === "") return null;
+  for (const seg of body.split("/")) {
+    if (seg === "") return "has an empty segment (\"//\")";
+    if (seg === "." || seg === "..") return `has a dot segment "${seg}"`;
+    // Braces pair up, do not nest, and name something: "{id}", "{name}.json", "{id}:cancel".
+    if (!/^(?:[^{}]|\{[^{}/]+\})*$/.test(seg)) return `has unbalanced or empty braces in segment "${seg.slice(0, 100)}"`;
+  }
+  return null;
 }
 
 /** `/pets/{id}` and `/pets/{petId}/` are the same route to a matcher. */

@@ -28,10 +28,12 @@ export async function importFromRequest(actor: Actor, req: Request, opts: Import
   let document: Buffer;
   let filename: string | undefined;
   const type = req.headers.get("content-type") ?? "";
+  // A chunked upload declares no length: read it with the same limit.
+  const bytes = await readLimited(req, maxBytes + 64 * 1024);
   if (type.startsWith("multipart/form-data")) {
     let form: FormData;
     try {
-      form = await req.formData();
+      form = await new Response(new Uint8Array(bytes), { headers: { "content-type": type } }).formData();
     } catch {
       throw badRequest("malformed multipart body", "document");
     }
@@ -44,7 +46,7 @@ export async function importFromRequest(actor: Actor, req: Request, opts: Import
     document = Buffer.from(await file.arrayBuffer());
     filename = file.name || undefined;
   } else {
-    document = Buffer.from(await req.arrayBuffer());
+    document = bytes;
   }
   const q = query.safeParse(params);
   if (!q.success) throw fromZod(q.error);
@@ -52,4 +54,23 @@ export async function importFromRequest(actor: Actor, req: Request, opts: Import
   const dryRun = q.data.dryRun === "1" || q.data.dryRun === "true";
   if (dryRun) return { dryRun: true, ...(await planImport(actor, input, { ...opts, maxBytes })) };
   return { dryRun: false, ...(await applyImport(actor, { ...input, expectedPlanHash: q.data.planHash }, { ...opts, maxBytes })) };
+}
+
+/** The body, or a 400 as soon as it passes `limit` bytes (the rest is never buffered). */
+async function readLimited(req: Request, limit: number): Promise<Buffer> {
+  if (!req.body) return Buffer.alloc(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw badRequest(`request body is over the limit of ${limit - 64 * 1024} bytes`, "document");
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
 }

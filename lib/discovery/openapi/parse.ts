@@ -104,11 +104,28 @@ function detectVersion(doc: OpenApiDocument): string {
   throw badRequest('not an OpenAPI document: no "openapi" or "swagger" field at the top level', "document");
 }
 
-/** Walks the document and refuses any `$ref` that does not point inside it. */
+// Postgres text/jsonb cannot hold U+0000 and a lone UTF-16 surrogate has no
+// UTF-8 form: either one reaching the database was a driver error (a 500).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+function unstorable(s: string): string | null {
+  if (s.includes("\u0000")) return "a NUL character";
+  if (LONE_SURROGATE.test(s)) return "an unpaired UTF-16 surrogate";
+  return null;
+}
+
+/**
+ * Walks the document and refuses any `$ref` that does not point inside it,
+ * and any key or string the database could not store (naming where it is).
+ */
 function rejectExternalRefs(doc: unknown): void {
   const stack: { node: unknown; path: string }[] = [{ node: doc, path: "" }];
   while (stack.length) {
     const { node, path } = stack.pop()!;
+    if (typeof node === "string") {
+      const bad = unstorable(node);
+      if (bad) throw badRequest(`the document contains ${bad} at ${JSON.stringify(path).slice(0, 300)}`, "document");
+      continue;
+    }
     if (node === null || typeof node !== "object") continue;
     if (Array.isArray(node)) {
       node.forEach((child, i) => stack.push({ node: child, path: `${path}/${i}` }));
@@ -116,6 +133,8 @@ function rejectExternalRefs(doc: unknown): void {
     }
     for (const [key, value] of Object.entries(node)) {
       const here = `${path}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      const bad = unstorable(key) ?? (typeof value === "string" ? unstorable(value) : null);
+      if (bad) throw badRequest(`the document contains ${bad} at ${JSON.stringify(here).slice(0, 300)}`, "document");
       if (key === "$ref" && typeof value === "string" && !value.startsWith("#")) {
         throw badRequest(`external $ref "${value}" at ${here} is not allowed: upload a single bundled document`, "document");
       }
