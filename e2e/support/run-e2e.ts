@@ -95,6 +95,8 @@ async function main() {
 
     const appUrl = `http://127.0.0.1:${appPort}`;
     // A real OpenID Connect provider (oidc-provider) that only accepts this app's callback URL.
+    // A free port unless one is given, so two e2e runs on one machine do not collide.
+    if (!process.env.E2E_OIDC_PORT) E2E_OIDC.port = await freePort();
     idp = await startE2eOidcProvider(appUrl);
     const env: NodeJS.ProcessEnv = {
       ...process.env,

@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { plainText } from "@/lib/validation/text";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
-import { badRequest, notFound } from "@/lib/errors";
+import { badRequest, fromZod, notFound } from "@/lib/errors";
 
 /**
  * The full enforcement state of one environment, in the shape of the proxy's
@@ -25,7 +26,7 @@ export interface ProxySnapshot {
 }
 
 const TEMPLATE = /^\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?$/;
-const query = z.object({ environment: z.string().min(1, "is required").max(200) });
+const query = z.object({ environment: plainText(200) });
 
 export function apiPrefix(name: string): string {
   const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
@@ -46,7 +47,7 @@ function httpUrl(u: string): boolean {
 export async function buildProxySnapshot(actor: Actor, input: { environment: string | null }, client: PrismaClient = db()): Promise<ProxySnapshot> {
   authorize(actor, "proxy:sync");
   const parsed = query.safeParse(input);
-  if (!parsed.success) throw badRequest("environment: is required", "environment");
+  if (!parsed.success) throw input.environment ? fromZod(parsed.error) : badRequest("environment: is required", "environment");
   const envName = parsed.data.environment;
 
   return client.$transaction(

@@ -117,6 +117,19 @@ test("a malformed report is refused naming the field, and nothing is written", a
   expect(await client.usageReport.count({ where: { id: reportId } })).toBe(0);
 });
 
+test("NUL bytes and lone surrogates in a report or a snapshot query are a 400 naming the field, not a driver error", async () => {
+  const actor = { kind: "service" as const, tokenId: randomUUID(), name: "t", scopes: ["usage:ingest", "proxy:sync"] };
+  const base = { reportId: randomUUID(), proxy: "edge-1", environment: "production", grants: [], credentials: [], shadow: [] };
+  const reports = await client.usageReport.count();
+  await expect(ingestUsageReport(actor, { ...base, reportId: "r\u0000" }, client)).rejects.toMatchObject({ code: "bad_request", field: "reportId" });
+  await expect(ingestUsageReport(actor, { ...base, proxy: "edge\uD800" }, client)).rejects.toMatchObject({ code: "bad_request", field: "proxy" });
+  const shadow = [{ apiId: null, method: "GET", path: "/x\u0000", count: 1, distinctKeys: 1, firstSeenAt: new Date().toISOString(), lastSeenAt: new Date().toISOString() }];
+  await expect(ingestUsageReport(actor, { ...base, shadow }, client)).rejects.toMatchObject({ code: "bad_request", field: "shadow.0.path" });
+  expect(await client.usageReport.count()).toBe(reports);
+  await expect(buildProxySnapshot(actor, { environment: "prod\u0000" }, client)).rejects.toMatchObject({ code: "bad_request", field: "environment" });
+  await expect(buildProxySnapshot(actor, { environment: null }, client)).rejects.toMatchObject({ code: "bad_request", field: "environment" });
+});
+
 test("the proxy snapshot holds this environment's enforceable state in the admin API's shape", async () => {
   const snap = await buildProxySnapshot(systemActor("test"), { environment: "production" }, client);
   expect(snapshotBody.safeParse({ idempotencyKey: "k", ...snap }).success).toBe(true);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { fromZod } from "@/lib/errors";
+import { plainText } from "@/lib/validation/text";
 
 /**
  * Ingestion of the enforcement proxy's usage reports (POST /api/v1/usage).
@@ -15,9 +16,9 @@ const instant = z.iso.datetime({ offset: true });
 const MAX_ROWS = 50_000;
 
 export const usageReportSchema = z.object({
-  reportId: z.string().min(1).max(200),
-  proxy: z.string().min(1).max(200),
-  environment: z.string().min(1).max(200),
+  reportId: plainText(200),
+  proxy: plainText(200),
+  environment: plainText(200),
   grants: z
     .array(z.object({ grantId: z.guid(), day: z.iso.date(), count: z.number().int().min(1).max(1_000_000_000), lastUsedAt: instant }))
     .max(MAX_ROWS),
@@ -27,7 +28,7 @@ export const usageReportSchema = z.object({
       z.object({
         apiId: z.guid().nullable(),
         method: z.string().regex(/^[A-Z]{1,16}$/),
-        path: z.string().min(1).max(512).startsWith("/"),
+        path: plainText(512).startsWith("/"),
         count: z.number().int().min(1).max(1_000_000_000),
         distinctKeys: z.number().int().min(0).max(1_000_000),
         firstSeenAt: instant,
