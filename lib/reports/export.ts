@@ -50,7 +50,7 @@ export async function startExport(actor: Actor, request: ExportRequest, deps: Ex
   const format = z.enum(EXPORT_FORMATS).safeParse(request.format);
   if (!format.success) throw badRequest(`format: must be one of ${EXPORT_FORMATS.join(", ")}`, "format");
   const parsed = def.filters.safeParse(request.filters);
-  if (!parsed.success) throw fromZod(parsed.error);
+  if (!parsed.success) throw filterError(parsed.error);
   const filters = parsed.data as never;
   const client = deps.client ?? db();
   await def.prepare?.(client, filters);
@@ -151,6 +151,16 @@ function bufferStream(buf: Buffer): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
+}
+
+/** zod's error as a 400; a filter the report does not know is named as the field (strict schemas). */
+function filterError(error: z.ZodError) {
+  const unknown = error.issues.find((i) => i.code === "unrecognized_keys");
+  if (unknown && "keys" in unknown && unknown.keys.length > 0) {
+    const key = String(unknown.keys[0]);
+    return badRequest(`${key}: is not a filter of this report`, key);
+  }
+  return fromZod(error);
 }
 
 function errorText(e: unknown): string {

@@ -1,5 +1,6 @@
 import { badRequest } from "@/lib/errors";
 import { auditChainReport } from "./audit-chain";
+import { campaignReport } from "./campaign";
 import { exceptionsReport } from "./exceptions";
 import { inventoryReport } from "./inventory";
 import { revocationsReport } from "./revocations";
@@ -7,7 +8,7 @@ import type { ReportDefinition } from "./types";
 
 /** Every report an auditor can export, by its URL name (/api/v1/reports/<name>). */
 export const REPORTS: Record<string, ReportDefinition<never>> = Object.fromEntries(
-  [inventoryReport, revocationsReport, exceptionsReport, auditChainReport].map((r) => [r.name, r as ReportDefinition<never>]),
+  [campaignReport, inventoryReport, revocationsReport, exceptionsReport, auditChainReport].map((r) => [r.name, r as ReportDefinition<never>]),
 );
 
 export function reportByName(name: string): ReportDefinition<never> {
