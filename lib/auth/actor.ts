@@ -28,6 +28,10 @@ export const PERMISSIONS = {
   "reports:export": ["admin", "auditor"],
   "campaigns:manage": ["admin"],
   "campaigns:certify": ["manager", "reviewer"],
+  /** Campaign dashboards and completeness evidence (certifiers see their own lists through campaigns:certify). */
+  "campaigns:read": ["admin", "auditor"],
+  /** One's own notification centre (every signed-in person). */
+  "notifications:read": ["admin", "reviewer", "manager", "auditor"],
   "imports:write": ["admin"],
   "discovery:triage": ["admin", "reviewer"],
   /** SCIM provisioning: service tokens only (no role grants it). */

@@ -20,7 +20,14 @@ const schema = z.object({
   OIDC_GROUPS_CLAIM: z.string().min(1).default("groups"),
   /** JSON object: group name -> list of Tollgate roles, e.g. {"tollgate-admins":["admin"]} */
   OIDC_ROLE_MAP: z.string().optional(),
-});
+  /** Email for notifications (reminders, escalations): smtp:// or smtps://user:pass@host:port. Unset = in-app only. */
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^/]+/.test(v), "must be an smtp:// or smtps:// URL")
+    .optional(),
+  /** The From address of notification emails; required with SMTP_URL. */
+  SMTP_FROM: z.email("must be an email address").optional(),
+}).refine((v) => !v.SMTP_URL || v.SMTP_FROM, { path: ["SMTP_FROM"], message: "is required when SMTP_URL is set" });
 
 export type Env = z.infer<typeof schema>;
 

@@ -1,7 +1,6 @@
 import type { Tx } from "@/lib/db";
 import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
 import { enqueueBatch, type BatchOp } from "@/lib/enforcement/outbox";
-import type { LockedFinding } from "./load";
 
 export interface DecisionPlan {
   kind: DecisionKind;
@@ -15,28 +14,31 @@ const FINDING_STATUS = { approve: "approved", revoke: "revoked", reduce: "reduce
 
 /**
  * Carries out a decision inside the caller's transaction: the grant change,
- * the finding's new status, closing the other open findings of revoked grants,
- * and one outbox row per proxy of the environment. Returns the enforcement state.
+ * the finding's new status (queue decisions; campaign decisions have no
+ * finding), closing the other open findings of revoked grants, and one outbox
+ * row per proxy of the environment. Returns the enforcement state.
  */
 export async function applyDecision(
   tx: Tx,
   decisionId: string,
-  finding: LockedFinding,
+  findingId: string | null,
   plan: DecisionPlan,
   reReviewAt: Date | null,
   now: Date,
 ): Promise<EnforcementState> {
-  const updated = await tx.finding.updateMany({
-    where: { id: finding.id, status: "open" },
-    data: {
-      status: FINDING_STATUS[plan.kind],
-      closedAt: now,
-      closedReason: `Decision ${decisionId}`,
-      reReviewAt: plan.kind === "approve" ? reReviewAt : null,
-    },
-  });
-  // lockOpenFinding holds the row lock, so this only guards against misuse.
-  if (updated.count !== 1) throw new Error("finding changed while locked");
+  if (findingId) {
+    const updated = await tx.finding.updateMany({
+      where: { id: findingId, status: "open" },
+      data: {
+        status: FINDING_STATUS[plan.kind],
+        closedAt: now,
+        closedReason: `Decision ${decisionId}`,
+        reReviewAt: plan.kind === "approve" ? reReviewAt : null,
+      },
+    });
+    // lockOpenFinding holds the row lock, so this only guards against misuse.
+    if (updated.count !== 1) throw new Error("finding changed while locked");
+  }
 
   let targets = 0;
   if (plan.revokeGrantIds.length > 0) {

@@ -6,10 +6,9 @@ import { db, type PrismaClient, type Tx } from "@/lib/db";
 import { AppError, badRequest, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
 import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
-import { dormancyDaysFor, loadSettings } from "@/lib/settings";
-import { applyDecision, enforcementFor, type DecisionPlan } from "./apply";
-import { proxyTargets } from "@/lib/enforcement/outbox";
+import { applyDecision, enforcementFor } from "./apply";
 import { lockOpenFinding, type LockedFinding } from "./load";
+import { planDecision, recordDecision, type DecisionGrant } from "./record";
 import { approveInput, confirmInput, reduceInput, revokeInput } from "./schemas";
 
 export interface DecisionResult {
@@ -36,36 +35,7 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   return parsed.data;
 }
 
-const DAY_MS = 86_400_000;
-
-/**
- * Reduce keeps a subset of the principal's active scopes on the finding's API
- * (default: those used within the dormancy window) and revokes the rest.
- */
-async function planReduce(tx: Tx, finding: LockedFinding, keep: string[] | undefined, now: Date): Promise<{ plan: DecisionPlan; kept: string[] }> {
-  const siblings = await tx.grant.findMany({
-    where: {
-      principalId: finding.grant.principalId,
-      environmentId: finding.grant.environmentId,
-      status: "active",
-      scope: { apiId: finding.grant.scope.apiId },
-    },
-    select: { id: true, scopeId: true, lastUsedAt: true },
-  });
-  let kept = keep;
-  if (!kept) {
-    const windowStart = now.getTime() - dormancyDaysFor(await loadSettings(tx), finding.grant.environmentId) * DAY_MS;
-    kept = siblings.filter((g) => g.lastUsedAt && g.lastUsedAt.getTime() >= windowStart).map((g) => g.scopeId);
-  }
-  const held = new Set(siblings.map((g) => g.scopeId));
-  const foreign = kept.find((id) => !held.has(id));
-  if (foreign) throw badRequest(`keepScopeIds: ${foreign} is not a scope this principal holds on this API`, "keepScopeIds");
-  if (kept.length === 0) throw badRequest("keepScopeIds: keep at least one scope (to remove all, revoke)", "keepScopeIds");
-  const keepSet = new Set(kept);
-  const dropped = siblings.filter((g) => !keepSet.has(g.scopeId)).map((g) => g.id);
-  if (dropped.length === 0) throw badRequest("keepScopeIds: nothing would be removed (to keep everything, approve)", "keepScopeIds");
-  return { plan: { kind: "reduce", revokeGrantIds: dropped, proxyIds: [] }, kept: [...keepSet] };
-}
+const decisionGrant = (f: LockedFinding): DecisionGrant => ({ id: f.grantId, ...f.grant });
 
 interface Proposal {
   kind: DecisionKind;
@@ -82,35 +52,25 @@ async function decide(actor: UserActor, proposal: Proposal, client: PrismaClient
     const finding = await lockOpenFinding(tx, proposal.findingId);
     await assertNotSelfReview(tx, actor, finding.grantId);
 
-    let plan: DecisionPlan;
-    let kept: string[] = [];
-    if (proposal.kind === "reduce") ({ plan, kept } = await planReduce(tx, finding, proposal.keepScopeIds, now));
-    else plan = { kind: proposal.kind, revokeGrantIds: proposal.kind === "revoke" ? [finding.grantId] : [], proxyIds: [] };
-    if (plan.revokeGrantIds.length) plan.proxyIds = await proxyTargets(tx, finding.grant.environmentId);
-
     const awaiting = requiresSecondReviewer(finding.grant, await loadTwoPersonRule(tx));
-    const decision = await tx.decision.create({
-      data: {
-        findingId: finding.id,
-        grantId: finding.grantId,
-        kind: proposal.kind,
-        justification: proposal.justification,
-        reReviewAt: proposal.reReviewAt,
-        keptScopeIds: kept,
-        deciderId: actor.userId,
-        awaitingConfirmation: awaiting,
-        enforcement: enforcementFor(plan),
-      },
+    const { decisionId, plan, kept, enforcement } = await recordDecision(tx, {
+      deciderId: actor.userId,
+      grant: decisionGrant(finding),
+      findingId: finding.id,
+      campaignItemId: null,
+      kind: proposal.kind,
+      justification: proposal.justification,
+      reReviewAt: proposal.reReviewAt,
+      keepScopeIds: proposal.keepScopeIds,
+      awaitingConfirmation: awaiting,
+      now,
     });
-    const enforcement = awaiting
-      ? decision.enforcement
-      : await applyDecision(tx, decision.id, finding, plan, proposal.reReviewAt, now);
     await appendAuditEvent(tx, {
       actor,
       action: awaiting ? `decision.propose_${proposal.kind}` : `decision.${proposal.kind}`,
       target: `finding:${finding.id}`,
       data: {
-        decisionId: decision.id,
+        decisionId,
         grantId: finding.grantId,
         rule: finding.rule,
         principal: finding.grant.principal.displayName,
@@ -123,7 +83,7 @@ async function decide(actor: UserActor, proposal: Proposal, client: PrismaClient
         awaitingConfirmation: awaiting,
       },
     });
-    return { decisionId: decision.id, findingId: finding.id, kind: proposal.kind, awaitingConfirmation: awaiting, enforcement };
+    return { decisionId, findingId: finding.id, kind: proposal.kind, awaitingConfirmation: awaiting, enforcement };
   });
   if (result.enforcement === "pending" && !result.awaitingConfirmation) wakeDelivery();
   return result;
@@ -170,13 +130,10 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
     const finding = await lockOpenFinding(tx, decision.findingId);
     await assertNotSelfReview(tx, reviewer, finding.grantId);
     const now = new Date();
-    let plan: DecisionPlan;
-    if (decision.kind === "reduce") plan = (await planReduce(tx, finding, decision.keptScopeIds, now)).plan;
-    else plan = { kind: decision.kind, revokeGrantIds: decision.kind === "revoke" ? [finding.grantId] : [], proxyIds: [] };
-    if (plan.revokeGrantIds.length) plan.proxyIds = await proxyTargets(tx, finding.grant.environmentId);
+    const { plan } = await planDecision(tx, decisionGrant(finding), decision.kind, decision.kind === "reduce" ? decision.keptScopeIds : undefined, now);
     const enforcement = enforcementFor(plan);
     await tx.decision.update({ where: { id: decisionId }, data: { enforcement } });
-    await applyDecision(tx, decision.id, finding, plan, decision.reReviewAt, now);
+    await applyDecision(tx, decision.id, finding.id, plan, decision.reReviewAt, now);
     await appendAuditEvent(tx, {
       actor: reviewer,
       action: `decision.confirm_${decision.kind}`,
