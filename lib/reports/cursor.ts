@@ -16,7 +16,12 @@ const globalForPool = globalThis as unknown as { __tollgateReportPool?: pg.Pool 
 
 /** A small dedicated pool: each running export holds one connection for its whole stream. */
 export function reportPool(): pg.Pool {
-  globalForPool.__tollgateReportPool ??= new pg.Pool({ ...pgConfigFromUrl(env().DATABASE_URL), max: 4, idleTimeoutMillis: 30_000 });
+  if (!globalForPool.__tollgateReportPool) {
+    const pool = new pg.Pool({ ...pgConfigFromUrl(env().DATABASE_URL), max: 4, idleTimeoutMillis: 30_000 });
+    // An idle connection dropped by the server (restart, admin) must not crash the app.
+    pool.on("error", (e) => console.error("[reports] idle database connection failed", e.message));
+    globalForPool.__tollgateReportPool = pool;
+  }
   return globalForPool.__tollgateReportPool;
 }
 
@@ -69,3 +74,10 @@ export async function* withSnapshot<T>(pool: pg.Pool, fn: (conn: ReportConnectio
 
 /** ISO-8601 UTC text for a timestamptz column, done in SQL so rows arrive as plain strings. */
 export const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** Closes the shared pool (tests, scripts); the next export opens a new one. */
+export async function closeReportPool(): Promise<void> {
+  const pool = globalForPool.__tollgateReportPool;
+  globalForPool.__tollgateReportPool = undefined;
+  await pool?.end();
+}
