@@ -15,6 +15,7 @@ export const auditChainReport: ReportDefinition<Filters> = {
   title: "Audit chain verification",
   description: "Recomputes the audit log's hash chain and reports whether it is intact, with its head hash.",
   filters,
+  fields: [],
   columns: [
     { key: "verifiedAt", header: "Verified at" },
     { key: "intact", header: "Intact" },

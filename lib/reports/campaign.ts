@@ -35,6 +35,7 @@ export const campaignReport: ReportDefinition<Filters> = {
   title: "Campaign report",
   description: "Every item of a certification campaign: grant, reviewers, decision, justification, timestamps and enforcement proof.",
   filters,
+  fields: [{ name: "campaignId", label: "Campaign", kind: "campaign", required: true }],
   columns: [
     { key: "campaign", header: "Campaign" },
     { key: "period", header: "Period" },

@@ -71,6 +71,11 @@ export const exceptionsReport: ReportDefinition<Filters> = {
   title: "Exceptions register",
   description: "Risky grants kept on purpose: approved findings and campaign keeps with open findings, on grants still active.",
   filters,
+  fields: [
+    { name: "environment", label: "Environment", kind: "environment" },
+    { name: "team", label: "Team", kind: "team" },
+    { name: "overdueOnly", label: "Only re-reviews overdue", kind: "flag" },
+  ],
   columns: [
     { key: "source", header: "Source" },
     { key: "findingId", header: "Finding id" },

@@ -35,6 +35,11 @@ export const inventoryReport: ReportDefinition<Filters> = {
   title: "Access inventory",
   description: "Every grant active at the chosen instant (granted by then, not revoked or expired by then).",
   filters,
+  fields: [
+    { name: "asOf", label: "As of (UTC day)", kind: "day", hint: "Grants active at the end of this day; empty means now" },
+    { name: "environment", label: "Environment", kind: "environment" },
+    { name: "team", label: "Team", kind: "team" },
+  ],
   columns: [
     { key: "grantId", header: "Grant id" },
     { key: "principalId", header: "Principal id" },

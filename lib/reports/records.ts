@@ -128,3 +128,29 @@ export async function getExport(actor: Actor, exportId: string, client: PrismaCl
   if (!row) throw notFound("Export");
   return toRow(row);
 }
+
+export interface ReportFormOptions {
+  environments: string[];
+  teams: string[];
+  campaigns: { id: string; label: string }[];
+}
+
+/** Choices for the /reports filter form: names that exist, and campaigns that have items. */
+export async function reportFormOptions(actor: Actor, client: PrismaClient): Promise<ReportFormOptions> {
+  authorize(actor, "reports:export");
+  const [environments, teams, campaigns] = await Promise.all([
+    client.environment.findMany({ select: { name: true }, orderBy: { name: "asc" } }),
+    client.team.findMany({ where: { deletedAt: null }, select: { name: true }, orderBy: { name: "asc" } }),
+    client.campaign.findMany({
+      where: { status: { not: "draft" } },
+      select: { id: true, name: true, period: true, status: true },
+      orderBy: [{ launchedAt: "desc" }, { id: "asc" }],
+      take: 200,
+    }),
+  ]);
+  return {
+    environments: environments.map((e) => e.name),
+    teams: teams.map((t) => t.name),
+    campaigns: campaigns.map((c) => ({ id: c.id, label: `${c.name} (${c.period}, ${c.status})` })),
+  };
+}

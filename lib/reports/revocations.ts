@@ -47,6 +47,11 @@ export const revocationsReport: ReportDefinition<Filters> = {
   title: "Revocations log",
   description: "Every revoke and reduce decision (review queue and campaigns) with its enforcement proof.",
   filters,
+  fields: [
+    { name: "from", label: "From (UTC day)", kind: "day" },
+    { name: "to", label: "To (UTC day, inclusive)", kind: "day" },
+    { name: "environment", label: "Environment", kind: "environment" },
+  ],
   columns: [
     { key: "decisionId", header: "Decision id" },
     { key: "kind", header: "Decision" },

@@ -11,6 +11,15 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** One output row: column key → a value already rendered as text (or null). */
 export type ReportRow = Record<string, string | number | boolean | null>;
 
+export interface FilterField {
+  name: string;
+  label: string;
+  /** environment/team/campaign: a select of existing names (ids for campaigns). */
+  kind: "day" | "environment" | "team" | "campaign" | "flag";
+  required?: boolean;
+  hint?: string;
+}
+
 /** Figures for the PDF summary: headline numbers and small breakdown tables. */
 export interface ReportSummary {
   /** Label → value, e.g. ["Active grants", 1204]. */
@@ -32,6 +41,8 @@ export interface ReportDefinition<F = unknown> {
   title: string;
   description: string;
   filters: z.ZodType<F>;
+  /** The filter form on /reports: one input per filter, in this order. */
+  fields: FilterField[];
   columns: { key: string; header: string }[];
   /** Checks that what the filters name exists (e.g. the campaign); throws AppError. */
   prepare?(client: PrismaClient, filters: F): Promise<void>;
