@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { expect, test } from "vitest";
 import { z } from "zod";
-import { formatEnvError } from "@/lib/config/env";
+import { formatEnvError, parseEnv } from "@/lib/config/env";
 
 test("npm start refuses a bad variable and names it, before touching any database", () => {
   const r = spawnSync("npx", ["tsx", "scripts/start.ts"], {
@@ -21,4 +21,15 @@ test("env errors list every offending variable by name", () => {
   const msg = formatEnvError(parsed.error!);
   expect(msg).toContain("A:");
   expect(msg).toContain("B:");
+});
+
+test("SMTP_URL must be smtp(s):// and needs SMTP_FROM", () => {
+  const base = { DATABASE_URL: "postgresql://x@127.0.0.1/x" };
+  expect(parseEnv({ ...base }).success).toBe(true);
+  expect(parseEnv({ ...base, SMTP_URL: "smtp://mail.example.test:25", SMTP_FROM: "tollgate@example.test" }).success).toBe(true);
+  const noFrom = parseEnv({ ...base, SMTP_URL: "smtps://u:p@mail.example.test:465" });
+  expect(noFrom.success).toBe(false);
+  expect(formatEnvError(noFrom.error!)).toContain("SMTP_FROM: is required when SMTP_URL is set");
+  const badUrl = parseEnv({ ...base, SMTP_URL: "http://mail.example.test", SMTP_FROM: "tollgate@example.test" });
+  expect(formatEnvError(badUrl.error!)).toContain("SMTP_URL: must be an smtp:// or smtps:// URL");
 });

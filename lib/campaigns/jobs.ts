@@ -3,7 +3,7 @@ import { appendAuditEvent } from "@/lib/audit";
 import type { PrismaClient } from "@/lib/db";
 import { Prisma } from "@/lib/db";
 import { createNotifications, type NewNotification } from "@/lib/notifications";
-import { deliverPendingEmails } from "@/lib/notifications/email";
+import { deliverPendingEmails, smtpConfig, type SmtpConfig } from "@/lib/notifications/email";
 import { applyClosePolicy } from "./close";
 import { CERTIFIER_ROLES, DAY_MS } from "./common";
 import { createCampaign } from "./create";
@@ -250,11 +250,21 @@ export interface CampaignJobsSummary {
 }
 
 /** One pass of every campaign schedule, in dependency order. */
-export async function runCampaignJobs(client: PrismaClient, now: Date = new Date()): Promise<CampaignJobsSummary> {
+export async function runCampaignJobs(client: PrismaClient, now: Date = new Date(), opts: { smtp?: SmtpConfig | null } = {}): Promise<CampaignJobsSummary> {
   const launched = await launchRecurring(client, now);
   const reminders = await sendReminders(client, now);
   const escalated = await escalateOverdue(client, now);
   const { fallback, closed } = await advanceDueCampaigns(client, now);
-  const { sent: emailed } = await deliverPendingEmails(client, now);
+  const { sent: emailed } = await deliverPendingEmails(client, now, opts.smtp === undefined ? smtpConfig() : opts.smtp);
   return { launched, reminders, escalated, fallback, closed, emailed };
+}
+
+/** pg-boss registration, called from lib/enforcement/background.ts. Every 15 minutes (UTC cron). */
+export const CAMPAIGN_QUEUE = "campaign-jobs";
+export async function registerCampaignJobs(boss: { createQueue(n: string): Promise<unknown>; schedule(n: string, cron: string): Promise<unknown>; work(n: string, fn: () => Promise<void>): Promise<unknown> }, client: PrismaClient): Promise<void> {
+  await boss.createQueue(CAMPAIGN_QUEUE);
+  await boss.schedule(CAMPAIGN_QUEUE, process.env.TOLLGATE_CAMPAIGN_CRON ?? "*/15 * * * *");
+  await boss.work(CAMPAIGN_QUEUE, async () => {
+    await runCampaignJobs(client, new Date());
+  });
 }

@@ -39,6 +39,11 @@ export function formatEnvError(error: z.ZodError): string {
     .join("\n");
 }
 
+/** Parses a given environment (tests; env() parses process.env once). */
+export function parseEnv(source: Record<string, string | undefined>) {
+  return schema.safeParse(source);
+}
+
 export function env(): Env {
   if (cached) return cached;
   const parsed = schema.safeParse(process.env);

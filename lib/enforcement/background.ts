@@ -4,10 +4,11 @@ import { env } from "@/lib/config/env";
 import { db } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { runAnalysis } from "@/lib/analysis";
+import { registerCampaignJobs } from "@/lib/campaigns/jobs";
 import { reconcileProxies } from "./reconcile";
 import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 
-/** Schedules (cron, UTC): analysis hourly, drift reconciliation every minute. */
+/** Schedules (cron, UTC): analysis hourly, drift reconciliation every minute, campaign jobs every 15 minutes. */
 export const ANALYSIS_QUEUE = "analysis-run";
 export const RECONCILE_QUEUE = "enforcement-reconcile";
 const ANALYSIS_CRON = process.env.TOLLGATE_ANALYSIS_CRON ?? "17 * * * *";
@@ -48,6 +49,8 @@ export function startBackground() {
       await boss.work(RECONCILE_QUEUE, async () => {
         await reconcileProxies(client);
       });
+      // Campaign reminders, escalation, fallback round, close policy, quarterly launches, email.
+      await registerCampaignJobs(boss, client);
     } catch (e) {
       log("background schedules unavailable", (e as Error).message);
     }

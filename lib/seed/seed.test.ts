@@ -8,6 +8,7 @@ import { buildDemo } from "./build-demo";
 import { DEMO_PASSWORD, DEMO_USERS, PLANTED, seedDemo } from "./demo";
 import { inventoryIsEmpty, resetInventory } from "./reset";
 import { seedScale } from "./scale";
+import { seedDemoCampaign } from "./demo-campaign";
 
 const DAY = 86_400_000;
 let demoDb: TestDatabase;
@@ -87,6 +88,21 @@ describe("demo company", () => {
     expect(users.find((u) => u.email === "reviewer@tollgate.test")!.roles).toEqual(["reviewer"]);
     const manager = users.find((u) => u.email === "manager@tollgate.test")!;
     expect(await db.principal.count({ where: { managerId: manager.principalId } })).toBeGreaterThan(5);
+  });
+});
+
+describe("demo campaign", () => {
+  test("the demo manager certifies a handful of Checkout principals in a launched campaign", async () => {
+    const r = await seedDemoCampaign(db);
+    expect(r).not.toBeNull();
+    const manager = await db.user.findUniqueOrThrow({ where: { email: "manager@tollgate.test" } });
+    const reports = await db.principal.count({ where: { managerId: manager.principalId } });
+    expect(reports).toBeGreaterThanOrEqual(5);
+    const mine = await db.campaignItem.count({ where: { campaignId: r!.campaignId, reviewers: { some: { userId: manager.id } } } });
+    expect(mine).toBeGreaterThanOrEqual(5);
+    expect(mine).toBeLessThanOrEqual(r!.itemCount);
+    // Idempotent: a second start seeds no second campaign.
+    expect(await seedDemoCampaign(db)).toBeNull();
   });
 });
 

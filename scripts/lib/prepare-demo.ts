@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createDb } from "@/lib/db";
 import { seedDemo } from "@/lib/seed";
+import { seedDemoCampaign } from "@/lib/seed/demo-campaign";
 import { createServiceToken } from "@/lib/auth/service-tokens";
 import { systemActor } from "@/lib/auth/actor";
 
@@ -17,6 +18,8 @@ export async function prepareDemo(opts: { databaseUrl: string; dataDir: string; 
     if ((await db.api.count()) === 0) {
       console.log("[tollgate] first start: seeding the demo company");
       await seedDemo(db);
+      const campaign = await seedDemoCampaign(db);
+      if (campaign) console.log(`[tollgate] demo certification campaign launched with ${campaign.itemCount} items`);
     }
     const production = await db.environment.findFirst({ where: { tier: "production" }, orderBy: { name: "asc" } });
     if (!production) throw new Error("the demo data has no production environment");

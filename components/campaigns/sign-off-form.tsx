@@ -1,0 +1,41 @@
+"use client";
+import { useRouter } from "next/navigation";
+import { useState, useTransition } from "react";
+import type { ActionResult } from "@/lib/auth/http";
+
+/** The final attestation: enabled only once every item on the reviewer's list is decided. */
+export function SignOffForm({ campaignId, attestation, pending, signOffAction }: { campaignId: string; attestation: string; pending: number; signOffAction: (input: unknown) => Promise<ActionResult<{ itemCount: number }>> }) {
+  const router = useRouter();
+  const [checked, setChecked] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busy, start] = useTransition();
+  return (
+    <section className="rounded border border-slate-200 bg-white p-4" data-testid="sign-off">
+      <h2 className="mb-2 font-semibold">Sign-off</h2>
+      {pending > 0 && <p className="mb-2 text-slate-600">Decide the {pending} remaining item(s) on your list to sign off.</p>}
+      <label className="flex items-center gap-2">
+        <input type="checkbox" disabled={pending > 0} checked={checked} onChange={(e) => setChecked(e.target.checked)} />
+        {attestation}
+      </label>
+      <button
+        type="button"
+        disabled={pending > 0 || !checked || busy}
+        className="mt-2 rounded bg-slate-900 px-3 py-1.5 text-white hover:bg-slate-800 disabled:opacity-40"
+        onClick={() =>
+          start(async () => {
+            const r = await signOffAction({ campaignId, attestation });
+            setMessage(r.ok ? { ok: true, text: `Signed off ${r.data.itemCount} item(s)` } : { ok: false, text: r.error.message });
+            if (r.ok) router.refresh();
+          })
+        }
+      >
+        Sign off
+      </button>
+      {message && (
+        <p role={message.ok ? "status" : "alert"} className={message.ok ? "text-emerald-800" : "text-red-700"}>
+          {message.text}
+        </p>
+      )}
+    </section>
+  );
+}
