@@ -67,6 +67,8 @@ beforeAll(async () => {
   const scimUsers = await import("@/lib/scim/users");
   const scimGroups = await import("@/lib/scim/groups");
   const reports = await import("@/lib/reports");
+  const { listCampaigns } = await import("@/lib/campaigns/queries");
+  const { listNotifications } = await import("@/lib/notifications");
   const inv = { ...(await import("@/lib/inventory/apis")), ...(await import("@/lib/inventory/grants")), ...(await import("@/lib/inventory/overview")), ...(await import("@/lib/inventory/principals")) };
   void review;
 
@@ -158,6 +160,8 @@ beforeAll(async () => {
     { name: "startExport", permission: "reports:export", run: async (a) => new Response((await reports.startExport(a, { report: "exceptions", format: "csv", filters: {} }, { client })).body).arrayBuffer() },
     { name: "listExports", permission: "reports:export", run: (a) => reports.listExports(a, { page: 1, perPage: 20 }, client) },
     { name: "getExport", permission: "reports:export", run: (a) => reports.getExport(a, uuid, client) },
+    { name: "listCampaigns", permission: "campaigns:read", run: (a) => listCampaigns(a, {}, client) },
+    { name: "listNotifications", permission: "notifications:read", run: (a) => listNotifications(a, client) },
   ];
 }, 120_000);
 
