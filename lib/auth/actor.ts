@@ -27,7 +27,8 @@ export const PERMISSIONS = {
   "audit:read": ["admin", "auditor"],
   "reports:export": ["admin", "auditor"],
   "campaigns:manage": ["admin"],
-  "campaigns:certify": ["manager", "reviewer"],
+  /** Admins certify only what lands on their own list (as campaign owner, when no one else is eligible). */
+  "campaigns:certify": ["admin", "manager", "reviewer"],
   /** Campaign dashboards and completeness evidence (certifiers see their own lists through campaigns:certify). */
   "campaigns:read": ["admin", "auditor"],
   /** One's own notification centre (every signed-in person). */

@@ -6,6 +6,7 @@ import { can, ROLES, type Actor, type Role } from "./actor";
 import { createTokenFromForm, listServiceTokens } from "./token-admin";
 import { revokeServiceToken } from "./service-tokens";
 import { updateTwoPersonRule } from "./sod";
+import { markNotificationsRead } from "@/lib/notifications";
 
 // Every role against every identity/audit entry point, called directly (not
 // through the UI). A denied call is a 403 and leaves the database unchanged.
@@ -47,6 +48,7 @@ const calls = {
     permission: "settings:write",
     run: (a: Actor) => updateTwoPersonRule(a, { enabled: true, levels: ["admin"], environments: ["production", "staging"] }, client),
   },
+  "notifications mark read": { permission: "notifications:read", run: (a: Actor) => markNotificationsRead(a, { all: true }, client) },
 } as const;
 
 for (const role of ROLES) {

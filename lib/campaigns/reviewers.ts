@@ -8,7 +8,7 @@ import type { Tx } from "@/lib/db";
  * - owning_team: every manager or reviewer whose person principal belongs to
  *   the API's owning team; the first to decide takes the item off every list.
  * - named: the campaign's named reviewers.
- * Only holders of campaigns:certify (manager, reviewer) qualify, and never for
+ * Only managers and reviewers qualify (admins only as the owner fallback), never for
  * an item about their own grant or a credential they own (lib/auth/sod.ts).
  * Items left without anyone go to the campaign owner (source owner_fallback).
  */

@@ -1,0 +1,202 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { expect, test, type Page } from "@playwright/test";
+import pg from "pg";
+
+// Issue 7 acceptance (campaigns part): an admin creates and launches a campaign;
+// the manager bulk-keeps, revokes one (the real proxy then refuses that key),
+// delegates one and signs off; the campaign dashboard shows the progress.
+// Helpers mirror e2e/review.spec.ts (same stack, same env).
+
+const env = (k: string) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set: run the e2e suite through e2e/support/run-e2e.ts`);
+  return v;
+};
+
+async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: env("E2E_DATABASE_URL") });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/** Gives a principal a fresh API key, in the database and on the proxy (as a key rotation would). */
+async function issueKey(externalId: string): Promise<string> {
+  const key = `tg_live_e2e_${randomBytes(16).toString("hex")}`;
+  const hash = createHash("sha256").update(key).digest("hex");
+  const id = randomUUID();
+  const [p] = await sql<{ id: string }>(`SELECT id FROM "Principal" WHERE "externalId" = $1`, [externalId]);
+  await sql(`INSERT INTO "Credential" (id, "principalId", prefix, hash, "createdAt") VALUES ($1, $2, $3, $4, now())`, [id, p.id, key.slice(0, 12), hash]);
+  const res = await fetch(`${env("E2E_PROXY_ADMIN_URL")}/admin/v1/credentials/${id}`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${env("E2E_PROXY_ADMIN_TOKEN")}`, "content-type": "application/json" },
+    body: JSON.stringify({ idempotencyKey: `e2e-cred-${id}`, value: { id, principalId: p.id, hash, expiresAt: null } }),
+  });
+  expect(res.status).toBe(200);
+  return key;
+}
+
+/** A concrete path on the proxy for an endpoint of `api` (production) that accepts `scope`. */
+async function pathFor(api: string, scope: string, method: string, excludeScope?: string): Promise<string> {
+  const rows = await sql<{ pathTemplate: string }>(
+    `SELECT e."pathTemplate" FROM "Endpoint" e
+       JOIN "Api" a ON a.id = e."apiId" JOIN "Environment" env ON env.id = a."environmentId"
+       JOIN "EndpointScope" es ON es."endpointId" = e.id JOIN "Scope" s ON s.id = es."scopeId"
+     WHERE env.tier = 'production' AND a.name = $1 AND s.name = $2 AND e.method = $3 AND NOT e.public
+       AND ($4::text IS NULL OR NOT EXISTS (SELECT 1 FROM "EndpointScope" x JOIN "Scope" xs ON xs.id = x."scopeId" WHERE x."endpointId" = e.id AND xs.name = $4))
+     ORDER BY e."pathTemplate" LIMIT 1`,
+    [api, scope, method, excludeScope ?? null],
+  );
+  expect(rows.length, `an endpoint of ${api} accepting ${scope}`).toBe(1);
+  return `/${api}${rows[0].pathTemplate.replace(/\{[^}]+\}/g, "e2e-1")}`;
+}
+
+async function through(method: string, path: string, key: string): Promise<number> {
+  const r = await fetch(`${env("E2E_PROXY_URL")}${path}`, { method, headers: { "x-api-key": key, "content-type": "application/json" }, body: method === "GET" ? undefined : "{}" });
+  await r.arrayBuffer();
+  return r.status;
+}
+
+/** Polls the proxy until it answers `status` for the key; returns the ms it took. */
+async function untilStatus(method: string, path: string, key: string, status: number, timeoutMs = 5_000): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    if ((await through(method, path, key)) === status) return Date.now() - start;
+    if (Date.now() - start > timeoutMs) throw new Error(`${method} ${path} did not answer ${status} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("tollgate-demo");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page).toHaveURL(/^https?:\/\/[^/]+\/$/, { timeout: 30_000 });
+}
+
+
+const displayName = async (externalId: string) =>
+  (await sql<{ displayName: string }>(`SELECT "displayName" FROM "Principal" WHERE "externalId" = $1`, [externalId]))[0].displayName;
+
+const NAME = `E2E Checkout orders ${randomBytes(3).toString("hex")}`;
+let campaignId = "";
+
+test.describe.configure({ mode: "serial" });
+
+test("an admin creates and launches a campaign scoped to a team and an API", async ({ page }) => {
+  await signIn(page, "admin@tollgate.test");
+  await page.goto("/campaigns");
+  const form = page.getByTestId("create-campaign-form");
+  // Validation: a period that is not one is refused, naming the field.
+  await form.locator('[name="name"]').fill(NAME);
+  await form.locator('[name="period"]').fill("someday");
+  const due = new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10);
+  await form.locator('[name="dueAt"]').fill(due);
+  await form.locator('select[name="teamIds"]').selectOption({ label: "Checkout" });
+  await form.locator('select[name="environmentIds"]').selectOption({ label: "production" });
+  await form.locator('select[name="apiIds"]').selectOption({ label: "orders (production)" });
+  await form.getByRole("button", { name: "Create draft" }).click();
+  await expect(form.getByTestId("error-period")).toContainText("2026-Q4");
+  expect((await sql(`SELECT 1 FROM "Campaign" WHERE name = $1`, [NAME])).length).toBe(0);
+
+  await form.locator('[name="period"]').fill("2026-Q4");
+  await form.getByRole("button", { name: "Create draft" }).click();
+  await form.getByRole("link", { name: "Open it to launch" }).click();
+  await page.getByRole("button", { name: "Launch campaign" }).click();
+  await expect(page.getByText(/Launched: \d+ items snapshotted/)).toBeVisible({ timeout: 30_000 });
+  const [c] = await sql<{ id: string; snapshotCount: number; status: string }>(`SELECT id, "snapshotCount", status::text FROM "Campaign" WHERE name = $1`, [NAME]);
+  expect(c.status).toBe("active");
+  expect(c.snapshotCount).toBeGreaterThan(3);
+  campaignId = c.id;
+  await page.reload();
+  await expect(page.getByTestId("snapshot-count")).toHaveText(String(c.snapshotCount));
+});
+
+test("the manager revokes one (enforced by the proxy), delegates one, bulk-keeps the rest and signs off", async ({ page }) => {
+  expect(campaignId).not.toBe("");
+  const key = await issueKey("emp-dormant-dora");
+  const path = await pathFor("orders", "orders:write", "POST");
+  expect(await through("POST", path, key)).not.toBe(403);
+
+  await signIn(page, "manager@tollgate.test");
+  await page.goto(`/certifications?campaign=${campaignId}`);
+  await expect(page.getByTestId("progress-figure")).toContainText("0 /");
+  const table = page.getByTestId("certification-table");
+  await page.getByLabel("Justification").fill("Quarterly certification with the Checkout leads");
+
+  // Revoke Dora's write access.
+  const dora = await displayName("emp-dormant-dora");
+  const group = table.locator("tr", { hasText: dora }).first();
+  await expect(group).toBeVisible();
+  const doraItem = table.locator('[data-testid="item-row"]', { hasText: "orders:write" }).filter({ has: page.getByLabel(`Select ${dora} orders:write`) });
+  await doraItem.getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByTestId("certify-message")).toHaveText("Item revoked");
+  await untilStatus("POST", path, key, 403, 5_000);
+  const [d] = await sql<{ enforcement: string; findingId: string | null }>(
+    `SELECT d.enforcement::text AS enforcement, d."findingId" FROM "Decision" d JOIN "CampaignItem" i ON i.id = d."campaignItemId"
+      WHERE i."campaignId" = $1 AND i."principalName" = $2 AND i."scopeName" = 'orders:write'`,
+    [campaignId, dora],
+  );
+  expect(d.findingId).toBeNull();
+  await expect.poll(async () => (await sql<{ e: string }>(`SELECT d.enforcement::text AS e FROM "Decision" d JOIN "CampaignItem" i ON i.id = d."campaignItemId" WHERE i."campaignId" = $1 AND i."principalName" = $2`, [campaignId, dora]))[0].e, { timeout: 10_000 }).toBe("applied");
+
+  // Delegate one item to a reviewer.
+  const rows = table.locator('[data-testid="item-row"]');
+  const first = rows.filter({ has: page.locator('input[type="checkbox"]') }).first();
+  const delegatedId = await first.getAttribute("data-item-id");
+  await first.locator('input[type="checkbox"]').check();
+  await page.getByLabel("Delegate to").selectOption({ label: "Jordan Reviewer <reviewer2@tollgate.test>" });
+  await page.getByRole("button", { name: "Delegate selected" }).click();
+  await expect(page.getByTestId("certify-message")).toHaveText("1 item(s) delegated");
+  await expect(table.locator(`[data-item-id="${delegatedId}"]`)).toHaveCount(0);
+  const [del] = await sql<{ email: string; source: string }>(
+    `SELECT u.email, r.source::text AS source FROM "CampaignItemReviewer" r JOIN "User" u ON u.id = r."userId" WHERE r."itemId" = $1`,
+    [delegatedId],
+  );
+  expect(del).toEqual({ email: "reviewer2@tollgate.test", source: "delegated" });
+
+  // Bulk-keep everything left on the list.
+  await expect(page.getByRole("button", { name: "Sign off" })).toBeDisabled();
+  const left = await rows.filter({ has: page.locator('input[type="checkbox"]') }).count();
+  expect(left).toBeGreaterThan(1);
+  await page.getByLabel("Select all on this page").check();
+  await expect(page.getByTestId("selected-count")).toHaveText(`${left} selected`);
+  await page.getByRole("button", { name: "Keep selected" }).click();
+  await expect(page.getByTestId("certify-message")).toHaveText(`${left} item(s) decided`);
+
+  // Sign off once every item is decided.
+  await page.getByLabel("I certify that the access listed is appropriate").check();
+  await page.getByRole("button", { name: "Sign off" }).click();
+  await expect(page.getByTestId("signed-off")).toBeVisible();
+  const [s] = await sql<{ itemCount: number }>(`SELECT "itemCount" FROM "CampaignSignOff" s JOIN "User" u ON u.id = s."userId" WHERE s."campaignId" = $1 AND u.email = 'manager@tollgate.test'`, [campaignId]);
+  expect(s.itemCount).toBe(left + 1);
+});
+
+test("the campaign dashboard shows the progress", async ({ page, browser }) => {
+  await signIn(page, "admin@tollgate.test");
+  await page.goto(`/campaigns/${campaignId}`);
+  const [t] = await sql<{ total: number; decided: number; keep: number; revoke: number }>(
+    `SELECT count(*)::int AS total, count(decision)::int AS decided, count(*) FILTER (WHERE decision = 'keep')::int AS keep,
+       count(*) FILTER (WHERE decision = 'revoke')::int AS revoke FROM "CampaignItem" WHERE "campaignId" = $1`,
+    [campaignId],
+  );
+  const stat = (label: string) => page.getByTestId(`stat-${label}`);
+  await expect(stat("Items")).toContainText(String(t.total));
+  await expect(stat("Decided")).toContainText(String(t.decided));
+  await expect(stat("Kept")).toContainText(String(t.keep));
+  await expect(stat("Revoked")).toContainText(String(t.revoke));
+  expect(t.revoke).toBe(1);
+  await expect(page.getByTestId("completion-chart")).toBeVisible();
+  await expect(page.getByTestId("sign-offs")).toContainText("Morgan Manager");
+  // The manager's notification centre told them about the campaign.
+  const context = await browser.newContext();
+  const manager = await context.newPage();
+  await signIn(manager, "manager@tollgate.test");
+  await manager.getByTestId("notification-bell").click();
+  await expect(manager.getByTestId("notification-list")).toContainText(NAME);
+  await context.close();
+});
