@@ -94,7 +94,7 @@ test("an auditor downloads the campaign report as CSV, JSON and PDF; contents, f
   await signIn(page, "auditor@tollgate.test");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Reports" }).click();
   await page.getByRole("link", { name: "Campaign report" }).click();
-  await page.getByLabel("Campaign").selectOption(campaignId);
+  await page.locator('select[name="campaignId"]').selectOption(campaignId);
 
   const items = await sql<{ id: string; decision: string | null; teamName: string | null }>(
     `SELECT id, decision::text AS decision, "teamName" FROM "CampaignItem" WHERE "campaignId" = $1`,
