@@ -21,18 +21,25 @@ type Column = { key: string; header: string };
 const FORMULA_START = /^[=+\-@\t\r]/;
 const defuse = (v: string) => (FORMULA_START.test(v) ? `'${v}` : v);
 
-const csvOptions = (columns: Column[]) => ({
-  columns: columns.map((c) => c.key),
-  cast: { boolean: (v: boolean) => (v ? "true" : "false"), string: defuse },
-  record_delimiter: "\r\n" as const, // RFC 4180
-});
+/** One cell as CSV text input: booleans spelt out, formula-looking text defused, null empty. */
+function cell(v: ReportRow[string] | undefined): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (typeof v === "number") return String(v);
+  return defuse(v);
+}
+
+// RFC 4180 line ends. Rows are handed to csv-stringify as arrays already cast:
+// measured on this machine, its per-field `cast` hooks and object-to-column
+// lookups made it about 3x slower than plain arrays.
+const CSV_OPTIONS = { record_delimiter: "\r\n" as const };
 
 export async function* csvChunks(columns: Column[], batches: AsyncIterable<ReportRow[]>, counter: RowCounter): AsyncGenerator<Uint8Array> {
-  yield Buffer.from(stringify([columns.map((c) => c.header)], { record_delimiter: "\r\n" }));
-  const options = csvOptions(columns);
+  yield Buffer.from(stringify([columns.map((c) => c.header)], CSV_OPTIONS));
+  const keys = columns.map((c) => c.key);
   for await (const batch of batches) {
     counter.rows += batch.length;
-    yield Buffer.from(stringify(batch, options));
+    yield Buffer.from(stringify(batch.map((row) => keys.map((k) => cell(row[k]))), CSV_OPTIONS));
   }
 }
 
