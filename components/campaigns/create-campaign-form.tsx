@@ -1,6 +1,6 @@
 "use client";
 import Link from "next/link";
-import { useActionState, useState } from "react";
+import { startTransition, useActionState, useState } from "react";
 import type { ActionResult } from "@/lib/auth/http";
 
 type Option = { id: string; label: string };
@@ -48,7 +48,17 @@ export function CreateCampaignForm({
       <h2 id="new-campaign" className="mb-3 font-semibold">
         New campaign
       </h2>
-      <form action={formAction} className="flex flex-col gap-4" data-testid="create-campaign-form">
+      <form
+        // Submitted by hand rather than with `action=`: React resets a form after an action, and a
+        // refused field should keep what the admin typed.
+        onSubmit={(e) => {
+          e.preventDefault();
+          const data = new FormData(e.currentTarget);
+          startTransition(() => formAction(data));
+        }}
+        className="flex flex-col gap-4"
+        data-testid="create-campaign-form"
+      >
         <div className="flex flex-wrap gap-4">
           <label className="flex flex-col gap-1">
             <span className="text-xs font-medium text-slate-600">Name</span>

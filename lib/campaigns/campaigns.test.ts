@@ -9,6 +9,8 @@ import { createCampaign } from "./create";
 import { delegateItems } from "./delegate";
 import { snapshotDigest, storedSnapshotDigest } from "./evidence";
 import { launchCampaign } from "./launch";
+import { listMyItems } from "./my-items";
+import { getCampaignDashboard } from "./queries";
 import { signOffCampaign } from "./sign-off";
 import { ATTESTATION } from "./schemas";
 
@@ -290,5 +292,33 @@ describe("close and authorization", () => {
     await expectError(delegateItems(auditor, { itemIds: [item.id], toUserId: co.reviewer.user.id }, ctx.client), "forbidden");
     await expectError(signOffCampaign(auditor, { campaignId: c.id, attestation: ATTESTATION }, ctx.client), "forbidden");
     expect(await snapshot()).toBe(before);
+  });
+});
+
+describe("reads", () => {
+  test("the certification list is filtered, grouped and paginated in SQL; the dashboard counts match the items", async () => {
+    const co = await company();
+    const c = await launched(co);
+    const byPerson = await listMyItems(co.manager.actor, { campaignId: c.id, groupBy: "person", perPage: 10 }, ctx.client);
+    expect(byPerson.progress).toEqual({ total: 4, decided: 0, pending: 4 });
+    expect(byPerson.rows.map((r) => r.principalName)).toEqual(["Alice", "Alice", "Bob", "svc"]);
+    expect(new Set(byPerson.rows.map((r) => r.groupKey)).size).toBe(3);
+    await certifyItem(co.manager.actor, { itemId: c.byGrant(co.grants.bobRead.id).id, decision: "keep", justification: "Bob still on the team" }, ctx.client);
+    const pending = await listMyItems(co.manager.actor, { campaignId: c.id, status: "pending", q: "ali" }, ctx.client);
+    expect(pending.rows.map((r) => r.principalName)).toEqual(["Alice", "Alice"]);
+    const decided = await listMyItems(co.manager.actor, { campaignId: c.id, status: "decided" }, ctx.client);
+    expect(decided.rows.map((r) => [r.principalName, r.decision])).toEqual([["Bob", "keep"]]);
+    const page2 = await listMyItems(co.manager.actor, { campaignId: c.id, status: "all", perPage: 10, page: 2 }, ctx.client);
+    expect(page2.rows).toEqual([]);
+    expect(page2.total).toBe(4);
+
+    const dash = await getCampaignDashboard(co.admin.actor, c.id, ctx.client);
+    expect(dash.totals).toMatchObject({ total: 5, decided: 1, keep: 1, pending: 4, overdue: 0, ownerFallback: 1 });
+    expect(dash.byReviewer.find((r) => r.reviewer === co.manager.user.name)).toMatchObject({ keep: 1, pending: 3 });
+    expect(dash.completion.at(-1)).toMatchObject({ decided: 1, total: 5 });
+    expect(dash.campaign.snapshotSha256).toBe(c.launch.sha256);
+    // Twenty days on, past the due date, the undecided items count as overdue.
+    const late = await getCampaignDashboard(co.admin.actor, c.id, ctx.client, new Date(Date.now() + 20 * DAY));
+    expect(late.totals.overdue).toBe(4);
   });
 });
