@@ -35,7 +35,8 @@ const nextConfig: NextConfig = {
     ];
   },
   // The proxy/ folder is a separate service; keep it (and benchmarks) out of the app bundle.
-  serverExternalPackages: ["pg", "@prisma/adapter-pg", "pg-boss", "pino", "@electric-sql/pglite", "@electric-sql/pglite-socket"],
+  // pdfkit reads its standard-font metrics from its own folder at run time, so it cannot be bundled.
+  serverExternalPackages: ["pg", "@prisma/adapter-pg", "pg-boss", "pino", "@electric-sql/pglite", "@electric-sql/pglite-socket", "pdfkit"],
   poweredByHeader: false,
   typedRoutes: false,
 };

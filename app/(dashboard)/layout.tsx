@@ -17,6 +17,7 @@ const NAV: { href: string; label: string; anyOf?: Permission[] }[] = [
   { href: "/apis", label: "APIs" },
   { href: "/discovery", label: "Discovery" },
   { href: "/audit", label: "Audit" },
+  { href: "/reports", label: "Reports", anyOf: ["reports:export"] },
   { href: "/settings/tokens", label: "Service tokens" },
   { href: "/settings", label: "Settings" },
 ];

@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+/**
+ * Filter fields shared by the reports. Every schema is strict, so a misspelt
+ * filter is a 400 naming it instead of being silently ignored (an auditor would
+ * otherwise receive an unfiltered report believing it filtered).
+ */
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A real calendar day (rejects 2026-02-30, which Date.parse would roll over). */
+function realDay(s: string): boolean {
+  const d = new Date(`${s}T00:00:00.000Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/** Optional day YYYY-MM-DD; an empty string (a blank form field) counts as absent. */
+export const optionalDay = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => v || undefined)
+  .refine((v) => v === undefined || (DAY.test(v) && realDay(v)), "must be a date YYYY-MM-DD");
+
+/**
+ * An instant: a day (meaning the end of that day, UTC — "as of 2026-09-30" includes
+ * everything that happened on the 30th) or an ISO date-time with a zone. Not in the future.
+ */
+export const asOfInstant = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v, ctx) => {
+    if (!v) return new Date().toISOString();
+    let t: number;
+    if (DAY.test(v) && realDay(v)) t = Date.parse(`${v}T23:59:59.999Z`);
+    else if (DATETIME.test(v) && realDay(v.slice(0, 10))) t = Date.parse(v);
+    else t = Number.NaN;
+    if (Number.isNaN(t)) {
+      ctx.addIssue({ code: "custom", message: "must be a date YYYY-MM-DD or an ISO date-time with a time zone" });
+      return z.NEVER;
+    }
+    // A day's end may lie later today; only a day after today is refused.
+    if (t > Date.now() + 86_400_000) {
+      ctx.addIssue({ code: "custom", message: "must not be in the future" });
+      return z.NEVER;
+    }
+    return new Date(Math.min(t, Date.now())).toISOString();
+  });
+
+/** An optional name (environment, team) matched exactly. */
+export const optionalName = z
+  .string()
+  .trim()
+  .max(200)
+  .optional()
+  .transform((v) => v || undefined);
+
+/** [from, to) bounds for an inclusive day range; `to` before `from` is refused by the caller's refine. */
+export function dayRange(from?: string, to?: string): { from: Date | null; to: Date | null } {
+  return {
+    from: from ? new Date(`${from}T00:00:00.000Z`) : null,
+    to: to ? new Date(Date.parse(`${to}T00:00:00.000Z`) + 86_400_000) : null,
+  };
+}
+
+export const fromBeforeTo = (f: { from?: string; to?: string }) => !f.from || !f.to || f.from <= f.to;

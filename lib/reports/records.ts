@@ -1,0 +1,156 @@
+import { z } from "zod";
+import { appendAuditEvent } from "@/lib/audit";
+import { actorLabel, authorize, type Actor } from "@/lib/auth/actor";
+import type { PrismaClient } from "@/lib/db";
+import { notFound } from "@/lib/errors";
+import type { ExportFormat } from "./types";
+
+/**
+ * The export record: written when an export starts (so an export that dies
+ * mid-stream is still on file, as "running" or "failed"), completed with the
+ * row count, byte count and SHA-256 of exactly the bytes sent. Each transition
+ * is an audit event in the same transaction.
+ */
+export interface StartedExport {
+  id: string;
+  startedAt: Date;
+}
+
+export async function recordExportStart(
+  client: PrismaClient,
+  actor: Actor,
+  input: { report: string; format: ExportFormat; filters: unknown },
+): Promise<StartedExport> {
+  return client.$transaction(async (tx) => {
+    const row = await tx.reportExport.create({
+      data: {
+        report: input.report,
+        format: input.format,
+        filters: input.filters as object,
+        actor: actorLabel(actor),
+        userId: actor.kind === "user" ? actor.userId : null,
+      },
+      select: { id: true, startedAt: true },
+    });
+    await appendAuditEvent(tx, {
+      actor,
+      action: "report.export_started",
+      target: `report_export:${row.id}`,
+      data: { report: input.report, format: input.format, filters: input.filters },
+    });
+    return row;
+  });
+}
+
+export type ExportOutcome =
+  | { status: "completed"; rowCount: number; byteCount: number; sha256: string }
+  | { status: "failed"; rowCount: number; byteCount: number; error: string };
+
+/** Completes or fails a running export; a second call for the same export changes nothing. */
+export async function recordExportEnd(client: PrismaClient, actor: Actor, exportId: string, outcome: ExportOutcome): Promise<void> {
+  await client.$transaction(async (tx) => {
+    const updated = await tx.reportExport.updateMany({
+      where: { id: exportId, status: "running" },
+      data: {
+        status: outcome.status,
+        rowCount: outcome.rowCount,
+        byteCount: BigInt(outcome.byteCount),
+        sha256: outcome.status === "completed" ? outcome.sha256 : null,
+        error: outcome.status === "failed" ? outcome.error.slice(0, 500) : null,
+        finishedAt: new Date(),
+      },
+    });
+    if (updated.count === 0) return;
+    await appendAuditEvent(tx, {
+      actor,
+      action: outcome.status === "completed" ? "report.export_completed" : "report.export_failed",
+      target: `report_export:${exportId}`,
+      data: outcome,
+    });
+  });
+}
+
+export interface ExportRecordRow {
+  id: string;
+  report: string;
+  format: string;
+  filters: unknown;
+  actor: string;
+  status: "running" | "completed" | "failed";
+  rowCount: number | null;
+  byteCount: number | null;
+  sha256: string | null;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+type Row = Awaited<ReturnType<PrismaClient["reportExport"]["findFirstOrThrow"]>>;
+const toRow = (r: Row): ExportRecordRow => ({
+  id: r.id,
+  report: r.report,
+  format: r.format,
+  filters: r.filters,
+  actor: r.actor,
+  status: r.status,
+  rowCount: r.rowCount,
+  byteCount: r.byteCount === null ? null : Number(r.byteCount),
+  sha256: r.sha256,
+  error: r.error,
+  startedAt: r.startedAt.toISOString(),
+  finishedAt: r.finishedAt?.toISOString() ?? null,
+});
+
+export const exportListQuery = z.object({
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  perPage: z.coerce.number().int().min(10).max(100).default(20),
+});
+
+/** Past exports, newest first, paginated in SQL (the /reports page's table). */
+export async function listExports(
+  actor: Actor,
+  query: z.infer<typeof exportListQuery>,
+  client: PrismaClient,
+): Promise<{ rows: ExportRecordRow[]; total: number }> {
+  authorize(actor, "reports:export");
+  const [rows, total] = await Promise.all([
+    client.reportExport.findMany({ orderBy: [{ startedAt: "desc" }, { id: "desc" }], skip: (query.page - 1) * query.perPage, take: query.perPage }),
+    client.reportExport.count(),
+  ]);
+  return { rows: rows.map(toRow), total };
+}
+
+/** One export record: how a client that streamed a file learns the SHA-256 recorded when the stream ended. */
+export async function getExport(actor: Actor, exportId: string, client: PrismaClient): Promise<ExportRecordRow> {
+  authorize(actor, "reports:export");
+  if (!z.guid().safeParse(exportId).success) throw notFound("Export");
+  const row = await client.reportExport.findUnique({ where: { id: exportId } });
+  if (!row) throw notFound("Export");
+  return toRow(row);
+}
+
+export interface ReportFormOptions {
+  environments: string[];
+  teams: string[];
+  campaigns: { id: string; label: string }[];
+}
+
+/** Choices for the /reports filter form: names that exist, and campaigns that have items. */
+export async function reportFormOptions(actor: Actor, client: PrismaClient): Promise<ReportFormOptions> {
+  authorize(actor, "reports:export");
+  const [environments, teams, campaigns] = await Promise.all([
+    client.environment.findMany({ select: { name: true }, orderBy: { name: "asc" } }),
+    client.team.findMany({ where: { deletedAt: null }, select: { name: true }, orderBy: { name: "asc" } }),
+    client.campaign.findMany({
+      where: { status: { not: "draft" } },
+      select: { id: true, name: true, period: true, status: true },
+      orderBy: [{ launchedAt: "desc" }, { id: "asc" }],
+      take: 200,
+    }),
+  ]);
+  return {
+    environments: environments.map((e) => e.name),
+    teams: teams.map((t) => t.name),
+    campaigns: campaigns.map((c) => ({ id: c.id, label: `${c.name} (${c.period}, ${c.status})` })),
+  };
+}

@@ -1,0 +1,51 @@
+import type { z } from "zod";
+import type { PrismaClient } from "@/lib/db";
+import type { ReportConnection } from "./cursor";
+
+/** A report's URL name (registry.ts lists them). */
+export type ReportName = string;
+
+export const EXPORT_FORMATS = ["csv", "json", "pdf"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** One output row: column key → a value already rendered as text (or null). */
+export type ReportRow = Record<string, string | number | boolean | null>;
+
+export interface FilterField {
+  name: string;
+  label: string;
+  /** environment/team/campaign: a select of existing names (ids for campaigns). */
+  kind: "day" | "environment" | "team" | "campaign" | "flag";
+  required?: boolean;
+  hint?: string;
+}
+
+/** Figures for the PDF summary: headline numbers and small breakdown tables. */
+export interface ReportSummary {
+  /** Label → value, e.g. ["Active grants", 1204]. */
+  totals: [string, string | number][];
+  /** Each a titled list of label → count (by team, by decision type, ...). */
+  breakdowns: { title: string; rows: [string, number][] }[];
+  /** The number of report rows the summary covers (recorded as the export's row count). */
+  rowCount: number;
+}
+
+/**
+ * A report: its filters (zod, parsed from URL search params), its columns, a
+ * row source that yields bounded batches (never the whole result at once), and
+ * the figures for its PDF summary. One file per report; the export pipeline
+ * (export.ts) does formats, hashing and the export record for all of them.
+ */
+export interface ReportDefinition<F = unknown> {
+  name: ReportName;
+  title: string;
+  description: string;
+  filters: z.ZodType<F>;
+  /** The filter form on /reports: one input per filter, in this order. */
+  fields: FilterField[];
+  columns: { key: string; header: string }[];
+  /** Checks that what the filters name exists (e.g. the campaign); throws AppError. */
+  prepare?(client: PrismaClient, filters: F): Promise<void>;
+  batches(ctx: { conn: ReportConnection; client: PrismaClient }, filters: F): AsyncIterable<ReportRow[]>;
+  summary(client: PrismaClient, filters: F): Promise<ReportSummary>;
+}
