@@ -1,0 +1,31 @@
+import { stringify } from "csv-stringify/sync";
+import { expect, test } from "vitest";
+import { csvChunks, csvRecords } from "./encode";
+
+// The export's CSV encoder is hand-written for speed; csv-stringify is the reference it must match.
+const awkward = [
+  ["plain", "with,comma", 'with "quotes"', "crlf\r\n", '"', "", " spaced ", "ünïcödé ✓"],
+  ["a", "b", "c", "d", "e", "f", "g", "h"],
+];
+
+test("encodes exactly as csv-stringify does (RFC 4180, CRLF)", () => {
+  expect(csvRecords(awkward)).toBe(stringify(awkward, { record_delimiter: "\r\n" }));
+});
+
+// csv-stringify leaves a lone LF or CR unquoted when records end in CRLF; many readers
+// split records on a bare LF, so a display name with a newline could forge a row.
+test("quotes a lone LF or CR, so a name with a newline cannot start a new record", () => {
+  expect(csvRecords([["Eve\nforged,row", "cr\rhere"]])).toBe('"Eve\nforged,row","cr\rhere"\r\n');
+});
+
+test("defuses formula-looking cells and spells out nulls and booleans", async () => {
+  async function* batches() {
+    yield [{ a: "=HYPERLINK(\"x\")", b: null, c: true, d: 42, e: "-1+1" }];
+  }
+  const counter = { rows: 0 };
+  const chunks: string[] = [];
+  const cols = ["a", "b", "c", "d", "e"].map((k) => ({ key: k, header: k.toUpperCase() }));
+  for await (const c of csvChunks(cols, batches(), counter)) chunks.push(Buffer.from(c).toString());
+  expect(chunks.join("")).toBe(`A,B,C,D,E\r\n"'=HYPERLINK(""x"")",,true,42,'-1+1\r\n`);
+  expect(counter.rows).toBe(1);
+});
