@@ -157,7 +157,9 @@ async function main() {
 
   // BENCH_TRACE_GC=<file>: run the proxy with --trace-gc and keep its output there (to read pause times).
   const traceGc = process.env.BENCH_TRACE_GC;
-  const proxy = spawn(process.execPath, [...(traceGc ? ["--trace-gc"] : []), "--import", "tsx", path.join(ROOT, "proxy/main.ts")], {
+  // BENCH_PROXY_NODE_ARGS: extra Node flags for the proxy (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const extra = (process.env.BENCH_PROXY_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const proxy = spawn(process.execPath, [...extra, ...(traceGc ? ["--trace-gc"] : []), "--import", "tsx", path.join(ROOT, "proxy/main.ts")], {
     cwd: ROOT,
     env: {
       ...process.env,
