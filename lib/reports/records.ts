@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { appendAuditEvent } from "@/lib/audit";
 import { actorLabel, authorize, type Actor } from "@/lib/auth/actor";
-import type { PrismaClient } from "@/lib/db";
+import { db, type PrismaClient } from "@/lib/db";
 import { notFound } from "@/lib/errors";
 import type { ExportFormat } from "./types";
 
@@ -110,7 +110,7 @@ export const exportListQuery = z.object({
 export async function listExports(
   actor: Actor,
   query: z.infer<typeof exportListQuery>,
-  client: PrismaClient,
+  client: PrismaClient = db(),
 ): Promise<{ rows: ExportRecordRow[]; total: number }> {
   authorize(actor, "reports:export");
   const [rows, total] = await Promise.all([
@@ -121,7 +121,7 @@ export async function listExports(
 }
 
 /** One export record: how a client that streamed a file learns the SHA-256 recorded when the stream ended. */
-export async function getExport(actor: Actor, exportId: string, client: PrismaClient): Promise<ExportRecordRow> {
+export async function getExport(actor: Actor, exportId: string, client: PrismaClient = db()): Promise<ExportRecordRow> {
   authorize(actor, "reports:export");
   if (!z.guid().safeParse(exportId).success) throw notFound("Export");
   const row = await client.reportExport.findUnique({ where: { id: exportId } });
@@ -136,7 +136,7 @@ export interface ReportFormOptions {
 }
 
 /** Choices for the /reports filter form: names that exist, and campaigns that have items. */
-export async function reportFormOptions(actor: Actor, client: PrismaClient): Promise<ReportFormOptions> {
+export async function reportFormOptions(actor: Actor, client: PrismaClient = db()): Promise<ReportFormOptions> {
   authorize(actor, "reports:export");
   const [environments, teams, campaigns] = await Promise.all([
     client.environment.findMany({ select: { name: true }, orderBy: { name: "asc" } }),

@@ -5,7 +5,6 @@ import { ExportForm } from "@/components/reports/export-form";
 import { ExportsTable } from "@/components/reports/exports-table";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
-import { db } from "@/lib/db";
 import { exportListQuery, listExports, reportFormOptions, REPORTS } from "@/lib/reports";
 
 export const metadata: Metadata = { title: "Reports" };
@@ -26,7 +25,7 @@ export default async function ReportsPage({ searchParams }: { searchParams: Prom
   // A bad page number falls back to the first page rather than failing the whole page.
   const query = exportListQuery.safeParse({ page: first(params.page), perPage: first(params.perPage) });
   const paging = query.success ? query.data : exportListQuery.parse({});
-  const [options, exportsPage] = await Promise.all([reportFormOptions(actor, db()), listExports(actor, paging, db())]);
+  const [options, exportsPage] = await Promise.all([reportFormOptions(actor), listExports(actor, paging)]);
   const pages = Math.max(1, Math.ceil(exportsPage.total / paging.perPage));
   const pageHref = (page: number) => `/reports?${new URLSearchParams({ report: selected, ...(page > 1 ? { page: String(page) } : {}) })}`;
 

@@ -1,6 +1,5 @@
 import { routeHandler } from "@/lib/auth/http";
 import { requestActor } from "@/lib/auth/session";
-import { db } from "@/lib/db";
 import { fromZod } from "@/lib/errors";
 import { exportListQuery, listExports } from "@/lib/reports";
 
@@ -11,5 +10,5 @@ export const GET = routeHandler(async (req) => {
   const actor = await requestActor(req);
   const q = exportListQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
   if (!q.success) throw fromZod(q.error);
-  return listExports(actor, q.data, db());
+  return listExports(actor, q.data);
 });
