@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import pg from "pg";
+import { env, sql } from "./support/stack";
 
 // What the UI hides, tried from outside: each demo role signs in through the real
 // sign-in page, then calls every server action it should not have DIRECTLY over
@@ -10,22 +10,6 @@ import pg from "pg";
 // cookie. Each refusal must change nothing. Every request encoding is proven by
 // an allowed call first (positive control), so a refusal is not an encoding bug.
 // Then bad query strings and route params on every page: never a 500.
-
-const env = (k: string) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set: run the e2e suite through e2e/support/run-e2e.ts`);
-  return v;
-};
-
-async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: env("E2E_DATABASE_URL") });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
 
 /** What a refused call could have changed (columns the background workers touch are left out). */
 async function checksum(): Promise<string> {

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { expect, test, type Page } from "@playwright/test";
-import pg from "pg";
+import { sql } from "./support/stack";
 
 // Issue 7 acceptance (evidence part): an auditor downloads the campaign report as
 // CSV, JSON and PDF from /reports in a real browser; the files are checked
@@ -11,22 +11,6 @@ import pg from "pg";
 // SHA-256 matches the one listed under "Past exports". Runs after
 // campaigns.spec.ts when the whole suite runs (its campaign has decisions
 // enforced by the proxy); alone, it launches a campaign of its own first.
-
-const env = (k: string) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set: run the e2e suite through e2e/support/run-e2e.ts`);
-  return v;
-};
-
-async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: env("E2E_DATABASE_URL") });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
 
 async function signIn(page: Page, email: string) {
   await page.goto("/signin");
