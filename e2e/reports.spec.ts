@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { expect, test, type Page } from "@playwright/test";
+import { csvObjects } from "../test/support/csv";
 import { sql } from "./support/stack";
 
 // Issue 7 acceptance (evidence part): an auditor downloads the campaign report as
@@ -28,29 +29,6 @@ async function download(page: Page, button: string): Promise<{ bytes: Buffer; na
 }
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-
-/** The same minimal RFC 4180 reading as test/support/csv.ts (kept here so the spec has no app imports). */
-function csvObjects(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") row.push(field), (field = "");
-    else if (c === "\r" || c === "\n") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      row.push(field), rows.push(row), (row = []), (field = "");
-    } else field += c;
-  }
-  const [header, ...records] = rows;
-  return records.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
-}
 
 async function launchedCampaign(page: Page): Promise<string> {
   const existing = await sql<{ id: string }>(`SELECT id FROM "Campaign" WHERE status <> 'draft' ORDER BY "launchedAt" DESC LIMIT 1`);
