@@ -16,9 +16,9 @@ const NAV: { href: string; label: string; anyOf?: Permission[] }[] = [
   { href: "/grants", label: "Grants" },
   { href: "/apis", label: "APIs" },
   { href: "/discovery", label: "Discovery" },
-  { href: "/audit", label: "Audit" },
+  { href: "/audit", label: "Audit", anyOf: ["audit:read"] },
   { href: "/reports", label: "Reports", anyOf: ["reports:export"] },
-  { href: "/settings/tokens", label: "Service tokens" },
+  { href: "/settings/tokens", label: "Service tokens", anyOf: ["tokens:manage"] },
   { href: "/settings", label: "Settings" },
 ];
 
