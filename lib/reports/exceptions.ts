@@ -2,6 +2,7 @@ import { z } from "zod";
 import { optionalName } from "./filters";
 import { cursorBatches, iso } from "./cursor";
 import { countBy, countRows } from "./sql";
+import { grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
 
 /**
@@ -85,12 +86,7 @@ export const exceptionsReport: ReportDefinition<Filters> = {
     { key: "severity", header: "Severity" },
     { key: "riskScore", header: "Risk score" },
     { key: "grantId", header: "Grant id" },
-    { key: "principal", header: "Principal" },
-    { key: "principalKind", header: "Principal kind" },
-    { key: "team", header: "Team" },
-    { key: "api", header: "API" },
-    { key: "scope", header: "Scope" },
-    { key: "environment", header: "Environment" },
+    ...grantColumns(),
     { key: "decisionId", header: "Decision id" },
     { key: "approvedBy", header: "Approved by" },
     { key: "confirmedBy", header: "Confirmed by" },

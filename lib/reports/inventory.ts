@@ -2,6 +2,7 @@ import { z } from "zod";
 import { asOfInstant, optionalName } from "./filters";
 import { cursorBatches, iso } from "./cursor";
 import { countBy, countRows } from "./sql";
+import { grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
 
 /**
@@ -43,13 +44,7 @@ export const inventoryReport: ReportDefinition<Filters> = {
   columns: [
     { key: "grantId", header: "Grant id" },
     { key: "principalId", header: "Principal id" },
-    { key: "principal", header: "Principal" },
-    { key: "principalKind", header: "Principal kind" },
-    { key: "team", header: "Team" },
-    { key: "api", header: "API" },
-    { key: "scope", header: "Scope" },
-    { key: "scopeLevel", header: "Scope level" },
-    { key: "environment", header: "Environment" },
+    ...grantColumns({ scopeLevel: true }),
     { key: "grantedAt", header: "Granted at" },
     { key: "expiresAt", header: "Expires at" },
     { key: "revokedAt", header: "Revoked at (later)" },

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { dayRange, fromBeforeTo, optionalDay, optionalName } from "./filters";
 import { cursorBatches, iso } from "./cursor";
 import { countBy, countRows } from "./sql";
+import { grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
 
 /**
@@ -60,12 +61,7 @@ export const revocationsReport: ReportDefinition<Filters> = {
     { key: "rule", header: "Finding rule" },
     { key: "campaignItemId", header: "Campaign item id" },
     { key: "grantId", header: "Grant id" },
-    { key: "principal", header: "Principal" },
-    { key: "principalKind", header: "Principal kind" },
-    { key: "team", header: "Team" },
-    { key: "api", header: "API" },
-    { key: "scope", header: "Scope" },
-    { key: "environment", header: "Environment" },
+    ...grantColumns(),
     { key: "keptScopeIds", header: "Kept scope ids (reduce)" },
     { key: "decider", header: "Decided by" },
     { key: "decidedAt", header: "Decided at" },
