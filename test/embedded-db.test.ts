@@ -68,3 +68,29 @@ test("embedded database: concurrent parameterised queries on many connections ea
     await server.stop();
   }
 }, 120_000);
+
+// CSV exports stream through COPY ... TO STDOUT (lib/reports/copy.ts); the embedded server must
+// carry it, also while other connections query.
+test("embedded database: a COPY export streams while other connections query", async () => {
+  const { copyCsvChunks } = await import("@/lib/reports/copy");
+  const port = await freePort();
+  const server = await startEmbeddedDb({ dataDir: "memory://", port });
+  const pool = new pg.Pool({ connectionString: server.url, max: 4 });
+  try {
+    const columns = [{ key: "n", header: "N" }, { key: "label", header: "Label" }];
+    const query = { text: "SELECT g AS n, 'row,' || g AS label FROM generate_series(1, $1::int) g ORDER BY g", values: [20_000] };
+    const counter = { rows: 0 };
+    const chunks: Buffer[] = [];
+    const others = Promise.all(Array.from({ length: 50 }, (_, i) => pool.query("SELECT $1::int AS v", [i]).then((r) => r.rows[0].v === i)));
+    for await (const c of copyCsvChunks(pool, columns, query, counter)) chunks.push(Buffer.from(c));
+    const lines = Buffer.concat(chunks).toString().split("\r\n");
+    expect(lines[0]).toBe("N,Label");
+    expect(lines[1]).toBe('1,"row,1"');
+    expect(lines[20_000]).toBe('20000,"row,20000"');
+    expect(counter.rows).toBe(20_000);
+    expect((await others).every(Boolean)).toBe(true);
+  } finally {
+    await pool.end();
+    await server.stop();
+  }
+}, 120_000);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { PrismaClient } from "@/lib/db";
 import { badRequest, notFound } from "@/lib/errors";
-import { cursorBatches, iso } from "./cursor";
+import { iso } from "./cursor";
 import { PROXY_REVISIONS } from "./revocations";
 import { countBy, countRows } from "./sql";
 import type { ReportDefinition } from "./types";
@@ -73,10 +73,8 @@ export const campaignReport: ReportDefinition<Filters> = {
     if (!c) throw notFound("Campaign");
     if (c.status === "draft") throw badRequest("campaignId: the campaign has not been launched, so it has no items yet", "campaignId");
   },
-  batches: ({ conn }, f) =>
-    cursorBatches(
-      conn,
-      `SELECT c.name AS campaign, c.period, ci.id AS "itemId", ci."grantId" AS "grantId", ci."principalName" AS principal,
+  query: (f) => ({
+    text: `SELECT c.name AS campaign, c.period, ci.id AS "itemId", ci."grantId" AS "grantId", ci."principalName" AS principal,
               ci."principalKind"::text AS "principalKind", ci."principalEmail" AS "principalEmail", ci."teamName" AS team,
               ci."apiName" AS api, ci."apiTeamName" AS "apiTeam", ci."scopeName" AS scope, ci."scopeLevel"::text AS "scopeLevel",
               ci."environmentName" AS environment, ${iso(`ci."grantedAt"`)} AS "grantedAt", ${iso(`ci."lastUsedAt"`)} AS "lastUsedAt",
@@ -88,8 +86,8 @@ export const campaignReport: ReportDefinition<Filters> = {
               ${iso(`d."verifiedRemovedAt"`)} AS "verifiedRemovedAt", ${PROXY_REVISIONS} AS "proxyRevisions"
        ${FROM}
        ORDER BY ci."principalName", ci."apiName", ci."scopeName", ci.id`,
-      [f.campaignId],
-    ),
+    values: [f.campaignId],
+  }),
   async summary(client, f) {
     const p = [f.campaignId];
     const c = await client.campaign.findUniqueOrThrow({

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { env, pgConfigFromUrl } from "@/lib/config/env";
-import type { ReportRow } from "./types";
+import type { ReportRow, SqlQuery } from "./types";
 
 /**
  * Exports read Postgres through a server-side cursor on a plain pg connection
@@ -30,19 +30,30 @@ export const FETCH_SIZE = 5_000;
 let cursorSeq = 0;
 
 /**
- * Yields the rows of `text` in batches of FETCH_SIZE from a server-side cursor.
+ * Yields the rows of a query in batches of FETCH_SIZE from a server-side cursor.
  * Must run inside withSnapshot(); stopping early (return/throw) closes the cursor.
  */
-export async function* cursorBatches(conn: ReportConnection, text: string, values: unknown[]): AsyncGenerator<ReportRow[]> {
+export async function* cursorBatches(conn: ReportConnection, q: SqlQuery): AsyncGenerator<ReportRow[]> {
   const name = `report_cursor_${++cursorSeq}`;
-  await conn.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`, values);
+  await conn.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${q.text}`, q.values);
+  const fetch = (): Promise<pg.QueryResult<ReportRow>> => {
+    const batch = conn.query<ReportRow>(`FETCH ${FETCH_SIZE} FROM ${name}`);
+    batch.catch(() => undefined); // awaited below; a failure while read ahead is not "unhandled"
+    return batch;
+  };
+  // One batch of read-ahead: the next FETCH is sent before this batch is handed
+  // on, so Postgres produces it while we encode and send this one (the two
+  // overlap on separate cores). At most two batches are in memory.
+  let next: Promise<pg.QueryResult<ReportRow>> | null = fetch();
   try {
-    for (;;) {
-      const { rows } = await conn.query<ReportRow>(`FETCH ${FETCH_SIZE} FROM ${name}`);
+    while (next) {
+      const { rows }: { rows: ReportRow[] } = await next;
+      next = rows.length < FETCH_SIZE ? null : fetch();
       if (rows.length > 0) yield rows;
-      if (rows.length < FETCH_SIZE) return;
     }
   } finally {
+    // Stopped early: let the read-ahead settle before closing the cursor under it.
+    await next?.catch(() => undefined);
     await conn.query(`CLOSE ${name}`).catch(() => undefined);
   }
 }

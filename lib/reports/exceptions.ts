@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { optionalName } from "./filters";
-import { cursorBatches, iso } from "./cursor";
+import { iso } from "./cursor";
 import { countBy, countRows } from "./sql";
 import { grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
@@ -95,17 +95,15 @@ export const exceptionsReport: ReportDefinition<Filters> = {
     { key: "reReviewAt", header: "Re-review by" },
     { key: "reReviewOverdue", header: "Re-review overdue" },
   ],
-  batches: ({ conn }, f) =>
-    cursorBatches(
-      conn,
-      `SELECT x.source, x."findingId", x."campaignItemId", x.campaign, x.rule, x.severity, x."riskScore",
+  query: (f) => ({
+    text: `SELECT x.source, x."findingId", x."campaignItemId", x.campaign, x.rule, x.severity, x."riskScore",
               x."grantId", x.principal, x."principalKind", x.team, x.api, x.scope, x.environment,
               x."decisionId", x."approvedBy", x."confirmedBy", ${iso(`x."approvedAt"`)} AS "approvedAt", x.justification,
               ${iso(`x."reReviewAt"`)} AS "reReviewAt", coalesce(x."reReviewAt" < now(), false) AS "reReviewOverdue"
        ${FROM}
        ORDER BY x."reReviewAt" ASC NULLS LAST, x."approvedAt", x."grantId"`,
-      params(f),
-    ),
+    values: params(f),
+  }),
   async summary(client, f) {
     const p = params(f);
     const [total, overdue, bySource, byRule, byTeam, byApprover] = await Promise.all([

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { actorLabel, authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod } from "@/lib/errors";
-import { reportPool, withSnapshot } from "./cursor";
+import { copyCsvChunks } from "./copy";
+import { cursorBatches, reportPool, withSnapshot } from "./cursor";
 import { csvChunks, jsonChunks, type RowCounter } from "./encode";
 import { renderSummaryPdf } from "./pdf";
 import { recordExportEnd, recordExportStart, type ExportOutcome } from "./records";
@@ -78,14 +79,19 @@ export async function startExport(actor: Actor, request: ExportRequest, deps: Ex
   }
 
   const counter: RowCounter = { rows: 0 };
-  const batches = withSnapshot(deps.pool ?? reportPool(), (conn) => def.batches({ conn, client }, filters));
+  const pool = deps.pool ?? reportPool();
+  // SQL reports' CSV comes straight from COPY; everything else is encoded here from row batches.
+  const query = def.query ? def.query(filters) : null;
+  const batches = () => withSnapshot(pool, (conn) => (query ? cursorBatches(conn, query) : def.batches!({ conn, client }, filters)));
   const chunks =
     format.data === "csv"
-      ? csvChunks(def.columns, batches, counter)
+      ? query
+        ? copyCsvChunks(pool, def.columns, query, counter)
+        : csvChunks(def.columns, batches(), counter)
       : jsonChunks(
           { report: def.name, title: def.title, exportId: started.id, generatedBy: actorLabel(actor), generatedAt, filters },
           def.columns,
-          batches,
+          batches(),
           counter,
         );
   return { ...base, sha256: null, body: hashingStream(chunks, counter, finish) };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { asOfInstant, optionalName } from "./filters";
-import { cursorBatches, iso } from "./cursor";
+import { iso } from "./cursor";
 import { countBy, countRows } from "./sql";
 import { grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
@@ -50,17 +50,15 @@ export const inventoryReport: ReportDefinition<Filters> = {
     { key: "revokedAt", header: "Revoked at (later)" },
     { key: "lastUsedAt", header: "Last used (current)" },
   ],
-  batches: ({ conn }, f) =>
-    cursorBatches(
-      conn,
-      `SELECT g.id AS "grantId", p.id AS "principalId", p."displayName" AS principal, p.kind::text AS "principalKind",
+  query: (f) => ({
+    text: `SELECT g.id AS "grantId", p.id AS "principalId", p."displayName" AS principal, p.kind::text AS "principalKind",
               t.name AS team, a.name AS api, s.name AS scope, s.level::text AS "scopeLevel", e.name AS environment,
               ${iso(`g."grantedAt"`)} AS "grantedAt", ${iso(`g."expiresAt"`)} AS "expiresAt",
               ${iso(`g."revokedAt"`)} AS "revokedAt", ${iso(`g."lastUsedAt"`)} AS "lastUsedAt"
        ${FROM}
        ORDER BY g.id`,
-      params(f),
-    ),
+    values: params(f),
+  }),
   async summary(client, f) {
     const p = params(f);
     const [total, byEnv, byTeam, byKind, byLevel] = await Promise.all([

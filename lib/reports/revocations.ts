@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { dayRange, fromBeforeTo, optionalDay, optionalName } from "./filters";
-import { cursorBatches, iso } from "./cursor";
+import { iso } from "./cursor";
 import { countBy, countRows } from "./sql";
 import { grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
@@ -73,10 +73,8 @@ export const revocationsReport: ReportDefinition<Filters> = {
     { key: "verifiedRemovedAt", header: "Verified removed at" },
     { key: "proxyRevisions", header: "Proxy revisions" },
   ],
-  batches: ({ conn }, f) =>
-    cursorBatches(
-      conn,
-      `SELECT d.id AS "decisionId", d.kind::text AS kind,
+  query: (f) => ({
+    text: `SELECT d.id AS "decisionId", d.kind::text AS kind,
               CASE WHEN d."campaignItemId" IS NOT NULL THEN 'campaign' ELSE 'queue' END AS source,
               d."findingId" AS "findingId", f.rule::text AS rule, d."campaignItemId" AS "campaignItemId",
               g.id AS "grantId", p."displayName" AS principal, p.kind::text AS "principalKind", t.name AS team,
@@ -88,8 +86,8 @@ export const revocationsReport: ReportDefinition<Filters> = {
               ${iso(`d."verifiedRemovedAt"`)} AS "verifiedRemovedAt", ${PROXY_REVISIONS} AS "proxyRevisions"
        ${FROM}
        ORDER BY d."createdAt", d.id`,
-      params(f),
-    ),
+    values: params(f),
+  }),
   async summary(client, f) {
     const p = params(f);
     const [total, byKind, byEnforcement, byTeam, byDecider, verified] = await Promise.all([

@@ -30,13 +30,13 @@ export interface ReportSummary {
   rowCount: number;
 }
 
-/**
- * A report: its filters (zod, parsed from URL search params), its columns, a
- * row source that yields bounded batches (never the whole result at once), and
- * the figures for its PDF summary. One file per report; the export pipeline
- * (export.ts) does formats, hashing and the export record for all of them.
- */
-export interface ReportDefinition<F = unknown> {
+/** A query with `$n` placeholders and their values. */
+export interface SqlQuery {
+  text: string;
+  values: unknown[];
+}
+
+interface ReportBase<F> {
   name: ReportName;
   title: string;
   description: string;
@@ -46,6 +46,19 @@ export interface ReportDefinition<F = unknown> {
   columns: { key: string; header: string }[];
   /** Checks that what the filters name exists (e.g. the campaign); throws AppError. */
   prepare?(client: PrismaClient, filters: F): Promise<void>;
-  batches(ctx: { conn: ReportConnection; client: PrismaClient }, filters: F): AsyncIterable<ReportRow[]>;
   summary(client: PrismaClient, filters: F): Promise<ReportSummary>;
 }
+
+/**
+ * A report: its filters (zod, parsed from URL search params), its columns, a
+ * row source, and the figures for its PDF summary. The row source is either one
+ * SQL query whose result columns are named by the columns' keys (CSV streams
+ * through COPY, JSON through a cursor: never the whole result in memory) or, for
+ * a computed report, bounded batches of rows. One file per report; the export
+ * pipeline (export.ts) does formats, hashing and the export record for all.
+ */
+export type ReportDefinition<F = unknown> = ReportBase<F> &
+  (
+    | { query(filters: F): SqlQuery; batches?: never }
+    | { batches(ctx: { conn: ReportConnection; client: PrismaClient }, filters: F): AsyncIterable<ReportRow[]>; query?: never }
+  );
