@@ -298,15 +298,27 @@ async function main() {
   await nginx.stop();
 }
 
-function cleanup() {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+/** SIGTERM first (the proxy drains and exits, so e.g. --cpu-prof gets written), SIGKILL after 5 s. */
+async function cleanup() {
+  await Promise.all(
+    children
+      .filter((c) => c.exitCode === null && c.signalCode === null)
+      .map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            const hard = setTimeout(() => c.kill("SIGKILL"), 5_000);
+            c.once("exit", () => (clearTimeout(hard), resolve()));
+            c.kill("SIGTERM");
+          }),
+      ),
+  );
   rmSync(tmp, { recursive: true, force: true });
 }
 
 main()
-  .then(() => (cleanup(), process.exit(0)))
-  .catch((e) => {
+  .then(async () => (await cleanup(), process.exit(0)))
+  .catch(async (e) => {
     console.error(`[proxy] ${e instanceof Error ? e.stack : String(e)}`);
-    cleanup();
+    await cleanup();
     process.exit(1);
   });

@@ -84,6 +84,20 @@ export function describedRequest(h: IncomingMessage["headers"]): { method: strin
   return { method, uri };
 }
 
+/** What one request's close listener needs to know about it. */
+interface Exchange {
+  decision: string;
+  principal: string | null;
+  /** The upstream exchange once dispatched, to abort when the client leaves first. */
+  upstream: Dispatcher.DispatchController | null;
+  clientGone: boolean;
+}
+
+function noteDecision(x: Exchange, d: Decision): void {
+  x.decision = d.kind;
+  if ("principalId" in d) x.principal = d.principalId;
+}
+
 export class DataPlane {
   readonly server: http.Server;
   private readonly pools = new Map<string, Pool>();
@@ -140,43 +154,44 @@ export class DataPlane {
     const url = req.url ?? "";
     const isForwardAuth = url === FORWARD_AUTH_PATH || url.startsWith(FORWARD_AUTH_PATH + "?");
     this.inFlight++;
-    let decisionLabel = "error";
-    let principal: string | null = null;
+    const x: Exchange = { decision: "error", principal: null, upstream: null, clientGone: false };
+    // One listener per request (metrics, access log, and stopping the upstream
+    // exchange when the client goes away first): this runs for every request.
     res.once("close", () => {
       this.inFlight--;
+      if (!res.writableFinished) {
+        x.clientGone = true;
+        x.upstream?.abort(new Error("client closed the connection"));
+      }
       const seconds = (performance.now() - started) / 1000;
       const mode = isForwardAuth ? "forward_auth" : "proxy";
-      this.ctx.metrics.decision(mode, decisionLabel);
+      this.ctx.metrics.decision(mode, x.decision);
       this.ctx.metrics.latency(seconds);
       if (this.ctx.config.PROXY_ACCESS_LOG) {
-        this.ctx.log.info({ mode, method: req.method, url: req.url?.slice(0, 512), status: res.statusCode, decision: decisionLabel, principal, ms: Math.round(seconds * 1e4) / 10 }, "request");
+        this.ctx.log.info({ mode, method: req.method, url: req.url?.slice(0, 512), status: res.statusCode, decision: x.decision, principal: x.principal, ms: Math.round(seconds * 1e4) / 10 }, "request");
       }
     });
-    const set = (d: Decision) => {
-      decisionLabel = d.kind;
-      if ("principalId" in d) principal = d.principalId;
-    };
-    if (isForwardAuth) return this.forwardAuth(req, res, set);
+    if (isForwardAuth) return this.forwardAuth(req, res, x);
     // A request Transfer-Encoding other than plain "chunked" has no defined
     // length (RFC 9112 §6.3): refuse it before anything is forwarded, rather than
     // letting the body parser fail half-way through a forwarded request.
     const te = req.headers["transfer-encoding"];
     if (te !== undefined && te.trim().toLowerCase() !== "chunked") {
-      set({ kind: "bad_request", reason: "transfer_encoding" });
+      x.decision = "bad_request";
       res.setHeader("connection", "close");
       return sendError(res, "bad_request");
     }
 
     const now = Date.now();
     const d = decide(this.ctx.core.state, req.method ?? "", url, req.headers, now);
-    set(d);
+    noteDecision(x, d);
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, req.method ?? "", d.shadowPath, d.keyHash, now);
     if (d.kind !== "allow") return sendError(res, d.kind);
     this.ctx.usage.recordAllowed(d.grantId, d.credentialId, now);
-    this.forward(req, res, d);
+    this.forward(req, res, d, x);
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, d: Extract<Decision, { kind: "allow" }>): void {
+  private forward(req: IncomingMessage, res: ServerResponse, d: Extract<Decision, { kind: "allow" }>, x: Exchange): void {
     const { pool, base } = this.upstream(d.api.upstream);
     const headers: Record<string, string | string[]> = {};
     const conn = req.headers.connection;
@@ -202,21 +217,14 @@ export class DataPlane {
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     const path = base + (d.rest || (base ? "" : "/")) + d.query;
     const log = this.ctx.log;
-    let controller: Dispatcher.DispatchController | null = null;
-    let clientGone = false;
-    res.once("close", () => {
-      if (res.writableFinished) return;
-      clientGone = true;
-      controller?.abort(new Error("client closed the connection"));
-    });
     // dispatch() with a handler streams both ways without the extra stream
     // layers of request()/stream() (undici's fastest client path).
     pool.dispatch(
       { path: path.startsWith("/") ? path : "/" + path, method: req.method as Dispatcher.HttpMethod, headers, body: hasBody ? req : null },
       {
         onRequestStart(c) {
-          controller = c;
-          if (clientGone) c.abort(new Error("client closed the connection"));
+          x.upstream = c;
+          if (x.clientGone) c.abort(new Error("client closed the connection"));
         },
         onResponseStart(_c, statusCode, upstreamHeaders) {
           const out: Record<string, string | string[]> = {};
@@ -236,7 +244,7 @@ export class DataPlane {
           res.end();
         },
         onResponseError(_c, err: Error & { code?: string }) {
-          if (clientGone) return;
+          if (x.clientGone) return;
           if (res.headersSent) return void res.destroy();
           const timeout = err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT" || err.code === "UND_ERR_CONNECT_TIMEOUT";
           log.warn({ err: err.message, code: err.code, upstream: d.api.upstream }, "upstream failed");
@@ -247,12 +255,12 @@ export class DataPlane {
   }
 
   /** Forward-auth answers only 200, 401 or 403: gateways turn anything else into 500 or pass it through. */
-  private forwardAuth(req: IncomingMessage, res: ServerResponse, set: (d: Decision) => void): void {
+  private forwardAuth(req: IncomingMessage, res: ServerResponse, x: Exchange): void {
     const h = req.headers;
     const described = describedRequest(h);
     const now = Date.now();
     const d: Decision = described ? decide(this.ctx.core.state, described.method, described.uri, h, now) : { kind: "bad_request", reason: "missing_or_conflicting_original_request" };
-    set(d);
+    noteDecision(x, d);
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, described!.method, d.shadowPath, d.keyHash, now);
     const body = (code: string) => JSON.stringify({ error: { code } });
     if (d.kind === "allow") {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import crypto from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { RouteEntry } from "./matcher";
 import { normalizeTarget, segmentsOf, shadowPath } from "./normalize";
@@ -40,7 +40,10 @@ export function presentedKey(headers: IncomingHttpHeaders): string | null {
   return null;
 }
 
-export const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+// Once per authenticated request: the one-shot crypto.hash (Node >= 20.12) skips
+// the Hash object createHash builds; older Nodes fall back to it.
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: "hex") => string }).hash;
+export const sha256 = oneShot ? (s: string) => oneShot("sha256", s, "hex") : (s: string) => crypto.createHash("sha256").update(s).digest("hex");
 
 export function decide(state: EnforcementState | null, method: string, target: string, headers: IncomingHttpHeaders, now: number): Decision {
   if (!state) return { kind: "not_ready" };
