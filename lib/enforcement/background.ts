@@ -5,12 +5,17 @@ import { db } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { runAnalysis } from "@/lib/analysis";
 import { registerCampaignJobs } from "@/lib/campaigns/jobs";
+import { failAbandonedExports } from "@/lib/reports/records";
 import { reconcileProxies } from "./reconcile";
 import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 
-/** Schedules (cron, UTC): analysis hourly, drift reconciliation every minute, campaign jobs every 15 minutes. */
+/**
+ * Schedules (cron, UTC): analysis hourly, drift reconciliation every minute, campaign jobs every 15 minutes,
+ * abandoned-export cleanup hourly.
+ */
 export const ANALYSIS_QUEUE = "analysis-run";
 export const RECONCILE_QUEUE = "enforcement-reconcile";
+export const EXPORTS_QUEUE = "reports-abandoned";
 const ANALYSIS_CRON = process.env.TOLLGATE_ANALYSIS_CRON ?? "17 * * * *";
 const RECONCILE_CRON = process.env.TOLLGATE_RECONCILE_CRON ?? "* * * * *";
 
@@ -48,6 +53,11 @@ export function startBackground() {
       });
       await boss.work(RECONCILE_QUEUE, async () => {
         await reconcileProxies(client);
+      });
+      await boss.createQueue(EXPORTS_QUEUE);
+      await boss.schedule(EXPORTS_QUEUE, "41 * * * *");
+      await boss.work(EXPORTS_QUEUE, async () => {
+        await failAbandonedExports(client, new Date());
       });
       // Campaign reminders, escalation, fallback round, close policy, quarterly launches, email.
       await registerCampaignJobs(boss, client);

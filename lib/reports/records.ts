@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { appendAuditEvent } from "@/lib/audit";
-import { actorLabel, authorize, type Actor } from "@/lib/auth/actor";
+import { actorLabel, authorize, systemActor, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { notFound } from "@/lib/errors";
 import type { ExportFormat } from "./types";
@@ -68,6 +68,32 @@ export async function recordExportEnd(client: PrismaClient, actor: Actor, export
       data: outcome,
     });
   });
+}
+
+/** An export still "running" after this long was cut off (server stopped, process killed): no download takes that long. */
+export const ABANDONED_AFTER_MS = 6 * 3_600_000;
+
+/**
+ * Marks exports left "running" by a server that stopped mid-stream as failed,
+ * with an audit event each, so the export log never shows a stale "running".
+ * Age-based rather than at start-up, so one instance restarting cannot fail
+ * another instance's live download. Run hourly (lib/enforcement/background.ts).
+ */
+export async function failAbandonedExports(client: PrismaClient, now: Date, maxAgeMs = ABANDONED_AFTER_MS): Promise<number> {
+  const stale = await client.reportExport.findMany({
+    where: { status: "running", startedAt: { lt: new Date(now.getTime() - maxAgeMs) } },
+    select: { id: true, rowCount: true, byteCount: true },
+  });
+  const hours = Math.round(maxAgeMs / 3_600_000);
+  for (const e of stale) {
+    await recordExportEnd(client, systemActor("export-maintenance"), e.id, {
+      status: "failed",
+      rowCount: e.rowCount ?? 0,
+      byteCount: Number(e.byteCount ?? 0),
+      error: `did not finish within ${hours} h: the server stopped or the download stalled`,
+    });
+  }
+  return stale.length;
 }
 
 export interface ExportRecordRow {

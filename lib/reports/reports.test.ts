@@ -22,7 +22,7 @@ import { closeAdminPools } from "@/lib/enforcement/admin-client";
 import { startDeliveryWorker, type DeliveryWorker } from "@/lib/enforcement/worker";
 import { startExport, type ExportResult } from "./export";
 import { hashingStream } from "./export";
-import { recordExportStart, recordExportEnd } from "./records";
+import { ABANDONED_AFTER_MS, failAbandonedExports, recordExportStart, recordExportEnd } from "./records";
 import { closeReportPool, cursorBatches, withSnapshot } from "./cursor";
 import { csvChunks } from "./encode";
 import { inventoryReport } from "./inventory";
@@ -379,6 +379,19 @@ describe("streaming outcomes", () => {
     const body = hashingStream(broken(), { rows: 1 }, (o) => recordExportEnd(client, auditor, started.id, o));
     await expect(readAll(body)).rejects.toThrow("connection reset by peer");
     expect(await client.reportExport.findUniqueOrThrow({ where: { id: started.id } })).toMatchObject({ status: "failed", error: "connection reset by peer", sha256: null });
+  });
+
+  test("an export left running by a stopped server is failed after 6 hours, with an audit event; a live one is not", async () => {
+    const cut = await recordExportStart(client, auditor, { report: "inventory", format: "csv", filters: {} });
+    const live = await recordExportStart(client, auditor, { report: "inventory", format: "csv", filters: {} });
+    await client.reportExport.update({ where: { id: cut.id }, data: { startedAt: new Date(Date.now() - ABANDONED_AFTER_MS - 60_000) } });
+    expect(await failAbandonedExports(client, new Date())).toBeGreaterThanOrEqual(1);
+    expect(await client.reportExport.findUniqueOrThrow({ where: { id: cut.id } })).toMatchObject({ status: "failed", error: expect.stringMatching(/did not finish within 6 h/) });
+    expect((await client.reportExport.findUniqueOrThrow({ where: { id: live.id } })).status).toBe("running");
+    const ev = await client.auditEvent.findFirstOrThrow({ where: { target: `report_export:${cut.id}`, action: "report.export_failed" } });
+    expect(ev.actor).toBe("system:export-maintenance");
+    expect(await failAbandonedExports(client, new Date())).toBe(0);
+    await recordExportEnd(client, auditor, live.id, { status: "failed", rowCount: 0, byteCount: 0, error: "test cleanup" });
   });
 
   test("the route handler streams to a reports:export service token, names the export, and refuses bad filters with 400", async () => {
