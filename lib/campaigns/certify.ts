@@ -1,5 +1,5 @@
 import type { Actor } from "@/lib/auth/actor";
-import { assertNotSelfReview, loadTwoPersonRule, requiresSecondReviewer } from "@/lib/auth/sod";
+import { assertNotSelfReview, loadTwoPersonRule } from "@/lib/auth/sod";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
 import { AppError, conflict, forbidden } from "@/lib/errors";
@@ -9,7 +9,7 @@ import { recordDecision } from "@/lib/review/record";
 import { parse, requireCertifier } from "./common";
 import { isReviewerOf, lockOpenItem, type LockedItem } from "./lock";
 import { recordItemOutcome } from "./outcome";
-import { proposeItemTx } from "./propose";
+import { needsSecondPerson, proposeItemTx } from "./propose";
 import { bulkCertifyInput, CERTIFICATION_TO_DECISION, certifyInput } from "./schemas";
 
 export interface CertifyResult {
@@ -100,7 +100,7 @@ async function certifyOne(actor: Actor, v: CertifyOne, client: PrismaClient): Pr
     if (item.proposal) throw conflict("This item already has a proposed decision awaiting a second reviewer: confirm or reject it first");
     await assertNotSelfReview(tx, person, item.grantId);
     const now = new Date();
-    if (requiresSecondReviewer(item.grant, await loadTwoPersonRule(tx))) {
+    if (await needsSecondPerson(tx, item, v.decision, v.keepScopeIds, await loadTwoPersonRule(tx), now)) {
       return proposeItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, person, now });
     }
     return decideItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, deciderId: person.userId, auditActor: person, now });

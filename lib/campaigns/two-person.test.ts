@@ -125,6 +125,19 @@ describe("proposal", () => {
     expect(await outboxRows(r.proposed[0].decisionId)).toBe(0);
   });
 
+  test("a reduce on a read item that would drop the production admin scope is a proposal too; one that keeps it applies at once", async () => {
+    const co = await company();
+    const c = await launched(co);
+    const readItem = c.item(co.grants.aliceRead.id);
+    const drops = await certifyItem(co.manager.actor, { itemId: readItem, decision: "reduce", justification: "Alice only reads orders now", keepScopeIds: [co.scopes.read.id] }, ctx.client);
+    expect(drops.awaitingConfirmation).toBe(true);
+    expect(await grantStatus(co.grants.aliceAdmin.id)).toBe("active");
+    await rejectItemProposal(co.reviewer.actor, { decisionId: drops.decisionId, justification: "Alice keeps admin for refunds" }, ctx.client);
+    const keepsAdmin = await certifyItem(co.manager.actor, { itemId: readItem, decision: "reduce", justification: "Write is not needed any more", keepScopeIds: [co.scopes.read.id, co.scopes.admin.id] }, ctx.client);
+    expect(keepsAdmin.awaitingConfirmation).toBe(false);
+    expect([await grantStatus(co.grants.aliceWrite.id), await grantStatus(co.grants.aliceAdmin.id)]).toEqual(["revoked", "active"]);
+  });
+
   test("with the rule switched off, the same revoke applies at once", async () => {
     const co = await company();
     const c = await launched(co);
