@@ -183,6 +183,7 @@ test("two-person rule: the manager's revoke of a production admin scope waits; a
   await expect(row(manager).getByTestId("proposal")).toContainText("awaiting 2nd reviewer");
   await expect(row(manager).getByTestId("proposal")).toContainText("proposed by you");
   await expect(row(manager).getByRole("button", { name: /Confirm/ })).toHaveCount(0);
+  await expect(row(manager).getByRole("checkbox")).toHaveCount(0); // not selectable for bulk: deciding it again is a 409
   await expect(manager.getByTestId("awaiting-count")).toHaveText("1 awaiting a 2nd reviewer");
   const [proposal] = await sql<{ awaiting: boolean; outbox: number; grant: string }>(
     `SELECT d."awaitingConfirmation" AS awaiting, (SELECT count(*)::int FROM "OutboxItem" o WHERE o."decisionId" = d.id) AS outbox, g.status::text AS grant

@@ -181,7 +181,7 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
                 )}
                 <tr className="border-b border-slate-100" data-item-id={r.id} data-testid="item-row">
                   <td className="px-3 py-2">
-                    {!r.decision && !frozen && <input type="checkbox" aria-label={`Select ${r.principalName} ${r.scopeName}`} checked={selected.has(r.id)} onChange={(e) => toggle([r.id], e.target.checked)} />}
+                    {!r.decision && !r.proposal && !frozen && <input type="checkbox" aria-label={`Select ${r.principalName} ${r.scopeName}`} checked={selected.has(r.id)} onChange={(e) => toggle([r.id], e.target.checked)} />}
                   </td>
                   <td className="px-3 py-2">
                     <div className="font-medium">{groupBy === "person" ? r.apiName : `${r.principalName} (${r.principalKind.replace("_", " ")})`}</div>
