@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { sql, issueKey, pathFor, through, untilStatus, signIn, displayName } from "./support/stack";
 
 // Issue 7 acceptance (campaigns part): an admin creates and launches a campaign;
 // the manager bulk-keeps, revokes one (the real proxy then refuses that key),
 // delegates one and signs off; the campaign dashboard shows the progress.
+// Then the two-person rule: a production admin-scope revoke proposed by the
+// manager applies only once another reviewer confirms it, and reduce's scope picker.
 // Helpers mirror e2e/review.spec.ts (same stack, same env).
 
 const NAME = `E2E Checkout orders ${randomBytes(3).toString("hex")}`;
@@ -136,3 +138,112 @@ test("the campaign dashboard shows the progress", async ({ page, browser }) => {
   await expect(manager.getByTestId("notification-list")).toContainText(NAME);
   await context.close();
 });
+
+test("two-person rule: the manager's revoke of a production admin scope waits; another reviewer confirms it and the proxy refuses the key", async ({ page, browser }) => {
+  test.setTimeout(180_000);
+  // The demo's Checkout person holding identity:admin in production (their manager is Morgan Manager).
+  const [holder] = await sql<{ externalId: string; displayName: string }>(
+    `SELECT p."externalId", p."displayName" FROM "Grant" g JOIN "Principal" p ON p.id = g."principalId" JOIN "Team" t ON t.id = p."teamId"
+       JOIN "Scope" s ON s.id = g."scopeId" JOIN "Environment" e ON e.id = g."environmentId"
+      WHERE t.name = 'Checkout' AND e.tier = 'production' AND s.name = 'identity:admin' AND g.status = 'active' ORDER BY p."displayName" LIMIT 1`,
+  );
+  expect(holder, "a Checkout principal with identity:admin in production").toBeTruthy();
+  const key = await issueKey(holder.externalId);
+  const adminPath = await pathFor("identity", "identity:admin", "DELETE");
+  expect(await through("DELETE", adminPath, key)).not.toBe(403);
+
+  // An admin launches a campaign over Checkout's identity access, named reviewers: the manager and a reviewer.
+  const name = `E2E identity two-person ${randomBytes(3).toString("hex")}`;
+  await signIn(page, "admin@tollgate.test");
+  await page.goto("/campaigns");
+  const form = page.getByTestId("create-campaign-form");
+  await form.locator('[name="name"]').fill(name);
+  await form.locator('[name="period"]').fill("2026-Q4");
+  await form.locator('[name="dueAt"]').fill(new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10));
+  await form.locator('select[name="teamIds"]').selectOption({ label: "Checkout" });
+  await form.locator('select[name="environmentIds"]').selectOption({ label: "production" });
+  await form.locator('select[name="apiIds"]').selectOption({ label: "identity (production)" });
+  await form.locator('select[name="reviewerRule"]').selectOption("named");
+  await form.locator('select[name="namedReviewerIds"]').selectOption([{ label: "Morgan Manager <manager@tollgate.test>" }, { label: "Jordan Reviewer <reviewer2@tollgate.test>" }]);
+  await form.getByRole("button", { name: "Create draft" }).click();
+  await form.getByRole("link", { name: "Open it to launch" }).click();
+  await page.getByRole("button", { name: "Launch campaign" }).click();
+  await expect(page.getByText(/Launched: \d+ items snapshotted/)).toBeVisible({ timeout: 30_000 });
+  const [{ id }] = await sql<{ id: string }>(`SELECT id FROM "Campaign" WHERE name = $1`, [name]);
+
+  // The manager proposes the revoke: nothing applied, the row says it waits for someone else.
+  const manager = await (await browser.newContext()).newPage();
+  await signIn(manager, "manager@tollgate.test");
+  await manager.goto(`/certifications?campaign=${id}`);
+  await manager.getByLabel("Justification").fill("Admin on identity is no longer part of the role");
+  // The only identity:admin item of the campaign.
+  const row = (p: Page) => p.getByTestId("certification-table").locator('[data-testid="item-row"]').filter({ hasText: "identity:admin" });
+  await row(manager).getByRole("button", { name: "Revoke" }).click();
+  await expect(manager.getByTestId("certify-message")).toContainText("Revoke proposed");
+  await expect(row(manager).getByTestId("proposal")).toContainText("awaiting 2nd reviewer");
+  await expect(row(manager).getByTestId("proposal")).toContainText("proposed by you");
+  await expect(row(manager).getByRole("button", { name: /Confirm/ })).toHaveCount(0);
+  await expect(row(manager).getByRole("checkbox")).toHaveCount(0); // not selectable for bulk: deciding it again is a 409
+  await expect(manager.getByTestId("awaiting-count")).toHaveText("1 awaiting a 2nd reviewer");
+  const [proposal] = await sql<{ awaiting: boolean; outbox: number; grant: string }>(
+    `SELECT d."awaitingConfirmation" AS awaiting, (SELECT count(*)::int FROM "OutboxItem" o WHERE o."decisionId" = d.id) AS outbox, g.status::text AS grant
+       FROM "Decision" d JOIN "CampaignItem" i ON i.id = d."campaignItemId" JOIN "Grant" g ON g.id = i."grantId"
+      WHERE i."campaignId" = $1 AND i."scopeName" = 'identity:admin'`,
+    [id],
+  );
+  expect(proposal).toEqual({ awaiting: true, outbox: 0, grant: "active" });
+  expect(await through("DELETE", adminPath, key)).not.toBe(403);
+
+  // Reduce with the scope picker: on the write item of someone holding identity read and write (no admin, so
+  // the rule does not apply), the manager keeps read and drops write.
+  const [both] = await sql<{ displayName: string }>(
+    `SELECT p."displayName" FROM "Principal" p JOIN "Team" t ON t.id = p."teamId"
+      WHERE t.name = 'Checkout' AND ${["identity:read", "identity:write"].map((scope) => `EXISTS (${activeIdentityGrant(scope)})`).join(" AND ")} AND NOT EXISTS (${activeIdentityGrant("identity:admin")})
+      ORDER BY p."displayName" LIMIT 1`,
+  );
+  expect(both, "a Checkout principal with identity read and write in production").toBeTruthy();
+  const reduceRow = manager.getByTestId("certification-table").locator('[data-testid="item-row"]').filter({ has: manager.getByLabel(`Select ${both.displayName} identity:write`) });
+  const reducedItem = await reduceRow.getAttribute("data-item-id");
+  await reduceRow.getByRole("button", { name: "Reduce…" }).click();
+  const picker = manager.getByTestId("reduce-picker");
+  await expect(picker.getByRole("checkbox").first()).toBeFocused();
+  await picker.getByRole("checkbox", { name: /identity:read/ }).check();
+  await picker.getByRole("checkbox", { name: /identity:write/ }).uncheck();
+  await picker.getByRole("button", { name: "Reduce to the checked scopes" }).click();
+  await expect(manager.getByTestId("certify-message")).toHaveText("Item reduced");
+  const [reduced] = await sql<{ decision: string; kept: string[] }>(
+    `SELECT i.decision::text AS decision, ARRAY(SELECT s.name FROM "Scope" s WHERE s.id = ANY(i."keptScopeIds") ORDER BY s.name) AS kept FROM "CampaignItem" i WHERE i.id = $1`,
+    [reducedItem],
+  );
+  expect(reduced.decision).toBe("reduce");
+  expect(reduced.kept).toContain("identity:read");
+  expect(reduced.kept).not.toContain("identity:write");
+
+  // Jordan Reviewer, also on the item's list, confirms it with the keyboard; the proxy then refuses the key.
+  const reviewer = await (await browser.newContext()).newPage();
+  await signIn(reviewer, "reviewer2@tollgate.test");
+  await reviewer.goto(`/certifications?campaign=${id}&status=awaiting`);
+  await expect(row(reviewer).getByTestId("proposal")).toContainText("proposed by Morgan Manager");
+  await row(reviewer).getByRole("button", { name: "Confirm the proposed revoke" }).focus();
+  await reviewer.keyboard.press("Enter");
+  await expect(reviewer.getByTestId("certify-message")).toHaveText("Proposal confirmed and applied");
+  await untilStatus("DELETE", adminPath, key, 403, 5_000);
+  const [item] = await sql<{ decision: string; decider: string; confirmer: string }>(
+    `SELECT i.decision::text AS decision, du.email AS decider, cu.email AS confirmer FROM "CampaignItem" i
+       JOIN "User" du ON du.id = i."decidedById" JOIN "User" cu ON cu.id = i."confirmedById"
+      WHERE i."campaignId" = $1 AND i."scopeName" = 'identity:admin'`,
+    [id],
+  );
+  expect(item).toEqual({ decision: "revoke", decider: "manager@tollgate.test", confirmer: "reviewer2@tollgate.test" });
+  await expect
+    .poll(async () => (await sql<{ e: string }>(`SELECT d.enforcement::text AS e FROM "Decision" d JOIN "CampaignItem" i ON i.id = d."campaignItemId" WHERE i."campaignId" = $1 AND i."scopeName" = 'identity:admin' AND d.discard IS NULL`, [id]))[0].e, { timeout: 10_000 })
+    .toBe("applied");
+  await manager.context().close();
+  await reviewer.context().close();
+});
+
+/** SQL: an active, unexpired production grant of `scope` held by principal p. */
+function activeIdentityGrant(scope: string): string {
+  return `SELECT 1 FROM "Grant" g JOIN "Scope" s ON s.id = g."scopeId" JOIN "Environment" e ON e.id = g."environmentId"
+    WHERE g."principalId" = p.id AND s.name = '${scope}' AND e.tier = 'production' AND g.status = 'active' AND (g."expiresAt" IS NULL OR g."expiresAt" > now())`;
+}

@@ -16,7 +16,10 @@ async function checksum(): Promise<string> {
   const parts = await Promise.all(
     [
       `SELECT id, status, "assigneeId", "closedAt" FROM "Finding"`,
-      `SELECT id, kind, "deciderId", "confirmerId" FROM "Decision"`,
+      `SELECT id, kind, "deciderId", "confirmerId", "awaitingConfirmation", discard FROM "Decision"`,
+      `SELECT id, decision, "decidedById", "confirmedById" FROM "CampaignItem"`,
+      `SELECT "itemId", "userId" FROM "CampaignItemReviewer"`,
+      `SELECT id FROM "CampaignSignOff"`,
       `SELECT id, status, "revokedAt" FROM "Grant"`,
       `SELECT id, level, "deprecatedAt" FROM "Scope"`,
       `SELECT id FROM "Endpoint"`,
@@ -87,6 +90,9 @@ async function signIn(page: Page, email: string) {
 const Q = "app/(dashboard)/queues/actions.ts";
 const D = "app/(dashboard)/discovery/actions.ts";
 const T = "app/(dashboard)/settings/tokens/actions.ts";
+const C = "app/(dashboard)/certifications/actions.ts";
+/** Campaign calls are refused on the role before any lookup, so a made-up id is enough to aim them. */
+const ANY_ID = "00000000-0000-4000-8000-00000000c0de";
 
 test.describe.configure({ mode: "serial" });
 
@@ -116,6 +122,8 @@ test.beforeAll(async () => {
   }
 });
 
+const CERTIFIERS = ["admin", "manager", "reviewer"];
+
 /** Every action a role might try, with arguments that would work for a permitted role. */
 function attempts(): { name: string; run: (req: APIRequestContext) => Promise<{ status: number; text: string }>; allowed: string[] }[] {
   const j = { findingId: fixture.findingId, justification: "outside probe: should never be applied" };
@@ -131,6 +139,13 @@ function attempts(): { name: string; run: (req: APIRequestContext) => Promise<{ 
     { name: "setScopeLevelAction", run: json(`${D}#setScopeLevelAction`, [fixture.scopeId, "admin"]), allowed: ["admin"] },
     { name: "addShadowAction", run: json(`${D}#addShadowAction`, [fixture.shadowId]), allowed: ["admin"] },
     { name: "dismissShadowAction", run: json(`${D}#dismissShadowAction`, [fixture.shadowId, "outside probe"]), allowed: ["admin", "reviewer"] },
+    // Certification (campaigns:certify); the item-level checks (own list, proposer, SoD) are in lib/campaigns tests.
+    { name: "certifyAction", run: json(`${C}#certifyAction`, [{ itemId: ANY_ID, decision: "revoke", justification: j.justification }]), allowed: CERTIFIERS },
+    { name: "bulkCertifyAction", run: json(`${C}#bulkCertifyAction`, [{ itemIds: [ANY_ID], decision: "keep", justification: j.justification }]), allowed: CERTIFIERS },
+    { name: "delegateAction", run: json(`${C}#delegateAction`, [{ itemIds: [ANY_ID], toUserId: ANY_ID }]), allowed: CERTIFIERS },
+    { name: "signOffAction", run: json(`${C}#signOffAction`, [{ campaignId: ANY_ID, attestation: "I certify that the access listed is appropriate" }]), allowed: CERTIFIERS },
+    { name: "confirmProposalAction", run: json(`${C}#confirmProposalAction`, [{ decisionId: ANY_ID }]), allowed: CERTIFIERS },
+    { name: "rejectProposalAction", run: json(`${C}#rejectProposalAction`, [{ decisionId: ANY_ID, justification: j.justification }]), allowed: CERTIFIERS },
   ];
 }
 

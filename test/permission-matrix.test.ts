@@ -119,6 +119,9 @@ beforeAll(async () => {
     { name: "getCampaignDashboard", permission: "campaigns:read", run: (a) => campaigns.getCampaignDashboard(a, live.id) },
     { name: "certifyItem", permission: "campaigns:certify", run: (a) => campaigns.certifyItem(a, { itemId: uuid, decision: "revoke", justification: "matrix test justification" }) },
     { name: "bulkCertify", permission: "campaigns:certify", run: (a) => campaigns.bulkCertify(a, { itemIds: [uuid], decision: "revoke", justification: "matrix test justification" }) },
+    // Two-person rule: an unknown proposal is a 404 once authorized; who may confirm what is in lib/campaigns/two-person.test.ts.
+    { name: "confirmItemDecision", permission: "campaigns:certify", run: (a) => campaigns.confirmItemDecision(a, { decisionId: uuid }) },
+    { name: "rejectItemProposal", permission: "campaigns:certify", run: (a) => campaigns.rejectItemProposal(a, { decisionId: uuid, justification: "matrix test justification" }) },
     { name: "delegateItems", permission: "campaigns:certify", run: (a) => campaigns.delegateItems(a, { itemIds: [uuid], toUserId: someone.id }) },
     { name: "signOffCampaign", permission: "campaigns:certify", run: (a) => campaigns.signOffCampaign(a, { campaignId: live.id, attestation: campaigns.ATTESTATION }) },
     { name: "listMyCampaigns", permission: "campaigns:certify", run: (a) => campaigns.listMyCampaigns(a) },

@@ -4,15 +4,22 @@ import { Fragment, useMemo, useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/auth/http";
 import type { MyItem } from "@/lib/campaigns/my-items";
 import { useSearchParamsPatch } from "@/components/data-table/use-search-params-patch";
+import { ProposalCell } from "./proposal-cell";
+import { ReducePicker } from "./reduce-picker";
 
 type Decision = "keep" | "revoke" | "reduce";
-type Bulk = { decided: { itemId: string }[]; failed: { itemId: string; message: string }[] };
+type Bulk = { decided: { itemId: string }[]; proposed: { itemId: string }[]; failed: { itemId: string; message: string }[] };
 
 export interface CertificationActions {
-  certify: (input: unknown) => Promise<ActionResult<unknown>>;
+  certify: (input: unknown) => Promise<ActionResult<{ awaitingConfirmation: boolean }>>;
   bulk: (input: unknown) => Promise<ActionResult<Bulk>>;
   delegate: (input: unknown) => Promise<ActionResult<{ delegated: number }>>;
+  confirm: (input: unknown) => Promise<ActionResult<unknown>>;
+  reject: (input: unknown) => Promise<ActionResult<unknown>>;
 }
+
+const DONE = { keep: "kept", revoke: "revoked", reduce: "reduced" } as const;
+const PROPOSED = "it applies once another reviewer of the item or the campaign owner confirms it (two-person rule)";
 
 const SOURCE_NOTE: Record<string, string> = {
   owner_fallback: "No eligible reviewer for this item: you review it as the campaign owner",
@@ -22,11 +29,13 @@ const SOURCE_NOTE: Record<string, string> = {
 };
 
 const when = (d: Date | null) => (d ? new Date(d).toISOString().slice(0, 10) : "never");
+const OWNER_CONFIRM_NOTE = "You own this campaign: as second reviewer, confirm or reject this proposal";
 
 /**
  * The reviewer's list: rows come from the server already filtered, grouped
  * (the sort order) and paginated; this component adds selection, the
- * justification, per-item and bulk decisions, and delegation.
+ * justification, per-item and bulk decisions (reduce with a scope picker),
+ * confirming or rejecting proposals under the two-person rule, and delegation.
  */
 export function CertificationTable({ rows, groupBy, frozen, delegates, actions }: { rows: MyItem[]; groupBy: "person" | "api"; frozen: boolean; delegates: { id: string; label: string }[]; actions: CertificationActions }) {
   const router = useRouter();
@@ -36,7 +45,9 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
   const [delegateTo, setDelegateTo] = useState("");
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, start] = useTransition();
-  const open = useMemo(() => rows.filter((r) => !r.decision), [rows]);
+  const [reducing, setReducing] = useState<string | null>(null);
+  // Selectable: undecided, and no proposal waiting (deciding those again is a 409).
+  const open = useMemo(() => rows.filter((r) => !r.decision && !r.proposal), [rows]);
   const groups = useMemo(() => {
     const m = new Map<string, string[]>();
     for (const r of open) m.set(r.groupKey, [...(m.get(r.groupKey) ?? []), r.id]);
@@ -59,17 +70,29 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
     }
   };
 
-  const decideOne = (itemId: string, decision: Decision) =>
+  const decideOne = (itemId: string, decision: Decision, keepScopeIds?: string[]) =>
     start(async () => {
-      const r = await actions.certify({ itemId, decision, justification });
-      finish(r.ok ? `Item ${decision === "keep" ? "kept" : decision === "revoke" ? "revoked" : "reduced"}` : r.error.message, r.ok);
+      const r = await actions.certify({ itemId, decision, justification, ...(keepScopeIds ? { keepScopeIds } : {}) });
+      if (r.ok) setReducing(null);
+      finish(r.ok ? (r.data.awaitingConfirmation ? `${decision[0].toUpperCase()}${decision.slice(1)} proposed: ${PROPOSED}` : `Item ${DONE[decision]}`) : r.error.message, r.ok);
     });
   const decideSelected = (decision: Decision) =>
     start(async () => {
       const r = await actions.bulk({ itemIds: [...selected], decision, justification });
       if (!r.ok) return finish(r.error.message, false);
       const failed = r.data.failed.map((f) => f.message).join("; ");
-      finish(`${r.data.decided.length} item(s) decided${failed ? `; ${r.data.failed.length} not: ${failed}` : ""}`, r.data.failed.length === 0 || r.data.decided.length > 0);
+      const proposed = r.data.proposed.length ? `; ${r.data.proposed.length} proposed, awaiting a 2nd reviewer` : "";
+      finish(`${r.data.decided.length} item(s) decided${proposed}${failed ? `; ${r.data.failed.length} not: ${failed}` : ""}`, r.data.failed.length === 0 || r.data.decided.length + r.data.proposed.length > 0);
+    });
+  const confirmProposal = (decisionId: string) =>
+    start(async () => {
+      const r = await actions.confirm({ decisionId });
+      finish(r.ok ? "Proposal confirmed and applied" : r.error.message, r.ok);
+    });
+  const rejectProposal = (decisionId: string) =>
+    start(async () => {
+      const r = await actions.reject({ decisionId, justification });
+      finish(r.ok ? "Proposal rejected: the item is open again" : r.error.message, r.ok);
     });
   const delegateSelected = () =>
     start(async () => {
@@ -84,7 +107,7 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
       {!frozen && (
         <div className="flex flex-col gap-2 rounded border border-slate-200 bg-white p-3" data-testid="decision-bar">
           <label className="flex flex-col gap-1">
-            <span className="text-xs font-medium text-slate-600">Justification (recorded with every decision you make below)</span>
+            <span className="text-xs font-medium text-slate-600">Justification (recorded with every decision you make below; a rejection's reason)</span>
             <textarea value={justification} onChange={(e) => setJustification(e.target.value)} rows={2} maxLength={2000} aria-label="Justification" className="rounded border border-slate-300 px-2 py-1" placeholder="e.g. Reviewed with the team lead: still needed for the order export" />
           </label>
           <div className="flex flex-wrap items-center gap-2">
@@ -158,7 +181,7 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
                 )}
                 <tr className="border-b border-slate-100" data-item-id={r.id} data-testid="item-row">
                   <td className="px-3 py-2">
-                    {!r.decision && !frozen && <input type="checkbox" aria-label={`Select ${r.principalName} ${r.scopeName}`} checked={selected.has(r.id)} onChange={(e) => toggle([r.id], e.target.checked)} />}
+                    {!r.decision && !r.proposal && !frozen && <input type="checkbox" aria-label={`Select ${r.principalName} ${r.scopeName}`} checked={selected.has(r.id)} onChange={(e) => toggle([r.id], e.target.checked)} />}
                   </td>
                   <td className="px-3 py-2">
                     <div className="font-medium">{groupBy === "person" ? r.apiName : `${r.principalName} (${r.principalKind.replace("_", " ")})`}</div>
@@ -171,6 +194,12 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
                         {r.delegatedFrom ? ` by ${r.delegatedFrom}` : ""}
                       </div>
                     )}
+                    {!r.source && r.proposal && !r.decision ? <div className="text-xs text-amber-700">{OWNER_CONFIRM_NOTE}</div> : null}
+                    {r.lastRejection && !r.decision ? (
+                      <div className="text-xs text-slate-600" data-testid="last-rejection">
+                        Last proposal rejected by {r.lastRejection.by}: “{r.lastRejection.note}”
+                      </div>
+                    ) : null}
                   </td>
                   <td className="px-3 py-2">{r.environmentName}</td>
                   <td className="px-3 py-2">{when(r.lastUsedAt)}</td>
@@ -180,7 +209,10 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
                       <span data-testid="item-decision">
                         {r.decision}
                         {r.enforcement && r.decision !== "keep" ? <span className="ml-1 text-xs text-slate-500">· {r.enforcement === "applied" ? "enforced" : r.enforcement}</span> : null}
+                        {r.confirmedBy ? <span className="ml-1 text-xs text-slate-500">· confirmed by {r.confirmedBy}</span> : null}
                       </span>
+                    ) : r.proposal ? (
+                      <ProposalCell proposal={r.proposal} frozen={frozen} busy={busy} onConfirm={() => confirmProposal(r.proposal!.decisionId)} onReject={() => rejectProposal(r.proposal!.decisionId)} />
                     ) : frozen ? (
                       "—"
                     ) : (
@@ -191,13 +223,23 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
                         <button type="button" disabled={busy} onClick={() => decideOne(r.id, "revoke")} className={`${btn} border-red-600 text-red-800`}>
                           Revoke
                         </button>
-                        <button type="button" disabled={busy} onClick={() => decideOne(r.id, "reduce")} title="Keep only the scopes on this API used recently; revoke the rest" className={`${btn} border-amber-600 text-amber-800`}>
-                          Reduce
-                        </button>
+                        {r.scopesOnApi.length > 1 ? (
+                          <button type="button" disabled={busy} aria-expanded={reducing === r.id} onClick={() => setReducing(reducing === r.id ? null : r.id)} title="Choose which of this principal's scopes on the API to keep; the rest are revoked" className={`${btn} border-amber-600 text-amber-800`}>
+                            Reduce…
+                          </button>
+                        ) : null}
                       </div>
                     )}
                   </td>
                 </tr>
+                {reducing === r.id && !r.decision && !r.proposal && !frozen ? (
+                  <tr className="border-b border-slate-100">
+                    <td />
+                    <td colSpan={5} className="px-3 py-2">
+                      <ReducePicker scopes={r.scopesOnApi} itemScopeName={r.scopeName} windowDays={r.windowDays} busy={busy} onReduce={(keep) => decideOne(r.id, "reduce", keep)} onCancel={() => setReducing(null)} />
+                    </td>
+                  </tr>
+                ) : null}
               </Fragment>
             ))}
           </tbody>

@@ -3,8 +3,8 @@ import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import type { ActionResult } from "@/lib/auth/http";
 
-/** The final attestation: enabled only once every item on the reviewer's list is decided. */
-export function SignOffForm({ campaignId, attestation, pending, signOffAction }: { campaignId: string; attestation: string; pending: number; signOffAction: (input: unknown) => Promise<ActionResult<{ itemCount: number }>> }) {
+/** The final attestation: enabled only once every item on the reviewer's list is decided (a proposal awaiting a 2nd reviewer is not). */
+export function SignOffForm({ campaignId, attestation, pending, awaiting = 0, signOffAction }: { campaignId: string; attestation: string; pending: number; awaiting?: number; signOffAction: (input: unknown) => Promise<ActionResult<{ itemCount: number }>> }) {
   const router = useRouter();
   const [checked, setChecked] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -12,7 +12,8 @@ export function SignOffForm({ campaignId, attestation, pending, signOffAction }:
   return (
     <section className="rounded border border-slate-200 bg-white p-4" data-testid="sign-off">
       <h2 className="mb-2 font-semibold">Sign-off</h2>
-      {pending > 0 && <p className="mb-2 text-slate-600">Decide the {pending} remaining item(s) on your list to sign off.</p>}
+      {pending > awaiting && <p className="mb-2 text-slate-600">Decide the {pending - awaiting} remaining item(s) on your list to sign off.</p>}
+      {awaiting > 0 && <p className="mb-2 text-slate-600">{awaiting} item(s) await a second reviewer (two-person rule): you can sign off once they are confirmed or rejected.</p>}
       <label className="flex items-center gap-2">
         <input type="checkbox" disabled={pending > 0} checked={checked} onChange={(e) => setChecked(e.target.checked)} />
         {attestation}

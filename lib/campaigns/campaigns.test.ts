@@ -5,6 +5,7 @@ import { daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReview
 import { useTestDatabase } from "@/test/support/use-test-database";
 import { bulkCertify, certifyItem } from "./certify";
 import { closeCampaign } from "./close";
+import { confirmItemDecision } from "./confirm";
 import { createCampaign } from "./create";
 import { delegateItems } from "./delegate";
 import { snapshotDigest, storedSnapshotDigest } from "./evidence";
@@ -199,13 +200,15 @@ describe("certify", () => {
     await expectError(certifyItem(co.reviewer.actor, { itemId: c.byGrant(co.grants.bobRead.id).id, decision: "keep", justification: "Looks fine to me" }, ctx.client), "forbidden");
   });
 
-  test("bulk keep decides each item on its own and reports the ones decided meanwhile", async () => {
+  test("bulk keep decides each item on its own, reports two-person proposals apart, and the ones decided meanwhile", async () => {
     const co = await company();
     const c = await launched(co);
-    const ids = [co.grants.aliceRead.id, co.grants.bobRead.id, co.grants.svcAdmin.id].map((g) => c.byGrant(g).id);
-    await certifyItem(co.manager.actor, { itemId: ids[2], decision: "revoke", justification: "Service retired in October" }, ctx.client);
+    // svc's admin scope in production falls under the default two-person rule.
+    const ids = [co.grants.aliceRead.id, co.grants.svcAdmin.id, co.grants.bobRead.id].map((g) => c.byGrant(g).id);
+    await certifyItem(co.manager.actor, { itemId: ids[2], decision: "revoke", justification: "Bob moved to another team" }, ctx.client);
     const r = await bulkCertify(co.manager.actor, { itemIds: ids, decision: "keep", justification: "Quarterly check: still needed" }, ctx.client);
-    expect(r.decided.map((d) => d.itemId).sort()).toEqual(ids.slice(0, 2).sort());
+    expect(r.decided.map((d) => d.itemId)).toEqual([ids[0]]);
+    expect(r.proposed.map((d) => [d.itemId, d.awaitingConfirmation])).toEqual([[ids[1], true]]);
     expect(r.failed).toEqual([{ itemId: ids[2], code: "conflict", message: expect.stringContaining("already decided") }]);
   });
 
@@ -249,7 +252,10 @@ describe("delegate and sign-off", () => {
     const c = await launched(co);
     const mine = c.items.filter((i) => i.reviewers.some((r) => r.userId === co.manager.user.id));
     await expectError(signOffCampaign(co.manager.actor, { campaignId: c.id, attestation: ATTESTATION }, ctx.client), "conflict");
-    await bulkCertify(co.manager.actor, { itemIds: mine.map((i) => i.id), decision: "keep", justification: "Reviewed with the team lead" }, ctx.client);
+    const bulk = await bulkCertify(co.manager.actor, { itemIds: mine.map((i) => i.id), decision: "keep", justification: "Reviewed with the team lead" }, ctx.client);
+    // The service account's admin scope is a proposal until the campaign owner confirms it (two-person rule).
+    expect(bulk.proposed).toHaveLength(1);
+    await confirmItemDecision(co.admin.actor, { decisionId: bulk.proposed[0].decisionId }, ctx.client);
     await expectError(signOffCampaign(co.manager.actor, { campaignId: c.id, attestation: "yes" }, ctx.client), "bad_request", "attestation");
     const s = await signOffCampaign(co.manager.actor, { campaignId: c.id, attestation: ATTESTATION }, ctx.client);
     expect(s.itemCount).toBe(mine.length);
@@ -300,7 +306,7 @@ describe("reads", () => {
     const co = await company();
     const c = await launched(co);
     const byPerson = await listMyItems(co.manager.actor, { campaignId: c.id, groupBy: "person", perPage: 10 }, ctx.client);
-    expect(byPerson.progress).toEqual({ total: 4, decided: 0, pending: 4 });
+    expect(byPerson.progress).toEqual({ total: 4, decided: 0, pending: 4, awaiting: 0 });
     expect(byPerson.rows.map((r) => r.principalName)).toEqual(["Alice", "Alice", "Bob", "svc"]);
     expect(new Set(byPerson.rows.map((r) => r.groupKey)).size).toBe(3);
     await certifyItem(co.manager.actor, { itemId: c.byGrant(co.grants.bobRead.id).id, decision: "keep", justification: "Bob still on the team" }, ctx.client);

@@ -1,19 +1,23 @@
 import type { Actor } from "@/lib/auth/actor";
-import { assertNotSelfReview } from "@/lib/auth/sod";
+import { assertNotSelfReview, loadTwoPersonRule } from "@/lib/auth/sod";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
-import { AppError, forbidden } from "@/lib/errors";
+import { AppError, conflict, forbidden } from "@/lib/errors";
 import type { CertificationDecision, EnforcementState } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { recordDecision } from "@/lib/review/record";
 import { parse, requireCertifier } from "./common";
 import { isReviewerOf, lockOpenItem, type LockedItem } from "./lock";
+import { recordItemOutcome } from "./outcome";
+import { needsSecondPerson, proposeItemTx } from "./propose";
 import { bulkCertifyInput, CERTIFICATION_TO_DECISION, certifyInput } from "./schemas";
 
 export interface CertifyResult {
   itemId: string;
   decisionId: string;
   decision: CertificationDecision;
+  /** Two-person rule: stored as a proposal, nothing applied yet; another reviewer or the owner must confirm it. */
+  awaitingConfirmation: boolean;
   enforcement: EnforcementState;
 }
 
@@ -32,12 +36,12 @@ export interface ItemDecision {
 }
 
 /**
- * Carries out one item's decision inside the caller's transaction through the
- * review loop's decision path (lib/review/record.ts): the Decision row
- * (campaignItemId set), the grant change, closing the revoked grant's open
+ * Applies one item's decision at once, inside the caller's transaction,
+ * through the review loop's decision path (lib/review/record.ts): the Decision
+ * row (campaignItemId set), the grant change, closing the revoked grant's open
  * findings, one outbox row per proxy — plus the item's own fields and the
- * audit event. Items of the same campaign whose grants a reduce removed are
- * marked decided too, so nobody is asked to certify a grant that is gone.
+ * audit event. Callers that are people have checked the two-person rule
+ * first; the close policy applies directly (docs/ARCHITECTURE.md, Campaigns).
  */
 export async function decideItemTx(tx: Tx, d: ItemDecision): Promise<CertifyResult> {
   const { item } = d;
@@ -50,28 +54,20 @@ export async function decideItemTx(tx: Tx, d: ItemDecision): Promise<CertifyResu
     justification: d.justification,
     reReviewAt: null,
     keepScopeIds: d.keepScopeIds,
-    // Certification is itself the accountable control, signed off per reviewer; see docs/ARCHITECTURE.md.
     awaitingConfirmation: false,
     now: d.now,
   });
-  await tx.campaignItem.update({
-    where: { id: item.id },
-    data: {
-      decision: d.decision,
-      justification: d.justification,
-      keptScopeIds: kept,
-      decidedAt: d.now,
-      decidedById: d.deciderId,
-      closedByPolicy: d.closedByPolicy ?? false,
-      flagged: d.flagged ?? false,
-    },
+  const { supersededProposalIds } = await recordItemOutcome(tx, {
+    item,
+    decision: d.decision,
+    justification: d.justification,
+    kept,
+    plan,
+    deciderId: d.deciderId,
+    closedByPolicy: d.closedByPolicy,
+    flagged: d.flagged,
+    now: d.now,
   });
-  if (d.decision === "reduce") {
-    await tx.campaignItem.updateMany({
-      where: { campaignId: item.campaignId, grantId: { in: plan.revokeGrantIds }, decision: null, id: { not: item.id } },
-      data: { decision: "revoke", justification: `Removed by the reduce decision on item ${item.id}`, decidedAt: d.now, decidedById: d.deciderId },
-    });
-  }
   await appendAuditEvent(tx, {
     actor: d.auditActor,
     action: d.closedByPolicy ? `campaign.close_${d.decision}` : `campaign.item_${d.decision}`,
@@ -87,31 +83,43 @@ export async function decideItemTx(tx: Tx, d: ItemDecision): Promise<CertifyResu
       revokedGrantIds: plan.revokeGrantIds,
       keptScopeIds: kept,
       flagged: d.flagged ?? false,
+      ...(supersededProposalIds.length ? { supersededProposalIds } : {}),
     },
   });
-  return { itemId: item.id, decisionId, decision: d.decision, enforcement };
+  return { itemId: item.id, decisionId, decision: d.decision, awaitingConfirmation: false, enforcement };
 }
 
-async function certifyOne(actor: Actor, v: { itemId: string; decision: CertificationDecision; justification: string; keepScopeIds?: string[] }, client: PrismaClient): Promise<CertifyResult> {
+type CertifyOne = { itemId: string; decision: CertificationDecision; justification: string; keepScopeIds?: string[] };
+
+/** lock → on the caller's list → no proposal pending → SoD → (propose | apply), in one transaction. */
+async function certifyOne(actor: Actor, v: CertifyOne, client: PrismaClient): Promise<CertifyResult> {
   const person = requireCertifier(actor);
   const result = await client.$transaction(async (tx) => {
     const item = await lockOpenItem(tx, v.itemId);
     if (!(await isReviewerOf(tx, item.id, person.userId))) throw forbidden("This item is not on your certification list");
+    if (item.proposal) throw conflict("This item already has a proposed decision awaiting a second reviewer: confirm or reject it first");
     await assertNotSelfReview(tx, person, item.grantId);
-    return decideItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, deciderId: person.userId, auditActor: person, now: new Date() });
+    const now = new Date();
+    if (await needsSecondPerson(tx, item, v.decision, v.keepScopeIds, await loadTwoPersonRule(tx), now)) {
+      return proposeItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, person, now });
+    }
+    return decideItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, deciderId: person.userId, auditActor: person, now });
   });
-  if (result.enforcement === "pending") wakeDelivery();
+  if (!result.awaitingConfirmation && result.enforcement === "pending") wakeDelivery();
   return result;
 }
 
-/** Keep, revoke or reduce one item on the caller's list. */
+/** Keep, revoke or reduce one item on the caller's list (a proposal when the two-person rule covers its grant). */
 export async function certifyItem(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<CertifyResult> {
   requireCertifier(actor);
   return certifyOne(actor, parse(certifyInput, input), client);
 }
 
 export interface BulkCertifyResult {
+  /** Applied at once. */
   decided: CertifyResult[];
+  /** Stored as proposals under the two-person rule: nothing applied until someone else confirms. */
+  proposed: CertifyResult[];
   failed: { itemId: string; code: string; message: string }[];
 }
 
@@ -123,10 +131,11 @@ export interface BulkCertifyResult {
 export async function bulkCertify(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<BulkCertifyResult> {
   requireCertifier(actor);
   const v = parse(bulkCertifyInput, input);
-  const result: BulkCertifyResult = { decided: [], failed: [] };
+  const result: BulkCertifyResult = { decided: [], proposed: [], failed: [] };
   for (const itemId of new Set(v.itemIds)) {
     try {
-      result.decided.push(await certifyOne(actor, { itemId, decision: v.decision, justification: v.justification }, client));
+      const r = await certifyOne(actor, { itemId, decision: v.decision, justification: v.justification }, client);
+      (r.awaitingConfirmation ? result.proposed : result.decided).push(r);
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
       result.failed.push({ itemId, code: e.code, message: e.message });

@@ -6,6 +6,7 @@ import { wakeDelivery } from "@/lib/enforcement/wake";
 import { decideItemTx } from "./certify";
 import { parse, requireManager } from "./common";
 import { lockOpenItem } from "./lock";
+import { discardFields } from "./outcome";
 import { campaignIdInput } from "./schemas";
 
 export interface CloseResult {
@@ -26,6 +27,13 @@ const POLICY_JUSTIFICATION = {
  * campaign owner who chose the policy — then freezes the campaign. Safe to
  * re-run after a crash: decided items are skipped, and the campaign is only
  * marked closed once no undecided item is left.
+ *
+ * Two-person rule: an item whose proposal nobody confirmed by the close is
+ * undecided, so the policy decides it like any other; the proposal is marked
+ * superseded (one person's judgement never takes effect alone). The policy's
+ * own decision applies directly: it is the rule the owner set when creating
+ * the campaign, not one person's judgement of this grant, and an unanswered
+ * item must not stay open because nobody confirmed it.
  */
 export async function applyClosePolicy(client: PrismaClient, campaignId: string, now: Date, auditActor: Actor = systemActor("campaign-close")): Promise<CloseResult> {
   const campaign = await client.campaign.findUnique({ where: { id: campaignId }, select: { ownerId: true, closePolicy: true, status: true } });
@@ -39,6 +47,15 @@ export async function applyClosePolicy(client: PrismaClient, campaignId: string,
     try {
       const r = await client.$transaction(async (tx) => {
         const item = await lockOpenItem(tx, id, { allowInactiveGrant: true });
+        if (item.proposal) {
+          await tx.decision.update({ where: { id: item.proposal.id }, data: discardFields("superseded", `Not confirmed by the close of the campaign: superseded by its close policy (${campaign.closePolicy})`, now, null) });
+          await appendAuditEvent(tx, {
+            actor: auditActor,
+            action: "campaign.item_proposal_superseded",
+            target: `campaign_item:${id}`,
+            data: { campaignId, decisionId: item.proposal.id, proposedBy: item.proposal.deciderId, policy: campaign.closePolicy },
+          });
+        }
         if (item.grantStatus !== "active") {
           // Revoked or expired meanwhile (e.g. from the review queue): nothing left to enforce.
           await tx.campaignItem.update({

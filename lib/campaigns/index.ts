@@ -1,6 +1,7 @@
 export { createCampaign } from "./create";
 export { launchCampaign } from "./launch";
 export { certifyItem, bulkCertify } from "./certify";
+export { confirmItemDecision, rejectItemProposal } from "./confirm";
 export { delegateItems } from "./delegate";
 export { signOffCampaign } from "./sign-off";
 export { closeCampaign } from "./close";

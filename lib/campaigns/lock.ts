@@ -15,30 +15,36 @@ export interface LockedItem {
   principalKind: string;
   apiName: string;
   grant: DecisionGrant;
+  /** Two-person rule: the proposal awaiting a second person, if any (the item is undecided meanwhile). */
+  proposal: { id: string; deciderId: string } | null;
 }
 
 /**
  * Locks an item for the rest of the transaction and checks it can still be
  * decided: a frozen (closed) campaign, an item already decided, or a grant
- * changed meanwhile is a conflict (409), never silently overwritten.
+ * changed meanwhile is a conflict (409), never silently overwritten. The item's
+ * lock also serialises everything done to its proposal (propose, confirm,
+ * reject, supersede), so the proposal read here stays current.
  */
 export async function lockOpenItem(tx: Tx, itemId: string, opts: { allowInactiveGrant?: boolean } = {}): Promise<LockedItem> {
   const [row] = await tx.$queryRaw<
     {
       id: string; campaignId: string; campaignName: string; campaignStatus: string; ownerId: string; decision: string | null; grantId: string;
       grantStatus: string; principalId: string; principalKind: string; environmentId: string; apiId: string; level: string; scopeName: string;
-      tier: string; envName: string; displayName: string; apiName: string;
+      tier: string; envName: string; displayName: string; apiName: string; proposalId: string | null; proposerId: string | null;
     }[]
   >`
     SELECT ci.id, ci."campaignId", c.name AS "campaignName", c.status::text AS "campaignStatus", c."ownerId", ci.decision::text AS decision,
       ci."grantId", g.status::text AS "grantStatus", g."principalId", p.kind::text AS "principalKind", g."environmentId",
-      s."apiId", s.level::text AS level, s.name AS "scopeName", e.tier::text AS tier, e.name AS "envName", p."displayName", ci."apiName"
+      s."apiId", s.level::text AS level, s.name AS "scopeName", e.tier::text AS tier, e.name AS "envName", p."displayName", ci."apiName",
+      pd.id AS "proposalId", pd."deciderId" AS "proposerId"
     FROM "CampaignItem" ci
     JOIN "Campaign" c ON c.id = ci."campaignId"
     JOIN "Grant" g ON g.id = ci."grantId"
     JOIN "Scope" s ON s.id = g."scopeId"
     JOIN "Environment" e ON e.id = g."environmentId"
     JOIN "Principal" p ON p.id = g."principalId"
+    LEFT JOIN "Decision" pd ON pd."campaignItemId" = ci.id AND pd."awaitingConfirmation"
     WHERE ci.id = ${itemId}::uuid
     FOR UPDATE OF ci`;
   if (!row) throw notFound("Campaign item");
@@ -66,6 +72,7 @@ export async function lockOpenItem(tx: Tx, itemId: string, opts: { allowInactive
       environment: { tier: row.tier, name: row.envName },
       principal: { displayName: row.displayName },
     },
+    proposal: row.proposalId && row.proposerId ? { id: row.proposalId, deciderId: row.proposerId } : null,
   };
 }
 

@@ -65,7 +65,7 @@ export interface CampaignDashboard {
     reviewerRule: string; closePolicy: string; recurrence: string; owner: string; fallbackReviewer: string | null; fallbackDays: number;
     snapshotAt: Date | null; snapshotCount: number | null; snapshotSha256: string | null; snapshotCriteria: unknown;
   };
-  totals: { total: number; decided: number; pending: number; keep: number; revoke: number; reduce: number; overdue: number; flagged: number; escalated: number; ownerFallback: number; enforced: number; enforcing: number };
+  totals: { total: number; decided: number; pending: number; awaiting: number; keep: number; revoke: number; reduce: number; overdue: number; flagged: number; escalated: number; ownerFallback: number; enforced: number; enforcing: number };
   completion: { day: string; decided: number; total: number }[];
   byTeam: { team: string; keep: number; revoke: number; reduce: number; pending: number }[];
   byReviewer: { reviewer: string; keep: number; revoke: number; reduce: number; pending: number }[];
@@ -83,10 +83,11 @@ export async function getCampaignDashboard(actor: Actor, campaignId: string, cli
         count(*) FILTER (WHERE i.decision = 'keep')::int AS keep, count(*) FILTER (WHERE i.decision = 'revoke')::int AS revoke,
         count(*) FILTER (WHERE i.decision = 'reduce')::int AS reduce,
         count(*) FILTER (WHERE i.decision IS NULL AND ${c.dueAt} < ${now})::int AS overdue,
+        count(*) FILTER (WHERE i.decision IS NULL AND EXISTS (SELECT 1 FROM "Decision" x WHERE x."campaignItemId" = i.id AND x."awaitingConfirmation"))::int AS awaiting,
         count(*) FILTER (WHERE i.flagged)::int AS flagged, count(i."escalatedAt")::int AS escalated,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "CampaignItemReviewer" r WHERE r."itemId" = i.id AND r.source = 'owner_fallback'))::int AS "ownerFallback",
-        (SELECT count(*)::int FROM "Decision" d JOIN "CampaignItem" x ON x.id = d."campaignItemId" WHERE x."campaignId" = ${campaignId}::uuid AND d.enforcement = 'applied') AS enforced,
-        (SELECT count(*)::int FROM "Decision" d JOIN "CampaignItem" x ON x.id = d."campaignItemId" WHERE x."campaignId" = ${campaignId}::uuid AND d.enforcement = 'pending') AS enforcing
+        (SELECT count(*)::int FROM "Decision" d JOIN "CampaignItem" x ON x.id = d."campaignItemId" WHERE x."campaignId" = ${campaignId}::uuid AND NOT d."awaitingConfirmation" AND d.discard IS NULL AND d.enforcement = 'applied') AS enforced,
+        (SELECT count(*)::int FROM "Decision" d JOIN "CampaignItem" x ON x.id = d."campaignItemId" WHERE x."campaignId" = ${campaignId}::uuid AND NOT d."awaitingConfirmation" AND d.discard IS NULL AND d.enforcement = 'pending') AS enforcing
       FROM "CampaignItem" i WHERE i."campaignId" = ${campaignId}::uuid`,
     c.launchedAt
       ? client.$queryRaw<{ day: string; decided: number; total: number }[]>`

@@ -48,6 +48,12 @@ export const bulkCertifyInput = z.object({
   decision: z.enum(["keep", "revoke", "reduce"], { error: "choose keep, revoke or reduce" }),
   justification,
 });
+/** Two-person rule: the proposal is named by its Decision id, so nobody confirms a newer proposal than the one they saw. */
+export const confirmItemInput = z.object({ decisionId: z.uuid("must be a decision id") });
+export const rejectItemInput = z.object({
+  decisionId: z.uuid("must be a decision id"),
+  justification: z.string().trim().min(10, "explain why you reject the proposal (at least 10 characters)").max(2000),
+});
 export const delegateInput = z.object({ itemIds, toUserId: z.uuid("must be a user id") });
 export const signOffInput = z.object({
   campaignId: z.uuid("must be a campaign id"),
@@ -57,7 +63,8 @@ export const signOffInput = z.object({
 export const myItemsParams = z.object({
   campaignId: z.uuid("must be a campaign id"),
   groupBy: z.enum(["person", "api"]).catch("person"),
-  status: z.enum(["pending", "decided", "all"]).catch("pending"),
+  /** pending: undecided, including proposals awaiting a second reviewer; awaiting: only those. */
+  status: z.enum(["pending", "awaiting", "decided", "all"]).catch("pending"),
   q: z.string().trim().max(100).catch(""),
   page: z.coerce.number().int().min(1).max(100_000).catch(1),
   perPage: z.coerce.number().int().min(10).max(200).catch(50),

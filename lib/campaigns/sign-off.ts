@@ -15,9 +15,10 @@ export interface SignOffResult {
 
 /**
  * The reviewer's final attestation, only once every item on their list is
- * decided. It records how many items they decided and a SHA-256 over them
- * (id|decision|decidedAt in id order), so a later change to those items is
- * visible against the signature.
+ * decided — a proposal still awaiting a second reviewer (on their list, or
+ * proposed by them) is not decided. It records how many items they decided or
+ * confirmed and a SHA-256 over them (id|decision|decidedAt in id order), so a
+ * later change to those items is visible against the signature.
  */
 export async function signOffCampaign(actor: Actor, input: unknown, client: PrismaClient = db(), now: Date = new Date()): Promise<SignOffResult> {
   const person = requireCertifier(actor);
@@ -27,10 +28,19 @@ export async function signOffCampaign(actor: Actor, input: unknown, client: Pris
     if (locked.length === 0) throw notFound("Campaign");
     if (locked[0].status === "closed") throw conflict("This campaign is closed; sign-offs are frozen");
     if (locked[0].status === "draft") throw conflict("This campaign has not been launched");
+    const awaiting = await tx.campaignItem.count({
+      where: {
+        campaignId: v.campaignId,
+        decision: null,
+        decisions: { some: { awaitingConfirmation: true } },
+        OR: [{ reviewers: { some: { userId: person.userId } } }, { decisions: { some: { awaitingConfirmation: true, deciderId: person.userId } } }],
+      },
+    });
+    if (awaiting > 0) throw conflict(`${awaiting} item(s) of yours await a second reviewer (two-person rule): sign off once they are confirmed or rejected`);
     const pending = await tx.campaignItem.count({ where: { campaignId: v.campaignId, decision: null, reviewers: { some: { userId: person.userId } } } });
     if (pending > 0) throw conflict(`Decide every item first: ${pending} still open on your list`);
     const decided = await tx.campaignItem.findMany({
-      where: { campaignId: v.campaignId, decidedById: person.userId },
+      where: { campaignId: v.campaignId, OR: [{ decidedById: person.userId }, { confirmedById: person.userId }] },
       select: { id: true, decision: true, decidedAt: true },
       orderBy: { id: "asc" },
     });

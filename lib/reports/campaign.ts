@@ -20,7 +20,9 @@ const FROM = `
   FROM "CampaignItem" ci
   JOIN "Campaign" c ON c.id = ci."campaignId"
   LEFT JOIN "User" du ON du.id = ci."decidedById"
-  LEFT JOIN "Decision" d ON d."campaignItemId" = ci.id
+  -- The applied decision only: a proposal still awaiting a second reviewer, or one rejected or
+  -- superseded, is not the item's decision (the audit log keeps those).
+  LEFT JOIN "Decision" d ON d."campaignItemId" = ci.id AND d.discard IS NULL AND NOT d."awaitingConfirmation"
   LEFT JOIN "User" cu ON cu.id = d."confirmerId"
   WHERE ci."campaignId" = $1::uuid`;
 

@@ -51,11 +51,12 @@ const EXCEPTIONS = `
          (SELECT max((x->>'riskScore')::int) FROM jsonb_array_elements(ci."openFindings") x),
          ci."grantId", ci."principalName", ci."principalKind"::text, ci."teamName",
          ci."apiName", ci."scopeName", ci."environmentName",
-         NULL::uuid, du.email, NULL::text, ci."decidedAt", ci.justification, NULL::timestamptz
+         NULL::uuid, du.email, cu.email, ci."decidedAt", ci.justification, NULL::timestamptz
   FROM "CampaignItem" ci
   JOIN "Campaign" c ON c.id = ci."campaignId"
   JOIN "Grant" g ON g.id = ci."grantId"
   LEFT JOIN "User" du ON du.id = ci."decidedById"
+  LEFT JOIN "User" cu ON cu.id = ci."confirmedById"
   WHERE g.status = 'active'
     AND ((ci.decision = 'keep' AND ci."openFindingCount" > 0) OR ci.flagged)`;
 

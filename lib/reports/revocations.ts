@@ -29,6 +29,8 @@ const FROM = `
   JOIN "User" du ON du.id = d."deciderId"
   LEFT JOIN "User" cu ON cu.id = d."confirmerId"
   WHERE d.kind IN ('revoke', 'reduce')
+    -- A rejected or superseded proposal revoked nothing.
+    AND d.discard IS NULL
     AND ($1::timestamptz IS NULL OR d."createdAt" >= $1::timestamptz)
     AND ($2::timestamptz IS NULL OR d."createdAt" < $2::timestamptz)
     AND ($3::text IS NULL OR e.name = $3)`;

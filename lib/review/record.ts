@@ -91,6 +91,7 @@ export async function recordDecision(tx: Tx, r: DecisionRequest): Promise<Record
       justification: r.justification,
       reReviewAt: r.reReviewAt,
       keptScopeIds: kept,
+      plannedRevokeGrantIds: plan.revokeGrantIds,
       deciderId: r.deciderId,
       awaitingConfirmation: r.awaitingConfirmation,
       enforcement: enforcementFor(plan),

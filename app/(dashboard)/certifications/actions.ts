@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { currentActor } from "@/lib/auth/session";
 import { action } from "@/lib/auth/http";
-import { bulkCertify, certifyItem, delegateItems, signOffCampaign } from "@/lib/campaigns";
+import { bulkCertify, certifyItem, confirmItemDecision, delegateItems, rejectItemProposal, signOffCampaign } from "@/lib/campaigns";
 
 // Thin wrappers: session → one lib call (zod validation, authorization, SoD live there).
 function done<T>(r: T): T {
@@ -14,6 +14,8 @@ const certify = action(async (input: unknown) => done(await certifyItem(await cu
 const bulk = action(async (input: unknown) => done(await bulkCertify(await currentActor(), input)));
 const delegate = action(async (input: unknown) => done(await delegateItems(await currentActor(), input)));
 const signOff = action(async (input: unknown) => done(await signOffCampaign(await currentActor(), input)));
+const confirm = action(async (input: unknown) => done(await confirmItemDecision(await currentActor(), input)));
+const reject = action(async (input: unknown) => done(await rejectItemProposal(await currentActor(), input)));
 
 export async function certifyAction(input: unknown) {
   return certify(input);
@@ -26,4 +28,11 @@ export async function delegateAction(input: unknown) {
 }
 export async function signOffAction(input: unknown) {
   return signOff(input);
+}
+/** Two-person rule: a second person confirms or rejects a proposed decision. */
+export async function confirmProposalAction(input: unknown) {
+  return confirm(input);
+}
+export async function rejectProposalAction(input: unknown) {
+  return reject(input);
 }

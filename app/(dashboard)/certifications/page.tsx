@@ -7,7 +7,7 @@ import { AppError } from "@/lib/errors";
 import { CertificationTable } from "@/components/campaigns/certification-table";
 import { SignOffForm } from "@/components/campaigns/sign-off-form";
 import { EmptyState } from "@/components/empty-state";
-import { bulkCertifyAction, certifyAction, delegateAction, signOffAction } from "./actions";
+import { bulkCertifyAction, certifyAction, confirmProposalAction, delegateAction, rejectProposalAction, signOffAction } from "./actions";
 
 export const metadata: Metadata = { title: "My certifications" };
 export const dynamic = "force-dynamic";
@@ -61,6 +61,11 @@ export default async function CertificationsPage({ searchParams }: { searchParam
             <div className="text-slate-600">
               {page.campaign.name} · {page.campaign.status} · due {day(page.campaign.dueAt)}
             </div>
+            {page.progress.awaiting > 0 ? (
+              <Link href={href({ status: "awaiting", page: "1" })} className="text-amber-800 underline" data-testid="awaiting-count">
+                {page.progress.awaiting} awaiting a 2nd reviewer
+              </Link>
+            ) : null}
           </section>
           <form className="flex flex-wrap items-end gap-3" action="/certifications">
             <input type="hidden" name="campaign" value={page.campaign.id} />
@@ -69,6 +74,7 @@ export default async function CertificationsPage({ searchParams }: { searchParam
               <span className="text-xs font-medium text-slate-600">Show</span>
               <select name="status" defaultValue={page.status} className="rounded border border-slate-300 px-2 py-1">
                 <option value="pending">To decide</option>
+                <option value="awaiting">Awaiting 2nd reviewer</option>
                 <option value="decided">Decided</option>
                 <option value="all">All</option>
               </select>
@@ -82,7 +88,7 @@ export default async function CertificationsPage({ searchParams }: { searchParam
             </button>
           </form>
           {page.rows.length === 0 ? (
-            <EmptyState title={page.status === "pending" ? "Nothing left to decide" : "No items match"}>
+            <EmptyState title={page.status === "pending" ? "Nothing left to decide" : page.status === "awaiting" ? "Nothing awaits a second reviewer" : "No items match"}>
               {page.status === "pending" ? <Link href={href({ status: "all" })}>Show all items</Link> : null}
             </EmptyState>
           ) : (
@@ -91,7 +97,7 @@ export default async function CertificationsPage({ searchParams }: { searchParam
               groupBy={page.groupBy}
               frozen={page.campaign.status === "closed"}
               delegates={page.delegates}
-              actions={{ certify: certifyAction, bulk: bulkCertifyAction, delegate: delegateAction }}
+              actions={{ certify: certifyAction, bulk: bulkCertifyAction, delegate: delegateAction, confirm: confirmProposalAction, reject: rejectProposalAction }}
             />
           )}
           <nav aria-label="Pagination" className="flex items-center gap-3 text-slate-600">
@@ -106,7 +112,7 @@ export default async function CertificationsPage({ searchParams }: { searchParam
               You signed off on {page.campaign.signedAt.toISOString().replace("T", " ").slice(0, 16)} UTC: “{ATTESTATION}”.
             </p>
           ) : page.campaign.status !== "closed" ? (
-            <SignOffForm campaignId={page.campaign.id} attestation={ATTESTATION} pending={page.progress.pending} signOffAction={signOffAction} />
+            <SignOffForm campaignId={page.campaign.id} attestation={ATTESTATION} pending={page.progress.pending} awaiting={page.progress.awaiting} signOffAction={signOffAction} />
           ) : null}
         </>
       )}

@@ -55,7 +55,7 @@ export default async function CampaignPage({ params }: { params: Promise<{ id: s
             <StatCard label="Kept" value={t.keep} />
             <StatCard label="Revoked" value={t.revoke} hint={`${t.enforced} enforced, ${t.enforcing} in flight`} />
             <StatCard label="Reduced" value={t.reduce} />
-            <StatCard label="Pending" value={t.pending} />
+            <StatCard label="Pending" value={t.pending} hint={t.awaiting ? `${t.awaiting} awaiting a 2nd reviewer` : undefined} />
             <StatCard label="Overdue" value={t.overdue} tone={t.overdue ? "warn" : "default"} hint={`${t.escalated} escalated`} />
             <StatCard label="Owner fallback" value={t.ownerFallback} hint="no eligible reviewer: the owner reviews" />
           </div>
