@@ -7,7 +7,7 @@ import type { Decision } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { createNotifications } from "@/lib/notifications";
 import { applyDecision, enforcementFor, type DecisionPlan } from "@/lib/review/apply";
-import { planDecision } from "@/lib/review/record";
+import { planDecision, sameGrants } from "@/lib/review/record";
 import type { CertifyResult } from "./certify";
 import { parse, requireCertifier, type UserActor } from "./common";
 import { isReviewerOf, lockOpenItem, type LockedItem } from "./lock";
@@ -27,7 +27,6 @@ import { confirmItemInput, rejectItemInput } from "./schemas";
  * and must be rejected and decided again.
  */
 
-const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 async function lockProposal(tx: Tx, person: UserActor, decisionId: string): Promise<{ item: LockedItem; proposal: Decision }> {
   const ref = await tx.decision.findUnique({ where: { id: decisionId }, select: { campaignItemId: true } });
@@ -54,7 +53,7 @@ async function replan(tx: Tx, item: LockedItem, proposal: Decision, now: Date): 
     if (e instanceof AppError && e.code === "bad_request") throw conflict(`Stale proposal: ${e.message.replace(/^keepScopeIds: /, "")}. Reject it and decide again`);
     throw e;
   }
-  if (!same(plan.revokeGrantIds, proposal.plannedRevokeGrantIds)) {
+  if (!sameGrants(plan.revokeGrantIds, proposal.plannedRevokeGrantIds)) {
     throw conflict(`Stale proposal: ${item.grant.principal.displayName}'s scopes on ${item.apiName} changed since it was proposed. Reject it and decide again`);
   }
   return plan;

@@ -2,24 +2,16 @@ import { appendAuditEvent } from "@/lib/audit";
 import type { Tx } from "@/lib/db";
 import type { CertificationDecision } from "@/lib/generated/prisma/client";
 import { createNotifications } from "@/lib/notifications";
-import { requiresSecondReviewer, type TwoPersonRule } from "@/lib/auth/sod";
-import { planDecision, recordDecision } from "@/lib/review/record";
+import type { TwoPersonRule } from "@/lib/auth/sod";
+import { recordDecision, twoPersonRuleCovers } from "@/lib/review/record";
 import type { CertifyResult } from "./certify";
 import type { UserActor } from "./common";
 import type { LockedItem } from "./lock";
 import { CERTIFICATION_TO_DECISION } from "./schemas";
 
-/**
- * Whether the two-person rule covers this decision: the item's own grant, or
- * any grant a reduce would revoke — reducing a principal's read item down to
- * read must not drop their production admin scope on one person's say.
- */
-export async function needsSecondPerson(tx: Tx, item: LockedItem, decision: CertificationDecision, keepScopeIds: string[] | undefined, rule: TwoPersonRule, now: Date): Promise<boolean> {
-  if (requiresSecondReviewer(item.grant, rule)) return true;
-  if (decision !== "reduce" || !rule.enabled) return false;
-  const { plan } = await planDecision(tx, item.grant, "reduce", keepScopeIds, now);
-  const dropped = await tx.grant.findMany({ where: { id: { in: plan.revokeGrantIds } }, select: { scope: { select: { level: true } } } });
-  return dropped.some((g) => requiresSecondReviewer({ scope: g.scope, environment: item.grant.environment }, rule));
+/** The two-person rule's reach for a campaign decision (lib/review/record.ts has the rule). */
+export function needsSecondPerson(tx: Tx, item: LockedItem, decision: CertificationDecision, keepScopeIds: string[] | undefined, rule: TwoPersonRule, now: Date): Promise<boolean> {
+  return twoPersonRuleCovers(tx, item.grant, CERTIFICATION_TO_DECISION[decision], keepScopeIds, rule, now);
 }
 
 export interface ItemProposal {

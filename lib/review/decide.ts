@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
-import { assertNotSelfReview, loadTwoPersonRule, requiresSecondReviewer } from "@/lib/auth/sod";
+import { assertNotSelfReview, loadTwoPersonRule } from "@/lib/auth/sod";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
 import { AppError, badRequest, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
@@ -8,7 +8,7 @@ import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/clie
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { applyDecision, enforcementFor } from "./apply";
 import { lockOpenFinding, type LockedFinding } from "./load";
-import { planDecision, recordDecision, type DecisionGrant } from "./record";
+import { planDecision, recordDecision, sameGrants, twoPersonRuleCovers, type DecisionGrant } from "./record";
 import { approveInput, confirmInput, reduceInput, revokeInput } from "./schemas";
 
 export interface DecisionResult {
@@ -52,7 +52,7 @@ async function decide(actor: UserActor, proposal: Proposal, client: PrismaClient
     const finding = await lockOpenFinding(tx, proposal.findingId);
     await assertNotSelfReview(tx, actor, finding.grantId);
 
-    const awaiting = requiresSecondReviewer(finding.grant, await loadTwoPersonRule(tx));
+    const awaiting = await twoPersonRuleCovers(tx, decisionGrant(finding), proposal.kind, proposal.keepScopeIds, await loadTwoPersonRule(tx), now);
     const { decisionId, plan, kept, enforcement } = await recordDecision(tx, {
       deciderId: actor.userId,
       grant: decisionGrant(finding),
@@ -130,7 +130,20 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
     const finding = await lockOpenFinding(tx, decision.findingId);
     await assertNotSelfReview(tx, reviewer, finding.grantId);
     const now = new Date();
-    const { plan } = await planDecision(tx, decisionGrant(finding), decision.kind, decision.kind === "reduce" ? decision.keptScopeIds : undefined, now);
+    let plan;
+    try {
+      ({ plan } = await planDecision(tx, decisionGrant(finding), decision.kind, decision.kind === "reduce" ? decision.keptScopeIds : undefined, now));
+    } catch (e) {
+      // e.g. a scope the proposal keeps was revoked meanwhile.
+      if (e instanceof AppError && e.code === "bad_request") throw conflict(`Stale proposal: ${e.message.replace(/^keepScopeIds: /, "")}`);
+      throw e;
+    }
+    // The confirmer approves what the proposer saw: if the principal's scopes changed since, the plan differs.
+    // (Proposals from before migration 0009 have no planned list and are not compared.)
+    const planned = decision.plannedRevokeGrantIds;
+    if ((planned.length > 0 || decision.kind === "approve") && !sameGrants(plan.revokeGrantIds, planned)) {
+      throw conflict("Stale proposal: the principal's scopes on this API changed since it was proposed");
+    }
     const enforcement = enforcementFor(plan);
     await tx.decision.update({ where: { id: decisionId }, data: { enforcement } });
     await applyDecision(tx, decision.id, finding.id, plan, decision.reReviewAt, now);

@@ -1,4 +1,5 @@
 import type { Tx } from "@/lib/db";
+import { requiresSecondReviewer, type TwoPersonRule } from "@/lib/auth/sod";
 import { badRequest } from "@/lib/errors";
 import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
 import { proxyTargets } from "@/lib/enforcement/outbox";
@@ -79,6 +80,23 @@ export async function planDecision(tx: Tx, grant: DecisionGrant, kind: DecisionK
   if (plan.revokeGrantIds.length) plan.proxyIds = await proxyTargets(tx, grant.environmentId);
   return { plan, kept };
 }
+
+/**
+ * Whether the two-person rule covers a decision: its own grant, or any grant a
+ * reduce would revoke — reducing a principal's read grant down to read must not
+ * drop their production admin scope on one person's say. Shared by the review
+ * queue and certification campaigns.
+ */
+export async function twoPersonRuleCovers(tx: Tx, grant: DecisionGrant, kind: DecisionKind, keepScopeIds: string[] | undefined, rule: TwoPersonRule, now: Date): Promise<boolean> {
+  if (requiresSecondReviewer(grant, rule)) return true;
+  if (kind !== "reduce" || !rule.enabled) return false;
+  const { plan } = await planDecision(tx, grant, "reduce", keepScopeIds, now);
+  const dropped = await tx.grant.findMany({ where: { id: { in: plan.revokeGrantIds } }, select: { scope: { select: { level: true } } } });
+  return dropped.some((g) => requiresSecondReviewer({ scope: g.scope, environment: grant.environment }, rule));
+}
+
+/** Order-insensitive: the grants a re-planned proposal revokes are exactly those the proposer saw. */
+export const sameGrants = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 export async function recordDecision(tx: Tx, r: DecisionRequest): Promise<RecordedDecision> {
   const { plan, kept } = await planDecision(tx, r.grant, r.kind, r.keepScopeIds, r.now);

@@ -147,6 +147,23 @@ describe("decisions", () => {
     expect((await revokeGrant(reviewer.actor, { findingId: staged.finding.id }, client)).awaitingConfirmation).toBe(false);
   });
 
+  test("two-person rule: a reduce that would drop a production admin scope waits too, and a stale proposal is refused", async () => {
+    const p = await makePrincipal(client);
+    await makeGrant(client, { principalId: p.id, scopeId: api.scopes.read.id, environmentId: env.prod, lastUsedAt: daysAgo(1) });
+    const admin = await makeGrant(client, { principalId: p.id, scopeId: api.scopes.admin.id, environmentId: env.prod, lastUsedAt: daysAgo(300) });
+    const { grant: write, finding } = await openFinding("write", { principalId: p.id, rule: "over_privileged" });
+    const r = await reduceGrant(reviewer.actor, { findingId: finding.id, keepScopeIds: [api.scopes.read.id] }, client);
+    expect(r.awaitingConfirmation).toBe(true);
+    expect((await client.grant.findUniqueOrThrow({ where: { id: admin.id } })).status).toBe("active");
+    expect((await client.decision.findUniqueOrThrow({ where: { id: r.decisionId } })).plannedRevokeGrantIds.sort()).toEqual([admin.id, write.id].sort());
+    // Meanwhile the principal gains another scope on the API: confirming would now revoke more than the proposer saw.
+    const extra = await client.scope.create({ data: { apiId: api.api.id, name: `extra-${Date.now()}`, level: "read" } });
+    await makeGrant(client, { principalId: p.id, scopeId: extra.id, environmentId: env.prod, lastUsedAt: daysAgo(2) });
+    await expectError(confirmDecision(reviewer2.actor, { decisionId: r.decisionId }, client), "conflict");
+    expect((await client.grant.findUniqueOrThrow({ where: { id: admin.id } })).status).toBe("active");
+    expect((await client.finding.findUniqueOrThrow({ where: { id: finding.id } })).status).toBe("open");
+  });
+
   test("nothing is half-written when the transaction fails at its last write", async () => {
     const { grant, finding } = await openFinding("read");
     const counts = async () => ({
