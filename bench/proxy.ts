@@ -4,7 +4,7 @@
  *   2. the same upstream behind nginx as a plain reverse proxy (1 worker, upstream keep-alive);
  *   3. the same upstream behind the Tollgate proxy holding 200,000 credentials,
  *      1,000,000 grants and 2,000 endpoint templates (pushed as one snapshot).
- * Reports req/s and p50/p99 (wrk, closed loop), the Tollgate/nginx ratio, added
+ * Reports req/s and p50/p99 (wrk, closed loop, 3 interleaved rounds; medians), the Tollgate/nginx ratio, added
  * p99 at a fixed moderate rate (open loop), proxy RSS, and revoke-to-first-403
  * latency over 250 revocations. Results go into docs/BENCHMARKS.md by hand.
  */
@@ -28,7 +28,8 @@ const SCOPES = APIS * SCOPES_PER_API;
 const CREDS_PER_PRINCIPAL = 2;
 const PRINCIPALS = CREDENTIALS / CREDS_PER_PRINCIPAL;
 const GRANTS_PER_PRINCIPAL = GRANTS / PRINCIPALS; // 10: distinct scopes per principal
-const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 8);
+const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WRK_CONNECTIONS = 32;
 const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 1000);
 const FIXED_SECONDS = 5;
@@ -83,6 +84,22 @@ function allowedRequest(c: number, j: number, id: number) {
   const a = Math.floor(s / SCOPES_PER_API);
   const r = (s % SCOPES_PER_API) + SCOPES_PER_API * (id % (RESOURCES_PER_API / SCOPES_PER_API));
   return { path: `/api${a}/res${r}/${id}`, key: key(c), grant: grantId(principalOf(c), j) };
+}
+
+const TICK = 100; // USER_HZ: /proc's clock ticks per second on Linux
+
+/** Busy CPU seconds of the whole machine (all cores) since boot, from /proc/stat. */
+function machineCpuSeconds(): number {
+  const [, ...v] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = v.map(Number);
+  return (user + nice + system + irq + softirq + steal) / TICK;
+}
+
+/** User and system CPU seconds of one process (all its threads), from /proc/<pid>/stat. */
+function processCpu(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { user: Number(fields[11]) / TICK, system: Number(fields[12]) / TICK };
 }
 
 function rss(pid: number): { rssMb: number; peakMb: number } {
@@ -216,10 +233,48 @@ async function main() {
   const targets = { direct: upstreamUrl, nginx: nginx.url, tollgate: `http://127.0.0.1:${dataPort}` };
   // Warm-up (JIT, connection pools), then the measured runs.
   for (const url of Object.values(targets)) spawnSync("/usr/bin/wrk", ["-t1", "-c8", "-d2s", "-s", lua, url]);
-  const closed: Record<string, ReturnType<typeof wrk>> = {};
-  for (const [name, url] of Object.entries(targets)) {
-    closed[name] = wrk(url, lua);
-    console.log(`[proxy] wrk ${name}: ${f(closed[name].rps, 0)} req/s, p50 ${f(closed[name].p50)} ms, p99 ${f(closed[name].p99)} ms`);
+  // Closed loop in ROUNDS interleaved rounds (direct, nginx, Tollgate, direct, ...): this machine's speed drifts
+  // by tens of percent over a minute (a shared VM), so each Tollgate run is compared with the nginx run just
+  // before it, and the figures are the medians over the rounds.
+  type Run = ReturnType<typeof wrk> & { cpu: { machineUs: number; proxyUs: number; proxyUserUs: number; proxySystemUs: number } };
+  const runs: Record<string, Run[]> = { direct: [], nginx: [], tollgate: [] };
+  const roundRatios: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [name, url] of Object.entries(targets)) {
+      const before = { machine: machineCpuSeconds(), proxy: processCpu(proxy.pid!) };
+      const r = wrk(url, lua);
+      const after = { machine: machineCpuSeconds(), proxy: processCpu(proxy.pid!) };
+      const us = (seconds: number) => Math.round((seconds / (r.rps * WRK_SECONDS)) * 1e7) / 10;
+      const cpu = {
+        machineUs: us(after.machine - before.machine),
+        proxyUs: us(after.proxy.user + after.proxy.system - before.proxy.user - before.proxy.system),
+        proxyUserUs: us(after.proxy.user - before.proxy.user),
+        proxySystemUs: us(after.proxy.system - before.proxy.system),
+      };
+      runs[name].push({ ...r, cpu });
+      console.log(
+        `[proxy] round ${round} wrk ${name}: ${f(r.rps, 0)} req/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms; CPU per request: machine ${cpu.machineUs} µs` +
+          (name === "tollgate" ? `, of which the Tollgate proxy ${cpu.proxyUs} µs (user ${cpu.proxyUserUs}, system ${cpu.proxySystemUs})` : ""),
+      );
+    }
+    roundRatios.push(runs.tollgate[round - 1].rps / runs.nginx[round - 1].rps);
+    console.log(`[proxy] round ${round} Tollgate/nginx ${f(roundRatios[round - 1])}x`);
+  }
+  const median = (xs: number[]) => pct(xs, 0.5);
+  const closed: Record<string, { rps: number; p50: number; p99: number; cpuPerRequestUs: Run["cpu"] }> = {};
+  for (const [name, rs] of Object.entries(runs)) {
+    closed[name] = {
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      cpuPerRequestUs: {
+        machineUs: median(rs.map((r) => r.cpu.machineUs)),
+        proxyUs: median(rs.map((r) => r.cpu.proxyUs)),
+        proxyUserUs: median(rs.map((r) => r.cpu.proxyUserUs)),
+        proxySystemUs: median(rs.map((r) => r.cpu.proxySystemUs)),
+      },
+    };
+    console.log(`[proxy] wrk ${name}, median of ${ROUNDS}: ${f(closed[name].rps, 0)} req/s, p50 ${f(closed[name].p50)} ms, p99 ${f(closed[name].p99)} ms`);
   }
   const open: Record<string, Awaited<ReturnType<typeof fixedRate>>> = {};
   if (traceGc) console.log(`[proxy] open-loop phase starts at proxy uptime ~${Math.round((Date.now() - proxyStarted) / 1000)} s`);
@@ -270,7 +325,7 @@ async function main() {
   await data.close();
   await adminPool.close();
 
-  const ratio = closed.tollgate.rps / closed.nginx.rps;
+  const ratio = median(roundRatios);
   const addedP99 = open.tollgate.p99 - open.direct.p99;
   const addedP99VsNginx = open.tollgate.p99 - open.nginx.p99;
   const summary = {
@@ -278,6 +333,7 @@ async function main() {
     state: state.counts,
     snapshotPushSeconds: Number(f(pushSeconds, 1)),
     wrk: closed,
+    roundRatios: roundRatios.map((r) => Number(f(r))),
     fixedRate: { rate: FIXED_RATE, ...open },
     ratioTollgateToNginx: Number(f(ratio)),
     addedP99MsVsDirect: Number(f(addedP99)),
@@ -293,7 +349,7 @@ async function main() {
     totalSeconds: Math.round((Date.now() - t0) / 1000),
   };
   console.log(`[proxy] revoke-to-first-403 over ${REVOCATIONS}: p50 ${summary.revokeTo403Ms.p50} ms, p99 ${summary.revokeTo403Ms.p99} ms; revoke acknowledged (fsynced) p50 ${summary.revokeAckMs.p50} ms, p99 ${summary.revokeAckMs.p99} ms`);
-  console.log(`[proxy] Tollgate/nginx throughput ${f(ratio)}x; added p99 at ${FIXED_RATE} req/s: ${f(addedP99)} ms vs direct, ${f(addedP99VsNginx)} ms vs nginx`);
+  console.log(`[proxy] Tollgate/nginx throughput ${f(ratio)}x (median of rounds ${roundRatios.map((r) => f(r)).join(", ")}); added p99 at ${FIXED_RATE} req/s: ${f(addedP99)} ms vs direct, ${f(addedP99VsNginx)} ms vs nginx`);
   console.log(JSON.stringify(summary, null, 2));
   await nginx.stop();
 }
