@@ -4,7 +4,7 @@
  *   2. the same upstream behind nginx as a plain reverse proxy (1 worker, upstream keep-alive);
  *   3. the same upstream behind the Tollgate proxy holding 200,000 credentials,
  *      1,000,000 grants and 2,000 endpoint templates (pushed as one snapshot).
- * Reports req/s and p50/p99 (wrk, closed loop, 3 interleaved rounds; medians), the Tollgate/nginx ratio, added
+ * Reports req/s and p50/p99 (wrk, closed loop, 5 interleaved rounds; medians), the Tollgate/nginx ratio, added
  * p99 at a fixed moderate rate (open loop), proxy RSS, and revoke-to-first-403
  * latency over 250 revocations. Results go into docs/BENCHMARKS.md by hand.
  */
@@ -29,7 +29,7 @@ const CREDS_PER_PRINCIPAL = 2;
 const PRINCIPALS = CREDENTIALS / CREDS_PER_PRINCIPAL;
 const GRANTS_PER_PRINCIPAL = GRANTS / PRINCIPALS; // 10: distinct scopes per principal
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WRK_CONNECTIONS = 32;
 const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 1000);
 const FIXED_SECONDS = 5;
@@ -159,12 +159,15 @@ const f = (n: number, d = 2) => n.toFixed(d);
 
 async function main() {
   const t0 = Date.now();
-  const [upPort, nginxPort, dataPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [upPort, nginxPort, dataPort, adminPort, floorPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
 
   const up = fork(path.join(ROOT, "bench/proxy-upstream.ts"), [String(upPort)], { execArgv: ["--import", "tsx"], stdio: "ignore" });
   children.push(up);
   await new Promise((r) => up.once("message", r));
   const upstreamUrl = `http://127.0.0.1:${upPort}`;
+  const floor = fork(path.join(ROOT, "bench/proxy-floor.ts"), [String(floorPort), upstreamUrl], { execArgv: ["--import", "tsx"], stdio: "ignore" });
+  children.push(floor);
+  await new Promise((r) => floor.once("message", r));
 
   const nginx = await startNginx(
     nginxPort,
@@ -230,20 +233,23 @@ async function main() {
     `local reqs = {\n${reqs.map((r) => `{"${r.path}","Bearer ${r.key}"}`).join(",\n")}\n}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  local r = reqs[(i % #reqs) + 1]\n  return wrk.format("GET", r[1], { ["Authorization"] = r[2] })\nend\n`,
   );
 
-  const targets = { direct: upstreamUrl, nginx: nginx.url, tollgate: `http://127.0.0.1:${dataPort}` };
+  const targets = { direct: upstreamUrl, nginx: nginx.url, tollgate: `http://127.0.0.1:${dataPort}`, nodeFloor: `http://127.0.0.1:${floorPort}` };
   // Warm-up (JIT, connection pools), then the measured runs.
   for (const url of Object.values(targets)) spawnSync("/usr/bin/wrk", ["-t1", "-c8", "-d2s", "-s", lua, url]);
   // Closed loop in ROUNDS interleaved rounds (direct, nginx, Tollgate, direct, ...): this machine's speed drifts
   // by tens of percent over a minute (a shared VM), so each Tollgate run is compared with the nginx run just
   // before it, and the figures are the medians over the rounds.
   type Run = ReturnType<typeof wrk> & { cpu: { machineUs: number; proxyUs: number; proxyUserUs: number; proxySystemUs: number } };
-  const runs: Record<string, Run[]> = { direct: [], nginx: [], tollgate: [] };
+  const runs: Record<string, Run[]> = { direct: [], nginx: [], tollgate: [], nodeFloor: [] };
   const roundRatios: number[] = [];
+  const floorRatios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [name, url] of Object.entries(targets)) {
-      const before = { machine: machineCpuSeconds(), proxy: processCpu(proxy.pid!) };
+      // The Node process under test: the Tollgate proxy, or the floor's pass-through.
+      const pid = name === "nodeFloor" ? floor.pid! : proxy.pid!;
+      const before = { machine: machineCpuSeconds(), proxy: processCpu(pid) };
       const r = wrk(url, lua);
-      const after = { machine: machineCpuSeconds(), proxy: processCpu(proxy.pid!) };
+      const after = { machine: machineCpuSeconds(), proxy: processCpu(pid) };
       const us = (seconds: number) => Math.round((seconds / (r.rps * WRK_SECONDS)) * 1e7) / 10;
       const cpu = {
         machineUs: us(after.machine - before.machine),
@@ -254,11 +260,14 @@ async function main() {
       runs[name].push({ ...r, cpu });
       console.log(
         `[proxy] round ${round} wrk ${name}: ${f(r.rps, 0)} req/s, p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms; CPU per request: machine ${cpu.machineUs} µs` +
-          (name === "tollgate" ? `, of which the Tollgate proxy ${cpu.proxyUs} µs (user ${cpu.proxyUserUs}, system ${cpu.proxySystemUs})` : ""),
+          (name === "tollgate" || name === "nodeFloor"
+            ? `, of which the ${name === "tollgate" ? "Tollgate proxy" : "pass-through"} ${cpu.proxyUs} µs (user ${cpu.proxyUserUs}, system ${cpu.proxySystemUs})`
+            : ""),
       );
     }
     roundRatios.push(runs.tollgate[round - 1].rps / runs.nginx[round - 1].rps);
-    console.log(`[proxy] round ${round} Tollgate/nginx ${f(roundRatios[round - 1])}x`);
+    floorRatios.push(runs.nodeFloor[round - 1].rps / runs.nginx[round - 1].rps);
+    console.log(`[proxy] round ${round} Tollgate/nginx ${f(roundRatios[round - 1])}x; Node pass-through/nginx ${f(floorRatios[round - 1])}x`);
   }
   const median = (xs: number[]) => pct(xs, 0.5);
   const closed: Record<string, { rps: number; p50: number; p99: number; cpuPerRequestUs: Run["cpu"] }> = {};
@@ -278,7 +287,7 @@ async function main() {
   }
   const open: Record<string, Awaited<ReturnType<typeof fixedRate>>> = {};
   if (traceGc) console.log(`[proxy] open-loop phase starts at proxy uptime ~${Math.round((Date.now() - proxyStarted) / 1000)} s`);
-  for (const [name, url] of Object.entries(targets)) {
+  for (const [name, url] of Object.entries(targets).filter(([n]) => n !== "nodeFloor")) {
     await fixedRate(url, reqs, 1); // warm-up: connections and JIT for the open-loop client
     open[name] = await fixedRate(url, reqs);
     console.log(`[proxy] ${FIXED_RATE} req/s fixed ${name}: p50 ${f(open[name].p50)} ms, p99 ${f(open[name].p99)} ms, errors ${open[name].errors}`);
@@ -334,6 +343,7 @@ async function main() {
     snapshotPushSeconds: Number(f(pushSeconds, 1)),
     wrk: closed,
     roundRatios: roundRatios.map((r) => Number(f(r))),
+    nodeFloorToNginx: Number(f(median(floorRatios))),
     fixedRate: { rate: FIXED_RATE, ...open },
     ratioTollgateToNginx: Number(f(ratio)),
     addedP99MsVsDirect: Number(f(addedP99)),
@@ -349,6 +359,7 @@ async function main() {
     totalSeconds: Math.round((Date.now() - t0) / 1000),
   };
   console.log(`[proxy] revoke-to-first-403 over ${REVOCATIONS}: p50 ${summary.revokeTo403Ms.p50} ms, p99 ${summary.revokeTo403Ms.p99} ms; revoke acknowledged (fsynced) p50 ${summary.revokeAckMs.p50} ms, p99 ${summary.revokeAckMs.p99} ms`);
+  console.log(`[proxy] Node pass-through (bench/proxy-floor.ts)/nginx ${f(median(floorRatios))}x: the ceiling for any Node proxy on this stack here`);
   console.log(`[proxy] Tollgate/nginx throughput ${f(ratio)}x (median of rounds ${roundRatios.map((r) => f(r)).join(", ")}); added p99 at ${FIXED_RATE} req/s: ${f(addedP99)} ms vs direct, ${f(addedP99VsNginx)} ms vs nginx`);
   console.log(JSON.stringify(summary, null, 2));
   await nginx.stop();
