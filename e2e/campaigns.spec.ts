@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
-import { sql, issueKey, pathFor, through, untilStatus, signIn, displayName } from "./support/stack";
+import { sql, issueKey, pathFor, through, untilStatus, signIn, displayName, createAndLaunchCampaign } from "./support/stack";
 
 // Issue 7 acceptance (campaigns part): an admin creates and launches a campaign;
 // the manager bulk-keeps, revokes one (the real proxy then refuses that key),
@@ -155,21 +155,13 @@ test("two-person rule: the manager's revoke of a production admin scope waits; a
   // An admin launches a campaign over Checkout's identity access, named reviewers: the manager and a reviewer.
   const name = `E2E identity two-person ${randomBytes(3).toString("hex")}`;
   await signIn(page, "admin@tollgate.test");
-  await page.goto("/campaigns");
-  const form = page.getByTestId("create-campaign-form");
-  await form.locator('[name="name"]').fill(name);
-  await form.locator('[name="period"]').fill("2026-Q4");
-  await form.locator('[name="dueAt"]').fill(new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10));
-  await form.locator('select[name="teamIds"]').selectOption({ label: "Checkout" });
-  await form.locator('select[name="environmentIds"]').selectOption({ label: "production" });
-  await form.locator('select[name="apiIds"]').selectOption({ label: "identity (production)" });
-  await form.locator('select[name="reviewerRule"]').selectOption("named");
-  await form.locator('select[name="namedReviewerIds"]').selectOption([{ label: "Morgan Manager <manager@tollgate.test>" }, { label: "Jordan Reviewer <reviewer2@tollgate.test>" }]);
-  await form.getByRole("button", { name: "Create draft" }).click();
-  await form.getByRole("link", { name: "Open it to launch" }).click();
-  await page.getByRole("button", { name: "Launch campaign" }).click();
-  await expect(page.getByText(/Launched: \d+ items snapshotted/)).toBeVisible({ timeout: 30_000 });
-  const [{ id }] = await sql<{ id: string }>(`SELECT id FROM "Campaign" WHERE name = $1`, [name]);
+  const id = await createAndLaunchCampaign(page, {
+    name,
+    team: "Checkout",
+    environment: "production",
+    api: "identity (production)",
+    namedReviewers: ["Morgan Manager <manager@tollgate.test>", "Jordan Reviewer <reviewer2@tollgate.test>"],
+  });
 
   // The manager proposes the revoke: nothing applied, the row says it waits for someone else.
   const manager = await (await browser.newContext()).newPage();

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { expect, test, type Page } from "@playwright/test";
 import { csvObjects } from "../test/support/csv";
-import { sql } from "./support/stack";
+import { createAndLaunchCampaign, sql } from "./support/stack";
 
 // Issue 7 acceptance (evidence part): an auditor downloads the campaign report as
 // CSV, JSON and PDF from /reports in a real browser; the files are checked
@@ -35,19 +35,9 @@ async function launchedCampaign(page: Page): Promise<string> {
   if (existing.length > 0) return existing[0].id;
   const name = `Reports e2e ${Date.now()}`;
   await signIn(page, "admin@tollgate.test");
-  await page.goto("/campaigns");
-  const form = page.getByTestId("create-campaign-form");
-  await form.locator('[name="name"]').fill(name);
-  await form.locator('[name="period"]').fill("2026-Q4");
-  await form.locator('[name="dueAt"]').fill(new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10));
-  await form.locator('select[name="teamIds"]').selectOption({ label: "Checkout" });
-  await form.locator('select[name="environmentIds"]').selectOption({ label: "production" });
-  await form.getByRole("button", { name: "Create draft" }).click();
-  await form.getByRole("link", { name: "Open it to launch" }).click();
-  await page.getByRole("button", { name: "Launch campaign" }).click();
-  await expect(page.getByText(/Launched: \d+ items snapshotted/)).toBeVisible({ timeout: 30_000 });
+  const id = await createAndLaunchCampaign(page, { name, team: "Checkout", environment: "production" });
   await page.context().clearCookies();
-  return (await sql<{ id: string }>(`SELECT id FROM "Campaign" WHERE name = $1`, [name]))[0].id;
+  return id;
 }
 
 test("an auditor downloads the campaign report as CSV, JSON and PDF; contents, figures and hashes match", async ({ page }) => {

@@ -37,7 +37,22 @@ const OWNER_CONFIRM_NOTE = "You own this campaign: as second reviewer, confirm o
  * justification, per-item and bulk decisions (reduce with a scope picker),
  * confirming or rejecting proposals under the two-person rule, and delegation.
  */
-export function CertificationTable({ rows, groupBy, frozen, delegates, actions }: { rows: MyItem[]; groupBy: "person" | "api"; frozen: boolean; delegates: { id: string; label: string }[]; actions: CertificationActions }) {
+export function CertificationTable({
+  rows,
+  groupBy,
+  frozen,
+  delegates,
+  actions,
+  empty,
+}: {
+  rows: MyItem[];
+  groupBy: "person" | "api";
+  frozen: boolean;
+  delegates: { id: string; label: string }[];
+  actions: CertificationActions;
+  /** Shown when no row matches; the last decision's message stays above it (a confirmed row leaves the "awaiting" list). */
+  empty: React.ReactNode;
+}) {
   const router = useRouter();
   const { patch } = useSearchParamsPatch();
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -102,6 +117,19 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
 
   const btn = "rounded border px-2 py-0.5 text-xs disabled:opacity-40";
   const none = selected.size === 0 || busy;
+  const messageLine = message && (
+    <p role={message.ok ? "status" : "alert"} className={message.ok ? "text-emerald-800" : "text-red-700"} data-testid="certify-message">
+      {message.text}
+    </p>
+  );
+  if (rows.length === 0) {
+    return (
+      <div className="flex flex-col gap-3">
+        {messageLine}
+        {empty}
+      </div>
+    );
+  }
   return (
     <div className="flex flex-col gap-3">
       {!frozen && (
@@ -135,11 +163,7 @@ export function CertificationTable({ rows, groupBy, frozen, delegates, actions }
               Delegate selected
             </button>
           </div>
-          {message && (
-            <p role={message.ok ? "status" : "alert"} className={message.ok ? "text-emerald-800" : "text-red-700"} data-testid="certify-message">
-              {message.text}
-            </p>
-          )}
+          {messageLine}
         </div>
       )}
       <div className="flex items-center gap-2 text-sm">

@@ -87,3 +87,35 @@ export async function ensureAnalysed(page: Page) {
 
 export const displayName = async (externalId: string) =>
   (await sql<{ displayName: string }>(`SELECT "displayName" FROM "Principal" WHERE "externalId" = $1`, [externalId]))[0].displayName;
+
+export interface CampaignForm {
+  name: string;
+  team: string;
+  environment: string;
+  /** An API option's label, e.g. "orders (production)"; all of the team's APIs when absent. */
+  api?: string;
+  /** Named reviewers' option labels; the default reviewer rule when absent. */
+  namedReviewers?: string[];
+}
+
+/** As the signed-in admin: fills /campaigns' create form (period 2026-Q4, due in 14 days), creates the draft and launches it. */
+export async function createAndLaunchCampaign(page: Page, c: CampaignForm): Promise<string> {
+  await page.goto("/campaigns");
+  const form = page.getByTestId("create-campaign-form");
+  await form.locator('[name="name"]').fill(c.name);
+  await form.locator('[name="period"]').fill("2026-Q4");
+  await form.locator('[name="dueAt"]').fill(new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10));
+  await form.locator('select[name="teamIds"]').selectOption({ label: c.team });
+  await form.locator('select[name="environmentIds"]').selectOption({ label: c.environment });
+  if (c.api) await form.locator('select[name="apiIds"]').selectOption({ label: c.api });
+  if (c.namedReviewers) {
+    await form.locator('select[name="reviewerRule"]').selectOption("named");
+    await form.locator('select[name="namedReviewerIds"]').selectOption(c.namedReviewers.map((label) => ({ label })));
+  }
+  await form.getByRole("button", { name: "Create draft" }).click();
+  await form.getByRole("link", { name: "Open it to launch" }).click();
+  await page.getByRole("button", { name: "Launch campaign" }).click();
+  await expect(page.getByText(/Launched: \d+ items snapshotted/)).toBeVisible({ timeout: 30_000 });
+  const [{ id }] = await sql<{ id: string }>(`SELECT id FROM "Campaign" WHERE name = $1`, [c.name]);
+  return id;
+}

@@ -8,7 +8,7 @@ import { wakeDelivery } from "@/lib/enforcement/wake";
 import { recordDecision } from "@/lib/review/record";
 import { parse, requireCertifier } from "./common";
 import { isReviewerOf, lockOpenItem, type LockedItem } from "./lock";
-import { recordItemOutcome } from "./outcome";
+import { itemEventData, recordItemOutcome } from "./outcome";
 import { needsSecondPerson, proposeItemTx } from "./propose";
 import { bulkCertifyInput, CERTIFICATION_TO_DECISION, certifyInput } from "./schemas";
 
@@ -73,13 +73,7 @@ export async function decideItemTx(tx: Tx, d: ItemDecision): Promise<CertifyResu
     action: d.closedByPolicy ? `campaign.close_${d.decision}` : `campaign.item_${d.decision}`,
     target: `campaign_item:${item.id}`,
     data: {
-      campaignId: item.campaignId,
-      decisionId,
-      grantId: item.grantId,
-      principal: item.grant.principal.displayName,
-      scope: item.grant.scope.name,
-      environment: item.grant.environment.name,
-      justification: d.justification,
+      ...itemEventData(item, decisionId, d.justification),
       revokedGrantIds: plan.revokeGrantIds,
       keptScopeIds: kept,
       flagged: d.flagged ?? false,

@@ -11,7 +11,7 @@ import { planDecision, sameGrants } from "@/lib/review/record";
 import type { CertifyResult } from "./certify";
 import { parse, requireCertifier, type UserActor } from "./common";
 import { isReviewerOf, lockOpenItem, type LockedItem } from "./lock";
-import { DECISION_TO_CERTIFICATION, discardFields, recordItemOutcome } from "./outcome";
+import { DECISION_TO_CERTIFICATION, discardFields, itemEventData, recordItemOutcome } from "./outcome";
 import { confirmItemInput, rejectItemInput } from "./schemas";
 
 /**
@@ -90,14 +90,8 @@ export async function confirmItemDecision(actor: Actor, input: unknown, client: 
       action: `campaign.item_confirm_${decision}`,
       target: `campaign_item:${item.id}`,
       data: {
-        campaignId: item.campaignId,
-        decisionId,
+        ...itemEventData(item, decisionId, justification),
         proposedBy: proposal.deciderId,
-        grantId: item.grantId,
-        principal: item.grant.principal.displayName,
-        scope: item.grant.scope.name,
-        environment: item.grant.environment.name,
-        justification,
         revokedGrantIds: plan.revokeGrantIds,
         keptScopeIds: proposal.keptScopeIds,
         ...(supersededProposalIds.length ? { supersededProposalIds } : {}),
@@ -141,16 +135,7 @@ export async function rejectItemProposal(actor: Actor, input: unknown, client: P
       actor: person,
       action: `campaign.item_reject_${decision}`,
       target: `campaign_item:${item.id}`,
-      data: {
-        campaignId: item.campaignId,
-        decisionId: proposal.id,
-        proposedBy: proposal.deciderId,
-        grantId: item.grantId,
-        principal: item.grant.principal.displayName,
-        scope: item.grant.scope.name,
-        environment: item.grant.environment.name,
-        justification: v.justification,
-      },
+      data: { ...itemEventData(item, proposal.id, v.justification), proposedBy: proposal.deciderId },
     });
     return { itemId: item.id, decisionId: proposal.id };
   });

@@ -20,6 +20,19 @@ export interface ItemOutcome {
   now: Date;
 }
 
+/** What every campaign-item audit event says about the item: whose access, which grant, under which decision. */
+export function itemEventData(item: LockedItem, decisionId: string, justification: string) {
+  return {
+    campaignId: item.campaignId,
+    decisionId,
+    grantId: item.grantId,
+    principal: item.grant.principal.displayName,
+    scope: item.grant.scope.name,
+    environment: item.grant.environment.name,
+    justification,
+  };
+}
+
 /** Fields that end a proposal without applying it; nothing will be enforced for it. */
 export function discardFields(kind: ProposalDiscard, note: string, now: Date, byId: string | null) {
   return { awaitingConfirmation: false, discard: kind, discardedAt: now, discardedById: byId, discardNote: note, enforcement: "not_required" as const };

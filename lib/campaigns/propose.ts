@@ -7,6 +7,7 @@ import { recordDecision, twoPersonRuleCovers } from "@/lib/review/record";
 import type { CertifyResult } from "./certify";
 import type { UserActor } from "./common";
 import type { LockedItem } from "./lock";
+import { itemEventData } from "./outcome";
 import { CERTIFICATION_TO_DECISION } from "./schemas";
 
 /** The two-person rule's reach for a campaign decision (lib/review/record.ts has the rule). */
@@ -65,13 +66,7 @@ export async function proposeItemTx(tx: Tx, p: ItemProposal): Promise<CertifyRes
     action: `campaign.item_propose_${p.decision}`,
     target: `campaign_item:${item.id}`,
     data: {
-      campaignId: item.campaignId,
-      decisionId,
-      grantId: item.grantId,
-      principal: item.grant.principal.displayName,
-      scope: item.grant.scope.name,
-      environment: item.grant.environment.name,
-      justification: p.justification,
+      ...itemEventData(item, decisionId, p.justification),
       plannedRevokeGrantIds: plan.revokeGrantIds,
       keptScopeIds: kept,
       awaitingConfirmation: true,

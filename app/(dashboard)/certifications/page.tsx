@@ -87,19 +87,18 @@ export default async function CertificationsPage({ searchParams }: { searchParam
               Apply
             </button>
           </form>
-          {page.rows.length === 0 ? (
-            <EmptyState title={page.status === "pending" ? "Nothing left to decide" : page.status === "awaiting" ? "Nothing awaits a second reviewer" : "No items match"}>
-              {page.status === "pending" ? <Link href={href({ status: "all" })}>Show all items</Link> : null}
-            </EmptyState>
-          ) : (
-            <CertificationTable
-              rows={page.rows}
-              groupBy={page.groupBy}
-              frozen={page.campaign.status === "closed"}
-              delegates={page.delegates}
-              actions={{ certify: certifyAction, bulk: bulkCertifyAction, delegate: delegateAction, confirm: confirmProposalAction, reject: rejectProposalAction }}
-            />
-          )}
+          <CertificationTable
+            rows={page.rows}
+            groupBy={page.groupBy}
+            frozen={page.campaign.status === "closed"}
+            delegates={page.delegates}
+            actions={{ certify: certifyAction, bulk: bulkCertifyAction, delegate: delegateAction, confirm: confirmProposalAction, reject: rejectProposalAction }}
+            empty={
+              <EmptyState title={page.status === "pending" ? "Nothing left to decide" : page.status === "awaiting" ? "Nothing awaits a second reviewer" : "No items match"}>
+                {page.status === "pending" ? <Link href={href({ status: "all" })}>Show all items</Link> : null}
+              </EmptyState>
+            }
+          />
           <nav aria-label="Pagination" className="flex items-center gap-3 text-slate-600">
             <span>
               {page.total === 0 ? 0 : (page.page - 1) * page.perPage + 1}–{Math.min(page.total, page.page * page.perPage)} of {page.total}
