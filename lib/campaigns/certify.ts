@@ -5,11 +5,11 @@ import { db, type PrismaClient, type Tx } from "@/lib/db";
 import { AppError, conflict, forbidden } from "@/lib/errors";
 import type { CertificationDecision, EnforcementState } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
-import { recordDecision } from "@/lib/review/record";
+import { planDecision, recordDecision, twoPersonRuleCovers, type PlannedDecision } from "@/lib/review/record";
 import { parse, requireCertifier } from "./common";
 import { isReviewerOf, lockOpenItem, type LockedItem } from "./lock";
 import { itemEventData, recordItemOutcome } from "./outcome";
-import { needsSecondPerson, proposeItemTx } from "./propose";
+import { proposeItemTx } from "./propose";
 import { bulkCertifyInput, CERTIFICATION_TO_DECISION, certifyInput } from "./schemas";
 
 export interface CertifyResult {
@@ -26,6 +26,8 @@ export interface ItemDecision {
   decision: CertificationDecision;
   justification: string;
   keepScopeIds?: string[];
+  /** The caller's plan, if it made one (the two-person check); planned here otherwise. */
+  planned?: PlannedDecision;
   /** The User the Decision row is signed by (a person, or the campaign owner for the close policy). */
   deciderId: string;
   /** Who the audit event names (the person, or the close job). */
@@ -54,6 +56,7 @@ export async function decideItemTx(tx: Tx, d: ItemDecision): Promise<CertifyResu
     justification: d.justification,
     reReviewAt: null,
     keepScopeIds: d.keepScopeIds,
+    planned: d.planned,
     awaitingConfirmation: false,
     now: d.now,
   });
@@ -94,10 +97,11 @@ async function certifyOne(actor: Actor, v: CertifyOne, client: PrismaClient): Pr
     if (item.proposal) throw conflict("This item already has a proposed decision awaiting a second reviewer: confirm or reject it first");
     await assertNotSelfReview(tx, person, item.grantId);
     const now = new Date();
-    if (await needsSecondPerson(tx, item, v.decision, v.keepScopeIds, await loadTwoPersonRule(tx), now)) {
-      return proposeItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, person, now });
+    const planned = await planDecision(tx, item.grant, CERTIFICATION_TO_DECISION[v.decision], v.keepScopeIds, now);
+    if (await twoPersonRuleCovers(tx, item.grant, planned.plan, await loadTwoPersonRule(tx))) {
+      return proposeItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, planned, person, now });
     }
-    return decideItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, deciderId: person.userId, auditActor: person, now });
+    return decideItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, planned, deciderId: person.userId, auditActor: person, now });
   });
   if (!result.awaitingConfirmation && result.enforcement === "pending") wakeDelivery();
   return result;

@@ -2,24 +2,20 @@ import { appendAuditEvent } from "@/lib/audit";
 import type { Tx } from "@/lib/db";
 import type { CertificationDecision } from "@/lib/generated/prisma/client";
 import { createNotifications } from "@/lib/notifications";
-import type { TwoPersonRule } from "@/lib/auth/sod";
-import { recordDecision, twoPersonRuleCovers } from "@/lib/review/record";
+import { recordDecision, type PlannedDecision } from "@/lib/review/record";
 import type { CertifyResult } from "./certify";
 import type { UserActor } from "./common";
 import type { LockedItem } from "./lock";
 import { itemEventData } from "./outcome";
 import { CERTIFICATION_TO_DECISION } from "./schemas";
 
-/** The two-person rule's reach for a campaign decision (lib/review/record.ts has the rule). */
-export function needsSecondPerson(tx: Tx, item: LockedItem, decision: CertificationDecision, keepScopeIds: string[] | undefined, rule: TwoPersonRule, now: Date): Promise<boolean> {
-  return twoPersonRuleCovers(tx, item.grant, CERTIFICATION_TO_DECISION[decision], keepScopeIds, rule, now);
-}
-
 export interface ItemProposal {
   item: LockedItem;
   decision: CertificationDecision;
   justification: string;
   keepScopeIds?: string[];
+  /** Made by the caller for the two-person check. */
+  planned: PlannedDecision;
   person: UserActor;
   now: Date;
 }
@@ -43,6 +39,7 @@ export async function proposeItemTx(tx: Tx, p: ItemProposal): Promise<CertifyRes
     justification: p.justification,
     reReviewAt: null,
     keepScopeIds: p.keepScopeIds,
+    planned: p.planned,
     awaitingConfirmation: true,
     now: p.now,
   });

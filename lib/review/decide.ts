@@ -52,16 +52,19 @@ async function decide(actor: UserActor, proposal: Proposal, client: PrismaClient
     const finding = await lockOpenFinding(tx, proposal.findingId);
     await assertNotSelfReview(tx, actor, finding.grantId);
 
-    const awaiting = await twoPersonRuleCovers(tx, decisionGrant(finding), proposal.kind, proposal.keepScopeIds, await loadTwoPersonRule(tx), now);
+    const grant = decisionGrant(finding);
+    const planned = await planDecision(tx, grant, proposal.kind, proposal.keepScopeIds, now);
+    const awaiting = await twoPersonRuleCovers(tx, grant, planned.plan, await loadTwoPersonRule(tx));
     const { decisionId, plan, kept, enforcement } = await recordDecision(tx, {
       deciderId: actor.userId,
-      grant: decisionGrant(finding),
+      grant,
       findingId: finding.id,
       campaignItemId: null,
       kind: proposal.kind,
       justification: proposal.justification,
       reReviewAt: proposal.reReviewAt,
       keepScopeIds: proposal.keepScopeIds,
+      planned,
       awaitingConfirmation: awaiting,
       now,
     });

@@ -33,9 +33,16 @@ export interface DecisionRequest {
   justification: string | null;
   reReviewAt: Date | null;
   keepScopeIds?: string[];
+  /** The caller's planDecision() result, when it needed the plan first (the two-person check); else planned here. */
+  planned?: PlannedDecision;
   /** Two-person rule: store as a proposal, apply nothing yet. */
   awaitingConfirmation: boolean;
   now: Date;
+}
+
+export interface PlannedDecision {
+  plan: DecisionPlan;
+  kept: string[];
 }
 
 export interface RecordedDecision {
@@ -72,7 +79,7 @@ export async function planReduce(tx: Tx, grant: DecisionGrant, keep: string[] | 
 }
 
 /** What a decision kind changes, with its enforcement targets. */
-export async function planDecision(tx: Tx, grant: DecisionGrant, kind: DecisionKind, keepScopeIds: string[] | undefined, now: Date) {
+export async function planDecision(tx: Tx, grant: DecisionGrant, kind: DecisionKind, keepScopeIds: string[] | undefined, now: Date): Promise<PlannedDecision> {
   let plan: DecisionPlan;
   let kept: string[] = [];
   if (kind === "reduce") ({ plan, kept } = await planReduce(tx, grant, keepScopeIds, now));
@@ -82,16 +89,17 @@ export async function planDecision(tx: Tx, grant: DecisionGrant, kind: DecisionK
 }
 
 /**
- * Whether the two-person rule covers a decision: its own grant, or any grant a
- * reduce would revoke — reducing a principal's read grant down to read must not
- * drop their production admin scope on one person's say. Shared by the review
- * queue and certification campaigns.
+ * Whether the two-person rule covers a planned decision: its own grant, or any
+ * grant it would revoke — reducing a principal's write grant down to read must
+ * not drop their production admin scope on one person's say. Shared by the
+ * review queue and certification campaigns, which pass the plan on to
+ * recordDecision so it is made once.
  */
-export async function twoPersonRuleCovers(tx: Tx, grant: DecisionGrant, kind: DecisionKind, keepScopeIds: string[] | undefined, rule: TwoPersonRule, now: Date): Promise<boolean> {
+export async function twoPersonRuleCovers(tx: Tx, grant: DecisionGrant, plan: DecisionPlan, rule: TwoPersonRule): Promise<boolean> {
   if (requiresSecondReviewer(grant, rule)) return true;
-  if (kind !== "reduce" || !rule.enabled) return false;
-  const { plan } = await planDecision(tx, grant, "reduce", keepScopeIds, now);
-  const dropped = await tx.grant.findMany({ where: { id: { in: plan.revokeGrantIds } }, select: { scope: { select: { level: true } } } });
+  const others = plan.revokeGrantIds.filter((id) => id !== grant.id);
+  if (others.length === 0 || !rule.enabled) return false;
+  const dropped = await tx.grant.findMany({ where: { id: { in: others } }, select: { scope: { select: { level: true } } } });
   return dropped.some((g) => requiresSecondReviewer({ scope: g.scope, environment: grant.environment }, rule));
 }
 
@@ -99,7 +107,7 @@ export async function twoPersonRuleCovers(tx: Tx, grant: DecisionGrant, kind: De
 export const sameGrants = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 export async function recordDecision(tx: Tx, r: DecisionRequest): Promise<RecordedDecision> {
-  const { plan, kept } = await planDecision(tx, r.grant, r.kind, r.keepScopeIds, r.now);
+  const { plan, kept } = r.planned ?? (await planDecision(tx, r.grant, r.kind, r.keepScopeIds, r.now));
   const decision = await tx.decision.create({
     data: {
       findingId: r.findingId,
