@@ -10,3 +10,16 @@ export function grantColumns(opts: { scopeLevel?: boolean } = {}): { key: string
     { key: "environment", header: "Environment" },
   ];
 }
+
+/**
+ * The joins behind grantColumns(), from a grant aliased g: principal p, scope s,
+ * API a, environment e, the principal's team t. Reports name those aliases in
+ * their SELECT and filters.
+ */
+export const GRANT_JOINS = `
+  JOIN "Principal" p ON p.id = g."principalId"
+  JOIN "Scope" s ON s.id = g."scopeId"
+  JOIN "Api" a ON a.id = s."apiId"
+  JOIN "Environment" e ON e.id = g."environmentId"
+  LEFT JOIN "Team" t ON t.id = p."teamId"
+`;

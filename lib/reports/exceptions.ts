@@ -2,7 +2,7 @@ import { z } from "zod";
 import { optionalName } from "./filters";
 import { iso } from "./cursor";
 import { countBy, countRows } from "./sql";
-import { grantColumns } from "./columns";
+import { GRANT_JOINS, grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
 
 /**
@@ -27,11 +27,7 @@ const EXCEPTIONS = `
          coalesce(ad."createdAt", f."closedAt") AS "approvedAt", ad.justification, f."reReviewAt"
   FROM "Finding" f
   JOIN "Grant" g ON g.id = f."grantId"
-  JOIN "Principal" p ON p.id = g."principalId"
-  JOIN "Scope" s ON s.id = g."scopeId"
-  JOIN "Api" a ON a.id = s."apiId"
-  JOIN "Environment" e ON e.id = g."environmentId"
-  LEFT JOIN "Team" t ON t.id = p."teamId"
+  ${GRANT_JOINS}
   LEFT JOIN LATERAL (
     SELECT d.id, d.justification, d."createdAt", d."deciderId", d."confirmerId"
     FROM "Decision" d

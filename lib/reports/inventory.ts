@@ -2,7 +2,7 @@ import { z } from "zod";
 import { asOfInstant, optionalName } from "./filters";
 import { iso } from "./cursor";
 import { countBy, countRows } from "./sql";
-import { grantColumns } from "./columns";
+import { GRANT_JOINS, grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
 
 /**
@@ -18,11 +18,7 @@ type Filters = z.infer<typeof filters>;
 
 const FROM = `
   FROM "Grant" g
-  JOIN "Principal" p ON p.id = g."principalId"
-  JOIN "Scope" s ON s.id = g."scopeId"
-  JOIN "Api" a ON a.id = s."apiId"
-  JOIN "Environment" e ON e.id = g."environmentId"
-  LEFT JOIN "Team" t ON t.id = p."teamId"
+  ${GRANT_JOINS}
   WHERE g."grantedAt" <= $1::timestamptz
     AND (g."revokedAt" IS NULL OR g."revokedAt" > $1::timestamptz)
     AND (g."expiresAt" IS NULL OR g."expiresAt" > $1::timestamptz)

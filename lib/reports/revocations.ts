@@ -2,7 +2,7 @@ import { z } from "zod";
 import { dayRange, fromBeforeTo, optionalDay, optionalName } from "./filters";
 import { iso } from "./cursor";
 import { countBy, countRows } from "./sql";
-import { grantColumns } from "./columns";
+import { GRANT_JOINS, grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
 
 /**
@@ -20,11 +20,7 @@ type Filters = z.infer<typeof filters>;
 const FROM = `
   FROM "Decision" d
   JOIN "Grant" g ON g.id = d."grantId"
-  JOIN "Principal" p ON p.id = g."principalId"
-  JOIN "Scope" s ON s.id = g."scopeId"
-  JOIN "Api" a ON a.id = s."apiId"
-  JOIN "Environment" e ON e.id = g."environmentId"
-  LEFT JOIN "Team" t ON t.id = p."teamId"
+  ${GRANT_JOINS}
   LEFT JOIN "Finding" f ON f.id = d."findingId"
   JOIN "User" du ON du.id = d."deciderId"
   LEFT JOIN "User" cu ON cu.id = d."confirmerId"
