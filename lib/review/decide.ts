@@ -6,7 +6,7 @@ import { db, type PrismaClient, type Tx } from "@/lib/db";
 import { AppError, badRequest, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
 import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
-import { applyDecision, enforcementFor } from "./apply";
+import { applyDecision, enforcementFor, type DecisionPlan } from "./apply";
 import { lockOpenFinding, type LockedFinding } from "./load";
 import { planDecision, recordDecision, sameGrants, twoPersonRuleCovers, type DecisionGrant } from "./record";
 import { approveInput, confirmInput, reduceInput, revokeInput } from "./schemas";
@@ -133,7 +133,7 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
     const finding = await lockOpenFinding(tx, decision.findingId);
     await assertNotSelfReview(tx, reviewer, finding.grantId);
     const now = new Date();
-    let plan;
+    let plan: DecisionPlan;
     try {
       ({ plan } = await planDecision(tx, decisionGrant(finding), decision.kind, decision.kind === "reduce" ? decision.keptScopeIds : undefined, now));
     } catch (e) {
