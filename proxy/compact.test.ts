@@ -97,6 +97,21 @@ describe("GrantTable", () => {
     expect(t.slotOf(ids[0])).toBe(-1);
     expect(t.row(t.slotOf(ids[1]))).toEqual({ id: ids[1], principal: 1, scope: 1, expiresAt: 1 });
   });
+
+  it("names a reused slot by its new grant, not the cached id of the removed one", () => {
+    const t = new GrantTable();
+    const first = randomUUID();
+    const slot = t.add(first, 1, 1, Infinity);
+    expect(t.idOf(slot)).toBe(first); // now cached
+    t.remove(slot);
+    const second = randomUUID();
+    expect(t.add(second, 2, 2, Infinity)).toBe(slot);
+    expect(t.idOf(slot)).toBe(second);
+    // Upper-case hex survives the cache as it does the encoding.
+    const upper = randomUUID().toUpperCase();
+    const s2 = t.add(upper, 3, 3, Infinity);
+    expect([t.idOf(s2), t.idOf(s2)]).toEqual([upper, upper]);
+  });
 });
 
 // The object-based state this replaced, reduced to its grant semantics: the

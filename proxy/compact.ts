@@ -225,6 +225,8 @@ export interface GrantRow {
   expiresAt: number;
 }
 
+const ID_CACHE_CAP = 50_000;
+
 /**
  * Grants in typed arrays. Slots are reused through a free list; a doubly linked
  * list keeps insertion order (so serialising and reloading reproduces which of
@@ -245,6 +247,13 @@ export class GrantTable {
   /** (principal, scope) → the grant upserted last for that pair. */
   private readonly byPair = new SlotIndex(2, this.pair);
   private readonly q = new Uint32Array(UUID_WORDS);
+  /**
+   * Id strings of the grants that traffic used, by slot: every allowed request
+   * reports its grant's id to usage, and decoding 36 characters each time costs
+   * more than the rest of the grant lookup. Bounded (cleared when full) and kept
+   * exact: a slot's entry goes when its grant does.
+   */
+  private readonly idCache = new Map<number, string>();
 
   get size(): number {
     return this.byId.size;
@@ -267,7 +276,13 @@ export class GrantTable {
   }
 
   idOf(slot: number): string {
-    return decodeUuid(this.ids, slot * UUID_WORDS);
+    let id = this.idCache.get(slot);
+    if (id === undefined) {
+      id = decodeUuid(this.ids, slot * UUID_WORDS);
+      if (this.idCache.size >= ID_CACHE_CAP) this.idCache.clear();
+      this.idCache.set(slot, id);
+    }
+    return id;
   }
 
   principalOf(slot: number): number {
@@ -306,6 +321,7 @@ export class GrantTable {
   }
 
   remove(slot: number): void {
+    this.idCache.delete(slot);
     this.byId.remove(slot);
     if (this.slotFor(this.principalOf(slot), this.scopeOf(slot)) === slot) this.byPair.remove(slot);
     const p = this.prev[slot];

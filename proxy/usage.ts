@@ -39,7 +39,10 @@ const HEARTBEAT_MS = 60_000;
 const iso = (t: number) => new Date(t).toISOString();
 
 export class UsageAggregator {
+  /** Today's counts by grant id (the hot path: one lookup by an id string whose hash V8 has cached). */
   private grants = new Map<string, GrantDay>();
+  /** Counts of earlier days not yet cut into a report (only across a UTC midnight). */
+  private earlier: GrantDay[] = [];
   private credentials = new Map<string, number>();
   private shadow = new Map<string, Shadow>();
   private queue: UsageReport[] = [];
@@ -63,30 +66,32 @@ export class UsageAggregator {
     private readonly log: Logger,
   ) {}
 
+  /** Starts a new UTC day when `now` is past the current one; today's counts move to `earlier`. */
   private utcDay(now: number): string {
     if (now >= this.dayEnds) {
       const d = new Date(now);
       this.day = d.toISOString().slice(0, 10);
       this.dayEnds = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+      for (const g of this.grants.values()) this.earlier.push(g);
+      this.grants = new Map();
     }
     return this.day;
   }
 
   recordAllowed(grantId: string | null, credentialId: string | null, now: number): void {
     if (grantId) {
-      const day = this.utcDay(now);
-      const k = grantId + day;
-      const g = this.grants.get(k);
+      const day = now < this.dayEnds ? this.day : this.utcDay(now);
+      const g = this.grants.get(grantId);
       if (g) {
         g.count++;
         g.lastUsedAt = now;
-      } else if (this.grants.size < this.opts.maxEntries) {
-        this.grants.set(k, { grantId, day, count: 1, lastUsedAt: now });
+      } else if (this.grants.size + this.earlier.length < this.opts.maxEntries) {
+        this.grants.set(grantId, { grantId, day, count: 1, lastUsedAt: now });
       } else {
         this.metrics.usageDropped++;
       }
     }
-    if (credentialId && (this.credentials.has(credentialId) || this.credentials.size < this.opts.maxEntries)) {
+    if (credentialId && (this.credentials.size < this.opts.maxEntries || this.credentials.has(credentialId))) {
       this.credentials.set(credentialId, now);
     }
   }
@@ -109,14 +114,14 @@ export class UsageAggregator {
   }
 
   pendingEntries(): number {
-    let n = this.grants.size + this.credentials.size + this.shadow.size;
+    let n = this.grants.size + this.earlier.length + this.credentials.size + this.shadow.size;
     for (const r of this.queue) n += r.grants.length + r.credentials.length + r.shadow.length;
     return n;
   }
 
   /** Moves the aggregate into reports of bounded size, each with a fixed id. */
   private cut(): void {
-    const grants = [...this.grants.values()].map((g) => ({ grantId: g.grantId, day: g.day, count: g.count, lastUsedAt: iso(g.lastUsedAt) }));
+    const grants = [...this.earlier, ...this.grants.values()].map((g) => ({ grantId: g.grantId, day: g.day, count: g.count, lastUsedAt: iso(g.lastUsedAt) }));
     const credentials = [...this.credentials].map(([credentialId, t]) => ({ credentialId, lastUsedAt: iso(t) }));
     const shadow = [...this.shadow.values()].map((s) => ({
       apiId: s.apiId,
@@ -128,6 +133,7 @@ export class UsageAggregator {
       lastSeenAt: iso(s.lastSeenAt),
     }));
     this.grants = new Map();
+    this.earlier = [];
     this.credentials = new Map();
     this.shadow = new Map();
     while (grants.length || credentials.length || shadow.length) {

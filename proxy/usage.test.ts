@@ -1,0 +1,63 @@
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { Metrics } from "./metrics";
+import { UsageAggregator, type UsageReport } from "./usage";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+
+// The aggregator against a real HTTP endpoint standing in for the dashboard's
+// ingestion route: what it delivers, split by UTC day.
+async function collect(run: (u: UsageAggregator) => void, metrics = new Metrics()): Promise<UsageReport[]> {
+  const reports: UsageReport[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      reports.push(JSON.parse(body));
+      res.writeHead(202).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const u = new UsageAggregator(
+    { proxyName: "p", environment: "production", dashboardUrl: url, dashboardToken: "t", flushMs: 60_000, maxEntries: 100, maxShadow: 10 },
+    metrics,
+    pino({ level: "silent" }),
+  );
+  run(u);
+  await u.flush();
+  await new Promise((r) => server.close(r));
+  return reports;
+}
+
+describe("UsageAggregator", () => {
+  it("counts a grant per UTC day, also when traffic crosses midnight", async () => {
+    const g = "11111111-1111-4111-8111-111111111111";
+    const beforeMidnight = Date.UTC(2026, 11, 1, 23, 59, 58);
+    const afterMidnight = Date.UTC(2026, 11, 2, 0, 0, 1);
+    const reports = await collect((u) => {
+      u.recordAllowed(g, "c1", beforeMidnight);
+      u.recordAllowed(g, "c1", beforeMidnight + 1);
+      u.recordAllowed(g, "c1", afterMidnight);
+    });
+    const grants = reports.flatMap((r) => r.grants).sort((a, b) => a.day.localeCompare(b.day));
+    expect(grants).toEqual([
+      { grantId: g, day: "2026-12-01", count: 2, lastUsedAt: new Date(beforeMidnight + 1).toISOString() },
+      { grantId: g, day: "2026-12-02", count: 1, lastUsedAt: new Date(afterMidnight).toISOString() },
+    ]);
+    expect(reports.flatMap((r) => r.credentials)).toEqual([{ credentialId: "c1", lastUsedAt: new Date(afterMidnight).toISOString() }]);
+  });
+
+  it("stops adding grant-days at the cap and counts what it dropped", async () => {
+    const metrics = new Metrics();
+    const now = Date.UTC(2026, 11, 2, 12);
+    const reports = await collect((u) => {
+      for (let i = 0; i < 150; i++) u.recordAllowed(`g${i}`, null, now);
+      u.recordAllowed("g0", null, now + 1); // an entry it holds still counts
+    }, metrics);
+    const grants = reports.flatMap((r) => r.grants);
+    expect(grants).toHaveLength(100);
+    expect(grants.find((g) => g.grantId === "g0")?.count).toBe(2);
+    expect(metrics.usageDropped).toBe(50);
+  });
+});
