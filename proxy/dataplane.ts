@@ -86,11 +86,41 @@ export function describedRequest(h: IncomingMessage["headers"]): { method: strin
 
 /** What one request's close listener needs to know about it. */
 interface Exchange {
+  plane: DataPlane;
+  req: IncomingMessage;
+  started: number;
+  mode: "proxy" | "forward_auth";
   decision: string;
   principal: string | null;
   /** The upstream exchange once dispatched, to abort when the client leaves first. */
   upstream: Dispatcher.DispatchController | null;
   clientGone: boolean;
+}
+
+const EXCHANGE = Symbol("tollgate.exchange");
+type TrackedResponse = ServerResponse & { [EXCHANGE]: Exchange };
+
+/**
+ * Runs once per request when its response closes (finished or not): metrics,
+ * the access log, and stopping the upstream exchange when the client went away
+ * first. One shared function with the request's state on the response, rather
+ * than a closure per request: this is on every request's path.
+ */
+function onResponseClose(this: TrackedResponse): void {
+  const x = this[EXCHANGE];
+  const { ctx } = x.plane;
+  x.plane.inFlight--;
+  if (!this.writableFinished) {
+    x.clientGone = true;
+    x.upstream?.abort(new Error("client closed the connection"));
+  }
+  const seconds = (performance.now() - x.started) / 1000;
+  ctx.metrics.decision(x.mode, x.decision);
+  ctx.metrics.latency(seconds);
+  if (ctx.config.PROXY_ACCESS_LOG) {
+    const req = x.req;
+    ctx.log.info({ mode: x.mode, method: req.method, url: req.url?.slice(0, 512), status: this.statusCode, decision: x.decision, principal: x.principal, ms: Math.round(seconds * 1e4) / 10 }, "request");
+  }
 }
 
 function noteDecision(x: Exchange, d: Decision): void {
@@ -104,7 +134,7 @@ export class DataPlane {
   private readonly upstreams = new Map<string, { pool: Pool; base: string }>();
   inFlight = 0;
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(readonly ctx: Ctx) {
     this.server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
     // A client that half-closes after sending its request still gets the answer
@@ -150,27 +180,12 @@ export class DataPlane {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now();
     const url = req.url ?? "";
     const isForwardAuth = url === FORWARD_AUTH_PATH || url.startsWith(FORWARD_AUTH_PATH + "?");
     this.inFlight++;
-    const x: Exchange = { decision: "error", principal: null, upstream: null, clientGone: false };
-    // One listener per request (metrics, access log, and stopping the upstream
-    // exchange when the client goes away first): this runs for every request.
-    res.once("close", () => {
-      this.inFlight--;
-      if (!res.writableFinished) {
-        x.clientGone = true;
-        x.upstream?.abort(new Error("client closed the connection"));
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const mode = isForwardAuth ? "forward_auth" : "proxy";
-      this.ctx.metrics.decision(mode, x.decision);
-      this.ctx.metrics.latency(seconds);
-      if (this.ctx.config.PROXY_ACCESS_LOG) {
-        this.ctx.log.info({ mode, method: req.method, url: req.url?.slice(0, 512), status: res.statusCode, decision: x.decision, principal: x.principal, ms: Math.round(seconds * 1e4) / 10 }, "request");
-      }
-    });
+    const x: Exchange = { plane: this, req, started: performance.now(), mode: isForwardAuth ? "forward_auth" : "proxy", decision: "error", principal: null, upstream: null, clientGone: false };
+    (res as TrackedResponse)[EXCHANGE] = x;
+    res.on("close", onResponseClose);
     if (isForwardAuth) return this.forwardAuth(req, res, x);
     // A request Transfer-Encoding other than plain "chunked" has no defined
     // length (RFC 9112 §6.3): refuse it before anything is forwarded, rather than
@@ -193,7 +208,8 @@ export class DataPlane {
 
   private forward(req: IncomingMessage, res: ServerResponse, d: Extract<Decision, { kind: "allow" }>, x: Exchange): void {
     const { pool, base } = this.upstream(d.api.upstream);
-    const headers: Record<string, string | string[]> = {};
+    // A flat [name, value, …] list: undici takes it as is, without an object to build and walk.
+    const headers: string[] = [];
     const conn = req.headers.connection;
     // Headers named in Connection are hop-by-hop too ("keep-alive" and "close" are the common, harmless case).
     const connectionListed = typeof conn === "string" && conn !== "keep-alive" && conn !== "close" ? conn.toLowerCase().split(/\s*,\s*/) : null;
@@ -207,12 +223,12 @@ export class DataPlane {
       const value = incoming[name];
       if (value === undefined || STRIP.has(name) || (connectionListed !== null && connectionListed.includes(name))) continue;
       if ((name === "authorization" || name === "x-api-key") && (!forwardKey || name !== checkedKeyHeader)) continue;
-      headers[name] = value;
+      if (typeof value === "string") headers.push(name, value);
+      else for (const v of value) headers.push(name, v); // one line per value, as undici writes an array
     }
-    if (d.principalId) headers["x-tollgate-principal"] = d.principalId;
-    headers["x-forwarded-for"] = req.socket.remoteAddress ?? "";
-    headers["x-forwarded-proto"] = "http";
-    if (req.headers.host) headers["x-forwarded-host"] = req.headers.host;
+    if (d.principalId) headers.push("x-tollgate-principal", d.principalId);
+    headers.push("x-forwarded-for", req.socket.remoteAddress ?? "", "x-forwarded-proto", "http");
+    if (incoming.host) headers.push("x-forwarded-host", incoming.host);
 
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     const path = base + (d.rest || (base ? "" : "/")) + d.query;
@@ -227,10 +243,14 @@ export class DataPlane {
           if (x.clientGone) c.abort(new Error("client closed the connection"));
         },
         onResponseStart(_c, statusCode, upstreamHeaders) {
-          const out: Record<string, string | string[]> = {};
+          // A flat [name, value, …] list (Node takes it as is): names vary per
+          // upstream, and building an object keyed by them is the slow path.
+          const out: string[] = [];
           for (const k in upstreamHeaders) {
             const v = upstreamHeaders[k];
-            if (v !== undefined && !RESPONSE_STRIP.has(k)) out[k] = v;
+            if (v === undefined || RESPONSE_STRIP.has(k)) continue;
+            if (typeof v === "string") out.push(k, v);
+            else for (const one of v) out.push(k, one);
           }
           res.writeHead(statusCode, out);
         },

@@ -50,9 +50,9 @@ export function decide(state: EnforcementState | null, method: string, target: s
   const n = normalizeTarget(target);
   if (!n.ok) return { kind: "bad_request", reason: n.reason };
   const segments = segmentsOf(n.path);
-  const owner = state.apiFor(segments);
-  const route = owner ? owner.api.matcher.match(method, owner.rest) : null;
-  const rest = owner ? (owner.rest.length ? "/" + owner.rest.join("/") : "") : "";
+  const owner = state.apiFor(n.path, segments);
+  const route = owner ? owner.api.matcher.match(method, segments, owner.depth) : null;
+  const rest = owner ? owner.rest : "";
 
   if (route?.public && owner) {
     return { kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: null, grantId: null, credentialId: null };

@@ -48,11 +48,11 @@ export class RouteMatcher {
     node.methods.set(route.method, route);
   }
 
-  /** Route for method + segments, or null. HEAD falls back to GET. */
-  match(method: string, segments: string[]): RouteEntry | null {
-    const r = this.walk(this.root, segments, 0, method);
+  /** Route for method + segments (from index `from`: the API's prefix is not part of its templates), or null. HEAD falls back to GET. */
+  match(method: string, segments: string[], from = 0): RouteEntry | null {
+    const r = this.walk(this.root, segments, from, method);
     if (r || method !== "HEAD") return r;
-    return this.walk(this.root, segments, 0, "GET");
+    return this.walk(this.root, segments, from, "GET");
   }
 
   private walk(node: Node, segs: string[], i: number, method: string): RouteEntry | null {

@@ -4,7 +4,8 @@
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class Metrics {
-  private readonly decisions = new Map<string, number>();
+  // By mode, then decision: both keys are constant strings, so counting needs no key building.
+  private readonly decisions = { proxy: new Map<string, number>(), forward_auth: new Map<string, number>() };
   private readonly buckets = new Array<number>(BUCKETS.length).fill(0);
   private sum = 0;
   private count = 0;
@@ -14,8 +15,8 @@ export class Metrics {
   usageReportFailures = 0;
 
   decision(mode: "proxy" | "forward_auth", decision: string): void {
-    const k = `${mode}|${decision}`;
-    this.decisions.set(k, (this.decisions.get(k) ?? 0) + 1);
+    const m = this.decisions[mode];
+    m.set(decision, (m.get(decision) ?? 0) + 1);
   }
 
   latency(seconds: number): void {
@@ -27,9 +28,8 @@ export class Metrics {
   render(g: { revision: number; ready: boolean; counts: Record<string, number>; inFlight: number; pendingUsage: number }): string {
     const out: string[] = [];
     out.push("# HELP tollgate_proxy_requests_total Requests by mode and decision.", "# TYPE tollgate_proxy_requests_total counter");
-    for (const [k, v] of this.decisions) {
-      const [mode, decision] = k.split("|");
-      out.push(`tollgate_proxy_requests_total{mode="${mode}",decision="${decision}"} ${v}`);
+    for (const [mode, m] of Object.entries(this.decisions)) {
+      for (const [decision, v] of m) out.push(`tollgate_proxy_requests_total{mode="${mode}",decision="${decision}"} ${v}`);
     }
     out.push("# HELP tollgate_proxy_request_duration_seconds Time from request to response headers.", "# TYPE tollgate_proxy_request_duration_seconds histogram");
     BUCKETS.forEach((b, i) => out.push(`tollgate_proxy_request_duration_seconds_bucket{le="${b}"} ${this.buckets[i]}`));

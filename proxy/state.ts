@@ -109,11 +109,20 @@ export class EnforcementState {
     return { id: r.id, principalId: this.principals.string(r.principal), scopeId: this.scopes.string(r.scope), expiresAt: r.expiresAt === Infinity ? null : r.expiresAt };
   }
 
-  /** The API owning a canonical path's segments: longest matching prefix. */
-  apiFor(segments: string[]): { api: ApiEntry; rest: string[] } | null {
-    for (let depth = Math.min(this.maxPrefixDepth, segments.length); depth >= 1; depth--) {
-      const api = this.apisByPrefix.get("/" + segments.slice(0, depth).join("/"));
-      if (api) return { api, rest: segments.slice(depth) };
+  /**
+   * The API owning a canonical path (with its segments): longest matching prefix.
+   * `depth` is how many segments the prefix spans and `rest` the path after it
+   * ("" or "/…"), cut from the path rather than re-joined.
+   */
+  apiFor(path: string, segments: string[]): { api: ApiEntry; depth: number; rest: string } | null {
+    let depth = Math.min(this.maxPrefixDepth, segments.length);
+    if (depth === 0) return null;
+    let end = 0; // "/a/b" has its depth-2 prefix end at 1 + len(a) + 1 + len(b)
+    for (let i = 0; i < depth; i++) end += 1 + segments[i].length;
+    for (; depth >= 1; depth--) {
+      const api = this.apisByPrefix.get(path.slice(0, end));
+      if (api) return { api, depth, rest: path.slice(end) };
+      end -= 1 + segments[depth - 1].length;
     }
     return null;
   }
