@@ -41,9 +41,11 @@ export function presentedKey(headers: IncomingHttpHeaders): string | null {
 }
 
 // Once per authenticated request: the one-shot crypto.hash (Node >= 20.12) skips
-// the Hash object createHash builds; older Nodes fall back to it.
-const oneShot = (crypto as { hash?: (alg: string, data: string, enc: "hex") => string }).hash;
-export const sha256 = oneShot ? (s: string) => oneShot("sha256", s, "hex") : (s: string) => crypto.createHash("sha256").update(s).digest("hex");
+// the Hash object createHash builds; older Nodes fall back to it. The digest
+// comes as a latin1 ("binary") string, the credential index's key (state.ts, digestKey).
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: "binary") => string }).hash;
+export const sha256Digest = oneShot ? (s: string) => oneShot("sha256", s, "binary") : (s: string) => crypto.createHash("sha256").update(s).digest("binary");
+const hexOf = (digest: string) => Buffer.from(digest, "latin1").toString("hex");
 
 export function decide(state: EnforcementState | null, method: string, target: string, headers: IncomingHttpHeaders, now: number): Decision {
   if (!state) return { kind: "not_ready" };
@@ -60,12 +62,12 @@ export function decide(state: EnforcementState | null, method: string, target: s
 
   const key = presentedKey(headers);
   if (key === null) return { kind: "unauthenticated" };
-  const keyHash = sha256(key);
-  const cred = state.credentialByHash(keyHash);
+  const digest = sha256Digest(key);
+  const cred = state.credentialByDigest(digest);
   if (!cred || (cred.expiresAt !== null && cred.expiresAt <= now)) return { kind: "unauthenticated" };
 
   if (!route || !owner) {
-    return { kind: "no_route", apiId: owner?.api.id ?? null, shadowPath: shadowPath(segments), keyHash, principalId: cred.principalId };
+    return { kind: "no_route", apiId: owner?.api.id ?? null, shadowPath: shadowPath(segments), keyHash: hexOf(digest), principalId: cred.principalId };
   }
 
   const scopes = route.scopeIds;

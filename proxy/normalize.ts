@@ -110,9 +110,21 @@ function validUtf8Escapes(path: string): boolean {
   }
 }
 
-/** Splits a canonical path ("/a/b") into segments (["a","b"]); "/" gives []. */
+/**
+ * Splits a canonical path ("/a/b") into segments (["a","b"]); "/" gives [].
+ * An indexOf loop: String.prototype.split is a runtime call that costs several
+ * times more on the short paths of every request.
+ */
 export function segmentsOf(path: string): string[] {
-  return path === "/" ? [] : path.slice(1).split("/");
+  const out: string[] = [];
+  if (path === "/") return out;
+  let start = 1;
+  for (let end = path.indexOf("/", start); end !== -1; end = path.indexOf("/", start)) {
+    out.push(path.slice(start, end));
+    start = end + 1;
+  }
+  out.push(path.slice(start));
+  return out;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
