@@ -102,15 +102,16 @@ describe("GrantTable", () => {
     const t = new GrantTable();
     const first = randomUUID();
     const slot = t.add(first, 1, 1, Infinity);
-    expect(t.idOf(slot)).toBe(first); // now cached
+    expect(t.usedIdOf(slot)).toBe(first); // now cached
     t.remove(slot);
     const second = randomUUID();
     expect(t.add(second, 2, 2, Infinity)).toBe(slot);
+    expect(t.usedIdOf(slot)).toBe(second);
     expect(t.idOf(slot)).toBe(second);
     // Upper-case hex survives the cache as it does the encoding.
     const upper = randomUUID().toUpperCase();
     const s2 = t.add(upper, 3, 3, Infinity);
-    expect([t.idOf(s2), t.idOf(s2)]).toEqual([upper, upper]);
+    expect([t.usedIdOf(s2), t.usedIdOf(s2)]).toEqual([upper, upper]);
   });
 });
 

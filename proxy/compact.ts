@@ -276,6 +276,15 @@ export class GrantTable {
   }
 
   idOf(slot: number): string {
+    return decodeUuid(this.ids, slot * UUID_WORDS);
+  }
+
+  /**
+   * idOf for the request path: cached, since the same grants are used again and
+   * again. Bulk readers (serialising, admin reads) use idOf, so walking all
+   * grants neither fills the cache nor churns it.
+   */
+  usedIdOf(slot: number): string {
     let id = this.idCache.get(slot);
     if (id === undefined) {
       id = decodeUuid(this.ids, slot * UUID_WORDS);

@@ -108,8 +108,9 @@ export class EnforcementState {
     return this.grants.expiresAt(slot);
   }
 
+  /** The id of a grant that a request is using (cached; see GrantTable.usedIdOf). */
   grantId(slot: number): string {
-    return this.grants.idOf(slot);
+    return this.grants.usedIdOf(slot);
   }
 
   /** The principal's grant for a scope, or undefined (materialised; not for the hot path). */
