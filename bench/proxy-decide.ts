@@ -8,47 +8,21 @@
  * and what makes the same lookups several times slower inside the running proxy. Not part of `npm run bench`'s
  * default set: a tool for working on the request path, not a target of an issue.
  */
-import { createHash } from "node:crypto";
 import { decide, presentedKey, sha256Digest } from "../proxy/decide";
 import { normalizeTarget, segmentsOf } from "../proxy/normalize";
-import { EnforcementState } from "../proxy/state";
 import type { SnapshotBody } from "../proxy/schemas";
+import { EnforcementState } from "../proxy/state";
+import { benchRequests, stateRecords } from "./proxy-state";
 
-const CREDENTIALS = 200_000;
-const GRANTS = 1_000_000;
-const APIS = 20;
-const RESOURCES_PER_API = 50;
-const SCOPES_PER_API = 10;
-const SCOPES = APIS * SCOPES_PER_API;
-const CREDS_PER_PRINCIPAL = 2;
-const PRINCIPALS = CREDENTIALS / CREDS_PER_PRINCIPAL;
-const GRANTS_PER_PRINCIPAL = GRANTS / PRINCIPALS;
 const POLLUTE_KB = 64;
-
-// The same deterministic ids, keys and scope spread as bench/proxy.ts.
-const uuid = (kind: number, n: number) => `${kind.toString(16).padStart(8, "0")}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
-const key = (c: number) => `tg_bench_${c}`;
-const principalOf = (c: number) => Math.floor(c / CREDS_PER_PRINCIPAL);
-const scopeOfGrant = (p: number, j: number) => (p + j * (SCOPES / GRANTS_PER_PRINCIPAL)) % SCOPES;
 
 function buildState(): EnforcementState {
   const s: Pick<SnapshotBody, "apis" | "routes" | "credentials" | "grants"> = { apis: [], routes: [], credentials: [], grants: [] };
-  for (let a = 0; a < APIS; a++) s.apis.push({ id: uuid(1, a), name: `api${a}`, prefix: `/api${a}`, upstream: "http://127.0.0.1:9" });
-  for (let a = 0; a < APIS; a++) {
-    for (let r = 0; r < RESOURCES_PER_API; r++) {
-      const scopeIds = [uuid(2, a * SCOPES_PER_API + (r % SCOPES_PER_API))];
-      const n = a * RESOURCES_PER_API + r;
-      s.routes.push({ id: uuid(3, n * 2), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}`, scopeIds, public: false });
-      s.routes.push({ id: uuid(3, n * 2 + 1), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}/{id}`, scopeIds, public: false });
-    }
-  }
-  for (let c = 0; c < CREDENTIALS; c++) {
-    s.credentials.push({ id: uuid(4, c), principalId: uuid(6, principalOf(c)), hash: createHash("sha256").update(key(c)).digest("hex"), expiresAt: null });
-  }
-  for (let p = 0; p < PRINCIPALS; p++) {
-    for (let j = 0; j < GRANTS_PER_PRINCIPAL; j++) {
-      s.grants.push({ id: uuid(5, p * GRANTS_PER_PRINCIPAL + j), principalId: uuid(6, p), scopeId: uuid(2, scopeOfGrant(p, j)), expiresAt: null });
-    }
+  for (const r of stateRecords("http://127.0.0.1:9")) {
+    if (r.kind === "api") s.apis.push(r.value);
+    else if (r.kind === "route") s.routes.push(r.value);
+    else if (r.kind === "credential") s.credentials.push(r.value);
+    else s.grants.push(r.value);
   }
   return EnforcementState.fromSnapshot(s);
 }
@@ -57,12 +31,7 @@ const t0 = performance.now();
 const state = buildState();
 console.log(`[proxy-decide] state built in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(state.counts())}`);
 
-const requests = Array.from({ length: 1000 }, (_, i) => {
-  const c = (i * 7919) % CREDENTIALS;
-  const s = scopeOfGrant(principalOf(c), i % GRANTS_PER_PRINCIPAL);
-  const r = (s % SCOPES_PER_API) + SCOPES_PER_API * (i % (RESOURCES_PER_API / SCOPES_PER_API));
-  return { url: `/api${Math.floor(s / SCOPES_PER_API)}/res${r}/${i}`, headers: { host: "127.0.0.1:8080", authorization: `Bearer ${key(c)}` } };
-});
+const requests = benchRequests().map((r) => ({ url: r.path, headers: { host: "127.0.0.1:8080", authorization: `Bearer ${r.key}` } }));
 type Req = (typeof requests)[number];
 const pathOf = (r: Req) => (normalizeTarget(r.url) as { path: string }).path;
 

@@ -9,7 +9,6 @@
  * latency over 250 revocations. Results go into docs/BENCHMARKS.md by hand.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,17 +16,9 @@ import { Readable } from "node:stream";
 import { Pool, request } from "undici";
 import { startNginx } from "../proxy/nginx-support";
 import { freePort } from "../test/support/db";
+import { allowedRequest, APIS, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, RESOURCES_PER_API, stateRecords } from "./proxy-state";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const CREDENTIALS = Number(process.env.BENCH_CREDENTIALS ?? 200_000);
-const GRANTS = Number(process.env.BENCH_GRANTS ?? 1_000_000);
-const APIS = 20;
-const RESOURCES_PER_API = 50; // x2 templates (collection + item) = 100 per API, 2,000 total
-const SCOPES_PER_API = 10;
-const SCOPES = APIS * SCOPES_PER_API;
-const CREDS_PER_PRINCIPAL = 2;
-const PRINCIPALS = CREDENTIALS / CREDS_PER_PRINCIPAL;
-const GRANTS_PER_PRINCIPAL = GRANTS / PRINCIPALS; // 10: distinct scopes per principal
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WRK_CONNECTIONS = 32;
@@ -39,51 +30,17 @@ const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const children: ChildProcess[] = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tollgate-bench-proxy-"));
 
-// Deterministic ids: a uuid-shaped hex of (kind, n).
-const uuid = (kind: number, n: number) => {
-  const h = n.toString(16).padStart(12, "0");
-  return `${kind.toString(16).padStart(8, "0")}-0000-4000-8000-${h}`;
-};
-const key = (c: number) => `tg_bench_${c}`;
-const principalOf = (c: number) => Math.floor(c / CREDS_PER_PRINCIPAL);
-const scopeOfGrant = (p: number, j: number) => (p + j * (SCOPES / GRANTS_PER_PRINCIPAL)) % SCOPES;
-const grantId = (p: number, j: number) => uuid(5, p * GRANTS_PER_PRINCIPAL + j);
-
 /**
  * Streams the snapshot as NDJSON (PUT /admin/v1/snapshot, application/x-ndjson):
  * the proxy validates and indexes it line by line, never holding a 200 MB body.
  */
 async function* snapshotBody(upstreamUrl: string): AsyncGenerator<string> {
   let buf = JSON.stringify({ idempotencyKey: "bench-snapshot" }) + "\n";
-  const line = (kind: string, value: unknown) => (buf += `{"kind":"${kind}","value":${JSON.stringify(value)}}\n`);
-  for (let a = 0; a < APIS; a++) line("api", { id: uuid(1, a), name: `api${a}`, prefix: `/api${a}`, upstream: upstreamUrl });
-  for (let a = 0; a < APIS; a++) {
-    for (let r = 0; r < RESOURCES_PER_API; r++) {
-      const scopeIds = [uuid(2, a * SCOPES_PER_API + (r % SCOPES_PER_API))];
-      const n = a * RESOURCES_PER_API + r;
-      line("route", { id: uuid(3, n * 2), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}`, scopeIds, public: false });
-      line("route", { id: uuid(3, n * 2 + 1), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}/{id}`, scopeIds, public: false });
-    }
-  }
-  for (let c = 0; c < CREDENTIALS; c++) {
-    line("credential", { id: uuid(4, c), principalId: uuid(6, principalOf(c)), hash: createHash("sha256").update(key(c)).digest("hex"), expiresAt: null });
-    if (buf.length > 1 << 20) (yield buf, (buf = ""));
-  }
-  for (let p = 0; p < PRINCIPALS; p++) {
-    for (let j = 0; j < GRANTS_PER_PRINCIPAL; j++) {
-      line("grant", { id: grantId(p, j), principalId: uuid(6, p), scopeId: uuid(2, scopeOfGrant(p, j)), expiresAt: null });
-    }
+  for (const r of stateRecords(upstreamUrl)) {
+    buf += `{"kind":"${r.kind}","value":${JSON.stringify(r.value)}}\n`;
     if (buf.length > 1 << 20) (yield buf, (buf = ""));
   }
   yield buf;
-}
-
-/** An allowed request for credential c using its principal's j-th grant. */
-function allowedRequest(c: number, j: number, id: number) {
-  const s = scopeOfGrant(principalOf(c), j);
-  const a = Math.floor(s / SCOPES_PER_API);
-  const r = (s % SCOPES_PER_API) + SCOPES_PER_API * (id % (RESOURCES_PER_API / SCOPES_PER_API));
-  return { path: `/api${a}/res${r}/${id}`, key: key(c), grant: grantId(principalOf(c), j) };
 }
 
 const TICK = 100; // USER_HZ: /proc's clock ticks per second on Linux
@@ -226,7 +183,7 @@ async function main() {
   console.log(`[proxy] snapshot applied and persisted in ${f(pushSeconds, 1)} s; counts ${JSON.stringify(state.counts)}; RSS ${memAfterLoad.rssMb} MB (peak ${memAfterLoad.peakMb} MB)`);
 
   // 1,000 distinct allowed (key, path) pairs spread over the whole state.
-  const reqs = Array.from({ length: 1000 }, (_, i) => allowedRequest((i * 7919) % CREDENTIALS, i % GRANTS_PER_PRINCIPAL, i));
+  const reqs = benchRequests();
   const lua = path.join(tmp, "requests.lua");
   writeFileSync(
     lua,

@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { RouteEntry } from "./matcher";
 import { normalizeTarget, segmentsOf, shadowPath } from "./normalize";
-import type { ApiEntry, EnforcementState } from "./state";
+import { hexOfDigest, type ApiEntry, type EnforcementState } from "./state";
 
 // The access decision for one request, shared by the data plane and the
 // forward-auth endpoint. Order: canonical path -> API by prefix -> route ->
@@ -45,7 +45,6 @@ export function presentedKey(headers: IncomingHttpHeaders): string | null {
 // comes as a latin1 ("binary") string, the credential index's key (state.ts, digestKey).
 const oneShot = (crypto as { hash?: (alg: string, data: string, enc: "binary") => string }).hash;
 export const sha256Digest = oneShot ? (s: string) => oneShot("sha256", s, "binary") : (s: string) => crypto.createHash("sha256").update(s).digest("binary");
-const hexOf = (digest: string) => Buffer.from(digest, "latin1").toString("hex");
 
 export function decide(state: EnforcementState | null, method: string, target: string, headers: IncomingHttpHeaders, now: number): Decision {
   if (!state) return { kind: "not_ready" };
@@ -67,7 +66,7 @@ export function decide(state: EnforcementState | null, method: string, target: s
   if (!cred || (cred.expiresAt !== null && cred.expiresAt <= now)) return { kind: "unauthenticated" };
 
   if (!route || !owner) {
-    return { kind: "no_route", apiId: owner?.api.id ?? null, shadowPath: shadowPath(segments), keyHash: hexOf(digest), principalId: cred.principalId };
+    return { kind: "no_route", apiId: owner?.api.id ?? null, shadowPath: shadowPath(segments), keyHash: hexOfDigest(digest), principalId: cred.principalId };
   }
 
   const scopes = route.scopeIds;

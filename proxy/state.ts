@@ -21,6 +21,8 @@ export interface ApiEntry {
  * mapping from the (validated, lower-case) hex form is one-to-one.
  */
 export const digestKey = (hex: string): string => Buffer.from(hex, "hex").toString("latin1");
+/** The inverse of digestKey: a digest key back to its lower-case hex form. */
+export const hexOfDigest = (digest: string): string => Buffer.from(digest, "latin1").toString("hex");
 
 export interface CredentialEntry {
   id: string;
@@ -243,11 +245,7 @@ export class EnforcementState {
     // keeps its place in credentialsById (Map.set), as before.
     const principal = this.principals.acquire(v.principalId);
     const old = this.credentialsById.get(v.id);
-    if (old) {
-      const oldKey = digestKey(old.hash);
-      if (this.credentialsByDigest.get(oldKey) === old) this.credentialsByDigest.delete(oldKey);
-      this.principals.release(old.principal);
-    }
+    if (old) this.unindexCredential(old);
     const entry: CredentialEntry = { id: v.id, principalId: this.principals.string(principal), principal, hash: v.hash, expiresAt: ms(v.expiresAt) };
     this.credentialsById.set(v.id, entry);
     this.credentialsByDigest.set(digestKey(v.hash), entry);
@@ -276,8 +274,13 @@ export class EnforcementState {
     const old = this.credentialsById.get(id);
     if (!old) return;
     this.credentialsById.delete(id);
-    const oldKey = digestKey(old.hash);
-    if (this.credentialsByDigest.get(oldKey) === old) this.credentialsByDigest.delete(oldKey);
+    this.unindexCredential(old);
+  }
+
+  /** Drops a replaced or deleted credential from the digest index and releases its principal. */
+  private unindexCredential(old: CredentialEntry): void {
+    const key = digestKey(old.hash);
+    if (this.credentialsByDigest.get(key) === old) this.credentialsByDigest.delete(key);
     this.principals.release(old.principal);
   }
 

@@ -80,7 +80,7 @@ export class UsageAggregator {
 
   recordAllowed(grantId: string | null, credentialId: string | null, now: number): void {
     if (grantId) {
-      const day = now < this.dayEnds ? this.day : this.utcDay(now);
+      const day = this.utcDay(now);
       const g = this.grants.get(grantId);
       if (g) {
         g.count++;
