@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -35,15 +36,47 @@ async function reachable(url: string): Promise<boolean> {
   });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port that is free now and that the kernel will not hand out by itself later.
+ * A port from listen(0) comes from the ephemeral range, which outgoing connections
+ * also draw from: in the minute between picking it and a child process binding it
+ * (e2e builds the dashboard in between), a connection's local end can take it and
+ * the child dies with EADDRINUSE. So on Linux we pick below the ephemeral range.
+ */
+const handedOut = new Set<number>();
+
+function ephemeralRange(): [number, number] | null {
+  try {
+    const [lo, hi] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    return Number.isInteger(lo) && Number.isInteger(hi) ? [lo, hi] : null;
+  } catch {
+    return null;
+  }
+}
+
+function bindable(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
+    srv.once("error", () => resolve(null));
+    srv.listen(port, "127.0.0.1", () => {
+      const got = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(got));
     });
-    srv.on("error", reject);
   });
+}
+
+export async function freePort(): Promise<number> {
+  const range = ephemeralRange();
+  const lo = 10_000;
+  const hi = range && range[0] - 1 > lo + 1000 ? range[0] - 1 : null;
+  for (let attempt = 0; hi !== null && attempt < 100; attempt++) {
+    const port = lo + Math.floor(Math.random() * (hi - lo));
+    if (handedOut.has(port)) continue;
+    if ((await bindable(port)) !== null) return handedOut.add(port), port;
+  }
+  const port = await bindable(0);
+  if (port === null) throw new Error("no free port on 127.0.0.1");
+  return port;
 }
 
 export async function createTestDatabase(opts: { migrate?: boolean } = {}): Promise<TestDatabase> {
