@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Pool, type Dispatcher } from "undici";
 import type { ProxyConfig } from "./config";
 import type { Core } from "./core";
+import { UpstreamDeadlines, type Watched } from "./deadlines";
 import { decide, type Decision } from "./decide";
 import type { Metrics } from "./metrics";
 import type { UsageAggregator } from "./usage";
@@ -84,17 +85,28 @@ export function describedRequest(h: IncomingMessage["headers"]): { method: strin
   return { method, uri };
 }
 
-/** What one request's close listener needs to know about it. */
-interface Exchange {
-  plane: DataPlane;
-  req: IncomingMessage;
-  started: number;
-  mode: "proxy" | "forward_auth";
-  decision: string;
-  principal: string | null;
-  /** The upstream exchange once dispatched, to abort when the client leaves first. */
-  upstream: Dispatcher.DispatchController | null;
-  clientGone: boolean;
+/** One request: what its close listener needs, and its upstream exchange's timeouts (deadlines.ts). */
+class Exchange implements Watched {
+  decision = "error";
+  principal: string | null = null;
+  /** The upstream exchange once dispatched, to abort when the client leaves first or the upstream is too slow. */
+  upstream: Dispatcher.DispatchController | null = null;
+  clientGone = false;
+  since = 0;
+  headersReceived = false;
+
+  constructor(
+    readonly plane: DataPlane,
+    readonly req: IncomingMessage,
+    readonly started: number,
+    readonly mode: "proxy" | "forward_auth",
+  ) {}
+
+  expire(code: "UND_ERR_HEADERS_TIMEOUT" | "UND_ERR_BODY_TIMEOUT"): void {
+    const err = new Error(code === "UND_ERR_HEADERS_TIMEOUT" ? "upstream headers timeout" : "upstream body timeout") as Error & { code: string };
+    err.code = code;
+    this.upstream?.abort(err);
+  }
 }
 
 const EXCHANGE = Symbol("tollgate.exchange");
@@ -132,9 +144,11 @@ export class DataPlane {
   readonly server: http.Server;
   private readonly pools = new Map<string, Pool>();
   private readonly upstreams = new Map<string, { pool: Pool; base: string }>();
+  readonly deadlines: UpstreamDeadlines;
   inFlight = 0;
 
   constructor(readonly ctx: Ctx) {
+    this.deadlines = new UpstreamDeadlines(ctx.config.PROXY_HEADERS_TIMEOUT_MS, ctx.config.PROXY_BODY_TIMEOUT_MS);
     this.server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
     // A client that half-closes after sending its request still gets the answer
@@ -166,8 +180,9 @@ export class DataPlane {
         pool = new Pool(parsed.origin, {
           connections: c.PROXY_UPSTREAM_CONNECTIONS,
           connectTimeout: c.PROXY_CONNECT_TIMEOUT_MS,
-          headersTimeout: c.PROXY_HEADERS_TIMEOUT_MS,
-          bodyTimeout: c.PROXY_BODY_TIMEOUT_MS,
+          // Enforced by this.deadlines instead (see deadlines.ts for why).
+          headersTimeout: 0,
+          bodyTimeout: 0,
           keepAliveTimeout: c.PROXY_UPSTREAM_KEEPALIVE_MS,
           pipelining: 1,
         });
@@ -183,7 +198,7 @@ export class DataPlane {
     const url = req.url ?? "";
     const isForwardAuth = url === FORWARD_AUTH_PATH || url.startsWith(FORWARD_AUTH_PATH + "?");
     this.inFlight++;
-    const x: Exchange = { plane: this, req, started: performance.now(), mode: isForwardAuth ? "forward_auth" : "proxy", decision: "error", principal: null, upstream: null, clientGone: false };
+    const x = new Exchange(this, req, performance.now(), isForwardAuth ? "forward_auth" : "proxy");
     (res as TrackedResponse)[EXCHANGE] = x;
     res.on("close", onResponseClose);
     if (isForwardAuth) return this.forwardAuth(req, res, x);
@@ -233,6 +248,8 @@ export class DataPlane {
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
     const path = base + (d.rest || (base ? "" : "/")) + d.query;
     const log = this.ctx.log;
+    const deadlines = this.deadlines;
+    if (hasBody) req.once("end", () => x.headersReceived || deadlines.resume(x));
     // dispatch() with a handler streams both ways without the extra stream
     // layers of request()/stream() (undici's fastest client path).
     pool.dispatch(
@@ -240,9 +257,12 @@ export class DataPlane {
       {
         onRequestStart(c) {
           x.upstream = c;
-          if (x.clientGone) c.abort(new Error("client closed the connection"));
+          if (x.clientGone) return void c.abort(new Error("client closed the connection"));
+          deadlines.watch(x, hasBody && !req.readableEnded);
         },
         onResponseStart(_c, statusCode, upstreamHeaders) {
+          x.headersReceived = true;
+          x.since = deadlines.clock;
           // A flat [name, value, …] list (Node takes it as is): names vary per
           // upstream, and building an object keyed by them is the slow path.
           const out: string[] = [];
@@ -255,15 +275,22 @@ export class DataPlane {
           res.writeHead(statusCode, out);
         },
         onResponseData(c, chunk) {
+          x.since = deadlines.clock;
           if (!res.write(chunk)) {
             c.pause();
-            res.once("drain", () => c.resume());
+            deadlines.hold(x);
+            res.once("drain", () => {
+              deadlines.resume(x);
+              c.resume();
+            });
           }
         },
         onResponseEnd() {
+          deadlines.done(x);
           res.end();
         },
         onResponseError(_c, err: Error & { code?: string }) {
+          deadlines.done(x);
           if (x.clientGone) return;
           if (res.headersSent) return void res.destroy();
           const timeout = err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT" || err.code === "UND_ERR_CONNECT_TIMEOUT";
@@ -299,6 +326,7 @@ export class DataPlane {
   }
 
   async closePools(): Promise<void> {
+    this.deadlines.close();
     await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
   }
 }
