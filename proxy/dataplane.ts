@@ -94,6 +94,9 @@ class Exchange implements Watched {
   clientGone = false;
   since = 0;
   headersReceived = false;
+  watched = false;
+  prevWatched: Exchange | null = null;
+  nextWatched: Exchange | null = null;
 
   constructor(
     readonly plane: DataPlane,
