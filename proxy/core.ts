@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { EnforcementState, StateError } from "./state";
+import { collectGarbage } from "./gc";
 import { StateStore, type IdempotencyRecord, type PersistedMeta } from "./store";
 import type { Op, SnapshotBody } from "./schemas";
 
@@ -53,7 +54,8 @@ export class Core {
     this.state = loaded.state;
     // Fold the journal (and any torn tail) into a fresh snapshot right away.
     if (loaded.replayed.length > 0) await this.store.writeSnapshot(this.state, this.meta());
-    this.log.info({ revision: this.revision, counts: this.state.counts(), replayed: loaded.replayed.length }, "state loaded");
+    const gcMs = collectGarbage(); // the file's parse garbage; see gc.ts
+    this.log.info({ revision: this.revision, counts: this.state.counts(), replayed: loaded.replayed.length, gcMs }, "state loaded");
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -136,7 +138,8 @@ export class Core {
       }
       this.state = next;
       this.revision = rev;
-      this.log.info({ revision: rev, counts: next.counts() }, "state replaced");
+      const gcMs = collectGarbage();
+      this.log.info({ revision: rev, counts: next.counts(), gcMs, rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, "state replaced");
       return { revision: rev, applied: true };
     });
   }
