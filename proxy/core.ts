@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { EnforcementState, StateError } from "./state";
-import { collectGarbage } from "./gc";
+import { collectGarbage } from "./heap";
 import { StateStore, type IdempotencyRecord, type PersistedMeta } from "./store";
 import type { Op, SnapshotBody } from "./schemas";
 
@@ -54,7 +54,7 @@ export class Core {
     this.state = loaded.state;
     // Fold the journal (and any torn tail) into a fresh snapshot right away.
     if (loaded.replayed.length > 0) await this.store.writeSnapshot(this.state, this.meta());
-    const gcMs = collectGarbage(); // the file's parse garbage; see gc.ts
+    const gcMs = collectGarbage(); // the file's parse garbage; see heap.ts
     this.log.info({ revision: this.revision, counts: this.state.counts(), replayed: loaded.replayed.length, gcMs }, "state loaded");
   }
 

@@ -4,6 +4,7 @@ import { createAdminServer } from "./admin";
 import type { ProxyConfig } from "./config";
 import { Core } from "./core";
 import { DataPlane } from "./dataplane";
+import { boundHeapGrowth } from "./heap";
 import { Metrics } from "./metrics";
 import { startSync } from "./sync";
 import { UsageAggregator } from "./usage";
@@ -28,6 +29,7 @@ function listen(server: import("node:http").Server, host: string, port: number):
 
 export async function startProxy(config: ProxyConfig, logger?: Logger): Promise<RunningProxy> {
   const log = logger ?? pino({ level: config.PROXY_LOG_LEVEL, base: { service: "tollgate-proxy", proxy: config.PROXY_NAME } });
+  boundHeapGrowth(); // before any state is loaded; see heap.ts
   const metrics = new Metrics();
   const core = new Core(config.PROXY_ENVIRONMENT, config.PROXY_STATE_FILE, config.PROXY_COMPACT_EVERY, log);
   try {
