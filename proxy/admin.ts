@@ -140,12 +140,12 @@ export function createAdminServer(ctx: Ctx): http.Server {
     if (method === "PUT" && sub === "/snapshot" && (req.headers["content-type"] ?? "").startsWith("application/x-ndjson")) {
       let streamed;
       try {
-        streamed = await readNdjsonSnapshot(req, maxBody);
+        streamed = await readNdjsonSnapshot(req, { maxBytes: maxBody, hashPrefix: `${req.method} ${req.url}\n` });
       } catch (e) {
         if (e instanceof NdjsonError) throw new HttpError(e.field === "body" ? 413 : 400, "invalid_body", e.message, e.field);
         throw e;
       }
-      return send(res, 200, await core.replace(streamed.idempotencyKey, streamed.hash, streamed.state));
+      return send(res, 200, await core.replace(streamed.idempotencyKey!, streamed.hash, streamed.state));
     }
     if (method === "PUT" && sub === "/snapshot") {
       const raw = await readBody(req);

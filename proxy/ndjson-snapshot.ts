@@ -1,12 +1,15 @@
 import { createHash } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import readline from "node:readline";
-import { firstIssue, ndjsonHeader, ndjsonLine, type Op } from "./schemas";
+import type { Readable } from "node:stream";
+import { firstIssue, ndjsonHeader, ndjsonLine, ndjsonPullHeader, type Op } from "./schemas";
 import { EnforcementState, StateError } from "./state";
 
-// PUT /admin/v1/snapshot with Content-Type application/x-ndjson: the state is
+// A streamed snapshot (application/x-ndjson): pushed to PUT /admin/v1/snapshot,
+// or pulled from the dashboard (GET /api/v1/proxy/snapshot). The state is
 // validated and built line by line while the body streams in, so a
 // million-grant snapshot never exists as one 200 MB string plus its parse tree.
+// A pushed stream's header line carries the idempotency key; a pulled one's
+// carries the dashboard's revision and environment instead.
 
 export class NdjsonError extends Error {
   constructor(
@@ -17,17 +20,28 @@ export class NdjsonError extends Error {
   }
 }
 
-export async function readNdjsonSnapshot(req: IncomingMessage, maxBytes: number): Promise<{ idempotencyKey: string; hash: string; state: EnforcementState }> {
-  const hash = createHash("sha256").update(`${req.method} ${req.url}\n`);
+export interface StreamedSnapshot {
+  /** Present on a push (required there); absent on a pull. */
+  idempotencyKey?: string;
+  revision?: number;
+  environment?: string;
+  /** SHA-256 over `hashPrefix` and the body: the idempotency hash. */
+  hash: string;
+  state: EnforcementState;
+}
+
+export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: number; hashPrefix: string; pulled?: boolean }): Promise<StreamedSnapshot> {
+  const hash = createHash("sha256").update(opts.hashPrefix);
   let size = 0;
-  req.on("data", (c: Buffer) => {
+  input.on("data", (c: Buffer) => {
     hash.update(c);
     size += c.length;
-    if (size > maxBytes) req.destroy(new NdjsonError("body", "body too large"));
+    if (size > opts.maxBytes) input.destroy(new NdjsonError("body", "body too large"));
   });
-  const lines = readline.createInterface({ input: req, crlfDelay: Infinity });
+  const lines = readline.createInterface({ input, crlfDelay: Infinity });
   const state = new EnforcementState();
-  let header: { idempotencyKey: string } | null = null;
+  const headerSchema = opts.pulled ? ndjsonPullHeader : ndjsonHeader;
+  let header: { idempotencyKey?: string; revision?: number; environment?: string } | null = null;
   let n = 0;
   let batch: Op[] = [];
   let batchStart = 0;
@@ -55,7 +69,7 @@ export async function readNdjsonSnapshot(req: IncomingMessage, maxBytes: number)
       throw new NdjsonError(`line ${n}`, `line ${n}: not valid JSON`);
     }
     if (header === null) {
-      const h = ndjsonHeader.safeParse(json);
+      const h = headerSchema.safeParse(json);
       if (!h.success) {
         const { field, message } = firstIssue(h.error);
         throw new NdjsonError(`line 1: ${field ?? ""}`, `line 1: ${message}`);
@@ -73,6 +87,6 @@ export async function readNdjsonSnapshot(req: IncomingMessage, maxBytes: number)
     if (batch.length >= 5000) flush();
   }
   if (batch.length) flush();
-  if (!header) throw new NdjsonError("line 1", "line 1: the header line with idempotencyKey is missing");
-  return { idempotencyKey: header.idempotencyKey, hash: hash.digest("hex"), state };
+  if (!header) throw new NdjsonError("line 1", `line 1: the header line${opts.pulled ? "" : " with idempotencyKey"} is missing`);
+  return { idempotencyKey: header.idempotencyKey, revision: header.revision, environment: header.environment, hash: hash.digest("hex"), state };
 }

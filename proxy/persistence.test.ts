@@ -6,6 +6,7 @@ import path from "node:path";
 import { randomUUID } from "node:crypto";
 import pino from "pino";
 import { afterAll, describe, expect, test } from "vitest";
+import { snapshotNdjson } from "@/lib/enforcement/snapshot";
 import { freePort } from "@/test/support/db";
 import { Core } from "./core";
 import { admin, call, spawnProxy, world } from "./test-support";
@@ -97,6 +98,60 @@ describe("snapshot pull", () => {
       expect(ready.status).toBe(200);
       expect(pulls).toBeGreaterThanOrEqual(2);
       expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.alice })).status).toBe(200);
+      expect(readFileSync(file, "utf8")).toContain(w.ids.aliceRead);
+    } finally {
+      await proxy.stop("SIGKILL");
+      dashboard.close();
+      upstream.close();
+    }
+  });
+});
+
+describe("streamed snapshot pull", () => {
+  test("the dashboard's NDJSON is read line by line; a wrong environment or a bad line is refused and retried", async () => {
+    const upstream = http.createServer((_req, res) => res.end("ok"));
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const w = world(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+    // The dashboard's own serializer (lib/enforcement/snapshot.ts), as GET /api/v1/proxy/snapshot streams it.
+    const ndjson = (environment: string) => [...snapshotNdjson({ revision: 7, environment, ...w.snapshot, skipped: [] })].join("");
+    const answers = [
+      ndjson("staging"), // another environment's state: never served here
+      ndjson("production").replace(`"kind":"grant"`, `"kind":"gr4nt"`), // a bad line
+      ndjson("production"),
+    ];
+    const accepts: string[] = [];
+    const dashboard = http.createServer((req, res) => {
+      if (req.method === "GET" && req.url?.startsWith("/api/v1/proxy/snapshot")) {
+        accepts.push(String(req.headers.accept));
+        res.writeHead(200, { "content-type": "application/x-ndjson" });
+        return void res.end(answers[Math.min(accepts.length, answers.length) - 1]);
+      }
+      res.writeHead(req.method === "POST" ? 200 : 404).end("{}");
+    });
+    await new Promise<void>((r) => dashboard.listen(0, "127.0.0.1", r));
+    const file = tmpFile();
+    const proxy = await spawnProxy(
+      { DASHBOARD_URL: `http://127.0.0.1:${(dashboard.address() as AddressInfo).port}`, DASHBOARD_TOKEN: "tgs_pull", PROXY_STATE_FILE: file },
+      { data: await freePort(), admin: await freePort() },
+    );
+    try {
+      const until = Date.now() + 15_000;
+      let ready = await admin(proxy.adminUrl, "GET", "/admin/v1/ready");
+      while (ready.status !== 200 && Date.now() < until) {
+        // Until the good answer, the data plane stays closed.
+        if (accepts.length < 3) expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.alice })).status).toBe(503);
+        await new Promise((r) => setTimeout(r, 100));
+        ready = await admin(proxy.adminUrl, "GET", "/admin/v1/ready");
+      }
+      expect(ready.status).toBe(200);
+      expect(accepts.length).toBeGreaterThanOrEqual(3);
+      expect(accepts[0]).toContain("application/x-ndjson");
+      expect(proxy.output()).toMatch(/environment staging, not production/);
+      expect(proxy.output()).toMatch(/line \d+: kind/);
+      expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.alice })).status).toBe(200);
+      expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.bob })).status).toBe(403);
+      const state = await admin(proxy.adminUrl, "GET", "/admin/v1/state");
+      expect(state.body.counts).toMatchObject({ apis: 1, routes: w.snapshot.routes.length, credentials: 3, grants: 3 });
       expect(readFileSync(file, "utf8")).toContain(w.ids.aliceRead);
     } finally {
       await proxy.stop("SIGKILL");

@@ -110,6 +110,8 @@ export function firstIssue(error: z.ZodError): { field: string | undefined; mess
 // The streamed snapshot (Content-Type: application/x-ndjson): a header line,
 // then one object per line, APIs before the routes that name them.
 export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional() });
+/** A pulled stream's header (the dashboard's GET /api/v1/proxy/snapshot): no key; the proxy makes one per pull. */
+export const ndjsonPullHeader = z.object({ revision: z.number().optional(), environment: z.string().max(200).optional() });
 export const ndjsonLine = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("api"), value: apiValue }),
   z.object({ kind: z.literal("route"), value: routeValue }),

@@ -2,13 +2,18 @@ import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { request } from "undici";
 import type { Core } from "./core";
+import { readNdjsonSnapshot } from "./ndjson-snapshot";
 import { firstIssue, snapshotBody } from "./schemas";
 
 // Pulls the full state from the dashboard (GET /api/v1/proxy/snapshot). Batches
 // pushed while the pull is in flight are re-applied on top of the pulled state,
 // so a slow pull can never resurrect a grant whose revocation was acknowledged.
+// The dashboard streams it as NDJSON (built line by line, like a streamed push);
+// a plain JSON answer is still read, from dashboards that only send that.
 
 const pulledSnapshot = snapshotBody.omit({ idempotencyKey: true });
+/** A pulled snapshot larger than this is refused (a million grants is ~200 MB). */
+const MAX_PULL_BYTES = 2 * 1024 ** 3;
 
 export async function pullSnapshot(core: Core, dashboardUrl: string, token: string, log: Logger): Promise<void> {
   const recording = core.record();
@@ -16,13 +21,25 @@ export async function pullSnapshot(core: Core, dashboardUrl: string, token: stri
     const url = new URL("/api/v1/proxy/snapshot", dashboardUrl);
     url.searchParams.set("environment", core.environment);
     const res = await request(url, {
-      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+      headers: { authorization: `Bearer ${token}`, accept: "application/x-ndjson, application/json;q=0.5" },
       headersTimeout: 30_000,
       bodyTimeout: 300_000,
     });
     if (res.statusCode !== 200) {
       await res.body.dump();
       throw new Error(`dashboard answered ${res.statusCode}`);
+    }
+    if (String(res.headers["content-type"] ?? "").startsWith("application/x-ndjson")) {
+      const streamed = await readNdjsonSnapshot(res.body, { maxBytes: MAX_PULL_BYTES, hashPrefix: "pull\n", pulled: true }).catch((e: unknown) => {
+        res.body.destroy(); // a bad line stops the download too
+        throw e;
+      });
+      if (streamed.environment !== undefined && streamed.environment !== core.environment) {
+        throw new Error(`dashboard snapshot is for environment ${streamed.environment}, not ${core.environment}`);
+      }
+      const result = await core.replace(`pull-${randomUUID()}`, streamed.hash, streamed.state, recording.ops);
+      log.info({ revision: result.revision, dashboardRevision: streamed.revision, streamed: true }, "snapshot pulled from dashboard");
+      return;
     }
     const text = await res.body.text();
     const parsed = pulledSnapshot.safeParse(JSON.parse(text));

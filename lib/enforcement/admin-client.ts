@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { Pool } from "undici";
 import { z } from "zod";
 
@@ -40,6 +41,8 @@ export async function adminRequest(
   path: string,
   body?: unknown,
   timeoutMs = 5_000,
+  /** A streamed body (e.g. an NDJSON snapshot) goes as is, with this content type. */
+  stream?: { body: Readable; contentType: string },
 ): Promise<AdminResponse> {
   const url = new URL(target.adminUrl);
   const base = url.pathname.replace(/\/+$/, "");
@@ -48,9 +51,9 @@ export async function adminRequest(
     path: `${base}${path}`,
     headers: {
       authorization: `Bearer ${target.adminToken}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(stream ? { "content-type": stream.contentType } : body === undefined ? {} : { "content-type": "application/json" }),
     },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    body: stream ? stream.body : body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });

@@ -1,8 +1,9 @@
+import { Readable } from "node:stream";
 import { systemActor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import type { PrismaClient } from "@/lib/db";
 import { adminRequest, describeFailure, mutationResult, proxyState } from "./admin-client";
-import { buildProxySnapshot, type ProxySnapshot } from "./snapshot";
+import { buildProxySnapshot, snapshotNdjson, type ProxySnapshot } from "./snapshot";
 
 export interface ReconcileResult {
   proxy: string;
@@ -68,16 +69,12 @@ async function reconcileOne(
     return { proxy: proxy.name, outcome: "in_sync", revision: state.revision };
   }
   const why = state.ready ? `drift: proxy has ${JSON.stringify(state.counts)}, expected ${JSON.stringify(expected)}` : "proxy is not ready (restarted empty)";
-  const body = {
-    idempotencyKey: `reconcile:${proxy.id}:${Date.now()}`,
-    apis: snapshot.apis,
-    routes: snapshot.routes,
-    credentials: snapshot.credentials,
-    grants: snapshot.grants,
-  };
+  // Streamed as NDJSON: the proxy builds the state line by line, so a million grants
+  // is never one 200 MB JSON body on either side.
+  const body = Readable.from(snapshotNdjson(snapshot, `reconcile:${proxy.id}:${Date.now()}`));
   let revision: number;
   try {
-    const res = await adminRequest(proxy, "PUT", "/admin/v1/snapshot", body, 120_000);
+    const res = await adminRequest(proxy, "PUT", "/admin/v1/snapshot", undefined, 120_000, { body, contentType: "application/x-ndjson" });
     const ack = mutationResult.safeParse(res.body);
     if (res.status !== 200 || !ack.success) return fail("failed", `snapshot push refused: ${describeFailure(res)}`);
     revision = ack.data.revision;

@@ -115,3 +115,31 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
     { isolationLevel: "RepeatableRead", timeout: 120_000 },
   );
 }
+
+/**
+ * The snapshot as NDJSON (what a proxy asks for with `Accept: application/x-ndjson`):
+ * a header line with the revision, environment and skipped items, then one
+ * `{"kind","value"}` line per API, route, credential and grant, in that order.
+ * Yielded in chunks of about 64 KB, so the response streams and a million-grant
+ * state never becomes one 200 MB string on either side.
+ */
+export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string): Generator<string> {
+  // A push (PUT /admin/v1/snapshot) carries its idempotency key in the header line; a pull does not.
+  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), revision: s.revision, environment: s.environment, skipped: s.skipped }) + "\n";
+  const parts = [
+    ["api", s.apis],
+    ["route", s.routes],
+    ["credential", s.credentials],
+    ["grant", s.grants],
+  ] as const;
+  for (const [kind, values] of parts) {
+    for (const value of values) {
+      buf += `{"kind":"${kind}","value":${JSON.stringify(value)}}\n`;
+      if (buf.length >= 65_536) {
+        yield buf;
+        buf = "";
+      }
+    }
+  }
+  yield buf;
+}
