@@ -4,6 +4,8 @@ import type { Readable } from "node:stream";
 import { firstIssue, ndjsonHeader, ndjsonLine, ndjsonPullHeader, type Op } from "./schemas";
 import { EnforcementState, StateError } from "./state";
 
+type Plural = "apis" | "routes" | "credentials" | "grants";
+
 // A streamed snapshot (application/x-ndjson): pushed to PUT /admin/v1/snapshot,
 // or pulled from the dashboard (GET /api/v1/proxy/snapshot). The state is
 // validated and built line by line while the body streams in, so a
@@ -41,7 +43,8 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
   const state = new EnforcementState();
   const headerSchema = opts.pulled ? ndjsonPullHeader : ndjsonHeader;
-  let header: { idempotencyKey?: string; revision?: number; environment?: string } | null = null;
+  let header: { idempotencyKey?: string; revision?: number; environment?: string; counts?: Record<Plural, number> } | null = null;
+  const seen: Record<Plural, number> = { apis: 0, routes: 0, credentials: 0, grants: 0 };
   let n = 0;
   let batch: Op[] = [];
   let batchStart = 0;
@@ -83,10 +86,17 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
       throw new NdjsonError(`line ${n}: ${field ?? ""}`, `line ${n}: ${message}`);
     }
     if (batch.length === 0) batchStart = n;
+    seen[`${r.data.kind}s`]++;
     batch.push({ op: "upsert", kind: r.data.kind, value: r.data.value } as Op);
     if (batch.length >= 5000) flush();
   }
   if (batch.length) flush();
   if (!header) throw new NdjsonError("line 1", `line 1: the header line${opts.pulled ? "" : " with idempotencyKey"} is missing`);
+  // A sender that announces its counts (the dashboard does) lets a cut stream be told from a complete one.
+  for (const k of Object.keys(seen) as Plural[]) {
+    if (header.counts && header.counts[k] !== seen[k]) {
+      throw new NdjsonError("counts", `the stream held ${seen[k]} ${k} where its header announced ${header.counts[k]}: incomplete, nothing applied`);
+    }
+  }
   return { idempotencyKey: header.idempotencyKey, revision: header.revision, environment: header.environment, hash: hash.digest("hex"), state };
 }

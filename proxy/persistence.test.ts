@@ -108,7 +108,7 @@ describe("snapshot pull", () => {
 });
 
 describe("streamed snapshot pull", () => {
-  test("the dashboard's NDJSON is read line by line; a wrong environment or a bad line is refused and retried", async () => {
+  test("the dashboard's NDJSON is read line by line; a wrong environment, a bad line or a short stream is refused and retried", async () => {
     const upstream = http.createServer((_req, res) => res.end("ok"));
     await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
     const w = world(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
@@ -117,6 +117,7 @@ describe("streamed snapshot pull", () => {
     const answers = [
       ndjson("staging"), // another environment's state: never served here
       ndjson("production").replace(`"kind":"grant"`, `"kind":"gr4nt"`), // a bad line
+      ndjson("production").trimEnd().split("\n").slice(0, -1).join("\n") + "\n", // ends cleanly, one grant short
       ndjson("production"),
     ];
     const accepts: string[] = [];
@@ -139,15 +140,16 @@ describe("streamed snapshot pull", () => {
       let ready = await admin(proxy.adminUrl, "GET", "/admin/v1/ready");
       while (ready.status !== 200 && Date.now() < until) {
         // Until the good answer, the data plane stays closed.
-        if (accepts.length < 3) expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.alice })).status).toBe(503);
+        if (accepts.length < 4) expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.alice })).status).toBe(503);
         await new Promise((r) => setTimeout(r, 100));
         ready = await admin(proxy.adminUrl, "GET", "/admin/v1/ready");
       }
       expect(ready.status).toBe(200);
-      expect(accepts.length).toBeGreaterThanOrEqual(3);
+      expect(accepts.length).toBeGreaterThanOrEqual(4);
       expect(accepts[0]).toContain("application/x-ndjson");
       expect(proxy.output()).toMatch(/environment staging, not production/);
       expect(proxy.output()).toMatch(/line \d+: kind/);
+      expect(proxy.output()).toMatch(/held 2 grants where its header announced 3: incomplete/);
       expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.alice })).status).toBe(200);
       expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.bob })).status).toBe(403);
       const state = await admin(proxy.adminUrl, "GET", "/admin/v1/state");

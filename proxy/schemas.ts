@@ -109,9 +109,11 @@ export function firstIssue(error: z.ZodError): { field: string | undefined; mess
 
 // The streamed snapshot (Content-Type: application/x-ndjson): a header line,
 // then one object per line, APIs before the routes that name them.
-export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional() });
+/** How many lines of each kind follow: a stream that ends short of them was cut, not complete. */
+const announced = z.object({ apis: z.number().int().min(0), routes: z.number().int().min(0), credentials: z.number().int().min(0), grants: z.number().int().min(0) });
+export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional(), counts: announced.optional() });
 /** A pulled stream's header (the dashboard's GET /api/v1/proxy/snapshot): no key; the proxy makes one per pull. */
-export const ndjsonPullHeader = z.object({ revision: z.number().optional(), environment: z.string().max(200).optional() });
+export const ndjsonPullHeader = z.object({ revision: z.number().optional(), environment: z.string().max(200).optional(), counts: announced.optional() });
 export const ndjsonLine = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("api"), value: apiValue }),
   z.object({ kind: z.literal("route"), value: routeValue }),

@@ -118,14 +118,16 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
 
 /**
  * The snapshot as NDJSON (what a proxy asks for with `Accept: application/x-ndjson`):
- * a header line with the revision, environment and skipped items, then one
+ * a header line with the revision, environment, line counts per kind (so the
+ * reader can tell a cut stream from a complete one) and skipped items, then one
  * `{"kind","value"}` line per API, route, credential and grant, in that order.
  * Yielded in chunks of about 64 KB, so the response streams and a million-grant
  * state never becomes one 200 MB string on either side.
  */
 export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string): Generator<string> {
   // A push (PUT /admin/v1/snapshot) carries its idempotency key in the header line; a pull does not.
-  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), revision: s.revision, environment: s.environment, skipped: s.skipped }) + "\n";
+  const counts = { apis: s.apis.length, routes: s.routes.length, credentials: s.credentials.length, grants: s.grants.length };
+  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
   const parts = [
     ["api", s.apis],
     ["route", s.routes],
