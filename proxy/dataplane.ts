@@ -265,7 +265,7 @@ export class DataPlane {
         },
         onResponseStart(_c, statusCode, upstreamHeaders) {
           x.headersReceived = true;
-          x.since = deadlines.clock;
+          deadlines.touch(x);
           // A flat [name, value, …] list (Node takes it as is): names vary per
           // upstream, and building an object keyed by them is the slow path.
           const out: string[] = [];
@@ -278,7 +278,7 @@ export class DataPlane {
           res.writeHead(statusCode, out);
         },
         onResponseData(c, chunk) {
-          x.since = deadlines.clock;
+          deadlines.touch(x);
           if (!res.write(chunk)) {
             c.pause();
             deadlines.hold(x);

@@ -113,7 +113,7 @@ export function firstIssue(error: z.ZodError): { field: string | undefined; mess
 const announced = z.object({ apis: z.number().int().min(0), routes: z.number().int().min(0), credentials: z.number().int().min(0), grants: z.number().int().min(0) });
 export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional(), counts: announced.optional() });
 /** A pulled stream's header (the dashboard's GET /api/v1/proxy/snapshot): no key; the proxy makes one per pull. */
-export const ndjsonPullHeader = z.object({ revision: z.number().optional(), environment: z.string().max(200).optional(), counts: announced.optional() });
+export const ndjsonPullHeader = ndjsonHeader.omit({ idempotencyKey: true }).extend({ environment: z.string().max(200).optional() });
 export const ndjsonLine = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("api"), value: apiValue }),
   z.object({ kind: z.literal("route"), value: routeValue }),

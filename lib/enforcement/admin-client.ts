@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { Pool } from "undici";
 import { z } from "zod";
 
@@ -41,8 +41,8 @@ export async function adminRequest(
   path: string,
   body?: unknown,
   timeoutMs = 5_000,
-  /** A streamed body (e.g. an NDJSON snapshot) goes as is, with this content type. */
-  stream?: { body: Readable; contentType: string },
+  /** For a streamed body (a Readable, e.g. an NDJSON snapshot), which goes as is; other bodies are JSON. */
+  contentType = "application/json",
 ): Promise<AdminResponse> {
   const url = new URL(target.adminUrl);
   const base = url.pathname.replace(/\/+$/, "");
@@ -51,9 +51,9 @@ export async function adminRequest(
     path: `${base}${path}`,
     headers: {
       authorization: `Bearer ${target.adminToken}`,
-      ...(stream ? { "content-type": stream.contentType } : body === undefined ? {} : { "content-type": "application/json" }),
+      ...(body === undefined ? {} : { "content-type": contentType }),
     },
-    body: stream ? stream.body : body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : body instanceof Readable || typeof body === "string" ? body : JSON.stringify(body),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });

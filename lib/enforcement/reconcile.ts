@@ -74,7 +74,7 @@ async function reconcileOne(
   const body = Readable.from(snapshotNdjson(snapshot, `reconcile:${proxy.id}:${Date.now()}`));
   let revision: number;
   try {
-    const res = await adminRequest(proxy, "PUT", "/admin/v1/snapshot", undefined, 120_000, { body, contentType: "application/x-ndjson" });
+    const res = await adminRequest(proxy, "PUT", "/admin/v1/snapshot", body, 120_000, "application/x-ndjson");
     const ack = mutationResult.safeParse(res.body);
     if (res.status !== 200 || !ack.success) return fail("failed", `snapshot push refused: ${describeFailure(res)}`);
     revision = ack.data.revision;
