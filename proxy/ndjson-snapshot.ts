@@ -27,6 +27,8 @@ export interface StreamedSnapshot {
   idempotencyKey?: string;
   revision?: number;
   environment?: string;
+  /** A push's condition: apply only at this proxy revision. */
+  ifRevision?: number;
   /** SHA-256 over `hashPrefix` and the body: the idempotency hash. */
   hash: string;
   state: EnforcementState;
@@ -43,7 +45,7 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
   const state = new EnforcementState();
   const headerSchema = opts.pulled ? ndjsonPullHeader : ndjsonHeader;
-  let header: { idempotencyKey?: string; revision?: number; environment?: string; counts?: Record<Plural, number> } | null = null;
+  let header: { idempotencyKey?: string; revision?: number; environment?: string; ifRevision?: number; counts?: Record<Plural, number> } | null = null;
   const seen: Record<Plural, number> = { apis: 0, routes: 0, credentials: 0, grants: 0 };
   let n = 0;
   let batch: Op[] = [];
@@ -98,5 +100,5 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
       throw new NdjsonError("counts", `the stream held ${seen[k]} ${k} where its header announced ${header.counts[k]}: incomplete, nothing applied`);
     }
   }
-  return { idempotencyKey: header.idempotencyKey, revision: header.revision, environment: header.environment, hash: hash.digest("hex"), state };
+  return { idempotencyKey: header.idempotencyKey, revision: header.revision, environment: header.environment, ifRevision: header.ifRevision, hash: hash.digest("hex"), state };
 }
