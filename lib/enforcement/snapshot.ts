@@ -124,10 +124,11 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
  * Yielded in chunks of about 64 KB, so the response streams and a million-grant
  * state never becomes one 200 MB string on either side.
  */
-export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string): Generator<string> {
-  // A push (PUT /admin/v1/snapshot) carries its idempotency key in the header line; a pull does not.
+export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string, ifRevision?: number): Generator<string> {
+  // A push (PUT /admin/v1/snapshot) carries its idempotency key in the header line, and
+  // from drift repair the proxy revision it was computed against; a pull carries neither.
   const counts = { apis: s.apis.length, routes: s.routes.length, credentials: s.credentials.length, grants: s.grants.length };
-  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
+  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), ...(ifRevision !== undefined ? { ifRevision } : {}), revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
   const parts = [
     ["api", s.apis],
     ["route", s.routes],
