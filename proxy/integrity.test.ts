@@ -182,6 +182,36 @@ describe("persisted state that does not verify", () => {
   });
 });
 
+describe("verified pull", () => {
+  test("a pulled state that does not match the dashboard's content digest is refused; the next, matching one is served", async () => {
+    const up = await recordingUpstream();
+    const w = world(up.url);
+    const good = [...snapshotNdjson({ revision: 7, environment: "production", ...w.snapshot, skipped: [] })].join("");
+    // Valid lines, right counts, one grant moved to another scope: only the digest can tell.
+    const tampered = good.replace(`"id":"${w.ids.aliceWrite}","principalId":"${w.ids.alice}","scopeId":"${w.ids.writeScope}"`, `"id":"${w.ids.aliceWrite}","principalId":"${w.ids.alice}","scopeId":"${w.ids.readScope}"`);
+    expect(tampered).not.toBe(good);
+    let pulls = 0;
+    const dashboard = http.createServer((req, res) => {
+      pulls++;
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.end(pulls === 1 ? tampered : good);
+    });
+    const url = await listen(dashboard);
+    const proxy = await spawnProxy({ DASHBOARD_URL: url, DASHBOARD_TOKEN: "tgs_pull" }, { data: await freePort(), admin: await freePort() });
+    try {
+      await until("ready", () => admin(proxy.adminUrl, "GET", "/admin/v1/ready"), (r) => r.status === 200);
+      expect(pulls).toBeGreaterThanOrEqual(2);
+      expect(proxy.output()).toMatch(/the grants received do not match the digest/);
+      expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.alice })).status).toBe(200);
+      expect((await admin(proxy.adminUrl, "GET", `/admin/v1/grants/${w.ids.aliceWrite}`)).body.grant.scopeId).toBe(w.ids.writeScope);
+    } finally {
+      await proxy.stop("SIGKILL");
+      dashboard.close();
+      up.server.close();
+    }
+  });
+});
+
 describe("restart", () => {
   test("a fresh pull is preferred over the persisted state: a revoke the file lacks is never served as 200", async () => {
     const up = await recordingUpstream();

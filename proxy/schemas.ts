@@ -114,7 +114,10 @@ export function firstIssue(error: z.ZodError): { field: string | undefined; mess
 // then one object per line, APIs before the routes that name them.
 /** How many lines of each kind follow: a stream that ends short of them was cut, not complete. */
 const announced = z.object({ apis: z.number().int().min(0), routes: z.number().int().min(0), credentials: z.number().int().min(0), grants: z.number().int().min(0) });
-export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional(), counts: announced.optional(), ifRevision });
+/** The sender's content digest of what follows (proxy/digest.ts): the stream is refused unless the received state matches it. */
+const sha = z.string().regex(/^[0-9a-f]{64}$/);
+const announcedDigest = z.object({ asOf: z.number().int().nonnegative(), kinds: z.object({ api: sha, route: sha, credential: sha, grant: sha }) });
+export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional(), counts: announced.optional(), digest: announcedDigest.optional(), ifRevision });
 /** A pulled stream's header (the dashboard's GET /api/v1/proxy/snapshot): no key; the proxy makes one per pull. */
 export const ndjsonPullHeader = ndjsonHeader.omit({ idempotencyKey: true, ifRevision: true }).extend({ environment: z.string().max(200).optional() });
 export const ndjsonLine = z.discriminatedUnion("kind", [

@@ -3,6 +3,7 @@ import { plainText } from "@/lib/validation/text";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod, notFound } from "@/lib/errors";
+import { digestSnapshot } from "./digest";
 
 /**
  * The full enforcement state of one environment, in the shape of the proxy's
@@ -128,7 +129,12 @@ export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string, ifRev
   // A push (PUT /admin/v1/snapshot) carries its idempotency key in the header line, and
   // from drift repair the proxy revision it was computed against; a pull carries neither.
   const counts = { apis: s.apis.length, routes: s.routes.length, credentials: s.credentials.length, grants: s.grants.length };
-  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), ...(ifRevision !== undefined ? { ifRevision } : {}), revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
+  // The content digest (lib/enforcement/digest.ts): the proxy recomputes it over what it
+  // received and refuses a stream that does not match, so what it serves is verified end to end.
+  const asOf = Date.now();
+  const kinds = digestSnapshot(s, asOf);
+  const digest = { asOf, kinds: { api: kinds.api.digest, route: kinds.route.digest, credential: kinds.credential.digest, grant: kinds.grant.digest } };
+  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), ...(ifRevision !== undefined ? { ifRevision } : {}), digest, revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
   const parts = [
     ["api", s.apis],
     ["route", s.routes],
