@@ -45,10 +45,13 @@ export function canonicalEntry(kind: Kind, v: Value): string {
   }
 }
 
-const oneShot = (crypto as { hash?: (alg: string, data: string, enc: "hex") => string }).hash;
-const sha256Hex = oneShot ? (s: string) => oneShot("sha256", s, "hex") : (s: string) => crypto.createHash("sha256").update(s).digest("hex");
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: "buffer") => Buffer }).hash;
+const sha256 = oneShot ? (s: string) => oneShot("sha256", s, "buffer") : (s: string) => crypto.createHash("sha256").update(s).digest();
+const sha256Hex = (s: string) => sha256(s).toString("hex");
 
-export const entryHash = (kind: Kind, v: Value): string => sha256Hex(canonicalEntry(kind, v));
+/** The entry hash as raw bytes (what the bucket sums add up). */
+export const entryHashBytes = (kind: Kind, v: Value): Buffer => sha256(canonicalEntry(kind, v));
+export const entryHash = (kind: Kind, v: Value): string => entryHashBytes(kind, v).toString("hex");
 export const bucketOf = (id: string): number => parseInt(id.slice(0, 2), 16) & 0xff;
 
 /** Whether an entry counts at `asOf` (expired credentials and grants do not). */
@@ -70,14 +73,14 @@ export class DigestBuilder {
   private readonly sums = { api: new Uint32Array(BUCKETS * 8), route: new Uint32Array(BUCKETS * 8), credential: new Uint32Array(BUCKETS * 8), grant: new Uint32Array(BUCKETS * 8) };
   private readonly counts = { api: new Uint32Array(BUCKETS), route: new Uint32Array(BUCKETS), credential: new Uint32Array(BUCKETS), grant: new Uint32Array(BUCKETS) };
 
-  add(kind: Kind, id: string, hashHex: string): void {
+  add(kind: Kind, id: string, hash: Buffer): void {
     const b = bucketOf(id);
     const sum = this.sums[kind];
     const base = b * 8;
     let carry = 0;
     // Big-endian words: word 7 is the least significant.
     for (let w = 7; w >= 0; w--) {
-      const t = sum[base + w] + parseInt(hashHex.slice(w * 8, w * 8 + 8), 16) + carry;
+      const t = sum[base + w] + hash.readUInt32BE(w * 4) + carry;
       sum[base + w] = t >>> 0;
       carry = t > 0xffffffff ? 1 : 0;
     }
@@ -109,7 +112,7 @@ export async function digestState(state: EnforcementState, asOf: number): Promis
   let n = 0;
   for (const { kind, value } of state.values()) {
     const v = value as unknown as Value;
-    if (live(kind, v, asOf)) d.add(kind, v.id as string, entryHash(kind, v));
+    if (live(kind, v, asOf)) d.add(kind, v.id as string, entryHashBytes(kind, v));
     if (++n % 5_000 === 0) await yieldNow();
   }
   return d.result();

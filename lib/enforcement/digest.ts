@@ -32,7 +32,8 @@ export function canonicalEntry(kind: Kind, v: Value): string {
   }
 }
 
-const sha256Hex = (s: string) => crypto.createHash("sha256").update(s).digest("hex");
+const sha256 = (s: string): Buffer => crypto.createHash("sha256").update(s).digest();
+const sha256Hex = (s: string) => sha256(s).toString("hex");
 export const entryHash = (kind: Kind, v: Value): string => sha256Hex(canonicalEntry(kind, v));
 export const bucketOf = (id: string): number => parseInt(id.slice(0, 2), 16) & 0xff;
 
@@ -50,20 +51,31 @@ export interface KindDigest {
 }
 export type StateDigest = Record<Kind, KindDigest>;
 
-const MOD = 1n << 256n;
-
 /** Per kind: per bucket the entry count and the 256-bit sum of entry hashes, then hashed (see proxy/digest.ts). */
 export function digestEntries(entries: Iterable<{ kind: Kind; value: Value }>): StateDigest {
-  const sums = Object.fromEntries(KINDS.map((k) => [k, new Array<bigint>(BUCKETS).fill(0n)])) as Record<Kind, bigint[]>;
-  const counts = Object.fromEntries(KINDS.map((k) => [k, new Array<number>(BUCKETS).fill(0)])) as Record<Kind, number[]>;
+  // 8 big-endian 32-bit words per bucket; word 7 is the least significant.
+  const sums = Object.fromEntries(KINDS.map((k) => [k, new Uint32Array(BUCKETS * 8)])) as Record<Kind, Uint32Array>;
+  const counts = Object.fromEntries(KINDS.map((k) => [k, new Uint32Array(BUCKETS)])) as Record<Kind, Uint32Array>;
   for (const { kind, value } of entries) {
     const b = bucketOf(value.id as string);
-    sums[kind][b] = (sums[kind][b] + BigInt("0x" + entryHash(kind, value))) % MOD;
+    const h = sha256(canonicalEntry(kind, value));
+    const sum = sums[kind];
+    let carry = 0;
+    for (let w = 7; w >= 0; w--) {
+      const t = sum[b * 8 + w] + h.readUInt32BE(w * 4) + carry;
+      sum[b * 8 + w] = t >>> 0;
+      carry = t > 0xffffffff ? 1 : 0;
+    }
     counts[kind][b]++;
   }
   const out = {} as StateDigest;
   for (const kind of KINDS) {
-    const buckets = sums[kind].map((sum, b) => sha256Hex(`${counts[kind][b]}:${sum.toString(16).padStart(64, "0")}`));
+    const buckets: string[] = [];
+    for (let b = 0; b < BUCKETS; b++) {
+      let hex = "";
+      for (let w = 0; w < 8; w++) hex += sums[kind][b * 8 + w].toString(16).padStart(8, "0");
+      buckets.push(sha256Hex(`${counts[kind][b]}:${hex}`));
+    }
     out[kind] = { count: counts[kind].reduce((a, c) => a + c, 0), digest: sha256Hex(buckets.join("\n")), buckets };
   }
   return out;

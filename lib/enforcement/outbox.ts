@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Tx } from "@/lib/db";
 
 /** Channel the delivery worker LISTENs on (real Postgres only; see wake.ts for the in-process path). */
@@ -75,7 +76,7 @@ export async function enqueuePrincipalAccess(tx: Tx, principalId: string, active
     select: { id: true, principalId: true, scopeId: true, environmentId: true, expiresAt: true },
   });
   const iso = (d: Date | null) => (d ? d.toISOString() : null);
-  const key = `principal:${principalId}:${active ? "active" : "inactive"}:${now.getTime()}`;
+  const key = `principal:${principalId}:${active ? "active" : "inactive"}:${now.getTime()}:${randomUUID().slice(0, 8)}`;
   const rows = proxies.map((p) => {
     const own = grants.filter((g) => g.environmentId === p.environmentId);
     const ops: PrincipalOp[] = active
