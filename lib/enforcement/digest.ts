@@ -53,32 +53,54 @@ export type StateDigest = Record<Kind, KindDigest>;
 
 /** Per kind: per bucket the entry count and the 256-bit sum of entry hashes, then hashed (see proxy/digest.ts). */
 export function digestEntries(entries: Iterable<{ kind: Kind; value: Value }>): StateDigest {
+  const acc = new Accumulator();
+  for (const e of entries) acc.add(e.kind, e.value);
+  return acc.result();
+}
+
+/** digestSnapshot without holding the event loop: yields every 5,000 entries (a million grants take seconds). */
+export async function digestSnapshotAsync(s: Pick<ProxySnapshot, "apis" | "routes" | "credentials" | "grants">, asOf: number): Promise<StateDigest> {
+  const acc = new Accumulator();
+  let n = 0;
+  for (const e of snapshotEntries(s, asOf)) {
+    acc.add(e.kind, e.value);
+    if (++n % 5_000 === 0) await new Promise<void>((r) => setImmediate(r));
+  }
+  return acc.result();
+}
+
+class Accumulator {
   // 8 big-endian 32-bit words per bucket; word 7 is the least significant.
-  const sums = Object.fromEntries(KINDS.map((k) => [k, new Uint32Array(BUCKETS * 8)])) as Record<Kind, Uint32Array>;
-  const counts = Object.fromEntries(KINDS.map((k) => [k, new Uint32Array(BUCKETS)])) as Record<Kind, Uint32Array>;
-  for (const { kind, value } of entries) {
+  private readonly sums = Object.fromEntries(KINDS.map((k) => [k, new Uint32Array(BUCKETS * 8)])) as Record<Kind, Uint32Array>;
+  private readonly counts = Object.fromEntries(KINDS.map((k) => [k, new Uint32Array(BUCKETS)])) as Record<Kind, Uint32Array>;
+
+  add(kind: Kind, value: Value): void {
     const b = bucketOf(value.id as string);
     const h = sha256(canonicalEntry(kind, value));
-    const sum = sums[kind];
+    const sum = this.sums[kind];
     let carry = 0;
     for (let w = 7; w >= 0; w--) {
       const t = sum[b * 8 + w] + h.readUInt32BE(w * 4) + carry;
       sum[b * 8 + w] = t >>> 0;
       carry = t > 0xffffffff ? 1 : 0;
     }
-    counts[kind][b]++;
+    this.counts[kind][b]++;
   }
-  const out = {} as StateDigest;
-  for (const kind of KINDS) {
-    const buckets: string[] = [];
-    for (let b = 0; b < BUCKETS; b++) {
-      let hex = "";
-      for (let w = 0; w < 8; w++) hex += sums[kind][b * 8 + w].toString(16).padStart(8, "0");
-      buckets.push(sha256Hex(`${counts[kind][b]}:${hex}`));
+
+  result(): StateDigest {
+    const { sums, counts } = this;
+    const out = {} as StateDigest;
+    for (const kind of KINDS) {
+      const buckets: string[] = [];
+      for (let b = 0; b < BUCKETS; b++) {
+        let hex = "";
+        for (let w = 0; w < 8; w++) hex += sums[kind][b * 8 + w].toString(16).padStart(8, "0");
+        buckets.push(sha256Hex(`${counts[kind][b]}:${hex}`));
+      }
+      out[kind] = { count: counts[kind].reduce((a, c) => a + c, 0), digest: sha256Hex(buckets.join("\n")), buckets };
     }
-    out[kind] = { count: counts[kind].reduce((a, c) => a + c, 0), digest: sha256Hex(buckets.join("\n")), buckets };
+    return out;
   }
-  return out;
 }
 
 /** Every entry of a snapshot that is live at `asOf`, as the proxy would list it. */

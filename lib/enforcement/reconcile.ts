@@ -5,8 +5,8 @@ import { systemActor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import type { PrismaClient } from "@/lib/db";
 import { adminRequest, describeFailure, mutationResult, proxyState, type ProxyTarget } from "./admin-client";
-import { BUCKETS, DIGEST_ALGORITHM, digestSnapshot, entryHash, KINDS, snapshotEntries, bucketOf, type Kind, type StateDigest } from "./digest";
-import { buildProxySnapshot, snapshotNdjson, type ProxySnapshot } from "./snapshot";
+import { BUCKETS, DIGEST_ALGORITHM, digestSnapshotAsync, entryHash, KINDS, snapshotEntries, bucketOf, type Kind, type StateDigest } from "./digest";
+import { buildProxySnapshot, snapshotDigest, snapshotNdjson, type ProxySnapshot } from "./snapshot";
 
 export interface ReconcileResult {
   proxy: string;
@@ -74,7 +74,7 @@ async function reconcileOne(
       if (!state.data.ready) return await pushed(client, proxy, await pushFull(proxy, snapshot), "proxy is not ready (restarted empty or damaged state)", snapshot);
 
       const asOf = Date.now();
-      const expected = digestSnapshot(snapshot, asOf);
+      const expected = await digestSnapshotAsync(snapshot, asOf);
       const digest = digestResponse.safeParse((await get(proxy, `/admin/v1/digest?asOf=${asOf}`)).body);
       if (!digest.success) return fail("failed", "unexpected /admin/v1/digest response");
       const differing = differingBuckets(expected, digest.data.kinds);
@@ -171,7 +171,7 @@ async function pushDiff(proxy: ProxyTarget, ops: Op[], ifRevision: number): Prom
 
 /** The whole state as NDJSON (a million grants never become one JSON body on either side); ifRevision when the proxy is serving. */
 async function pushFull(proxy: ProxyTarget, snapshot: ProxySnapshot, ifRevision?: number): Promise<number | "conflict"> {
-  const body = Readable.from(snapshotNdjson(snapshot, `reconcile:${randomUUID()}`, ifRevision));
+  const body = Readable.from(snapshotNdjson(snapshot, `reconcile:${randomUUID()}`, ifRevision, await snapshotDigest(snapshot)));
   let res;
   try {
     res = await adminRequest(proxy, "PUT", "/admin/v1/snapshot", body, 120_000, "application/x-ndjson");
