@@ -37,6 +37,8 @@ export interface Loaded {
   state: EnforcementState;
   meta: PersistedMeta;
   replayed: JournalEntry[];
+  /** Checksummed journal lines without a `rev` (records other than state batches), in file order. */
+  records: unknown[];
   /** A journal ended in a line that was never completed (a crash mid-append): fold it away before appending. */
   tornTail: boolean;
 }
@@ -180,6 +182,7 @@ export class StateStore {
     // Journal entries after the snapshot, in order, with consecutive revisions.
     // Only an unterminated last line may be skipped: that append was never acknowledged.
     const replayed: JournalEntry[] = [];
+    const records: unknown[] = [];
     let tornTail = false;
     for (const jf of [this.oldJournalFile, this.journalFile]) {
       if (!(await exists(jf))) continue;
@@ -192,6 +195,11 @@ export class StateStore {
         const json = verifiedJson(text);
         if (json === null) throw new Unverified(`${jf} line ${n}: checksum mismatch`);
         const e = JSON.parse(json) as JournalEntry;
+        // A verified line that is not a state batch (no revision) is kept for its owner, in order.
+        if (typeof e.rev !== "number") {
+          records.push(e);
+          continue;
+        }
         if (e.rev <= meta.revision) continue;
         if (e.rev !== meta.revision + 1) throw new Unverified(`${jf} line ${n}: revision ${e.rev} follows ${meta.revision} (entries missing)`);
         state.applyOps(e.ops);
@@ -202,7 +210,7 @@ export class StateStore {
       // A torn line can only be the very last thing written, i.e. the end of the newest journal.
       if (tornTail && jf === this.oldJournalFile && (await exists(this.journalFile))) throw new Unverified(`${jf}: incomplete line before ${this.journalFile}`);
     }
-    return { state, meta, replayed, tornTail };
+    return { state, meta, replayed, records, tornTail };
   }
 
   /** Renames the snapshot and journals to "<name>.damaged-<time>" so nothing later writes over them. */
