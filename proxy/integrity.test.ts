@@ -92,7 +92,7 @@ async function expectClosed(proxy: Awaited<ReturnType<typeof spawnProxy>>, key: 
   expect((await admin(proxy.adminUrl, "GET", "/admin/v1/ready")).status).toBe(503);
 }
 
-describe("persisted state that does not verify", () => {
+describe("persisted state that does not verify", { timeout: 180_000 }, () => {
   test("one corrupted middle journal line: not ready, files kept aside, ready after a verified pull with the revoke enforced", async () => {
     const up = await recordingUpstream();
     const w = world(up.url);
@@ -182,7 +182,7 @@ describe("persisted state that does not verify", () => {
   });
 });
 
-describe("verified pull", () => {
+describe("verified pull", { timeout: 180_000 }, () => {
   test("a pulled state that does not match the dashboard's content digest is refused; the next, matching one is served", async () => {
     const up = await recordingUpstream();
     const w = world(up.url);
@@ -212,7 +212,7 @@ describe("verified pull", () => {
   });
 });
 
-describe("restart", () => {
+describe("restart", { timeout: 180_000 }, () => {
   test("a fresh pull is preferred over the persisted state: a revoke the file lacks is never served as 200", async () => {
     const up = await recordingUpstream();
     const w = world(up.url);
@@ -250,7 +250,7 @@ describe("restart", () => {
   });
 });
 
-describe("what reaches the upstream", () => {
+describe("what reaches the upstream", { timeout: 180_000 }, () => {
   test("path-rewriting headers are stripped; encoded %, /, \\ and dots in the path are a 400", async () => {
     const up = await recordingUpstream();
     const w = world(up.url);

@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
 import { ADMIN_TOKEN, admin, call, sha, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
@@ -16,6 +16,9 @@ import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 
 // Drift repair by content (docs/ARCHITECTURE.md, "State digests") and a
 // principal's status reaching the real proxy through the outbox.
+
+// Each test starts proxies or waits on deliveries: generous on a busy 2-core machine.
+vi.setConfig({ testTimeout: 180_000 });
 
 let tdb: TestDatabase;
 let client: PrismaClient;
