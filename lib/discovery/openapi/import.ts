@@ -7,10 +7,10 @@ import { badRequest, conflict, fromZod, notFound, AppError } from "@/lib/errors"
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { computeDiff, isEmptyDiff, planHash, type Diff } from "./diff";
 import { extractDescription, type Description } from "./extract";
-import { parseOpenApi } from "./parse";
+import { ImportBudget, parseOpenApi } from "./parse";
 import { loadInventoryState } from "./state";
 import { enqueueInventoryChanges } from "./outbox";
-import { openApiMaxBytes } from "../config";
+import { openApiMaxBytes, openApiMaxNodes, openApiMaxSeconds } from "../config";
 
 const inputSchema = z.object({
   apiName: z.string().trim().min(1, "is required").max(200),
@@ -25,6 +25,10 @@ export type ImportInput = z.input<typeof inputSchema>;
 export interface ImportOptions {
   /** Overrides the configured size limit (CLI flag, tests on large real-world documents). */
   maxBytes?: number;
+  /** Overrides the configured cap on nodes after YAML alias expansion. */
+  maxNodes?: number;
+  /** Overrides the configured time budget for processing the document. */
+  maxSeconds?: number;
   client?: PrismaClient;
 }
 
@@ -54,8 +58,15 @@ async function prepare(actor: Actor, raw: ImportInput, opts: ImportOptions): Pro
   const parsed = inputSchema.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   const input = parsed.data;
-  const { doc, version, title } = await parseOpenApi(input.document, { maxBytes: opts.maxBytes ?? openApiMaxBytes(), filename: input.filename });
+  const budget = new ImportBudget(opts.maxSeconds ?? openApiMaxSeconds());
+  const { doc, version, title } = await parseOpenApi(input.document, {
+    maxBytes: opts.maxBytes ?? openApiMaxBytes(),
+    maxNodes: opts.maxNodes ?? openApiMaxNodes(),
+    filename: input.filename,
+    budget,
+  });
   const description = extractDescription(doc);
+  budget.check("reading operations");
   const sha256 = createHash("sha256").update(input.document).digest("hex");
   return { input, description, docMeta: { version, title, sha256, serverPathPrefix: description.serverPathPrefix } };
 }
