@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { formatEnvError } from "@/lib/config/env";
+import { formatEnvError, parseEnv } from "@/lib/config/env";
 import { startEmbeddedDb, type EmbeddedDb } from "@/lib/db/embedded";
 import { buildFingerprint } from "./lib/build-fingerprint";
 
@@ -82,6 +82,13 @@ async function main() {
     process.exit(2);
   }
   const cfg = parsed.data;
+  // The app's own settings (cron schedules, import limits, OIDC, SMTP…) are checked now too, before
+  // any database starts; DATABASE_URL may still be the embedded one, decided below.
+  const app = parseEnv({ ...process.env, DATABASE_URL: cfg.DATABASE_URL ?? "postgresql://embedded@127.0.0.1/tollgate" });
+  if (!app.success) {
+    console.error(`Invalid configuration:\n${formatEnvError(app.error)}`);
+    process.exit(2);
+  }
   const dataDir = path.resolve(cfg.TOLLGATE_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
