@@ -12,9 +12,11 @@ import { loadInventoryState } from "./state";
 import { enqueueInventoryChanges } from "./outbox";
 import { openApiMaxBytes, openApiMaxNodes, openApiMaxSeconds } from "../config";
 
+// NUL in a name reached Postgres as a driver error (a 500); no name holds control characters.
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 const inputSchema = z.object({
-  apiName: z.string().trim().min(1, "is required").max(200),
-  environment: z.string().trim().min(1, "is required").max(100),
+  apiName: z.string().trim().min(1, "is required").max(200).regex(NO_CONTROL, "must not contain control characters"),
+  environment: z.string().trim().min(1, "is required").max(100).regex(NO_CONTROL, "must not contain control characters"),
   document: z.union([z.string(), z.instanceof(Buffer)]),
   filename: z.string().max(300).optional(),
   /** Upstream for an API the import creates; defaults to the document's server URL. */
