@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { AppError } from "@/lib/errors";
 
 /**
@@ -15,6 +16,10 @@ export function errorBody(e: unknown): { status: number; body: ErrorBody } {
     return { status: e.status, body: { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } } };
   }
   const logId = randomUUID();
+  if (isDatabaseUnavailable(e)) {
+    console.error(`[${logId}] database unavailable`, (e as Error).message);
+    return { status: 503, body: { error: { code: "unavailable", message: `${DATABASE_UNAVAILABLE_MESSAGE} (log id ${logId})`, logId } } };
+  }
   console.error(`[${logId}] unhandled error`, e);
   return { status: 500, body: { error: { code: "internal", message: `Something went wrong (log id ${logId})`, logId } } };
 }

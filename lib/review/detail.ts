@@ -73,7 +73,7 @@ export async function getFindingDetail(actor: Actor, findingId: string, client: 
     decisionStates(actor, f.decisions.map((d) => d.id), client),
     loadTwoPersonRule(client),
   ]);
-  const byDay = new Map(usageRows.map((u) => [u.day.toISOString().slice(0, 10), u.requestCount]));
+  const byDay = new Map(usageRows.map((u) => [u.day.toISOString().slice(0, 10), Number(u.requestCount)]));
   const usage = Array.from({ length: 90 }, (_, i) => {
     const day = new Date(from.getTime() + i * DAY).toISOString().slice(0, 10);
     return { day, requests: byDay.get(day) ?? 0 };
