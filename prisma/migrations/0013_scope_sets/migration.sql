@@ -22,6 +22,11 @@ ALTER TABLE "EndpointScope" ADD CONSTRAINT "EndpointScope_pkey" PRIMARY KEY ("en
 -- with no alternative is protected with no scope (the proxy refuses it), the safe direction.
 CREATE FUNCTION "EndpointScope_drop_broken_sets"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- A statement trigger fires for every DELETE, also one that removed nothing (as the DELETE
+  -- below does once the sets are gone): stop there, or it would recurse without end.
+  IF NOT EXISTS (SELECT 1 FROM gone) THEN
+    RETURN NULL;
+  END IF;
   DELETE FROM "EndpointScope" es
   USING (SELECT DISTINCT "endpointId", "requirementId" FROM gone) g
   WHERE es."endpointId" = g."endpointId" AND es."requirementId" = g."requirementId";
