@@ -4,6 +4,7 @@ import { createDb, type PrismaClient } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { createTestDatabase, type TestDatabase } from "@/test/support/db";
 import { daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
+import { getFindingDetail } from "./detail";
 import { reduceGrant } from "./index";
 
 // A reduce never splits a scope set the principal held whole (issue 17): on an
@@ -75,4 +76,11 @@ test("a scope that is also enough on its own somewhere may be kept alone", async
   await reduceGrant(reviewer.actor, { findingId: finding.id, keepScopeIds: [api.scopes.read.id] }, client);
   expect((await client.grant.findUniqueOrThrow({ where: { id: grants.write.id } })).status).toBe("revoked");
   expect((await client.grant.findUniqueOrThrow({ where: { id: grants.read.id } })).status).toBe("active");
+});
+
+test("the finding detail says which scopes are required together, before the reviewer picks", async () => {
+  const { finding } = await holder();
+  const d = await getFindingDetail(reviewer.actor, finding.id, client);
+  const by = Object.fromEntries(d.scopesOnApi.map((x) => [x.name, x.requiredWith]));
+  expect(by).toEqual({ [api.scopes.read.name]: [api.scopes.write.name], [api.scopes.write.name]: [api.scopes.read.name], [api.scopes.admin.name]: [] });
 });

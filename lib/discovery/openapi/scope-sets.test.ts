@@ -12,7 +12,8 @@ import { daysAgo, makeGrant, makePrincipal } from "@/lib/analysis/fixtures";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
 import { ADMIN_TOKEN, admin, call, sha, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 import { nginxAvailable, NGINX, startNginx, type Nginx } from "@/proxy/nginx-support";
-import { syntheticScopeName } from "./extract";
+import { extractDescription, syntheticScopeName } from "./extract";
+import type { OpenApiDocument } from "./parse";
 
 // Issue 17, defect 1, end to end: an OpenAPI operation requiring
 // `{oauth: [a, b]}` OR `{apiKey: []}` is imported, pulled by the REAL proxy
@@ -214,4 +215,23 @@ test("a re-import that adds d to the set reaches the proxy through the outbox: a
   expect(sent.status).toBe(200);
   expect((await call(proxy.dataUrl, "GET", path(), bearer(keys.both))).status).toBe(403);
   expect((await call(proxy.dataUrl, "GET", path(), bearer(keys.apiKey))).status).toBe(200);
+});
+
+test("extraction: one set per requirement object, schemes without scopes as their synthetic scope, canonical order", () => {
+  const doc = {
+    openapi: "3.1.0",
+    info: { title: "x", version: "1" },
+    security: [{ oauth: ["z"] }],
+    paths: {
+      "/a": { get: { security: [{ oauth: ["b", "a"] }, { apiKey: [], oauth: ["c"] }, { oauth: ["a", "b", "a"] }] } },
+      "/b": { post: {} }, // the document's requirement
+      "/c": { get: { security: [{ oauth: ["a"] }, {}] } }, // {} = public: no requirement kept
+    },
+  } as unknown as OpenApiDocument;
+  const ops = Object.fromEntries(extractDescription(doc).operations.map((o) => [o.pathTemplate, o]));
+  const k = syntheticScopeName("apiKey", "GET");
+  expect(ops["/a"].requirements).toEqual([["a", "b"], [k, "c"].sort()]);
+  expect(ops["/a"].scopes).toEqual(["a", "b", "c", k].sort());
+  expect(ops["/b"].requirements).toEqual([["z"]]);
+  expect(ops["/c"]).toMatchObject({ public: true, requirements: [] });
 });
