@@ -28,9 +28,8 @@ async function endpoint(method: string, pathTemplate: string, sets: string[][]) 
 /** A principal holding read, write and admin, with an open finding on the admin grant. */
 async function holder() {
   const p = await makePrincipal(client);
-  const g = Object.fromEntries(
-    await Promise.all((["read", "write", "admin"] as const).map(async (l) => [l, await makeGrant(client, { principalId: p.id, scopeId: api.scopes[l].id, environmentId: envId, lastUsedAt: daysAgo(1) })])),
-  );
+  const grant = (l: "read" | "write" | "admin") => makeGrant(client, { principalId: p.id, scopeId: api.scopes[l].id, environmentId: envId, lastUsedAt: daysAgo(1) });
+  const g = { read: await grant("read"), write: await grant("write"), admin: await grant("admin") };
   const finding = await client.finding.create({ data: { grantId: g.admin.id, rule: "over_privileged", severity: "medium", riskScore: 50, evidence: {}, suggestion: "Reduce" } });
   return { finding, grants: g };
 }
