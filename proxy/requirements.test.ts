@@ -15,6 +15,7 @@ describe("canonical form", () => {
   test("sorts within and across sets and drops duplicates", () => {
     expect(canonicalRequirements([["b", "a", "b"], ["c"], ["a", "b"], ["a"]])).toEqual([["a"], ["a", "b"], ["c"]]);
     expect(canonicalRequirements([])).toEqual([]);
+    expect(canonicalRequirements([[], ["a"]])).toEqual([["a"]]); // never "nothing required"
   });
 });
 
@@ -56,6 +57,8 @@ describe("state and decision", () => {
     expect(decide(stateWith(routeWith(reqs), grant(ids.a), grant(ids.b)), "GET", "/x/r", headers, now).kind).toBe("allow");
     expect(decide(stateWith(routeWith(reqs), grant(ids.c)), "GET", "/x/r", headers, now).kind).toBe("allow");
     expect(decide(stateWith(routeWith([]), grant(ids.a), grant(ids.b), grant(ids.c)), "GET", "/x/r", headers, now).kind).toBe("forbidden");
+    // An empty set that did not come through the wire schema (a hand-edited state file) opens nothing.
+    expect(decide(stateWith(routeWith([[]])), "GET", "/x/r", headers, now).kind).toBe("forbidden");
   });
 
   test("a route written by a proxy from before sets (scopeIds) loads as 'any one of', and is written back as requirements", () => {

@@ -23,8 +23,13 @@ export function compareSets(a: readonly string[], b: readonly string[]): number 
   return a.length - b.length;
 }
 
+/**
+ * An empty set is dropped: it would read as "nothing required", which only
+ * `public` may say (the wire schema refuses one; this keeps any other way in,
+ * such as a hand-edited state file, from failing open).
+ */
 export function canonicalRequirements(sets: readonly (readonly string[])[]): Requirements {
-  const sorted = sets.map((s) => [...new Set(s)].sort(byString)).sort(compareSets);
+  const sorted = sets.filter((s) => s.length > 0).map((s) => [...new Set(s)].sort(byString)).sort(compareSets);
   return sorted.filter((s, i) => i === 0 || compareSets(s, sorted[i - 1]) !== 0);
 }
 
