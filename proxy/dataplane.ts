@@ -4,7 +4,7 @@ import { Pool, type Dispatcher } from "undici";
 import type { ProxyConfig } from "./config";
 import type { Core } from "./core";
 import { UpstreamDeadlines, type Watched } from "./deadlines";
-import { decide, type Decision } from "./decide";
+import { decide, recordAllowedUsage, type Decision } from "./decide";
 import { hasEncodedSpecial } from "./normalize";
 import type { Metrics } from "./metrics";
 import type { UsageAggregator } from "./usage";
@@ -229,7 +229,7 @@ export class DataPlane {
     noteDecision(x, d);
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, req.method ?? "", d.shadowPath, d.keyHash, now);
     if (d.kind !== "allow") return sendError(res, d.kind);
-    this.ctx.usage.recordAllowed(d.grantId, d.credentialId, now);
+    recordAllowedUsage(this.ctx.core.state!, d, now, this.ctx.usage);
     this.forward(req, res, d, x);
   }
 
@@ -335,7 +335,7 @@ export class DataPlane {
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, described!.method, d.shadowPath, d.keyHash, now);
     const body = (code: string) => JSON.stringify({ error: { code } });
     if (d.kind === "allow") {
-      this.ctx.usage.recordAllowed(d.grantId, d.credentialId, now);
+      recordAllowedUsage(this.ctx.core.state!, d, now, this.ctx.usage);
       res.writeHead(200, { "x-tollgate-principal": d.principalId ?? "", "content-length": 0 });
       return void res.end();
     }

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { anyOf, canonicalRequirements } from "./requirements";
 import type { Kind } from "./schemas";
 import type { EnforcementState } from "./state";
 
@@ -29,7 +30,7 @@ const ms = (v: unknown): number | null => (v === null || v === undefined ? null 
 
 /**
  * The canonical serialisation of one entry: a JSON array of its fields in a
- * fixed order, times as epoch milliseconds, scope lists sorted. Extend it here
+ * fixed order, times as epoch milliseconds, requirements canonical. Extend it here
  * (and in lib/enforcement/digest.ts) when an entry gains a field that enforcement reads.
  */
 export function canonicalEntry(kind: Kind, v: Value): string {
@@ -37,7 +38,9 @@ export function canonicalEntry(kind: Kind, v: Value): string {
     case "api":
       return JSON.stringify([v.id, v.name, v.prefix, String(v.upstream).replace(/\/+$/, "")]);
     case "route":
-      return JSON.stringify([v.id, v.apiId, v.method, v.pathTemplate, [...(v.scopeIds as string[])].sort(), v.public === true]);
+      // Requirements in their canonical form (proxy/requirements.ts); a value still
+      // in the older "any one of" scopeIds form reads as single-scope alternatives.
+      return JSON.stringify([v.id, v.apiId, v.method, v.pathTemplate, canonicalRequirements((v.requirements as string[][] | undefined) ?? anyOf((v.scopeIds as string[] | undefined) ?? [])), v.public === true]);
     case "credential":
       return JSON.stringify([v.id, v.principalId, v.hash, ms(v.expiresAt)]);
     case "grant":

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { normalizeTarget } from "./normalize";
+import { anyOf, canonicalRequirements } from "./requirements";
 
 // Wire shapes of the admin API (docs/ARCHITECTURE.md, "Enforcement proxy admin API").
 const id = z.guid();
@@ -32,8 +33,22 @@ export const routeValue = z.object({
     .string()
     .max(1000)
     .regex(/^\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?$/, "must be a path template like /orders/{id}"),
-  scopeIds: z.array(id).max(1000),
+  /** Alternatives (OR) of scope sets (AND), proxy/requirements.ts; stored in canonical order. */
+  requirements: z.array(z.array(id).min(1, "a requirement set names at least one scope (a public route sets public)").max(64)).max(1000).optional(),
+  /** Before issue 17: "any one of these scopes". Still accepted (one single-scope alternative each), never sent back. */
+  scopeIds: z.array(id).max(1000).optional(),
   public: z.boolean().default(false),
+}).transform((v, ctx) => {
+  if (v.requirements && v.scopeIds) {
+    ctx.addIssue({ code: "custom", path: ["scopeIds"], message: "give requirements or the older scopeIds, not both" });
+    return z.NEVER;
+  }
+  if (!v.requirements && !v.scopeIds) {
+    ctx.addIssue({ code: "custom", path: ["requirements"], message: "is required (a list of scope-id sets)" });
+    return z.NEVER;
+  }
+  const requirements = v.requirements ? canonicalRequirements(v.requirements) : anyOf(v.scopeIds!);
+  return { id: v.id, apiId: v.apiId, method: v.method, pathTemplate: v.pathTemplate, requirements, public: v.public };
 });
 
 export const credentialValue = z.object({
@@ -56,7 +71,7 @@ export const valueSchemas = { api: apiValue, route: routeValue, credential: cred
 export const PLURAL: Record<string, Kind> = { apis: "api", routes: "route", credentials: "credential", grants: "grant" };
 
 export type ApiValue = z.infer<typeof apiValue>;
-export type RouteValue = z.infer<typeof routeValue>;
+export type RouteValue = z.output<typeof routeValue>;
 export type CredentialValue = z.infer<typeof credentialValue>;
 export type GrantValue = z.infer<typeof grantValue>;
 

@@ -116,11 +116,11 @@ export function world(upstreamUrl: string) {
   const snapshot = {
     apis: [{ id: ids.api, name: "orders", prefix: "/orders", upstream: upstreamUrl }],
     routes: [
-      { id: ids.rList, apiId: ids.api, method: "GET", pathTemplate: "/orders", scopeIds: [ids.readScope], public: false },
-      { id: ids.rGet, apiId: ids.api, method: "GET", pathTemplate: "/orders/{id}", scopeIds: [ids.readScope, ids.writeScope], public: false },
-      { id: ids.rExport, apiId: ids.api, method: "GET", pathTemplate: "/orders/export", scopeIds: [ids.writeScope], public: false },
-      { id: ids.rCreate, apiId: ids.api, method: "POST", pathTemplate: "/orders", scopeIds: [ids.writeScope], public: false },
-      { id: ids.rHealth, apiId: ids.api, method: "GET", pathTemplate: "/health", scopeIds: [], public: true },
+      { id: ids.rList, apiId: ids.api, method: "GET", pathTemplate: "/orders", requirements: [[ids.readScope]], public: false },
+      { id: ids.rGet, apiId: ids.api, method: "GET", pathTemplate: "/orders/{id}", requirements: [[ids.readScope], [ids.writeScope]], public: false },
+      { id: ids.rExport, apiId: ids.api, method: "GET", pathTemplate: "/orders/export", requirements: [[ids.writeScope]], public: false },
+      { id: ids.rCreate, apiId: ids.api, method: "POST", pathTemplate: "/orders", requirements: [[ids.writeScope]], public: false },
+      { id: ids.rHealth, apiId: ids.api, method: "GET", pathTemplate: "/health", requirements: [], public: true },
     ],
     credentials: [
       { id: ids.aliceCred, principalId: ids.alice, hash: sha(keys.alice), expiresAt: null },

@@ -106,6 +106,7 @@ export function FindingPanel({
             <li key={s.scopeId} className="flex items-center gap-2">
               <Badge tone={s.usedInWindow ? "good" : "warn"}>{s.usedInWindow ? "used" : "unused"}</Badge>
               <span>{s.name}</span>
+              {s.requiredWith.length ? <span className="text-xs text-slate-500">required together with {s.requiredWith.join(" AND ")}</span> : null}
               <span className="text-slate-400">last used {day(s.lastUsedAt)}</span>
             </li>
           ))}
@@ -202,6 +203,7 @@ export function FindingPanel({
                   onChange={(e) => setKeep((k) => (e.target.checked ? [...k, s.scopeId] : k.filter((x) => x !== s.scopeId)))}
                 />
                 {s.name} {s.usedInWindow ? <span className="text-emerald-700">(used)</span> : <span className="text-slate-400">(unused)</span>}
+                {s.requiredWith.length ? <span className="text-xs text-slate-500">keep with {s.requiredWith.join(", ")}: an endpoint needs them together</span> : null}
               </label>
             ))}
           </fieldset>

@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import { anyOf, canonicalRequirements } from "@/proxy/requirements";
 import type { ProxySnapshot } from "./snapshot";
 
 // The dashboard's half of the state digest the proxy serves at GET /admin/v1/digest
@@ -17,14 +18,16 @@ const ms = (v: unknown): number | null => (v === null || v === undefined ? null 
 /**
  * The canonical serialisation of one entry (the single definition on this
  * side): a JSON array of its fields in a fixed order, times as epoch
- * milliseconds, scope lists sorted. Extend it together with proxy/digest.ts.
+ * milliseconds, requirements canonical. Extend it together with proxy/digest.ts.
  */
 export function canonicalEntry(kind: Kind, v: Value): string {
   switch (kind) {
     case "api":
       return JSON.stringify([v.id, v.name, v.prefix, String(v.upstream).replace(/\/+$/, "")]);
     case "route":
-      return JSON.stringify([v.id, v.apiId, v.method, v.pathTemplate, [...(v.scopeIds as string[])].sort(), v.public === true]);
+      // Requirements in their canonical form (proxy/requirements.ts); a value still
+      // in the older "any one of" scopeIds form reads as single-scope alternatives.
+      return JSON.stringify([v.id, v.apiId, v.method, v.pathTemplate, canonicalRequirements((v.requirements as string[][] | undefined) ?? anyOf((v.scopeIds as string[] | undefined) ?? [])), v.public === true]);
     case "credential":
       return JSON.stringify([v.id, v.principalId, v.hash, ms(v.expiresAt)]);
     case "grant":

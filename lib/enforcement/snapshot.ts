@@ -4,6 +4,7 @@ import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod, notFound } from "@/lib/errors";
 import { digestSnapshot, digestSnapshotAsync, type StateDigest } from "./digest";
+import { canonicalRequirements } from "@/proxy/requirements";
 
 /**
  * The full enforcement state of one environment, in the shape of the proxy's
@@ -20,7 +21,12 @@ export interface ProxySnapshot {
   revision: number;
   environment: string;
   apis: { id: string; name: string; prefix: string; upstream: string }[];
-  routes: { id: string; apiId: string; method: string; pathTemplate: string; scopeIds: string[]; public: boolean }[];
+  /**
+   * `requirements`: the endpoint's alternatives (OR) of scope-id sets (AND), canonical
+   * (proxy/requirements.ts: ids sorted within each set, sets sorted, no duplicates).
+   * `[]` = no alternative: protected with no scope, refused until one is assigned.
+   */
+  routes: { id: string; apiId: string; method: string; pathTemplate: string; requirements: string[][]; public: boolean }[];
   credentials: { id: string; principalId: string; hash: string; expiresAt: string | null }[];
   grants: { id: string; principalId: string; scopeId: string; expiresAt: string | null }[];
   skipped: { kind: "api" | "route"; id: string; reason: string }[];
@@ -73,14 +79,16 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
       }
       const apiIds = new Set(apis.map((a) => a.id));
 
-      const routeRows = await tx.$queryRaw<{ id: string; apiId: string; method: string; pathTemplate: string; public: boolean; scopeIds: string[] }[]>`
+      // One row per endpoint; its alternatives as a JSON array of scope-id arrays (one per requirementId).
+      const routeRows = await tx.$queryRaw<{ id: string; apiId: string; method: string; pathTemplate: string; public: boolean; requirements: string[][] }[]>`
         SELECT e.id, e."apiId", e.method, e."pathTemplate", e.public,
-               coalesce(array_agg(es."scopeId"::text ORDER BY es."scopeId") FILTER (WHERE es."scopeId" IS NOT NULL), '{}') AS "scopeIds"
+               coalesce((SELECT json_agg(r.ids) FROM (
+                          SELECT array_agg(es."scopeId"::text ORDER BY es."scopeId") AS ids
+                          FROM "EndpointScope" es WHERE es."endpointId" = e.id
+                          GROUP BY es."requirementId") r), '[]'::json) AS requirements
         FROM "Endpoint" e
         JOIN "Api" a ON a.id = e."apiId"
-        LEFT JOIN "EndpointScope" es ON es."endpointId" = e.id
-        WHERE a."environmentId" = ${env.id}::uuid
-        GROUP BY e.id`;
+        WHERE a."environmentId" = ${env.id}::uuid`;
       const routes: ProxySnapshot["routes"] = [];
       for (const r of routeRows) {
         if (!apiIds.has(r.apiId)) continue;
@@ -89,7 +97,7 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
           skipped.push({ kind: "route", id: r.id, reason: "method or path template not enforceable" });
           continue;
         }
-        routes.push({ id: r.id, apiId: r.apiId, method, pathTemplate: r.pathTemplate, scopeIds: r.scopeIds, public: r.public });
+        routes.push({ id: r.id, apiId: r.apiId, method, pathTemplate: r.pathTemplate, requirements: canonicalRequirements(r.requirements), public: r.public });
       }
 
       const credRows = await tx.$queryRaw<{ id: string; principalId: string; hash: string; expiresAt: Date | null }[]>`

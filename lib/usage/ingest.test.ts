@@ -142,7 +142,7 @@ test("the proxy snapshot holds this environment's enforceable state in the admin
   expect(snapshotBody.safeParse({ idempotencyKey: "k", ...snap }).success).toBe(true);
   expect(snap.apis).toEqual([{ id: ids.api, name: "Orders API", prefix: "/orders-api", upstream: "http://orders.internal:9000" }]);
   expect(snap.skipped).toEqual([expect.objectContaining({ kind: "api" })]);
-  expect(snap.routes).toEqual([{ id: ids.endpoint, apiId: ids.api, method: "GET", pathTemplate: "/orders/{id}", scopeIds: [ids.scope], public: false }]);
+  expect(snap.routes).toEqual([{ id: ids.endpoint, apiId: ids.api, method: "GET", pathTemplate: "/orders/{id}", requirements: [[ids.scope]], public: false }]);
   // The revoked credential and the deprovisioned principal's grant are not enforced.
   expect(snap.credentials.map((c) => c.id)).toEqual([ids.cred]);
   expect(snap.grants.map((g) => g.id)).toEqual([ids.grant]);

@@ -169,8 +169,13 @@ async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & {
   }
   const relinked = diff.endpoints.changed.filter((c) => c.changes.some((f) => f.field === "scopes"));
   if (relinked.length) await tx.endpointScope.deleteMany({ where: { endpointId: { in: relinked.map((c) => c.id) } } });
-  const links = [...newEndpoints.map(({ id, spec }) => ({ id, scopes: spec.scopes })), ...relinked.map((c) => ({ id: c.id, scopes: c.spec.scopes }))].flatMap(
-    ({ id, scopes }) => scopes.map((name) => ({ endpointId: id, scopeId: scopeIds.get(name)! })),
+  // One requirementId per alternative: its scopes are required together.
+  const links = [...newEndpoints.map(({ id, spec }) => ({ id, requirements: spec.requirements })), ...relinked.map((c) => ({ id: c.id, requirements: c.spec.requirements }))].flatMap(
+    ({ id, requirements }) =>
+      requirements.flatMap((set) => {
+        const requirementId = randomUUID();
+        return set.map((name) => ({ endpointId: id, requirementId, scopeId: scopeIds.get(name)! }));
+      }),
   );
   if (links.length) await tx.endpointScope.createMany({ data: links });
   const endpointDeletes = diff.endpoints.removed.filter((r) => r.action === "delete").map((r) => r.id);

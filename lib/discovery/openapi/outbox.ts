@@ -1,5 +1,6 @@
 import type { Tx } from "@/lib/db";
 import { apiPrefix } from "@/lib/enforcement/snapshot";
+import { groupSets } from "@/proxy/requirements";
 
 /**
  * Inventory changes reach the proxies like decisions do: one outbox row per
@@ -10,7 +11,7 @@ import { apiPrefix } from "@/lib/enforcement/snapshot";
  */
 export type InventoryOp =
   | { op: "upsert"; kind: "api"; value: { id: string; name: string; prefix: string; upstream: string } }
-  | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; scopeIds: string[]; public: boolean } }
+  | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; requirements: string[][]; public: boolean } }
   | { op: "delete"; kind: "route"; id: string };
 
 // Same rules as lib/enforcement/snapshot.ts: what the proxy cannot match is left
@@ -47,11 +48,11 @@ export async function enqueueInventoryChanges(
   if (change.upsertEndpointIds.length) {
     const routes = await tx.endpoint.findMany({
       where: { id: { in: change.upsertEndpointIds } },
-      select: { id: true, apiId: true, method: true, pathTemplate: true, public: true, scopes: { select: { scopeId: true } } },
+      select: { id: true, apiId: true, method: true, pathTemplate: true, public: true, scopes: { select: { scopeId: true, requirementId: true } } },
     });
     for (const r of routes) {
       if (!TEMPLATE.test(r.pathTemplate)) continue;
-      ops.push({ op: "upsert", kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, public: r.public, scopeIds: r.scopes.map((s) => s.scopeId) } });
+      ops.push({ op: "upsert", kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, public: r.public, requirements: groupSets(r.scopes, (s) => s.requirementId, (s) => s.scopeId) } });
     }
   }
   for (const id of change.deleteEndpointIds) ops.push({ op: "delete", kind: "route", id });
