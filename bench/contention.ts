@@ -119,7 +119,7 @@ async function main() {
     for (const f of r.launches.filter((l) => !l.ok)) log(`  failed: ${f.code} ${f.message}`);
     log(`exports: ${r.exports.filter((e) => e.ok).length}/${r.exports.length} read to the end, ${ms(r.exports.map((e) => e.ms))}`);
     for (const f of r.exports.filter((e) => !e.ok)) log(`  failed: ${f.code} ${f.message}`);
-    log(`transactions re-run after contention: ${retryStats.retried - retriedBefore}; gave up (busy): ${retryStats.gaveUp}`);
+    log(`transactions re-run after contention: ${retryStats.retried - retriedBefore} (${JSON.stringify(retryStats.reasons)}); gave up (busy): ${retryStats.gaveUp}`);
     const waiters = samples.map((s) => s.auditWaiters);
     const conns = samples.map((s) => s.connections);
     log(

@@ -35,7 +35,17 @@ export const busy = (what: string) =>
   new AppError("busy", `The database is busy and could not ${what} just now; nothing was changed. Try again in a moment.`);
 
 /** Process-wide counts, for the load test's report (bench/contention.ts). */
-export const retryStats = { retried: 0, gaveUp: 0 };
+export const retryStats = { retried: 0, gaveUp: 0, reasons: {} as Record<string, number> };
+
+/** A short label for why a transaction was re-run: the Prisma code or SQLSTATE plus the gist. */
+function reason(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  const msg = String(err.message ?? "");
+  if (/Unable to start a transaction/.test(msg)) return "P2028 no connection within maxWait";
+  if (/expired transaction|Transaction already closed/.test(msg)) return "P2028 transaction timeout";
+  const sqlstate = /Code: `(\w+)`/.exec(msg)?.[1];
+  return `${err.code ?? "?"}${sqlstate ? ` ${sqlstate}` : ""}`;
+}
 
 export interface RetryOptions {
   /** Total attempts, the first included. */
@@ -66,6 +76,8 @@ export async function retryTransaction<T>(what: string, fn: () => Promise<T>, o:
         throw busy(what);
       }
       retryStats.retried++;
+      const why = reason(e);
+      retryStats.reasons[why] = (retryStats.reasons[why] ?? 0) + 1;
       o.onRetry?.(attempt, e);
       const delay = Math.min(cap, base * 2 ** (attempt - 1));
       await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
