@@ -20,7 +20,7 @@ beforeAll(async () => {
   client = createDb(tdb.url, 4);
   reportPool = new pg.Pool({ connectionString: tdb.url, max: 2 });
   world = await buildContentionWorld(client, { principals: 6_000, findings: 40, reviewers: 4, campaigns: 4 });
-}, 120_000);
+}, 600_000);
 
 afterAll(async () => {
   await reportPool?.end();
@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe("decisions, launches and exports at once", () => {
-  test("every decision applies or is a clean conflict, every launch completes, every export records its outcome", { timeout: 300_000 }, async () => {
+  test("every decision applies or is a clean conflict, every launch completes, every export records its outcome", { timeout: 900_000 }, async () => {
     const r = await runContention(client, world, { decisions: 24, duplicates: 4, exports: 4, reportPool });
     const leaks = [...r.decisions, ...r.launches, ...r.exports].filter((x) => x.code === "unexpected");
     expect(leaks.map((x) => x.message)).toEqual([]);

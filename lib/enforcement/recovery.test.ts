@@ -22,9 +22,11 @@ let stateDir: string;
 let reviewer: Awaited<ReturnType<typeof makeReviewer>>;
 let worker: DeliveryWorker | undefined;
 let findingIds: string[] = [];
+// Caps only stop a hang; verdicts wait on conditions (a busy 2-core machine can take minutes to start a worker).
+const LONG = 600_000;
 const onRealPostgres = () => /\/tollgate_test_[0-9a-f]+$/.test(new URL(tdb.url).pathname);
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = LONG): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -78,7 +80,7 @@ beforeAll(async () => {
   });
   expect(snap.status).toBe(200);
   await client.proxy.create({ data: { name: "prod-edge", adminUrl: proxy.adminUrl, adminToken: ADMIN_TOKEN, environmentId: env.id } });
-}, 120_000);
+}, LONG);
 
 afterAll(async () => {
   await worker?.stop();
@@ -90,7 +92,7 @@ afterAll(async () => {
 });
 
 describe("delivery recovers", () => {
-  test("the LISTEN connection is re-established after its backend is killed, and a NOTIFY is delivered afterwards", { timeout: 120_000 }, async (ctx) => {
+  test("the LISTEN connection is re-established after its backend is killed, and a NOTIFY is delivered afterwards", { timeout: 2 * LONG }, async (ctx) => {
     if (!onRealPostgres()) ctx.skip(); // the embedded server never delivers NOTIFY
     // A committed revoke whose outbox row is parked an hour ahead: no worker runs yet.
     const r = await revokeGrant(reviewer.actor, { findingId: findingIds[300] }, client);
@@ -108,12 +110,12 @@ describe("delivery recovers", () => {
     // Another process makes the row due and notifies, as a decision's commit does.
     await sql(`UPDATE "OutboxItem" SET "nextAttemptAt" = now() WHERE "decisionId" = $1::uuid`, [r.decisionId]);
     await sql(`SELECT pg_notify('tollgate_outbox', '')`);
-    await until("applied through NOTIFY", () => client.decision.findUniqueOrThrow({ where: { id: r.decisionId } }), (d) => d.enforcement === "applied", 30_000);
+    await until("applied through NOTIFY", () => client.decision.findUniqueOrThrow({ where: { id: r.decisionId } }), (d) => d.enforcement === "applied");
     await worker.stop();
     worker = undefined;
   });
 
-  test("worker killed during a bulk revoke: every applied decision still gets its removal proof", { timeout: 240_000 }, async () => {
+  test("worker killed during a bulk revoke: every applied decision still gets its removal proof", { timeout: 3 * LONG }, async () => {
     const ids = findingIds.slice(0, 300);
     expect((await bulkRevoke(reviewer.actor, { findingIds: ids }, client)).decided).toHaveLength(300);
     const child = spawn(process.execPath, ["--import", "tsx", path.resolve("lib/enforcement/run-worker.ts")], {
@@ -126,7 +128,7 @@ describe("delivery recovers", () => {
     const exited = new Promise((r) => child.once("exit", r));
     const applied = () => client.decision.count({ where: { findingId: { in: ids }, enforcement: "applied" } });
     const verified = () => client.decision.count({ where: { findingId: { in: ids }, verifiedRemovedAt: { not: null } } });
-    await until("some applied", applied, (n) => n >= 40, 60_000).catch((e) => {
+    await until("some applied", applied, (n) => n >= 40).catch((e) => {
       throw new Error(`${(e as Error).message}\n${out}`);
     });
     child.kill("SIGKILL");
@@ -136,8 +138,8 @@ describe("delivery recovers", () => {
     expect(verifiedAtKill).toBeLessThan(appliedAtKill);
 
     worker = await startDeliveryWorker({ client, pollMs: 200, leaseMs: 1000, baseBackoffMs: 100, maxBackoffMs: 1000 });
-    await until("300 applied", applied, (n) => n === 300, 120_000);
-    await until("300 verified removed", verified, (n) => n === 300, 120_000);
+    await until("300 applied", applied, (n) => n === 300);
+    await until("300 verified removed", verified, (n) => n === 300);
     // ...and the proof is true: the proxy no longer has any of those grants.
     const state = (await admin(proxy.adminUrl, "GET", "/admin/v1/state")).body as { counts: { grants: number } };
     expect(state.counts.grants).toBe(301 - (await client.grant.count({ where: { status: "revoked" } })));
