@@ -67,7 +67,8 @@ export function routeHandler<C = unknown>(fn: Handler<C>): (req: Request, ctx: C
       return out instanceof Response ? out : Response.json(out ?? null);
     } catch (e) {
       const { status, body } = errorBody(e);
-      return Response.json(body, { status });
+      // 503 "busy" (lib/db/retry.ts) means nothing was written: say when to send it again.
+      return Response.json(body, { status, headers: status === 503 ? { "retry-after": "2" } : undefined });
     }
   };
 }
