@@ -175,8 +175,10 @@ test("SCIM deactivation makes the user's key fail at the real proxy through the 
   await until("the key to fail", async () => (await call(proxy.dataUrl, "GET", path, { "x-api-key": keys[who] })).status, (s) => s === 401);
   const ms = Date.now() - started;
   console.log(`SCIM active:false -> 401 at the proxy after ${ms} ms`);
-  const rows = await client.outboxItem.findMany({ where: { idempotencyKey: { startsWith: `principal:${principalIds[who]}:inactive` } } });
-  expect(rows.map((r) => r.status)).toEqual(["applied"]);
+  // A removal is denied in memory before the proxy's fsync and acknowledgement, so the
+  // 401 can come before the worker has recorded the acknowledgement: wait for that too.
+  const statuses = async () => (await client.outboxItem.findMany({ where: { idempotencyKey: { startsWith: `principal:${principalIds[who]}:inactive` } } })).map((r) => r.status);
+  expect(await until("the outbox row to be acknowledged", statuses, (s) => s.length === 1 && s[0] !== "pending")).toEqual(["applied"]);
   // Others are untouched, and the repair agrees with what the outbox did.
   expect((await call(proxy.dataUrl, "GET", path, { "x-api-key": keys[1] })).status).toBe(200);
   expect((await reconcileProxies(client))[0].outcome).toBe("in_sync");
