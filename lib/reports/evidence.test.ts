@@ -73,6 +73,9 @@ beforeAll(async () => {
   const { scopes } = await makeApi(client, env.id, ["read"], { name: "orders" });
   const alice = await makePrincipal(client, { name: "alice" });
   await makeGrant(client, { principalId: alice.id, scopeId: scopes.read.id, environmentId: env.id, grantedAt: daysAgo(10) });
+  // A display name (from an IdP, say) imitating a token: it lands in the data, before the export's own token.
+  const mimic = await makePrincipal(client, { name: `tollgate-checkpoint:${Buffer.from('{"fake":1}').toString("base64url")}` });
+  await makeGrant(client, { principalId: mimic.id, scopeId: scopes.read.id, environmentId: env.id, grantedAt: daysAgo(9) });
 });
 
 afterAll(async () => {
@@ -88,7 +91,7 @@ describe("exports carry a signed checkpoint", () => {
     const { file, bytes, exportId } = await exportFile("inventory", "csv");
     const text = bytes.toString("utf8");
     // The data rows are unaffected; the trailer is two "#" lines at the end.
-    expect(csvObjects(text)).toHaveLength(1);
+    expect(csvObjects(text)).toHaveLength(2);
     const lines = text.trimEnd().split("\r\n");
     const event = await client.auditEvent.findFirstOrThrow({ where: { action: "report.export_started", target: `report_export:${exportId}` } });
     expect(lines.at(-2)).toBe(`# tollgate-audit-position export=${exportId} event_seq=${event.seq} event_hash=${event.hash}`);
@@ -130,8 +133,10 @@ describe("exports carry a signed checkpoint", () => {
     await expect(run("sh", ["-c", cmd], { cwd: tmp })).rejects.toMatchObject({ stdout: expect.stringMatching(/Signature Verification Failure/) });
   });
 
-  test("JSON: the auditEvidence member holds position, checkpoint and token", async () => {
-    const { bytes, exportId } = await exportFile("inventory", "json");
+  test("JSON: the auditEvidence member (last, after rowCount) holds position, checkpoint and token; the recipe verifies it", async () => {
+    const { bytes, exportId, file } = await exportFile("inventory", "json");
+    expect(bytes.toString("utf8")).toMatch(/"rowCount":2,"auditEvidence":\{.*\}\}\n$/);
+    expect((await runRecipe(file)).code).toBe(0);
     const doc = JSON.parse(bytes.toString("utf8")) as { auditEvidence: { position: { exportId: string }; checkpoint: { message: string }; token: string } };
     expect(doc.auditEvidence.position.exportId).toBe(exportId);
     expect(extractCheckpointTokens(doc.auditEvidence.token)[0].message).toBe(doc.auditEvidence.checkpoint.message);
@@ -139,11 +144,11 @@ describe("exports carry a signed checkpoint", () => {
 
   test("a tampered checkpoint fails: the recipe says BAD SIGNATURE, verification names the bad signature", async () => {
     const { bytes } = await exportFile("inventory", "csv");
-    const [token] = extractCheckpointTokens(bytes.toString("utf8"));
+    const token = extractCheckpointTokens(bytes.toString("utf8")).at(-1)!;
     // Claim a later head: the message changes, the signature does not.
     const forged = { ...token, message: token.message.replace(/seq=(\d+)/, (_, n: string) => `seq=${BigInt(n) + 5n}`) };
     const file = path.join(tmp, "tampered.csv");
-    writeFileSync(file, bytes.toString("utf8").replace(/tollgate-checkpoint:[A-Za-z0-9_-]+/, encodeCheckpointToken(forged)));
+    writeFileSync(file, bytes.toString("utf8").replace(/# tollgate-checkpoint:[A-Za-z0-9_-]+/, `# ${encodeCheckpointToken(forged)}`));
     const r = await runRecipe(file);
     expect(r.code).toBe(1);
     expect(r.out.trim()).toBe("BAD SIGNATURE");

@@ -99,10 +99,11 @@ export async function startExport(actor: Actor, request: ExportRequest, deps: Ex
         ? withTrailer(copyCsvChunks(pool, def.columns, query, counter), evidence.csvTrailer)
         : withTrailer(csvChunks(def.columns, batches(), counter), evidence.csvTrailer)
       : jsonChunks(
-          { report: def.name, title: def.title, exportId: started.id, generatedBy: actorLabel(actor), generatedAt, filters, auditEvidence: evidence.json },
+          { report: def.name, title: def.title, exportId: started.id, generatedBy: actorLabel(actor), generatedAt, filters },
           def.columns,
           batches(),
           counter,
+          { auditEvidence: evidence.json },
         );
   return { ...base, sha256: null, body: hashingStream(chunks, counter, finish) };
 }
