@@ -26,10 +26,11 @@ import copyStreams from "pg-copy-streams";
 import { request } from "undici";
 import { createDb } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
-import { appendAuditEvent } from "@/lib/audit/chain";
+import { appendAuditEvent, verifyAuditChain } from "@/lib/audit/chain";
+import { crossCheckAuditEvents } from "@/lib/audit/cross-check";
 import { canonicalJSON, eventHash, GENESIS_HASH } from "@/lib/audit/canonical";
 import { signCheckpoint } from "@/lib/audit/checkpoint";
-import { createCheckpoint, CHECKPOINT_FILE } from "@/lib/audit/publish";
+import { appendCheckpointFile, createCheckpoint, CHECKPOINT_FILE } from "@/lib/audit/publish";
 import { ensureSigningKeyFile } from "@/lib/audit/signing";
 import { databaseCheckpoints, verifyAuditLog } from "@/lib/audit/verify";
 import { readCheckpointsFile } from "@/lib/audit/checkpoint";
@@ -94,6 +95,7 @@ async function main() {
       const signOnly: number[] = [];
       const publish: number[] = [];
       const untilAck: number[] = [];
+      const fileOnly: number[] = [];
       for (let i = 0; i < CHECKPOINTS + 20; i++) {
         await client.$transaction((tx) => appendAuditEvent(tx, { actor: "system:bench", action: "bench.event", data: { i } }));
         const t0 = performance.now();
@@ -104,12 +106,17 @@ async function main() {
         const acks = await made!.proxies!;
         const t3 = performance.now();
         if (!acks.every((a) => a.ok)) throw new Error(`proxy refused a checkpoint: ${JSON.stringify(acks)}`);
+        const t4 = performance.now();
+        await appendCheckpointFile(path.join(tmp, "fsync-probe"), made!.checkpoint);
+        const t5 = performance.now();
         if (i < 20) continue; // warm-up
+        fileOnly.push(t5 - t4);
         signOnly.push(t1 - t0);
         publish.push(t2 - t1);
         untilAck.push(t3 - t1);
       }
       log(`Ed25519 sign only:                                   ${summary(signOnly)}`);
+      log(`append + fsync of one checkpoint line alone:          ${summary(fileOnly)}`);
       log(`sign + publish (DB row + fsynced file + proxy send): ${summary(publish)}  target p95 <= 5 ms: ${p(publish, 95) <= 5 ? "MET" : "NOT MET"}`);
       log(`... until the proxy acknowledged (journal fsync):    ${summary(untilAck)}`);
     }
@@ -159,7 +166,7 @@ async function main() {
       await c.connect();
       await c.query(`ALTER TABLE "AuditEvent" DISABLE TRIGGER USER`);
       await c.query(`ALTER TABLE "AuditCheckpoint" DISABLE TRIGGER USER`);
-      await c.query(`TRUNCATE "AuditEvent", "AuditCheckpoint", "Decision", "OutboxItem" CASCADE`);
+      await c.query(`TRUNCATE "AuditEvent", "AuditCheckpoint", "Decision", "OutboxItem", "Finding", "Grant" CASCADE`);
       await c.query(`ALTER TABLE "AuditEvent" ENABLE TRIGGER USER`);
       await c.query(`ALTER TABLE "AuditCheckpoint" ENABLE TRIGGER USER`);
       const t0 = performance.now();
@@ -185,11 +192,22 @@ async function main() {
       const dir = path.join(tmp, "checkpoints-verify");
       await createCheckpoint(client, { signer, dir, reason: "manual", proxies: [] });
 
+      const tc = performance.now();
+      const cpu0 = process.cpuUsage();
+      const chainOnly = await verifyAuditChain(client, { databaseUrl: url.toString() });
+      const cpu = process.cpuUsage(cpu0);
+      log(`  chain walk alone (plain pg, text rows): ${((performance.now() - tc) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process (${chainOnly.checked} events)`);
+      const tx = performance.now();
+      await crossCheckAuditEvents(client);
+      log(`  cross-checks alone: ${((performance.now() - tx) / 1000).toFixed(1)} s`);
+      const la = os.loadavg();
+      log(`  load average during the run: ${la.map((x) => x.toFixed(1)).join(" ")} on ${os.cpus().length} cores`);
       const t1 = performance.now();
       const file = await readCheckpointsFile(path.join(dir, CHECKPOINT_FILE));
       const result = await verifyAuditLog(client, {
         checkpoints: [...(await databaseCheckpoints(client)), ...file.checkpoints.map((checkpoint) => ({ source: "file", checkpoint }))],
         trustedKeys: [signer.publicKey],
+        databaseUrl: url.toString(),
       });
       const inProcess = (performance.now() - t1) / 1000;
       if (!result.ok || result.chain.checked !== EVENTS) throw new Error(`verification did not pass: ${JSON.stringify(result.problems)}`);

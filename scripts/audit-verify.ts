@@ -46,6 +46,7 @@ async function main(): Promise<number> {
       proxies: !values["no-proxies"],
       expectHeads,
       trustedKeys,
+      databaseUrl: env().DATABASE_URL,
     });
     const allProblems = result.problems;
     const okCheckpoints = result.checkpoints.filter((c) => c.status === "ok").length;

@@ -55,39 +55,49 @@ export function checkpointDirFromEnv(): string | null {
 export async function createCheckpoint(client: PrismaClient, opts: CheckpointOptions = {}): Promise<CheckpointResult | null> {
   const signer = opts.signer === undefined ? auditSigner() : opts.signer;
   if (!signer) return null;
-  const head = await client.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { seq: true, hash: true } });
-  if (!head) return null;
-  if (!opts.force) {
-    const last = await client.auditCheckpoint.findFirst({ where: { keyId: signer.keyId }, orderBy: [{ seq: "desc" }, { at: "desc" }] });
-    if (last && last.seq === head.seq && last.headHash === head.hash) {
-      return { checkpoint: { message: last.message, signature: last.signature }, seq: last.seq, headHash: last.headHash, created: false };
-    }
+  // One round trip for the head and the last checkpoint of this key (this runs at every export).
+  const [row] = await client.$queryRaw<{ seq: bigint | null; hash: string | null; lastSeq: bigint | null; lastHash: string | null; lastMessage: string | null; lastSignature: string | null }[]>`
+    SELECT h.seq, h.hash, c.seq AS "lastSeq", c."headHash" AS "lastHash", c.message AS "lastMessage", c.signature AS "lastSignature"
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL (SELECT seq, hash FROM "AuditEvent" ORDER BY seq DESC LIMIT 1) h ON true
+    LEFT JOIN LATERAL (SELECT seq, "headHash", message, signature FROM "AuditCheckpoint" WHERE "keyId" = ${signer.keyId} ORDER BY seq DESC, at DESC LIMIT 1) c ON true`;
+  if (!row || row.seq === null || row.hash === null) return null;
+  const head = { seq: row.seq, hash: row.hash };
+  if (!opts.force && row.lastSeq === head.seq && row.lastHash === head.hash) {
+    return { checkpoint: { message: row.lastMessage!, signature: row.lastSignature! }, seq: head.seq, headHash: head.hash, created: false };
   }
   const at = new Date();
   const checkpoint = signCheckpoint(signer, { seq: head.seq, headHash: head.hash }, at);
-  await client.auditCheckpoint.create({
-    data: {
-      id: newCheckpointId(),
-      seq: head.seq,
-      headHash: head.hash,
-      at,
-      keyId: signer.keyId,
-      message: checkpoint.message,
-      signature: checkpoint.signature,
-      reason: opts.reason ?? "manual",
-    },
-  });
   const dir = opts.dir === undefined ? checkpointDirFromEnv() : opts.dir;
-  if (dir) await appendCheckpointFile(dir, checkpoint);
-  const targets = opts.proxies ?? (await client.proxy.findMany({ select: { adminUrl: true, adminToken: true } }));
-  const proxies = publishToProxies(targets, checkpoint, opts.log);
-  if (!opts.awaitProxies) void proxies;
+  // The database row and the file line are independent: written side by side, both done before returning.
+  await Promise.all([
+    client.$executeRaw`
+      INSERT INTO "AuditCheckpoint" (id, seq, "headHash", at, "keyId", message, signature, reason)
+      VALUES (${newCheckpointId()}::uuid, ${head.seq}, ${head.hash}, ${at}, ${signer.keyId}, ${checkpoint.message}, ${checkpoint.signature}, ${opts.reason ?? "manual"})`,
+    dir ? appendCheckpointFile(dir, checkpoint) : Promise.resolve(),
+  ]);
+  // The proxies are looked up and sent to after returning: nothing waits for them unless asked to.
+  const proxies = (async () => {
+    try {
+      const targets = opts.proxies ?? (await client.proxy.findMany({ select: { adminUrl: true, adminToken: true } }));
+      return await publishToProxies(targets, checkpoint, opts.log);
+    } catch (e) {
+      opts.log?.(`audit checkpoint not sent to the proxies: ${(e as Error).message}`);
+      return [];
+    }
+  })();
+  if (opts.awaitProxies) await proxies;
   return { checkpoint, seq: head.seq, headHash: head.hash, created: true, proxies };
 }
 
+const madeDirs = new Set<string>();
+
 /** Appends one line and fsyncs before returning: an acknowledged checkpoint is on disk. O_APPEND suits WORM/append-only mounts. */
 export async function appendCheckpointFile(dir: string, cp: SignedCheckpoint): Promise<void> {
-  mkdirSync(dir, { recursive: true });
+  if (!madeDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
   const handle = await open(path.join(dir, CHECKPOINT_FILE), "a", 0o640);
   try {
     await handle.write(checkpointFileLine(cp));

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { db, type Prisma, type PrismaClient } from "@/lib/db";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { fromZod } from "@/lib/errors";
+import { env } from "@/lib/config/env";
 import { verifyAuditLogFromSources } from "./sources";
 import type { AuditLogVerification } from "./verify";
 
@@ -87,7 +88,8 @@ export async function listAuditEvents(
  * (chain, every checkpoint from the database, the checkpoint file and the
  * proxies, and the cross-checks).
  */
-export async function verifyAuditChainAs(actor: Actor, client: PrismaClient = db()): Promise<AuditLogVerification> {
+export async function verifyAuditChainAs(actor: Actor, client?: PrismaClient): Promise<AuditLogVerification> {
   authorize(actor, "audit:read");
-  return verifyAuditLogFromSources(client);
+  // The app's own database is read over plain pg too (fast path); a client passed in is used as is.
+  return client ? verifyAuditLogFromSources(client) : verifyAuditLogFromSources(db(), { databaseUrl: env().DATABASE_URL });
 }

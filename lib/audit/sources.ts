@@ -48,13 +48,14 @@ export async function collectCheckpoints(client: PrismaClient, opts: CollectOpti
 
 export async function verifyAuditLogFromSources(
   client: PrismaClient,
-  opts: CollectOptions & { trustedKeys?: KeyObject[]; expectHeads?: ExpectedHead[] } = {},
+  opts: CollectOptions & { trustedKeys?: KeyObject[]; expectHeads?: ExpectedHead[]; databaseUrl?: string } = {},
 ): Promise<AuditLogVerification> {
   const collected = await collectCheckpoints(client, opts);
   const result = await verifyAuditLog(client, {
     checkpoints: collected.sources,
     expectHeads: opts.expectHeads,
     trustedKeys: opts.trustedKeys ?? trustedKeysFromEnv(),
+    databaseUrl: opts.databaseUrl,
   });
   const problems = [...result.problems, ...collected.problems];
   return { ...result, ok: problems.length === 0, problems, notes: [...result.notes, ...collected.notes] };
