@@ -51,7 +51,12 @@ export async function crossCheckAuditEvents(client: PrismaClient): Promise<Cross
   // Every grant revoked while the log was being kept is named by an event
   // (decisions list revokedGrantIds; a grant-level event names it as grantId or target).
   const grants = await client.$queryRaw<{ id: string; revokedAt: Date; total: bigint }[]>`
-    WITH since AS (SELECT min(at) AS at FROM "AuditEvent"),
+    -- "Since the log began": the earliest trace of audited activity anywhere, so deleting the oldest events does not shrink the window.
+    WITH since AS (SELECT LEAST(
+      (SELECT min(at) FROM "AuditEvent"), (SELECT min(at) FROM "AuditCheckpoint"),
+      (SELECT min("createdAt") FROM "Decision"), (SELECT min("startedAt") FROM "ReportExport"))
+      -- revokedAt is the app's clock, createdAt the database's: allow for skew between them.
+      - interval '1 minute' AS at),
     named AS (
       SELECT DISTINCT g.id FROM "AuditEvent" e
       CROSS JOIN LATERAL (
