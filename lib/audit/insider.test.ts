@@ -222,11 +222,17 @@ describe("the runtime role", () => {
     } finally {
       await app.$disconnect();
     }
+    // The jobs run as the runtime role too: pg-boss starts and migrates its own schema.
+    const { PgBoss } = await import("pg-boss");
+    const boss = new PgBoss({ connectionString: rt.url, max: 2 });
+    await boss.start();
+    await boss.createQueue("audit-test");
+    await boss.stop({ graceful: false, wait: true });
     expect((await cli(s)).code).toBe(0);
     const { checkRuntimeRole } = await import("@/lib/db/runtime-role");
     expect(await checkRuntimeRole(rt.url)).toMatchObject({ role: rt.role, problems: [] });
     const owner = await checkRuntimeRole(s.tdb.url);
     expect(owner.problems.join("\n")).toMatch(/superuser/);
     await rt.drop();
-  });
+  }, 180_000);
 });

@@ -35,7 +35,9 @@ export async function provisionRuntimeRole(ownerUrl: string, role: string): Prom
     if (owner === role) throw new Error(`the owner URL and DATABASE_URL connect as the same role (${role}): the runtime role must be a different one`);
     const r = ident(role);
     await c.query("BEGIN");
-    await c.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${ident(db)} TO ${r}`);
+    // CREATE: pg-boss runs CREATE SCHEMA IF NOT EXISTS at start, which PostgreSQL checks before looking for the
+    // schema. A schema of its own gives the runtime role nothing over the owner's tables.
+    await c.query(`GRANT CONNECT, TEMPORARY, CREATE ON DATABASE ${ident(db)} TO ${r}`);
     await c.query(`GRANT USAGE ON SCHEMA public TO ${r}`);
     await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO ${r}`);
     await c.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${r}`);
