@@ -127,8 +127,13 @@ export async function verifyAuditLog(client: PrismaClient, opts: VerifyOptions):
   return { ok: problems.length === 0, chain, lastSeq: lastSeq?.toString() ?? null, checkpoints: findings, crossChecks, problems, notes };
 }
 
-/** Every checkpoint the database holds, labelled as such. */
-export async function databaseCheckpoints(client: PrismaClient): Promise<SourcedCheckpoint[]> {
-  const rows = await client.auditCheckpoint.findMany({ orderBy: [{ seq: "asc" }, { at: "asc" }], select: { message: true, signature: true } });
-  return rows.map((r) => ({ source: "database", checkpoint: r }));
+/**
+ * The newest checkpoints the database holds (one a minute adds up). The newest
+ * trusted checkpoint is what proves truncation; an older one matching is implied
+ * by the verified chain. Rows an insider deleted are not here — that is what
+ * the file and the proxies are for.
+ */
+export async function databaseCheckpoints(client: PrismaClient, limit = 1000): Promise<SourcedCheckpoint[]> {
+  const rows = await client.auditCheckpoint.findMany({ orderBy: [{ seq: "desc" }, { at: "desc" }], take: limit, select: { message: true, signature: true } });
+  return rows.reverse().map((r) => ({ source: "database", checkpoint: r }));
 }
