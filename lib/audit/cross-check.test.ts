@@ -102,3 +102,19 @@ test("the demo company, seeded with its campaign, has no cross-check findings (h
     await db2.drop();
   }
 }, 300_000);
+
+test("a sign-off without its campaign.sign_off event (or with another digest) is named", async () => {
+  const owner = await makeReviewer(client, ["admin"]);
+  const campaign = await client.campaign.create({
+    data: { name: "Q4 review", period: "2026-Q4", scope: {}, reviewerRule: "named", closePolicy: "revoke", dueAt: new Date(Date.now() + 86_400_000), ownerId: owner.user.id },
+  });
+  // The row a sign-off leaves behind, with no event for it (as if its event had been deleted).
+  const signOff = await client.campaignSignOff.create({
+    data: { campaignId: campaign.id, userId: owner.user.id, attestation: "I reviewed every item", itemCount: 0, itemsSha256: "b".repeat(64) },
+  });
+  const v = await verifyAuditLog(client, { trustedKeys: [] });
+  const found = v.crossChecks.filter((f) => f.kind === "sign_off");
+  expect(found).toEqual([
+    { kind: "sign_off", id: signOff.id, message: `sign-off ${signOff.id} of campaign ${campaign.id} has no campaign.sign_off audit event (1 such sign-offs): its event was deleted` },
+  ]);
+});

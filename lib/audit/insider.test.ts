@@ -177,6 +177,17 @@ describe("insider actions against the audit log", () => {
     expect(v.checkpoints.map((c) => c.status)).toEqual(["rewritten"]);
   });
 
+  test("a checkpoint row altered in the database is named as a bad signature by audit:verify and the page", async () => {
+    const s = await scenario(4);
+    await superuser(s, [`UPDATE "AuditCheckpoint" SET message = replace(message, 'seq=', 'seq=1')`]);
+    const r = await cli(s);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/checkpoint from database \(seq 1\d+, \S+\): bad signature: the signature does not verify with key ed25519:[0-9a-f]{16} \(the checkpoint was altered or forged\)/);
+    const v = await page(s);
+    expect(v.ok).toBe(false);
+    expect(v.checkpoints.map((c) => c.status).sort()).toEqual(["ok", "rejected"]); // the file's copy still matches
+  });
+
   test("--expect-head from an auditor's notes catches a rewrite even with every checkpoint gone", async () => {
     const s = await scenario(6);
     const head = await s.client.auditEvent.findFirstOrThrow({ orderBy: { seq: "desc" } });
@@ -235,4 +246,18 @@ describe("the runtime role", () => {
     expect(owner.problems.join("\n")).toMatch(/superuser/);
     await rt.drop();
   }, 180_000);
+});
+
+describe("Settings", () => {
+  test("shows auditors the public half of the signing key, its id and the latest checkpoint; a reviewer is refused", async () => {
+    const s = await scenario(2);
+    const { auditKeyInfo } = await import("./key-info");
+    process.env.TOLLGATE_AUDIT_CHECKPOINT_DIR = s.dir;
+    const info = await auditKeyInfo(auditor, s.client);
+    expect(info).toMatchObject({ configured: true, error: null, keyId: signer.keyId, publicKeyPem: signer.publicKeyPem, checkpointFile: path.join(s.dir, "audit-checkpoints.jsonl") });
+    expect(info.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    expect(info.latest?.message).toMatch(new RegExp(`^tollgate-audit-checkpoint/1 seq=${s.checkpointSeq} `));
+    const reviewer: Actor = { ...auditor, roles: ["reviewer"] };
+    await expect(auditKeyInfo(reviewer, s.client)).rejects.toMatchObject({ status: 403 });
+  });
 });

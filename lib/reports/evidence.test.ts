@@ -173,7 +173,7 @@ describe("exports carry a signed checkpoint", () => {
     expect(cli.code).toBe(1);
     expect(cli.out).toContain(`checkpoint from file ${file} (seq ${head.seq}, `);
     expect(cli.out).toContain(`signed by key ${other.keyId}, which is not the trusted audit key`);
-  });
+  }, 180_000); // runs audit:verify
 
   test("an export kept by an auditor proves a later truncation, with every other checkpoint gone", async () => {
     const { file } = await exportFile("inventory", "csv");
@@ -192,7 +192,7 @@ describe("exports carry a signed checkpoint", () => {
     const r = await verifyCli(["--checkpoints", file]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(new RegExp(`events? (${token.export!.eventSeq}–)?${seq} missing: the checkpoint of \\S+, signed by key ${signer.keyId}, names seq ${seq} \\(file ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)`));
-  });
+  }, 240_000); // runs audit:verify twice on a shared 2-core machine
 });
 
 async function verifyCli(args: string[]): Promise<{ code: number; out: string }> {
