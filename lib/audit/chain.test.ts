@@ -130,7 +130,7 @@ describe("audit chain", () => {
     const broken = await cli();
     expect(broken.code).toBe(1);
     expect(broken.out).toContain(`seq=${target.seq} id=${target.id} action=test.concurrent`);
-  });
+  }, 180_000); // two runs of audit:verify on a shared 2-core machine
 
   test("re-hashing a tampered row does not help: the next event's link breaks", async () => {
     const db2 = await createTestDatabase();
