@@ -9,6 +9,7 @@ import type { Metrics } from "./metrics";
 import { batchBody, deleteBody, firstIssue, PLURAL, putBody, snapshotBody, valueSchemas, type Op } from "./schemas";
 import { NdjsonError, readNdjsonSnapshot } from "./ndjson-snapshot";
 import { grantWire, StateError } from "./state";
+import { checkpointBody, CheckpointJournal } from "./audit-checkpoint";
 
 // The admin API (/admin/v1) and /metrics. Contract: docs/ARCHITECTURE.md.
 
@@ -51,6 +52,8 @@ const digest = (s: string | Buffer) => createHash("sha256").update(s).digest();
 export function createAdminServer(ctx: Ctx): http.Server {
   const expected = digest(ctx.config.PROXY_ADMIN_TOKEN);
   const maxBody = ctx.config.PROXY_ADMIN_MAX_BODY_MB * 1024 * 1024;
+  // The audit checkpoints this proxy witnessed: a journal beside the state file (proxy/audit-checkpoint.ts).
+  const checkpoints = new CheckpointJournal(ctx.config.PROXY_STATE_FILE ? `${ctx.config.PROXY_STATE_FILE}.audit-checkpoints` : null);
 
   // Hashing both sides first gives equal-length buffers, so the comparison's
   // time does not depend on the token's length or content.
@@ -139,6 +142,16 @@ export function createAdminServer(ctx: Ctx): http.Server {
       if (buckets.length === 0 || buckets.some((b) => !/^[0-9a-f]{2}$/.test(b))) throw new HttpError(400, "invalid_body", "buckets: comma-separated two-digit hex bucket numbers", "buckets");
       const entries = await entriesIn(core.state, kind, new Set(buckets.map((b) => parseInt(b, 16))), asOf);
       return send(res, 200, { algorithm: DIGEST_ALGORITHM, revision, asOf, kind, entries });
+    }
+    if (sub === "/audit-checkpoint" && method === "GET") {
+      const latest = await checkpoints.latest();
+      if (!latest) throw new HttpError(404, "not_found", "no audit checkpoint received yet");
+      return send(res, 200, { checkpoint: latest });
+    }
+    if (sub === "/audit-checkpoint" && method === "PUT") {
+      const body = parse(checkpointBody, await readBody(req));
+      const r = await checkpoints.accept(body.checkpoint);
+      return send(res, 200, { checkpoint: r.latest, newest: r.newest });
     }
     const grantGet = /^\/grants\/([^/]+)$/.exec(sub);
     if (method === "GET" && grantGet) {

@@ -15,6 +15,8 @@ import path from "node:path";
 import { z } from "zod";
 import { formatEnvError, parseEnv } from "@/lib/config/env";
 import { startEmbeddedDb, type EmbeddedDb } from "@/lib/db/embedded";
+import { checkRuntimeRole, provisionRuntimeRole, roleOfUrl } from "@/lib/db/runtime-role";
+import { ensureSigningKeyFile } from "@/lib/audit/signing";
 import { buildFingerprint } from "./lib/build-fingerprint";
 import { supervise, type Supervisor } from "./lib/supervise";
 
@@ -22,6 +24,11 @@ const startEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOSTNAME: z.string().default("127.0.0.1"),
   DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  /** The tables' owner, for migrations; DATABASE_URL is then the runtime role (docs/SECURITY.md, "Database roles"). */
+  DATABASE_OWNER_URL: z
     .string()
     .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL")
     .optional(),
@@ -116,8 +123,14 @@ async function main() {
   env.NEXTAUTH_SECRET ??= persistentSecret(dataDir, "nextauth-secret");
   env.PROXY_ADMIN_TOKEN ??= persistentSecret(dataDir, "proxy-admin-token");
 
-  console.log("[tollgate] applying migrations");
-  await run("npx", ["prisma", "migrate", "deploy"], env);
+  if (cfg.DATABASE_OWNER_URL && !cfg.DATABASE_URL) {
+    console.error("[tollgate] DATABASE_OWNER_URL is set but DATABASE_URL is not: set both (owner for migrations, runtime role for the app)");
+    process.exit(2);
+  }
+  console.log(`[tollgate] applying migrations${cfg.DATABASE_OWNER_URL ? " as the owner role (DATABASE_OWNER_URL)" : ""}`);
+  await run("npx", ["prisma", "migrate", "deploy"], cfg.DATABASE_OWNER_URL ? { ...env, DATABASE_URL: cfg.DATABASE_OWNER_URL } : env);
+  await checkDatabaseRoles(cfg.DATABASE_OWNER_URL, env);
+  prepareAuditSigning(dataDir, env);
 
   if (env.TOLLGATE_DEMO === "1") {
     // Loaded only in demo mode: it pulls in the seed, which a production start never needs.
@@ -152,6 +165,62 @@ async function main() {
 
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
+}
+
+/**
+ * The app must not run as a role that can rewrite the audit log
+ * (docs/SECURITY.md, "Database roles"). With DATABASE_OWNER_URL, the runtime
+ * role gets its grants on every table (after migrations, so new tables are
+ * covered). Then the role DATABASE_URL connects as is checked: outside demo
+ * mode a role that could disable the audit trigger stops the start.
+ */
+async function checkDatabaseRoles(ownerUrl: string | undefined, env: NodeJS.ProcessEnv) {
+  const banner = (lines: string[]) => console.warn(["", "!".repeat(100), ...lines.map((l) => `!! ${l}`), "!".repeat(100), ""].join("\n"));
+  if (embedded) {
+    banner([
+      "WARNING: the embedded database (PGlite) cannot keep database roles apart: every connection shares one",
+      "superuser session, so the app could disable the audit log's append-only trigger. The hash chain and the",
+      "signed checkpoints still detect tampering. For audit evidence that must hold against the people who run",
+      "the system, use a real PostgreSQL with a runtime role (README, \"Database roles\").",
+    ]);
+    return;
+  }
+  if (ownerUrl) await provisionRuntimeRole(ownerUrl, roleOfUrl(env.DATABASE_URL!));
+  const check = await checkRuntimeRole(env.DATABASE_URL!);
+  if (check.problems.length === 0) {
+    console.log(`[tollgate] database role ${check.role}: may only insert into the audit tables`);
+    return;
+  }
+  const lines = [
+    `The app's database role ${check.role} could rewrite the audit log:`,
+    ...check.problems.map((p) => `  - ${p}`),
+    "Run the app as a runtime role and migrations as the owner: DATABASE_URL=<runtime role>,",
+    "DATABASE_OWNER_URL=<owner> (README, \"Database roles\").",
+  ];
+  if (env.TOLLGATE_DEMO === "1") {
+    banner(["WARNING (demo mode, starting anyway):", ...lines]);
+    return;
+  }
+  console.error(["[tollgate] refusing to start.", ...lines].join("\n"));
+  process.exit(2);
+}
+
+/**
+ * Demo mode generates the audit signing key into the data directory (mode
+ * 0600) and writes its public half beside it; the checkpoint file goes to
+ * <data dir>/audit-checkpoints unless TOLLGATE_AUDIT_CHECKPOINT_DIR says otherwise.
+ */
+function prepareAuditSigning(dataDir: string, env: NodeJS.ProcessEnv) {
+  env.TOLLGATE_AUDIT_CHECKPOINT_DIR ??= path.join(dataDir, "audit-checkpoints");
+  if (env.TOLLGATE_DEMO === "1" && !env.TOLLGATE_AUDIT_SIGNING_KEY && !env.TOLLGATE_AUDIT_SIGNING_KEY_FILE) {
+    const keyFile = path.join(dataDir, "audit-signing-key.pem");
+    const signer = ensureSigningKeyFile(keyFile);
+    writeFileSync(path.join(dataDir, "audit-public-key.pem"), signer.publicKeyPem);
+    env.TOLLGATE_AUDIT_SIGNING_KEY_FILE = keyFile;
+    console.log(`[tollgate] audit checkpoints signed with ${signer.keyId} (public key: ${path.join(dataDir, "audit-public-key.pem")})`);
+  } else if (!env.TOLLGATE_AUDIT_SIGNING_KEY && !env.TOLLGATE_AUDIT_SIGNING_KEY_FILE) {
+    console.warn("[tollgate] WARNING: no audit signing key (TOLLGATE_AUDIT_SIGNING_KEY_FILE): no signed checkpoints, so truncating the audit log cannot be detected");
+  }
 }
 
 main().catch(async (err) => {

@@ -6,6 +6,7 @@ import { AppError } from "@/lib/errors";
 import { runAnalysis } from "@/lib/analysis";
 import { CAMPAIGN_QUEUE, runCampaignJobs } from "@/lib/campaigns/jobs";
 import { failAbandonedExports } from "@/lib/reports/records";
+import { startCheckpointSchedule } from "@/lib/audit/schedule";
 import { reconcileProxies } from "./reconcile";
 import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 
@@ -99,6 +100,8 @@ export function startBackground() {
       log("background schedules unavailable", (e as Error).message);
     }
     scheduleFirstAnalysis(client);
+    // Signed audit checkpoints (docs/SECURITY.md): independent of pg-boss on purpose.
+    startCheckpointSchedule(client, log);
     return { worker, boss };
   })();
   return g.__tollgateBackground;

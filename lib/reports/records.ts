@@ -15,6 +15,8 @@ import type { ExportFormat } from "./types";
 export interface StartedExport {
   id: string;
   startedAt: Date;
+  /** The export's own audit event (report.export_started): its position in the chain. */
+  event: { seq: bigint; hash: string };
 }
 
 export async function recordExportStart(
@@ -33,13 +35,13 @@ export async function recordExportStart(
       },
       select: { id: true, startedAt: true },
     });
-    await appendAuditEvent(tx, {
+    const event = await appendAuditEvent(tx, {
       actor,
       action: "report.export_started",
       target: `report_export:${row.id}`,
       data: { report: input.report, format: input.format, filters: input.filters },
     });
-    return row;
+    return { ...row, event: { seq: event.seq, hash: event.hash } };
   }, RECORD_TX);
 }
 
