@@ -10,7 +10,7 @@ interface Change {
 }
 interface Plan {
   api: { name: string; environment: string; create: boolean };
-  document: { version: string; title: string; operations: number };
+  document: { version: string; label: string; title: string; operations: number };
   diff: {
     endpoints: {
       added: { method: string; pathTemplate: string; public: boolean; scopes: string[]; scopeLevels: Record<string, Level> }[];
@@ -19,7 +19,7 @@ interface Plan {
       unchanged: number;
     };
     scopes: {
-      added: { name: string; level: Level }[];
+      added: { name: string; level: Level; evidence?: string[] }[];
       changed: { name: string; level: Level; changes: Change[] }[];
       removed: { name: string; level: Level; action: "delete" | "deprecate"; activeGrants: number }[];
       unchanged: number;
@@ -100,7 +100,7 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
       {plan && d ? (
         <div className="mt-3 space-y-2" data-testid="import-diff">
           <p className="text-slate-600">
-            {plan.document.title || "Untitled"} · OpenAPI {plan.document.version} · {plan.document.operations} operations ·{" "}
+            {plan.document.title || "Untitled"} · {plan.document.label} · {plan.document.operations} operations ·{" "}
             endpoints +{d.endpoints.added.length} ~{d.endpoints.changed.length} −{d.endpoints.removed.length} ={d.endpoints.unchanged} · scopes +
             {d.scopes.added.length} ~{d.scopes.changed.length} −{d.scopes.removed.length}
           </p>
@@ -121,7 +121,11 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
                 − {e.method} {e.pathTemplate} ({e.action === "deprecate" ? `kept as deprecated: ${e.activeGrants} active grants` : "deleted"})
               </li>
             ))}
-            {d.scopes.added.map((s) => <li key={`sa ${s.name}`} className="text-emerald-800">+ scope {s.name} [{s.level}]</li>)}
+            {d.scopes.added.map((s) => (
+              <li key={`sa ${s.name}`} className="text-emerald-800">
+                + scope {s.name} [{s.level}]{s.evidence?.length ? <span className="text-slate-500"> — {s.evidence.join("; ")}</span> : null}
+              </li>
+            ))}
             {d.scopes.changed.map((s) => <li key={`sc ${s.name}`} className="text-amber-800">~ scope {s.name}: {s.changes.map((c) => c.field).join(", ")}</li>)}
             {d.scopes.removed.map((s) => (
               <li key={`sr ${s.name}`} className="text-red-800">

@@ -1,14 +1,16 @@
 import { z } from "zod";
+import { upstreamUrl } from "./base-url";
 import type { Actor } from "@/lib/auth/actor";
 import { badRequest, fromZod } from "@/lib/errors";
 import { openApiMaxBytes } from "../config";
+import { RAISE_LIMIT } from "./parse";
 import { applyImport, planImport, type ImportOptions } from "./import";
 
 const query = z.object({
   api: z.string().trim().min(1, "is required (?api=<name>)"),
   env: z.string().trim().min(1, "is required (?env=<environment>)"),
   dryRun: z.enum(["0", "1", "true", "false"]).optional(),
-  baseUrl: z.url().optional(),
+  baseUrl: upstreamUrl.optional(),
   planHash: z.string().regex(/^[0-9a-f]{64}$/, "must be the planHash of a dry run").optional(),
 });
 
@@ -22,7 +24,7 @@ export async function importFromRequest(actor: Actor, req: Request, opts: Import
   const maxBytes = opts.maxBytes ?? openApiMaxBytes();
   const declared = Number(req.headers.get("content-length") ?? "0");
   // Multipart framing adds a little; the document itself is checked exactly later.
-  if (declared > maxBytes + 64 * 1024) throw badRequest(`request body is ${declared} bytes, over the limit of ${maxBytes} bytes`, "document");
+  if (declared > maxBytes + 64 * 1024) throw badRequest(`request body is ${declared} bytes, over the limit of ${maxBytes} bytes${RAISE_LIMIT}`, "document");
 
   const params: Record<string, string> = Object.fromEntries(new URL(req.url).searchParams);
   let document: Buffer;
@@ -68,7 +70,7 @@ async function readLimited(req: Request, limit: number): Promise<Buffer> {
     size += value.length;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw badRequest(`request body is over the limit of ${limit - 64 * 1024} bytes`, "document");
+      throw badRequest(`request body is over the limit of ${limit - 64 * 1024} bytes${RAISE_LIMIT}`, "document");
     }
     chunks.push(value);
   }

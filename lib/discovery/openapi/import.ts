@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { upstreamUrl } from "./base-url";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
@@ -10,6 +11,7 @@ import { extractDescription, type Description } from "./extract";
 import { parseOpenApi } from "./parse";
 import { loadInventoryState } from "./state";
 import { enqueueInventoryChanges } from "./outbox";
+import { deleteRows, deprecateRows, insertEndpoints, insertScopes, refreshEndpoints, refreshScopeEvidence, refreshScopes, replaceEndpointLinks } from "./write-sets";
 import { openApiMaxBytes } from "../config";
 
 const inputSchema = z.object({
@@ -18,7 +20,7 @@ const inputSchema = z.object({
   document: z.union([z.string(), z.instanceof(Buffer)]),
   filename: z.string().max(300).optional(),
   /** Upstream for an API the import creates; defaults to the document's server URL. */
-  baseUrl: z.url().optional(),
+  baseUrl: upstreamUrl.optional(),
 });
 
 export type ImportInput = z.input<typeof inputSchema>;
@@ -30,7 +32,7 @@ export interface ImportOptions {
 
 export interface ImportPlan {
   api: { id: string | null; name: string; environment: string; create: boolean; baseUrl: string };
-  document: { version: string; title: string; operations: number; sha256: string; serverPathPrefix: string };
+  document: { version: string; label: string; title: string; operations: number; sha256: string; serverPathPrefix: string };
   diff: Diff;
   empty: boolean;
   planHash: string;
@@ -54,10 +56,10 @@ async function prepare(actor: Actor, raw: ImportInput, opts: ImportOptions): Pro
   const parsed = inputSchema.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   const input = parsed.data;
-  const { doc, version, title } = await parseOpenApi(input.document, { maxBytes: opts.maxBytes ?? openApiMaxBytes(), filename: input.filename });
+  const { doc, version, label, title } = await parseOpenApi(input.document, { maxBytes: opts.maxBytes ?? openApiMaxBytes(), filename: input.filename });
   const description = extractDescription(doc);
   const sha256 = createHash("sha256").update(input.document).digest("hex");
-  return { input, description, docMeta: { version, title, sha256, serverPathPrefix: description.serverPathPrefix } };
+  return { input, description, docMeta: { version, label, title, sha256, serverPathPrefix: description.serverPathPrefix } };
 }
 
 async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean): Promise<ImportPlan & { environmentId: string }> {
@@ -112,7 +114,8 @@ export async function applyImport(
         }
         return writePlan(tx, actor, prepared, plan);
       },
-      { timeout: 120_000, maxWait: 10_000 },
+      // A 50,000-operation document writes for tens of seconds on a busy machine: the cap grows with it.
+      { timeout: Math.max(120_000, prepared.description.operations.length * 5), maxWait: 10_000 },
     );
   } catch (e) {
     if (e instanceof AppError) throw e;
@@ -132,39 +135,35 @@ async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & {
     await tx.api.create({ data: { id: apiId, name: plan.api.name, environmentId: plan.environmentId, baseUrl: plan.api.baseUrl, description: p.docMeta.title || null } });
   }
 
-  // Scopes first: endpoints link to them by id.
+  // Scopes first: endpoints link to them by id. Every write is one statement over arrays (write-sets.ts).
   const scopeIds = new Map((await tx.scope.findMany({ where: { apiId }, select: { id: true, name: true } })).map((s) => [s.name, s.id]));
-  const newScopes = diff.scopes.added.map((s) => ({ id: randomUUID(), apiId: apiId!, name: s.name, level: s.level, description: s.description }));
+  const newScopes = diff.scopes.added.map((s) => ({ id: randomUUID(), apiId: apiId!, name: s.name, level: s.level, evidence: s.evidence, description: s.description }));
   newScopes.forEach((s) => scopeIds.set(s.name, s.id));
-  if (newScopes.length) await tx.scope.createMany({ data: newScopes });
-  for (const c of diff.scopes.changed) {
-    await tx.scope.update({ where: { id: c.id }, data: { description: c.spec.description ?? undefined, deprecatedAt: null } });
-  }
+  await insertScopes(tx, newScopes);
+  const added = new Set(newScopes.map((s) => s.name));
+  await refreshScopeEvidence(tx, apiId, p.description.scopes.filter((s) => !added.has(s.name)));
+  await refreshScopes(tx, diff.scopes.changed.map((c) => ({ id: c.id, description: c.spec.description })));
   const scopeDeletes = diff.scopes.removed.filter((r) => r.action === "delete").map((r) => r.id);
   const scopeDeprecations = diff.scopes.removed.filter((r) => r.action === "deprecate");
-  if (scopeDeprecations.length) await tx.scope.updateMany({ where: { id: { in: scopeDeprecations.map((r) => r.id) } }, data: { deprecatedAt: now } });
+  await deprecateRows(tx, "Scope", scopeDeprecations.map((r) => r.id), now);
 
   // Endpoints.
   const newEndpoints = diff.endpoints.added.map((e) => ({ id: randomUUID(), spec: e }));
-  if (newEndpoints.length) {
-    await tx.endpoint.createMany({
-      data: newEndpoints.map(({ id, spec }) => ({ id, apiId: apiId!, method: spec.method, pathTemplate: spec.pathTemplate, summary: spec.summary, public: spec.public })),
-    });
-  }
-  for (const c of diff.endpoints.changed) {
-    await tx.endpoint.update({ where: { id: c.id }, data: { pathTemplate: c.spec.pathTemplate, summary: c.spec.summary, public: c.spec.public, deprecatedAt: null } });
-  }
+  await insertEndpoints(
+    tx,
+    newEndpoints.map(({ id, spec }) => ({ id, apiId: apiId!, method: spec.method, pathTemplate: spec.pathTemplate, summary: spec.summary, public: spec.public })),
+  );
+  await refreshEndpoints(tx, diff.endpoints.changed.map((c) => ({ id: c.id, pathTemplate: c.spec.pathTemplate, summary: c.spec.summary, public: c.spec.public })));
   const relinked = diff.endpoints.changed.filter((c) => c.changes.some((f) => f.field === "scopes"));
-  if (relinked.length) await tx.endpointScope.deleteMany({ where: { endpointId: { in: relinked.map((c) => c.id) } } });
   const links = [...newEndpoints.map(({ id, spec }) => ({ id, scopes: spec.scopes })), ...relinked.map((c) => ({ id: c.id, scopes: c.spec.scopes }))].flatMap(
     ({ id, scopes }) => scopes.map((name) => ({ endpointId: id, scopeId: scopeIds.get(name)! })),
   );
-  if (links.length) await tx.endpointScope.createMany({ data: links });
+  await replaceEndpointLinks(tx, relinked.map((c) => c.id), links);
   const endpointDeletes = diff.endpoints.removed.filter((r) => r.action === "delete").map((r) => r.id);
   const endpointDeprecations = diff.endpoints.removed.filter((r) => r.action === "deprecate").map((r) => r.id);
-  if (endpointDeprecations.length) await tx.endpoint.updateMany({ where: { id: { in: endpointDeprecations } }, data: { deprecatedAt: now } });
-  if (endpointDeletes.length) await tx.endpoint.deleteMany({ where: { id: { in: endpointDeletes } } });
-  if (scopeDeletes.length) await tx.scope.deleteMany({ where: { id: { in: scopeDeletes } } });
+  await deprecateRows(tx, "Endpoint", endpointDeprecations, now);
+  await deleteRows(tx, "Endpoint", endpointDeletes);
+  await deleteRows(tx, "Scope", scopeDeletes);
 
   // A removed scope still held is never dropped silently: each active grant gets a finding.
   const findingsOpened = await openDeprecationFindings(tx, plan, scopeDeprecations, p.docMeta.sha256);
