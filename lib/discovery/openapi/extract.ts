@@ -11,6 +11,8 @@ export interface OperationSpec {
   summary: string | null;
   /** Explicit `security: []` (or an empty alternative `{}`): no credential needed. */
   public: boolean;
+  /** No `security` on the operation nor the document: protected with no scope until an admin assigns one. */
+  noSecurity: boolean;
   /** Scope names the operation accepts (any one of them, the model's semantics). */
   scopes: string[];
 }
@@ -126,6 +128,7 @@ export function extractDescription(doc: OpenApiDocument): Description {
         pathTemplate,
         summary: summary ? summary.slice(0, 500) : null,
         public: isPublic,
+        noSecurity: !Array.isArray(requirements),
         scopes: isPublic ? [] : [...names].sort(),
       });
     }

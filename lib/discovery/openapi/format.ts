@@ -16,6 +16,7 @@ export function formatPlan(plan: ImportPlan): string {
     `endpoints: +${d.endpoints.added.length} ~${d.endpoints.changed.length} -${d.endpoints.removed.length} =${d.endpoints.unchanged}; ` +
       `scopes: +${d.scopes.added.length} ~${d.scopes.changed.length} -${d.scopes.removed.length} =${d.scopes.unchanged}`,
   );
+  for (const m of plan.security.messages) lines.push(`! ${m}`);
   lines.push(`plan ${plan.planHash}`);
   return lines.join("\n");
 }

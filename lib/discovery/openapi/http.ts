@@ -12,6 +12,8 @@ const query = z.object({
   dryRun: z.enum(["0", "1", "true", "false"]).optional(),
   baseUrl: upstreamUrl.optional(),
   planHash: z.string().regex(/^[0-9a-f]{64}$/, "must be the planHash of a dry run").optional(),
+  /** Required when the import opens write operations to callers without a credential. */
+  confirmPublicWrites: z.enum(["0", "1", "true", "false"]).optional(),
 });
 
 /**
@@ -41,7 +43,7 @@ export async function importFromRequest(actor: Actor, req: Request, opts: Import
     }
     const file = form.get("file");
     if (!file || typeof file === "string") throw badRequest('multipart body needs a "file" field with the document', "file");
-    for (const key of ["api", "env", "dryRun", "baseUrl", "planHash"]) {
+    for (const key of ["api", "env", "dryRun", "baseUrl", "planHash", "confirmPublicWrites"]) {
       const v = form.get(key);
       if (typeof v === "string" && v !== "" && params[key] === undefined) params[key] = v;
     }
@@ -55,7 +57,8 @@ export async function importFromRequest(actor: Actor, req: Request, opts: Import
   const input = { apiName: q.data.api, environment: q.data.env, document, filename, baseUrl: q.data.baseUrl };
   const dryRun = q.data.dryRun === "1" || q.data.dryRun === "true";
   if (dryRun) return { dryRun: true, ...(await planImport(actor, input, { ...opts, maxBytes })) };
-  return { dryRun: false, ...(await applyImport(actor, { ...input, expectedPlanHash: q.data.planHash }, { ...opts, maxBytes })) };
+  const confirmPublicWrites = q.data.confirmPublicWrites === "1" || q.data.confirmPublicWrites === "true";
+  return { dryRun: false, ...(await applyImport(actor, { ...input, expectedPlanHash: q.data.planHash, confirmPublicWrites }, { ...opts, maxBytes })) };
 }
 
 /** The body, or a 400 as soon as it passes `limit` bytes (the rest is never buffered). */

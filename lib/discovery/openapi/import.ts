@@ -10,6 +10,7 @@ import { computeDiff, isEmptyDiff, planHash, type Diff } from "./diff";
 import { extractDescription, type Description } from "./extract";
 import { parseOpenApi } from "./parse";
 import { loadInventoryState } from "./state";
+import { summarizeSecurity, syncPublicWriteFindings, type SecuritySummary } from "./public-ops";
 import { enqueueInventoryChanges } from "./outbox";
 import { deleteRows, deprecateRows, insertEndpoints, insertScopes, refreshEndpoints, refreshScopeEvidence, refreshScopes, replaceEndpointLinks } from "./write-sets";
 import { openApiMaxBytes } from "../config";
@@ -34,6 +35,8 @@ export interface ImportPlan {
   api: { id: string | null; name: string; environment: string; create: boolean; baseUrl: string };
   document: { version: string; label: string; title: string; operations: number; sha256: string; serverPathPrefix: string };
   diff: Diff;
+  /** Operations that accept no credential (reads/writes), and those with no security at all (public-ops.ts). */
+  security: SecuritySummary;
   empty: boolean;
   planHash: string;
 }
@@ -43,6 +46,8 @@ export interface ImportResult extends ImportPlan {
   auditTarget: string;
   outboxRows: number;
   findingsOpened: number;
+  /** public_write findings (production environments only): opened now, and resolved because the endpoint is no longer a public write. */
+  publicWriteFindings: { opened: number; resolved: number };
 }
 
 interface Prepared {
@@ -62,7 +67,9 @@ async function prepare(actor: Actor, raw: ImportInput, opts: ImportOptions): Pro
   return { input, description, docMeta: { version, label, title, sha256, serverPathPrefix: description.serverPathPrefix } };
 }
 
-async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean): Promise<ImportPlan & { environmentId: string }> {
+type Computed = ImportPlan & { environmentId: string; production: boolean };
+
+async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean): Promise<Computed> {
   const env = await client.environment.findUnique({ where: { name: p.input.environment } });
   if (!env) throw notFound(`Environment ${p.input.environment}`);
   const api = await client.api.findUnique({ where: { name_environmentId: { name: p.input.apiName, environmentId: env.id } } });
@@ -77,6 +84,8 @@ async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean
   const apiKey = { id: api?.id ?? null, name: p.input.apiName, environmentId: env.id, baseUrl };
   return {
     environmentId: env.id,
+    production: env.tier === "production",
+    security: summarizeSecurity(p.description, diff),
     api: { id: api?.id ?? null, name: p.input.apiName, environment: env.name, create: !api, baseUrl },
     document: { ...p.docMeta, operations: p.description.operations.length },
     diff,
@@ -88,7 +97,7 @@ async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean
 /** The diff a document would make, without writing anything. */
 export async function planImport(actor: Actor, input: ImportInput, opts: ImportOptions = {}): Promise<ImportPlan> {
   const prepared = await prepare(actor, input, opts);
-  const { environmentId: _, ...plan } = await computePlan(opts.client ?? db(), prepared, false);
+  const { environmentId: _, production: __, ...plan } = await computePlan(opts.client ?? db(), prepared, false);
   return plan;
 }
 
@@ -99,7 +108,7 @@ export async function planImport(actor: Actor, input: ImportInput, opts: ImportO
  */
 export async function applyImport(
   actor: Actor,
-  input: ImportInput & { expectedPlanHash?: string },
+  input: ImportInput & { expectedPlanHash?: string; confirmPublicWrites?: boolean },
   opts: ImportOptions = {},
 ): Promise<ImportResult> {
   const prepared = await prepare(actor, input, opts);
@@ -111,6 +120,13 @@ export async function applyImport(
         const plan = await computePlan(tx, prepared, true);
         if (input.expectedPlanHash && input.expectedPlanHash !== plan.planHash) {
           throw conflict("The inventory or the document changed since this plan was computed: review the new diff and apply again");
+        }
+        const opened = plan.security.newPublicWrites;
+        if (opened.length && input.confirmPublicWrites !== true) {
+          throw badRequest(
+            `This import opens ${opened.length} write operation${opened.length === 1 ? "" : "s"} to callers without any credential (${opened.slice(0, 5).join(", ")}${opened.length > 5 ? ", …" : ""}): review them and confirm with confirmPublicWrites`,
+            "confirmPublicWrites",
+          );
         }
         return writePlan(tx, actor, prepared, plan);
       },
@@ -126,7 +142,7 @@ export async function applyImport(
   return result;
 }
 
-async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & { environmentId: string }): Promise<ImportResult> {
+async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: Computed): Promise<ImportResult> {
   const now = new Date();
   const { diff } = plan;
   let apiId = plan.api.id;
@@ -168,6 +184,13 @@ async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & {
   // A removed scope still held is never dropped silently: each active grant gets a finding.
   const findingsOpened = await openDeprecationFindings(tx, plan, scopeDeprecations, p.docMeta.sha256);
 
+  const publicWriteFindings = await syncPublicWriteFindings(
+    tx,
+    { id: apiId, name: plan.api.name, environmentId: plan.environmentId, environment: plan.api.environment },
+    plan.production,
+    p.docMeta.sha256,
+  );
+
   const touched = [...newEndpoints.map((e) => e.id), ...diff.endpoints.changed.map((c) => c.id)];
   const outboxRows = await enqueueInventoryChanges(tx, {
     environmentId: plan.environmentId,
@@ -185,12 +208,15 @@ async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & {
     endpoints: { added: diff.endpoints.added.length, changed: diff.endpoints.changed.length, deleted: endpointDeletes.length, deprecated: endpointDeprecations.length },
     scopes: { added: diff.scopes.added.length, changed: diff.scopes.changed.length, deleted: scopeDeletes.length, deprecated: scopeDeprecations.length },
     findingsOpened,
+    publicOperations: { reads: plan.security.publicReads, writes: plan.security.publicWrites, newWrites: plan.security.newPublicWrites.length },
+    noSecurity: plan.security.noSecurity,
+    publicWriteFindings,
     outboxRows,
   };
   const auditTarget = `api:${apiId}`;
   await appendAuditEvent(tx, { actor, action: "inventory.openapi_import", target: auditTarget, data: summary });
-  const { environmentId: _, ...rest } = plan;
-  return { ...rest, api: { ...plan.api, id: apiId }, applied: true, auditTarget, outboxRows, findingsOpened };
+  const { environmentId: _, production: __, ...rest } = plan;
+  return { ...rest, api: { ...plan.api, id: apiId }, applied: true, auditTarget, outboxRows, findingsOpened, publicWriteFindings };
 }
 
 async function openDeprecationFindings(
