@@ -221,6 +221,7 @@ export class DataPlane {
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, req.method ?? "", d.shadowPath, d.keyHash, now);
     if (d.kind !== "allow") return sendError(res, d.kind);
     this.ctx.usage.recordAllowed(d.grantId, d.credentialId, now);
+    this.ctx.usage.recordRoute(d.route.id, now);
     this.forward(req, res, d, x);
   }
 
@@ -315,6 +316,7 @@ export class DataPlane {
     const body = (code: string) => JSON.stringify({ error: { code } });
     if (d.kind === "allow") {
       this.ctx.usage.recordAllowed(d.grantId, d.credentialId, now);
+      this.ctx.usage.recordRoute(d.route.id, now);
       res.writeHead(200, { "x-tollgate-principal": d.principalId ?? "", "content-length": 0 });
       return void res.end();
     }

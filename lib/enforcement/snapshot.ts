@@ -79,6 +79,7 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
         JOIN "Api" a ON a.id = e."apiId"
         LEFT JOIN "EndpointScope" es ON es."endpointId" = e.id
         WHERE a."environmentId" = ${env.id}::uuid
+          AND e."routingStoppedAt" IS NULL -- a zombie an admin stopped routing (lib/discovery/zombies.ts): unknown to the proxy
         GROUP BY e.id`;
       const routes: ProxySnapshot["routes"] = [];
       for (const r of routeRows) {

@@ -10,6 +10,7 @@ import { computeDiff, isEmptyDiff, planHash, type Diff } from "./diff";
 import { extractDescription, type Description } from "./extract";
 import { parseOpenApi } from "./parse";
 import { loadInventoryState } from "./state";
+import { openZombieFindings, resolveZombieFindings } from "../zombies";
 import { summarizeSecurity, syncPublicWriteFindings, type SecuritySummary } from "./public-ops";
 import { enqueueInventoryChanges } from "./outbox";
 import { deleteRows, deprecateRows, insertEndpoints, insertScopes, refreshEndpoints, refreshScopeEvidence, refreshScopes, replaceEndpointLinks } from "./write-sets";
@@ -191,6 +192,11 @@ async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: Computed): Pro
     p.docMeta.sha256,
   );
 
+  // Zombies: a newly deprecated endpoint with traffic in the window gets a finding now; an endpoint
+  // back in the description is a zombie no longer.
+  const zombieFindings = await openZombieFindings(tx, { endpointIds: endpointDeprecations });
+  await resolveZombieFindings(tx, diff.endpoints.changed.filter((c) => c.changes.some((f) => f.field === "deprecated")).map((c) => c.id), "openapi-import", "back in the API description");
+
   const touched = [...newEndpoints.map((e) => e.id), ...diff.endpoints.changed.map((c) => c.id)];
   const outboxRows = await enqueueInventoryChanges(tx, {
     environmentId: plan.environmentId,
@@ -211,6 +217,7 @@ async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: Computed): Pro
     publicOperations: { reads: plan.security.publicReads, writes: plan.security.publicWrites, newWrites: plan.security.newPublicWrites.length },
     noSecurity: plan.security.noSecurity,
     publicWriteFindings,
+    zombieFindings,
     outboxRows,
   };
   const auditTarget = `api:${apiId}`;

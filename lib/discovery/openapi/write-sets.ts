@@ -67,11 +67,15 @@ export async function insertEndpoints(tx: Tx, rows: NewEndpoint[]): Promise<void
                          ${rows.map((r) => r.pathTemplate)}::text[], ${rows.map((r) => r.summary)}::text[], ${rows.map((r) => r.public)}::boolean[])`;
 }
 
-/** Matched endpoints take the document's template, summary and public flag, and are live again. */
+/**
+ * Matched endpoints take the document's template, summary and public flag, and are live again:
+ * one back in the description is no zombie, so routing stopped by an admin resumes too.
+ */
 export async function refreshEndpoints(tx: Tx, rows: Omit<NewEndpoint, "apiId" | "method">[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.$executeRaw`
-    UPDATE "Endpoint" e SET "pathTemplate" = u.t, summary = u.s, public = u.p, "deprecatedAt" = NULL
+    UPDATE "Endpoint" e SET "pathTemplate" = u.t, summary = u.s, public = u.p, "deprecatedAt" = NULL,
+                          "routingStoppedAt" = NULL, "routingStoppedBy" = NULL, "routingStopReason" = NULL
     FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.pathTemplate)}::text[], ${rows.map((r) => r.summary)}::text[],
                 ${rows.map((r) => r.public)}::boolean[]) AS u(id, t, s, p)
     WHERE e.id = u.id`;
