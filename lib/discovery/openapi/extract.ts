@@ -1,4 +1,5 @@
 import { badRequest } from "@/lib/errors";
+import { canonicalRequirements, scopesNamed } from "@/proxy/requirements";
 import type { OpenApiDocument } from "./parse";
 import { syntheticScopeName } from "./synthetic-scope";
 import { classifyScope, type ScopeUse } from "./scope-classify";
@@ -13,7 +14,13 @@ export interface OperationSpec {
   public: boolean;
   /** No `security` on the operation nor the document: protected with no scope until an admin assigns one. */
   noSecurity: boolean;
-  /** Scope names the operation accepts (any one of them, the model's semantics). */
+  /**
+   * The operation's security requirements as scope names: alternatives (OR) of
+   * sets (AND), canonical (proxy/requirements.ts). `[]` when public or when no
+   * security is declared.
+   */
+  requirements: string[][];
+  /** Every scope name the requirements mention, sorted (levels, the scope list). */
   scopes: string[];
 }
 
@@ -41,13 +48,13 @@ export function inferLevel(scopeName: string, method: string): Level {
   return classifyScope(scopeName, [{ method: method.toUpperCase(), pathTemplate: "", together: [] }]).level;
 }
 
-/** Each scope of each alternative, with the scopes it is required together with (its level's evidence). */
-function recordUses(uses: Map<string, ScopeUse[]>, method: string, pathTemplate: string, alternatives: string[][]): void {
-  for (const alt of alternatives) {
-    for (const name of alt) {
+/** Each scope of each required set, with the scopes it is required together with (its level's evidence). */
+function recordUses(uses: Map<string, ScopeUse[]>, method: string, pathTemplate: string, sets: string[][]): void {
+  for (const set of sets) {
+    for (const name of set) {
       let list = uses.get(name);
       if (!list) uses.set(name, (list = []));
-      list.push({ method, pathTemplate, together: alt.filter((n) => n !== name) });
+      list.push({ method, pathTemplate, together: set.filter((n) => n !== name) });
     }
   }
 }
@@ -59,13 +66,13 @@ type Requirement = Record<string, string[]>;
  * lib/discovery/README.md):
  * - per-operation `security` overrides the global one; `security: []` or an
  *   empty alternative `{}` makes the operation public;
- * - alternatives are OR-ed and the model stores "any one of these scopes", so
- *   the scopes of every alternative are unioned (an AND of several scopes within
- *   one alternative cannot be expressed and becomes "any of them");
- * - an alternative naming no scope (apiKey, http basic/bearer, or an OAuth2
- *   scheme with an empty list) yields a synthetic scope per scheme and level,
- *   `<scheme> credential (read|write)` by method (synthetic-scope.ts), so a
- *   read-only key can still be told apart from a writing one;
+ * - requirement objects are alternatives (OR); everything inside one object is
+ *   required together (AND): `{oauth: [a, b]}` needs a AND b, and
+ *   `{oauth: [a], apiKey: []}` needs a AND the apiKey scheme's scope;
+ * - a scheme listed with no scope (apiKey, http basic/bearer, or an OAuth2
+ *   scheme with an empty list) stands for a synthetic scope per scheme and
+ *   level, `<scheme> credential (read|write)` by method (synthetic-scope.ts),
+ *   so a read-only key can still be told apart from a writing one;
  * - an operation with no security declared at all stays protected with no
  *   scope (the proxy then refuses it until an admin assigns one) rather than
  *   being opened to the world by omission.
@@ -102,8 +109,7 @@ export function extractDescription(doc: OpenApiDocument): Description {
 
       const requirements = (op.security as Requirement[] | undefined) ?? globalSecurity;
       let isPublic = false;
-      const names = new Set<string>();
-      const alternatives: string[][] = [];
+      const sets: string[][] = [];
       if (Array.isArray(requirements)) {
         if (requirements.length === 0) isPublic = true;
         for (const alternative of requirements) {
@@ -112,13 +118,12 @@ export function extractDescription(doc: OpenApiDocument): Description {
             isPublic = true;
             continue;
           }
-          const named = entries.flatMap(([, list]) => (Array.isArray(list) ? list.map(String) : []));
-          const alt = named.length ? named : entries.map(([scheme]) => syntheticScopeName(scheme, method));
-          alt.forEach((n) => names.add(n));
-          alternatives.push(alt);
+          sets.push(entries.flatMap(([scheme, list]) => (Array.isArray(list) && list.length ? list.map(String) : [syntheticScopeName(scheme, method)])));
         }
       }
-      if (!isPublic) recordUses(uses, method, pathTemplate, alternatives);
+      const required = isPublic ? [] : canonicalRequirements(sets);
+      recordUses(uses, method, pathTemplate, required);
+      const names = new Set(required.flat());
       for (const name of names) {
         if (!scopes.has(name)) scopes.set(name, { name, level: "read", evidence: [], description: schemeDescriptions.get(name) ?? null });
       }
@@ -129,7 +134,8 @@ export function extractDescription(doc: OpenApiDocument): Description {
         summary: summary ? summary.slice(0, 500) : null,
         public: isPublic,
         noSecurity: !Array.isArray(requirements),
-        scopes: isPublic ? [] : [...names].sort(),
+        requirements: required,
+        scopes: scopesNamed(required),
       });
     }
   }

@@ -1,5 +1,6 @@
 import type { Tx } from "@/lib/db";
 import { apiPrefix } from "@/lib/enforcement/snapshot";
+import { groupSets } from "@/proxy/requirements";
 
 /**
  * Inventory changes reach the proxies like decisions do: one outbox row per
@@ -10,7 +11,7 @@ import { apiPrefix } from "@/lib/enforcement/snapshot";
  */
 export type InventoryOp =
   | { op: "upsert"; kind: "api"; value: { id: string; name: string; prefix: string; upstream: string } }
-  | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; scopeIds: string[]; public: boolean } }
+  | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; requirements: string[][]; public: boolean } }
   | { op: "delete"; kind: "route"; id: string };
 
 // Same rules as lib/enforcement/snapshot.ts: what the proxy cannot match is left
@@ -51,7 +52,8 @@ export async function enqueueInventoryChanges(
       // answers it like any unknown route.
       if (r.routingStopped) deletes.push(r.id);
       else if (TEMPLATE.test(r.pathTemplate)) {
-        ops.push({ op: "upsert", kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, public: r.public, scopeIds: r.scopeIds } });
+        const requirements = groupSets(r.links, (l) => l.requirementId, (l) => l.scopeId);
+        ops.push({ op: "upsert", kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, public: r.public, requirements } });
       }
     }
   }
@@ -72,10 +74,13 @@ export async function enqueueInventoryChanges(
  * an IN list of that size exceeds Postgres's bind-parameter limit, and Prisma's relation loading of it
  * took over a minute).
  */
+/** Each endpoint with its (requirementId, scopeId) links, for grouping into canonical sets. */
 async function routeRows(tx: Tx, ids: string[]) {
-  return tx.$queryRaw<{ id: string; apiId: string; method: string; pathTemplate: string; public: boolean; routingStopped: boolean; scopeIds: string[] }[]>`
+  return tx.$queryRaw<
+    { id: string; apiId: string; method: string; pathTemplate: string; public: boolean; routingStopped: boolean; links: { requirementId: string; scopeId: string }[] }[]
+  >`
     SELECT e.id, e."apiId", e.method, e."pathTemplate", e.public, e."routingStoppedAt" IS NOT NULL AS "routingStopped",
-           coalesce(array_agg(es."scopeId"::text ORDER BY es."scopeId") FILTER (WHERE es."scopeId" IS NOT NULL), '{}') AS "scopeIds"
+           coalesce(json_agg(json_build_object('requirementId', es."requirementId", 'scopeId', es."scopeId")) FILTER (WHERE es."scopeId" IS NOT NULL), '[]'::json) AS links
     FROM "Endpoint" e LEFT JOIN "EndpointScope" es ON es."endpointId" = e.id
     WHERE e.id = ANY(${ids}::uuid[])
     GROUP BY e.id`;

@@ -81,12 +81,21 @@ export async function refreshEndpoints(tx: Tx, rows: Omit<NewEndpoint, "apiId" |
     WHERE e.id = u.id`;
 }
 
-export async function replaceEndpointLinks(tx: Tx, relinkedEndpointIds: string[], links: { endpointId: string; scopeId: string }[]): Promise<void> {
+/**
+ * Links carry their requirementId: rows sharing one are required together (AND).
+ * Leaving it to the column default would give every row its own requirement and
+ * turn "a AND b" into "a, or b".
+ */
+export async function replaceEndpointLinks(
+  tx: Tx,
+  relinkedEndpointIds: string[],
+  links: { endpointId: string; requirementId: string; scopeId: string }[],
+): Promise<void> {
   if (relinkedEndpointIds.length) await tx.$executeRaw`DELETE FROM "EndpointScope" WHERE "endpointId" = ANY(${relinkedEndpointIds}::uuid[])`;
   if (links.length === 0) return;
   await tx.$executeRaw`
-    INSERT INTO "EndpointScope" ("endpointId", "scopeId")
-    SELECT * FROM unnest(${links.map((l) => l.endpointId)}::uuid[], ${links.map((l) => l.scopeId)}::uuid[])`;
+    INSERT INTO "EndpointScope" ("endpointId", "requirementId", "scopeId")
+    SELECT * FROM unnest(${links.map((l) => l.endpointId)}::uuid[], ${links.map((l) => l.requirementId)}::uuid[], ${links.map((l) => l.scopeId)}::uuid[])`;
 }
 
 export async function deprecateRows(tx: Tx, table: "Endpoint" | "Scope", ids: string[], at: Date): Promise<void> {
