@@ -230,6 +230,7 @@ export class DataPlane {
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, req.method ?? "", d.shadowPath, d.keyHash, now);
     if (d.kind !== "allow") return sendError(res, d.kind);
     recordAllowedUsage(this.ctx.core.state!, d, now, this.ctx.usage);
+    this.ctx.usage.recordRoute(d.route.id, now);
     this.forward(req, res, d, x);
   }
 
@@ -336,6 +337,7 @@ export class DataPlane {
     const body = (code: string) => JSON.stringify({ error: { code } });
     if (d.kind === "allow") {
       recordAllowedUsage(this.ctx.core.state!, d, now, this.ctx.usage);
+      this.ctx.usage.recordRoute(d.route.id, now);
       res.writeHead(200, { "x-tollgate-principal": d.principalId ?? "", "content-length": 0 });
       return void res.end();
     }

@@ -88,7 +88,8 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
                           GROUP BY es."requirementId") r), '[]'::json) AS requirements
         FROM "Endpoint" e
         JOIN "Api" a ON a.id = e."apiId"
-        WHERE a."environmentId" = ${env.id}::uuid`;
+        WHERE a."environmentId" = ${env.id}::uuid
+          AND e."routingStoppedAt" IS NULL -- a zombie an admin stopped routing (lib/discovery/zombies.ts): unknown to the proxy`;
       const routes: ProxySnapshot["routes"] = [];
       for (const r of routeRows) {
         if (!apiIds.has(r.apiId)) continue;

@@ -54,6 +54,9 @@ export interface ApiDetail {
     id: string;
     name: string;
     level: "read" | "write" | "admin";
+    /** Why the import chose the level, and who overrode it (null: still the import's). */
+    levelEvidence: string[];
+    levelSetBy: string | null;
     description: string | null;
     activeGrants: number;
     /** The most recently active holders (up to HOLDERS_SHOWN); the grants page lists them all. */
@@ -108,6 +111,7 @@ export async function getApi(actor: Actor, id: string, client: PrismaClient = db
     scopes: api.scopes
       .map((s) => ({
         id: s.id, name: s.name, level: s.level, description: s.description, activeGrants: countBy.get(s.id) ?? 0,
+        levelEvidence: Array.isArray(s.levelEvidence) ? s.levelEvidence.map(String) : [], levelSetBy: s.levelSetBy,
         holders: holders.filter((h) => h.scopeId === s.id).map(({ scopeId: _unused, ...h }) => h),
       }))
       .sort((a, b) => levelOrder[a.level] - levelOrder[b.level] || a.name.localeCompare(b.name)),

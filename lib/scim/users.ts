@@ -12,6 +12,7 @@ import { ieq } from "./like";
 import { parseFilter, userWhere } from "./filter";
 import { applyPatch, parsePatchBody } from "./patch";
 import { pageOf, type Page } from "./paging";
+import { storedUserAttributes } from "./attributes";
 
 type Json = Record<string, unknown>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,7 +39,8 @@ const include = { team: { select: { id: true, name: true } }, manager: { select:
 type Row = Prisma.PrincipalGetPayload<{ include: typeof include }>;
 
 export function toScimUser(p: Row, base: string): Json {
-  const attrs = { ...((p.scimAttributes as Json | null) ?? {}) };
+  // Filtered on the way out too: rows written before unknown attributes were ignored may still hold some.
+  const attrs = storedUserAttributes((p.scimAttributes as Json | null) ?? {});
   const ent: Json = { ...((attrs[ENTERPRISE_SCHEMA] as Json | undefined) ?? {}) };
   delete attrs[ENTERPRISE_SCHEMA];
   if (p.manager) ent.manager = { value: p.manager.id, displayName: p.manager.displayName };
@@ -165,9 +167,9 @@ async function saveUser(tx: Tx, actor: Actor, current: Row | null, input: UserIn
   const managerId = managerRef ? await resolveManager(tx, managerRef, selfId) : null;
   const teamId = ent?.department ? await teamForDepartment(tx, ent.department) : undefined;
 
-  // What SCIM sent beyond our columns, kept so a GET returns it (never the password).
-  const { userName: _u, externalId: _e, displayName: _d, active: _a, id: _i, meta: _m, schemas: _s, password: _p, groups: _g, ...rest } = input as Json;
-  const scimAttributes = JSON.parse(JSON.stringify(rest)) as Prisma.InputJsonValue;
+  // The declared attributes SCIM sent beyond our columns, kept so a GET returns them;
+  // anything else (unknown attributes, undeclared extensions, the password) is ignored (attributes.ts).
+  const scimAttributes = JSON.parse(JSON.stringify(storedUserAttributes(input as Json))) as Prisma.InputJsonValue;
 
   const active = input.active ?? (current ? current.status === "active" : true);
   const now = new Date();

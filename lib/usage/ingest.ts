@@ -3,6 +3,7 @@ import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod } from "@/lib/errors";
 import { plainText } from "@/lib/validation/text";
+import { openZombieFindings } from "@/lib/discovery/zombies";
 
 /**
  * Ingestion of the enforcement proxy's usage reports (POST /api/v1/usage).
@@ -67,6 +68,11 @@ export const usageReportSchema = z.object({
       }).refine((o) => Date.parse(o.firstSeenAt) <= Date.parse(o.lastSeenAt), { path: ["lastSeenAt"], message: "must not be before firstSeenAt" }),
     )
     .max(MAX_ROWS),
+  /** Allowed requests per route (= endpoint id) and day; absent from proxies older than issue 17. */
+  routes: z
+    .array(z.object({ routeId: z.guid(), day: usageDay, count: z.number().int().min(1).max(1_000_000_000), lastUsedAt: instant }))
+    .max(MAX_ROWS)
+    .default([]),
 });
 export type UsageReportInput = z.input<typeof usageReportSchema>;
 
@@ -76,6 +82,9 @@ export interface IngestResult {
   grantDays: number;
   credentials: number;
   shadow: number;
+  /** Endpoint-days counted, and zombie findings opened by this report (lib/discovery/zombies.ts). */
+  endpointDays: number;
+  zombieFindings: number;
   proxyKnown: boolean;
 }
 
@@ -90,7 +99,7 @@ export async function ingestUsageReport(actor: Actor, input: unknown, client: Pr
     const fresh = await tx.$queryRaw<{ id: string }[]>`
       INSERT INTO "UsageReport" (id, "proxyName") VALUES (${r.reportId}, ${r.proxy})
       ON CONFLICT (id) DO NOTHING RETURNING id`;
-    if (fresh.length === 0) return { accepted: false, grantDays: 0, credentials: 0, shadow: 0, proxyKnown: false };
+    if (fresh.length === 0) return { accepted: false, grantDays: 0, credentials: 0, shadow: 0, endpointDays: 0, zombieFindings: 0, proxyKnown: false };
 
     let grantDays = 0;
     if (r.grants.length > 0) {
@@ -136,9 +145,29 @@ export async function ingestUsageReport(actor: Actor, input: unknown, client: Pr
           "apiId" = coalesce("ShadowEndpoint"."apiId", excluded."apiId")`;
     }
 
+    let endpointDays = 0;
+    let zombieFindings = 0;
+    if (r.routes.length > 0) {
+      const ids = r.routes.map((x) => x.routeId);
+      // Routes are endpoints (the snapshot's route id is the endpoint id); deleted ones are skipped.
+      endpointDays = await tx.$executeRaw`
+        INSERT INTO "EndpointUsageDaily" ("endpointId", day, "requestCount")
+        SELECT u.e, u.d, sum(u.c)
+        FROM unnest(${ids}::uuid[], ${r.routes.map((x) => x.day)}::date[], ${r.routes.map((x) => x.count)}::bigint[]) AS u(e, d, c)
+        JOIN "Endpoint" en ON en.id = u.e
+        GROUP BY u.e, u.d
+        ON CONFLICT ("endpointId", day) DO UPDATE SET "requestCount" = "EndpointUsageDaily"."requestCount" + excluded."requestCount"`;
+      await tx.$executeRaw`
+        UPDATE "Endpoint" e SET "lastSeenAt" = greatest(e."lastSeenAt", u.t)
+        FROM (SELECT x.e, max(x.t) AS t FROM unnest(${ids}::uuid[], ${r.routes.map((x) => x.lastUsedAt)}::timestamptz[]) AS x(e, t) GROUP BY x.e) u
+        WHERE e.id = u.e`;
+      // A deprecated endpoint that still gets traffic is a zombie: a finding at once, not at the next import.
+      zombieFindings = await openZombieFindings(tx, { endpointIds: [...new Set(ids)] });
+    }
+
     // Only a registered proxy gets its last-report time; an unregistered one is not created here.
     const proxyKnown = (await tx.$executeRaw`UPDATE "Proxy" SET "lastReportAt" = now() WHERE name = ${r.proxy}`) > 0;
-    return { accepted: true, grantDays, credentials, shadow, proxyKnown };
+    return { accepted: true, grantDays, credentials, shadow, endpointDays, zombieFindings, proxyKnown };
   });
 }
 

@@ -1,5 +1,7 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { badRequest } from "@/lib/errors";
+import { rejectRefCycles } from "./ref-cycles";
+import { rejectUndefinedSchemes } from "./security-schemes";
 import { parseYamlSafely } from "@/lib/validation/yaml";
 
 /**
@@ -10,6 +12,8 @@ import { parseYamlSafely } from "@/lib/validation/yaml";
  * and the resolver is configured with http/file resolution off as well.
  */
 export const DEFAULT_MAX_BYTES = 5 * 1024 * 1024;
+/** Appended to every size refusal, so the person who hits the limit knows what to change. */
+export const RAISE_LIMIT = " (an administrator can raise it with the TOLLGATE_OPENAPI_MAX_BYTES environment variable, or --max-bytes on the CLI)";
 
 export type OpenApiDocument = Record<string, unknown> & {
   swagger?: string;
@@ -37,13 +41,15 @@ export class ImportBudget {
 export interface ParsedDocument {
   doc: OpenApiDocument;
   version: string;
+  /** "Swagger 2.0" or "OpenAPI 3.x.y": what the document calls itself. */
+  label: string;
   title: string;
 }
 
 export async function parseOpenApi(input: string | Buffer, opts: { maxBytes?: number; filename?: string; maxNodes?: number; budget?: ImportBudget } = {}): Promise<ParsedDocument> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const size = typeof input === "string" ? Buffer.byteLength(input) : input.length;
-  if (size > maxBytes) throw badRequest(`document is ${size} bytes, over the limit of ${maxBytes} bytes`, "document");
+  if (size > maxBytes) throw badRequest(`document is ${size} bytes, over the limit of ${maxBytes} bytes${RAISE_LIMIT}`, "document");
   if (size === 0) throw badRequest("document is empty", "document");
   const text = typeof input === "string" ? input : input.toString("utf8");
   if (text.includes("\uFFFD") && Buffer.isBuffer(input)) throw badRequest("document is not valid UTF-8 text", "document");
@@ -56,6 +62,7 @@ export async function parseOpenApi(input: string | Buffer, opts: { maxBytes?: nu
   const version = detectVersion(doc);
   opts.budget?.check("parsing");
   rejectExternalRefs(doc);
+  rejectRefCycles(doc);
   opts.budget?.check("checking references");
   try {
     await SwaggerParser.validate(doc as never, {
@@ -65,9 +72,10 @@ export async function parseOpenApi(input: string | Buffer, opts: { maxBytes?: nu
   } catch (e) {
     throw describeValidationError(e);
   }
+  rejectUndefinedSchemes(doc);
   opts.budget?.check("validation");
   const info = doc.info as { title?: unknown } | undefined;
-  return { doc, version, title: typeof info?.title === "string" ? info.title : "" };
+  return { doc, version, label: specLabel(version), title: typeof info?.title === "string" ? info.title : "" };
 }
 
 /** JSON is parsed natively (fast for 10+ MB files); YAML through `yaml`, which reports line and column. */
@@ -98,6 +106,11 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
     }
   }
   return { line, col: offset - last };
+}
+
+/** Swagger 2.0 is not "OpenAPI 2.0" to the people who wrote it: label it as the document does. */
+export function specLabel(version: string): string {
+  return version === "2.0" ? "Swagger 2.0" : `OpenAPI ${version}`;
 }
 
 function detectVersion(doc: OpenApiDocument): string {

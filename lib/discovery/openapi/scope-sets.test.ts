@@ -12,7 +12,8 @@ import { daysAgo, makeGrant, makePrincipal } from "@/lib/analysis/fixtures";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
 import { ADMIN_TOKEN, admin, call, sha, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 import { nginxAvailable, NGINX, startNginx, type Nginx } from "@/proxy/nginx-support";
-import { extractDescription, syntheticScopeName } from "./extract";
+import { extractDescription } from "./extract";
+import { syntheticScopeName } from "./synthetic-scope";
 import type { OpenApiDocument } from "./parse";
 
 // Issue 17, defect 1, end to end: an OpenAPI operation requiring

@@ -102,6 +102,12 @@ export default async function ApiPage({ params }: { params: Promise<{ id: string
                   {number(s.activeGrants)} active grant{s.activeGrants === 1 ? "" : "s"} →
                 </Link>
               </div>
+              {s.levelEvidence.length || s.levelSetBy ? (
+                <p className="border-b border-slate-100 px-3 py-1 text-xs text-slate-500" data-testid="scope-level-evidence">
+                  {s.levelSetBy ? `Level set by ${s.levelSetBy}. ` : "Level inferred: "}
+                  {s.levelEvidence.join("; ")}
+                </p>
+              ) : null}
               {s.holders.length === 0 ? (
                 <p className="px-3 py-2 text-slate-500">Nobody holds this scope.</p>
               ) : (
