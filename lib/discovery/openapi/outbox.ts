@@ -1,5 +1,5 @@
 import type { Tx } from "@/lib/db";
-import { apiPrefix } from "@/lib/enforcement/snapshot";
+import { apiPrefix, assignPrefixes } from "@/lib/enforcement/prefixes";
 
 /**
  * Inventory changes reach the proxies like decisions do: one outbox row per
@@ -64,16 +64,9 @@ export async function enqueueInventoryChanges(
   return proxies.length;
 }
 
-/** The prefix buildProxySnapshot gives this API: same order (name, id), same collision rule. */
+/** The prefix buildProxySnapshot gives this API: same order (name, id), same rules (lib/enforcement/prefixes.ts). */
 export async function prefixInSnapshot(tx: Tx, environmentId: string, apiId: string): Promise<string> {
-  const rows = await tx.api.findMany({ where: { environmentId }, select: { id: true, name: true, baseUrl: true }, orderBy: [{ name: "asc" }, { id: "asc" }] });
-  const used = new Set<string>();
-  for (const a of rows) {
-    if (!httpUrl(a.baseUrl)) continue;
-    let prefix = apiPrefix(a.name);
-    if (prefix === "/_tollgate" || used.has(prefix)) prefix = `${prefix}-${a.id.slice(0, 8)}`;
-    used.add(prefix);
-    if (a.id === apiId) return prefix;
-  }
-  return apiPrefix(rows.find((r) => r.id === apiId)?.name ?? "api");
+  const rows = await tx.api.findMany({ where: { environmentId }, select: { id: true, name: true, baseUrl: true, proxyPrefix: true }, orderBy: [{ name: "asc" }, { id: "asc" }] });
+  const prefixes = assignPrefixes(rows.filter((a) => httpUrl(a.baseUrl)));
+  return prefixes.get(apiId) ?? apiPrefix(rows.find((r) => r.id === apiId)?.name ?? "api");
 }
