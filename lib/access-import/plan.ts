@@ -63,7 +63,10 @@ export interface FullPlan {
 
 type Client = PrismaClient | Tx;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** Key order does not count (jsonb stores object keys in its own order). */
+const canonical = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(canonical).join(",")}]` : v !== null && typeof v === "object" ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}` : JSON.stringify(v ?? null);
+const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
 export async function computePlan(
   client: Client,
