@@ -41,7 +41,7 @@ export function resolvePlaceholders(value: unknown, vars: Record<string, string>
     const more = missing.length > 50 ? ` and ${missing.length - 50} more` : "";
     const names = [...new Set(missing.map((m) => m.name))].join(", ");
     throw badRequest(
-      `${filename}: ${missing.length} unresolved environment placeholder(s): ${list}${more}. Name the variables to read (${names}) explicitly, e.g. --env ${missing[0].name}; nothing was imported`,
+      `${filename}: ${missing.length} unresolved environment placeholder(s): ${list}${more}. Name the variables to read (${names}) explicitly (CLI: --var ${missing[0].name}; over HTTP substitute them before uploading); nothing was imported`,
       "file",
     );
   }
