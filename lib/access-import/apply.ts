@@ -38,9 +38,11 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   // Principals
   const pNew = creating("principal");
   const principals = desired.principals.filter((p) => pNew.has(p.ext));
-  if (principals.length) {
-    await tx.principal.createMany({ data: principals.map((p) => ({ id: ids.principal.get(p.ext)!, kind: p.kind, displayName: p.displayName, homeEnvironmentId: environmentId })) });
-  }
+  await insertUnnest(tx, `INSERT INTO "Principal" (id, kind, "displayName", "homeEnvironmentId", "updatedAt") SELECT a::uuid, b::"PrincipalKind", c, $4::uuid, now() FROM unnest($1::text[], $2::text[], $3::text[]) AS t(a, b, c)`, [
+    principals.map((p) => ids.principal.get(p.ext)!),
+    principals.map((p) => p.kind),
+    principals.map((p) => p.displayName),
+  ], [environmentId]);
   for (const p of desired.principals.filter((x) => updating("principal").has(x.ext))) {
     await tx.principal.update({ where: { id: ids.principal.get(p.ext)! }, data: { displayName: p.displayName } });
   }
@@ -83,22 +85,25 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   const cNew = creating("credential");
   const cUpd = updating("credential");
   const newCreds = desired.credentials.filter((c) => cNew.has(c.ext));
-  if (newCreds.length) {
-    await tx.credential.createMany({
-      data: newCreds.map((c) => ({ id: ids.credential.get(c.ext)!, principalId: ids.principal.get(c.principalExt)!, prefix: c.prefix, hash: c.hash, expiresAt: c.expiresAt ? new Date(c.expiresAt) : null })),
-    });
-  }
+  await insertUnnest(tx, `INSERT INTO "Credential" (id, "principalId", prefix, hash, "expiresAt") SELECT a::uuid, b::uuid, c, d, e::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(a, b, c, d, e)`, [
+    newCreds.map((c) => ids.credential.get(c.ext)!),
+    newCreds.map((c) => ids.principal.get(c.principalExt)!),
+    newCreds.map((c) => c.prefix),
+    newCreds.map((c) => c.hash),
+    newCreds.map((c) => c.expiresAt),
+  ]);
   for (const c of desired.credentials.filter((x) => cUpd.has(x.ext))) {
     await tx.credential.update({ where: { id: ids.credential.get(c.ext)! }, data: { principalId: ids.principal.get(c.principalExt)!, expiresAt: c.expiresAt ? new Date(c.expiresAt) : null } });
   }
   const gNew = creating("grant");
   const gUpd = updating("grant");
   const newGrants = desired.grants.filter((g) => gNew.has(g.ext));
-  if (newGrants.length) {
-    await tx.grant.createMany({
-      data: newGrants.map((g) => ({ id: ids.grant.get(g.ext)!, principalId: ids.principal.get(g.principalExt)!, scopeId: ids.scope.get(g.scopeExt)!, environmentId, expiresAt: g.expiresAt ? new Date(g.expiresAt) : null })),
-    });
-  }
+  await insertUnnest(tx, `INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "expiresAt") SELECT a::uuid, b::uuid, c::uuid, $5::uuid, d::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(a, b, c, d)`, [
+    newGrants.map((g) => ids.grant.get(g.ext)!),
+    newGrants.map((g) => ids.principal.get(g.principalExt)!),
+    newGrants.map((g) => ids.scope.get(g.scopeExt)!),
+    newGrants.map((g) => g.expiresAt),
+  ], [environmentId]);
   for (const g of desired.grants.filter((x) => gUpd.has(x.ext))) {
     await tx.grant.update({ where: { id: ids.grant.get(g.ext)! }, data: { expiresAt: g.expiresAt ? new Date(g.expiresAt) : null } });
   }
@@ -117,14 +122,16 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
       mapAttrs.push(k === "principal" ? (tagsOf.get(c.ext) ?? null) : null);
     }
   }
-  if (mapExts.length) {
-    await tx.$executeRaw`
-      INSERT INTO "ImportedObject" ("sourceId", kind, "externalKey", "objectId", attributes, "lastSeenAt", "goneAt")
-      SELECT ${source.id}::uuid, k, e, i::uuid, a::jsonb, ${now}, NULL
-      FROM unnest(${mapKinds}::text[], ${mapExts}::text[], ${mapIds}::text[], ${mapAttrs}::text[]) AS t(k, e, i, a)
-      ON CONFLICT ("sourceId", kind, "externalKey") DO UPDATE
-      SET "objectId" = EXCLUDED."objectId", attributes = EXCLUDED.attributes, "lastSeenAt" = EXCLUDED."lastSeenAt", "goneAt" = NULL`;
-  }
+  await insertUnnest(
+    tx,
+    `INSERT INTO "ImportedObject" ("sourceId", kind, "externalKey", "objectId", attributes, "lastSeenAt", "goneAt")
+     SELECT $5::uuid, k, e, i::uuid, a::jsonb, $6::timestamptz, NULL
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(k, e, i, a)
+     ON CONFLICT ("sourceId", kind, "externalKey") DO UPDATE
+     SET "objectId" = EXCLUDED."objectId", attributes = EXCLUDED.attributes, "lastSeenAt" = EXCLUDED."lastSeenAt", "goneAt" = NULL`,
+    [mapKinds, mapExts, mapIds, mapAttrs],
+    [source.id, now.toISOString()],
+  );
   const goneKinds: string[] = [];
   const goneExts: string[] = [];
   for (const k of KINDS) for (const g of diff[k].gone) goneKinds.push(k), goneExts.push(g.ext);
@@ -153,6 +160,18 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
     data: { source: sourceName, format, environment: full.plan.source.environment, fileSha256: full.plan.source.fileSha256, planHash: full.plan.planHash, written, findingsOpened, outboxRows },
   });
   return { written, findingsOpened, outboxRows };
+}
+
+/**
+ * Set-based insert of many rows: parallel arrays unnested by one statement per
+ * chunk of 20,000 (a Prisma createMany builds one huge query per call and held
+ * gigabytes at 100,000+ rows). `fixed` are the parameters after the arrays.
+ */
+async function insertUnnest(tx: Tx, sql: string, columns: unknown[][], fixed: unknown[] = []): Promise<void> {
+  const n = columns[0]?.length ?? 0;
+  for (let from = 0; from < n; from += 20_000) {
+    await tx.$executeRawUnsafe(sql, ...columns.map((c) => c.slice(from, from + 20_000)), ...fixed);
+  }
 }
 
 /**
