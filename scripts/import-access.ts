@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   const client = createDb(env().DATABASE_URL, 2);
   const actor = systemActor("cli");
   const input = {
-    format: args.values.format as "kong",
+    format: args.values.format as "kong" | "ndjson",
     environment: args.values.env,
     source: args.values.source,
     file: bytes,

@@ -7,6 +7,7 @@ import { wakeDelivery } from "@/lib/enforcement/wake";
 import { writePlan, type ApplyCounts } from "./apply";
 import type { DesiredState } from "./desired";
 import { parseKongFile } from "./kong/parse";
+import { parseNdjson } from "./ndjson";
 import { computePlan, type AccessPlan } from "./plan";
 
 // Access import: one entry for the CLI (`npm run import:access`), the upload
@@ -14,7 +15,7 @@ import { computePlan, type AccessPlan } from "./plan";
 // in one transaction what the plan showed, or nothing (409 when the plan it was
 // given is stale). Formats: Kong declarative configuration (kong.yml / JSON).
 
-export const FORMATS = ["kong"] as const;
+export const FORMATS = ["kong", "ndjson"] as const;
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 
 const inputSchema = z.object({
@@ -57,7 +58,8 @@ function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions
   const parsed = inputSchema.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   const input = parsed.data;
-  const desired: DesiredState = parseKongFile(input.file, input.filename, input.vars, maxBytes(opts));
+  const desired: DesiredState =
+    input.format === "kong" ? parseKongFile(input.file, input.filename, input.vars, maxBytes(opts)) : parseNdjson(input.file, input.filename, maxBytes(opts));
   const fileSha256 = createHash("sha256").update(input.file).digest("hex");
   return { input, desired, fileSha256, sourceName: input.source ?? `${input.format}-${input.environment}` };
 }
