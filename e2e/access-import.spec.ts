@@ -109,7 +109,7 @@ for (const role of ["reviewer", "manager", "auditor"]) {
     const before = await sql<{ n: string }>(`SELECT (SELECT count(*) FROM "Principal") + (SELECT count(*) FROM "Credential") + (SELECT count(*) FROM "Grant") + (SELECT count(*) FROM "Api") + (SELECT count(*) FROM "AuditEvent" WHERE action = 'inventory.access_import') AS n`);
     await signIn(page, `${role}@tollgate.test`);
     await page.goto("/imports");
-    await expect(page.getByRole("alert")).toContainText("admins only");
+    await expect(page.getByText("Importing access is for admins only.")).toBeVisible();
     await expect(page.getByTestId("access-upload")).toHaveCount(0);
     for (const q of ["dryRun=1", "dryRun=0"]) {
       const res = await page.request.post(`/api/v1/imports/access?env=${encodeURIComponent(env.name)}&${q}`, { multipart: { file } });
