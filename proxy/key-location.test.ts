@@ -37,7 +37,7 @@ describe("keyAtLocation", () => {
 });
 
 describe("RouteMatcher with a {rest*} template", () => {
-  const route = (id: string, method: string, pathTemplate: string) => ({ id, apiId: "a", method, pathTemplate, scopeIds: [], public: false });
+  const route = (id: string, method: string, pathTemplate: string) => ({ id, apiId: "a", method, pathTemplate, requirements: [], public: false, need: new Int32Array(0) });
   const m = new RouteMatcher();
   m.add(route("rest", "GET", "/{path*}"));
   m.add(route("static", "GET", "/export"));

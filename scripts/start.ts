@@ -13,9 +13,10 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { formatEnvError } from "@/lib/config/env";
+import { formatEnvError, parseEnv } from "@/lib/config/env";
 import { startEmbeddedDb, type EmbeddedDb } from "@/lib/db/embedded";
 import { buildFingerprint } from "./lib/build-fingerprint";
+import { supervise, type Supervisor } from "./lib/supervise";
 
 const startEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -32,7 +33,7 @@ const startEnv = z.object({
 });
 
 const dev = process.argv.includes("--dev");
-const children: ChildProcess[] = [];
+const supervisors: Supervisor[] = [];
 let embedded: EmbeddedDb | undefined;
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -67,10 +68,17 @@ async function shutdown(code: number) {
   shuttingDown = true;
   // Children run in their own process groups (npx starts the real servers as
   // grandchildren), so the whole group is signalled, then killed if it lingers.
-  const exited = children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : null));
-  for (const c of children) signalGroup(c, "SIGTERM");
-  await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 10_000))]);
-  for (const c of children) signalGroup(c, "SIGKILL");
+  await Promise.all(
+    supervisors.map((s) =>
+      s.stop(async (c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return;
+        const exited = new Promise((r) => c.once("exit", r));
+        signalGroup(c, "SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        signalGroup(c, "SIGKILL");
+      }),
+    ),
+  );
   await embedded?.stop().catch(() => undefined);
   process.exit(code);
 }
@@ -82,6 +90,13 @@ async function main() {
     process.exit(2);
   }
   const cfg = parsed.data;
+  // The app's own settings (cron schedules, import limits, OIDC, SMTP…) are checked now too, before
+  // any database starts; DATABASE_URL may still be the embedded one, decided below.
+  const app = parseEnv({ ...process.env, DATABASE_URL: cfg.DATABASE_URL ?? "postgresql://embedded@127.0.0.1/tollgate" });
+  if (!app.success) {
+    console.error(`Invalid configuration:\n${formatEnvError(app.error)}`);
+    process.exit(2);
+  }
   const dataDir = path.resolve(cfg.TOLLGATE_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
@@ -122,23 +137,17 @@ async function main() {
     }
   }
 
+  // The proxy and the dashboard are supervised separately: either one crashing is logged and
+  // restarted with backoff, and neither takes the other down.
   if (cfg.TOLLGATE_PROXY === "1" && existsSync(path.resolve("proxy", "main.ts"))) {
-    const proxy = spawn("npx", ["tsx", "proxy/main.ts"], {
-      stdio: "inherit",
-      detached: true,
-      env: { ...env, PROXY_LISTEN: cfg.PROXY_LISTEN, PROXY_ADMIN_LISTEN: cfg.PROXY_ADMIN_LISTEN },
-    });
-    children.push(proxy);
+    const proxyEnv = { ...env, PROXY_LISTEN: cfg.PROXY_LISTEN, PROXY_ADMIN_LISTEN: cfg.PROXY_ADMIN_LISTEN };
+    supervisors.push(supervise("enforcement proxy", () => spawn("npx", ["tsx", "proxy/main.ts"], { stdio: "inherit", detached: true, env: proxyEnv })));
     console.log(`[tollgate] enforcement proxy: data plane http://${cfg.PROXY_LISTEN}, admin http://${cfg.PROXY_ADMIN_LISTEN}`);
   }
 
-  const next = spawn("npx", ["next", dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], {
-    stdio: "inherit",
-    detached: true,
-    env: dev ? env : { ...env, NODE_ENV: "production" },
-  });
-  children.push(next);
-  next.on("exit", (code) => void shutdown(code ?? 0));
+  const nextArgs = ["next", dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME];
+  const nextEnv = dev ? env : { ...env, NODE_ENV: "production" as const };
+  supervisors.push(supervise("dashboard", () => spawn("npx", nextArgs, { stdio: "inherit", detached: true, env: nextEnv })));
   console.log(`[tollgate] dashboard: http://localhost:${cfg.PORT}${env.TOLLGATE_DEMO === "1" ? "  (demo sign-in: admin@tollgate.test / tollgate-demo)" : ""}`);
 
   process.on("SIGINT", () => void shutdown(0));

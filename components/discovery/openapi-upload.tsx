@@ -13,7 +13,7 @@ interface Plan {
   document: { version: string; title: string; operations: number };
   diff: {
     endpoints: {
-      added: { method: string; pathTemplate: string; public: boolean; scopes: string[]; scopeLevels: Record<string, Level> }[];
+      added: { method: string; pathTemplate: string; public: boolean; requirements: string[][]; scopeLevels: Record<string, Level> }[];
       changed: { method: string; pathTemplate: string; changes: Change[] }[];
       removed: { method: string; pathTemplate: string; action: "delete" | "deprecate"; activeGrants: number }[];
       unchanged: number;
@@ -108,7 +108,7 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
           <ul className="max-h-80 overflow-y-auto font-mono text-xs">
             {d.endpoints.added.map((e) => (
               <li key={`a ${e.method} ${e.pathTemplate}`} className="text-emerald-800">
-                + {e.method} {e.pathTemplate} {e.public ? "(public)" : e.scopes.map((s) => `${s}[${e.scopeLevels[s]}]`).join(" ")}
+                + {e.method} {e.pathTemplate} {e.public ? "(public)" : e.requirements.map((set) => set.map((s) => `${s}[${e.scopeLevels[s]}]`).join(" AND ")).join(" or ")}
               </li>
             ))}
             {d.endpoints.changed.map((e) => (

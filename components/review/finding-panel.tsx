@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { Badge, levelTone } from "@/components/badge";
 import { DailyUsageChart } from "@/components/charts/daily-usage-chart";
 import type { FindingDetail } from "@/lib/review/detail";
+import { describeActionFailure } from "./action-failure";
 import { EnforcementBadge } from "./enforcement-badge";
 import type { QueueActions } from "./types";
 
@@ -29,6 +30,8 @@ export function FindingPanel({
 }) {
   const [detail, setDetail] = useState<FindingDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A refused decision is shown inside the panel, which stays (and reloads on a conflict).
+  const [actionError, setActionError] = useState<string | null>(null);
   const [justification, setJustification] = useState("");
   const [reReviewAt, setReReviewAt] = useState("");
   const [keep, setKeep] = useState<string[]>([]);
@@ -59,13 +62,17 @@ export function FindingPanel({
     setBusy(true);
     const problem = await decide(kind, input);
     setBusy(false);
-    setError(null);
-    if (problem) setError(problem);
-    else setMode("view");
+    setActionError(problem);
+    if (!problem) setMode("view");
   };
 
   return (
     <aside className="space-y-3 rounded border border-slate-200 bg-white p-3 text-sm" data-testid="finding-panel" aria-label="Finding detail">
+      {actionError ? (
+        <p role="alert" className="rounded border border-red-200 bg-red-50 p-2 text-red-800" data-testid="decision-error">
+          {actionError}
+        </p>
+      ) : null}
       <div>
         <div className="flex items-center gap-2">
           <h2 className="font-semibold">{detail.grant.principal.name}</h2>
@@ -99,6 +106,7 @@ export function FindingPanel({
             <li key={s.scopeId} className="flex items-center gap-2">
               <Badge tone={s.usedInWindow ? "good" : "warn"}>{s.usedInWindow ? "used" : "unused"}</Badge>
               <span>{s.name}</span>
+              {s.requiredWith.length ? <span className="text-xs text-slate-500">required together with {s.requiredWith.join(" AND ")}</span> : null}
               <span className="text-slate-400">last used {day(s.lastUsedAt)}</span>
             </li>
           ))}
@@ -117,7 +125,7 @@ export function FindingPanel({
                   <button
                     type="button"
                     className="ml-2 rounded border border-slate-300 px-1.5 text-xs"
-                    onClick={() => void actions.confirm({ decisionId: d.decisionId }).then((r) => setError(r.ok ? null : r.error))}
+                    onClick={() => void actions.confirm({ decisionId: d.decisionId }).then((r) => setActionError(r.ok ? null : describeActionFailure(r).message))}
                   >
                     Confirm as second reviewer
                   </button>
@@ -195,6 +203,7 @@ export function FindingPanel({
                   onChange={(e) => setKeep((k) => (e.target.checked ? [...k, s.scopeId] : k.filter((x) => x !== s.scopeId)))}
                 />
                 {s.name} {s.usedInWindow ? <span className="text-emerald-700">(used)</span> : <span className="text-slate-400">(unused)</span>}
+                {s.requiredWith.length ? <span className="text-xs text-slate-500">keep with {s.requiredWith.join(", ")}: an endpoint needs them together</span> : null}
               </label>
             ))}
           </fieldset>

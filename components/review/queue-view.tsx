@@ -1,8 +1,10 @@
 "use client";
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
+import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Badge, levelTone } from "@/components/badge";
 import type { QueueRow } from "@/lib/review/queue";
+import { describeActionFailure } from "./action-failure";
 import { EnforcementBadge } from "./enforcement-badge";
 import { FindingPanel, type PanelMode } from "./finding-panel";
 import { HelpOverlay } from "./help-overlay";
@@ -28,6 +30,19 @@ export function QueueView({ rows, actions, toolbar }: { rows: QueueRow[]; action
   const [version, setVersion] = useState(0);
   const [bulkJustification, setBulkJustification] = useState("");
   const tableRef = useRef<HTMLTableElement>(null);
+  const router = useRouter();
+  // A refused decision: a conflict reloads the panel and the queue page (someone else acted first).
+  const failure = useCallback(
+    (r: { error: string; code: string }) => {
+      const f = describeActionFailure(r);
+      if (f.reload) {
+        setVersion((v) => v + 1);
+        router.refresh();
+      }
+      return f.message;
+    },
+    [router],
+  );
 
   useEffect(() => {
     setStates(new Map(rows.filter((r) => r.decision).map((r) => [r.id, r.decision as DecisionStateView])));
@@ -70,19 +85,19 @@ export function QueueView({ rows, actions, toolbar }: { rows: QueueRow[]; action
       if (!findingId) return null;
       const fn = kind === "approve" ? actions.approve : kind === "revoke" ? actions.revoke : actions.reduce;
       const r = await fn({ ...input, findingId });
-      if (!r.ok) return r.error;
+      if (!r.ok) return failure(r);
       record([r.data]);
       setVersion((v) => v + 1);
       return null;
     },
-    [actions, activeRow, record],
+    [actions, activeRow, record, failure],
   );
 
   const bulk = async (kind: "approve" | "revoke" | "reduce") => {
     const findingIds = [...selected];
     const fn = kind === "approve" ? actions.bulkApprove : kind === "revoke" ? actions.bulkRevoke : actions.bulkReduce;
     const r = await fn(kind === "approve" ? { findingIds, justification: bulkJustification } : { findingIds });
-    if (!r.ok) return setMessage(r.error);
+    if (!r.ok) return setMessage(failure(r));
     record(r.data.decided);
     setSelected(new Set());
     setMessage(

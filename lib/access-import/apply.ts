@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Actor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import { Prisma, type Tx } from "@/lib/db";
+import { anyOf } from "@/proxy/requirements";
 import { KINDS, type Kind } from "./desired";
 import type { FullPlan } from "./plan";
 
@@ -78,7 +79,9 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
     await tx.endpoint.update({ where: { id: ids.endpoint.get(e.ext)! }, data: { apiId: ids.api.get(e.apiExt)!, method: e.method, pathTemplate: e.pathTemplate, summary: e.summary, public: e.public, deprecatedAt: null } });
   }
   if (changedEndpoints.length) await tx.endpointScope.deleteMany({ where: { endpointId: { in: changedEndpoints.map((e) => ids.endpoint.get(e.ext)!) } } });
-  const links = [...newEndpoints, ...changedEndpoints].flatMap((e) => e.scopeExts.map((s) => ({ endpointId: ids.endpoint.get(e.ext)!, scopeId: ids.scope.get(s)! })));
+  // Kong's acl allow list is "any one of these groups": each scope is its own
+  // single-scope alternative (its own requirementId), never an AND of all of them.
+  const links = [...newEndpoints, ...changedEndpoints].flatMap((e) => e.scopeExts.map((s) => ({ endpointId: ids.endpoint.get(e.ext)!, requirementId: randomUUID(), scopeId: ids.scope.get(s)! })));
   if (links.length) await tx.endpointScope.createMany({ data: links });
 
   // Credentials and grants
@@ -209,7 +212,7 @@ async function enqueueProxyOps(tx: Tx, full: FullPlan, ids: Record<Kind, Map<str
     ops.push({ op: "upsert", kind: "api", value: { id: ids.api.get(a.ext), name: a.name, prefix: a.proxyPrefix, upstream: a.baseUrl, ...(a.keyLocation ? { keyLocation: a.keyLocation } : {}) } });
   }
   for (const e of desired.endpoints.filter(touched(s.eNew, s.eUpd))) {
-    ops.push({ op: "upsert", kind: "route", value: { id: ids.endpoint.get(e.ext), apiId: ids.api.get(e.apiExt), method: e.method, pathTemplate: e.pathTemplate, scopeIds: e.scopeExts.map((x) => ids.scope.get(x)), public: e.public } });
+    ops.push({ op: "upsert", kind: "route", value: { id: ids.endpoint.get(e.ext), apiId: ids.api.get(e.apiExt), method: e.method, pathTemplate: e.pathTemplate, requirements: anyOf(e.scopeExts.map((x) => ids.scope.get(x)!)), public: e.public } });
   }
   for (const c of desired.credentials.filter(touched(s.cNew, s.cUpd))) {
     ops.push({ op: "upsert", kind: "credential", value: { id: ids.credential.get(c.ext), principalId: ids.principal.get(c.principalExt), hash: c.hash, expiresAt: c.expiresAt } });

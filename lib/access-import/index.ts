@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
+import { retrying } from "@/lib/db/retry";
 import { AppError, badRequest, conflict, fromZod, notFound } from "@/lib/errors";
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { writePlan, type ApplyCounts } from "./apply";
@@ -89,7 +90,10 @@ export async function applyAccessImport(actor: Actor, raw: AccessImportInput, op
   const client = opts.client ?? db();
   let result: AccessImportResult;
   try {
-    result = await client.$transaction(
+    // A deadlock, serialization failure or no connection in time rolled everything
+    // back: the plan is recomputed inside the transaction, so running it again is
+    // safe (lib/db/retry.ts). Few attempts: this transaction can be long.
+    result = await retrying(client, "apply the access import", { attempts: 3 }).$transaction(
       async (tx) => {
         // One apply per source at a time; a second waits and then sees the first's rows.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"access-import:" + p.sourceName}))`;

@@ -131,6 +131,38 @@ describe("Kong import: plan, apply, re-import, stale plan, removed from source",
     expect(await counts()).toEqual(before);
   });
 
+  it("writes an acl allow list as single-scope alternatives (any one group); an AND set made in Tollgate is reverted", async () => {
+    const orders = await client.api.findFirstOrThrow({ where: { proxyPrefix: "/orders" }, select: { id: true } });
+    const endpoint = await client.endpoint.findFirstOrThrow({ where: { apiId: orders.id, method: "GET" }, select: { id: true, scopes: { select: { requirementId: true, scopeId: true, scope: { select: { name: true } } } } } });
+    // allow: [gold, silver] -> two rows, each its own alternative.
+    expect(endpoint.scopes.map((s) => s.scope.name).sort()).toEqual(["acl:gold", "acl:silver"]);
+    expect(new Set(endpoint.scopes.map((s) => s.requirementId)).size).toBe(2);
+
+    // Someone makes it "gold AND silver" in Tollgate: the plan compares canonical requirements and sees it.
+    await client.$executeRaw`UPDATE "EndpointScope" SET "requirementId" = ${endpoint.scopes[0].requirementId}::uuid WHERE "endpointId" = ${endpoint.id}::uuid`;
+    const plan = await planAccessImport(admin, input(FIXTURE), { client });
+    expect(plan.counts.endpoint.update).toBe(1);
+    // A proxy in the environment, so the apply writes the routes it would send (nothing delivers them here).
+    const env = await client.environment.findUniqueOrThrow({ where: { name: "production" } });
+    const proxy = await client.proxy.create({ data: { name: "lifecycle-edge", adminUrl: "http://127.0.0.1:9", adminToken: "t".repeat(32), environmentId: env.id } });
+    expect(plan.samples.endpoint.update[0]).toMatchObject({ objectId: endpoint.id, fields: ["scopes"] });
+    const result = await applyAccessImport(admin, input(FIXTURE, { expectedPlanHash: plan.planHash }), { client });
+    expect(result.applied).toBe(true);
+    const after = await client.endpointScope.findMany({ where: { endpointId: endpoint.id }, select: { requirementId: true } });
+    expect(after).toHaveLength(2);
+    expect(new Set(after.map((s) => s.requirementId)).size).toBe(2);
+    // The route it sends the proxies uses requirements, one single-scope alternative per group.
+    const outbox = await client.outboxItem.findMany({ where: { proxyId: proxy.id } });
+    expect(outbox).toHaveLength(1);
+    const routes = (outbox[0].payload as { ops: { kind: string; value: Record<string, unknown> }[] }).ops.filter((o) => o.kind === "route");
+    expect(routes.map((o) => o.value.id)).toEqual([endpoint.id]);
+    expect(routes[0].value).not.toHaveProperty("scopeIds");
+    expect(routes[0].value.requirements).toEqual(endpoint.scopes.map((x) => x.scopeId).sort().map((id) => [id]));
+    await client.outboxItem.deleteMany({ where: { proxyId: proxy.id } });
+    await client.proxy.delete({ where: { id: proxy.id } });
+    expect((await planAccessImport(admin, input(FIXTURE), { client })).empty).toBe(true);
+  });
+
   it("refuses a plan that went stale (409) and writes nothing", async () => {
     const withErin = edit((d) => d.consumers.push({ username: "erin", keyauth_credentials: [{ key: "erin-secret-key" }], acls: [{ group: "gold" }] }));
     const plan = await planAccessImport(admin, input(withErin), { client });
@@ -180,14 +212,14 @@ describe("Kong import: plan, apply, re-import, stale plan, removed from source",
 
 describe("Kong import: bad input is refused with file/line/pointer and changes nothing", () => {
   const cases: [string, string, RegExp, Partial<AccessImportInput>?][] = [
-    ["invalid YAML", "_format_version: '3.0'\nconsumers:\n  - username: a\n   bad: [", /kong\.yml:\d+:\d+: invalid YAML/],
+    ["invalid YAML", "_format_version: '3.0'\nconsumers:\n  - username: a\n   bad: [", /kong\.yml: invalid YAML at line \d+, column \d+/],
     ["unknown _format_version", edit((d) => (d._format_version = "4.2")), /\/_format_version: unknown _format_version "4\.2"/],
     ["an ACL naming a consumer that does not exist", edit((d) => d.acls.push({ consumer: "mallory", group: "gold" })), /\/acls\/2\/consumer: consumer "mallory" does not exist/],
     ["a key given twice", edit((d) => d.keyauth_credentials.push({ consumer: "dave", key: "alice-secret-key-1" })), /\/keyauth_credentials\/2\/key: duplicate key: the same key is already given at \/consumers\/0\/keyauth_credentials\/0\/key/],
-    ["a YAML alias bomb", "_format_version: '3.0'\na: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n", /alias/],
-    ["a self-referencing alias", "_format_version: '3.0'\nconsumers: &c [*c]\n", /alias refers to itself/],
+    ["a YAML alias bomb", "_format_version: '3.0'\na: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n", /kong\.yml: YAML expands to more than 10000 nodes .*alias bomb/],
+    ["a self-referencing alias", "_format_version: '3.0'\nconsumers: &c [*c]\n", /kong\.yml: YAML alias \*c at line 2, column \d+ refers to a node that contains it \(a cycle\)/],
     ["a file over the size limit", FIXTURE, /over the limit of 1024 bytes/],
-    ["a duplicate map key", "_format_version: '3.0'\n_format_version: '1.1'\n", /kong\.yml:2:1: invalid YAML\/JSON: Map keys must be unique/],
+    ["a duplicate map key", "_format_version: '3.0'\n_format_version: '1.1'\n", /kong\.yml: invalid YAML at line 2, column 1: Map keys must be unique/],
     ["an unresolved placeholder", FIXTURE, /unresolved environment placeholder\(s\): DECK_DAVE_KEY at \/consumers\/3\/keyauth_credentials\/0\/key/, { vars: { UPSTREAM_URL: "http://u.test" } }],
     ["an acl with both allow and deny", edit((d) => (d.services[0].plugins[1].config.deny = ["x"])), /\/services\/0\/plugins\/1\/config: exactly one of config.allow or config.deny/],
   ];

@@ -18,7 +18,7 @@ export interface LivePrincipal { id: string; displayName: string; kind: string; 
 export interface LiveCredential { id: string; principalId: string; hash: string; prefix: string; revokedAt: Date | null; expiresAt: Date | null }
 export interface LiveApi { id: string; name: string; baseUrl: string; proxyPrefix: string | null; keyLocation: unknown; description: string | null }
 export interface LiveScope { id: string; apiId: string; name: string; level: string; description: string | null; deprecatedAt: Date | null }
-export interface LiveEndpoint { id: string; apiId: string; method: string; pathTemplate: string; public: boolean; summary: string | null; deprecatedAt: Date | null; scopeIds: string[] }
+export interface LiveEndpoint { id: string; apiId: string; method: string; pathTemplate: string; public: boolean; summary: string | null; deprecatedAt: Date | null; requirements: string[][] }
 export interface LiveGrant { id: string; principalId: string; scopeId: string; status: string; expiresAt: Date | null }
 
 export interface LiveState {
@@ -61,7 +61,10 @@ export async function loadLiveState(client: Client, sourceId: string | null): Pr
     sourceId,
     "endpoint",
     `t.id::text AS id, t."apiId"::text AS "apiId", t.method, t."pathTemplate", t.public, t.summary, t."deprecatedAt",
-     coalesce((SELECT array_agg(es."scopeId"::text ORDER BY es."scopeId") FROM "EndpointScope" es WHERE es."endpointId" = t.id), '{}') AS "scopeIds"`,
+     coalesce((SELECT json_agg(r.ids) FROM (
+                SELECT array_agg(es."scopeId"::text ORDER BY es."scopeId") AS ids
+                FROM "EndpointScope" es WHERE es."endpointId" = t.id
+                GROUP BY es."requirementId") r), '[]'::json) AS requirements`,
     `"Endpoint" t`,
   );
   const grant = await load<LiveGrant>(client, sourceId, "grant", `t.id::text AS id, t."principalId"::text AS "principalId", t."scopeId"::text AS "scopeId", t.status::text AS status, t."expiresAt"`, `"Grant" t`);

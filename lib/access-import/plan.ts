@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { PrismaClient, Tx } from "@/lib/db";
 import { badRequest } from "@/lib/errors";
+import { anyOf, canonicalRequirements } from "@/proxy/requirements";
 import { KINDS, type DesiredApi, type DesiredCredential, type DesiredEndpoint, type DesiredGrant, type DesiredPrincipal, type DesiredScope, type DesiredState, type Kind, type Note } from "./desired";
 import { loadLiveState, type LiveState, type Mapped } from "./live";
 
@@ -126,8 +127,11 @@ export async function computePlan(
     if (row.public !== d.public) f.push("public");
     if (row.summary !== d.summary) f.push("summary");
     if (row.deprecatedAt) f.push("deprecatedAt");
+    // The source says "any one of these scopes" (single-scope alternatives); the
+    // row's alternatives, canonical, must say exactly that (an AND set added in
+    // Tollgate is a change the import reverts).
     const want = d.scopeExts.map((s) => idOf("scope", s));
-    if (want.some((s) => s === null) || !same([...row.scopeIds].sort(), [...(want as string[])].sort())) f.push("scopes");
+    if (want.some((s) => s === null) || JSON.stringify(canonicalRequirements(row.requirements)) !== JSON.stringify(anyOf(want as string[]))) f.push("scopes");
     return f;
   });
   const scopeLabel = new Map(desired.scopes.map((s) => [s.ext, `${apiName.get(s.apiExt)}: ${s.name}`]));

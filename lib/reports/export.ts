@@ -9,6 +9,7 @@ import { cursorBatches, reportPool, withSnapshot } from "./cursor";
 import { csvChunks, jsonChunks, type RowCounter } from "./encode";
 import { renderSummaryPdf } from "./pdf";
 import { recordExportEnd, recordExportStart, type ExportOutcome } from "./records";
+import { refuseUnknownNames } from "./filters";
 import { reportByName } from "./registry";
 import { EXPORT_FORMATS, type ExportFormat } from "./types";
 
@@ -54,6 +55,7 @@ export async function startExport(actor: Actor, request: ExportRequest, deps: Ex
   if (!parsed.success) throw filterError(parsed.error);
   const filters = parsed.data as never;
   const client = deps.client ?? db();
+  await refuseUnknownNames(client, parsed.data as Record<string, unknown>);
   await def.prepare?.(client, filters);
 
   const started = await recordExportStart(client, actor, { report: def.name, format: format.data, filters });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { appendAuditEvent } from "@/lib/audit";
 import { actorLabel, authorize, systemActor, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
+import { OUTCOME_RETRY, RECORD_TX, retrying } from "@/lib/db/retry";
 import { notFound } from "@/lib/errors";
 import type { ExportFormat } from "./types";
 
@@ -21,7 +22,7 @@ export async function recordExportStart(
   actor: Actor,
   input: { report: string; format: ExportFormat; filters: unknown },
 ): Promise<StartedExport> {
-  return client.$transaction(async (tx) => {
+  return retrying(client, "start the export").$transaction(async (tx) => {
     const row = await tx.reportExport.create({
       data: {
         report: input.report,
@@ -39,16 +40,21 @@ export async function recordExportStart(
       data: { report: input.report, format: input.format, filters: input.filters },
     });
     return row;
-  });
+  }, RECORD_TX);
 }
 
 export type ExportOutcome =
   | { status: "completed"; rowCount: number; byteCount: number; sha256: string }
   | { status: "failed"; rowCount: number; byteCount: number; error: string };
 
-/** Completes or fails a running export; a second call for the same export changes nothing. */
+/**
+ * Completes or fails a running export; a second call for the same export changes nothing.
+ * The bytes were already served, so the record must follow: contention is retried for
+ * about a minute (issue 14: under load outcomes were lost, leaving "running" rows
+ * that the hourly sweep later called unfinished).
+ */
 export async function recordExportEnd(client: PrismaClient, actor: Actor, exportId: string, outcome: ExportOutcome): Promise<void> {
-  await client.$transaction(async (tx) => {
+  await retrying(client, "record the export's outcome", OUTCOME_RETRY).$transaction(async (tx) => {
     const updated = await tx.reportExport.updateMany({
       where: { id: exportId, status: "running" },
       data: {
@@ -67,7 +73,7 @@ export async function recordExportEnd(client: PrismaClient, actor: Actor, export
       target: `report_export:${exportId}`,
       data: outcome,
     });
-  });
+  }, RECORD_TX);
 }
 
 /** An export still "running" after this long was cut off (server stopped, process killed): no download takes that long. */

@@ -1,5 +1,6 @@
 "use server";
 import { currentActor } from "@/lib/auth/session";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { AppError } from "@/lib/errors";
 import { latestAnalysisRun, runAnalysis } from "@/lib/analysis";
 import { retryEnforcement } from "@/lib/enforcement/retry";
@@ -26,6 +27,10 @@ async function run<T>(fn: () => Promise<T>): Promise<ActionResult<T>> {
   } catch (e) {
     if (e instanceof AppError) return { ok: false, error: e.message, field: e.field, code: e.code };
     const logId = Math.random().toString(36).slice(2, 10);
+    if (isDatabaseUnavailable(e)) {
+      console.error(`[queues] database unavailable (log id ${logId})`, (e as Error).message);
+      return { ok: false, error: `${DATABASE_UNAVAILABLE_MESSAGE} (log id ${logId})`, code: "unavailable" };
+    }
     console.error(`[queues] action failed (log id ${logId})`, e);
     return { ok: false, error: `Something went wrong (log id ${logId})`, code: "internal" };
   }

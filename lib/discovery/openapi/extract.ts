@@ -1,4 +1,5 @@
 import { badRequest } from "@/lib/errors";
+import { canonicalRequirements, scopesNamed } from "@/proxy/requirements";
 import type { OpenApiDocument } from "./parse";
 
 export type Level = "read" | "write" | "admin";
@@ -9,7 +10,13 @@ export interface OperationSpec {
   summary: string | null;
   /** Explicit `security: []` (or an empty alternative `{}`): no credential needed. */
   public: boolean;
-  /** Scope names the operation accepts (any one of them, the model's semantics). */
+  /**
+   * The operation's security requirements as scope names: alternatives (OR) of
+   * sets (AND), canonical (proxy/requirements.ts). `[]` when public or when no
+   * security is declared.
+   */
+  requirements: string[][];
+  /** Every scope name the requirements mention, sorted (levels, the scope list). */
   scopes: string[];
 }
 
@@ -44,6 +51,11 @@ export function inferLevel(scopeName: string, method: string): Level {
   return SAFE.has(method.toUpperCase()) ? "read" : "write";
 }
 
+/** The scope standing for a scheme that names no scopes (apiKey, http), per level of the method. */
+export function syntheticScopeName(scheme: string, method: string): string {
+  return `${scheme}:${SAFE.has(method) ? "read" : "write"}`;
+}
+
 const RANK: Record<Level, number> = { read: 0, write: 1, admin: 2 };
 const maxLevel = (a: Level, b: Level): Level => (RANK[a] >= RANK[b] ? a : b);
 
@@ -54,13 +66,13 @@ type Requirement = Record<string, string[]>;
  * lib/discovery/README.md):
  * - per-operation `security` overrides the global one; `security: []` or an
  *   empty alternative `{}` makes the operation public;
- * - alternatives are OR-ed and the model stores "any one of these scopes", so
- *   the scopes of every alternative are unioned (an AND of several scopes within
- *   one alternative cannot be expressed and becomes "any of them");
- * - an alternative naming no scope (apiKey, http basic/bearer, or an OAuth2
- *   scheme with an empty list) yields a synthetic scope per scheme and level,
- *   `<scheme>:read` or `<scheme>:write` by method, so a read-only key can still
- *   be told apart from a writing one;
+ * - requirement objects are alternatives (OR); everything inside one object is
+ *   required together (AND): `{oauth: [a, b]}` needs a AND b, and
+ *   `{oauth: [a], apiKey: []}` needs a AND the apiKey scheme's scope;
+ * - a scheme listed with no scope (apiKey, http basic/bearer, or an OAuth2
+ *   scheme with an empty list) stands for a synthetic scope per scheme and
+ *   level (syntheticScopeName), so a read-only key can still be told apart
+ *   from a writing one;
  * - an operation with no security declared at all stays protected with no
  *   scope (the proxy then refuses it until an admin assigns one) rather than
  *   being opened to the world by omission.
@@ -96,7 +108,7 @@ export function extractDescription(doc: OpenApiDocument): Description {
 
       const requirements = (op.security as Requirement[] | undefined) ?? globalSecurity;
       let isPublic = false;
-      const names = new Set<string>();
+      const sets: string[][] = [];
       if (Array.isArray(requirements)) {
         if (requirements.length === 0) isPublic = true;
         for (const alternative of requirements) {
@@ -105,11 +117,11 @@ export function extractDescription(doc: OpenApiDocument): Description {
             isPublic = true;
             continue;
           }
-          const named = entries.flatMap(([, list]) => (Array.isArray(list) ? list.map(String) : []));
-          if (named.length) named.forEach((n) => names.add(n));
-          else for (const [scheme] of entries) names.add(`${scheme}:${SAFE.has(method) ? "read" : "write"}`);
+          sets.push(entries.flatMap(([scheme, list]) => (Array.isArray(list) && list.length ? list.map(String) : [syntheticScopeName(scheme, method)])));
         }
       }
+      const required = isPublic ? [] : canonicalRequirements(sets);
+      const names = new Set(required.flat());
       for (const name of names) {
         const level = inferLevel(name, method);
         const prev = scopes.get(name);
@@ -125,7 +137,8 @@ export function extractDescription(doc: OpenApiDocument): Description {
         pathTemplate,
         summary: summary ? summary.slice(0, 500) : null,
         public: isPublic,
-        scopes: isPublic ? [] : [...names].sort(),
+        requirements: required,
+        scopes: scopesNamed(required),
       });
     }
   }

@@ -6,7 +6,10 @@ export function formatPlan(plan: ImportPlan): string {
   const lines: string[] = [];
   lines.push(`${plan.api.create ? "create API" : "API"} ${plan.api.name} (${plan.api.environment}) upstream ${plan.api.baseUrl}`);
   lines.push(`document: ${plan.document.title || "(untitled)"} — OpenAPI ${plan.document.version}, ${plan.document.operations} operations, sha256 ${plan.document.sha256.slice(0, 12)}`);
-  for (const e of d.endpoints.added) lines.push(`+ endpoint ${e.method} ${e.pathTemplate}${e.public ? " (public)" : ""}${e.scopes.length ? `  scopes: ${e.scopes.map((s) => `${s}[${e.scopeLevels[s]}]`).join(", ")}` : ""}`);
+  for (const e of d.endpoints.added) {
+    const needs = e.requirements.map((set) => set.map((s) => `${s}[${e.scopeLevels[s]}]`).join(" AND ")).join(", or ");
+    lines.push(`+ endpoint ${e.method} ${e.pathTemplate}${e.public ? " (public)" : ""}${needs ? `  scopes: ${needs}` : ""}`);
+  }
   for (const e of d.endpoints.changed) lines.push(`~ endpoint ${e.method} ${e.pathTemplate}  ${e.changes.map((c) => `${c.field}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`).join("; ")}`);
   for (const e of d.endpoints.removed) lines.push(`- endpoint ${e.method} ${e.pathTemplate}  (${e.action}${e.activeGrants ? `, ${e.activeGrants} active grants` : ""})`);
   for (const s of d.scopes.added) lines.push(`+ scope ${s.name} [${s.level}]`);

@@ -7,14 +7,16 @@ import { badRequest, conflict, fromZod, notFound, AppError } from "@/lib/errors"
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { computeDiff, isEmptyDiff, planHash, type Diff } from "./diff";
 import { extractDescription, type Description } from "./extract";
-import { parseOpenApi } from "./parse";
+import { ImportBudget, parseOpenApi } from "./parse";
 import { loadInventoryState } from "./state";
 import { enqueueInventoryChanges } from "./outbox";
-import { openApiMaxBytes } from "../config";
+import { openApiMaxBytes, openApiMaxNodes, openApiMaxSeconds } from "../config";
 
+// NUL in a name reached Postgres as a driver error (a 500); no name holds control characters.
+const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
 const inputSchema = z.object({
-  apiName: z.string().trim().min(1, "is required").max(200),
-  environment: z.string().trim().min(1, "is required").max(100),
+  apiName: z.string().trim().min(1, "is required").max(200).regex(NO_CONTROL, "must not contain control characters"),
+  environment: z.string().trim().min(1, "is required").max(100).regex(NO_CONTROL, "must not contain control characters"),
   document: z.union([z.string(), z.instanceof(Buffer)]),
   filename: z.string().max(300).optional(),
   /** Upstream for an API the import creates; defaults to the document's server URL. */
@@ -25,6 +27,10 @@ export type ImportInput = z.input<typeof inputSchema>;
 export interface ImportOptions {
   /** Overrides the configured size limit (CLI flag, tests on large real-world documents). */
   maxBytes?: number;
+  /** Overrides the configured cap on nodes after YAML alias expansion. */
+  maxNodes?: number;
+  /** Overrides the configured time budget for processing the document. */
+  maxSeconds?: number;
   client?: PrismaClient;
 }
 
@@ -54,8 +60,15 @@ async function prepare(actor: Actor, raw: ImportInput, opts: ImportOptions): Pro
   const parsed = inputSchema.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   const input = parsed.data;
-  const { doc, version, title } = await parseOpenApi(input.document, { maxBytes: opts.maxBytes ?? openApiMaxBytes(), filename: input.filename });
+  const budget = new ImportBudget(opts.maxSeconds ?? openApiMaxSeconds());
+  const { doc, version, title } = await parseOpenApi(input.document, {
+    maxBytes: opts.maxBytes ?? openApiMaxBytes(),
+    maxNodes: opts.maxNodes ?? openApiMaxNodes(),
+    filename: input.filename,
+    budget,
+  });
   const description = extractDescription(doc);
+  budget.check("reading operations");
   const sha256 = createHash("sha256").update(input.document).digest("hex");
   return { input, description, docMeta: { version, title, sha256, serverPathPrefix: description.serverPathPrefix } };
 }
@@ -156,8 +169,13 @@ async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & {
   }
   const relinked = diff.endpoints.changed.filter((c) => c.changes.some((f) => f.field === "scopes"));
   if (relinked.length) await tx.endpointScope.deleteMany({ where: { endpointId: { in: relinked.map((c) => c.id) } } });
-  const links = [...newEndpoints.map(({ id, spec }) => ({ id, scopes: spec.scopes })), ...relinked.map((c) => ({ id: c.id, scopes: c.spec.scopes }))].flatMap(
-    ({ id, scopes }) => scopes.map((name) => ({ endpointId: id, scopeId: scopeIds.get(name)! })),
+  // One requirementId per alternative: its scopes are required together.
+  const links = [...newEndpoints.map(({ id, spec }) => ({ id, requirements: spec.requirements })), ...relinked.map((c) => ({ id: c.id, requirements: c.spec.requirements }))].flatMap(
+    ({ id, requirements }) =>
+      requirements.flatMap((set) => {
+        const requirementId = randomUUID();
+        return set.map((name) => ({ endpointId: id, requirementId, scopeId: scopeIds.get(name)! }));
+      }),
   );
   if (links.length) await tx.endpointScope.createMany({ data: links });
   const endpointDeletes = diff.endpoints.removed.filter((r) => r.action === "delete").map((r) => r.id);

@@ -1,5 +1,6 @@
 import type { Tx } from "@/lib/db";
-import { apiPrefix, assignPrefixes } from "@/lib/enforcement/prefixes";
+import { apiPrefix, assignPrefixes, type KeyLocation } from "@/lib/enforcement/prefixes";
+import { groupSets } from "@/proxy/requirements";
 
 /**
  * Inventory changes reach the proxies like decisions do: one outbox row per
@@ -9,8 +10,8 @@ import { apiPrefix, assignPrefixes } from "@/lib/enforcement/prefixes";
  * only, so imports insert their rows here with decisionId null.
  */
 export type InventoryOp =
-  | { op: "upsert"; kind: "api"; value: { id: string; name: string; prefix: string; upstream: string } }
-  | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; scopeIds: string[]; public: boolean } }
+  | { op: "upsert"; kind: "api"; value: { id: string; name: string; prefix: string; upstream: string; keyLocation?: KeyLocation } }
+  | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; requirements: string[][]; public: boolean } }
   | { op: "delete"; kind: "route"; id: string };
 
 // Same rules as lib/enforcement/snapshot.ts: what the proxy cannot match is left
@@ -43,15 +44,18 @@ export async function enqueueInventoryChanges(
   // it yet (created by this import, or added since the last snapshot) learns it here.
   const ops: InventoryOp[] = [];
   const prefix = await prefixInSnapshot(tx, change.environmentId, change.api.id);
-  ops.push({ op: "upsert", kind: "api", value: { ...change.api, upstream: change.api.upstream.replace(/\/+$/, ""), prefix } });
+  // An upsert replaces the proxy's entry whole: an API imported from Kong keeps its key location.
+  const own = await tx.api.findUnique({ where: { id: change.api.id }, select: { keyLocation: true } });
+  const keyLocation = (own?.keyLocation ?? null) as KeyLocation | null;
+  ops.push({ op: "upsert", kind: "api", value: { ...change.api, upstream: change.api.upstream.replace(/\/+$/, ""), prefix, ...(keyLocation ? { keyLocation } : {}) } });
   if (change.upsertEndpointIds.length) {
     const routes = await tx.endpoint.findMany({
       where: { id: { in: change.upsertEndpointIds } },
-      select: { id: true, apiId: true, method: true, pathTemplate: true, public: true, scopes: { select: { scopeId: true } } },
+      select: { id: true, apiId: true, method: true, pathTemplate: true, public: true, scopes: { select: { scopeId: true, requirementId: true } } },
     });
     for (const r of routes) {
       if (!TEMPLATE.test(r.pathTemplate)) continue;
-      ops.push({ op: "upsert", kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, public: r.public, scopeIds: r.scopes.map((s) => s.scopeId) } });
+      ops.push({ op: "upsert", kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, public: r.public, requirements: groupSets(r.scopes, (s) => s.requirementId, (s) => s.scopeId) } });
     }
   }
   for (const id of change.deleteEndpointIds) ops.push({ op: "delete", kind: "route", id });

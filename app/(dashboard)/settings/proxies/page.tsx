@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { Badge } from "@/components/badge";
+import { can } from "@/lib/auth/actor";
 import { currentActor, requirePageActor } from "@/lib/auth/session";
 import { AppError } from "@/lib/errors";
 import { createProxy, deleteProxy, listProxies } from "@/lib/enforcement/proxies";
@@ -35,6 +36,8 @@ async function removeProxy(form: FormData) {
 
 export default async function ProxiesPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
   const actor = await requirePageActor();
+  // Like the other admin pages: a polite refusal, not the 500 listProxies' forbidden error became.
+  if (!can(actor, "proxies:manage")) return <p role="alert">Enforcement proxies are managed by admins only.</p>;
   const sp = await searchParams;
   const [proxies, options] = await Promise.all([listProxies(actor), queueFilterOptions(actor)]);
   return (
