@@ -4,7 +4,8 @@
 // ${{ env "DECK_X" }}) are resolved only from the variables named with --var.
 // Exit codes: 0 done (or dry run), 1 refused (the message says why; 409 when
 // --plan-hash is stale), 2 the import could not run.
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { systemActor } from "@/lib/auth/actor";
@@ -49,9 +50,14 @@ async function main(): Promise<number> {
     }
     vars[name] = value;
   }
-  let bytes: Buffer;
+  // NDJSON is streamed (read line by line, never whole); a Kong file is one YAML document.
+  const format = args.values.format as "kong" | "ndjson";
+  let contents: Buffer | Readable;
   try {
-    bytes = await readFile(file);
+    if (format === "ndjson") {
+      const handle = await open(file, "r"); // fails here, with a clear message, if the file cannot be read
+      contents = handle.createReadStream();
+    } else contents = await readFile(file);
   } catch (e) {
     console.error(`cannot read ${file}: ${(e as Error).message}`);
     return 1;
@@ -60,10 +66,10 @@ async function main(): Promise<number> {
   const client = createDb(env().DATABASE_URL, 2);
   const actor = systemActor("cli");
   const input = {
-    format: args.values.format as "kong" | "ndjson",
+    format,
     environment: args.values.env,
     source: args.values.source,
-    file: bytes,
+    file: contents,
     filename: path.basename(file),
     vars,
     expectedPlanHash: args.values["plan-hash"],

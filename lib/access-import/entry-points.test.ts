@@ -100,4 +100,25 @@ describe("npm run import:access", () => {
     const again = await cli("--var", "UPSTREAM_URL", "--var", "DECK_DAVE_KEY");
     expect(again.out).toMatch(/nothing to apply/);
   }, 120_000);
+
+  it("streams an NDJSON file (--format ndjson): applies it, and a bad line is refused naming the line", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "ndjson-cli-"));
+    const good = path.join(dir, "access.ndjson");
+    const bad = path.join(dir, "bad.ndjson");
+    const example = readFileSync(path.resolve("test/fixtures/access/example.ndjson"), "utf8");
+    writeFileSync(good, example);
+    writeFileSync(bad, `${example}{"kind":"grant","principal":"nobody","api":"billing","scope":"invoices:read"}\n`);
+    const env = { ...process.env, DATABASE_URL: tdb.url };
+    const cli = (file: string) => run("npx", ["tsx", "scripts/import-access.ts", file, "--env", "staging", "--format", "ndjson"], { env }).then(
+      (r) => ({ code: 0, out: r.stdout + r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+    );
+    const refused = await cli(bad);
+    expect(refused.code, refused.out).toBe(1);
+    expect(refused.out).toMatch(/bad\.ndjson:16: principal nobody is not defined in this file/);
+    const applied = await cli(good);
+    expect(applied.code, applied.out).toBe(0);
+    expect(applied.out).toMatch(/applied:/);
+    expect(await client.principal.count({ where: { displayName: "Reporting service" } })).toBe(1);
+  }, 120_000);
 });

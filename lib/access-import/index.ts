@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
@@ -8,7 +9,7 @@ import { wakeDelivery } from "@/lib/enforcement/wake";
 import { writePlan, type ApplyCounts } from "./apply";
 import type { DesiredState } from "./desired";
 import { parseKongFile } from "./kong/parse";
-import { parseNdjson } from "./ndjson";
+import { readNdjson } from "./ndjson";
 import { computePlan, type AccessPlan } from "./plan";
 
 // Access import: one entry for the CLI (`npm run import:access`), the upload
@@ -24,7 +25,8 @@ const inputSchema = z.object({
   environment: z.string().trim().min(1, "is required").max(100),
   /** Names what "the last import of this source" is; default "<format>-<environment>". */
   source: z.string().trim().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, "letters, digits and . _ : - only").optional(),
-  file: z.instanceof(Buffer),
+  /** The file's bytes, or a stream of them (the CLI streams an NDJSON file: it is read line by line, never whole). */
+  file: z.union([z.instanceof(Buffer), z.instanceof(Readable)]),
   filename: z.string().max(300).default("upload"),
   /** Values for environment placeholders, named explicitly by the user (never read from the server's environment here). */
   vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
@@ -54,15 +56,46 @@ export function importMaxBytes(): number {
   return n;
 }
 
-function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions) {
-  authorize(actor, "imports:write");
+async function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions) {
+  try {
+    authorize(actor, "imports:write");
+  } catch (e) {
+    if (raw.file instanceof Readable) raw.file.destroy(); // refused before a byte is read
+    throw e;
+  }
   const parsed = inputSchema.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   const input = parsed.data;
-  const desired: DesiredState =
-    input.format === "kong" ? parseKongFile(input.file, input.filename, input.vars, maxBytes(opts)) : parseNdjson(input.file, input.filename, maxBytes(opts));
-  const fileSha256 = createHash("sha256").update(input.file).digest("hex");
+  const max = maxBytes(opts);
+  let desired: DesiredState;
+  let fileSha256: string;
+  if (input.format === "ndjson") {
+    // Streamed line by line whatever it came as: one code path, never the file whole in memory twice.
+    const read = await readNdjson(input.file instanceof Readable ? input.file : Readable.from([input.file]), input.filename, max);
+    desired = read.desired;
+    fileSha256 = read.sha256;
+  } else {
+    // YAML is parsed as one document: a stream is read (up to the limit) first.
+    const file = input.file instanceof Readable ? await readWhole(input.file, input.filename, max) : input.file;
+    desired = parseKongFile(file, input.filename, input.vars, max);
+    fileSha256 = createHash("sha256").update(file).digest("hex");
+  }
   return { input, desired, fileSha256, sourceName: input.source ?? `${input.format}-${input.environment}` };
+}
+
+async function readWhole(stream: Readable, filename: string, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += b.length;
+    if (size > max) {
+      stream.destroy();
+      throw badRequest(`${filename}: over the limit of ${max} bytes (TOLLGATE_ACCESS_IMPORT_MAX_BYTES); nothing was imported`, "file");
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
 }
 
 async function environmentOf(client: PrismaClient | Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0], name: string) {
@@ -73,7 +106,7 @@ async function environmentOf(client: PrismaClient | Parameters<Parameters<Prisma
 
 /** What the file would change, with its risk summary. Writes nothing. */
 export async function planAccessImport(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions = {}): Promise<AccessPlan> {
-  const p = prepare(actor, raw, opts);
+  const p = await prepare(actor, raw, opts);
   const client = opts.client ?? db();
   const environment = await environmentOf(client, p.input.environment);
   const full = await computePlan(client, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired });
@@ -86,7 +119,7 @@ export async function planAccessImport(actor: Actor, raw: AccessImportInput, opt
  * from is a 409 and nothing is written. An unchanged source is a no-op.
  */
 export async function applyAccessImport(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions = {}): Promise<AccessImportResult> {
-  const p = prepare(actor, raw, opts);
+  const p = await prepare(actor, raw, opts);
   const client = opts.client ?? db();
   let result: AccessImportResult;
   try {

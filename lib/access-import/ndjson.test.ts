@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemActor } from "@/lib/auth/actor";
 import { createDb, type PrismaClient } from "@/lib/db";
@@ -70,6 +71,48 @@ describe("NDJSON import", () => {
     expect(e).toBeInstanceOf(AppError);
     expect((e as AppError).message).toMatch(message);
     expect((e as AppError).message).not.toContain("rep-0f5b1c2d9e8a7b6c");
+    expect(await client.principal.count()).toBe(before);
+  });
+
+  it("streams a file line by line: chunks cut mid-line, mid-character and mid-CRLF give the same plan as the bytes", async () => {
+    const text = EXAMPLE.replace("Reporting service", "Reporting service — été").replace(/\n/g, "\r\n");
+    const bytes = Buffer.from(text);
+    const whole = await planAccessImport(admin, input(text), { client });
+    // 7-byte chunks: a two-byte "é" and a "\r\n" fall across chunk boundaries somewhere.
+    async function* chunks() {
+      for (let i = 0; i < bytes.length; i += 7) yield bytes.subarray(i, i + 7);
+    }
+    const streamed = await planAccessImport(admin, { ...input(""), file: Readable.from(chunks()) }, { client });
+    expect(streamed).toEqual(whole);
+    expect(streamed.counts.principal.update).toBe(1); // the renamed principal, read correctly across chunks
+  });
+
+  it("stops reading at a bad line and at the size limit: the rest of the stream is never read", async () => {
+    let pulled = 0;
+    async function* endless(first: string, filler: string) {
+      yield Buffer.from(first);
+      for (;;) {
+        pulled++;
+        yield Buffer.from(filler);
+      }
+    }
+    const before = await client.principal.count();
+    const bad = await planAccessImport(admin, { ...input(""), file: Readable.from(endless(`${EXAMPLE}{not json\n`, '{"kind":"principal","id":"p","name":"P"}\n')) }, { client }).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect((bad as AppError).message).toMatch(/access\.ndjson:16: not a JSON object/);
+    expect(pulled).toBeLessThan(1_000); // an endless stream: only what the reader buffered ahead was pulled
+
+    pulled = 0;
+    const big = await applyAccessImport(admin, { ...input(""), file: Readable.from(endless(EXAMPLE, "\n".repeat(1024))) }, { client, maxBytes: 64 * 1024 }).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(big).toBeInstanceOf(AppError);
+    expect((big as AppError).status).toBe(400);
+    expect((big as AppError).message).toMatch(/access\.ndjson: over the limit of 65536 bytes .*nothing was imported/);
+    expect(pulled).toBeLessThan(1_000);
     expect(await client.principal.count()).toBe(before);
   });
 });

@@ -1,13 +1,16 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { badRequest } from "@/lib/errors";
+import { createInterface } from "node:readline";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { AppError, badRequest } from "@/lib/errors";
 import type { DesiredState, Level } from "./desired";
 
 // Tollgate's own import format (docs/IMPORT.md, "NDJSON"): one JSON object per
 // line with a `kind`. Objects refer to each other by the ids the file gives them
 // (principal `id`, api `id`, scope by api + name). A credential carries either
 // the key (hashed here, on the line it is read) or its SHA-256 and display prefix.
-// The file is read line by line; what is kept is the desired state, never a key.
+// The file is streamed line by line (readNdjson); what is kept is the desired state, never a key.
 
 const ref = z.string().trim().min(1).max(200);
 // Normalised to toISOString() so the plan compares like with like (the database gives milliseconds and Z).
@@ -130,17 +133,47 @@ export class NdjsonReader {
   }
 }
 
-/** A whole NDJSON buffer -> desired state (the HTTP path; the CLI streams lines into NdjsonReader). */
-export function parseNdjson(bytes: Buffer, filename: string, maxBytes: number): DesiredState {
-  if (bytes.length === 0) throw badRequest(`${filename}: the file is empty`, "file");
-  if (bytes.length > maxBytes) throw badRequest(`${filename}: ${bytes.length} bytes is over the limit of ${maxBytes} bytes (TOLLGATE_ACCESS_IMPORT_MAX_BYTES)`, "file");
+export interface ReadNdjson {
+  desired: DesiredState;
+  /** SHA-256 of the bytes read (the source's "file changed" check), computed as they stream past. */
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * NDJSON from a stream -> desired state, one line at a time (readline): the file
+ * is never held whole, only the desired state it describes (keys hashed on their
+ * line). Lines end at \n, \r\n or a lone \r (readline's rule; JSON never needs a
+ * raw CR). Over `maxBytes` the read stops there and nothing is imported; a bad
+ * line stops it at that line.
+ */
+export async function readNdjson(source: Readable, filename: string, maxBytes: number): Promise<ReadNdjson> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) return done(badRequest(`${filename}: over the limit of ${maxBytes} bytes (TOLLGATE_ACCESS_IMPORT_MAX_BYTES); nothing was imported`, "file"));
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  // pipeline() destroys both ends on an error either side, so a refused line or an
+  // over-long file stops the read instead of draining the rest.
+  const piped = pipeline(source, counted).catch((e: unknown) => e);
+  const lines = createInterface({ input: counted, crlfDelay: Infinity });
   const reader = new NdjsonReader(filename);
-  let start = 0;
-  while (start <= bytes.length) {
-    let end = bytes.indexOf(10, start);
-    if (end === -1) end = bytes.length;
-    reader.line(bytes.toString("utf8", start, end).replace(/\r$/, ""));
-    start = end + 1;
+  try {
+    for await (const line of lines) reader.line(line);
+  } catch (e) {
+    source.destroy();
+    counted.destroy();
+    throw e instanceof AppError ? e : badRequest(`${filename}: could not be read${e instanceof Error ? `: ${e.message}` : ""}`, "file");
+  } finally {
+    lines.close();
   }
-  return reader.finish();
+  const failed = await piped;
+  if (failed) throw failed instanceof AppError ? failed : badRequest(`${filename}: could not be read`, "file");
+  if (bytes === 0) throw badRequest(`${filename}: the file is empty`, "file");
+  return { desired: reader.finish(), sha256: hash.digest("hex"), bytes };
 }
