@@ -76,6 +76,49 @@ describe("POST /api/v1/imports/access", () => {
   });
 });
 
+describe("POST /api/v1/imports/access with a raw NDJSON body", () => {
+  const example = readFileSync(path.resolve("test/fixtures/access/example.ndjson"), "utf8");
+  const post = (q: string, body: ReadableStream<Uint8Array> | string) =>
+    POST(new Request(url(q), { method: "POST", headers: { authorization: `Bearer ${importToken}`, "content-type": "application/x-ndjson" }, body, duplex: "half" } as RequestInit), {});
+
+  it("plans from the body as it streams", async () => {
+    const res = await post("env=production&format=ndjson&dryRun=1", example);
+    expect(res.status).toBe(200);
+    const plan = await res.json();
+    expect(plan.counts.grant.create).toBe(3);
+    expect(JSON.stringify(plan)).not.toContain("rep-0f5b1c2d9e8a7b6c");
+  });
+
+  it("stops reading a body past the limit (no content-length) and at a bad line: the rest is never pulled", async () => {
+    let pulled = 0;
+    const endless = (first: string, filler: string) =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(first));
+        },
+        pull(c) {
+          pulled++;
+          c.enqueue(new TextEncoder().encode(filler));
+        },
+      });
+    process.env.TOLLGATE_ACCESS_IMPORT_MAX_BYTES = String(64 * 1024);
+    try {
+      const big = await post("env=production&format=ndjson", endless(example, "\n".repeat(1024)));
+      expect(big.status).toBe(400);
+      expect((await big.json()).error.message).toMatch(/over the limit of 65536 bytes/);
+      expect(pulled).toBeLessThan(1_000);
+      pulled = 0;
+      const bad = await post("env=production&format=ndjson", endless(`${example}{not json\n`, '{"kind":"principal","id":"p","name":"P"}\n'));
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error.message).toMatch(/upload:16: not a JSON object/);
+      expect(pulled).toBeLessThan(1_000);
+    } finally {
+      delete process.env.TOLLGATE_ACCESS_IMPORT_MAX_BYTES;
+    }
+    expect(await client.principal.count({ where: { displayName: "Reporting service" } })).toBe(0);
+  });
+});
+
 describe("npm run import:access", () => {
   it("resolves only the variables named with --var, plans, applies, and re-applies as a no-op", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "kong-cli-"));

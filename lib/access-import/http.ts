@@ -1,3 +1,5 @@
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { z } from "zod";
 import type { Actor } from "@/lib/auth/actor";
 import { badRequest, fromZod } from "@/lib/errors";
@@ -24,6 +26,17 @@ export async function accessImportFromRequest(actor: Actor, req: Request, opts: 
   if (declared > maxBytes + 64 * 1024) throw badRequest(`request body is ${declared} bytes, over the limit of ${maxBytes} bytes`, "file");
   const params: Record<string, string> = Object.fromEntries(new URL(req.url).searchParams);
   const type = req.headers.get("content-type") ?? "";
+  if (!type.startsWith("multipart/form-data") && params.format === "ndjson" && req.body) {
+    // A raw NDJSON body is streamed into the reader line by line, never buffered whole
+    // (lib/access-import/ndjson.ts readNdjson enforces the size limit as it reads).
+    const q = query.safeParse(params);
+    if (!q.success) {
+      await req.body.cancel().catch(() => undefined);
+      throw fromZod(q.error);
+    }
+    const file = Readable.fromWeb(req.body as unknown as NodeReadableStream<Uint8Array>);
+    return run(actor, q.data, file, "upload", { ...opts, maxBytes });
+  }
   const bytes = await readLimited(req, maxBytes + 64 * 1024);
   let file = bytes;
   let filename = "upload";
@@ -45,10 +58,14 @@ export async function accessImportFromRequest(actor: Actor, req: Request, opts: 
   }
   const q = query.safeParse(params);
   if (!q.success) throw fromZod(q.error);
-  const input = { format: q.data.format, environment: q.data.env, source: q.data.source, file, filename };
-  const dryRun = q.data.dryRun === "1" || q.data.dryRun === "true";
-  if (dryRun) return { dryRun: true, ...(await planAccessImport(actor, input, { ...opts, maxBytes })) };
-  return { dryRun: false, ...(await applyAccessImport(actor, { ...input, expectedPlanHash: q.data.planHash }, { ...opts, maxBytes })) };
+  return run(actor, q.data, file, filename, { ...opts, maxBytes });
+}
+
+async function run(actor: Actor, q: z.infer<typeof query>, file: Buffer | Readable, filename: string, opts: AccessImportOptions) {
+  const input = { format: q.format, environment: q.env, source: q.source, file, filename };
+  const dryRun = q.dryRun === "1" || q.dryRun === "true";
+  if (dryRun) return { dryRun: true, ...(await planAccessImport(actor, input, opts)) };
+  return { dryRun: false, ...(await applyAccessImport(actor, { ...input, expectedPlanHash: q.planHash }, opts)) };
 }
 
 async function readLimited(req: Request, limit: number): Promise<Buffer> {
