@@ -4,7 +4,6 @@ import { ShadowTable } from "@/components/discovery/shadow-table";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listShadowEndpoints } from "@/lib/discovery";
-import { addShadowAction, dismissShadowAction } from "./actions";
 
 export const metadata: Metadata = { title: "Discovery" };
 export const dynamic = "force-dynamic";
@@ -27,8 +26,6 @@ export default async function DiscoveryPage() {
           items={rows.map((r) => ({ ...r, firstSeen: when(r.firstSeenAt), lastSeen: when(r.lastSeenAt) }))}
           canAdd={can(actor, "inventory:write")}
           canDismiss={can(actor, "discovery:triage")}
-          onAdd={addShadowAction}
-          onDismiss={dismissShadowAction}
         />
       )}
     </div>
