@@ -2,8 +2,8 @@ import type { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { assertNotSelfReview, loadTwoPersonRule } from "@/lib/auth/sod";
 import { appendAuditEvent } from "@/lib/audit";
-import { db, type PrismaClient, type Tx } from "@/lib/db";
-import { AppError, badRequest, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
+import { db, type PrismaClient } from "@/lib/db";
+import { AppError, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
 import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { applyDecision, enforcementFor, type DecisionPlan } from "./apply";
@@ -129,8 +129,7 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
     if (!decision.awaitingConfirmation) throw conflict("This decision is not waiting for confirmation");
     if (decision.deciderId === reviewer.userId) throw forbidden("Two-person rule: a different reviewer must confirm this decision");
     if (!decision.findingId) throw conflict("This decision has no finding to confirm");
-    await tx.decision.update({ where: { id: decisionId }, data: { awaitingConfirmation: false, confirmerId: reviewer.userId } });
-    const finding = await lockOpenFinding(tx, decision.findingId);
+    const finding = await lockOpenFinding(tx, decision.findingId, { confirming: decisionId });
     await assertNotSelfReview(tx, reviewer, finding.grantId);
     const now = new Date();
     let plan: DecisionPlan;
@@ -148,7 +147,7 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
       throw conflict("Stale proposal: the principal's scopes on this API changed since it was proposed");
     }
     const enforcement = enforcementFor(plan);
-    await tx.decision.update({ where: { id: decisionId }, data: { enforcement } });
+    await tx.decision.update({ where: { id: decisionId }, data: { awaitingConfirmation: false, confirmerId: reviewer.userId, enforcement } });
     await applyDecision(tx, decision.id, finding.id, plan, decision.reReviewAt, now);
     await appendAuditEvent(tx, {
       actor: reviewer,
@@ -160,8 +159,4 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
   });
   if (result.enforcement === "pending") wakeDelivery();
   return result;
-}
-
-export function isAppError(e: unknown): e is AppError {
-  return e instanceof AppError;
 }

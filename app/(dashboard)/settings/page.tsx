@@ -3,7 +3,7 @@ import Link from "next/link";
 import { ActionForm } from "@/components/action-form";
 import { requirePageActor } from "@/lib/auth/session";
 import { can } from "@/lib/auth/actor";
-import { getSettings, updateSettings } from "@/lib/settings";
+import { getSettings } from "@/lib/settings";
 import { queueFilterOptions } from "@/lib/review";
 import { saveThresholdsAction } from "./actions";
 
