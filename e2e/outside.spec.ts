@@ -141,7 +141,6 @@ function attempts(): { name: string; run: (req: APIRequestContext) => Promise<{ 
     { name: "reduceAction", run: json(`${Q}#reduceAction`, [{ ...j, scopeIds: [] }]), allowed: ["reviewer"] },
     { name: "bulkRevokeAction", run: json(`${Q}#bulkRevokeAction`, [{ findingIds: [fixture.findingId], justification: j.justification }]), allowed: ["reviewer"] },
     { name: "bulkApproveAction", run: json(`${Q}#bulkApproveAction`, [{ findingIds: [fixture.findingId], justification: j.justification }]), allowed: ["reviewer"] },
-    { name: "claimAction", run: json(`${Q}#claimAction`, [{ findingId: fixture.findingId }]), allowed: ["admin", "reviewer"] },
     { name: "runAnalysisAction", run: json(`${Q}#runAnalysisAction`, []), allowed: ["admin", "reviewer"] },
     { name: "setScopeLevelAction", run: json(`${D}#setScopeLevelAction`, [{ scopeId: fixture.scopeId, level: "admin" }]), allowed: ["admin"] },
     { name: "addShadowAction", run: json(`${D}#addShadowAction`, [{ id: fixture.shadowId }]), allowed: ["admin"] },

@@ -12,8 +12,6 @@ import {
   bulkReduceInput,
   bulkRevoke,
   bulkRevokeInput,
-  claimFinding,
-  claimInput,
   confirmDecision,
   confirmInput,
   reduceGrant,
@@ -31,7 +29,6 @@ export const reduceAction = action(reduceInput, (input, { actor }) => reduceGran
 export const bulkApproveAction = action(bulkApproveInput, (input, { actor }) => bulkApprove(actor, input));
 export const bulkRevokeAction = action(bulkRevokeInput, (input, { actor }) => bulkRevoke(actor, input));
 export const bulkReduceAction = action(bulkReduceInput, (input, { actor }) => bulkReduce(actor, input));
-export const claimAction = action(claimInput, (input, { actor }) => claimFinding(actor, input));
 export const confirmAction = action(confirmInput, (input, { actor }) => confirmDecision(actor, input));
 export const retryAction = action(retryInput, (input, { actor }) => retryEnforcement(actor, input));
 
