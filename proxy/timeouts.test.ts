@@ -29,7 +29,10 @@ beforeAll(async () => {
       let n = 0;
       const t = setInterval(() => {
         res.write(`chunk ${n}\n`);
-        if (++n === 8) (clearInterval(t), res.end());
+        if (++n === 8) {
+          clearInterval(t);
+          res.end();
+        }
       }, 150);
       return;
     }
@@ -120,7 +123,10 @@ describe("upstream timeouts", () => {
       let n = 0;
       const t = setInterval(() => {
         req.write("x".repeat(1000));
-        if (++n === 10) (clearInterval(t), req.end());
+        if (++n === 10) {
+          clearInterval(t);
+          req.end();
+        }
       }, 100); // 1 s of upload, 2.5x the headers timeout
     });
     expect(status.status).toBe(200);

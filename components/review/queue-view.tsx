@@ -53,7 +53,10 @@ export function QueueView({ rows, toolbar }: { rows: QueueRow[]; toolbar?: React
   const revokeActive = useCallback(async () => {
     if (!activeRow) return;
     const r = await revokeAction({ findingId: activeRow.id });
-    if (r.ok) (record([r.data]), setVersion((v) => v + 1));
+    if (r.ok) {
+      record([r.data]);
+      setVersion((v) => v + 1);
+    }
     setMessage(r.ok ? null : r.error.message);
   }, [activeRow, record]);
 
@@ -87,7 +90,10 @@ export function QueueView({ rows, toolbar }: { rows: QueueRow[]; toolbar?: React
         <BulkBar
           selected={selected}
           onDone={(result, text) => {
-            if (result) (record(result.decided), setSelected(new Set()));
+            if (result) {
+              record(result.decided);
+              setSelected(new Set());
+            }
             setMessage(text);
           }}
         />

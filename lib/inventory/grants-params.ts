@@ -50,6 +50,7 @@ const schema = z.object({
 
 function cleanSearch(s: string): string {
   return s
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused or stripped
     .replace(/[\u0000-\u001f\u007f]/g, "")
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "")
     .trim();
