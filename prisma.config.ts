@@ -1,5 +1,5 @@
 import { defineConfig } from "prisma/config";
-import { MigratePg, pgConfigFromUrl, readCatalogTypesAsText } from "./lib/db/migrate-adapter";
+import { MigratePg, migrateConfig, readCatalogTypesAsText } from "./lib/db/migrate-adapter";
 
 // prisma migrate runs through the pg driver adapter (no native engine can be
 // downloaded here); lib/db/migrate-adapter.ts holds its three workarounds.
@@ -10,5 +10,5 @@ export default defineConfig({
   engine: "js",
   schema: "prisma/schema.prisma",
   migrations: { path: "prisma/migrations" },
-  adapter: async () => new MigratePg(pgConfigFromUrl(process.env.DATABASE_URL)),
+  adapter: async () => new MigratePg(migrateConfig(process.env.DATABASE_URL)),
 });

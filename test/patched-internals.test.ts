@@ -6,7 +6,8 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { fixQueryQueue, QUEUE_PATCH, queueInternals } from "@/lib/db/embedded-queue";
-import { CATALOG_TYPES_PATCH, MigratePg, pgConfigFromUrl, readCatalogTypesAsText, WHOLE_SCRIPTS_PATCH, wholeScripts } from "@/lib/db/migrate-adapter";
+import { pgConfigFromUrl } from "@/lib/config/env";
+import { CATALOG_TYPES_PATCH, MigratePg, readCatalogTypesAsText, WHOLE_SCRIPTS_PATCH, wholeScripts } from "@/lib/db/migrate-adapter";
 import { createTestDatabase, freePort, type TestDatabase } from "./support/db";
 
 // We patch three libraries' internals (and read one Node internal). Each test
@@ -39,7 +40,7 @@ describe(QUEUE_PATCH, () => {
       await server.stop();
       await db.close();
     }
-  });
+  }, 180_000); // starting PGlite (WebAssembly) takes a minute on a loaded 2-core machine
 
   test("a pglite-socket without the members refuses to start instead of running unpatched", () => {
     expect(() => queueInternals({} as PGLiteSocketServer)).toThrow(QUEUE_PATCH);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
+import { pgConfigFromUrl } from "../config/env";
 
 /**
  * The driver adapter `prisma migrate` runs through (prisma.config.ts), with the
@@ -49,17 +50,10 @@ export function wholeScripts<T extends ScriptAdapter>(adapter: T): T {
   return adapter;
 }
 
-/** Discrete fields, not connectionString: the adapter spreads {...config, database} for the shadow database, and a connection string would override that. */
-export function pgConfigFromUrl(raw: string | undefined) {
-  if (!raw) throw new Error("DATABASE_URL is not set (prisma needs it for every command)");
-  const u = new URL(raw);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 5432),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    database: decodeURIComponent(u.pathname.slice(1)),
-  };
+/** DATABASE_URL as discrete pg fields: the adapter spreads {...config, database} for the shadow database, which a connection string would override. */
+export function migrateConfig(url: string | undefined) {
+  if (!url) throw new Error("DATABASE_URL is not set (prisma needs it for every command)");
+  return pgConfigFromUrl(url);
 }
 
 /**
@@ -69,8 +63,8 @@ export function pgConfigFromUrl(raw: string | undefined) {
  * pool first, then drop it.
  */
 export class MigratePg extends PrismaPg {
-  constructor(private readonly migrateConfig: ReturnType<typeof pgConfigFromUrl>) {
-    super(migrateConfig);
+  constructor(private readonly pgSettings: ReturnType<typeof pgConfigFromUrl>) {
+    super(pgSettings);
   }
 
   async connect() {
@@ -78,7 +72,7 @@ export class MigratePg extends PrismaPg {
   }
 
   async connectToShadowDb() {
-    const config = this.migrateConfig;
+    const config = this.pgSettings;
     const database = `prisma_shadow_${randomUUID().replace(/-/g, "")}`;
     const admin = new pg.Client(config);
     await admin.connect();

@@ -5,6 +5,7 @@ import { Pagination } from "@/components/data-table/pagination";
 import { AnalysisButton } from "@/components/review/analysis-button";
 import { QueueView } from "@/components/review/queue-view";
 import { requirePageActor } from "@/lib/auth/session";
+import { flatSearchParams, toSearchString } from "@/lib/url-state";
 import { latestAnalysisRun } from "@/lib/analysis";
 import { listQueue, parseQueueQuery, QUEUE_PER_PAGE, queueFilterOptions, RULES, SEVERITIES } from "@/lib/review";
 
@@ -21,12 +22,8 @@ export default async function QueuesPage({ searchParams }: { searchParams: Promi
   const query = parseQueueQuery(raw);
   const [page, options, run] = await Promise.all([listQueue(actor, query), queueFilterOptions(actor), latestAnalysisRun(actor)]);
 
-  const link = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams();
-    for (const [k, v] of Object.entries({ ...raw, ...changes })) if (typeof v === "string" && v && k !== "page") next.set(k, v);
-    const qs = next.toString();
-    return qs ? `/queues?${qs}` : "/queues";
-  };
+  // A tab keeps the other filters and starts again at page 1.
+  const link = (changes: Record<string, string | undefined>) => `/queues${toSearchString({ ...flatSearchParams(raw), ...changes, page: undefined })}`;
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap items-start justify-between gap-2">
