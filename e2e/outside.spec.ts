@@ -77,8 +77,11 @@ async function callAction(req: APIRequestContext, a: ActionRef, args: unknown[],
  * as a multipart body whose field names carry the FormData's reference id.
  */
 async function postStateForm(req: APIRequestContext, a: ActionRef, fields: Record<string, string>): Promise<{ status: number; text: string }> {
-  const multipart: Record<string, string> = { "0": '["$undefined","$K1"]' };
-  for (const [k, v] of Object.entries(fields)) multipart[`1_${k}`] = v;
+  // React sends the FormData's fields before the root "0" that refers to them, and the server
+  // resolves "$K1" as soon as "0" arrives: a plain object would put "0" first (integer keys sort first).
+  const multipart = new FormData();
+  for (const [k, v] of Object.entries(fields)) multipart.append(`1_${k}`, v);
+  multipart.append("0", '["$undefined","$K1"]');
   const r = await req.post(base() + a.page, { headers: { "next-action": a.id, accept: "text/x-component", origin: base() }, multipart, maxRedirects: 0 });
   return { status: r.status(), text: await r.text() };
 }
