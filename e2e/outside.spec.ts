@@ -75,12 +75,14 @@ async function callAction(req: APIRequestContext, a: ActionRef, args: unknown[],
 /**
  * Calls a useActionState form action the way React does: (prevState, FormData)
  * as a multipart body whose field names carry the FormData's reference id.
+ * (The probes before this used "1_<field>", which the server never matched: they
+ * passed only because the lib refused the role before reading the empty form.)
  */
 async function postStateForm(req: APIRequestContext, a: ActionRef, fields: Record<string, string>): Promise<{ status: number; text: string }> {
-  // React sends the FormData's fields before the root "0" that refers to them, and the server
-  // resolves "$K1" as soon as "0" arrives: a plain object would put "0" first (integer keys sort first).
+  // React's encodeReply names a FormData's fields "_<ref>_<field>" (react-server-dom's "$K" reference)
+  // and sends them before the root "0" that refers to them.
   const multipart = new FormData();
-  for (const [k, v] of Object.entries(fields)) multipart.append(`1_${k}`, v);
+  for (const [k, v] of Object.entries(fields)) multipart.append(`_1_${k}`, v);
   multipart.append("0", '["$undefined","$K1"]');
   const r = await req.post(base() + a.page, { headers: { "next-action": a.id, accept: "text/x-component", origin: base() }, multipart, maxRedirects: 0 });
   return { status: r.status(), text: await r.text() };
