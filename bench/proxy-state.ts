@@ -25,7 +25,7 @@ const grantId = (p: number, j: number) => uuid(5, p * GRANTS_PER_PRINCIPAL + j);
 
 export type StateRecord =
   | { kind: "api"; value: { id: string; name: string; prefix: string; upstream: string } }
-  | { kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; scopeIds: string[]; public: boolean } }
+  | { kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; requirements: string[][]; public: boolean } }
   | { kind: "credential"; value: { id: string; principalId: string; hash: string; expiresAt: null } }
   | { kind: "grant"; value: { id: string; principalId: string; scopeId: string; expiresAt: null } };
 
@@ -34,10 +34,11 @@ export function* stateRecords(upstreamUrl: string): Generator<StateRecord> {
   for (let a = 0; a < APIS; a++) yield { kind: "api", value: { id: uuid(1, a), name: `api${a}`, prefix: `/api${a}`, upstream: upstreamUrl } };
   for (let a = 0; a < APIS; a++) {
     for (let r = 0; r < RESOURCES_PER_API; r++) {
-      const scopeIds = [uuid(2, a * SCOPES_PER_API + (r % SCOPES_PER_API))];
+      // One single-scope alternative per route, as an OpenAPI `security: [{ oauth: [s] }]` imports.
+      const requirements = [[uuid(2, a * SCOPES_PER_API + (r % SCOPES_PER_API))]];
       const n = a * RESOURCES_PER_API + r;
-      yield { kind: "route", value: { id: uuid(3, n * 2), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}`, scopeIds, public: false } };
-      yield { kind: "route", value: { id: uuid(3, n * 2 + 1), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}/{id}`, scopeIds, public: false } };
+      yield { kind: "route", value: { id: uuid(3, n * 2), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}`, requirements, public: false } };
+      yield { kind: "route", value: { id: uuid(3, n * 2 + 1), apiId: uuid(1, a), method: "GET", pathTemplate: `/res${r}/{id}`, requirements, public: false } };
     }
   }
   for (let c = 0; c < CREDENTIALS; c++) {

@@ -114,3 +114,60 @@ test("import through the UI, review the diff, apply, and the proxy enforces the 
   );
   expect(added).toEqual({ name: "things:write", level: "write" });
 });
+
+// Issue 17, point 3: an endpoint removed from the description but kept (its scope is held) stays
+// routed; Discovery lists it as a zombie, its traffic opens a finding, and an admin stops routing it.
+test("a zombie endpoint shows on /discovery with its traffic, and Stop routing makes the proxy answer 404", async ({ page }) => {
+  const [env] = await sql<{ id: string }>(`SELECT e.id FROM "Environment" e JOIN "Proxy" p ON p."environmentId" = e.id LIMIT 1`);
+  const apiId = randomUUID();
+  const name = `e2e-zombies-${[...randomBytes(6)].map((b) => String.fromCharCode(97 + (b % 26))).join("")}`;
+  await sql(`INSERT INTO "Api" (id, name, "baseUrl", "environmentId", "updatedAt") VALUES ($1, $2, $3, $4, now())`, [apiId, name, UPSTREAM, env.id]);
+  const withOld = DOC + `  /old/report:
+    get:
+      security: [ { oauth: [ "things:read" ] } ]
+      responses: { "200": { description: ok } }
+`;
+  await signIn(page);
+  const importDoc = async (doc: string, expected: string) => {
+    await page.goto(`/apis/${apiId}`);
+    const upload = page.getByTestId("openapi-upload");
+    await upload.getByLabel("OpenAPI file").setInputFiles({ name: "things.yaml", mimeType: "application/yaml", buffer: Buffer.from(doc) });
+    await upload.getByRole("button", { name: "Show changes" }).click();
+    await page.getByTestId("import-diff").getByRole("button", { name: "Apply" }).click();
+    await expect(upload.getByRole("status")).toContainText(expected);
+  };
+  await importDoc(withOld, "3 endpoints added");
+
+  // A principal holding things:read, in the database and on the proxy.
+  const key = `tg_live_${randomBytes(16).toString("hex")}`;
+  const principalId = randomUUID();
+  const credentialId = randomUUID();
+  const grantId = randomUUID();
+  const [scope] = await sql<{ id: string }>(`SELECT id FROM "Scope" WHERE "apiId" = $1 AND name = 'things:read'`, [apiId]);
+  const hash = createHash("sha256").update(key).digest("hex");
+  await sql(`INSERT INTO "Principal" (id, kind, "displayName", "updatedAt") VALUES ($1, 'service_account', 'zombie caller', now())`, [principalId]);
+  await sql(`INSERT INTO "Credential" (id, "principalId", prefix, hash) VALUES ($1, $2, 'tg_live_z', $3)`, [credentialId, principalId, hash]);
+  await sql(`INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId") VALUES ($1, $2, $3, $4)`, [grantId, principalId, scope.id, env.id]);
+  await admin("PUT", `/admin/v1/credentials/${credentialId}`, { idempotencyKey: randomUUID(), value: { id: credentialId, principalId, hash, expiresAt: null } });
+  await admin("PUT", `/admin/v1/grants/${grantId}`, { idempotencyKey: randomUUID(), value: { id: grantId, principalId, scopeId: scope.id, expiresAt: null } });
+  const old = () => fetch(`${PROXY}/${name}/old/report`, { headers: { "x-api-key": key } }).then((r) => r.status);
+  await expect.poll(old, { timeout: 15_000 }).toBe(200);
+
+  // The description drops /old/report: the endpoint is kept (its scope is held) and still routed.
+  await importDoc(DOC, "0 endpoints added");
+  expect(await old()).toBe(200);
+
+  const row = page.getByTestId("zombie-table").locator("tr", { hasText: "/old/report" }).filter({ hasText: name });
+  await expect
+    .poll(async () => {
+      await old(); // traffic the proxy reports with its usage
+      await page.goto("/discovery");
+      return (await row.count()) === 1 ? await row.innerText() : "";
+    }, { timeout: 30_000, intervals: [1000] })
+    .toContain("finding");
+  page.once("dialog", (d) => void d.accept("retired: callers moved to /things"));
+  await row.getByRole("button", { name: "Stop routing" }).click();
+  await expect(row).toContainText("stopped");
+  await expect.poll(old, { timeout: 15_000 }).toBe(404);
+  expect(await fetch(`${PROXY}/${name}/things/42`, { headers: { "x-api-key": key } }).then((r) => r.status)).toBe(200);
+});

@@ -22,7 +22,7 @@ async function checksum(): Promise<string> {
       `SELECT id FROM "CampaignSignOff"`,
       `SELECT id, status, "revokedAt" FROM "Grant"`,
       `SELECT id, level, "deprecatedAt" FROM "Scope"`,
-      `SELECT id FROM "Endpoint"`,
+      `SELECT id, "routingStoppedAt", "routingStoppedBy" FROM "Endpoint"`,
       `SELECT id, "dismissedAt", "dismissReason" FROM "ShadowEndpoint"`,
       `SELECT id, name, "revokedAt" FROM "ServiceToken"`,
       `SELECT id, name, "adminUrl", "environmentId" FROM "Proxy"`,
@@ -109,7 +109,7 @@ const ANY_ID = "00000000-0000-4000-8000-00000000c0de";
 test.describe.configure({ mode: "serial" });
 
 let ids: Map<string, ActionRef>;
-let fixture: { findingId: string; scopeId: string; shadowId: string; tokenId: string; proxyId: string };
+let fixture: { findingId: string; scopeId: string; shadowId: string; tokenId: string; proxyId: string; endpointId: string };
 
 test.beforeAll(async () => {
   ids = actionIds();
@@ -122,7 +122,9 @@ test.beforeAll(async () => {
   );
   const [token] = await sql<{ id: string }>(`SELECT id FROM "ServiceToken" WHERE "revokedAt" IS NULL ORDER BY "createdAt" LIMIT 1`);
   const [proxy] = await sql<{ id: string }>(`SELECT id FROM "Proxy" ORDER BY name LIMIT 1`);
-  fixture = { findingId: finding?.id, scopeId: scope.id, shadowId: shadow.id, tokenId: token?.id, proxyId: proxy?.id };
+  // Refused on the role before any lookup, so any endpoint aims the zombie action (a deprecated one if there is one).
+  const [endpoint] = await sql<{ id: string }>(`SELECT id FROM "Endpoint" ORDER BY "deprecatedAt" IS NULL, id LIMIT 1`);
+  fixture = { findingId: finding?.id, scopeId: scope.id, shadowId: shadow.id, tokenId: token?.id, proxyId: proxy?.id, endpointId: endpoint?.id ?? ANY_ID };
   if (!fixture.findingId) {
     // No analysis yet on this stack: open one finding to aim the decision actions at.
     const [g] = await sql<{ id: string }>(`SELECT id FROM "Grant" WHERE status = 'active' LIMIT 1`);
@@ -150,6 +152,7 @@ function attempts(): { name: string; run: (req: APIRequestContext) => Promise<{ 
     { name: "setScopeLevelAction", run: json(`${D}#setScopeLevelAction`, [{ scopeId: fixture.scopeId, level: "admin" }]), allowed: ["admin"] },
     { name: "addShadowAction", run: json(`${D}#addShadowAction`, [{ id: fixture.shadowId }]), allowed: ["admin"] },
     { name: "dismissShadowAction", run: json(`${D}#dismissShadowAction`, [{ id: fixture.shadowId, reason: "outside probe" }]), allowed: ["admin", "reviewer"] },
+    { name: "stopRoutingZombieAction", run: json(`${D}#stopRoutingZombieAction`, [{ endpointId: fixture.endpointId, reason: "outside probe" }]), allowed: ["admin"] },
     // Certification (campaigns:certify); the item-level checks (own list, proposer, SoD) are in lib/campaigns tests.
     { name: "certifyAction", run: json(`${C}#certifyAction`, [{ itemId: ANY_ID, decision: "revoke", justification: j.justification }]), allowed: CERTIFIERS },
     { name: "bulkCertifyAction", run: json(`${C}#bulkCertifyAction`, [{ itemIds: [ANY_ID], decision: "keep", justification: j.justification }]), allowed: CERTIFIERS },

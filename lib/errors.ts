@@ -1,7 +1,7 @@
 // Typed application errors. Route handlers and server actions map these to
 // HTTP statuses / form messages; anything else is logged with an id and shown
 // as a generic message (never a stack trace).
-export type ErrorCode = "bad_request" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "too_many_requests";
+export type ErrorCode = "bad_request" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "too_many_requests" | "busy";
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -10,6 +10,8 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   too_many_requests: 429,
+  // Contention that outlasted our retries (lib/db/retry.ts): nothing was written, the same request may simply be sent again.
+  busy: 503,
 };
 
 export class AppError extends Error {

@@ -6,7 +6,8 @@ import { hexOfDigest, type ApiEntry, type EnforcementState } from "./state";
 
 // The access decision for one request, shared by the data plane and the
 // forward-auth endpoint. Order: canonical path -> API by prefix -> route ->
-// public route? -> key (401) -> unknown route (404, shadow) -> scope (403).
+// public route? -> key (401) -> unknown route (404, shadow) -> requirements (403):
+// allowed when the key's principal holds every scope of one alternative.
 // Authenticating before revealing whether a route exists keeps the endpoint
 // inventory private from callers without a valid key.
 
@@ -24,8 +25,12 @@ export type Decision =
       rest: string;
       query: string;
       principalId: string | null;
+      /** The first grant of the alternative that allowed the request (null for a public route). */
       grantId: string | null;
       credentialId: string | null;
+      /** Interned principal (-1 for a public route) and the allowing alternative's offset in route.need (-1: public). */
+      principal: number;
+      alternative: number;
     };
 
 /** The presented API key: `Authorization: Bearer <key>` or `X-API-Key`. */
@@ -56,7 +61,7 @@ export function decide(state: EnforcementState | null, method: string, target: s
   const rest = owner ? owner.rest : "";
 
   if (route?.public && owner) {
-    return { kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: null, grantId: null, credentialId: null };
+    return { kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: null, grantId: null, credentialId: null, principal: -1, alternative: -1 };
   }
 
   const key = presentedKey(headers);
@@ -69,12 +74,54 @@ export function decide(state: EnforcementState | null, method: string, target: s
     return { kind: "no_route", apiId: owner?.api.id ?? null, shadowPath: shadowPath(segments), keyHash: hexOfDigest(digest), principalId: cred.principalId };
   }
 
-  const scopes = route.scopeIds;
-  for (let i = 0; i < scopes.length; i++) {
-    const g = state.grantSlot(cred.principal, scopes[i]);
-    if (g >= 0 && state.grantExpiresAt(g) > now) {
-      return { kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: cred.principalId, grantId: state.grantId(g), credentialId: cred.id };
+  const at = satisfiedAlternative(state, route.need, cred.principal, now);
+  if (at < 0) return { kind: "forbidden", principalId: cred.principalId };
+  const first = state.grantSlotOf(cred.principal, route.need[at + 1]);
+  return {
+    kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: cred.principalId,
+    grantId: state.grantId(first), credentialId: cred.id, principal: cred.principal, alternative: at,
+  };
+}
+
+/**
+ * The offset in `need` of the first alternative whose scopes the principal all
+ * holds with live grants, or -1. `need` is a route's compiled requirements
+ * ([n, s1..sn, m, t1..tm, ...], see RouteEntry): typed-array reads and grant
+ * index probes only, nothing allocated.
+ */
+export function satisfiedAlternative(state: EnforcementState, need: Int32Array, principal: number, now: number): number {
+  let i = 0;
+  while (i < need.length) {
+    const n = need[i];
+    let j = 1;
+    for (; j <= n; j++) {
+      const g = state.grantSlotOf(principal, need[i + j]);
+      if (g < 0 || state.grantExpiresAt(g) <= now) break;
     }
+    if (j > n) return i;
+    i += n + 1;
   }
-  return { kind: "forbidden", principalId: cred.principalId };
+  return -1;
+}
+
+/**
+ * Reports every grant the allowing alternative used to usage: a request allowed
+ * through "a AND b" uses both grants, so neither looks unused to the analysis
+ * (lib/analysis/rules.ts, over_privileged). Called right after decide(), before
+ * the state can change.
+ */
+export function recordAllowedUsage(
+  state: EnforcementState,
+  d: Extract<Decision, { kind: "allow" }>,
+  now: number,
+  usage: { recordAllowed(grantId: string | null, credentialId: string | null, now: number): void },
+): void {
+  usage.recordAllowed(d.grantId, d.credentialId, now);
+  if (d.alternative < 0) return;
+  const need = d.route.need;
+  const end = d.alternative + need[d.alternative];
+  for (let k = d.alternative + 2; k <= end; k++) {
+    const g = state.grantSlotOf(d.principal, need[k]);
+    if (g >= 0) usage.recordAllowed(state.grantId(g), null, now);
+  }
 }

@@ -7,8 +7,15 @@ export interface RouteEntry {
   apiId: string;
   method: string;
   pathTemplate: string;
-  scopeIds: string[];
+  /** Canonical alternatives of scope-id sets (proxy/requirements.ts): the wire form. */
+  requirements: string[][];
   public: boolean;
+  /**
+   * The same requirements compiled for the request path: interned scope numbers,
+   * each alternative as its length followed by its scopes ([2, a, b, 1, c] for
+   * "a AND b, or c"), so a decision walks one typed array and allocates nothing.
+   */
+  need: Int32Array;
 }
 
 interface Node {

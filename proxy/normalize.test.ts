@@ -18,7 +18,7 @@ test("traversal, encoded separators, NUL, matrix params and empty segments are r
 
 test("the matcher prefers static segments, backtracks, and falls back from HEAD to GET", () => {
   const m = new RouteMatcher();
-  const r = (id: string, method: string, pathTemplate: string) => ({ id, apiId: "a", method, pathTemplate, scopeIds: [], public: false });
+  const r = (id: string, method: string, pathTemplate: string) => ({ id, apiId: "a", method, pathTemplate, requirements: [], public: false, need: new Int32Array(0) });
   m.add(r("item", "GET", "/orders/{id}"));
   m.add(r("export", "POST", "/orders/export"));
   m.add(r("items", "GET", "/orders/{id}/items"));

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { normalizeTarget } from "./normalize";
+import { anyOf, canonicalRequirements } from "./requirements";
 
 // Wire shapes of the admin API (docs/ARCHITECTURE.md, "Enforcement proxy admin API").
 const id = z.guid();
@@ -32,8 +33,22 @@ export const routeValue = z.object({
     .string()
     .max(1000)
     .regex(/^\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?$/, "must be a path template like /orders/{id}"),
-  scopeIds: z.array(id).max(1000),
+  /** Alternatives (OR) of scope sets (AND), proxy/requirements.ts; stored in canonical order. */
+  requirements: z.array(z.array(id).min(1, "a requirement set names at least one scope (a public route sets public)").max(64)).max(1000).optional(),
+  /** Before issue 17: "any one of these scopes". Still accepted (one single-scope alternative each), never sent back. */
+  scopeIds: z.array(id).max(1000).optional(),
   public: z.boolean().default(false),
+}).transform((v, ctx) => {
+  if (v.requirements && v.scopeIds) {
+    ctx.addIssue({ code: "custom", path: ["scopeIds"], message: "give requirements or the older scopeIds, not both" });
+    return z.NEVER;
+  }
+  if (!v.requirements && !v.scopeIds) {
+    ctx.addIssue({ code: "custom", path: ["requirements"], message: "is required (a list of scope-id sets)" });
+    return z.NEVER;
+  }
+  const requirements = v.requirements ? canonicalRequirements(v.requirements) : anyOf(v.scopeIds!);
+  return { id: v.id, apiId: v.apiId, method: v.method, pathTemplate: v.pathTemplate, requirements, public: v.public };
 });
 
 export const credentialValue = z.object({
@@ -56,7 +71,7 @@ export const valueSchemas = { api: apiValue, route: routeValue, credential: cred
 export const PLURAL: Record<string, Kind> = { apis: "api", routes: "route", credentials: "credential", grants: "grant" };
 
 export type ApiValue = z.infer<typeof apiValue>;
-export type RouteValue = z.infer<typeof routeValue>;
+export type RouteValue = z.output<typeof routeValue>;
 export type CredentialValue = z.infer<typeof credentialValue>;
 export type GrantValue = z.infer<typeof grantValue>;
 
@@ -86,12 +101,15 @@ const op = rawOp.transform((o, ctx): Op => {
   return { op: "upsert", kind: o.kind, value: parsed.data } as Op;
 });
 
-export const batchBody = z.object({ idempotencyKey, ops: z.array(op).min(1).max(200_000) });
+/** Apply only if the proxy is still at this revision (else 409 revision_conflict): the dashboard's drift repair sets it. */
+const ifRevision = z.number().int().nonnegative().optional();
+export const batchBody = z.object({ idempotencyKey, ops: z.array(op).min(1).max(200_000), ifRevision });
 export const putBody = z.object({ idempotencyKey, value: z.unknown() });
 export const deleteBody = z.object({ idempotencyKey });
 
 export const snapshotBody = z.object({
   idempotencyKey,
+  ifRevision,
   revision: z.number().optional(),
   apis: z.array(apiValue),
   routes: z.array(routeValue),
@@ -111,9 +129,12 @@ export function firstIssue(error: z.ZodError): { field: string | undefined; mess
 // then one object per line, APIs before the routes that name them.
 /** How many lines of each kind follow: a stream that ends short of them was cut, not complete. */
 const announced = z.object({ apis: z.number().int().min(0), routes: z.number().int().min(0), credentials: z.number().int().min(0), grants: z.number().int().min(0) });
-export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional(), counts: announced.optional() });
+/** The sender's content digest of what follows (proxy/digest.ts): the stream is refused unless the received state matches it. */
+const sha = z.string().regex(/^[0-9a-f]{64}$/);
+const announcedDigest = z.object({ asOf: z.number().int().nonnegative(), kinds: z.object({ api: sha, route: sha, credential: sha, grant: sha }) });
+export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional(), counts: announced.optional(), digest: announcedDigest.optional(), ifRevision });
 /** A pulled stream's header (the dashboard's GET /api/v1/proxy/snapshot): no key; the proxy makes one per pull. */
-export const ndjsonPullHeader = ndjsonHeader.omit({ idempotencyKey: true }).extend({ environment: z.string().max(200).optional() });
+export const ndjsonPullHeader = ndjsonHeader.omit({ idempotencyKey: true, ifRevision: true }).extend({ environment: z.string().max(200).optional() });
 export const ndjsonLine = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("api"), value: apiValue }),
   z.object({ kind: z.literal("route"), value: routeValue }),

@@ -1,5 +1,6 @@
 import { encodeUuid, GrantTable, Interner, UUID_WORDS } from "./compact";
 import { RouteMatcher, type RouteEntry } from "./matcher";
+import { anyOf, canonicalRequirements } from "./requirements";
 import type { ApiValue, CredentialValue, GrantValue, Kind, Op, RouteValue, SnapshotBody } from "./schemas";
 
 // The enforcement state held in memory and indexed for the request path:
@@ -99,10 +100,15 @@ export class EnforcementState {
     return this.credentialsByDigest.get(digestKey(hash));
   }
 
-  /** Hot path: the slot of the principal's grant for a scope, or -1. No allocation. */
+  /** The slot of the principal's grant for a scope, or -1. No allocation. */
   grantSlot(principal: number, scopeId: string): number {
     const scope = this.scopes.lookup(scopeId);
     return scope < 0 ? -1 : this.grants.slotFor(principal, scope);
+  }
+
+  /** Hot path: grantSlot for an interned scope number (a route's compiled `need`). */
+  grantSlotOf(principal: number, scope: number): number {
+    return this.grants.slotFor(principal, scope);
   }
 
   /** Epoch ms, Infinity when the grant never expires. */
@@ -203,6 +209,17 @@ export class EnforcementState {
     }
   }
 
+  /** A route's requirements as interned scope numbers, flattened: [n, s1..sn, m, t1..tm, ...]. */
+  private compile(requirements: string[][]): Int32Array {
+    const need = new Int32Array(requirements.reduce((n, set) => n + 1 + set.length, 0));
+    let i = 0;
+    for (const set of requirements) {
+      need[i++] = set.length;
+      for (const s of set) need[i++] = this.scopes.acquire(s); // scopes are never released: the numbers stay valid
+    }
+    return need;
+  }
+
   /** One shared string per scope id (routes name the same few scopes many times). */
   private intern(s: string): string {
     return this.scopes.string(this.scopes.acquire(s));
@@ -233,7 +250,8 @@ export class EnforcementState {
       this.apis.get(old.apiId)?.routeIds.delete(old.id);
       dirty.add(old.apiId);
     }
-    const entry: RouteEntry = { ...v, scopeIds: v.scopeIds.map((s) => this.intern(s)) };
+    const requirements = routeRequirements(v).map((set) => set.map((s) => this.intern(s)));
+    const entry: RouteEntry = { id: v.id, apiId: v.apiId, method: v.method, pathTemplate: v.pathTemplate, requirements, public: v.public, need: this.compile(requirements) };
     this.routes.set(v.id, entry);
     api.routeIds.add(v.id);
     dirty.add(v.apiId);
@@ -317,7 +335,7 @@ export class EnforcementState {
   /** Every object as a wire value, in dependency order (apis before routes). */
   *values(): Generator<{ kind: Kind; value: ApiValue | RouteValue | CredentialValue | GrantValue }> {
     for (const a of this.apis.values()) yield { kind: "api", value: { id: a.id, name: a.name, prefix: a.prefix, upstream: a.upstream } };
-    for (const r of this.routes.values()) yield { kind: "route", value: r };
+    for (const r of this.routes.values()) yield { kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, requirements: r.requirements, public: r.public } };
     for (const c of this.credentialsById.values()) yield { kind: "credential", value: { id: c.id, principalId: c.principalId, hash: c.hash, expiresAt: iso(c.expiresAt) } };
     for (const slot of this.grants.slots()) yield { kind: "grant", value: grantWire(this.grantEntry(slot)) };
   }
@@ -332,4 +350,16 @@ export function toOps(s: Pick<SnapshotBody, "apis" | "routes" | "credentials" | 
   for (const value of s.credentials) ops.push({ op: "upsert", kind: "credential", value });
   for (const value of s.grants) ops.push({ op: "upsert", kind: "grant", value });
   return ops;
+}
+
+/**
+ * A route value's requirements in canonical form. Values reach the state parsed
+ * (admin API, snapshots: already canonical) or straight from the proxy's own
+ * state file and journal, which a proxy from before issue 17 wrote with the
+ * older `scopeIds` ("any one of"): those load as single-scope alternatives.
+ */
+function routeRequirements(v: RouteValue): string[][] {
+  const legacy = (v as { scopeIds?: string[] }).scopeIds;
+  if (Array.isArray(v.requirements)) return canonicalRequirements(v.requirements);
+  return Array.isArray(legacy) ? anyOf(legacy) : [];
 }

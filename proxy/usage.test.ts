@@ -60,4 +60,19 @@ describe("UsageAggregator", () => {
     expect(grants.find((g) => g.grantId === "g0")?.count).toBe(2);
     expect(metrics.usageDropped).toBe(50);
   });
+
+  it("counts allowed requests per route and UTC day (the dashboard's per-endpoint traffic)", async () => {
+    const route = "22222222-2222-4222-8222-222222222222";
+    const beforeMidnight = Date.UTC(2026, 11, 1, 23, 59, 59);
+    const afterMidnight = Date.UTC(2026, 11, 2, 0, 0, 2);
+    const reports = await collect((u) => {
+      u.recordRoute(route, beforeMidnight);
+      u.recordRoute(route, afterMidnight);
+      u.recordRoute(route, afterMidnight + 5);
+    });
+    expect(reports.flatMap((r) => r.routes).sort((a, b) => a.day.localeCompare(b.day))).toEqual([
+      { routeId: route, day: "2026-12-01", count: 1, lastUsedAt: new Date(beforeMidnight).toISOString() },
+      { routeId: route, day: "2026-12-02", count: 2, lastUsedAt: new Date(afterMidnight + 5).toISOString() },
+    ]);
+  });
 });

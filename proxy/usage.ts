@@ -31,6 +31,14 @@ export interface UsageReport {
   grants: { grantId: string; day: string; count: number; lastUsedAt: string }[];
   credentials: { credentialId: string; lastUsedAt: string }[];
   shadow: { apiId: string | null; method: string; path: string; count: number; distinctKeys: number; firstSeenAt: string; lastSeenAt: string }[];
+  /** Allowed requests per route and UTC day: the dashboard's per-endpoint traffic (zombie endpoints, issue 17). */
+  routes: { routeId: string; day: string; count: number; lastUsedAt: string }[];
+}
+interface RouteDay {
+  routeId: string;
+  day: string;
+  count: number;
+  lastUsedAt: number;
 }
 
 const MAX_KEYS_PER_SHADOW = 1000;
@@ -44,6 +52,9 @@ export class UsageAggregator {
   /** Counts of earlier days not yet cut into a report (only across a UTC midnight). */
   private earlier: GrantDay[] = [];
   private credentials = new Map<string, number>();
+  /** Today's allowed requests by route id, and earlier days' not yet cut (as for grants). */
+  private routes = new Map<string, RouteDay>();
+  private earlierRoutes: RouteDay[] = [];
   private shadow = new Map<string, Shadow>();
   private queue: UsageReport[] = [];
   private day = "";
@@ -74,6 +85,8 @@ export class UsageAggregator {
       this.dayEnds = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
       for (const g of this.grants.values()) this.earlier.push(g);
       this.grants = new Map();
+      for (const r of this.routes.values()) this.earlierRoutes.push(r);
+      this.routes = new Map();
     }
     return this.day;
   }
@@ -96,6 +109,20 @@ export class UsageAggregator {
     }
   }
 
+  /** One allowed request on a route (one Map lookup by an id string, as for grants). */
+  recordRoute(routeId: string, now: number): void {
+    const day = this.utcDay(now);
+    const r = this.routes.get(routeId);
+    if (r) {
+      r.count++;
+      r.lastUsedAt = now;
+    } else if (this.routes.size + this.earlierRoutes.length < this.opts.maxEntries) {
+      this.routes.set(routeId, { routeId, day, count: 1, lastUsedAt: now });
+    } else {
+      this.metrics.usageDropped++;
+    }
+  }
+
   recordShadow(apiId: string | null, method: string, path: string, keyHash: string | null, now: number): void {
     const k = `${apiId ?? ""} ${method} ${path}`;
     let s = this.shadow.get(k);
@@ -114,8 +141,8 @@ export class UsageAggregator {
   }
 
   pendingEntries(): number {
-    let n = this.grants.size + this.earlier.length + this.credentials.size + this.shadow.size;
-    for (const r of this.queue) n += r.grants.length + r.credentials.length + r.shadow.length;
+    let n = this.grants.size + this.earlier.length + this.credentials.size + this.shadow.size + this.routes.size + this.earlierRoutes.length;
+    for (const r of this.queue) n += r.grants.length + r.credentials.length + r.shadow.length + r.routes.length;
     return n;
   }
 
@@ -132,21 +159,25 @@ export class UsageAggregator {
       firstSeenAt: iso(s.firstSeenAt),
       lastSeenAt: iso(s.lastSeenAt),
     }));
+    const routes = [...this.earlierRoutes, ...this.routes.values()].map((r) => ({ routeId: r.routeId, day: r.day, count: r.count, lastUsedAt: iso(r.lastUsedAt) }));
     this.grants = new Map();
     this.earlier = [];
     this.credentials = new Map();
     this.shadow = new Map();
-    while (grants.length || credentials.length || shadow.length) {
+    this.routes = new Map();
+    this.earlierRoutes = [];
+    while (grants.length || credentials.length || shadow.length || routes.length) {
       const g = grants.splice(0, ENTRIES_PER_REPORT);
       const c = credentials.splice(0, ENTRIES_PER_REPORT);
       const s = shadow.splice(0, ENTRIES_PER_REPORT);
-      this.queue.push({ reportId: randomUUID(), proxy: this.opts.proxyName, environment: this.opts.environment, grants: g, credentials: c, shadow: s });
+      const r = routes.splice(0, ENTRIES_PER_REPORT);
+      this.queue.push({ reportId: randomUUID(), proxy: this.opts.proxyName, environment: this.opts.environment, grants: g, credentials: c, shadow: s, routes: r });
     }
     // With no traffic, still report (empty) about once a minute: the dashboard
     // holds dormancy findings back when a proxy's feed goes quiet, and must be
     // able to tell "no usage" from "no reports".
     if (this.queue.length === 0 && Date.now() - this.lastDeliveredAt >= HEARTBEAT_MS) {
-      this.queue.push({ reportId: randomUUID(), proxy: this.opts.proxyName, environment: this.opts.environment, grants: [], credentials: [], shadow: [] });
+      this.queue.push({ reportId: randomUUID(), proxy: this.opts.proxyName, environment: this.opts.environment, grants: [], credentials: [], shadow: [], routes: [] });
     }
   }
 

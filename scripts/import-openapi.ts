@@ -13,14 +13,14 @@ import { applyImport, planImport } from "@/lib/discovery";
 import { formatPlan } from "@/lib/discovery/openapi/format";
 import { AppError } from "@/lib/errors";
 
-const USAGE = "usage: npm run import:openapi -- <file> --api <name> --env <environment> [--dry-run] [--base-url <url>] [--max-bytes <n>]";
+const USAGE = "usage: npm run import:openapi -- <file> --api <name> --env <environment> [--dry-run] [--base-url <url>] [--max-bytes <n>] [--confirm-public-writes]";
 
 async function main(): Promise<number> {
   let args;
   try {
     args = parseArgs({
       allowPositionals: true,
-      options: { api: { type: "string" }, env: { type: "string" }, "dry-run": { type: "boolean" }, "base-url": { type: "string" }, "max-bytes": { type: "string" } },
+      options: { api: { type: "string" }, env: { type: "string" }, "dry-run": { type: "boolean" }, "base-url": { type: "string" }, "max-bytes": { type: "string" }, "confirm-public-writes": { type: "boolean" } },
     });
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
       console.log(formatPlan(await planImport(actor, input, { client, maxBytes })));
       console.log("dry run: nothing written");
     } else {
-      const result = await applyImport(actor, input, { client, maxBytes });
+      const result = await applyImport(actor, { ...input, confirmPublicWrites: args.values["confirm-public-writes"] === true }, { client, maxBytes });
       console.log(formatPlan(result));
       console.log(`applied: ${result.findingsOpened} findings opened, ${result.outboxRows} proxy updates queued`);
     }

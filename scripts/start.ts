@@ -13,14 +13,22 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { formatEnvError } from "@/lib/config/env";
+import { formatEnvError, parseEnv } from "@/lib/config/env";
 import { startEmbeddedDb, type EmbeddedDb } from "@/lib/db/embedded";
+import { checkRuntimeRole, provisionRuntimeRole, roleOfUrl } from "@/lib/db/runtime-role";
+import { ensureSigningKeyFile } from "@/lib/audit/signing";
 import { buildFingerprint } from "./lib/build-fingerprint";
+import { supervise, type Supervisor } from "./lib/supervise";
 
 const startEnv = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOSTNAME: z.string().default("127.0.0.1"),
   DATABASE_URL: z
+    .string()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  /** The tables' owner, for migrations; DATABASE_URL is then the runtime role (docs/SECURITY.md, "Database roles"). */
+  DATABASE_OWNER_URL: z
     .string()
     .refine((v) => /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL")
     .optional(),
@@ -32,7 +40,7 @@ const startEnv = z.object({
 });
 
 const dev = process.argv.includes("--dev");
-const children: ChildProcess[] = [];
+const supervisors: Supervisor[] = [];
 let embedded: EmbeddedDb | undefined;
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -67,10 +75,17 @@ async function shutdown(code: number) {
   shuttingDown = true;
   // Children run in their own process groups (npx starts the real servers as
   // grandchildren), so the whole group is signalled, then killed if it lingers.
-  const exited = children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : null));
-  for (const c of children) signalGroup(c, "SIGTERM");
-  await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 10_000))]);
-  for (const c of children) signalGroup(c, "SIGKILL");
+  await Promise.all(
+    supervisors.map((s) =>
+      s.stop(async (c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return;
+        const exited = new Promise((r) => c.once("exit", r));
+        signalGroup(c, "SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        signalGroup(c, "SIGKILL");
+      }),
+    ),
+  );
   await embedded?.stop().catch(() => undefined);
   process.exit(code);
 }
@@ -82,6 +97,13 @@ async function main() {
     process.exit(2);
   }
   const cfg = parsed.data;
+  // The app's own settings (cron schedules, import limits, OIDC, SMTP…) are checked now too, before
+  // any database starts; DATABASE_URL may still be the embedded one, decided below.
+  const app = parseEnv({ ...process.env, DATABASE_URL: cfg.DATABASE_URL ?? "postgresql://embedded@127.0.0.1/tollgate" });
+  if (!app.success) {
+    console.error(`Invalid configuration:\n${formatEnvError(app.error)}`);
+    process.exit(2);
+  }
   const dataDir = path.resolve(cfg.TOLLGATE_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
@@ -101,8 +123,14 @@ async function main() {
   env.NEXTAUTH_SECRET ??= persistentSecret(dataDir, "nextauth-secret");
   env.PROXY_ADMIN_TOKEN ??= persistentSecret(dataDir, "proxy-admin-token");
 
-  console.log("[tollgate] applying migrations");
-  await run("npx", ["prisma", "migrate", "deploy"], env);
+  if (cfg.DATABASE_OWNER_URL && !cfg.DATABASE_URL) {
+    console.error("[tollgate] DATABASE_OWNER_URL is set but DATABASE_URL is not: set both (owner for migrations, runtime role for the app)");
+    process.exit(2);
+  }
+  console.log(`[tollgate] applying migrations${cfg.DATABASE_OWNER_URL ? " as the owner role (DATABASE_OWNER_URL)" : ""}`);
+  await run("npx", ["prisma", "migrate", "deploy"], cfg.DATABASE_OWNER_URL ? { ...env, DATABASE_URL: cfg.DATABASE_OWNER_URL } : env);
+  await checkDatabaseRoles(cfg.DATABASE_OWNER_URL, env);
+  prepareAuditSigning(dataDir, env);
 
   if (env.TOLLGATE_DEMO === "1") {
     // Loaded only in demo mode: it pulls in the seed, which a production start never needs.
@@ -122,27 +150,77 @@ async function main() {
     }
   }
 
+  // The proxy and the dashboard are supervised separately: either one crashing is logged and
+  // restarted with backoff, and neither takes the other down.
   if (cfg.TOLLGATE_PROXY === "1" && existsSync(path.resolve("proxy", "main.ts"))) {
-    const proxy = spawn("npx", ["tsx", "proxy/main.ts"], {
-      stdio: "inherit",
-      detached: true,
-      env: { ...env, PROXY_LISTEN: cfg.PROXY_LISTEN, PROXY_ADMIN_LISTEN: cfg.PROXY_ADMIN_LISTEN },
-    });
-    children.push(proxy);
+    const proxyEnv = { ...env, PROXY_LISTEN: cfg.PROXY_LISTEN, PROXY_ADMIN_LISTEN: cfg.PROXY_ADMIN_LISTEN };
+    supervisors.push(supervise("enforcement proxy", () => spawn("npx", ["tsx", "proxy/main.ts"], { stdio: "inherit", detached: true, env: proxyEnv })));
     console.log(`[tollgate] enforcement proxy: data plane http://${cfg.PROXY_LISTEN}, admin http://${cfg.PROXY_ADMIN_LISTEN}`);
   }
 
-  const next = spawn("npx", ["next", dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME], {
-    stdio: "inherit",
-    detached: true,
-    env: dev ? env : { ...env, NODE_ENV: "production" },
-  });
-  children.push(next);
-  next.on("exit", (code) => void shutdown(code ?? 0));
+  const nextArgs = ["next", dev ? "dev" : "start", "-p", String(cfg.PORT), "-H", cfg.HOSTNAME];
+  const nextEnv = dev ? env : { ...env, NODE_ENV: "production" as const };
+  supervisors.push(supervise("dashboard", () => spawn("npx", nextArgs, { stdio: "inherit", detached: true, env: nextEnv })));
   console.log(`[tollgate] dashboard: http://localhost:${cfg.PORT}${env.TOLLGATE_DEMO === "1" ? "  (demo sign-in: admin@tollgate.test / tollgate-demo)" : ""}`);
 
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
+}
+
+/**
+ * The app must not run as a role that can rewrite the audit log
+ * (docs/SECURITY.md, "Database roles"). With DATABASE_OWNER_URL, the runtime
+ * role gets its grants on every table (after migrations, so new tables are
+ * covered). Then the role DATABASE_URL connects as is checked: outside demo
+ * mode a role that could disable the audit trigger stops the start.
+ */
+async function checkDatabaseRoles(ownerUrl: string | undefined, env: NodeJS.ProcessEnv) {
+  const banner = (lines: string[]) => console.warn(["", "!".repeat(100), ...lines.map((l) => `!! ${l}`), "!".repeat(100), ""].join("\n"));
+  if (embedded) {
+    banner([
+      "WARNING: the embedded database (PGlite) cannot keep database roles apart: every connection shares one",
+      "superuser session, so the app could disable the audit log's append-only trigger. The hash chain and the",
+      "signed checkpoints still detect tampering. For audit evidence that must hold against the people who run",
+      "the system, use a real PostgreSQL with a runtime role (README, \"Database roles\").",
+    ]);
+    return;
+  }
+  if (ownerUrl) await provisionRuntimeRole(ownerUrl, roleOfUrl(env.DATABASE_URL!));
+  const check = await checkRuntimeRole(env.DATABASE_URL!);
+  if (check.problems.length === 0) {
+    console.log(`[tollgate] database role ${check.role}: may only insert into the audit tables`);
+    return;
+  }
+  const lines = [
+    `The app's database role ${check.role} could rewrite the audit log:`,
+    ...check.problems.map((p) => `  - ${p}`),
+    "Run the app as a runtime role and migrations as the owner: DATABASE_URL=<runtime role>,",
+    "DATABASE_OWNER_URL=<owner> (README, \"Database roles\").",
+  ];
+  if (env.TOLLGATE_DEMO === "1") {
+    banner(["WARNING (demo mode, starting anyway):", ...lines]);
+    return;
+  }
+  console.error(["[tollgate] refusing to start.", ...lines].join("\n"));
+  process.exit(2);
+}
+
+/**
+ * Demo mode generates the audit signing key into the data directory (mode
+ * 0600) and writes its public half beside it; the checkpoint file goes to
+ * <data dir>/audit-checkpoints unless TOLLGATE_AUDIT_CHECKPOINT_DIR says otherwise.
+ */
+function prepareAuditSigning(dataDir: string, env: NodeJS.ProcessEnv) {
+  env.TOLLGATE_AUDIT_CHECKPOINT_DIR ??= path.join(dataDir, "audit-checkpoints");
+  if (env.TOLLGATE_DEMO === "1" && !env.TOLLGATE_AUDIT_SIGNING_KEY && !env.TOLLGATE_AUDIT_SIGNING_KEY_FILE) {
+    const keyFile = path.join(dataDir, "audit-signing-key.pem");
+    const signer = ensureSigningKeyFile(keyFile);
+    writeFileSync(path.join(dataDir, "audit-public-key.pem"), signer.publicKeyPem);
+    env.TOLLGATE_AUDIT_SIGNING_KEY_FILE = keyFile;
+    console.log(`[tollgate] audit checkpoints signed with ${signer.keyId} (public key: ${path.join(dataDir, "audit-public-key.pem")})`);
+  } else if (!env.TOLLGATE_AUDIT_SIGNING_KEY && !env.TOLLGATE_AUDIT_SIGNING_KEY_FILE) {
+    console.warn("[tollgate] WARNING: no audit signing key (TOLLGATE_AUDIT_SIGNING_KEY_FILE): no signed checkpoints, so truncating the audit log cannot be detected");
+  }
 }
 
 main().catch(async (err) => {

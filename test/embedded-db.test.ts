@@ -10,6 +10,10 @@ import { freePort } from "./support/db";
 // `npm start` without DATABASE_URL runs on this embedded server; its data must
 // survive a restart, and `prisma migrate deploy` (what npm start runs) must work on it.
 let dir: string;
+// Each test waits for work to finish (WebAssembly Postgres start-up, `prisma migrate deploy` in a child
+// process); none is about speed. The cap only stops a hang, and is wide: on a busy 2-core machine the
+// first test alone took over two minutes (issue 14).
+const WAIT_MS = 600_000;
 afterAll(async () => dir && rm(dir, { recursive: true, force: true }));
 
 function migrateDeploy(url: string): Promise<number> {
@@ -40,7 +44,7 @@ test("embedded database: prisma migrate deploy works and data survives a restart
   await second.stop();
   expect(rows.map((r) => r.name)).toEqual(["production"]);
   expect(applied.rows[0].n).toBeGreaterThanOrEqual(2);
-}, 120_000);
+}, WAIT_MS);
 
 // pglite-socket shares one session between connections; without lib/db/embedded-queue.ts,
 // a batch split over TCP chunks interleaved with another connection's and bound to the
@@ -67,7 +71,7 @@ test("embedded database: concurrent parameterised queries on many connections ea
     await pool.end();
     await server.stop();
   }
-}, 120_000);
+}, WAIT_MS);
 
 // CSV exports stream through COPY ... TO STDOUT (lib/reports/copy.ts); the embedded server must
 // carry it, also while other connections query.
@@ -93,4 +97,4 @@ test("embedded database: a COPY export streams while other connections query", a
     await pool.end();
     await server.stop();
   }
-}, 120_000);
+}, WAIT_MS);

@@ -18,6 +18,8 @@ const ERRORS: Record<string, string> = {
   OAuthCallback: "The identity provider's answer could not be verified. Try again.",
   OAuthSignin: "Could not start sign-in with the identity provider.",
   SessionRequired: "Please sign in.",
+  DatabaseUnavailable: "Tollgate's database is unavailable right now. Try again in a moment.",
+  SignInError: "Sign-in failed on our side. Try again; if it keeps failing, tell your administrator.",
 };
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {

@@ -10,21 +10,22 @@ interface Change {
 }
 interface Plan {
   api: { name: string; environment: string; create: boolean };
-  document: { version: string; title: string; operations: number };
+  document: { version: string; label: string; title: string; operations: number };
   diff: {
     endpoints: {
-      added: { method: string; pathTemplate: string; public: boolean; scopes: string[]; scopeLevels: Record<string, Level> }[];
+      added: { method: string; pathTemplate: string; public: boolean; requirements: string[][]; scopeLevels: Record<string, Level> }[];
       changed: { method: string; pathTemplate: string; changes: Change[] }[];
       removed: { method: string; pathTemplate: string; action: "delete" | "deprecate"; activeGrants: number }[];
       unchanged: number;
     };
     scopes: {
-      added: { name: string; level: Level }[];
+      added: { name: string; level: Level; evidence?: string[] }[];
       changed: { name: string; level: Level; changes: Change[] }[];
       removed: { name: string; level: Level; action: "delete" | "deprecate"; activeGrants: number }[];
       unchanged: number;
     };
   };
+  security: { publicReads: number; publicWrites: number; newPublicWrites: string[]; noSecurity: number; messages: string[] };
   empty: boolean;
   planHash: string;
   applied?: boolean;
@@ -45,6 +46,7 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
+  const [confirmPublic, setConfirmPublic] = useState(false);
 
   async function send(dryRun: boolean) {
     if (!file) return;
@@ -53,7 +55,11 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
     try {
       const form = new FormData();
       form.set("file", file);
-      const q = new URLSearchParams({ api: apiName, env: environment, ...(dryRun ? { dryRun: "1" } : { planHash: plan!.planHash }) });
+      const q = new URLSearchParams({
+        api: apiName,
+        env: environment,
+        ...(dryRun ? { dryRun: "1" } : { planHash: plan!.planHash, ...(confirmPublic ? { confirmPublicWrites: "1" } : {}) }),
+      });
       const res = await fetch(`/api/v1/imports/openapi?${q}`, { method: "POST", body: form });
       const body = await res.json().catch(() => null);
       if (!res.ok) {
@@ -61,7 +67,10 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
         if (res.status === 409) setPlan(null);
         return;
       }
-      if (dryRun) setPlan(body as Plan);
+      if (dryRun) {
+        setPlan(body as Plan);
+        setConfirmPublic(false);
+      }
       else {
         setPlan(null);
         setFile(null);
@@ -100,15 +109,27 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
       {plan && d ? (
         <div className="mt-3 space-y-2" data-testid="import-diff">
           <p className="text-slate-600">
-            {plan.document.title || "Untitled"} · OpenAPI {plan.document.version} · {plan.document.operations} operations ·{" "}
+            {plan.document.title || "Untitled"} · {plan.document.label} · {plan.document.operations} operations ·{" "}
             endpoints +{d.endpoints.added.length} ~{d.endpoints.changed.length} −{d.endpoints.removed.length} ={d.endpoints.unchanged} · scopes +
             {d.scopes.added.length} ~{d.scopes.changed.length} −{d.scopes.removed.length}
           </p>
           {plan.empty ? <p>No changes: the inventory already matches this description.</p> : null}
+          {plan.security.messages.length ? (
+            <ul className="list-disc pl-5 text-amber-900" data-testid="import-security">
+              {plan.security.messages.map((m) => <li key={m}>{m}</li>)}
+            </ul>
+          ) : null}
+          {plan.security.newPublicWrites.length ? (
+            <label className="flex items-center gap-2 text-red-800">
+              <input type="checkbox" checked={confirmPublic} onChange={(e) => setConfirmPublic(e.target.checked)} />
+              I confirm that {plan.security.newPublicWrites.length} write operation{plan.security.newPublicWrites.length === 1 ? "" : "s"} ({plan.security.newPublicWrites.slice(0, 3).join(", ")}
+              {plan.security.newPublicWrites.length > 3 ? ", …" : ""}) may be called without any credential
+            </label>
+          ) : null}
           <ul className="max-h-80 overflow-y-auto font-mono text-xs">
             {d.endpoints.added.map((e) => (
               <li key={`a ${e.method} ${e.pathTemplate}`} className="text-emerald-800">
-                + {e.method} {e.pathTemplate} {e.public ? "(public)" : e.scopes.map((s) => `${s}[${e.scopeLevels[s]}]`).join(" ")}
+                + {e.method} {e.pathTemplate} {e.public ? "(public)" : e.requirements.map((set) => set.map((s) => `${s}[${e.scopeLevels[s]}]`).join(" AND ")).join(" or ")}
               </li>
             ))}
             {d.endpoints.changed.map((e) => (
@@ -121,7 +142,11 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
                 − {e.method} {e.pathTemplate} ({e.action === "deprecate" ? `kept as deprecated: ${e.activeGrants} active grants` : "deleted"})
               </li>
             ))}
-            {d.scopes.added.map((s) => <li key={`sa ${s.name}`} className="text-emerald-800">+ scope {s.name} [{s.level}]</li>)}
+            {d.scopes.added.map((s) => (
+              <li key={`sa ${s.name}`} className="text-emerald-800">
+                + scope {s.name} [{s.level}]{s.evidence?.length ? <span className="text-slate-500"> — {s.evidence.join("; ")}</span> : null}
+              </li>
+            ))}
             {d.scopes.changed.map((s) => <li key={`sc ${s.name}`} className="text-amber-800">~ scope {s.name}: {s.changes.map((c) => c.field).join(", ")}</li>)}
             {d.scopes.removed.map((s) => (
               <li key={`sr ${s.name}`} className="text-red-800">
@@ -130,7 +155,7 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
             ))}
           </ul>
           <div className="flex gap-2">
-            <button type="button" disabled={busy || plan.empty} onClick={() => send(false)} className="rounded bg-emerald-700 px-3 py-1 text-white disabled:opacity-50">
+            <button type="button" disabled={busy || plan.empty || (plan.security.newPublicWrites.length > 0 && !confirmPublic)} onClick={() => send(false)} className="rounded bg-emerald-700 px-3 py-1 text-white disabled:opacity-50">
               {busy ? "Applying…" : "Apply"}
             </button>
             <button type="button" disabled={busy} onClick={() => setPlan(null)} className="rounded border border-slate-300 px-3 py-1">

@@ -1,16 +1,26 @@
 "use client";
 import { useState } from "react";
 import { bulkApproveAction, bulkReduceAction, bulkRevokeAction } from "@/app/(dashboard)/queues/actions";
+import type { ActionError } from "@/lib/action";
 import type { BulkResult } from "@/lib/review";
 
 /** Decides every selected finding at once; reports what was decided and what was refused, and why. */
-export function BulkBar({ selected, onDone }: { selected: Set<string>; onDone: (result: BulkResult | null, message: string) => void }) {
+export function BulkBar({
+  selected,
+  onDone,
+  onFailure,
+}: {
+  selected: Set<string>;
+  onDone: (result: BulkResult | null, message: string) => void;
+  /** What to say when the whole request was refused (a conflict also reloads the queue). */
+  onFailure: (error: ActionError) => string;
+}) {
   const [justification, setJustification] = useState("");
   const run = async (kind: "approve" | "revoke" | "reduce") => {
     const findingIds = [...selected];
     const r =
       kind === "approve" ? await bulkApproveAction({ findingIds, justification }) : kind === "revoke" ? await bulkRevokeAction({ findingIds }) : await bulkReduceAction({ findingIds });
-    if (!r.ok) return onDone(null, r.error.message);
+    if (!r.ok) return onDone(null, onFailure(r.error));
     const { decided, failed } = r.data;
     onDone(r.data, `${decided.length} decided` + (failed.length ? `; ${failed.length} not decided: ${failed.map((f) => f.message).join("; ")}` : ""));
   };

@@ -5,6 +5,7 @@ import { Badge, levelTone } from "@/components/badge";
 import { DailyUsageChart } from "@/components/charts/daily-usage-chart";
 import type { ActionResult } from "@/lib/action";
 import type { DecisionResult } from "@/lib/review";
+import { describeActionFailure } from "./action-failure";
 import { ApproveForm, ReduceForm } from "./decision-forms";
 import { EnforcementBadge } from "./enforcement-badge";
 import { useFindingDetail, type FindingDetailView } from "./use-finding-detail";
@@ -19,6 +20,7 @@ export function FindingPanel({
   mode,
   setMode,
   onDecided,
+  onConflict,
   version,
 }: {
   findingId: string;
@@ -26,11 +28,14 @@ export function FindingPanel({
   setMode: (m: PanelMode) => void;
   /** Tells the queue what was decided (its row shows the state). */
   onDecided: (d: DecisionResult) => void;
+  /** A decision was refused as a conflict (someone else acted first): the queue reloads its rows too. */
+  onConflict: () => void;
   /** Bumped by the queue after a decision made outside the panel, so the panel reloads. */
   version: number;
 }) {
   const [reload, setReload] = useState(0);
   const loaded = useFindingDetail(findingId, version + reload);
+  // A refused decision is shown inside the panel, which stays (and reloads on a conflict).
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -43,8 +48,16 @@ export function FindingPanel({
     setBusy(true);
     const r = await run();
     setBusy(false);
-    setError(r.ok ? null : r.error.message);
-    if (!r.ok) return;
+    if (!r.ok) {
+      const failure = describeActionFailure(r.error);
+      setError(failure.message);
+      if (failure.reload) {
+        setReload((n) => n + 1);
+        onConflict();
+      }
+      return;
+    }
+    setError(null);
     setMode("view");
     onDecided(r.data);
     setReload((n) => n + 1);
@@ -72,7 +85,7 @@ export function FindingPanel({
         </div>
       ) : null}
       {error ? (
-        <p role="alert" className="rounded bg-red-50 p-2 text-red-800">
+        <p role="alert" className="rounded border border-red-200 bg-red-50 p-2 text-red-800" data-testid="decision-error">
           {error}
         </p>
       ) : null}
@@ -140,6 +153,7 @@ function Evidence({ detail }: { detail: FindingDetailView }) {
             <li key={s.scopeId} className="flex items-center gap-2">
               <Badge tone={s.usedInWindow ? "good" : "warn"}>{s.usedInWindow ? "used" : "unused"}</Badge>
               <span>{s.name}</span>
+              {s.requiredWith.length ? <span className="text-xs text-slate-500">required together with {s.requiredWith.join(" AND ")}</span> : null}
               <span className="text-slate-400">last used {day(s.lastUsedAt)}</span>
             </li>
           ))}

@@ -1,8 +1,11 @@
 "use client";
 import { flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
+import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { retryAction, revokeAction } from "@/app/(dashboard)/queues/actions";
+import type { ActionError } from "@/lib/action";
 import type { QueueRow } from "@/lib/review";
+import { describeActionFailure } from "./action-failure";
 import { BulkBar } from "./bulk-bar";
 import { FindingPanel, type PanelMode } from "./finding-panel";
 import { HelpOverlay } from "./help-overlay";
@@ -26,13 +29,29 @@ export function QueueView({ rows, toolbar }: { rows: QueueRow[]; toolbar?: React
   // Bumped when a shortcut decides the active row, so its panel reloads.
   const [version, setVersion] = useState(0);
   const tableRef = useRef<HTMLTableElement>(null);
+  const router = useRouter();
+  // A refused decision: a conflict reloads the panel and the queue page (someone else acted first).
+  const reloadAll = useCallback(() => {
+    setVersion((v) => v + 1);
+    router.refresh();
+  }, [router]);
+  const failure = useCallback(
+    (error: ActionError) => {
+      const f = describeActionFailure(error);
+      if (f.reload) reloadAll();
+      return f.message;
+    },
+    [reloadAll],
+  );
 
-  // A new page of rows starts with nothing selected and the first row active.
+  // A new page of rows starts with nothing selected and the first row active;
+  // the same finding stays active when it is still there (a reload after a conflict).
   const [shownRows, setShownRows] = useState(rows);
   if (shownRows !== rows) {
+    const activeId = shownRows[Math.min(active, shownRows.length - 1)]?.id;
     setShownRows(rows);
     setSelected(new Set());
-    setActive(0);
+    setActive(Math.max(0, rows.findIndex((r) => r.id === activeId)));
   }
   const activeRow = rows[Math.min(active, rows.length - 1)];
 
@@ -57,8 +76,8 @@ export function QueueView({ rows, toolbar }: { rows: QueueRow[]; toolbar?: React
       record([r.data]);
       setVersion((v) => v + 1);
     }
-    setMessage(r.ok ? null : r.error.message);
-  }, [activeRow, record]);
+    setMessage(r.ok ? null : failure(r.error));
+  }, [activeRow, record, failure]);
 
   useQueueKeys({
     rowCount: rows.length,
@@ -89,6 +108,7 @@ export function QueueView({ rows, toolbar }: { rows: QueueRow[]; toolbar?: React
       {selected.size > 0 ? (
         <BulkBar
           selected={selected}
+          onFailure={failure}
           onDone={(result, text) => {
             if (result) {
               record(result.decided);
@@ -138,7 +158,7 @@ export function QueueView({ rows, toolbar }: { rows: QueueRow[]; toolbar?: React
           </table>
           {rows.length === 0 ? <p className="p-4 text-slate-500">Nothing to review here.</p> : null}
         </div>
-        {activeRow ? <FindingPanel key={activeRow.id} findingId={activeRow.id} mode={mode} setMode={setMode} onDecided={(d) => record([d])} version={version} /> : null}
+        {activeRow ? <FindingPanel key={activeRow.id} findingId={activeRow.id} mode={mode} setMode={setMode} onDecided={(d) => record([d])} onConflict={reloadAll} version={version} /> : null}
       </div>
       {help ? <HelpOverlay onClose={() => setHelp(false)} /> : null}
     </div>

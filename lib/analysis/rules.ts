@@ -75,6 +75,9 @@ export const RULES: RuleDefinition[] = [
   {
     // A scope unused in the window while the same principal uses sibling
     // scopes of the same API: the principal needs the API, not this scope.
+    // "Used" = some request was allowed through a requirement set containing
+    // it: the proxy reports every grant of the allowing set (proxy/decide.ts,
+    // recordAllowedUsage), so b is never called unused while "a AND b" is used.
     rule: "over_privileged",
     usageBased: true,
     title: "Over-privileged",

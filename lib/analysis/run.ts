@@ -87,8 +87,16 @@ const runOptions = z
   })
   .strict();
 
-/** Runs that did not finish within this time are considered crashed and no longer block a new run. */
-const STALE_RUN_MS = 30 * 60_000;
+/**
+ * A live run writes a heartbeat every HEARTBEAT_MS (migration 0011). A "running" row
+ * whose heartbeat is older than DEAD_AFTER_MS belongs to a run that died — process
+ * killed, or the database went away mid-run so not even "failed" could be written —
+ * and no longer blocks a new run (it used to block one for 30 minutes). The margin is
+ * wide on purpose: on the embedded server a heartbeat waits behind the run's own open
+ * transaction (one shared backend), and a busy machine delays timers.
+ */
+export const HEARTBEAT_MS = 5_000;
+export const DEAD_AFTER_MS = 120_000;
 
 /**
  * Runs every rule over the whole inventory, set-based (a few statements per rule),
@@ -107,10 +115,7 @@ export async function runAnalysis(
   const now = parsed.data.now ?? new Date();
   const selected = RULES.filter((r) => !parsed.data.rules || parsed.data.rules.includes(r.rule));
 
-  await client.analysisRun.updateMany({
-    where: { status: "running", startedAt: { lt: new Date(Date.now() - STALE_RUN_MS) } },
-    data: { status: "failed", error: "abandoned (did not finish)", finishedAt: new Date() },
-  });
+  await failDeadRuns(client);
   let runId: string;
   try {
     runId = (await client.analysisRun.create({ data: { status: "running", progress: 0 } })).id;
@@ -124,6 +129,7 @@ export async function runAnalysis(
   }
 
   const started = performance.now();
+  const heartbeat = startHeartbeat(client, runId);
   try {
     const settings = await loadSettings(client);
     const envs = await environmentParams(client, settings, now);
@@ -173,11 +179,52 @@ export async function runAnalysis(
     });
     return { runId, stats };
   } catch (e) {
-    await client.analysisRun.update({
-      where: { id: runId },
-      data: { status: "failed", finishedAt: new Date(), error: e instanceof Error ? e.message.slice(0, 2000) : String(e) },
-    });
+    // The database may be what failed: keep trying to say so in the background, so the row
+    // reads "failed" as soon as it is back (the heartbeat covers a process that dies meanwhile).
+    void recordRunFailure(client, runId, e instanceof Error ? e.message.slice(0, 2000) : String(e));
     throw e;
+  } finally {
+    heartbeat.stop();
+  }
+}
+
+/** Marks runs whose heartbeat stopped as failed, so they no longer hold the single "running" slot. */
+export async function failDeadRuns(client: PrismaClient, now = new Date()): Promise<number> {
+  const { count } = await client.analysisRun.updateMany({
+    where: { status: "running", heartbeatAt: { lt: new Date(now.getTime() - DEAD_AFTER_MS) } },
+    data: { status: "failed", error: `abandoned: no heartbeat for ${DEAD_AFTER_MS / 1000} s (the process stopped or lost its database connection)`, finishedAt: now },
+  });
+  return count;
+}
+
+function startHeartbeat(client: PrismaClient, runId: string): { stop(): void } {
+  let beating = false;
+  const timer = setInterval(() => {
+    if (beating) return; // the previous beat is still waiting (busy database): one at a time
+    beating = true;
+    client.analysisRun
+      .updateMany({ where: { id: runId, status: "running" }, data: { heartbeatAt: new Date() } })
+      .catch(() => undefined) // a missed beat is what the heartbeat is for
+      .finally(() => (beating = false));
+  }, HEARTBEAT_MS);
+  timer.unref?.();
+  return { stop: () => clearInterval(timer) };
+}
+
+/** Writes "failed" for a run, retrying with backoff for up to DEAD_AFTER_MS while the database is unreachable. */
+async function recordRunFailure(client: PrismaClient, runId: string, error: string): Promise<void> {
+  const giveUpAt = Date.now() + DEAD_AFTER_MS;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      await client.analysisRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "failed", finishedAt: new Date(), error } });
+      return;
+    } catch (e) {
+      if (Date.now() + delay > giveUpAt) {
+        console.error(`[analysis] could not mark run ${runId} failed; its stale heartbeat will:`, (e as Error).message);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 }
 

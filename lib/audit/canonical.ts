@@ -50,3 +50,39 @@ export function eventHash(prevHash: string, content: HashedContent): string {
   });
   return createHash("sha256").update(prevHash).update(body).digest("hex");
 }
+
+/**
+ * The same hash as eventHash, from an event read as text (verification of a
+ * large log): the canonical body is written directly, in canonicalJSON's key
+ * order (action, actor, at, data, id, target), without building objects.
+ * `data` is the jsonb column as text; it is parsed once and re-serialised
+ * canonically. Tested equal to eventHash (chain.test.ts).
+ */
+export function eventHashFromText(prevHash: string, e: { id: string; at: string; actor: string; action: string; target: string | null; data: string }): string {
+  const q = JSON.stringify;
+  const body = `{"action":${q(e.action)},"actor":${q(e.actor)},"at":${q(e.at)},"data":${canonicalValue(JSON.parse(e.data))},"id":${q(e.id)},"target":${e.target === null ? "null" : q(e.target)}}`;
+  return createHash("sha256").update(prevHash).update(body).digest("hex");
+}
+
+/** canonicalJSON for values parsed from JSON text (null, booleans, numbers, strings, arrays, objects), written directly. */
+function canonicalValue(v: unknown): string {
+  if (v === null) return "null";
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v);
+    case "number":
+      return Number.isFinite(v) ? JSON.stringify(v) : "null";
+    case "boolean":
+      return v ? "true" : "false";
+  }
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += (i ? "," : "") + canonicalValue(v[i]);
+    return out + "]";
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + JSON.stringify(keys[i]) + ":" + canonicalValue(o[keys[i]]);
+  return out + "}";
+}

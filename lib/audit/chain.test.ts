@@ -6,7 +6,7 @@ import { createDb, type PrismaClient } from "@/lib/db";
 import { createTestDatabase, type TestDatabase } from "@/test/support/db";
 import { systemActor, type Actor } from "@/lib/auth/actor";
 import { appendAuditEvent, verifyAuditChain } from "./chain";
-import { canonicalJSON, GENESIS_HASH } from "./canonical";
+import { canonicalJSON, eventHash, eventHashFromText, GENESIS_HASH } from "./canonical";
 
 const run = promisify(execFile);
 let tdb: TestDatabase;
@@ -45,6 +45,23 @@ async function cli(): Promise<{ code: number; out: string }> {
 
 test("canonical JSON sorts keys at every depth and drops undefined", () => {
   expect(canonicalJSON({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 2 }], c: "s" } })).toBe('{"a":{"c":"s","d":[1,{"x":2,"z":1}]},"b":1}');
+});
+
+test("the text-based hash used by verification equals eventHash, nested data and awkward strings included", () => {
+  const content = {
+    id: "5f0c2a8e-0000-4000-8000-000000000001",
+    at: new Date("2026-12-05T20:41:07.123Z"),
+    actor: 'al"ice\\ \u2028 ✓',
+    action: "test.text_hash",
+    target: null,
+    data: JSON.parse(canonicalJSON({ z: [1, 2.5, -0, 1e21, { b: null, a: "x" }], a: { "": true, é: false }, n: Number("12345678901234567890") })) as unknown,
+  };
+  // n is past 2^53 on purpose: JS holds it rounded (as JSON.parse of the jsonb text would), Postgres keeps every digit.
+  // What Postgres hands back: jsonb text with its own key order and spacing.
+  const pgText = '{"a": {"": true, "é": false}, "n": 12345678901234567890, "z": [1, 2.5, 0, 1000000000000000000000, {"a": "x", "b": null}]}';
+  const expected = eventHash(GENESIS_HASH, content);
+  expect(eventHashFromText(GENESIS_HASH, { ...content, at: "2026-12-05T20:41:07.123Z", data: pgText })).toBe(expected);
+  expect(eventHashFromText(GENESIS_HASH, { ...content, target: "grant:1", at: "2026-12-05T20:41:07.123Z", data: pgText })).toBe(eventHash(GENESIS_HASH, { ...content, target: "grant:1" }));
 });
 
 describe("audit chain", () => {
@@ -114,7 +131,7 @@ describe("audit chain", () => {
     const broken = await cli();
     expect(broken.code).toBe(1);
     expect(broken.out).toContain(`seq=${target.seq} id=${target.id} action=test.concurrent`);
-  });
+  }, 180_000); // two runs of audit:verify on a shared 2-core machine
 
   test("re-hashing a tampered row does not help: the next event's link breaks", async () => {
     const db2 = await createTestDatabase();

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import { z } from "zod";
 import type { PrismaClient, Tx } from "@/lib/db";
 import { actorLabel, type Actor } from "@/lib/auth/actor";
-import { canonicalJSON, eventHash, GENESIS_HASH } from "./canonical";
+import { canonicalJSON, eventHash, eventHashFromText, GENESIS_HASH } from "./canonical";
 
 /**
  * Every append takes this transaction-scoped advisory lock first, so appends
@@ -72,43 +73,105 @@ export interface ChainVerification {
   ok: boolean;
   checked: number;
   headHash: string;
+  /** seq of the last event verified (null on an empty log). */
+  headSeq: string | null;
   firstBroken?: { seq: string; id: string; action: string; at: string; reason: string };
+}
+
+export interface ChainWalkOptions {
+  batchSize?: number;
+  /** seqs whose stored hash the caller wants back (the seqs checkpoints name). */
+  watch?: Set<bigint>;
+  /** Filled with the hash found at each watched seq that exists. */
+  found?: Map<bigint, string>;
+  /** Read the events over a plain pg connection to this database (fast path; the client's database). */
+  databaseUrl?: string;
+}
+
+/** One event as text, straight from SQL: no Date or JSON decoding beyond what the hash needs. */
+interface ChainRow {
+  seq: string;
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  data: string;
+  prevHash: string;
+  hash: string;
+}
+
+// at as ISO-8601 UTC with milliseconds, exactly Date.toISOString()'s form (timestamptz(3)).
+// ORDER BY e.seq: "seq" alone would sort by the text alias.
+const BATCH_SQL = `
+  SELECT e.seq::text AS seq, e.id::text AS id,
+         to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,
+         e.actor, e.action, e.target, e.data::text AS data, e."prevHash", e.hash
+  FROM "AuditEvent" e WHERE e.seq > $1::bigint ORDER BY e.seq LIMIT $2::int`;
+
+type FetchBatch = (afterSeq: bigint, limit: number) => Promise<ChainRow[]>;
+
+const prismaBatches = (client: PrismaClient): FetchBatch => (afterSeq, limit) => client.$queryRawUnsafe<ChainRow[]>(BATCH_SQL, afterSeq, limit);
+
+/** Plain pg for large logs: rows arrive as text, without the ORM's per-row work (several times faster at a million events). */
+function pgBatches(conn: pg.Client): FetchBatch {
+  return async (afterSeq, limit) => (await conn.query<ChainRow>(BATCH_SQL, [afterSeq.toString(), limit])).rows;
 }
 
 /**
  * Re-computes the chain in seq order, in batches (memory stays flat on a
- * large log). Reports the first event whose link or content does not match.
+ * large log; the next batch is fetched while this one is hashed). Reports the
+ * first event whose link or content does not match. Watched seqs are recorded
+ * even past a break, so checkpoints can still be compared with what the log holds.
  */
-export async function verifyAuditChain(client: PrismaClient, opts: { batchSize?: number } = {}): Promise<ChainVerification> {
-  const batchSize = opts.batchSize ?? 1000;
+export async function verifyAuditChain(client: PrismaClient, opts: ChainWalkOptions = {}): Promise<ChainVerification> {
+  if (!opts.databaseUrl) return walkChain(prismaBatches(client), opts);
+  const conn = new pg.Client({ connectionString: opts.databaseUrl });
+  await conn.connect();
+  try {
+    // One snapshot for the whole walk: events appended meanwhile are simply not part of this verification.
+    await conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    return await walkChain(pgBatches(conn), opts);
+  } finally {
+    await conn.query("ROLLBACK").catch(() => undefined);
+    await conn.end();
+  }
+}
+
+async function walkChain(fetchBatch: FetchBatch, opts: ChainWalkOptions): Promise<ChainVerification> {
+  const batchSize = opts.batchSize ?? 5000;
+  const watch = opts.watch ? new Set([...opts.watch].map(String)) : null;
+  const maxWatched = opts.watch && opts.watch.size ? [...opts.watch].reduce((a, b) => (b > a ? b : a)) : -1n;
   let prevHash = GENESIS_HASH;
-  let afterSeq: bigint = -1n;
   let checked = 0;
+  let headSeq: string | null = null;
+  let broken: ChainVerification["firstBroken"];
+  let next = fetchBatch(-1n, batchSize);
   for (;;) {
-    const rows = await client.auditEvent.findMany({
-      where: { seq: { gt: afterSeq } },
-      orderBy: { seq: "asc" },
-      take: batchSize,
-    });
+    const rows = await next;
+    const last = rows.length === batchSize ? BigInt(rows[rows.length - 1].seq) : null;
+    // Nothing more to learn once broken, unless a watched seq lies ahead.
+    const more = last !== null && (!broken || maxWatched > last);
+    if (more) next = fetchBatch(last!, batchSize);
     for (const row of rows) {
-      const broken = (reason: string): ChainVerification => ({
-        ok: false,
-        checked,
-        headHash: prevHash,
-        firstBroken: { seq: row.seq.toString(), id: row.id, action: row.action, at: row.at.toISOString(), reason },
-      });
+      if (watch?.has(row.seq)) opts.found?.set(BigInt(row.seq), row.hash);
+      if (broken) continue;
+      const fail = (reason: string) => {
+        broken = { seq: row.seq, id: row.id, action: row.action, at: row.at, reason };
+      };
       if (row.prevHash !== prevHash) {
-        return broken("prevHash does not match the previous event's hash (an event was removed, inserted or reordered before it)");
+        fail("prevHash does not match the previous event's hash (an event was removed, inserted or reordered before it)");
+        continue;
       }
-      const expected = eventHash(prevHash, row);
-      if (row.hash !== expected) {
-        return broken("content does not match its hash (the event was modified)");
+      if (row.hash !== eventHashFromText(prevHash, row)) {
+        fail("content does not match its hash (the event was modified)");
+        continue;
       }
       prevHash = row.hash;
+      headSeq = row.seq;
       checked++;
     }
-    if (rows.length < batchSize) break;
-    afterSeq = rows[rows.length - 1].seq;
+    if (!more || (broken && !(maxWatched > (last ?? -1n)))) break;
   }
-  return { ok: true, checked, headHash: prevHash };
+  return broken ? { ok: false, checked, headHash: prevHash, headSeq, firstBroken: broken } : { ok: true, checked, headHash: prevHash, headSeq };
 }

@@ -1,8 +1,10 @@
 import { z } from "zod";
-import { db, type Prisma } from "@/lib/db";
+import { db, type Prisma, type PrismaClient } from "@/lib/db";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { fromZod } from "@/lib/errors";
-import { verifyAuditChain, type ChainVerification } from "./chain";
+import { env } from "@/lib/config/env";
+import { verifyAuditLogFromSources } from "./sources";
+import type { AuditLogVerification } from "./verify";
 
 const day = z
   .string()
@@ -81,8 +83,13 @@ export async function listAuditEvents(
   };
 }
 
-/** Chain verification for the Audit page (same check as `npm run audit:verify`). */
-export async function verifyAuditChainAs(actor: Actor): Promise<ChainVerification> {
+/**
+ * Verification for the Audit page: the same check as `npm run audit:verify`
+ * (chain, every checkpoint from the database, the checkpoint file and the
+ * proxies, and the cross-checks).
+ */
+export async function verifyAuditChainAs(actor: Actor, client?: PrismaClient): Promise<AuditLogVerification> {
   authorize(actor, "audit:read");
-  return verifyAuditChain(db());
+  // The app's own database is read over plain pg too (fast path); a client passed in is used as is.
+  return client ? verifyAuditLogFromSources(client) : verifyAuditLogFromSources(db(), { databaseUrl: env().DATABASE_URL });
 }

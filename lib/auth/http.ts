@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { AppError, type ErrorCode } from "@/lib/errors";
 
 /**
@@ -6,9 +7,13 @@ import { AppError, type ErrorCode } from "@/lib/errors";
  * status and a JSON body naming the field; log anything else with an id and
  * answer a generic message (never a stack trace).
  */
-/** What a caller learns about a failure: the AppError's code, or "internal" with a log id. */
+/**
+ * What a caller learns about a failure: the AppError's code, "unavailable"
+ * when the database cannot be reached (lib/db/unavailable.ts), or "internal"
+ * with a log id.
+ */
 export interface ErrorInfo {
-  code: ErrorCode | "internal";
+  code: ErrorCode | "unavailable" | "internal";
   message: string;
   field?: string;
   logId?: string;
@@ -22,6 +27,10 @@ export function errorBody(e: unknown): { status: number; body: ErrorBody } {
     return { status: e.status, body: { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } } };
   }
   const logId = randomUUID();
+  if (isDatabaseUnavailable(e)) {
+    console.error(`[${logId}] database unavailable`, (e as Error).message);
+    return { status: 503, body: { error: { code: "unavailable", message: `${DATABASE_UNAVAILABLE_MESSAGE} (log id ${logId})`, logId } } };
+  }
   console.error(`[${logId}] unhandled error`, e);
   return { status: 500, body: { error: { code: "internal", message: `Something went wrong (log id ${logId})`, logId } } };
 }
@@ -69,7 +78,8 @@ export function routeHandler<C = unknown>(fn: Handler<C>): (req: Request, ctx: C
       return out instanceof Response ? out : Response.json(out ?? null);
     } catch (e) {
       const { status, body } = errorBody(e);
-      return Response.json(body, { status });
+      // 503 "busy" (lib/db/retry.ts) means nothing was written: say when to send it again.
+      return Response.json(body, { status, headers: status === 503 ? { "retry-after": "2" } : undefined });
     }
   };
 }

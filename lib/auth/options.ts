@@ -1,7 +1,10 @@
 import type { AuthOptions } from "next-auth";
 import type { OAuthConfig } from "next-auth/providers/oauth";
 import CredentialsProvider from "next-auth/providers/credentials";
+import { randomUUID } from "node:crypto";
 import { env } from "@/lib/config/env";
+import type { PrismaClient } from "@/lib/db";
+import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { parseRoleMap, readGroupsClaim } from "./roles";
 import { recordSignOut, signInWithOidc, signInWithPassword } from "./sign-in";
 import type { Role } from "./actor";
@@ -53,6 +56,31 @@ function clientIp(headers: Record<string, unknown> | undefined): string {
 let cached: AuthOptions | undefined;
 
 /**
+ * The demo provider's check. next-auth turns a thrown error's message into
+ * `?error=<message>` on the sign-in page, so only fixed codes are ever thrown:
+ * a database outage used to put Prisma's raw text (naming the database host)
+ * into the URL. The real error is logged with an id instead.
+ */
+export async function authorizeDemo(
+  credentials: Record<string, unknown> | undefined,
+  ip: string,
+  client?: PrismaClient,
+): Promise<{ id: string; email: string; name: string; roles: Role[] } | null> {
+  let result: Awaited<ReturnType<typeof signInWithPassword>>;
+  try {
+    result = await signInWithPassword({ email: credentials?.email, password: credentials?.password, ip }, client);
+  } catch (e) {
+    const logId = randomUUID();
+    const down = isDatabaseUnavailable(e);
+    console.error(`[auth] sign-in ${down ? "impossible, database unavailable" : "failed"} (log id ${logId})`, down ? (e as Error).message : e);
+    throw new Error(down ? "DatabaseUnavailable" : "SignInError");
+  }
+  if (result.ok) return { id: result.user.id, email: result.user.email, name: result.user.name, roles: result.user.roles };
+  if (result.reason === "rate_limited") throw new Error("RateLimited");
+  return null;
+}
+
+/**
  * next-auth options, built on first use (not at import, so `next build` does
  * not need the runtime environment).
  */
@@ -72,17 +100,7 @@ export function authOptions(): AuthOptions {
         id: "demo",
         name: "Demo account",
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-        async authorize(credentials, req) {
-          const result = await signInWithPassword({
-            email: credentials?.email,
-            password: credentials?.password,
-            ip: clientIp(req?.headers as Record<string, unknown> | undefined),
-          });
-          if (result.ok) return { id: result.user.id, email: result.user.email, name: result.user.name, roles: result.user.roles };
-          // next-auth turns a thrown error into ?error=<message> on the sign-in page.
-          if (result.reason === "rate_limited") throw new Error("RateLimited");
-          return null;
-        },
+        authorize: (credentials, req) => authorizeDemo(credentials, clientIp(req?.headers as Record<string, unknown> | undefined)),
       }),
     );
   }
@@ -98,12 +116,20 @@ export function authOptions(): AuthOptions {
       async signIn({ user, account, profile }) {
         if (account?.provider !== OIDC_PROVIDER_ID) return true;
         const claims = (profile ?? {}) as Record<string, unknown>;
-        const result = await signInWithOidc({
-          claims,
-          groups: readGroupsClaim(claims, e.OIDC_GROUPS_CLAIM),
-          roleMap,
-          issuer: e.OIDC_ISSUER!,
-        });
+        let result: Awaited<ReturnType<typeof signInWithOidc>>;
+        try {
+          result = await signInWithOidc({
+            claims,
+            groups: readGroupsClaim(claims, e.OIDC_GROUPS_CLAIM),
+            roleMap,
+            issuer: e.OIDC_ISSUER!,
+          });
+        } catch (err) {
+          // Same rule as the demo provider: a fixed code in the URL, the real error in the log.
+          if (!isDatabaseUnavailable(err)) throw err;
+          console.error(`[auth] OIDC sign-in impossible, database unavailable (log id ${randomUUID()})`, (err as Error).message);
+          return "/signin?error=DatabaseUnavailable";
+        }
         if (!result.ok) return result.reason === "no_roles" ? "/signin?error=NoRoles" : false;
         // next-auth hands this same object to the jwt callback: carry our user id, not the IdP subject.
         Object.assign(user, { id: result.user.id, roles: result.user.roles, email: result.user.email, name: result.user.name });

@@ -1,5 +1,6 @@
 import { systemActor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
+import { env } from "@/lib/config/env";
 import type { PrismaClient } from "@/lib/db";
 import { Prisma } from "@/lib/db";
 import { createNotifications, type NewNotification } from "@/lib/notifications";
@@ -263,7 +264,7 @@ export async function runCampaignJobs(client: PrismaClient, now: Date = new Date
 export const CAMPAIGN_QUEUE = "campaign-jobs";
 export async function registerCampaignJobs(boss: { createQueue(n: string): Promise<unknown>; schedule(n: string, cron: string): Promise<unknown>; work(n: string, fn: () => Promise<void>): Promise<unknown> }, client: PrismaClient): Promise<void> {
   await boss.createQueue(CAMPAIGN_QUEUE);
-  await boss.schedule(CAMPAIGN_QUEUE, process.env.TOLLGATE_CAMPAIGN_CRON ?? "*/15 * * * *");
+  await boss.schedule(CAMPAIGN_QUEUE, env().TOLLGATE_CAMPAIGN_CRON);
   await boss.work(CAMPAIGN_QUEUE, async () => {
     await runCampaignJobs(client, new Date());
   });

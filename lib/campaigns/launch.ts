@@ -1,6 +1,8 @@
 import type { Actor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient } from "@/lib/db";
+import { withLongWorkSlot } from "@/lib/db/long-work";
+import { retrying } from "@/lib/db/retry";
 import { conflict, notFound } from "@/lib/errors";
 import { parse, requireManager } from "./common";
 import { storedSnapshotDigest } from "./evidence";
@@ -32,7 +34,9 @@ interface Scope {
 export async function launchCampaign(actor: Actor, input: unknown, client: PrismaClient = db(), now: Date = new Date()): Promise<LaunchResult> {
   requireManager(actor);
   const { campaignId } = parse(campaignIdInput, input);
-  return client.$transaction(
+  // Long work: a launch holds its connection for seconds, so it waits for a long-work slot instead of
+  // taking every connection decisions need (issue 14); contention re-runs it (the draft check makes that safe).
+  return withLongWorkSlot(() => retrying(client, "launch the campaign").$transaction(
     async (tx) => {
       const locked = await tx.$queryRaw<{ status: string }[]>`SELECT status::text FROM "Campaign" WHERE id = ${campaignId}::uuid FOR UPDATE`;
       if (locked.length === 0) throw notFound("Campaign");
@@ -97,5 +101,5 @@ export async function launchCampaign(actor: Actor, input: unknown, client: Prism
       return { campaignId, itemCount: count, sha256, snapshotAt: now };
     },
     { timeout: 300_000, maxWait: 10_000 },
-  );
+  ));
 }

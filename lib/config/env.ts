@@ -1,4 +1,14 @@
 import { z } from "zod";
+import { cronSetting } from "./cron";
+
+/** Limits on one OpenAPI import (read lazily by lib/discovery/config.ts; validated here with the rest at start-up). */
+export const openApiLimitSchemas = {
+  TOLLGATE_OPENAPI_MAX_BYTES: z.coerce.number().int().min(1024).max(200 * 1024 * 1024).optional(),
+  /** Nodes once YAML aliases are expanded: what one import may cost in memory, whatever its byte size. */
+  TOLLGATE_OPENAPI_MAX_NODES: z.coerce.number().int().min(1000).max(50_000_000).optional(),
+  /** Seconds one import may spend parsing, validating and reading the document. */
+  TOLLGATE_OPENAPI_MAX_SECONDS: z.coerce.number().positive().max(3600).optional(),
+};
 
 // The environment is parsed once, at first use, and a bad value stops the
 // process with a message naming the variable (never a stack trace deep inside).
@@ -27,6 +37,11 @@ const schema = z.object({
     .optional(),
   /** The From address of notification emails; required with SMTP_URL. */
   SMTP_FROM: z.email("must be an email address").optional(),
+  /** pg-boss schedules (UTC cron). Checked here so a typo stops start-up, not one job silently. */
+  TOLLGATE_ANALYSIS_CRON: cronSetting("17 * * * *"),
+  TOLLGATE_RECONCILE_CRON: cronSetting("* * * * *"),
+  TOLLGATE_CAMPAIGN_CRON: cronSetting("*/15 * * * *"),
+  ...openApiLimitSchemas,
 }).refine((v) => !v.SMTP_URL || v.SMTP_FROM, { path: ["SMTP_FROM"], message: "is required when SMTP_URL is set" });
 
 export type Env = z.infer<typeof schema>;

@@ -1,6 +1,6 @@
-import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@/lib/generated/prisma/client";
 import { env, pgConfigFromUrl } from "@/lib/config/env";
+import { ResilientPrismaPg } from "./adapter";
 
 export { Prisma } from "@/lib/generated/prisma/client";
 export type { PrismaClient } from "@/lib/generated/prisma/client";
@@ -10,7 +10,7 @@ export type { PrismaClient } from "@/lib/generated/prisma/client";
 const globalForDb = globalThis as unknown as { __tollgateDb?: PrismaClient };
 
 export function createDb(url: string, poolSize?: number): PrismaClient {
-  const adapter = new PrismaPg({ ...pgConfigFromUrl(url), max: poolSize ?? env().DATABASE_POOL_SIZE });
+  const adapter = new ResilientPrismaPg({ ...pgConfigFromUrl(url), max: poolSize ?? env().DATABASE_POOL_SIZE });
   return new PrismaClient({ adapter });
 }
 

@@ -28,3 +28,34 @@ test("starts the worker and registers the analysis, reconciliation, campaign and
     await boss?.stop({ graceful: false });
   }
 });
+
+test("one job that cannot be registered does not stop the others", async () => {
+  const { registerJobs } = await import("./background");
+  const { PgBoss } = await import("pg-boss");
+  const boss = new PgBoss({ connectionString: tdb.url, max: 2 });
+  boss.on("error", () => undefined);
+  await boss.start();
+  const logged: string[] = [];
+  try {
+    // The cron is validated at start-up; this bypasses that to prove registration itself is isolated.
+    const noop = async () => undefined;
+    const out = await registerJobs(
+      boss,
+      [
+        { queue: "first-job", cron: "* * * * *", work: noop },
+        { queue: "broken-job", cron: "61 * * * *", work: noop },
+        { queue: "last-job", cron: "*/5 * * * *", work: noop },
+      ],
+      (msg) => logged.push(msg),
+    );
+    expect(out.registered).toEqual(["first-job", "last-job"]);
+    expect(out.failed).toEqual([{ queue: "broken-job", error: expect.any(String) }]);
+    expect(logged.join("\n")).toContain("broken-job");
+    const names = (await boss.getSchedules()).map((s) => s.name);
+    expect(names).toContain("first-job");
+    expect(names).toContain("last-job");
+    expect(names).not.toContain("broken-job");
+  } finally {
+    await boss.stop({ graceful: false });
+  }
+});

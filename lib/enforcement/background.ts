@@ -4,8 +4,9 @@ import { env } from "@/lib/config/env";
 import { db } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { runAnalysis } from "@/lib/analysis";
-import { registerCampaignJobs } from "@/lib/campaigns/jobs";
+import { CAMPAIGN_QUEUE, runCampaignJobs } from "@/lib/campaigns/jobs";
 import { failAbandonedExports } from "@/lib/reports/records";
+import { startCheckpointSchedule } from "@/lib/audit/schedule";
 import { reconcileProxies } from "./reconcile";
 import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 
@@ -16,8 +17,63 @@ import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 export const ANALYSIS_QUEUE = "analysis-run";
 export const RECONCILE_QUEUE = "enforcement-reconcile";
 export const EXPORTS_QUEUE = "reports-abandoned";
-const ANALYSIS_CRON = process.env.TOLLGATE_ANALYSIS_CRON ?? "17 * * * *";
-const RECONCILE_CRON = process.env.TOLLGATE_RECONCILE_CRON ?? "* * * * *";
+
+/** One scheduled job: a pg-boss queue, its cron (UTC) and its handler. */
+export interface ScheduledJob {
+  queue: string;
+  cron: string;
+  work: () => Promise<void>;
+}
+
+type JobBoss = Pick<PgBoss, "createQueue" | "schedule" | "work">;
+
+/**
+ * Registers each job on its own: one that fails (a bad cron, a queue error) is
+ * logged naming its queue and the others are still registered. (Registering
+ * them in one sequence used to skip every job after the first failure while the
+ * dashboard kept serving.)
+ */
+export async function registerJobs(boss: JobBoss, jobs: ScheduledJob[], logFn = log): Promise<{ registered: string[]; failed: { queue: string; error: string }[] }> {
+  const registered: string[] = [];
+  const failed: { queue: string; error: string }[] = [];
+  for (const job of jobs) {
+    try {
+      await boss.createQueue(job.queue);
+      await boss.schedule(job.queue, job.cron);
+      await boss.work(job.queue, async () => {
+        await job.work();
+      });
+      registered.push(job.queue);
+    } catch (e) {
+      const error = (e as Error).message;
+      failed.push({ queue: job.queue, error });
+      logFn(`job ${job.queue} (cron ${JSON.stringify(job.cron)}) could not be registered; the other jobs still run`, error);
+    }
+  }
+  return { registered, failed };
+}
+
+function scheduledJobs(client: ReturnType<typeof db>): ScheduledJob[] {
+  const cfg = env();
+  return [
+    {
+      queue: ANALYSIS_QUEUE,
+      cron: cfg.TOLLGATE_ANALYSIS_CRON,
+      work: async () => {
+        try {
+          await runAnalysis(systemActor("schedule"), {}, client);
+        } catch (e) {
+          // A run already in progress (e.g. started from /queues) is not an error.
+          if (!(e instanceof AppError && e.code === "conflict")) throw e;
+        }
+      },
+    },
+    { queue: RECONCILE_QUEUE, cron: cfg.TOLLGATE_RECONCILE_CRON, work: async () => void (await reconcileProxies(client)) },
+    { queue: EXPORTS_QUEUE, cron: "41 * * * *", work: async () => void (await failAbandonedExports(client, new Date())) },
+    // Campaign reminders, escalation, fallback round, close policy, quarterly launches, email.
+    { queue: CAMPAIGN_QUEUE, cron: cfg.TOLLGATE_CAMPAIGN_CRON, work: async () => void (await runCampaignJobs(client, new Date())) },
+  ];
+}
 
 const g = globalThis as unknown as { __tollgateBackground?: Promise<{ worker: DeliveryWorker; boss: PgBoss | null }> };
 
@@ -39,32 +95,13 @@ export function startBackground() {
       boss = new PgBoss({ connectionString: env().DATABASE_URL, max: 3 });
       boss.on("error", (e) => log("pg-boss error", (e as Error).message));
       await boss.start();
-      await boss.createQueue(ANALYSIS_QUEUE);
-      await boss.createQueue(RECONCILE_QUEUE);
-      await boss.schedule(ANALYSIS_QUEUE, ANALYSIS_CRON);
-      await boss.schedule(RECONCILE_QUEUE, RECONCILE_CRON);
-      await boss.work(ANALYSIS_QUEUE, async () => {
-        try {
-          await runAnalysis(systemActor("schedule"), {}, client);
-        } catch (e) {
-          // A run already in progress (e.g. started from /queues) is not an error.
-          if (!(e instanceof AppError && e.code === "conflict")) throw e;
-        }
-      });
-      await boss.work(RECONCILE_QUEUE, async () => {
-        await reconcileProxies(client);
-      });
-      await boss.createQueue(EXPORTS_QUEUE);
-      await boss.schedule(EXPORTS_QUEUE, "41 * * * *");
-      await boss.work(EXPORTS_QUEUE, async () => {
-        await failAbandonedExports(client, new Date());
-      });
-      // Campaign reminders, escalation, fallback round, close policy, quarterly launches, email.
-      await registerCampaignJobs(boss, client);
+      await registerJobs(boss, scheduledJobs(client));
     } catch (e) {
       log("background schedules unavailable", (e as Error).message);
     }
     scheduleFirstAnalysis(client);
+    // Signed audit checkpoints (docs/SECURITY.md): independent of pg-boss on purpose.
+    startCheckpointSchedule(client, log);
     return { worker, boss };
   })();
   return g.__tollgateBackground;

@@ -26,7 +26,11 @@ let grantIds: string[] = [];
 const startProxy = () => spawnProxy({ PROXY_STATE_FILE: path.join(stateDir, "state.json"), PROXY_ENVIRONMENT: "prod" }, ports);
 const proxyState = async () => (await admin(proxy.adminUrl, "GET", "/admin/v1/state")).body as { revision: number; counts: { grants: number } };
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+// Verdicts wait on conditions; the caps below only stop a test that would otherwise hang, and are
+// wide on purpose: on a busy 2-core machine a 500-decision bulk revoke alone can take minutes (issue 14).
+const LONG = 600_000;
+
+async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -72,7 +76,7 @@ beforeAll(async () => {
   });
   expect(snap.status).toBe(200);
   await client.proxy.create({ data: { name: "prod-edge", adminUrl: proxy.adminUrl, adminToken: ADMIN_TOKEN, environmentId: env.id } });
-});
+}, LONG);
 
 afterAll(async () => {
   await worker?.stop();
@@ -86,14 +90,15 @@ afterAll(async () => {
 const appliedCount = (ids: string[]) => client.decision.count({ where: { findingId: { in: ids }, enforcement: "applied" } });
 
 describe("enforcement delivery to the real proxy", () => {
-  test("a revoke is delivered right after commit, acknowledged with the proxy revision and verified removed", async () => {
-    worker = await startDeliveryWorker({ client, pollMs: 60_000, listenUrl: tdb.url });
+  test("a revoke is delivered right after commit, acknowledged with the proxy revision and verified removed", { timeout: LONG }, async () => {
+    // A 10-minute poll, so a delivery well within it can only have come from the wake-up.
+    worker = await startDeliveryWorker({ client, pollMs: 600_000, listenUrl: tdb.url });
     const before = await proxyState();
     const started = Date.now();
     const r = await revokeGrant(reviewer.actor, { findingId: findingIds[0] }, client);
     const d = await until("applied", () => client.decision.findUniqueOrThrow({ where: { id: r.decisionId } }), (d) => d.enforcement === "applied");
-    // Not the 60 s poll: the in-process wake-up delivered it.
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Not the poll: the in-process wake-up delivered it (a margin of minutes, not a speed target; see bench/review.ts).
+    expect(Date.now() - started).toBeLessThan(300_000);
     const row = await client.outboxItem.findFirstOrThrow({ where: { decisionId: r.decisionId } });
     expect(row.appliedRevision).toBe(BigInt(before.revision + 1));
     expect(d.enforcedAt).not.toBeNull();
@@ -101,7 +106,7 @@ describe("enforcement delivery to the real proxy", () => {
     await until("verified", () => client.decision.findUniqueOrThrow({ where: { id: r.decisionId } }), (d) => d.verifiedRemovedAt !== null);
   });
 
-  test("proxy down: 500 decisions are all applied exactly once after it comes back", { timeout: 300_000 }, async () => {
+  test("proxy down: 500 decisions are all applied exactly once after it comes back", { timeout: 2 * LONG }, async () => {
     await worker?.stop();
     worker = await startDeliveryWorker({ client, pollMs: 200, baseBackoffMs: 100, maxBackoffMs: 500, verify: false });
     const before = await proxyState();
@@ -113,7 +118,7 @@ describe("enforcement delivery to the real proxy", () => {
     await until("delivery errors", () => client.outboxItem.count({ where: { lastError: { not: null }, status: "pending" } }), (n) => n > 0);
     expect(await appliedCount(ids)).toBe(0);
     proxy = await startProxy();
-    await until("500 applied", () => appliedCount(ids), (n) => n === 500, 120_000);
+    await until("500 applied", () => appliedCount(ids), (n) => n === 500, LONG);
     const after = await proxyState();
     // One revision per decision: no decision was applied twice, none was lost.
     expect(after.revision - before.revision).toBe(500);
@@ -121,7 +126,7 @@ describe("enforcement delivery to the real proxy", () => {
     expect(await client.outboxItem.count({ where: { status: { not: "applied" } } })).toBe(0);
   });
 
-  test("worker killed mid-batch: a new worker finishes the rest, each decision still applied once", { timeout: 240_000 }, async () => {
+  test("worker killed mid-batch: a new worker finishes the rest, each decision still applied once", { timeout: 2 * LONG }, async () => {
     await worker?.stop();
     worker = undefined;
     const before = await proxyState();
@@ -135,7 +140,7 @@ describe("enforcement delivery to the real proxy", () => {
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     const exited = new Promise((r) => child.once("exit", r));
-    const atKill = await until("some applied", () => client.outboxItem.count({ where: { status: "applied", decision: { findingId: { in: ids } } } }), (n) => n >= 40, 30_000).catch((e) => {
+    const atKill = await until("some applied", () => client.outboxItem.count({ where: { status: "applied", decision: { findingId: { in: ids } } } }), (n) => n >= 40, LONG).catch((e) => {
       throw new Error(`${(e as Error).message}\n${out}`);
     });
     child.kill("SIGKILL");
@@ -145,7 +150,7 @@ describe("enforcement delivery to the real proxy", () => {
     expect(atKill).toBeGreaterThanOrEqual(40);
     // The rows the dead worker had claimed come back after their lease expires.
     worker = await startDeliveryWorker({ client, pollMs: 200, leaseMs: 1000, verify: false });
-    await until("300 applied", () => appliedCount(ids), (n) => n === 300, 60_000);
+    await until("300 applied", () => appliedCount(ids), (n) => n === 300, LONG);
     const after = await proxyState();
     expect(after.revision - before.revision).toBe(300);
     expect(after.counts.grants).toBe(before.counts.grants - 300);

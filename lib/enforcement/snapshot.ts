@@ -3,6 +3,8 @@ import { plainText } from "@/lib/validation/text";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod, notFound } from "@/lib/errors";
+import { digestSnapshot, digestSnapshotAsync, type StateDigest } from "./digest";
+import { canonicalRequirements } from "@/proxy/requirements";
 
 /**
  * The full enforcement state of one environment, in the shape of the proxy's
@@ -19,7 +21,12 @@ export interface ProxySnapshot {
   revision: number;
   environment: string;
   apis: { id: string; name: string; prefix: string; upstream: string }[];
-  routes: { id: string; apiId: string; method: string; pathTemplate: string; scopeIds: string[]; public: boolean }[];
+  /**
+   * `requirements`: the endpoint's alternatives (OR) of scope-id sets (AND), canonical
+   * (proxy/requirements.ts: ids sorted within each set, sets sorted, no duplicates).
+   * `[]` = no alternative: protected with no scope, refused until one is assigned.
+   */
+  routes: { id: string; apiId: string; method: string; pathTemplate: string; requirements: string[][]; public: boolean }[];
   credentials: { id: string; principalId: string; hash: string; expiresAt: string | null }[];
   grants: { id: string; principalId: string; scopeId: string; expiresAt: string | null }[];
   skipped: { kind: "api" | "route"; id: string; reason: string }[];
@@ -72,14 +79,17 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
       }
       const apiIds = new Set(apis.map((a) => a.id));
 
-      const routeRows = await tx.$queryRaw<{ id: string; apiId: string; method: string; pathTemplate: string; public: boolean; scopeIds: string[] }[]>`
+      // One row per endpoint; its alternatives as a JSON array of scope-id arrays (one per requirementId).
+      const routeRows = await tx.$queryRaw<{ id: string; apiId: string; method: string; pathTemplate: string; public: boolean; requirements: string[][] }[]>`
         SELECT e.id, e."apiId", e.method, e."pathTemplate", e.public,
-               coalesce(array_agg(es."scopeId"::text ORDER BY es."scopeId") FILTER (WHERE es."scopeId" IS NOT NULL), '{}') AS "scopeIds"
+               coalesce((SELECT json_agg(r.ids) FROM (
+                          SELECT array_agg(es."scopeId"::text ORDER BY es."scopeId") AS ids
+                          FROM "EndpointScope" es WHERE es."endpointId" = e.id
+                          GROUP BY es."requirementId") r), '[]'::json) AS requirements
         FROM "Endpoint" e
         JOIN "Api" a ON a.id = e."apiId"
-        LEFT JOIN "EndpointScope" es ON es."endpointId" = e.id
         WHERE a."environmentId" = ${env.id}::uuid
-        GROUP BY e.id`;
+          AND e."routingStoppedAt" IS NULL -- a zombie an admin stopped routing (lib/discovery/zombies.ts): unknown to the proxy`;
       const routes: ProxySnapshot["routes"] = [];
       for (const r of routeRows) {
         if (!apiIds.has(r.apiId)) continue;
@@ -88,7 +98,7 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
           skipped.push({ kind: "route", id: r.id, reason: "method or path template not enforceable" });
           continue;
         }
-        routes.push({ id: r.id, apiId: r.apiId, method, pathTemplate: r.pathTemplate, scopeIds: r.scopeIds, public: r.public });
+        routes.push({ id: r.id, apiId: r.apiId, method, pathTemplate: r.pathTemplate, requirements: canonicalRequirements(r.requirements), public: r.public });
       }
 
       const credRows = await tx.$queryRaw<{ id: string; principalId: string; hash: string; expiresAt: Date | null }[]>`
@@ -124,10 +134,31 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
  * Yielded in chunks of about 64 KB, so the response streams and a million-grant
  * state never becomes one 200 MB string on either side.
  */
-export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string): Generator<string> {
-  // A push (PUT /admin/v1/snapshot) carries its idempotency key in the header line; a pull does not.
+/** The header's `digest` (asOf and one digest per kind): compute it with snapshotDigest first to keep the event loop free. */
+export interface SnapshotDigest {
+  asOf: number;
+  kinds: Record<"api" | "route" | "credential" | "grant", string>;
+}
+const headerDigest = (asOf: number, d: StateDigest): SnapshotDigest => ({ asOf, kinds: { api: d.api.digest, route: d.route.digest, credential: d.credential.digest, grant: d.grant.digest } });
+
+/** The content digest a streamed snapshot announces, computed without holding the event loop. */
+export async function snapshotDigest(s: ProxySnapshot): Promise<SnapshotDigest> {
+  const asOf = Date.now();
+  return headerDigest(asOf, await digestSnapshotAsync(s, asOf));
+}
+
+export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string, ifRevision?: number, precomputed?: SnapshotDigest): Generator<string> {
+  // A push (PUT /admin/v1/snapshot) carries its idempotency key in the header line, and
+  // from drift repair the proxy revision it was computed against; a pull carries neither.
   const counts = { apis: s.apis.length, routes: s.routes.length, credentials: s.credentials.length, grants: s.grants.length };
-  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
+  // The content digest (lib/enforcement/digest.ts): the proxy recomputes it over what it
+  // received and refuses a stream that does not match, so what it serves is verified end to end.
+  let digest = precomputed;
+  if (!digest) {
+    const asOf = Date.now();
+    digest = headerDigest(asOf, digestSnapshot(s, asOf));
+  }
+  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), ...(ifRevision !== undefined ? { ifRevision } : {}), digest, revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
   const parts = [
     ["api", s.apis],
     ["route", s.routes],

@@ -31,6 +31,11 @@ interface Claimed {
   attempts: number;
 }
 
+/** Shown in pg_stat_activity, so an operator (and the recovery test) can find the LISTEN connection. */
+export const LISTENER_APPLICATION_NAME = "tollgate-outbox-listener";
+const LISTEN_BASE_BACKOFF_MS = 250;
+const LISTEN_MAX_BACKOFF_MS = 30_000;
+
 /** 400 and 409 will not change by retrying: the row fails at once so a person looks at it. */
 const PERMANENT = new Set([400, 409]);
 
@@ -44,6 +49,8 @@ export class DeliveryWorker {
   private timer?: NodeJS.Timeout;
   private offWake?: () => void;
   private listener?: pg.Client;
+  private listenTimer?: NodeJS.Timeout;
+  private listenFailures = 0;
 
   constructor(opts: DeliveryWorkerOptions) {
     this.o = {
@@ -67,25 +74,53 @@ export class DeliveryWorker {
     return this;
   }
 
+  /**
+   * LISTEN for commits made by other processes. A lost connection (database
+   * restart, backend terminated, network) is re-established with capped
+   * exponential backoff — until then delivery rests on wake-ups and the poll —
+   * and a reconnect runs one cycle at once for what was committed while deaf.
+   */
   private async listen(url: string): Promise<void> {
-    const c = new pg.Client({ connectionString: url });
+    if (this.stopped) return;
+    const c = new pg.Client({ connectionString: url, application_name: LISTENER_APPLICATION_NAME });
+    let lost = false;
+    const onLost = (why: string) => {
+      if (lost) return;
+      lost = true;
+      if (this.listener === c) this.listener = undefined;
+      void c.end().catch(() => undefined);
+      if (!this.stopped) this.relisten(url, why);
+    };
     c.on("notification", () => this.wake());
-    // A lost LISTEN connection only costs latency (the poll remains): log and carry on.
-    c.on("error", (e) => this.o.log?.("outbox listener failed", e.message));
+    c.on("error", (e) => onLost(e.message));
+    c.on("end", () => onLost("connection closed"));
     try {
       await c.connect();
       await c.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      if (lost) return;
       this.listener = c;
+      if (this.listenFailures > 0) this.o.log?.("outbox listener reconnected");
+      this.listenFailures = 0;
+      this.wake();
     } catch (e) {
-      this.o.log?.("outbox LISTEN unavailable, relying on wake-ups and the poll", (e as Error).message);
-      await c.end().catch(() => undefined);
+      onLost((e as Error).message);
     }
+  }
+
+  private relisten(url: string, why: string): void {
+    const delay = Math.min(LISTEN_MAX_BACKOFF_MS, LISTEN_BASE_BACKOFF_MS * 2 ** Math.min(10, this.listenFailures++));
+    const jittered = delay / 2 + Math.random() * (delay / 2);
+    this.o.log?.("outbox listener lost, reconnecting", { why, inMs: Math.round(jittered) });
+    clearTimeout(this.listenTimer);
+    this.listenTimer = setTimeout(() => void this.listen(url), jittered);
+    this.listenTimer.unref?.();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.offWake?.();
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.listenTimer);
     await this.listener?.end().catch(() => undefined);
     await this.current;
     await Promise.all(this.verifications);
@@ -123,6 +158,7 @@ export class DeliveryWorker {
 
   /** One claim-and-deliver round. Returns the number of rows claimed. */
   async cycle(): Promise<number> {
+    if (this.o.verify) this.track(this.verifyDue());
     const claimed = await this.o.client.$queryRawUnsafe<Claimed[]>(
       `WITH due AS (
          SELECT id FROM "OutboxItem"
@@ -223,13 +259,62 @@ export class DeliveryWorker {
         RETURNING d.id, d.kind::text AS kind`;
     });
     const decision = flipped?.[0];
-    if (decision && this.o.verify && (decision.kind === "revoke" || decision.kind === "reduce")) {
-      const p = verifyRemoved(this.o.client, decision.id)
-        .catch((e: unknown) => this.o.log?.("removal check failed", (e as Error).message))
-        .then(() => undefined);
-      this.verifications.add(p);
-      void p.finally(() => this.verifications.delete(p));
+    // The fast path: check at once. If this process dies first, the check is still due
+    // in the database and the next cycle of any worker claims it (verifyDue).
+    if (decision && this.o.verify && (decision.kind === "revoke" || decision.kind === "reduce")) this.track(this.verifyOne(decision.id));
+  }
+
+  private track(p: Promise<unknown>): void {
+    const done = p.then(
+      () => undefined,
+      (e: unknown) => this.o.log?.("removal check failed", (e as Error).message),
+    );
+    this.verifications.add(done);
+    void done.finally(() => this.verifications.delete(done));
+  }
+
+  /**
+   * The removal check as a retried step of its own (migration 0011): every applied
+   * revoke/reduce without its proof is claimed with a lease (verifyNextAt), checked, and
+   * on failure postponed with backoff. Claims skip rows another worker holds.
+   */
+  private async verifyDue(): Promise<void> {
+    const due = await this.o.client.$queryRaw<{ id: string; verifyAttempts: number }[]>`
+      WITH due AS (
+        SELECT id FROM "Decision"
+        WHERE enforcement = 'applied' AND "verifiedRemovedAt" IS NULL AND kind IN ('revoke', 'reduce')
+          AND ("verifyNextAt" IS NULL OR "verifyNextAt" <= now())
+        ORDER BY "verifyNextAt" NULLS FIRST LIMIT ${this.o.batchSize}
+        FOR UPDATE SKIP LOCKED)
+      UPDATE "Decision" d
+      SET "verifyNextAt" = now() + make_interval(secs => ${this.o.leaseMs}::double precision / 1000), "verifyAttempts" = d."verifyAttempts" + 1
+      FROM due WHERE d.id = due.id
+      RETURNING d.id, d."verifyAttempts"`;
+    await Promise.all(due.map((d) => this.checkClaimed(d.id, d.verifyAttempts)));
+  }
+
+  /** Claims one decision's check (unless another worker holds it, or it is done) and runs it. */
+  private async verifyOne(decisionId: string): Promise<void> {
+    const claimed = await this.o.client.$queryRaw<{ verifyAttempts: number }[]>`
+      UPDATE "Decision"
+      SET "verifyNextAt" = now() + make_interval(secs => ${this.o.leaseMs}::double precision / 1000), "verifyAttempts" = "verifyAttempts" + 1
+      WHERE id = ${decisionId}::uuid AND "verifiedRemovedAt" IS NULL AND ("verifyNextAt" IS NULL OR "verifyNextAt" <= now())
+      RETURNING "verifyAttempts"`;
+    if (claimed.length) await this.checkClaimed(decisionId, claimed[0].verifyAttempts);
+  }
+
+  private async checkClaimed(decisionId: string, attempts: number): Promise<void> {
+    let verified = false;
+    try {
+      verified = await verifyRemoved(this.o.client, decisionId);
+    } catch (e) {
+      this.o.log?.("removal check failed", { decisionId, error: (e as Error).message });
     }
+    if (verified) return;
+    const backoff = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
+    await this.o.client.$executeRaw`
+      UPDATE "Decision" SET "verifyNextAt" = now() + make_interval(secs => ${backoff}::double precision / 1000)
+      WHERE id = ${decisionId}::uuid AND "verifiedRemovedAt" IS NULL`;
   }
 
   /**

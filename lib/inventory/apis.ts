@@ -38,11 +38,25 @@ export interface ApiDetail {
   baseUrl: string;
   environment: string;
   team: string | null;
-  endpoints: { id: string; method: string; pathTemplate: string; sensitivity: string; public: boolean; deprecated: boolean; scopes: { id: string; name: string; level: string }[] }[];
+  endpoints: {
+    id: string;
+    method: string;
+    pathTemplate: string;
+    sensitivity: string;
+    public: boolean;
+    deprecated: boolean;
+    /** Every scope the endpoint's requirements mention. */
+    scopes: { id: string; name: string; level: string }[];
+    /** Alternatives (OR) of scope sets (AND), as OpenAPI states them; sorted by name. */
+    requirements: { id: string; name: string; level: string }[][];
+  }[];
   scopes: {
     id: string;
     name: string;
     level: "read" | "write" | "admin";
+    /** Why the import chose the level, and who overrode it (null: still the import's). */
+    levelEvidence: string[];
+    levelSetBy: string | null;
     description: string | null;
     activeGrants: number;
     /** The most recently active holders (up to HOLDERS_SHOWN); the grants page lists them all. */
@@ -91,11 +105,13 @@ export async function getApi(actor: Actor, id: string, client: PrismaClient = db
     team: api.team?.name ?? null,
     endpoints: api.endpoints.map((e) => ({
       id: e.id, method: e.method, pathTemplate: e.pathTemplate, sensitivity: e.sensitivity, public: e.public, deprecated: e.deprecatedAt !== null,
-      scopes: e.scopes.map((s) => s.scope),
+      scopes: [...new Map(e.scopes.map((s) => [s.scope.id, s.scope])).values()].sort((a, b) => a.name.localeCompare(b.name)),
+      requirements: requirementSets(e.scopes),
     })),
     scopes: api.scopes
       .map((s) => ({
         id: s.id, name: s.name, level: s.level, description: s.description, activeGrants: countBy.get(s.id) ?? 0,
+        levelEvidence: Array.isArray(s.levelEvidence) ? s.levelEvidence.map(String) : [], levelSetBy: s.levelSetBy,
         holders: holders.filter((h) => h.scopeId === s.id).map(({ scopeId: _unused, ...h }) => h),
       }))
       .sort((a, b) => levelOrder[a.level] - levelOrder[b.level] || a.name.localeCompare(b.name)),
@@ -115,4 +131,14 @@ export async function getGrantFilterOptions(actor: Actor, apiId: string | undefi
     environments: environments.map((e) => e.name),
     scopes: scopes.map((s) => ({ id: s.id, label: s.name })),
   };
+}
+
+type ScopeRef = { id: string; name: string; level: string };
+
+/** EndpointScope rows grouped by requirementId into sets, each sorted by name, the sets too. */
+function requirementSets(rows: { requirementId: string; scope: ScopeRef }[]): ScopeRef[][] {
+  const sets = new Map<string, ScopeRef[]>();
+  for (const r of rows) sets.set(r.requirementId, [...(sets.get(r.requirementId) ?? []), r.scope]);
+  const key = (set: ScopeRef[]) => set.map((s) => s.name).join("\u0000");
+  return [...sets.values()].map((set) => set.sort((a, b) => a.name.localeCompare(b.name))).sort((a, b) => key(a).localeCompare(key(b)));
 }

@@ -66,7 +66,7 @@ export async function getPrincipal(actor: Actor, id: string, client: PrismaClien
       SELECT g.id, g.status::text AS status, s.id AS "scopeId", s.name AS "scopeName", s.level::text AS "scopeLevel",
         a.id AS "apiId", a.name AS "apiName", e.name AS environment, g."grantedAt", g."expiresAt", g."lastUsedAt", g."revokedAt",
         coalesce((SELECT sum(u."requestCount") FROM "GrantUsageDaily" u
-                  WHERE u."grantId" = g.id AND u.day > current_date - 90), 0)::int AS "requests90d"
+                  WHERE u."grantId" = g.id AND u.day > current_date - 90), 0)::float8 AS "requests90d"
       FROM "Grant" g
       JOIN "Scope" s ON s.id = g."scopeId"
       JOIN "Api" a ON a.id = s."apiId"
@@ -74,7 +74,7 @@ export async function getPrincipal(actor: Actor, id: string, client: PrismaClien
       WHERE g."principalId" = ${id}::uuid
       ORDER BY CASE g.status WHEN 'active' THEN 0 ELSE 1 END, CASE e.tier WHEN 'production' THEN 0 WHEN 'staging' THEN 1 ELSE 2 END, a.name, s.level, s.name`,
     client.$queryRaw<{ day: string; requests: number }[]>`
-      SELECT to_char(d.day, 'YYYY-MM-DD') AS day, coalesce(sum(u."requestCount"), 0)::int AS requests
+      SELECT to_char(d.day, 'YYYY-MM-DD') AS day, coalesce(sum(u."requestCount"), 0)::float8 AS requests
       FROM generate_series(current_date - 89, current_date, interval '1 day') AS d(day)
       LEFT JOIN "GrantUsageDaily" u ON u.day = d.day::date
         AND u."grantId" IN (SELECT g.id FROM "Grant" g WHERE g."principalId" = ${id}::uuid)

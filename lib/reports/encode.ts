@@ -57,6 +57,8 @@ export async function* jsonChunks(
   columns: Column[],
   batches: AsyncIterable<ReportRow[]>,
   counter: RowCounter,
+  /** Members written after rowCount, at the very end (the audit evidence: it must follow every data field). */
+  tail: Record<string, unknown> = {},
 ): AsyncGenerator<Uint8Array> {
   const head = JSON.stringify({ ...meta, columns: columns.map((c) => ({ key: c.key, header: c.header })) });
   yield Buffer.from(`${head.slice(0, -1)},"rows":[\n`);
@@ -72,5 +74,6 @@ export async function* jsonChunks(
     counter.rows += batch.length;
     yield Buffer.from(lines.join(""));
   }
-  yield Buffer.from(`\n],"rowCount":${counter.rows}}\n`);
+  const rest = Object.keys(tail).length ? `,${JSON.stringify(tail).slice(1, -1)}` : "";
+  yield Buffer.from(`\n],"rowCount":${counter.rows}${rest}}\n`);
 }

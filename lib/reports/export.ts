@@ -5,10 +5,12 @@ import { actorLabel, authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod } from "@/lib/errors";
 import { copyCsvChunks } from "./copy";
+import { exportEvidence, withTrailer, type ExportEvidence } from "./evidence";
 import { cursorBatches, reportPool, withSnapshot } from "./cursor";
 import { csvChunks, jsonChunks, type RowCounter } from "./encode";
 import { renderSummaryPdf } from "./pdf";
 import { recordExportEnd, recordExportStart, type ExportOutcome } from "./records";
+import { refuseUnknownNames } from "./filters";
 import { reportByName } from "./registry";
 import { EXPORT_FORMATS, type ExportFormat } from "./types";
 
@@ -54,19 +56,29 @@ export async function startExport(actor: Actor, request: ExportRequest, deps: Ex
   if (!parsed.success) throw filterError(parsed.error);
   const filters = parsed.data as never;
   const client = deps.client ?? db();
+  await refuseUnknownNames(client, parsed.data as Record<string, unknown>);
   await def.prepare?.(client, filters);
 
   const started = await recordExportStart(client, actor, { report: def.name, format: format.data, filters });
+  // Signed right after the export's own event, so the checkpoint it carries covers that event.
   const generatedAt = started.startedAt.toISOString();
   const filename = `tollgate-${def.name}-${generatedAt.replace(/[-:]/g, "").slice(0, 15)}-${started.id.slice(0, 8)}.${format.data}`;
   const base = { exportId: started.id, filename, contentType: CONTENT_TYPES[format.data] };
   const finish = (outcome: ExportOutcome) => recordExportEnd(client, actor, started.id, outcome);
+  let evidence: ExportEvidence;
+  try {
+    evidence = await exportEvidence(client, started);
+  } catch (e) {
+    // No evidence, no export: an export that cannot carry its checkpoint is refused, and says so on its record.
+    await finish({ status: "failed", rowCount: 0, byteCount: 0, error: `audit checkpoint: ${errorText(e)}` });
+    throw e;
+  }
 
   if (format.data === "pdf") {
     try {
       const summary = await def.summary(client, filters);
       const pdf = await renderSummaryPdf(
-        { title: def.title, description: def.description, exportId: started.id, generatedBy: actorLabel(actor), generatedAt, filters },
+        { title: def.title, description: def.description, exportId: started.id, generatedBy: actorLabel(actor), generatedAt, filters, evidence },
         summary,
       );
       const sha256 = createHash("sha256").update(pdf).digest("hex");
@@ -86,13 +98,14 @@ export async function startExport(actor: Actor, request: ExportRequest, deps: Ex
   const chunks =
     format.data === "csv"
       ? query
-        ? copyCsvChunks(pool, def.columns, query, counter)
-        : csvChunks(def.columns, batches(), counter)
+        ? withTrailer(copyCsvChunks(pool, def.columns, query, counter), evidence.csvTrailer)
+        : withTrailer(csvChunks(def.columns, batches(), counter), evidence.csvTrailer)
       : jsonChunks(
           { report: def.name, title: def.title, exportId: started.id, generatedBy: actorLabel(actor), generatedAt, filters },
           def.columns,
           batches(),
           counter,
+          { auditEvidence: evidence.json },
         );
   return { ...base, sha256: null, body: hashingStream(chunks, counter, finish) };
 }

@@ -1,5 +1,6 @@
 import PDFDocument from "pdfkit";
 import type { ReportSummary } from "./types";
+import type { ExportEvidence } from "./evidence";
 
 /**
  * The PDF summary: the figures behind the charts as text (Helvetica, a standard
@@ -13,6 +14,7 @@ export interface PdfHeader {
   generatedBy: string;
   generatedAt: string;
   filters: Record<string, unknown>;
+  evidence?: ExportEvidence;
 }
 
 /** Breakdowns can be long (one line per reviewer); beyond this the rest is summed on one line. */
@@ -26,6 +28,9 @@ export async function renderSummaryPdf(header: PdfHeader, summary: ReportSummary
     doc.on("end", () => resolve(Buffer.concat(chunks)));
     doc.on("error", reject);
   });
+  // The checkpoint token also goes into the document information dictionary, which
+  // is not compressed: `grep -ao 'tollgate-checkpoint:[A-Za-z0-9_-]*'` finds it in the raw file.
+  if (header.evidence?.token) (doc.info as Record<string, unknown>).TollgateAuditCheckpoint = header.evidence.token;
   // A fixed creation date keeps two renders of the same figures byte-identical apart from the ids.
   doc.info.CreationDate = new Date(header.generatedAt);
 
@@ -50,6 +55,7 @@ export async function renderSummaryPdf(header: PdfHeader, summary: ReportSummary
       line(doc, `(${rest.length} more)`, String(rest.reduce((s, [, n]) => s + n, 0)));
     }
   }
+  if (header.evidence) evidenceSection(doc, header.evidence);
   doc.moveDown(1).fontSize(8).fillColor("#666").text(
     "The SHA-256 of this file is recorded with its export id on the Reports page (sha256sum the downloaded file to compare).",
   );
@@ -74,4 +80,18 @@ function line(doc: PDFKit.PDFDocument, label: string, value: string) {
   doc.font("Helvetica").fontSize(10).text(label, 56, y, { width: width * 0.6, lineBreak: false, ellipsis: true });
   doc.text(value, 56 + width * 0.6, y, { width: width * 0.4, align: "right" });
   doc.x = 56;
+}
+
+/** The export's place in the audit chain and the signed checkpoint it carries, as readable text. */
+function evidenceSection(doc: PDFKit.PDFDocument, e: ExportEvidence) {
+  section(doc, "Audit evidence");
+  line(doc, "Export audit event", `seq ${e.position.eventSeq}, hash ${e.position.eventHash}`);
+  if (!e.checkpoint) {
+    line(doc, "Signed checkpoint", "none (no audit signing key configured)");
+    return;
+  }
+  doc.font("Courier").fontSize(7).text(`Signed checkpoint: ${e.checkpoint.message}`, 56);
+  doc.text(`Signature (Ed25519, base64): ${e.checkpoint.signature}`, 56);
+  doc.text(`Token: ${e.token}`, 56);
+  doc.font("Helvetica").fontSize(8).fillColor("#666").text("Verify with the audit public key: docs/SECURITY.md, \"Verifying an export\".", 56).fillColor("#000");
 }

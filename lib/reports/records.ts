@@ -2,6 +2,7 @@ import { z } from "zod";
 import { appendAuditEvent } from "@/lib/audit";
 import { actorLabel, authorize, systemActor, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
+import { OUTCOME_RETRY, RECORD_TX, retrying } from "@/lib/db/retry";
 import { notFound } from "@/lib/errors";
 import type { ExportFormat } from "./types";
 
@@ -14,6 +15,8 @@ import type { ExportFormat } from "./types";
 export interface StartedExport {
   id: string;
   startedAt: Date;
+  /** The export's own audit event (report.export_started): its position in the chain. */
+  event: { seq: bigint; hash: string };
 }
 
 export async function recordExportStart(
@@ -21,7 +24,7 @@ export async function recordExportStart(
   actor: Actor,
   input: { report: string; format: ExportFormat; filters: unknown },
 ): Promise<StartedExport> {
-  return client.$transaction(async (tx) => {
+  return retrying(client, "start the export").$transaction(async (tx) => {
     const row = await tx.reportExport.create({
       data: {
         report: input.report,
@@ -32,23 +35,28 @@ export async function recordExportStart(
       },
       select: { id: true, startedAt: true },
     });
-    await appendAuditEvent(tx, {
+    const event = await appendAuditEvent(tx, {
       actor,
       action: "report.export_started",
       target: `report_export:${row.id}`,
       data: { report: input.report, format: input.format, filters: input.filters },
     });
-    return row;
-  });
+    return { ...row, event: { seq: event.seq, hash: event.hash } };
+  }, RECORD_TX);
 }
 
 export type ExportOutcome =
   | { status: "completed"; rowCount: number; byteCount: number; sha256: string }
   | { status: "failed"; rowCount: number; byteCount: number; error: string };
 
-/** Completes or fails a running export; a second call for the same export changes nothing. */
+/**
+ * Completes or fails a running export; a second call for the same export changes nothing.
+ * The bytes were already served, so the record must follow: contention is retried for
+ * about a minute (issue 14: under load outcomes were lost, leaving "running" rows
+ * that the hourly sweep later called unfinished).
+ */
 export async function recordExportEnd(client: PrismaClient, actor: Actor, exportId: string, outcome: ExportOutcome): Promise<void> {
-  await client.$transaction(async (tx) => {
+  await retrying(client, "record the export's outcome", OUTCOME_RETRY).$transaction(async (tx) => {
     const updated = await tx.reportExport.updateMany({
       where: { id: exportId, status: "running" },
       data: {
@@ -67,7 +75,7 @@ export async function recordExportEnd(client: PrismaClient, actor: Actor, export
       target: `report_export:${exportId}`,
       data: outcome,
     });
-  });
+  }, RECORD_TX);
 }
 
 /** An export still "running" after this long was cut off (server stopped, process killed): no download takes that long. */

@@ -3,6 +3,7 @@ import { authorize, type Actor } from "@/lib/auth/actor";
 import { assertNotSelfReview, loadTwoPersonRule } from "@/lib/auth/sod";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient } from "@/lib/db";
+import { DECISION_TX, retrying } from "@/lib/db/retry";
 import { AppError, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
 import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
@@ -47,7 +48,9 @@ interface Proposal {
 
 /** The one path every decision kind takes: lock → SoD → plan → (propose | apply) → audit, in one transaction. */
 async function decide(actor: UserActor, proposal: Proposal, client: PrismaClient): Promise<DecisionResult> {
-  const result = await client.$transaction(async (tx) => {
+  // Contention (no connection in time, timeout, deadlock) re-runs the whole transaction, then answers "busy" (503);
+  // a re-run after a commit we did not hear about finds the finding decided (409). lib/db/retry.ts.
+  const result = await retrying(client, "record the decision").$transaction(async (tx) => {
     const now = new Date();
     const finding = await lockOpenFinding(tx, proposal.findingId);
     await assertNotSelfReview(tx, actor, finding.grantId);
@@ -87,7 +90,7 @@ async function decide(actor: UserActor, proposal: Proposal, client: PrismaClient
       },
     });
     return { decisionId, findingId: finding.id, kind: proposal.kind, awaitingConfirmation: awaiting, enforcement };
-  });
+  }, DECISION_TX);
   if (result.enforcement === "pending" && !result.awaitingConfirmation) wakeDelivery();
   return result;
 }
@@ -122,7 +125,7 @@ export async function reduceGrant(actor: Actor, input: unknown, client: PrismaCl
 export async function confirmDecision(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<DecisionResult> {
   const reviewer = requireReviewer(actor);
   const { decisionId } = parse(confirmInput, input);
-  const result = await client.$transaction(async (tx) => {
+  const result = await retrying(client, "confirm the decision").$transaction(async (tx) => {
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Decision" WHERE id = ${decisionId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw notFound("Decision");
     const decision = await tx.decision.findUniqueOrThrow({ where: { id: decisionId } });
@@ -156,7 +159,7 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
       data: { decisionId, proposedBy: decision.deciderId, revokedGrantIds: plan.revokeGrantIds },
     });
     return { decisionId, findingId: finding.id, kind: decision.kind, awaitingConfirmation: false, enforcement };
-  });
+  }, DECISION_TX);
   if (result.enforcement === "pending") wakeDelivery();
   return result;
 }

@@ -31,7 +31,15 @@ export interface FindingDetail {
     environment: { id: string; name: string; tier: string };
   };
   /** The principal's active scopes on this API: what was granted vs. what was used in the window. */
-  scopesOnApi: { scopeId: string; name: string; level: string; lastUsedAt: Date | null; usedInWindow: boolean }[];
+  scopesOnApi: {
+    scopeId: string;
+    name: string;
+    level: string;
+    lastUsedAt: Date | null;
+    usedInWindow: boolean;
+    /** Scopes some endpoint requires together with this one (an AND set): reduce keeps or drops such a set whole. */
+    requiredWith: string[];
+  }[];
   windowDays: number;
   /** Requests per day for the last 90 days, zero-filled, oldest first. */
   usage: { day: string; requests: number }[];
@@ -73,7 +81,15 @@ export async function getFindingDetail(actor: Actor, findingId: string, client: 
     decisionStates(actor, f.decisions.map((d) => d.id), client),
     loadTwoPersonRule(client),
   ]);
-  const byDay = new Map(usageRows.map((u) => [u.day.toISOString().slice(0, 10), u.requestCount]));
+  const partners = await client.$queryRaw<{ scopeId: string; names: string[] }[]>`
+    SELECT es."scopeId"::text AS "scopeId", array_agg(DISTINCT s2.name ORDER BY s2.name) AS names
+    FROM "EndpointScope" es
+    JOIN "EndpointScope" es2 ON es2."endpointId" = es."endpointId" AND es2."requirementId" = es."requirementId" AND es2."scopeId" <> es."scopeId"
+    JOIN "Scope" s2 ON s2.id = es2."scopeId"
+    WHERE es."scopeId" = ANY(${siblings.map((x) => x.scopeId)}::uuid[])
+    GROUP BY es."scopeId"`;
+  const partnersOf = new Map(partners.map((p) => [p.scopeId, p.names]));
+  const byDay = new Map(usageRows.map((u) => [u.day.toISOString().slice(0, 10), Number(u.requestCount)]));
   const usage = Array.from({ length: 90 }, (_, i) => {
     const day = new Date(from.getTime() + i * DAY).toISOString().slice(0, 10);
     return { day, requests: byDay.get(day) ?? 0 };
@@ -108,6 +124,7 @@ export async function getFindingDetail(actor: Actor, findingId: string, client: 
       level: s.scope.level,
       lastUsedAt: s.lastUsedAt,
       usedInWindow: Boolean(s.lastUsedAt && s.lastUsedAt.getTime() >= windowStart),
+      requiredWith: partnersOf.get(s.scopeId) ?? [],
     })),
     windowDays,
     usage,

@@ -5,6 +5,7 @@ import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/clie
 import { proxyTargets } from "@/lib/enforcement/outbox";
 import { dormancyDaysFor, loadSettings } from "@/lib/settings";
 import { applyDecision, enforcementFor, type DecisionPlan } from "./apply";
+import { refuseStranded, strandedByReduce } from "./sets";
 
 /**
  * The one decision path shared by the review queue (a finding) and
@@ -56,7 +57,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * Reduce keeps a subset of the principal's active scopes on the grant's API
- * (default: those used within the dormancy window) and revokes the rest.
+ * (default: those used within the dormancy window) and revokes the rest. It
+ * never splits a scope set the principal held whole (sets.ts).
  */
 export async function planReduce(tx: Tx, grant: DecisionGrant, keep: string[] | undefined, now: Date): Promise<{ plan: DecisionPlan; kept: string[] }> {
   const siblings = await tx.grant.findMany({
@@ -75,6 +77,7 @@ export async function planReduce(tx: Tx, grant: DecisionGrant, keep: string[] | 
   const keepSet = new Set(kept);
   const dropped = siblings.filter((g) => !keepSet.has(g.scopeId)).map((g) => g.id);
   if (dropped.length === 0) throw badRequest("keepScopeIds: nothing would be removed (to keep everything, approve)", "keepScopeIds");
+  refuseStranded(await strandedByReduce(tx, grant.scope.apiId, held, keepSet));
   return { plan: { kind: "reduce", revokeGrantIds: dropped, proxyIds: [] }, kept: [...keepSet] };
 }
 

@@ -1,3 +1,4 @@
+import { ENTERPRISE_STORED, USER_STORED, type AttributeDef } from "./attributes";
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, LIST_SCHEMA, MAX_PAGE, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA, SPC_SCHEMA, USER_SCHEMA } from "./constants";
 import { scimNotFound } from "./errors";
 
@@ -53,6 +54,10 @@ const attr = (name: string, type: string, extra: Record<string, unknown> = {}) =
   ...extra,
 });
 
+/** The attributes we store (attributes.ts) are the ones we declare: anything else a client sends is ignored. */
+const declared = (d: AttributeDef): ReturnType<typeof attr> =>
+  attr(d.name, d.type, { multiValued: !!d.multiValued, ...(d.subAttributes ? { subAttributes: d.subAttributes.map(declared) } : {}) });
+
 const schemas = (base: string) => [
   {
     schemas: [SCHEMA_SCHEMA],
@@ -62,11 +67,9 @@ const schemas = (base: string) => [
     attributes: [
       attr("userName", "string", { required: true, uniqueness: "server" }),
       attr("externalId", "string", { caseExact: true }),
-      attr("name", "complex", { subAttributes: ["formatted", "familyName", "givenName", "middleName"].map((n) => attr(n, "string")) }),
       attr("displayName", "string"),
-      attr("title", "string"),
       attr("active", "boolean"),
-      attr("emails", "complex", { multiValued: true, subAttributes: [attr("value", "string"), attr("type", "string"), attr("primary", "boolean")] }),
+      ...USER_STORED.map(declared),
       attr("groups", "complex", { multiValued: true, mutability: "readOnly", subAttributes: [attr("value", "string"), attr("display", "string")] }),
     ],
     meta: { resourceType: "Schema", location: `${base}/Schemas/${USER_SCHEMA}` },
@@ -77,8 +80,7 @@ const schemas = (base: string) => [
     name: "EnterpriseUser",
     description: "Enterprise user: manager and department",
     attributes: [
-      attr("department", "string"),
-      attr("manager", "complex", { subAttributes: [attr("value", "string"), attr("displayName", "string", { mutability: "readOnly" })] }),
+      ...ENTERPRISE_STORED.map(declared),
     ],
     meta: { resourceType: "Schema", location: `${base}/Schemas/${ENTERPRISE_SCHEMA}` },
   },

@@ -49,6 +49,12 @@ export async function handleScim(req: Request, opts: ScimOptions = {}): Promise<
     const q = url.searchParams;
 
     const body = async () => {
+      // RFC 7644 §3.1/§8.1: SCIM bodies are application/scim+json (plain application/json is
+      // accepted too). Anything else is refused before reading, not parsed as JSON by luck.
+      const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      if (type !== SCIM_CONTENT_TYPE && type !== "application/json") {
+        throw new ScimError(415, `Content-Type ${type ? `"${type}"` : "(none)"} is not supported: send ${SCIM_CONTENT_TYPE} or application/json`);
+      }
       const text = await req.text();
       if (text.length > MAX_BODY) throw new ScimError(413, `body is over ${MAX_BODY} bytes`);
       let parsed: unknown;

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import { analyzePrincipal } from "@/lib/analysis";
+import { enqueuePrincipalAccess } from "@/lib/enforcement/outbox";
+import { wakeDelivery } from "@/lib/enforcement/wake";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { ENTERPRISE_SCHEMA, LIST_SCHEMA, USER_SCHEMA } from "./constants";
@@ -10,6 +12,7 @@ import { ieq } from "./like";
 import { parseFilter, userWhere } from "./filter";
 import { applyPatch, parsePatchBody } from "./patch";
 import { pageOf, type Page } from "./paging";
+import { storedUserAttributes } from "./attributes";
 
 type Json = Record<string, unknown>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,7 +39,8 @@ const include = { team: { select: { id: true, name: true } }, manager: { select:
 type Row = Prisma.PrincipalGetPayload<{ include: typeof include }>;
 
 export function toScimUser(p: Row, base: string): Json {
-  const attrs = { ...((p.scimAttributes as Json | null) ?? {}) };
+  // Filtered on the way out too: rows written before unknown attributes were ignored may still hold some.
+  const attrs = storedUserAttributes((p.scimAttributes as Json | null) ?? {});
   const ent: Json = { ...((attrs[ENTERPRISE_SCHEMA] as Json | undefined) ?? {}) };
   delete attrs[ENTERPRISE_SCHEMA];
   if (p.manager) ent.manager = { value: p.manager.id, displayName: p.manager.displayName };
@@ -105,6 +109,7 @@ export async function replaceUser(actor: Actor, id: string, body: unknown, base:
   authorize(actor, "scim");
   const input = parseUser(body);
   const row = await client.$transaction(async (tx) => saveUser(tx, actor, await lockUser(tx, id), input, "scim.user.replace"));
+  wakeDelivery();
   return toScimUser(row, base);
 }
 
@@ -116,6 +121,7 @@ export async function patchUser(actor: Actor, id: string, body: unknown, base: s
     const patched = applyPatch(toScimUser(current, base), ops, [ENTERPRISE_SCHEMA], USER_SCHEMA);
     return saveUser(tx, actor, current, parseUser(patched), "scim.user.patch");
   });
+  wakeDelivery();
   return toScimUser(row, base);
 }
 
@@ -131,8 +137,12 @@ export async function deleteUser(actor: Actor, id: string, client: PrismaClient 
       data: { scimDeletedAt: now, ...(wasActive ? { status: "deprovisioned", deprovisionedAt: now, statusChangedAt: now } : {}) },
     });
     await appendAuditEvent(tx, { actor, action: "scim.user.delete", target: `principal:${id}`, data: { userName: current.userName, deprovisioned: wasActive } });
-    if (wasActive) await analyzePrincipal(tx, id);
+    if (wasActive) {
+      await analyzePrincipal(tx, id);
+      await enqueuePrincipalAccess(tx, id, false);
+    }
   });
+  wakeDelivery();
 }
 
 async function lockUser(tx: Tx, id: string): Promise<Row> {
@@ -157,9 +167,9 @@ async function saveUser(tx: Tx, actor: Actor, current: Row | null, input: UserIn
   const managerId = managerRef ? await resolveManager(tx, managerRef, selfId) : null;
   const teamId = ent?.department ? await teamForDepartment(tx, ent.department) : undefined;
 
-  // What SCIM sent beyond our columns, kept so a GET returns it (never the password).
-  const { userName: _u, externalId: _e, displayName: _d, active: _a, id: _i, meta: _m, schemas: _s, password: _p, groups: _g, ...rest } = input as Json;
-  const scimAttributes = JSON.parse(JSON.stringify(rest)) as Prisma.InputJsonValue;
+  // The declared attributes SCIM sent beyond our columns, kept so a GET returns them;
+  // anything else (unknown attributes, undeclared extensions, the password) is ignored (attributes.ts).
+  const scimAttributes = JSON.parse(JSON.stringify(storedUserAttributes(input as Json))) as Prisma.InputJsonValue;
 
   const active = input.active ?? (current ? current.status === "active" : true);
   const now = new Date();
@@ -192,6 +202,9 @@ async function saveUser(tx: Tx, actor: Actor, current: Row | null, input: UserIn
   });
   // The orphan rule runs now, in this transaction, so the grants are in the queue at commit.
   if (deactivated) await analyzePrincipal(tx, row.id);
+  // The proxies follow the status through the outbox, committed with it: a
+  // deprovisioned user's keys stop working within the delivery's latency.
+  if (current && wasActive !== active) await enqueuePrincipalAccess(tx, row.id, active);
   return row;
 }
 

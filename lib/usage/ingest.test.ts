@@ -8,6 +8,13 @@ import { ingestUsageReport } from "@/lib/usage/ingest";
 import { snapshotBody } from "@/proxy/schemas";
 import { createTestDatabase, type TestDatabase } from "@/test/support/db";
 
+// Usage must postdate its grant (less a slack) and not lie in the future: dates are relative to today.
+const DAY_MS = 86_400_000;
+const dayAgo = (n: number) => new Date(Date.now() - n * DAY_MS).toISOString().slice(0, 10);
+const D1 = dayAgo(4);
+const D2 = dayAgo(3);
+const longAgo = new Date(Date.now() - 30 * DAY_MS);
+
 let tdb: TestDatabase;
 let client: PrismaClient;
 const ids = { env: "", api: "", scope: "", principal: "", gone: "", cred: "", grant: "", grant2: "", endpoint: "" };
@@ -22,9 +29,9 @@ beforeAll(async () => {
   const endpoint = await client.endpoint.create({ data: { apiId: api.id, method: "get", pathTemplate: "/orders/{id}", scopes: { create: { scopeId: scope.id } } } });
   const principal = await client.principal.create({ data: { kind: "service_account", displayName: "billing-job" } });
   const gone = await client.principal.create({ data: { kind: "service_account", displayName: "old-job", status: "deprovisioned" } });
-  const cred = await client.credential.create({ data: { principalId: principal.id, prefix: "tg_live_abc", hash: createHash("sha256").update("k1").digest("hex") } });
+  const cred = await client.credential.create({ data: { principalId: principal.id, prefix: "tg_live_abc", hash: createHash("sha256").update("k1").digest("hex"), createdAt: longAgo } });
   await client.credential.create({ data: { principalId: principal.id, prefix: "tg_live_rev", hash: createHash("sha256").update("k2").digest("hex"), revokedAt: new Date() } });
-  const grant = await client.grant.create({ data: { principalId: principal.id, scopeId: scope.id, environmentId: env.id } });
+  const grant = await client.grant.create({ data: { principalId: principal.id, scopeId: scope.id, environmentId: env.id, grantedAt: longAgo } });
   const grant2 = await client.grant.create({ data: { principalId: gone.id, scopeId: scope.id, environmentId: env.id } });
   await client.proxy.create({ data: { name: "edge-1", adminUrl: "http://127.0.0.1:1", adminToken: "x".repeat(20), environmentId: env.id } });
   Object.assign(ids, { env: env.id, api: api.id, scope: scope.id, principal: principal.id, gone: gone.id, cred: cred.id, grant: grant.id, grant2: grant2.id, endpoint: endpoint.id });
@@ -71,13 +78,13 @@ test("usage reports are upserted set-based, once per report id", async () => {
     proxy: "edge-1",
     environment: "production",
     grants: [
-      { grantId: ids.grant, day: "2026-11-20", count: 5, lastUsedAt: "2026-11-20T10:00:00.000Z" },
-      { grantId: ids.grant, day: "2026-11-20", count: 2, lastUsedAt: "2026-11-20T11:00:00.000Z" },
-      { grantId: ids.grant, day: "2026-11-21", count: 1, lastUsedAt: "2026-11-21T09:00:00.000Z" },
-      { grantId: randomUUID(), day: "2026-11-21", count: 9, lastUsedAt: "2026-11-21T09:00:00.000Z" },
+      { grantId: ids.grant, day: D1, count: 5, lastUsedAt: `${D1}T10:00:00.000Z` },
+      { grantId: ids.grant, day: D1, count: 2, lastUsedAt: `${D1}T11:00:00.000Z` },
+      { grantId: ids.grant, day: D2, count: 1, lastUsedAt: `${D2}T09:00:00.000Z` },
+      { grantId: randomUUID(), day: D2, count: 9, lastUsedAt: `${D2}T09:00:00.000Z` },
     ],
-    credentials: [{ credentialId: ids.cred, lastUsedAt: "2026-11-21T09:00:00.000Z" }],
-    shadow: [{ apiId: ids.api, method: "DELETE", path: "/orders-api/orders/{param}", count: 3, distinctKeys: 1, firstSeenAt: "2026-11-21T08:00:00.000Z", lastSeenAt: "2026-11-21T08:30:00.000Z" }],
+    credentials: [{ credentialId: ids.cred, lastUsedAt: `${D2}T09:00:00.000Z` }],
+    shadow: [{ apiId: ids.api, method: "DELETE", path: "/orders-api/orders/{param}", count: 3, distinctKeys: 1, firstSeenAt: `${D2}T08:00:00.000Z`, lastSeenAt: `${D2}T08:30:00.000Z` }],
   };
   const first = await ingestUsageReport(actor, report, client);
   expect(first).toMatchObject({ accepted: true, grantDays: 2, credentials: 1, shadow: 1, proxyKnown: true });
@@ -85,9 +92,9 @@ test("usage reports are upserted set-based, once per report id", async () => {
   expect(again.accepted).toBe(false);
 
   const days = await client.grantUsageDaily.findMany({ where: { grantId: ids.grant }, orderBy: { day: "asc" } });
-  expect(days.map((d) => [d.day.toISOString().slice(0, 10), d.requestCount])).toEqual([["2026-11-20", 7], ["2026-11-21", 1]]);
-  expect((await client.grant.findUniqueOrThrow({ where: { id: ids.grant } })).lastUsedAt?.toISOString()).toBe("2026-11-21T09:00:00.000Z");
-  expect((await client.credential.findUniqueOrThrow({ where: { id: ids.cred } })).lastUsedAt?.toISOString()).toBe("2026-11-21T09:00:00.000Z");
+  expect(days.map((d) => [d.day.toISOString().slice(0, 10), d.requestCount])).toEqual([[D1, 7n], [D2, 1n]]);
+  expect((await client.grant.findUniqueOrThrow({ where: { id: ids.grant } })).lastUsedAt?.toISOString()).toBe(`${D2}T09:00:00.000Z`);
+  expect((await client.credential.findUniqueOrThrow({ where: { id: ids.cred } })).lastUsedAt?.toISOString()).toBe(`${D2}T09:00:00.000Z`);
   expect((await client.proxy.findUniqueOrThrow({ where: { name: "edge-1" } })).lastReportAt).not.toBeNull();
 
   // A second report adds to the same day, keeps the later last-used time, and merges the shadow endpoint.
@@ -95,16 +102,16 @@ test("usage reports are upserted set-based, once per report id", async () => {
     ...report,
     reportId: randomUUID(),
     proxy: "unregistered",
-    grants: [{ grantId: ids.grant, day: "2026-11-21", count: 4, lastUsedAt: "2026-11-21T08:00:00.000Z" }],
-    shadow: [{ ...report.shadow[0], count: 2, distinctKeys: 3, lastSeenAt: "2026-11-21T12:00:00.000Z" }],
+    grants: [{ grantId: ids.grant, day: D2, count: 4, lastUsedAt: `${D2}T08:00:00.000Z` }],
+    shadow: [{ ...report.shadow[0], count: 2, distinctKeys: 3, lastSeenAt: `${D2}T12:00:00.000Z` }],
   }, client);
-  const d21 = await client.grantUsageDaily.findUniqueOrThrow({ where: { grantId_day: { grantId: ids.grant, day: new Date("2026-11-21") } } });
-  expect(d21.requestCount).toBe(5);
-  expect((await client.grant.findUniqueOrThrow({ where: { id: ids.grant } })).lastUsedAt?.toISOString()).toBe("2026-11-21T09:00:00.000Z");
+  const d21 = await client.grantUsageDaily.findUniqueOrThrow({ where: { grantId_day: { grantId: ids.grant, day: new Date(D2) } } });
+  expect(d21.requestCount).toBe(5n);
+  expect((await client.grant.findUniqueOrThrow({ where: { id: ids.grant } })).lastUsedAt?.toISOString()).toBe(`${D2}T09:00:00.000Z`);
   const shadow = await client.shadowEndpoint.findMany();
   expect(shadow).toHaveLength(1);
   expect(shadow[0]).toMatchObject({ environmentId: ids.env, apiId: ids.api, method: "DELETE", requestCount: 5n, distinctKeys: 3 });
-  expect(shadow[0].lastSeenAt.toISOString()).toBe("2026-11-21T12:00:00.000Z");
+  expect(shadow[0].lastSeenAt.toISOString()).toBe(`${D2}T12:00:00.000Z`);
   expect(await client.proxy.count({ where: { name: "unregistered" } })).toBe(0);
 });
 
@@ -135,7 +142,7 @@ test("the proxy snapshot holds this environment's enforceable state in the admin
   expect(snapshotBody.safeParse({ idempotencyKey: "k", ...snap }).success).toBe(true);
   expect(snap.apis).toEqual([{ id: ids.api, name: "Orders API", prefix: "/orders-api", upstream: "http://orders.internal:9000" }]);
   expect(snap.skipped).toEqual([expect.objectContaining({ kind: "api" })]);
-  expect(snap.routes).toEqual([{ id: ids.endpoint, apiId: ids.api, method: "GET", pathTemplate: "/orders/{id}", scopeIds: [ids.scope], public: false }]);
+  expect(snap.routes).toEqual([{ id: ids.endpoint, apiId: ids.api, method: "GET", pathTemplate: "/orders/{id}", requirements: [[ids.scope]], public: false }]);
   // The revoked credential and the deprovisioned principal's grant are not enforced.
   expect(snap.credentials.map((c) => c.id)).toEqual([ids.cred]);
   expect(snap.grants.map((g) => g.id)).toEqual([ids.grant]);

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
-import { fromZod } from "@/lib/errors";
+import { badRequest, fromZod } from "@/lib/errors";
 import { plainText } from "@/lib/validation/text";
+import { openZombieFindings } from "@/lib/discovery/zombies";
 
 /**
  * Ingestion of the enforcement proxy's usage reports (POST /api/v1/usage).
@@ -12,16 +13,47 @@ import { plainText } from "@/lib/validation/text";
  * since the proxy counted them) are skipped, not errors.
  */
 
-const instant = z.iso.datetime({ offset: true });
 const MAX_ROWS = 50_000;
+
+/**
+ * What a report may claim. Usage decides dormancy, so a timestamp is evidence:
+ * `lastUsedAt: 9999-12-31` kept a grant "used" for ever through greatest(), and
+ * year 0000 reached Postgres as a 500. Times must lie between a fixed floor and
+ * now plus a small clock skew; against each grant or credential, no earlier than
+ * its creation minus a slack (a proxy's clock may lag, and a day is counted in
+ * UTC). A report's counts for one grant-day are bounded, and the column is
+ * BIGINT, so no sum of reports can overflow it.
+ */
+export const USAGE_CLOCK_SKEW_MS = 5 * 60_000;
+export const USAGE_CREATION_SLACK = "2 days";
+const FLOOR = Date.UTC(2000, 0, 1);
+export const MAX_COUNT_PER_GRANT_DAY = 1_000_000_000;
+
+const inRange = (t: number, now: number) => t >= FLOOR && t <= now + USAGE_CLOCK_SKEW_MS;
+const instant = z.iso
+  .datetime({ offset: true })
+  .refine((v) => inRange(Date.parse(v), Date.now()), "must lie between 2000-01-01 and now (plus 5 minutes of clock skew)");
+// A day is in range if any instant of it is: its UTC start is at most now + skew.
+const usageDay = z.iso.date().refine((v) => inRange(Date.parse(`${v}T00:00:00Z`), Date.now()), "must lie between 2000-01-01 and today");
 
 export const usageReportSchema = z.object({
   reportId: plainText(200),
   proxy: plainText(200),
   environment: plainText(200),
   grants: z
-    .array(z.object({ grantId: z.guid(), day: z.iso.date(), count: z.number().int().min(1).max(1_000_000_000), lastUsedAt: instant }))
-    .max(MAX_ROWS),
+    .array(z.object({ grantId: z.guid(), day: usageDay, count: z.number().int().min(1).max(MAX_COUNT_PER_GRANT_DAY), lastUsedAt: instant }))
+    .max(MAX_ROWS)
+    .superRefine((rows, ctx) => {
+      const totals = new Map<string, number>();
+      rows.forEach((g, i) => {
+        const key = `${g.grantId} ${g.day}`;
+        const total = (totals.get(key) ?? 0) + g.count;
+        totals.set(key, total);
+        if (total > MAX_COUNT_PER_GRANT_DAY && total - g.count <= MAX_COUNT_PER_GRANT_DAY) {
+          ctx.addIssue({ code: "custom", path: [i, "count"], message: `counts for grant ${g.grantId} on ${g.day} add up to more than ${MAX_COUNT_PER_GRANT_DAY} in one report` });
+        }
+      });
+    }),
   credentials: z.array(z.object({ credentialId: z.guid(), lastUsedAt: instant })).max(MAX_ROWS),
   shadow: z
     .array(
@@ -33,9 +65,14 @@ export const usageReportSchema = z.object({
         distinctKeys: z.number().int().min(0).max(1_000_000),
         firstSeenAt: instant,
         lastSeenAt: instant,
-      }),
+      }).refine((o) => Date.parse(o.firstSeenAt) <= Date.parse(o.lastSeenAt), { path: ["lastSeenAt"], message: "must not be before firstSeenAt" }),
     )
     .max(MAX_ROWS),
+  /** Allowed requests per route (= endpoint id) and day; absent from proxies older than issue 17. */
+  routes: z
+    .array(z.object({ routeId: z.guid(), day: usageDay, count: z.number().int().min(1).max(1_000_000_000), lastUsedAt: instant }))
+    .max(MAX_ROWS)
+    .default([]),
 });
 export type UsageReportInput = z.input<typeof usageReportSchema>;
 
@@ -45,6 +82,9 @@ export interface IngestResult {
   grantDays: number;
   credentials: number;
   shadow: number;
+  /** Endpoint-days counted, and zombie findings opened by this report (lib/discovery/zombies.ts). */
+  endpointDays: number;
+  zombieFindings: number;
   proxyKnown: boolean;
 }
 
@@ -55,10 +95,11 @@ export async function ingestUsageReport(actor: Actor, input: unknown, client: Pr
   const r = parsed.data;
 
   return client.$transaction(async (tx) => {
+    await refuseImplausible(tx, r);
     const fresh = await tx.$queryRaw<{ id: string }[]>`
       INSERT INTO "UsageReport" (id, "proxyName") VALUES (${r.reportId}, ${r.proxy})
       ON CONFLICT (id) DO NOTHING RETURNING id`;
-    if (fresh.length === 0) return { accepted: false, grantDays: 0, credentials: 0, shadow: 0, proxyKnown: false };
+    if (fresh.length === 0) return { accepted: false, grantDays: 0, credentials: 0, shadow: 0, endpointDays: 0, zombieFindings: 0, proxyKnown: false };
 
     let grantDays = 0;
     if (r.grants.length > 0) {
@@ -66,8 +107,8 @@ export async function ingestUsageReport(actor: Actor, input: unknown, client: Pr
       // Duplicate (grant, day) pairs in one report are summed first: ON CONFLICT cannot touch a row twice.
       grantDays = await tx.$executeRaw`
         INSERT INTO "GrantUsageDaily" ("grantId", day, "requestCount")
-        SELECT u.g, u.d, sum(u.c)::int
-        FROM unnest(${ids}::uuid[], ${r.grants.map((g) => g.day)}::date[], ${r.grants.map((g) => g.count)}::int[]) AS u(g, d, c)
+        SELECT u.g, u.d, sum(u.c)
+        FROM unnest(${ids}::uuid[], ${r.grants.map((g) => g.day)}::date[], ${r.grants.map((g) => g.count)}::bigint[]) AS u(g, d, c)
         JOIN "Grant" gr ON gr.id = u.g
         GROUP BY u.g, u.d
         ON CONFLICT ("grantId", day) DO UPDATE SET "requestCount" = "GrantUsageDaily"."requestCount" + excluded."requestCount"`;
@@ -104,8 +145,79 @@ export async function ingestUsageReport(actor: Actor, input: unknown, client: Pr
           "apiId" = coalesce("ShadowEndpoint"."apiId", excluded."apiId")`;
     }
 
+    let endpointDays = 0;
+    let zombieFindings = 0;
+    if (r.routes.length > 0) {
+      const ids = r.routes.map((x) => x.routeId);
+      // Routes are endpoints (the snapshot's route id is the endpoint id); deleted ones are skipped.
+      endpointDays = await tx.$executeRaw`
+        INSERT INTO "EndpointUsageDaily" ("endpointId", day, "requestCount")
+        SELECT u.e, u.d, sum(u.c)
+        FROM unnest(${ids}::uuid[], ${r.routes.map((x) => x.day)}::date[], ${r.routes.map((x) => x.count)}::bigint[]) AS u(e, d, c)
+        JOIN "Endpoint" en ON en.id = u.e
+        GROUP BY u.e, u.d
+        ON CONFLICT ("endpointId", day) DO UPDATE SET "requestCount" = "EndpointUsageDaily"."requestCount" + excluded."requestCount"`;
+      await tx.$executeRaw`
+        UPDATE "Endpoint" e SET "lastSeenAt" = greatest(e."lastSeenAt", u.t)
+        FROM (SELECT x.e, max(x.t) AS t FROM unnest(${ids}::uuid[], ${r.routes.map((x) => x.lastUsedAt)}::timestamptz[]) AS x(e, t) GROUP BY x.e) u
+        WHERE e.id = u.e`;
+      // A deprecated endpoint that still gets traffic is a zombie: a finding at once, not at the next import.
+      zombieFindings = await openZombieFindings(tx, { endpointIds: [...new Set(ids)] });
+    }
+
     // Only a registered proxy gets its last-report time; an unregistered one is not created here.
     const proxyKnown = (await tx.$executeRaw`UPDATE "Proxy" SET "lastReportAt" = now() WHERE name = ${r.proxy}`) > 0;
-    return { accepted: true, grantDays, credentials, shadow, proxyKnown };
+    return { accepted: true, grantDays, credentials, shadow, endpointDays, zombieFindings, proxyKnown };
   });
+}
+
+type Report = z.output<typeof usageReportSchema>;
+type Queryable = Pick<PrismaClient, "$queryRaw">;
+
+/**
+ * The checks that need the database, each naming the first offending entry:
+ * usage dated before its grant (or credential) existed, a shadow observation
+ * naming an API that does not exist in the report's environment, and shadow
+ * observations for an environment that does not exist. Nothing is written
+ * before they pass (the caller's transaction has not written yet).
+ */
+async function refuseImplausible(tx: Queryable, r: Report): Promise<void> {
+  if (r.grants.length > 0) {
+    const early = await tx.$queryRaw<{ i: bigint; created: Date }[]>`
+      SELECT u.i, gr."grantedAt" AS created
+      FROM unnest(${r.grants.map((g) => g.grantId)}::uuid[], ${r.grants.map((g) => g.day)}::date[], ${r.grants.map((g) => g.lastUsedAt)}::timestamptz[])
+        WITH ORDINALITY AS u(g, d, t, i)
+      JOIN "Grant" gr ON gr.id = u.g
+      WHERE u.t < gr."grantedAt" - ${USAGE_CREATION_SLACK}::interval
+         OR u.d < (gr."grantedAt" - ${USAGE_CREATION_SLACK}::interval)::date
+      ORDER BY u.i LIMIT 1`;
+    if (early[0]) {
+      const i = Number(early[0].i) - 1;
+      throw badRequest(`grants.${i}: usage on ${r.grants[i].day} (last used ${r.grants[i].lastUsedAt}) predates grant ${r.grants[i].grantId}, granted ${early[0].created.toISOString()}`, `grants.${i}`);
+    }
+  }
+  if (r.credentials.length > 0) {
+    const early = await tx.$queryRaw<{ i: bigint; created: Date }[]>`
+      SELECT u.i, c."createdAt" AS created
+      FROM unnest(${r.credentials.map((c) => c.credentialId)}::uuid[], ${r.credentials.map((c) => c.lastUsedAt)}::timestamptz[]) WITH ORDINALITY AS u(c, t, i)
+      JOIN "Credential" c ON c.id = u.c
+      WHERE u.t < c."createdAt" - ${USAGE_CREATION_SLACK}::interval
+      ORDER BY u.i LIMIT 1`;
+    if (early[0]) {
+      const i = Number(early[0].i) - 1;
+      throw badRequest(`credentials.${i}: last used ${r.credentials[i].lastUsedAt}, before credential ${r.credentials[i].credentialId} was created (${early[0].created.toISOString()})`, `credentials.${i}`);
+    }
+  }
+  if (r.shadow.length > 0) {
+    const env = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Environment" WHERE name = ${r.environment}`;
+    if (!env[0]) throw badRequest(`environment: no environment named ${JSON.stringify(r.environment)} for these shadow observations`, "environment");
+    const unknown = await tx.$queryRaw<{ i: bigint }[]>`
+      SELECT u.i FROM unnest(${r.shadow.map((x) => x.apiId)}::uuid[]) WITH ORDINALITY AS u(a, i)
+      WHERE u.a IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "Api" a WHERE a.id = u.a AND a."environmentId" = ${env[0].id}::uuid)
+      ORDER BY u.i LIMIT 1`;
+    if (unknown[0]) {
+      const i = Number(unknown[0].i) - 1;
+      throw badRequest(`shadow.${i}.apiId: no API ${r.shadow[i].apiId} in environment ${r.environment}`, `shadow.${i}.apiId`);
+    }
+  }
 }

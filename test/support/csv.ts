@@ -37,8 +37,8 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
-/** Header row + records → objects keyed by header. */
+/** Header row + records → objects keyed by header. The audit evidence trailer ("# tollgate-…" lines, lib/reports/evidence.ts) is not data. */
 export function csvObjects(text: string): Record<string, string>[] {
-  const [header, ...rows] = parseCsv(text);
+  const [header, ...rows] = parseCsv(text).filter((r) => !(r.length === 1 && r[0].startsWith("# tollgate-")));
   return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
 }

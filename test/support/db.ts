@@ -113,3 +113,41 @@ export async function createTestDatabase(opts: { migrate?: boolean } = {}): Prom
   if (opts.migrate !== false) await applyMigrationsSql(result.url);
   return result;
 }
+
+/**
+ * A runtime role for one test database (lib/db/runtime-role.ts): a LOGIN role
+ * of its own (roles are cluster-wide, so the name is random), provisioned like
+ * `npm start` does on a real Postgres. Real Postgres only: the embedded server
+ * runs one shared superuser session and cannot keep roles apart.
+ */
+export async function createRuntimeRole(tdb: TestDatabase): Promise<{ role: string; url: string; drop(): Promise<void> }> {
+  const { provisionRuntimeRole } = await import("@/lib/db/runtime-role");
+  const role = `tollgate_rt_${randomBytes(5).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: serverUrl() });
+  await admin.connect();
+  await admin.query(`CREATE ROLE "${role}" LOGIN`);
+  await admin.end();
+  await provisionRuntimeRole(tdb.url, role);
+  const u = new URL(tdb.url);
+  u.username = role;
+  u.password = "";
+  return {
+    role,
+    url: u.toString(),
+    async drop() {
+      // Privileges first (in the test database, if it still exists), then the role.
+      const c = new pg.Client({ connectionString: tdb.url });
+      await c.connect().then(
+        async () => {
+          await c.query(`DROP OWNED BY "${role}"`).catch(() => undefined);
+          await c.end();
+        },
+        () => undefined,
+      );
+      const a = new pg.Client({ connectionString: serverUrl() });
+      await a.connect();
+      await a.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => undefined);
+      await a.end();
+    },
+  };
+}

@@ -87,7 +87,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           Reset
         </Link>
       </form>
-      <AuditTable rows={rows} brokenId={verification?.firstBroken?.id} />
+      <AuditTable rows={rows} brokenId={verification?.chain.firstBroken?.id} />
       <nav aria-label="Pagination" className="flex items-center gap-3 text-slate-600">
         <span>
           {total} events · page {filter.page} of {pages}

@@ -1,7 +1,16 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { action } from "@/lib/action";
-import { addShadowInput, addShadowToInventory, dismissShadowEndpoint, dismissShadowInput, scopeLevelInput, setScopeLevel } from "@/lib/discovery";
+import {
+  addShadowInput,
+  addShadowToInventory,
+  dismissShadowEndpoint,
+  dismissShadowInput,
+  scopeLevelInput,
+  setScopeLevel,
+  stopRoutingZombie,
+  stopZombieInput,
+} from "@/lib/discovery";
 
 // Thin wrappers (lib/action.ts): session → zod → one lib call (authorization and audit inside).
 export const setScopeLevelAction = action(scopeLevelInput, async (input, { actor }) => {
@@ -20,4 +29,10 @@ export const dismissShadowAction = action(dismissShadowInput, async (input, { ac
   await dismissShadowEndpoint(actor, input);
   revalidatePath("/discovery");
   return { id: input.id };
+});
+
+export const stopRoutingZombieAction = action(stopZombieInput, async (input, { actor }) => {
+  const r = await stopRoutingZombie(actor, input);
+  revalidatePath("/discovery");
+  return r;
 });

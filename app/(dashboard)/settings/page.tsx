@@ -5,6 +5,7 @@ import { requirePageActor } from "@/lib/auth/session";
 import { can } from "@/lib/auth/actor";
 import { getSettings } from "@/lib/settings";
 import { queueFilterOptions } from "@/lib/review";
+import { auditKeyInfo, type AuditKeyInfo } from "@/lib/audit/key-info";
 import { saveThresholdsAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };
@@ -21,6 +22,7 @@ export default async function SettingsPage() {
   const actor = await requirePageActor();
   const [settings, options] = await Promise.all([getSettings(actor), queueFilterOptions(actor)]);
   const editable = can(actor, "settings:write");
+  const auditKey = can(actor, "audit:read") ? await auditKeyInfo(actor) : null;
   return (
     <div className="max-w-2xl space-y-4">
       <div className="flex items-baseline justify-between">
@@ -52,6 +54,35 @@ export default async function SettingsPage() {
           {editable ? <button type="submit" className="rounded bg-slate-800 px-3 py-1 text-white">Save thresholds</button> : <p className="text-xs text-slate-500">Only admins can change thresholds.</p>}
         </fieldset>
       </ActionForm>
+      {auditKey ? <AuditKeySection info={auditKey} /> : null}
     </div>
+  );
+}
+
+/** The public half of the audit signing key, for auditors (docs/SECURITY.md, "Signed audit checkpoints"). */
+function AuditKeySection({ info }: { info: AuditKeyInfo }) {
+  return (
+    <section aria-labelledby="audit-key" className="space-y-2 rounded border border-slate-200 bg-white p-4 text-sm">
+      <h2 id="audit-key" className="font-medium">Audit signing key</h2>
+      {info.error ? <p role="alert" className="rounded bg-red-50 p-2 text-red-800">The audit signing key cannot be loaded: {info.error}</p> : null}
+      {!info.configured && !info.error ? (
+        <p role="alert" className="rounded bg-amber-50 p-2 text-amber-900">
+          No audit signing key is configured (TOLLGATE_AUDIT_SIGNING_KEY_FILE): no signed checkpoints are made, so deleting the newest audit events cannot be detected.
+        </p>
+      ) : null}
+      {info.publicKeyPem ? (
+        <>
+          <p>
+            Checkpoints of the audit chain are signed with Ed25519 key <code className="font-mono" data-testid="audit-key-id">{info.keyId}</code>. Give this public key to your auditors; they verify
+            exports and checkpoints with it (docs/SECURITY.md, &ldquo;Verifying an export&rdquo;).
+          </p>
+          <pre data-testid="audit-public-key" className="overflow-x-auto rounded bg-slate-50 p-2 font-mono text-xs">{info.publicKeyPem}</pre>
+        </>
+      ) : null}
+      <p className="text-xs text-slate-600">
+        Checkpoint file: {info.checkpointFile ? <code className="font-mono">{info.checkpointFile}</code> : "not configured (TOLLGATE_AUDIT_CHECKPOINT_DIR)"}
+        {" · "}Latest checkpoint: {info.latest ? <code className="font-mono">{info.latest.message}</code> : "none yet"}
+      </p>
+    </section>
   );
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { canonicalJSON } from "@/lib/audit";
+import { describeRequirements } from "@/proxy/requirements";
 import { normalizeTemplate, type Description, type Level, type OperationSpec, type ScopeSpec } from "./extract";
 
 /** What the inventory holds for one API right now (loaded by state.ts). */
@@ -12,6 +13,8 @@ export interface InventoryState {
     public: boolean;
     deprecatedAt: string | null;
     scopeNames: string[];
+    /** Alternatives of scope-name sets, canonical (proxy/requirements.ts). */
+    requirements: string[][];
   }[];
   scopes: {
     id: string;
@@ -89,8 +92,10 @@ export function computeDiff(state: InventoryState, desc: Description): Diff {
     if (cur.pathTemplate !== op.pathTemplate) changes.push({ field: "pathTemplate", from: cur.pathTemplate, to: op.pathTemplate });
     if ((cur.summary ?? null) !== op.summary) changes.push({ field: "summary", from: cur.summary, to: op.summary });
     if (cur.public !== op.public) changes.push({ field: "public", from: cur.public, to: op.public });
-    const before = [...cur.scopeNames].sort();
-    if (before.join("\n") !== op.scopes.join("\n")) changes.push({ field: "scopes", from: before, to: op.scopes });
+    // Requirements are compared as sets of sets: {a, b} is a different requirement from "a, or b".
+    if (JSON.stringify(cur.requirements) !== JSON.stringify(op.requirements)) {
+      changes.push({ field: "scopes", from: describeRequirements(cur.requirements) || "(none)", to: describeRequirements(op.requirements) || "(none)" });
+    }
     if (cur.deprecatedAt) changes.push({ field: "deprecated", from: true, to: false });
     if (changes.length) endpoints.changed.push({ id: cur.id, method: cur.method, pathTemplate: cur.pathTemplate, changes, spec: op });
     else endpoints.unchanged++;

@@ -1,5 +1,8 @@
 import { badRequest } from "@/lib/errors";
+import { canonicalRequirements, scopesNamed } from "@/proxy/requirements";
 import type { OpenApiDocument } from "./parse";
+import { syntheticScopeName } from "./synthetic-scope";
+import { classifyScope, type ScopeUse } from "./scope-classify";
 
 export type Level = "read" | "write" | "admin";
 
@@ -9,13 +12,23 @@ export interface OperationSpec {
   summary: string | null;
   /** Explicit `security: []` (or an empty alternative `{}`): no credential needed. */
   public: boolean;
-  /** Scope names the operation accepts (any one of them, the model's semantics). */
+  /** No `security` on the operation nor the document: protected with no scope until an admin assigns one. */
+  noSecurity: boolean;
+  /**
+   * The operation's security requirements as scope names: alternatives (OR) of
+   * sets (AND), canonical (proxy/requirements.ts). `[]` when public or when no
+   * security is declared.
+   */
+  requirements: string[][];
+  /** Every scope name the requirements mention, sorted (levels, the scope list). */
   scopes: string[];
 }
 
 export interface ScopeSpec {
   name: string;
   level: Level;
+  /** Why that level (scope-classify.ts): shown in the diff and on the API page. */
+  evidence: string[];
   description: string | null;
 }
 
@@ -29,23 +42,22 @@ export interface Description {
 }
 
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
-const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/**
- * Names that say admin/manage are admin; otherwise a name that says read or
- * write (`read:pets`, `orders.write`, `repo:readonly`) is taken at its word,
- * because OAuth descriptions often require both on every operation; otherwise
- * GET/HEAD/OPTIONS read and anything else writes.
- */
+/** The level of a scope required by one operation alone (shadow endpoints added by hand): same rule as an import. */
 export function inferLevel(scopeName: string, method: string): Level {
-  if (/admin/i.test(scopeName) || /:manage$/i.test(scopeName)) return "admin";
-  if (/(^|[^a-z])read(only)?([^a-z]|$)/i.test(scopeName)) return "read";
-  if (/(^|[^a-z])write([^a-z]|$)/i.test(scopeName)) return "write";
-  return SAFE.has(method.toUpperCase()) ? "read" : "write";
+  return classifyScope(scopeName, [{ method: method.toUpperCase(), pathTemplate: "", together: [] }]).level;
 }
 
-const RANK: Record<Level, number> = { read: 0, write: 1, admin: 2 };
-const maxLevel = (a: Level, b: Level): Level => (RANK[a] >= RANK[b] ? a : b);
+/** Each scope of each required set, with the scopes it is required together with (its level's evidence). */
+function recordUses(uses: Map<string, ScopeUse[]>, method: string, pathTemplate: string, sets: string[][]): void {
+  for (const set of sets) {
+    for (const name of set) {
+      let list = uses.get(name);
+      if (!list) uses.set(name, (list = []));
+      list.push({ method, pathTemplate, together: set.filter((n) => n !== name) });
+    }
+  }
+}
 
 type Requirement = Record<string, string[]>;
 
@@ -54,13 +66,13 @@ type Requirement = Record<string, string[]>;
  * lib/discovery/README.md):
  * - per-operation `security` overrides the global one; `security: []` or an
  *   empty alternative `{}` makes the operation public;
- * - alternatives are OR-ed and the model stores "any one of these scopes", so
- *   the scopes of every alternative are unioned (an AND of several scopes within
- *   one alternative cannot be expressed and becomes "any of them");
- * - an alternative naming no scope (apiKey, http basic/bearer, or an OAuth2
- *   scheme with an empty list) yields a synthetic scope per scheme and level,
- *   `<scheme>:read` or `<scheme>:write` by method, so a read-only key can still
- *   be told apart from a writing one;
+ * - requirement objects are alternatives (OR); everything inside one object is
+ *   required together (AND): `{oauth: [a, b]}` needs a AND b, and
+ *   `{oauth: [a], apiKey: []}` needs a AND the apiKey scheme's scope;
+ * - a scheme listed with no scope (apiKey, http basic/bearer, or an OAuth2
+ *   scheme with an empty list) stands for a synthetic scope per scheme and
+ *   level, `<scheme> credential (read|write)` by method (synthetic-scope.ts),
+ *   so a read-only key can still be told apart from a writing one;
  * - an operation with no security declared at all stays protected with no
  *   scope (the proxy then refuses it until an admin assigns one) rather than
  *   being opened to the world by omission.
@@ -73,6 +85,7 @@ export function extractDescription(doc: OpenApiDocument): Description {
   const scopes = new Map<string, ScopeSpec>();
   const seen = new Map<string, string>();
   const operationIds = new Map<string, string>();
+  const uses = new Map<string, ScopeUse[]>();
 
   for (const [pathTemplate, item] of Object.entries(paths)) {
     if (!item || typeof item !== "object") continue;
@@ -96,7 +109,7 @@ export function extractDescription(doc: OpenApiDocument): Description {
 
       const requirements = (op.security as Requirement[] | undefined) ?? globalSecurity;
       let isPublic = false;
-      const names = new Set<string>();
+      const sets: string[][] = [];
       if (Array.isArray(requirements)) {
         if (requirements.length === 0) isPublic = true;
         for (const alternative of requirements) {
@@ -105,19 +118,14 @@ export function extractDescription(doc: OpenApiDocument): Description {
             isPublic = true;
             continue;
           }
-          const named = entries.flatMap(([, list]) => (Array.isArray(list) ? list.map(String) : []));
-          if (named.length) named.forEach((n) => names.add(n));
-          else for (const [scheme] of entries) names.add(`${scheme}:${SAFE.has(method) ? "read" : "write"}`);
+          sets.push(entries.flatMap(([scheme, list]) => (Array.isArray(list) && list.length ? list.map(String) : [syntheticScopeName(scheme, method)])));
         }
       }
+      const required = isPublic ? [] : canonicalRequirements(sets);
+      recordUses(uses, method, pathTemplate, required);
+      const names = new Set(required.flat());
       for (const name of names) {
-        const level = inferLevel(name, method);
-        const prev = scopes.get(name);
-        scopes.set(name, {
-          name,
-          level: prev ? maxLevel(prev.level, level) : level,
-          description: prev?.description ?? schemeDescriptions.get(name) ?? null,
-        });
+        if (!scopes.has(name)) scopes.set(name, { name, level: "read", evidence: [], description: schemeDescriptions.get(name) ?? null });
       }
       const summary = typeof op.summary === "string" ? op.summary : typeof op.operationId === "string" ? op.operationId : null;
       operations.push({
@@ -125,12 +133,15 @@ export function extractDescription(doc: OpenApiDocument): Description {
         pathTemplate,
         summary: summary ? summary.slice(0, 500) : null,
         public: isPublic,
-        scopes: isPublic ? [] : [...names].sort(),
+        noSecurity: !Array.isArray(requirements),
+        requirements: required,
+        scopes: scopesNamed(required),
       });
     }
   }
   // A public operation's scopes are dropped above; keep only scopes still used.
   const used = new Set(operations.flatMap((o) => o.scopes));
+  for (const spec of scopes.values()) Object.assign(spec, classifyScope(spec.name, uses.get(spec.name) ?? []));
   return {
     operations,
     scopes: [...scopes.values()].filter((s) => used.has(s.name)).sort((a, b) => a.name.localeCompare(b.name)),

@@ -64,12 +64,12 @@ describe("real-world descriptions", () => {
   it("maps the Swagger 2.0 petstore's security: OAuth scopes, api_key synthetic scope, none declared", async () => {
     const api = await client.api.findFirstOrThrow({ where: { name: "petstore-v2" }, include: { scopes: { orderBy: { name: "asc" } } } });
     expect(api.scopes.map((s) => [s.name, s.level])).toEqual([
-      ["api_key:read", "read"],
+      ["api_key credential (read)", "read"],
       ["read:pets", "read"],
       ["write:pets", "write"],
     ]);
     const byId = await client.endpoint.findFirstOrThrow({ where: { apiId: api.id, method: "GET", pathTemplate: "/pet/{petId}" }, include: { scopes: { include: { scope: true } } } });
-    expect(byId.scopes.map((s) => s.scope.name)).toEqual(["api_key:read"]);
+    expect(byId.scopes.map((s) => s.scope.name)).toEqual(["api_key credential (read)"]);
     const add = await client.endpoint.findFirstOrThrow({ where: { apiId: api.id, method: "POST", pathTemplate: "/pet" }, include: { scopes: { include: { scope: true } } } });
     expect(add.scopes.map((s) => s.scope.name).sort()).toEqual(["read:pets", "write:pets"]);
     // No security declared: protected, no scope, not public.
@@ -127,7 +127,7 @@ describe("re-import of a modified copy", () => {
       "orders:write": "write",
       "orders:manage": "admin",
       "legacy:export": "read",
-      "key:read": "read",
+      "key credential (read)": "read",
     });
     expect(r.api.baseUrl).toBe("https://orders.example/v1");
     const health = await client.endpoint.findFirstOrThrow({ where: { apiId: r.api.id!, pathTemplate: "/health" } });
@@ -169,7 +169,7 @@ describe("re-import of a modified copy", () => {
     ]);
     expect(d.scopes.added).toEqual([]);
     expect(d.scopes.removed.map((s) => [s.name, s.action, s.activeGrants]).sort()).toEqual([
-      ["key:read", "delete", 0],
+      ["key credential (read)", "delete", 0],
       ["legacy:export", "deprecate", 1],
     ]);
     expect(d.endpoints.unchanged).toBe(3);
@@ -181,7 +181,7 @@ describe("re-import of a modified copy", () => {
     expect(finding.severity).toBe("medium");
     expect(JSON.stringify(finding.evidence)).toContain("legacy:export was removed");
     expect((await client.scope.findUniqueOrThrow({ where: { id: exportScope.id } })).deprecatedAt).not.toBeNull();
-    expect(await client.scope.count({ where: { apiId: api.id, name: "key:read" } })).toBe(0);
+    expect(await client.scope.count({ where: { apiId: api.id, name: "key credential (read)" } })).toBe(0);
     expect((await client.endpoint.findFirstOrThrow({ where: { apiId: api.id, pathTemplate: "/export" } })).deprecatedAt).not.toBeNull();
     expect(await client.endpoint.count({ where: { apiId: api.id, pathTemplate: "/legacy" } })).toBe(0);
     const last = await client.outboxItem.findFirstOrThrow({ orderBy: { id: "desc" } });

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { upstreamUrl } from "./base-url";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
@@ -7,31 +8,43 @@ import { badRequest, conflict, fromZod, notFound, AppError } from "@/lib/errors"
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { computeDiff, isEmptyDiff, planHash, type Diff } from "./diff";
 import { extractDescription, type Description } from "./extract";
-import { parseOpenApi } from "./parse";
+import { ImportBudget, parseOpenApi } from "./parse";
 import { loadInventoryState } from "./state";
+import { openZombieFindings, resolveZombieFindings } from "../zombies";
+import { summarizeSecurity, syncPublicWriteFindings, type SecuritySummary } from "./public-ops";
 import { enqueueInventoryChanges } from "./outbox";
-import { openApiMaxBytes } from "../config";
+import { deleteRows, deprecateRows, insertEndpoints, insertScopes, refreshEndpoints, refreshScopeEvidence, refreshScopes, replaceEndpointLinks } from "./write-sets";
+import { openApiMaxBytes, openApiMaxNodes, openApiMaxSeconds } from "../config";
 
+// NUL in a name reached Postgres as a driver error (a 500); no name holds control characters.
+// \p{Cc}: the C0 controls, DEL and the C1 controls.
+const NO_CONTROL = /^\P{Cc}*$/u;
 const inputSchema = z.object({
-  apiName: z.string().trim().min(1, "is required").max(200),
-  environment: z.string().trim().min(1, "is required").max(100),
+  apiName: z.string().trim().min(1, "is required").max(200).regex(NO_CONTROL, "must not contain control characters"),
+  environment: z.string().trim().min(1, "is required").max(100).regex(NO_CONTROL, "must not contain control characters"),
   document: z.union([z.string(), z.instanceof(Buffer)]),
   filename: z.string().max(300).optional(),
   /** Upstream for an API the import creates; defaults to the document's server URL. */
-  baseUrl: z.url().optional(),
+  baseUrl: upstreamUrl.optional(),
 });
 
 export type ImportInput = z.input<typeof inputSchema>;
 export interface ImportOptions {
   /** Overrides the configured size limit (CLI flag, tests on large real-world documents). */
   maxBytes?: number;
+  /** Overrides the configured cap on nodes after YAML alias expansion. */
+  maxNodes?: number;
+  /** Overrides the configured time budget for processing the document. */
+  maxSeconds?: number;
   client?: PrismaClient;
 }
 
 export interface ImportPlan {
   api: { id: string | null; name: string; environment: string; create: boolean; baseUrl: string };
-  document: { version: string; title: string; operations: number; sha256: string; serverPathPrefix: string };
+  document: { version: string; label: string; title: string; operations: number; sha256: string; serverPathPrefix: string };
   diff: Diff;
+  /** Operations that accept no credential (reads/writes), and those with no security at all (public-ops.ts). */
+  security: SecuritySummary;
   empty: boolean;
   planHash: string;
 }
@@ -41,6 +54,8 @@ export interface ImportResult extends ImportPlan {
   auditTarget: string;
   outboxRows: number;
   findingsOpened: number;
+  /** public_write findings (production environments only): opened now, and resolved because the endpoint is no longer a public write. */
+  publicWriteFindings: { opened: number; resolved: number };
 }
 
 interface Prepared {
@@ -54,13 +69,22 @@ async function prepare(actor: Actor, raw: ImportInput, opts: ImportOptions): Pro
   const parsed = inputSchema.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   const input = parsed.data;
-  const { doc, version, title } = await parseOpenApi(input.document, { maxBytes: opts.maxBytes ?? openApiMaxBytes(), filename: input.filename });
+  const budget = new ImportBudget(opts.maxSeconds ?? openApiMaxSeconds());
+  const { doc, version, label, title } = await parseOpenApi(input.document, {
+    maxBytes: opts.maxBytes ?? openApiMaxBytes(),
+    maxNodes: opts.maxNodes ?? openApiMaxNodes(),
+    filename: input.filename,
+    budget,
+  });
   const description = extractDescription(doc);
+  budget.check("reading operations");
   const sha256 = createHash("sha256").update(input.document).digest("hex");
-  return { input, description, docMeta: { version, title, sha256, serverPathPrefix: description.serverPathPrefix } };
+  return { input, description, docMeta: { version, label, title, sha256, serverPathPrefix: description.serverPathPrefix } };
 }
 
-async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean): Promise<ImportPlan & { environmentId: string }> {
+type Computed = ImportPlan & { environmentId: string; production: boolean };
+
+async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean): Promise<Computed> {
   const env = await client.environment.findUnique({ where: { name: p.input.environment } });
   if (!env) throw notFound(`Environment ${p.input.environment}`);
   const api = await client.api.findUnique({ where: { name_environmentId: { name: p.input.apiName, environmentId: env.id } } });
@@ -75,6 +99,8 @@ async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean
   const apiKey = { id: api?.id ?? null, name: p.input.apiName, environmentId: env.id, baseUrl };
   return {
     environmentId: env.id,
+    production: env.tier === "production",
+    security: summarizeSecurity(p.description, diff),
     api: { id: api?.id ?? null, name: p.input.apiName, environment: env.name, create: !api, baseUrl },
     document: { ...p.docMeta, operations: p.description.operations.length },
     diff,
@@ -86,7 +112,7 @@ async function computePlan(client: PrismaClient | Tx, p: Prepared, lock: boolean
 /** The diff a document would make, without writing anything. */
 export async function planImport(actor: Actor, input: ImportInput, opts: ImportOptions = {}): Promise<ImportPlan> {
   const prepared = await prepare(actor, input, opts);
-  const { environmentId: _, ...plan } = await computePlan(opts.client ?? db(), prepared, false);
+  const { environmentId: _, production: __, ...plan } = await computePlan(opts.client ?? db(), prepared, false);
   return plan;
 }
 
@@ -97,7 +123,7 @@ export async function planImport(actor: Actor, input: ImportInput, opts: ImportO
  */
 export async function applyImport(
   actor: Actor,
-  input: ImportInput & { expectedPlanHash?: string },
+  input: ImportInput & { expectedPlanHash?: string; confirmPublicWrites?: boolean },
   opts: ImportOptions = {},
 ): Promise<ImportResult> {
   const prepared = await prepare(actor, input, opts);
@@ -110,9 +136,17 @@ export async function applyImport(
         if (input.expectedPlanHash && input.expectedPlanHash !== plan.planHash) {
           throw conflict("The inventory or the document changed since this plan was computed: review the new diff and apply again");
         }
+        const opened = plan.security.newPublicWrites;
+        if (opened.length && input.confirmPublicWrites !== true) {
+          throw badRequest(
+            `This import opens ${opened.length} write operation${opened.length === 1 ? "" : "s"} to callers without any credential (${opened.slice(0, 5).join(", ")}${opened.length > 5 ? ", …" : ""}): review them and confirm with confirmPublicWrites`,
+            "confirmPublicWrites",
+          );
+        }
         return writePlan(tx, actor, prepared, plan);
       },
-      { timeout: 120_000, maxWait: 10_000 },
+      // A 50,000-operation document writes for tens of seconds on a busy machine: the cap grows with it.
+      { timeout: Math.max(120_000, prepared.description.operations.length * 5), maxWait: 10_000 },
     );
   } catch (e) {
     if (e instanceof AppError) throw e;
@@ -123,7 +157,7 @@ export async function applyImport(
   return result;
 }
 
-async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & { environmentId: string }): Promise<ImportResult> {
+async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: Computed): Promise<ImportResult> {
   const now = new Date();
   const { diff } = plan;
   let apiId = plan.api.id;
@@ -132,42 +166,55 @@ async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & {
     await tx.api.create({ data: { id: apiId, name: plan.api.name, environmentId: plan.environmentId, baseUrl: plan.api.baseUrl, description: p.docMeta.title || null } });
   }
 
-  // Scopes first: endpoints link to them by id.
+  // Scopes first: endpoints link to them by id. Every write is one statement over arrays (write-sets.ts).
   const scopeIds = new Map((await tx.scope.findMany({ where: { apiId }, select: { id: true, name: true } })).map((s) => [s.name, s.id]));
-  const newScopes = diff.scopes.added.map((s) => ({ id: randomUUID(), apiId: apiId!, name: s.name, level: s.level, description: s.description }));
+  const newScopes = diff.scopes.added.map((s) => ({ id: randomUUID(), apiId: apiId!, name: s.name, level: s.level, evidence: s.evidence, description: s.description }));
   newScopes.forEach((s) => scopeIds.set(s.name, s.id));
-  if (newScopes.length) await tx.scope.createMany({ data: newScopes });
-  for (const c of diff.scopes.changed) {
-    await tx.scope.update({ where: { id: c.id }, data: { description: c.spec.description ?? undefined, deprecatedAt: null } });
-  }
+  await insertScopes(tx, newScopes);
+  const added = new Set(newScopes.map((s) => s.name));
+  await refreshScopeEvidence(tx, apiId, p.description.scopes.filter((s) => !added.has(s.name)));
+  await refreshScopes(tx, diff.scopes.changed.map((c) => ({ id: c.id, description: c.spec.description })));
   const scopeDeletes = diff.scopes.removed.filter((r) => r.action === "delete").map((r) => r.id);
   const scopeDeprecations = diff.scopes.removed.filter((r) => r.action === "deprecate");
-  if (scopeDeprecations.length) await tx.scope.updateMany({ where: { id: { in: scopeDeprecations.map((r) => r.id) } }, data: { deprecatedAt: now } });
+  await deprecateRows(tx, "Scope", scopeDeprecations.map((r) => r.id), now);
 
   // Endpoints.
   const newEndpoints = diff.endpoints.added.map((e) => ({ id: randomUUID(), spec: e }));
-  if (newEndpoints.length) {
-    await tx.endpoint.createMany({
-      data: newEndpoints.map(({ id, spec }) => ({ id, apiId: apiId!, method: spec.method, pathTemplate: spec.pathTemplate, summary: spec.summary, public: spec.public })),
-    });
-  }
-  for (const c of diff.endpoints.changed) {
-    await tx.endpoint.update({ where: { id: c.id }, data: { pathTemplate: c.spec.pathTemplate, summary: c.spec.summary, public: c.spec.public, deprecatedAt: null } });
-  }
-  const relinked = diff.endpoints.changed.filter((c) => c.changes.some((f) => f.field === "scopes"));
-  if (relinked.length) await tx.endpointScope.deleteMany({ where: { endpointId: { in: relinked.map((c) => c.id) } } });
-  const links = [...newEndpoints.map(({ id, spec }) => ({ id, scopes: spec.scopes })), ...relinked.map((c) => ({ id: c.id, scopes: c.spec.scopes }))].flatMap(
-    ({ id, scopes }) => scopes.map((name) => ({ endpointId: id, scopeId: scopeIds.get(name)! })),
+  await insertEndpoints(
+    tx,
+    newEndpoints.map(({ id, spec }) => ({ id, apiId: apiId!, method: spec.method, pathTemplate: spec.pathTemplate, summary: spec.summary, public: spec.public })),
   );
-  if (links.length) await tx.endpointScope.createMany({ data: links });
+  await refreshEndpoints(tx, diff.endpoints.changed.map((c) => ({ id: c.id, pathTemplate: c.spec.pathTemplate, summary: c.spec.summary, public: c.spec.public })));
+  const relinked = diff.endpoints.changed.filter((c) => c.changes.some((f) => f.field === "scopes"));
+  // One requirementId per alternative: its scopes are required together.
+  const links = [...newEndpoints.map(({ id, spec }) => ({ id, requirements: spec.requirements })), ...relinked.map((c) => ({ id: c.id, requirements: c.spec.requirements }))].flatMap(
+    ({ id, requirements }) =>
+      requirements.flatMap((set) => {
+        const requirementId = randomUUID();
+        return set.map((name) => ({ endpointId: id, requirementId, scopeId: scopeIds.get(name)! }));
+      }),
+  );
+  await replaceEndpointLinks(tx, relinked.map((c) => c.id), links);
   const endpointDeletes = diff.endpoints.removed.filter((r) => r.action === "delete").map((r) => r.id);
   const endpointDeprecations = diff.endpoints.removed.filter((r) => r.action === "deprecate").map((r) => r.id);
-  if (endpointDeprecations.length) await tx.endpoint.updateMany({ where: { id: { in: endpointDeprecations } }, data: { deprecatedAt: now } });
-  if (endpointDeletes.length) await tx.endpoint.deleteMany({ where: { id: { in: endpointDeletes } } });
-  if (scopeDeletes.length) await tx.scope.deleteMany({ where: { id: { in: scopeDeletes } } });
+  await deprecateRows(tx, "Endpoint", endpointDeprecations, now);
+  await deleteRows(tx, "Endpoint", endpointDeletes);
+  await deleteRows(tx, "Scope", scopeDeletes);
 
   // A removed scope still held is never dropped silently: each active grant gets a finding.
   const findingsOpened = await openDeprecationFindings(tx, plan, scopeDeprecations, p.docMeta.sha256);
+
+  const publicWriteFindings = await syncPublicWriteFindings(
+    tx,
+    { id: apiId, name: plan.api.name, environmentId: plan.environmentId, environment: plan.api.environment },
+    plan.production,
+    p.docMeta.sha256,
+  );
+
+  // Zombies: a newly deprecated endpoint with traffic in the window gets a finding now; an endpoint
+  // back in the description is a zombie no longer.
+  const zombieFindings = await openZombieFindings(tx, { endpointIds: endpointDeprecations });
+  await resolveZombieFindings(tx, diff.endpoints.changed.filter((c) => c.changes.some((f) => f.field === "deprecated")).map((c) => c.id), "openapi-import", "back in the API description");
 
   const touched = [...newEndpoints.map((e) => e.id), ...diff.endpoints.changed.map((c) => c.id)];
   const outboxRows = await enqueueInventoryChanges(tx, {
@@ -186,12 +233,16 @@ async function writePlan(tx: Tx, actor: Actor, p: Prepared, plan: ImportPlan & {
     endpoints: { added: diff.endpoints.added.length, changed: diff.endpoints.changed.length, deleted: endpointDeletes.length, deprecated: endpointDeprecations.length },
     scopes: { added: diff.scopes.added.length, changed: diff.scopes.changed.length, deleted: scopeDeletes.length, deprecated: scopeDeprecations.length },
     findingsOpened,
+    publicOperations: { reads: plan.security.publicReads, writes: plan.security.publicWrites, newWrites: plan.security.newPublicWrites.length },
+    noSecurity: plan.security.noSecurity,
+    publicWriteFindings,
+    zombieFindings,
     outboxRows,
   };
   const auditTarget = `api:${apiId}`;
   await appendAuditEvent(tx, { actor, action: "inventory.openapi_import", target: auditTarget, data: summary });
-  const { environmentId: _, ...rest } = plan;
-  return { ...rest, api: { ...plan.api, id: apiId }, applied: true, auditTarget, outboxRows, findingsOpened };
+  const { environmentId: _, production: __, ...rest } = plan;
+  return { ...rest, api: { ...plan.api, id: apiId }, applied: true, auditTarget, outboxRows, findingsOpened, publicWriteFindings };
 }
 
 async function openDeprecationFindings(

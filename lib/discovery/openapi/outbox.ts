@@ -1,5 +1,6 @@
 import type { Tx } from "@/lib/db";
 import { apiPrefix } from "@/lib/enforcement/snapshot";
+import { groupSets } from "@/proxy/requirements";
 
 /**
  * Inventory changes reach the proxies like decisions do: one outbox row per
@@ -10,7 +11,7 @@ import { apiPrefix } from "@/lib/enforcement/snapshot";
  */
 export type InventoryOp =
   | { op: "upsert"; kind: "api"; value: { id: string; name: string; prefix: string; upstream: string } }
-  | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; scopeIds: string[]; public: boolean } }
+  | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; requirements: string[][]; public: boolean } }
   | { op: "delete"; kind: "route"; id: string };
 
 // Same rules as lib/enforcement/snapshot.ts: what the proxy cannot match is left
@@ -44,24 +45,45 @@ export async function enqueueInventoryChanges(
   const ops: InventoryOp[] = [];
   const prefix = await prefixInSnapshot(tx, change.environmentId, change.api.id);
   ops.push({ op: "upsert", kind: "api", value: { ...change.api, upstream: change.api.upstream.replace(/\/+$/, ""), prefix } });
+  const deletes = [...change.deleteEndpointIds];
   if (change.upsertEndpointIds.length) {
-    const routes = await tx.endpoint.findMany({
-      where: { id: { in: change.upsertEndpointIds } },
-      select: { id: true, apiId: true, method: true, pathTemplate: true, public: true, scopes: { select: { scopeId: true } } },
-    });
-    for (const r of routes) {
-      if (!TEMPLATE.test(r.pathTemplate)) continue;
-      ops.push({ op: "upsert", kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, public: r.public, scopeIds: r.scopes.map((s) => s.scopeId) } });
+    for (const r of await routeRows(tx, change.upsertEndpointIds)) {
+      // An endpoint an admin stopped routing (a zombie, zombies.ts) stays out of the proxy: the proxy
+      // answers it like any unknown route.
+      if (r.routingStopped) deletes.push(r.id);
+      else if (TEMPLATE.test(r.pathTemplate)) {
+        const requirements = groupSets(r.links, (l) => l.requirementId, (l) => l.scopeId);
+        ops.push({ op: "upsert", kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, public: r.public, requirements } });
+      }
     }
   }
-  for (const id of change.deleteEndpointIds) ops.push({ op: "delete", kind: "route", id });
+  for (const id of deletes) ops.push({ op: "delete", kind: "route", id });
   if (ops.length === 1 && change.upsertEndpointIds.length + change.deleteEndpointIds.length === 0) return 0; // nothing changed
   const body = { idempotencyKey: change.idempotencyKey, ops };
-  await tx.outboxItem.createMany({
-    data: proxies.map((p) => ({ proxyId: p.id, idempotencyKey: change.idempotencyKey, operation: "POST /admin/v1/batch", payload: body as unknown as object })),
-  });
+  // The body as one text parameter cast to jsonb: Prisma's Json serialisation took over a minute on
+  // the 10 MB body of a 50,000-route import (issue 17).
+  await tx.$executeRaw`
+    INSERT INTO "OutboxItem" ("proxyId", "idempotencyKey", operation, payload)
+    SELECT p, ${change.idempotencyKey}, 'POST /admin/v1/batch', ${JSON.stringify(body)}::jsonb FROM unnest(${proxies.map((p) => p.id)}::uuid[]) AS p`;
   await tx.$executeRawUnsafe(`SELECT pg_notify('tollgate_outbox', '')`);
   return proxies.length;
+}
+
+/**
+ * The routes of these endpoints in one query over an array (a 50,000-endpoint import sends them all;
+ * an IN list of that size exceeds Postgres's bind-parameter limit, and Prisma's relation loading of it
+ * took over a minute).
+ */
+/** Each endpoint with its (requirementId, scopeId) links, for grouping into canonical sets. */
+async function routeRows(tx: Tx, ids: string[]) {
+  return tx.$queryRaw<
+    { id: string; apiId: string; method: string; pathTemplate: string; public: boolean; routingStopped: boolean; links: { requirementId: string; scopeId: string }[] }[]
+  >`
+    SELECT e.id, e."apiId", e.method, e."pathTemplate", e.public, e."routingStoppedAt" IS NOT NULL AS "routingStopped",
+           coalesce(json_agg(json_build_object('requirementId', es."requirementId", 'scopeId', es."scopeId")) FILTER (WHERE es."scopeId" IS NOT NULL), '[]'::json) AS links
+    FROM "Endpoint" e LEFT JOIN "EndpointScope" es ON es."endpointId" = e.id
+    WHERE e.id = ANY(${ids}::uuid[])
+    GROUP BY e.id`;
 }
 
 /** The prefix buildProxySnapshot gives this API: same order (name, id), same collision rule. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { authorize, type Actor } from "@/lib/auth/actor";
+import { actorLabel, authorize, type Actor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient } from "@/lib/db";
 import { fromZod, notFound } from "@/lib/errors";
@@ -16,7 +16,8 @@ export async function setScopeLevel(actor: Actor, raw: unknown, client: PrismaCl
     const scope = await tx.scope.findUnique({ where: { id: scopeId } });
     if (!scope) throw notFound("Scope");
     if (scope.level === level) return scope;
-    const updated = await tx.scope.update({ where: { id: scopeId }, data: { level } });
+    // Marked as the admin's: the import's evidence stays beside it, but the level is now a person's call.
+    const updated = await tx.scope.update({ where: { id: scopeId }, data: { level, levelSetBy: actorLabel(actor), levelSetAt: new Date() } });
     await appendAuditEvent(tx, { actor, action: "inventory.scope_level", target: `scope:${scopeId}`, data: { name: scope.name, apiId: scope.apiId, from: scope.level, to: level } });
     return updated;
   });

@@ -1,4 +1,5 @@
 import type { PrismaClient, Tx } from "@/lib/db";
+import { groupSets } from "@/proxy/requirements";
 import type { InventoryState } from "./diff";
 import type { Level } from "./extract";
 
@@ -9,7 +10,7 @@ export async function loadInventoryState(client: PrismaClient | Tx, apiId: strin
     client.endpoint.findMany({
       where: { apiId },
       orderBy: [{ method: "asc" }, { pathTemplate: "asc" }],
-      select: { id: true, method: true, pathTemplate: true, summary: true, public: true, deprecatedAt: true, scopes: { select: { scope: { select: { name: true } } } } },
+      select: { id: true, method: true, pathTemplate: true, summary: true, public: true, deprecatedAt: true, scopes: { select: { requirementId: true, scope: { select: { name: true } } } } },
     }),
     client.scope.findMany({ where: { apiId }, orderBy: { name: "asc" } }),
     client.$queryRaw<{ scopeId: string; active: bigint; total: bigint }[]>`
@@ -26,7 +27,8 @@ export async function loadInventoryState(client: PrismaClient | Tx, apiId: strin
       summary: e.summary,
       public: e.public,
       deprecatedAt: e.deprecatedAt?.toISOString() ?? null,
-      scopeNames: e.scopes.map((s) => s.scope.name).sort(),
+      scopeNames: [...new Set(e.scopes.map((s) => s.scope.name))].sort(),
+      requirements: groupSets(e.scopes, (s) => s.requirementId, (s) => s.scope.name),
     })),
     scopes: scopes.map((s) => ({
       id: s.id,

@@ -45,7 +45,7 @@ export default async function ApiPage({ params }: { params: Promise<{ id: string
                 <tr>
                   <th scope="col" className="px-3 py-2">Method</th>
                   <th scope="col" className="px-3 py-2">Path</th>
-                  <th scope="col" className="px-3 py-2">Accepted scopes</th>
+                  <th scope="col" className="px-3 py-2">Required scopes</th>
                   <th scope="col" className="px-3 py-2">Sensitivity</th>
                 </tr>
               </thead>
@@ -58,8 +58,20 @@ export default async function ApiPage({ params }: { params: Promise<{ id: string
                       {e.public ? <Badge>public</Badge> : null}
                       {e.deprecated ? <Badge tone="warn">deprecated</Badge> : null}
                     </td>
-                    <td className="space-x-1 px-3 py-1.5">
-                      {e.scopes.map((s) => <Badge key={s.id} tone={levelTone(s.level)}>{s.name}</Badge>)}
+                    <td className="px-3 py-1.5" data-testid="endpoint-requirements">
+                      {/* OpenAPI semantics: each line is an alternative; all scopes of one line are required together. */}
+                      {e.requirements.length === 0 && !e.public ? <span className="text-xs text-slate-500">none: refused until a scope is assigned</span> : null}
+                      {e.requirements.map((set, i) => (
+                        <div key={set.map((s) => s.id).join(" ")} className="flex flex-wrap items-center gap-1">
+                          {i > 0 ? <span className="text-xs font-medium uppercase text-slate-500">or</span> : null}
+                          {set.map((s, j) => (
+                            <span key={s.id} className="inline-flex items-center gap-1">
+                              {j > 0 ? <span className="text-xs font-medium text-slate-500">AND</span> : null}
+                              <Badge tone={levelTone(s.level)}>{s.name}</Badge>
+                            </span>
+                          ))}
+                        </div>
+                      ))}
                     </td>
                     <td className="px-3 py-1.5"><Badge tone={SENSITIVITY_TONE[e.sensitivity as keyof typeof SENSITIVITY_TONE] ?? "neutral"}>{e.sensitivity}</Badge></td>
                   </tr>
@@ -89,6 +101,12 @@ export default async function ApiPage({ params }: { params: Promise<{ id: string
                   {number(s.activeGrants)} active grant{s.activeGrants === 1 ? "" : "s"} →
                 </Link>
               </div>
+              {s.levelEvidence.length || s.levelSetBy ? (
+                <p className="border-b border-slate-100 px-3 py-1 text-xs text-slate-500" data-testid="scope-level-evidence">
+                  {s.levelSetBy ? `Level set by ${s.levelSetBy}. ` : "Level inferred: "}
+                  {s.levelEvidence.join("; ")}
+                </p>
+              ) : null}
               {s.holders.length === 0 ? (
                 <p className="px-3 py-2 text-slate-500">Nobody holds this scope.</p>
               ) : (

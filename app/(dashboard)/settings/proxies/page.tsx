@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { ActionForm } from "@/components/action-form";
 import { Badge } from "@/components/badge";
+import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listProxies } from "@/lib/enforcement/proxies";
 import { queueFilterOptions } from "@/lib/review";
@@ -11,6 +12,8 @@ export const dynamic = "force-dynamic";
 
 export default async function ProxiesPage() {
   const actor = await requirePageActor();
+  // Like the other admin pages: a polite refusal, not the 500 listProxies' forbidden error became.
+  if (!can(actor, "proxies:manage")) return <p role="alert">Enforcement proxies are managed by admins only.</p>;
   const [proxies, options] = await Promise.all([listProxies(actor), queueFilterOptions(actor)]);
   return (
     <div className="max-w-4xl space-y-4">

@@ -3,18 +3,13 @@ import { NextResponse } from "next/server";
 import { authenticateServiceToken } from "@/lib/auth/service-tokens";
 import { AppError } from "@/lib/errors";
 import { ingestUsageReport } from "@/lib/usage/ingest";
+import { readJsonBody } from "@/lib/validation/json-body";
 
 // POST /api/v1/usage — the enforcement proxy's usage reports (service token with usage:ingest).
 export async function POST(request: Request): Promise<Response> {
   try {
     const actor = await authenticateServiceToken(request.headers.get("authorization"));
-    let body: unknown;
-    try {
-      body = await request.json();
-    } catch {
-      throw new AppError("bad_request", "body is not valid JSON");
-    }
-    const result = await ingestUsageReport(actor, body);
+    const result = await ingestUsageReport(actor, await readJsonBody(request));
     return NextResponse.json(result);
   } catch (e) {
     return errorResponse(e);
