@@ -67,7 +67,10 @@ async function startProxy(root: string, upstreamUrl: string) {
     let buf = JSON.stringify({ idempotencyKey: "ab-snapshot" }) + "\n";
     for (const r of stateRecords(upstreamUrl) as Iterable<{ kind: string; value: unknown }>) {
       buf += `{"kind":"${r.kind}","value":${JSON.stringify(r.value)}}\n`;
-      if (buf.length > 1 << 20) (yield buf, (buf = ""));
+      if (buf.length > 1 << 20) {
+        yield buf;
+        buf = "";
+      }
     }
     yield buf;
   }

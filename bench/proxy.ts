@@ -39,7 +39,10 @@ async function* snapshotBody(upstreamUrl: string, idempotencyKey = "bench-snapsh
   let buf = JSON.stringify({ idempotencyKey }) + "\n";
   for (const r of stateRecords(upstreamUrl)) {
     buf += `{"kind":"${r.kind}","value":${JSON.stringify(r.value)}}\n`;
-    if (buf.length > 1 << 20) (yield buf, (buf = ""));
+    if (buf.length > 1 << 20) {
+      yield buf;
+      buf = "";
+    }
   }
   yield buf;
 }

@@ -22,7 +22,7 @@ async function checksum(): Promise<string> {
       `SELECT id FROM "CampaignSignOff"`,
       `SELECT id, status, "revokedAt" FROM "Grant"`,
       `SELECT id, level, "deprecatedAt" FROM "Scope"`,
-      `SELECT id FROM "Endpoint"`,
+      `SELECT id, "routingStoppedAt", "routingStoppedBy" FROM "Endpoint"`,
       `SELECT id, "dismissedAt", "dismissReason" FROM "ShadowEndpoint"`,
       `SELECT id, name, "revokedAt" FROM "ServiceToken"`,
       `SELECT id, name, "adminUrl", "environmentId" FROM "Proxy"`,
@@ -72,10 +72,20 @@ async function callAction(req: APIRequestContext, a: ActionRef, args: unknown[],
   return { status: r.status(), text: await r.text() };
 }
 
-/** Posts a no-JavaScript form bound to a server action. */
-async function postForm(req: APIRequestContext, a: ActionRef, fields: Record<string, string>): Promise<{ status: number; location: string }> {
-  const r = await req.post(base() + a.page, { headers: { origin: base() }, multipart: { [`$ACTION_ID_${a.id}`]: "", ...fields }, maxRedirects: 0 });
-  return { status: r.status(), location: r.headers()["location"] ?? r.headers()["x-action-redirect"] ?? "" };
+/**
+ * Calls a useActionState form action the way React does: (prevState, FormData)
+ * as a multipart body whose field names carry the FormData's reference id.
+ * (The probes before this used "1_<field>", which the server never matched: they
+ * passed only because the lib refused the role before reading the empty form.)
+ */
+async function postStateForm(req: APIRequestContext, a: ActionRef, fields: Record<string, string>): Promise<{ status: number; text: string }> {
+  // React's encodeReply names a FormData's fields "_<ref>_<field>" (react-server-dom's "$K" reference)
+  // and sends them before the root "0" that refers to them.
+  const multipart = new FormData();
+  for (const [k, v] of Object.entries(fields)) multipart.append(`_1_${k}`, v);
+  multipart.append("0", '["$undefined","$K1"]');
+  const r = await req.post(base() + a.page, { headers: { "next-action": a.id, accept: "text/x-component", origin: base() }, multipart, maxRedirects: 0 });
+  return { status: r.status(), text: await r.text() };
 }
 
 async function signIn(page: Page, email: string) {
@@ -90,6 +100,8 @@ async function signIn(page: Page, email: string) {
 const Q = "app/(dashboard)/queues/actions.ts";
 const D = "app/(dashboard)/discovery/actions.ts";
 const T = "app/(dashboard)/settings/tokens/actions.ts";
+const S = "app/(dashboard)/settings/actions.ts";
+const P = "app/(dashboard)/settings/proxies/actions.ts";
 const C = "app/(dashboard)/certifications/actions.ts";
 /** Campaign calls are refused on the role before any lookup, so a made-up id is enough to aim them. */
 const ANY_ID = "00000000-0000-4000-8000-00000000c0de";
@@ -97,7 +109,7 @@ const ANY_ID = "00000000-0000-4000-8000-00000000c0de";
 test.describe.configure({ mode: "serial" });
 
 let ids: Map<string, ActionRef>;
-let fixture: { findingId: string; scopeId: string; shadowId: string; tokenId: string; proxyId: string };
+let fixture: { findingId: string; scopeId: string; shadowId: string; tokenId: string; proxyId: string; endpointId: string };
 
 test.beforeAll(async () => {
   ids = actionIds();
@@ -110,7 +122,9 @@ test.beforeAll(async () => {
   );
   const [token] = await sql<{ id: string }>(`SELECT id FROM "ServiceToken" WHERE "revokedAt" IS NULL ORDER BY "createdAt" LIMIT 1`);
   const [proxy] = await sql<{ id: string }>(`SELECT id FROM "Proxy" ORDER BY name LIMIT 1`);
-  fixture = { findingId: finding?.id, scopeId: scope.id, shadowId: shadow.id, tokenId: token?.id, proxyId: proxy?.id };
+  // Refused on the role before any lookup, so any endpoint aims the zombie action (a deprecated one if there is one).
+  const [endpoint] = await sql<{ id: string }>(`SELECT id FROM "Endpoint" ORDER BY "deprecatedAt" IS NULL, id LIMIT 1`);
+  fixture = { findingId: finding?.id, scopeId: scope.id, shadowId: shadow.id, tokenId: token?.id, proxyId: proxy?.id, endpointId: endpoint?.id ?? ANY_ID };
   if (!fixture.findingId) {
     // No analysis yet on this stack: open one finding to aim the decision actions at.
     const [g] = await sql<{ id: string }>(`SELECT id FROM "Grant" WHERE status = 'active' LIMIT 1`);
@@ -134,11 +148,11 @@ function attempts(): { name: string; run: (req: APIRequestContext) => Promise<{ 
     { name: "reduceAction", run: json(`${Q}#reduceAction`, [{ ...j, scopeIds: [] }]), allowed: ["reviewer"] },
     { name: "bulkRevokeAction", run: json(`${Q}#bulkRevokeAction`, [{ findingIds: [fixture.findingId], justification: j.justification }]), allowed: ["reviewer"] },
     { name: "bulkApproveAction", run: json(`${Q}#bulkApproveAction`, [{ findingIds: [fixture.findingId], justification: j.justification }]), allowed: ["reviewer"] },
-    { name: "claimAction", run: json(`${Q}#claimAction`, [{ findingId: fixture.findingId }]), allowed: ["admin", "reviewer"] },
     { name: "runAnalysisAction", run: json(`${Q}#runAnalysisAction`, []), allowed: ["admin", "reviewer"] },
-    { name: "setScopeLevelAction", run: json(`${D}#setScopeLevelAction`, [fixture.scopeId, "admin"]), allowed: ["admin"] },
-    { name: "addShadowAction", run: json(`${D}#addShadowAction`, [fixture.shadowId]), allowed: ["admin"] },
-    { name: "dismissShadowAction", run: json(`${D}#dismissShadowAction`, [fixture.shadowId, "outside probe"]), allowed: ["admin", "reviewer"] },
+    { name: "setScopeLevelAction", run: json(`${D}#setScopeLevelAction`, [{ scopeId: fixture.scopeId, level: "admin" }]), allowed: ["admin"] },
+    { name: "addShadowAction", run: json(`${D}#addShadowAction`, [{ id: fixture.shadowId }]), allowed: ["admin"] },
+    { name: "dismissShadowAction", run: json(`${D}#dismissShadowAction`, [{ id: fixture.shadowId, reason: "outside probe" }]), allowed: ["admin", "reviewer"] },
+    { name: "stopRoutingZombieAction", run: json(`${D}#stopRoutingZombieAction`, [{ endpointId: fixture.endpointId, reason: "outside probe" }]), allowed: ["admin"] },
     // Certification (campaigns:certify); the item-level checks (own list, proposer, SoD) are in lib/campaigns tests.
     { name: "certifyAction", run: json(`${C}#certifyAction`, [{ itemId: ANY_ID, decision: "revoke", justification: j.justification }]), allowed: CERTIFIERS },
     { name: "bulkCertifyAction", run: json(`${C}#bulkCertifyAction`, [{ itemIds: [ANY_ID], decision: "keep", justification: j.justification }]), allowed: CERTIFIERS },
@@ -161,25 +175,16 @@ for (const role of ["auditor", "manager", "reviewer", "admin"] as const) {
       if (r.status >= 500 || !/"ok":false/.test(r.text) || !/forbidden/.test(r.text)) problems.push(`${a.name}: ${r.status} ${r.text.slice(0, 200)}`);
     }
     if (role !== "admin") {
-      // No-JavaScript forms of the admin pages (inline server actions), posted directly.
-      const settings = action(ids, "app/(dashboard)/settings/page.tsx#$$RSC_SERVER_ACTION_0");
-      const s = await postForm(req, settings, { dormancyDays: "1", graceDays: "0", staleFeedDays: "1", credentialRotationDays: "1" });
-      if (!/error=/.test(s.location)) problems.push(`settings form: ${s.status} ${s.location}`);
+      // Form actions take (prevState, FormData) from useActionState: the admin pages' forms and the token forms.
       for (const [key, fields] of [
-        ["app/(dashboard)/settings/proxies/page.tsx#$$RSC_SERVER_ACTION_0", { name: "evil", adminUrl: "http://127.0.0.1:9", adminToken: "z".repeat(32), environmentId: "00000000-0000-4000-8000-000000000000" }],
-        ["app/(dashboard)/settings/proxies/page.tsx#$$RSC_SERVER_ACTION_1", { id: fixture.proxyId ?? "00000000-0000-4000-8000-000000000000" }],
+        [`${S}#saveThresholdsAction`, { dormancyDays: "1", graceDays: "0", staleFeedDays: "1", credentialRotationDays: "1" }],
+        [`${P}#addProxyAction`, { name: "evil", adminUrl: "http://127.0.0.1:9", adminToken: "z".repeat(32), environmentId: "00000000-0000-4000-8000-000000000000" }],
+        [`${P}#removeProxyAction`, { id: fixture.proxyId ?? "00000000-0000-4000-8000-000000000000" }],
+        [`${T}#revokeTokenAction`, { tokenId: fixture.tokenId ?? "00000000-0000-4000-8000-000000000000" }],
       ] as const) {
-        const r = await postForm(req, action(ids, key), fields);
-        if (!/error=/.test(r.location)) problems.push(`${key}: ${r.status} ${r.location}`);
+        const r = await postStateForm(req, action(ids, key), fields);
+        if (r.status >= 500 || !/"ok":false/.test(r.text) || !/forbidden/.test(r.text)) problems.push(`${key}: ${r.status} ${r.text.slice(0, 200)}`);
       }
-      // Token actions take (prevState, FormData) from useActionState.
-      const tokens = await req.post(base() + action(ids, `${T}#revokeTokenAction`).page, {
-        headers: { "next-action": action(ids, `${T}#revokeTokenAction`).id, accept: "text/x-component", origin: base() },
-        multipart: { "1_tokenId": fixture.tokenId ?? "", "0": '["$undefined","$K1"]' },
-        maxRedirects: 0,
-      });
-      const tokenText = await tokens.text();
-      if (!/"ok":false/.test(tokenText) || !/forbidden/.test(tokenText)) problems.push(`revokeTokenAction: ${tokens.status()} ${tokenText.slice(0, 200)}`);
       // A route handler reached with the session cookie instead of a service token.
       const doc = JSON.stringify({ openapi: "3.0.3", info: { title: "o", version: "1" }, paths: { "/o": { get: { responses: { "200": { description: "ok" } } } } } });
       const imp = await req.post(`${base()}/api/v1/imports/openapi?api=outside-probe&env=production`, { headers: { origin: base(), "content-type": "application/json" }, data: doc });
@@ -197,23 +202,21 @@ test("positive controls: the same encodings succeed for a permitted role, and a 
   const [{ level }] = await sql<{ level: string }>(`SELECT level::text FROM "Scope" WHERE id = $1`, [fixture.scopeId]);
   const target = level === "admin" ? "read" : "admin";
   const before = await checksum();
-  const cross = await callAction(req, action(ids, `${D}#setScopeLevelAction`), [fixture.scopeId, target], "http://evil.example");
+  const cross = await callAction(req, action(ids, `${D}#setScopeLevelAction`), [{ scopeId: fixture.scopeId, level: target }], "http://evil.example");
   expect(cross.text).not.toMatch(/"ok":true/);
   expect(await checksum()).toBe(before); // Next's origin check refused it
-  const ok = await callAction(req, action(ids, `${D}#setScopeLevelAction`), [fixture.scopeId, target]);
+  const ok = await callAction(req, action(ids, `${D}#setScopeLevelAction`), [{ scopeId: fixture.scopeId, level: target }]);
   expect(ok.text).toMatch(/"ok":true/);
   expect((await sql<{ level: string }>(`SELECT level::text FROM "Scope" WHERE id = $1`, [fixture.scopeId]))[0].level).toBe(target);
-  await callAction(req, action(ids, `${D}#setScopeLevelAction`), [fixture.scopeId, level]);
-  // No-JavaScript form: the settings form round-trips for an admin (the values it shows, posted back).
+  await callAction(req, action(ids, `${D}#setScopeLevelAction`), [{ scopeId: fixture.scopeId, level }]);
+  // The settings form round-trips for an admin (the values it shows, posted back).
   await page.goto("/settings");
   const shown: Record<string, string> = {};
   for (const k of ["dormancyDays", "graceDays", "staleFeedDays", "credentialRotationDays"]) shown[k] = await page.locator(`input[name="${k}"]`).inputValue();
-  const f = await postForm(req, action(ids, "app/(dashboard)/settings/page.tsx#$$RSC_SERVER_ACTION_0"), shown);
-  expect(f.location).toContain("saved=1");
+  const f = await postStateForm(req, action(ids, `${S}#saveThresholdsAction`), shown);
+  expect(f.text).toMatch(/"ok":true/);
   // (prevState, FormData) encoding: an admin revoking an unknown token gets a 404 result, not a 403.
-  const a = action(ids, `${T}#revokeTokenAction`);
-  const r = await req.post(base() + a.page, { headers: { "next-action": a.id, accept: "text/x-component", origin: base() }, multipart: { "1_tokenId": "00000000-0000-4000-8000-000000000000", "0": '["$undefined","$K1"]' }, maxRedirects: 0 });
-  const text = await r.text();
+  const { text } = await postStateForm(req, action(ids, `${T}#revokeTokenAction`), { tokenId: "00000000-0000-4000-8000-000000000000" });
   expect(text).toMatch(/"ok":false/);
   expect(text).toMatch(/not_found/);
 });

@@ -81,7 +81,10 @@ function randomRequest(rand: () => number, adminSide: boolean): Buffer {
     if (framing < 0.7) headers.push(`Content-Length: ${Buffer.byteLength(body)}`);
     else if (framing < 0.8) headers.push(`Content-Length: ${Buffer.byteLength(body) + 10}`); // short body, then EOF
     else if (framing < 0.9) headers.push("Transfer-Encoding: chunked", `Content-Length: 5`); // smuggling shape
-    else headers.push("Transfer-Encoding: chunked"), (body = `zz\r\n${body}\r\n0\r\n\r\n`);
+    else {
+      headers.push("Transfer-Encoding: chunked");
+      body = `zz\r\n${body}\r\n0\r\n\r\n`;
+    }
   }
   return Buffer.concat([Buffer.from(`${method} ${target} HTTP/1.1\r\n${headers.join("\r\n")}\r\n\r\n`, "latin1"), Buffer.from(body, "utf8")]);
 }

@@ -70,6 +70,7 @@ export async function admin(adminUrl: string, method: string, p: string, body?: 
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await res.body.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test helper: each test reads the body shape it expects
   let json: any = null;
   try {
     json = JSON.parse(text);
@@ -82,6 +83,7 @@ export async function admin(adminUrl: string, method: string, p: string, body?: 
 export async function call(dataUrl: string, method: string, p: string, headers: Record<string, string> = {}, body?: string) {
   const res = await request(dataUrl + p, { method: method as never, headers, body });
   const text = await res.body.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test helper: each test reads the body shape it expects
   let json: any = null;
   try {
     json = JSON.parse(text);

@@ -36,7 +36,10 @@ beforeAll(async () => {
       let n = 0;
       const t = setInterval(() => {
         res.write(`chunk ${n}\n`);
-        if (++n === 8) (clearInterval(t), res.end());
+        if (++n === 8) {
+          clearInterval(t);
+          res.end();
+        }
       }, GAP_MS);
       return;
     }
@@ -128,7 +131,10 @@ describe("upstream timeouts", () => {
       let n = 0;
       const t = setInterval(() => {
         req.write("x".repeat(1000));
-        if (++n === 10) (clearInterval(t), req.end());
+        if (++n === 10) {
+          clearInterval(t);
+          req.end();
+        }
       }, TIMEOUT_MS / 4); // 10 pieces: 2.5x the headers timeout of upload
     });
     expect(status.status).toBe(200);

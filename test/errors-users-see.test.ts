@@ -1,20 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeActionFailure } from "@/components/review/action-failure";
-import type { Actor } from "@/lib/auth/actor";
-import { action, errorBody } from "@/lib/auth/http";
+import { actionClient } from "@/lib/action";
+import { errorBody } from "@/lib/auth/http";
 import { authorizeDemo } from "@/lib/auth/options";
+import type { UserActor } from "@/lib/auth/session";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { conflict } from "@/lib/errors";
-import { revokeGrant } from "@/lib/review";
+import { revokeGrant, revokeInput } from "@/lib/review";
 import { freePort } from "@/test/support/db";
 
 // Issue 14 item 5: what a person sees when things go wrong. The database
 // "outage" is real: a Prisma client pointed at a port where nothing listens.
 let dead: PrismaClient;
 let deadHost = "";
-const reviewer: Actor = { kind: "user", userId: randomUUID(), email: "r@tollgate.test", name: "R", roles: ["reviewer"], principalId: null };
+const reviewer: UserActor = { kind: "user", userId: randomUUID(), email: "r@tollgate.test", name: "R", roles: ["reviewer"], principalId: null };
 
 beforeAll(async () => {
   const port = await freePort();
@@ -53,9 +54,15 @@ describe("database unavailable", () => {
     expect(body.error.message).not.toContain("Something went wrong");
     expect(body.error.message).not.toContain(deadHost);
 
-    const revoke = action((input: unknown) => revokeGrant(reviewer, input, dead));
+    // The one action contract (lib/action.ts) gives the same answer to the UI.
+    const { action } = actionClient(async () => reviewer);
+    const revoke = action(revokeInput, (input, { actor }) => revokeGrant(actor, input, dead));
     const r = await revoke({ findingId: randomUUID() });
     expect(r).toMatchObject({ ok: false, error: { code: "unavailable" } });
+    if (!r.ok) {
+      expect(r.error.message).toMatch(/^The database is unavailable right now, so nothing was changed\. Try again in a moment\. \(log id /);
+      expect(r.error.message).not.toContain(deadHost);
+    }
   });
 
   it("sign-in during an outage throws a fixed code (it becomes ?error=<code>), never Prisma's text", async () => {
@@ -67,10 +74,24 @@ describe("database unavailable", () => {
 
 describe("a conflict from a server action", () => {
   it("tells the reviewer what happened and asks the queue to reload", () => {
-    const f = describeActionFailure({ code: "conflict", error: "This finding was decided by someone else." });
+    const f = describeActionFailure({ code: "conflict", message: "This finding was decided by someone else." });
     expect(f.reload).toBe(true);
     expect(f.message).toContain("This finding was decided by someone else.");
     expect(f.message).toMatch(/reloaded with its current state/);
-    expect(describeActionFailure({ code: "bad_request", error: "justification: is required" })).toEqual({ message: "justification: is required", reload: false });
+    expect(describeActionFailure({ code: "bad_request", message: "justification: is required" })).toEqual({ message: "justification: is required", reload: false });
+  });
+
+  it("works on the contract's own failure shape (lib/action.ts)", async () => {
+    const { action } = actionClient(async () => reviewer);
+    const decided = action(revokeInput, async () => {
+      throw conflict("This finding was decided by someone else.");
+    });
+    const r = await decided({ findingId: randomUUID() });
+    expect(r).toMatchObject({ ok: false, error: { code: "conflict" } });
+    if (r.ok) throw new Error("expected a refusal");
+    expect(describeActionFailure(r.error)).toEqual({
+      message: "Not applied: This finding was decided by someone else. The finding has been reloaded with its current state; review it and decide again if still needed.",
+      reload: true,
+    });
   });
 });

@@ -4,7 +4,6 @@ import { UserMenu } from "@/components/user-menu";
 import { can, type Permission } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listNotifications } from "@/lib/notifications";
-import { listNotificationsAction, markReadAction } from "./notifications/actions";
 
 // Navigation entries are added here as capabilities land. `anyOf`: shown only to
 // roles holding one of these permissions (the lib check is what enforces it).
@@ -36,7 +35,7 @@ export default async function DashboardLayout({ children }: { children: React.Re
       </aside>
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="flex h-12 items-center justify-end gap-3 border-b border-slate-200 bg-white px-4">
-          <NotificationBell initialUnread={unread} listAction={listNotificationsAction} markReadAction={markReadAction} />
+          <NotificationBell initialUnread={unread} />
           <UserMenu name={actor.name} email={actor.email} roles={actor.roles} />
         </header>
         <main className="min-w-0 flex-1 p-6">{children}</main>

@@ -1,17 +1,9 @@
 "use client";
 import { useActionState } from "react";
-import type { ActionResult as Result } from "@/lib/auth/http";
+import { createTokenAction, revokeTokenAction } from "@/app/(dashboard)/settings/tokens/actions";
 
-type Created = { name: string; prefix: string; token: string };
-
-export function CreateTokenForm({
-  scopes,
-  createAction,
-}: {
-  scopes: string[];
-  createAction: (prev: Result<Created> | null, form: FormData) => Promise<Result<Created> | null>;
-}) {
-  const [state, formAction, pending] = useActionState(createAction, null);
+export function CreateTokenForm({ scopes }: { scopes: readonly string[] }) {
+  const [state, formAction, pending] = useActionState(createTokenAction, null);
   return (
     <div className="flex flex-col gap-3">
       <form action={formAction} className="flex flex-wrap items-end gap-4 rounded border border-slate-200 bg-white p-3">
@@ -50,16 +42,8 @@ export function CreateTokenForm({
   );
 }
 
-export function RevokeTokenButton({
-  tokenId,
-  name,
-  revokeAction,
-}: {
-  tokenId: string;
-  name: string;
-  revokeAction: (prev: Result<null> | null, form: FormData) => Promise<Result<null> | null>;
-}) {
-  const [state, formAction, pending] = useActionState(revokeAction, null);
+export function RevokeTokenButton({ tokenId, name }: { tokenId: string; name: string }) {
+  const [state, formAction, pending] = useActionState(revokeTokenAction, null);
   return (
     <form
       action={formAction}

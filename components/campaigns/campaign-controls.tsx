@@ -1,6 +1,6 @@
 "use client";
 import { useState, useTransition } from "react";
-import type { ActionResult } from "@/lib/auth/http";
+import { closeCampaignAction, launchCampaignAction } from "@/app/(dashboard)/campaigns/actions";
 
 /** Launch (draft) or close (active / fallback round) a campaign, with a confirmation step for close. */
 export function CampaignControls({
@@ -8,15 +8,11 @@ export function CampaignControls({
   status,
   pending,
   closePolicy,
-  launchAction,
-  closeAction,
 }: {
   campaignId: string;
   status: string;
   pending: number;
   closePolicy: string;
-  launchAction: (id: string) => Promise<ActionResult<{ itemCount: number; sha256: string }>>;
-  closeAction: (id: string) => Promise<ActionResult<{ applied: number }>>;
 }) {
   const [busy, start] = useTransition();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -32,7 +28,7 @@ export function CampaignControls({
           className={`${btn} bg-slate-900 hover:bg-slate-800`}
           onClick={() =>
             start(async () => {
-              const r = await launchAction(campaignId);
+              const r = await launchCampaignAction({ campaignId });
               setMessage(r.ok ? { ok: true, text: `Launched: ${r.data.itemCount} items snapshotted` } : { ok: false, text: r.error.message });
             })
           }
@@ -56,7 +52,7 @@ export function CampaignControls({
             className={`${btn} bg-red-700 hover:bg-red-800`}
             onClick={() =>
               start(async () => {
-                const r = await closeAction(campaignId);
+                const r = await closeCampaignAction({ campaignId });
                 setConfirming(false);
                 setMessage(r.ok ? { ok: true, text: `Closed: the policy decided ${r.data.applied} item(s)` } : { ok: false, text: r.error.message });
               })

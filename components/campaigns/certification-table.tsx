@@ -1,23 +1,13 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { Fragment, useMemo, useState, useTransition } from "react";
-import type { ActionResult } from "@/lib/auth/http";
+import { bulkCertifyAction, certifyAction, confirmProposalAction, delegateAction, rejectProposalAction } from "@/app/(dashboard)/certifications/actions";
 import type { MyItem } from "@/lib/campaigns/my-items";
 import { useSearchParamsPatch } from "@/components/data-table/use-search-params-patch";
 import { ProposalCell } from "./proposal-cell";
 import { ReducePicker } from "./reduce-picker";
 
 type Decision = "keep" | "revoke" | "reduce";
-type Bulk = { decided: { itemId: string }[]; proposed: { itemId: string }[]; failed: { itemId: string; message: string }[] };
-
-export interface CertificationActions {
-  certify: (input: unknown) => Promise<ActionResult<{ awaitingConfirmation: boolean }>>;
-  bulk: (input: unknown) => Promise<ActionResult<Bulk>>;
-  delegate: (input: unknown) => Promise<ActionResult<{ delegated: number }>>;
-  confirm: (input: unknown) => Promise<ActionResult<unknown>>;
-  reject: (input: unknown) => Promise<ActionResult<unknown>>;
-}
-
 const DONE = { keep: "kept", revoke: "revoked", reduce: "reduced" } as const;
 const PROPOSED = "it applies once another reviewer of the item or the campaign owner confirms it (two-person rule)";
 
@@ -42,14 +32,12 @@ export function CertificationTable({
   groupBy,
   frozen,
   delegates,
-  actions,
   empty,
 }: {
   rows: MyItem[];
   groupBy: "person" | "api";
   frozen: boolean;
   delegates: { id: string; label: string }[];
-  actions: CertificationActions;
   /** Shown when no row matches; the last decision's message stays above it (a confirmed row leaves the "awaiting" list). */
   empty: React.ReactNode;
 }) {
@@ -87,13 +75,13 @@ export function CertificationTable({
 
   const decideOne = (itemId: string, decision: Decision, keepScopeIds?: string[]) =>
     start(async () => {
-      const r = await actions.certify({ itemId, decision, justification, ...(keepScopeIds ? { keepScopeIds } : {}) });
+      const r = await certifyAction({ itemId, decision, justification, ...(keepScopeIds ? { keepScopeIds } : {}) });
       if (r.ok) setReducing(null);
       finish(r.ok ? (r.data.awaitingConfirmation ? `${decision[0].toUpperCase()}${decision.slice(1)} proposed: ${PROPOSED}` : `Item ${DONE[decision]}`) : r.error.message, r.ok);
     });
   const decideSelected = (decision: Decision) =>
     start(async () => {
-      const r = await actions.bulk({ itemIds: [...selected], decision, justification });
+      const r = await bulkCertifyAction({ itemIds: [...selected], decision, justification });
       if (!r.ok) return finish(r.error.message, false);
       const failed = r.data.failed.map((f) => f.message).join("; ");
       const proposed = r.data.proposed.length ? `; ${r.data.proposed.length} proposed, awaiting a 2nd reviewer` : "";
@@ -101,17 +89,17 @@ export function CertificationTable({
     });
   const confirmProposal = (decisionId: string) =>
     start(async () => {
-      const r = await actions.confirm({ decisionId });
+      const r = await confirmProposalAction({ decisionId });
       finish(r.ok ? "Proposal confirmed and applied" : r.error.message, r.ok);
     });
   const rejectProposal = (decisionId: string) =>
     start(async () => {
-      const r = await actions.reject({ decisionId, justification });
+      const r = await rejectProposalAction({ decisionId, justification });
       finish(r.ok ? "Proposal rejected: the item is open again" : r.error.message, r.ok);
     });
   const delegateSelected = () =>
     start(async () => {
-      const r = await actions.delegate({ itemIds: [...selected], toUserId: delegateTo });
+      const r = await delegateAction({ itemIds: [...selected], toUserId: delegateTo });
       finish(r.ok ? `${r.data.delegated} item(s) delegated` : r.error.message, r.ok);
     });
 

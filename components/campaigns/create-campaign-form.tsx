@@ -1,10 +1,10 @@
 "use client";
 import Link from "next/link";
 import { startTransition, useActionState, useState } from "react";
-import type { ActionResult } from "@/lib/auth/http";
+import { createCampaignAction } from "@/app/(dashboard)/campaigns/actions";
 
 type Option = { id: string; label: string };
-type State = ActionResult<{ id: string; name: string }> | null;
+type State = Awaited<ReturnType<typeof createCampaignAction>>;
 
 const input = "rounded border border-slate-300 px-2 py-1";
 
@@ -34,14 +34,8 @@ function Multi({ name, label, options, hint }: { name: string; label: string; op
 }
 
 /** The admin's "new campaign" form; the lib validates every field again and names the one it refuses. */
-export function CreateCampaignForm({
-  options,
-  createAction,
-}: {
-  options: { apis: Option[]; environments: Option[]; teams: Option[]; certifiers: Option[] };
-  createAction: (prev: State, form: FormData) => Promise<State>;
-}) {
-  const [state, formAction, pending] = useActionState(createAction, null);
+export function CreateCampaignForm({ options }: { options: { apis: Option[]; environments: Option[]; teams: Option[]; certifiers: Option[] } }) {
+  const [state, formAction, pending] = useActionState(createCampaignAction, null);
   const [rule, setRule] = useState("manager");
   return (
     <section aria-labelledby="new-campaign" className="rounded border border-slate-200 bg-white p-4">

@@ -1,10 +1,11 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
-import type { ActionResult } from "@/lib/auth/http";
+import { signOffAction } from "@/app/(dashboard)/certifications/actions";
+import type { ATTESTATION } from "@/lib/campaigns";
 
 /** The final attestation: enabled only once every item on the reviewer's list is decided (a proposal awaiting a 2nd reviewer is not). */
-export function SignOffForm({ campaignId, attestation, pending, awaiting = 0, signOffAction }: { campaignId: string; attestation: string; pending: number; awaiting?: number; signOffAction: (input: unknown) => Promise<ActionResult<{ itemCount: number }>> }) {
+export function SignOffForm({ campaignId, attestation, pending, awaiting = 0 }: { campaignId: string; attestation: typeof ATTESTATION; pending: number; awaiting?: number }) {
   const router = useRouter();
   const [checked, setChecked] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);

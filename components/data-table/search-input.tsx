@@ -6,7 +6,12 @@ import { useSearchParamsPatch } from "./use-search-params-patch";
 export function SearchInput({ param = "q", label, placeholder, value }: { param?: string; label: string; placeholder?: string; value: string | undefined }) {
   const { patch } = useSearchParamsPatch();
   const [text, setText] = useState(value ?? "");
-  useEffect(() => setText(value ?? ""), [value]);
+  // The URL changed under us (back button, a link): show its value.
+  const [shown, setShown] = useState(value);
+  if (shown !== value) {
+    setShown(value);
+    setText(value ?? "");
+  }
   useEffect(() => {
     if (text.trim() === (value ?? "")) return;
     const t = setTimeout(() => patch({ [param]: text.trim() }), 400);

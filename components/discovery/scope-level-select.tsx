@@ -1,11 +1,11 @@
 "use client";
 import { useState, useTransition } from "react";
+import { setScopeLevelAction } from "@/app/(dashboard)/discovery/actions";
 
 type Level = "read" | "write" | "admin";
-type Result = { ok: true } | { ok: false; error: { message: string } };
 
 /** Corrects an inferred scope level; the change is audited and kept across re-imports. */
-export function ScopeLevelSelect({ scopeId, level, onChange }: { scopeId: string; level: Level; onChange: (scopeId: string, level: Level) => Promise<Result> }) {
+export function ScopeLevelSelect({ scopeId, level }: { scopeId: string; level: Level }) {
   const [value, setValue] = useState<Level>(level);
   const [error, setError] = useState<string | null>(null);
   const [pending, start] = useTransition();
@@ -20,7 +20,7 @@ export function ScopeLevelSelect({ scopeId, level, onChange }: { scopeId: string
           const prev = value;
           setValue(next);
           start(async () => {
-            const r = await onChange(scopeId, next);
+            const r = await setScopeLevelAction({ scopeId, level: next });
             if (!r.ok) {
               setValue(prev);
               setError(r.error.message);

@@ -1,5 +1,7 @@
 "use client";
 import { useState, useTransition } from "react";
+import { addShadowAction, dismissShadowAction } from "@/app/(dashboard)/discovery/actions";
+import type { ActionResult } from "@/lib/action";
 
 export interface ShadowItem {
   id: string;
@@ -12,25 +14,20 @@ export interface ShadowItem {
   firstSeen: string;
   lastSeen: string;
 }
-type Result = { ok: true } | { ok: false; error: { message: string } };
 
 /** Undocumented traffic per API; admins add a row to the inventory or dismiss it with a reason. */
 export function ShadowTable({
   items,
   canAdd,
   canDismiss,
-  onAdd,
-  onDismiss,
 }: {
   items: ShadowItem[];
   canAdd: boolean;
   canDismiss: boolean;
-  onAdd: (id: string) => Promise<Result>;
-  onDismiss: (id: string, reason: string) => Promise<Result>;
 }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, start] = useTransition();
-  const run = (fn: () => Promise<Result>) =>
+  const run = (fn: () => Promise<ActionResult<unknown>>) =>
     start(async () => {
       const r = await fn();
       setError(r.ok ? null : r.error.message);
@@ -64,7 +61,7 @@ export function ShadowTable({
                 <td className="px-3 py-1.5 text-xs">{s.lastSeen}</td>
                 <td className="space-x-2 px-3 py-1.5 whitespace-nowrap">
                   {canAdd && s.apiName ? (
-                    <button type="button" disabled={pending} onClick={() => run(() => onAdd(s.id))} className="rounded bg-slate-800 px-2 py-0.5 text-xs text-white disabled:opacity-50">
+                    <button type="button" disabled={pending} onClick={() => run(() => addShadowAction({ id: s.id }))} className="rounded bg-slate-800 px-2 py-0.5 text-xs text-white disabled:opacity-50">
                       Add to inventory
                     </button>
                   ) : null}
@@ -74,7 +71,7 @@ export function ShadowTable({
                       disabled={pending}
                       onClick={() => {
                         const reason = window.prompt("Why dismiss this endpoint?");
-                        if (reason) run(() => onDismiss(s.id, reason));
+                        if (reason) run(() => dismissShadowAction({ id: s.id, reason }));
                       }}
                       className="rounded border border-slate-300 px-2 py-0.5 text-xs disabled:opacity-50"
                     >

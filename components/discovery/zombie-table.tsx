@@ -1,5 +1,6 @@
 "use client";
 import { useState, useTransition } from "react";
+import { stopRoutingZombieAction } from "@/app/(dashboard)/discovery/actions";
 
 export interface ZombieItem {
   id: string;
@@ -14,10 +15,9 @@ export interface ZombieItem {
   routingStopped: string | null;
   hasFinding: boolean;
 }
-type Result = { ok: true } | { ok: false; error: { message: string } };
 
 /** Deprecated endpoints still receiving traffic or still held; admins stop routing one (through the outbox). */
-export function ZombieTable({ items, windowDays, canStop, onStop }: { items: ZombieItem[]; windowDays: number; canStop: boolean; onStop: (id: string, reason: string) => Promise<Result> }) {
+export function ZombieTable({ items, windowDays, canStop }: { items: ZombieItem[]; windowDays: number; canStop: boolean }) {
   const [error, setError] = useState<string | null>(null);
   const [pending, start] = useTransition();
   return (
@@ -61,7 +61,7 @@ export function ZombieTable({ items, windowDays, canStop, onStop }: { items: Zom
                         const reason = window.prompt(`Stop routing ${z.method} ${z.pathTemplate}? The proxies will answer it like an unknown route. Why?`);
                         if (reason)
                           start(async () => {
-                            const r = await onStop(z.id, reason);
+                            const r = await stopRoutingZombieAction({ endpointId: z.id, reason });
                             setError(r.ok ? null : r.error.message);
                           });
                       }}

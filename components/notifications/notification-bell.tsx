@@ -1,13 +1,15 @@
 "use client";
 import Link from "next/link";
 import { useEffect, useRef, useState, useTransition } from "react";
-import type { ActionResult } from "@/lib/auth/http";
+import { markReadAction } from "@/app/(dashboard)/notifications/actions";
+import { readJson, type Json } from "@/components/read-json";
+import type { listNotifications } from "@/lib/notifications";
 
-type Item = { id: string; kind: string; message: string; link: string | null; createdAt: Date; readAt: Date | null };
-type List = { unread: number; items: Item[] };
+type List = Json<Awaited<ReturnType<typeof listNotifications>>>;
+const fetchList = () => readJson<Awaited<ReturnType<typeof listNotifications>>>("/api/ui/notifications");
 
 /** The header's notification centre: unread count, the latest 20, mark read. Loads its list when opened. */
-export function NotificationBell({ initialUnread, listAction, markReadAction }: { initialUnread: number; listAction: () => Promise<ActionResult<List>>; markReadAction: (input: unknown) => Promise<ActionResult<{ marked: number }>> }) {
+export function NotificationBell({ initialUnread }: { initialUnread: number }) {
   const [open, setOpen] = useState(false);
   const [list, setList] = useState<List | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -17,18 +19,18 @@ export function NotificationBell({ initialUnread, listAction, markReadAction }: 
 
   const load = () =>
     start(async () => {
-      const r = await listAction();
+      const r = await fetchList();
       if (r.ok) {
         setList(r.data);
         setUnread(r.data.unread);
         setError(null);
       } else setError(r.error.message);
     });
-  const mark = (input: unknown) =>
+  const mark = (input: Parameters<typeof markReadAction>[0]) =>
     start(async () => {
       const r = await markReadAction(input);
       if (!r.ok) return setError(r.error.message);
-      const l = await listAction();
+      const l = await fetchList();
       if (l.ok) {
         setList(l.data);
         setUnread(l.data.unread);

@@ -1,32 +1,20 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
-import type { ActionResult } from "./types";
+import { runAnalysisAction } from "@/app/(dashboard)/queues/actions";
+import { readJson, type Json } from "@/components/read-json";
+import type { latestAnalysisRun } from "@/lib/analysis";
 
-interface RunView {
-  id: string;
-  status: string;
-  progress: number;
-  startedAt: Date | string;
-  finishedAt: Date | string | null;
-  error: string | null;
-  stats: unknown;
-}
+/** The latest run, as the page rendered it (dates) or as polled (ISO strings). */
+type Run = NonNullable<Awaited<ReturnType<typeof latestAnalysisRun>>>;
+type RunView = Run | Json<Run>;
 interface Stats {
   rules?: Record<string, { opened: number; closed: number; ms: number }>;
   heldBack?: { environment: string; reason: string }[];
 }
 
 /** "Run analysis now" with visible progress, per-rule timings and why anything was held back. */
-export function AnalysisButton({
-  initial,
-  start,
-  progress,
-}: {
-  initial: RunView | null;
-  start: () => Promise<ActionResult<unknown>>;
-  progress: () => Promise<ActionResult<RunView | null>>;
-}) {
+export function AnalysisButton({ initial }: { initial: RunView | null }) {
   const router = useRouter();
   const [run, setRun] = useState<RunView | null>(initial);
   const [error, setError] = useState<string | null>(null);
@@ -35,14 +23,14 @@ export function AnalysisButton({
   useEffect(() => {
     if (!running) return;
     const t = setTimeout(async () => {
-      const r = await progress();
+      const r = await readJson<Run | null>("/api/ui/analysis");
       if (r.ok) {
         setRun(r.data);
         if (r.data?.status !== "running") router.refresh();
       }
     }, 500);
     return () => clearTimeout(t);
-  }, [running, run, progress, router]);
+  }, [running, run, router]);
 
   const stats = (run?.stats ?? {}) as Stats;
   return (
@@ -53,9 +41,9 @@ export function AnalysisButton({
           disabled={running}
           onClick={async () => {
             setError(null);
-            const r = await start();
-            if (!r.ok) return setError(r.error);
-            const p = await progress();
+            const r = await runAnalysisAction();
+            if (!r.ok) return setError(r.error.message);
+            const p = await readJson<Run | null>("/api/ui/analysis");
             if (p.ok) setRun(p.data);
             router.refresh();
           }}

@@ -1,6 +1,6 @@
 "use client";
 import { Badge } from "@/components/badge";
-import type { DecisionStateView } from "./types";
+import type { DecisionStateView } from "./use-decision-states";
 
 /** The honest part of the optimistic UI: what the proxies have actually confirmed. */
 export function EnforcementBadge({ state, onRetry }: { state: DecisionStateView; onRetry?: () => void }) {

@@ -1,18 +1,17 @@
 "use client";
-import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
+import { flexRender, getCoreRowModel, useReactTable } from "@tanstack/react-table";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Badge, levelTone } from "@/components/badge";
-import type { QueueRow } from "@/lib/review/queue";
+import { retryAction, revokeAction } from "@/app/(dashboard)/queues/actions";
+import type { ActionError } from "@/lib/action";
+import type { QueueRow } from "@/lib/review";
 import { describeActionFailure } from "./action-failure";
-import { EnforcementBadge } from "./enforcement-badge";
+import { BulkBar } from "./bulk-bar";
 import { FindingPanel, type PanelMode } from "./finding-panel";
 import { HelpOverlay } from "./help-overlay";
-import type { DecisionStateView, QueueActions } from "./types";
-
-const SEVERITY_TONE = { critical: "bad", high: "bad", medium: "warn", low: "neutral" } as const;
-const col = createColumnHelper<QueueRow>();
-const day = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0, 10) : "never");
+import { queueColumns } from "./queue-columns";
+import { useDecisionStates, type DecisionStateView } from "./use-decision-states";
+import { useQueueKeys } from "./use-queue-keys";
 
 /**
  * The reviewer queue: one server-rendered page of findings in a TanStack table
@@ -20,90 +19,41 @@ const day = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0,
  * active row, single and bulk decisions, keyboard shortcuts. After a decision
  * the row stays and shows what the proxies confirmed, polled until settled.
  */
-export function QueueView({ rows, actions, toolbar }: { rows: QueueRow[]; actions: QueueActions; toolbar?: React.ReactNode }) {
+export function QueueView({ rows, toolbar }: { rows: QueueRow[]; toolbar?: React.ReactNode }) {
+  const { states, record } = useDecisionStates(rows);
   const [active, setActive] = useState(0);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [states, setStates] = useState<Map<string, DecisionStateView>>(() => new Map(rows.filter((r) => r.decision).map((r) => [r.id, r.decision as DecisionStateView])));
   const [mode, setMode] = useState<PanelMode>("view");
   const [help, setHelp] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
+  // Bumped when a shortcut decides the active row, so its panel reloads.
   const [version, setVersion] = useState(0);
-  const [bulkJustification, setBulkJustification] = useState("");
   const tableRef = useRef<HTMLTableElement>(null);
   const router = useRouter();
   // A refused decision: a conflict reloads the panel and the queue page (someone else acted first).
+  const reloadAll = useCallback(() => {
+    setVersion((v) => v + 1);
+    router.refresh();
+  }, [router]);
   const failure = useCallback(
-    (r: { error: string; code: string }) => {
-      const f = describeActionFailure(r);
-      if (f.reload) {
-        setVersion((v) => v + 1);
-        router.refresh();
-      }
+    (error: ActionError) => {
+      const f = describeActionFailure(error);
+      if (f.reload) reloadAll();
       return f.message;
     },
-    [router],
+    [reloadAll],
   );
 
-  useEffect(() => {
-    setStates(new Map(rows.filter((r) => r.decision).map((r) => [r.id, r.decision as DecisionStateView])));
+  // A new page of rows starts with nothing selected and the first row active;
+  // the same finding stays active when it is still there (a reload after a conflict).
+  const [shownRows, setShownRows] = useState(rows);
+  if (shownRows !== rows) {
+    const activeId = shownRows[Math.min(active, shownRows.length - 1)]?.id;
+    setShownRows(rows);
     setSelected(new Set());
-    setActive(0);
-  }, [rows]);
-
+    setActive(Math.max(0, rows.findIndex((r) => r.id === activeId)));
+  }
   const activeRow = rows[Math.min(active, rows.length - 1)];
-
-  // Poll the decisions still on their way to the proxies.
-  const pendingIds = useMemo(
-    () => [...states.values()].filter((s) => !s.awaitingConfirmation && s.enforcement === "pending").map((s) => s.decisionId),
-    [states],
-  );
-  useEffect(() => {
-    if (pendingIds.length === 0) return;
-    const t = setTimeout(async () => {
-      const r = await actions.states(pendingIds);
-      if (!r.ok) return;
-      setStates((old) => {
-        const next = new Map(old);
-        for (const s of r.data) if (s.findingId) next.set(s.findingId, s);
-        return next;
-      });
-    }, 250);
-    return () => clearTimeout(t);
-  }, [pendingIds, actions]);
-
-  const record = useCallback((results: { decisionId: string; findingId: string; kind: string; awaitingConfirmation: boolean; enforcement: string }[]) => {
-    setStates((old) => {
-      const next = new Map(old);
-      for (const d of results)
-        next.set(d.findingId, { ...d, revision: null, enforcedAt: null, verifiedRemovedAt: null, lastError: null });
-      return next;
-    });
-  }, []);
-
-  const decide = useCallback(
-    async (kind: "approve" | "revoke" | "reduce", input: Record<string, unknown>, findingId = activeRow?.id): Promise<string | null> => {
-      if (!findingId) return null;
-      const fn = kind === "approve" ? actions.approve : kind === "revoke" ? actions.revoke : actions.reduce;
-      const r = await fn({ ...input, findingId });
-      if (!r.ok) return failure(r);
-      record([r.data]);
-      setVersion((v) => v + 1);
-      return null;
-    },
-    [actions, activeRow, record, failure],
-  );
-
-  const bulk = async (kind: "approve" | "revoke" | "reduce") => {
-    const findingIds = [...selected];
-    const fn = kind === "approve" ? actions.bulkApprove : kind === "revoke" ? actions.bulkRevoke : actions.bulkReduce;
-    const r = await fn(kind === "approve" ? { findingIds, justification: bulkJustification } : { findingIds });
-    if (!r.ok) return setMessage(failure(r));
-    record(r.data.decided);
-    setSelected(new Set());
-    setMessage(
-      `${r.data.decided.length} decided` + (r.data.failed.length ? `; ${r.data.failed.length} not decided: ${r.data.failed.map((f) => f.message).join("; ")}` : ""),
-    );
-  };
 
   const toggle = useCallback((id: string) => {
     setSelected((old) => {
@@ -114,70 +64,37 @@ export function QueueView({ rows, actions, toolbar }: { rows: QueueRow[]; action
     });
   }, []);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement;
-      if (t.closest("input, textarea, select, [contenteditable=true]") || e.metaKey || e.ctrlKey || e.altKey) return;
-      if (e.key === "?") setHelp((h) => !h);
-      else if (e.key === "Escape") (setHelp(false), setMode("view"));
-      else if (e.key === "j") (setActive((i) => Math.min(rows.length - 1, i + 1)), setMode("view"));
-      else if (e.key === "k") (setActive((i) => Math.max(0, i - 1)), setMode("view"));
-      else if (e.key === "x" && activeRow) toggle(activeRow.id);
-      else if (e.key === "a" && activeRow && !states.has(activeRow.id)) setMode("approve");
-      else if (e.key === "e" && activeRow && !states.has(activeRow.id)) setMode("reduce");
-      else if (e.key === "r" && activeRow && !states.has(activeRow.id)) void decide("revoke", {}).then((m) => setMessage(m));
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [rows.length, activeRow, states, decide, toggle]);
+  const retry = useCallback(
+    (findingId: string, s: DecisionStateView) => void retryAction({ decisionId: s.decisionId }).then(() => record([{ ...s, findingId, enforcement: "pending" }])),
+    [record],
+  );
+
+  const revokeActive = useCallback(async () => {
+    if (!activeRow) return;
+    const r = await revokeAction({ findingId: activeRow.id });
+    if (r.ok) {
+      record([r.data]);
+      setVersion((v) => v + 1);
+    }
+    setMessage(r.ok ? null : failure(r.error));
+  }, [activeRow, record, failure]);
+
+  useQueueKeys({
+    rowCount: rows.length,
+    canDecide: Boolean(activeRow && !states.has(activeRow.id)),
+    onHelp: () => setHelp((h) => !h),
+    onEscape: () => (setHelp(false), setMode("view")),
+    onMove: (by) => (setActive((i) => Math.max(0, Math.min(rows.length - 1, i + by))), setMode("view")),
+    onToggle: () => activeRow && toggle(activeRow.id),
+    onMode: setMode,
+    onRevoke: () => void revokeActive(),
+  });
 
   useEffect(() => {
     tableRef.current?.querySelector(`[data-row-index="${active}"]`)?.scrollIntoView({ block: "nearest" });
   }, [active]);
 
-  const columns = useMemo(
-    () => [
-      col.display({
-        id: "select",
-        header: () => (
-          <input
-            type="checkbox"
-            aria-label="Select all on this page"
-            checked={rows.length > 0 && rows.every((r) => selected.has(r.id) || states.has(r.id))}
-            onChange={(e) => setSelected(e.target.checked ? new Set(rows.filter((r) => !states.has(r.id)).map((r) => r.id)) : new Set())}
-          />
-        ),
-        cell: ({ row }) => (
-          <input
-            type="checkbox"
-            aria-label={`Select finding for ${row.original.principal}`}
-            disabled={states.has(row.original.id)}
-            checked={selected.has(row.original.id)}
-            onChange={() => toggle(row.original.id)}
-          />
-        ),
-      }),
-      col.accessor("severity", { header: "Severity", cell: (c) => <Badge tone={SEVERITY_TONE[c.getValue() as keyof typeof SEVERITY_TONE]}>{c.getValue()} · {c.row.original.riskScore}</Badge> }),
-      col.accessor("rule", { header: "Rule", cell: (c) => c.getValue().replace("_", " ") }),
-      col.accessor("principal", { header: "Principal" }),
-      col.accessor("scope", { header: "Scope", cell: (c) => <Badge tone={levelTone(c.row.original.level)}>{c.getValue()}</Badge> }),
-      col.accessor("environment", { header: "Env" }),
-      col.accessor("lastUsedAt", { header: "Last used", cell: (c) => day(c.getValue()) }),
-      col.accessor("assigneeName", { header: "Assignee", cell: (c) => c.getValue() ?? <span className="text-slate-400">—</span> }),
-      col.display({
-        id: "state",
-        header: "Decision",
-        cell: ({ row }) => {
-          const s = states.get(row.original.id);
-          return s ? <EnforcementBadge state={s} onRetry={() => void actions.retry({ decisionId: s.decisionId }).then(() => record([{ ...s, findingId: row.original.id, enforcement: "pending" }]))} /> : null;
-        },
-      }),
-    ],
-    [rows, selected, states, toggle, actions, record],
-  );
-
+  const columns = useMemo(() => queueColumns({ rows, selected, states, toggle, setSelected, retry }), [rows, selected, states, toggle, retry]);
   const table = useReactTable({ data: rows, columns, getRowId: (r) => r.id, getCoreRowModel: getCoreRowModel(), manualPagination: true, manualSorting: true, manualFiltering: true });
 
   return (
@@ -189,25 +106,17 @@ export function QueueView({ rows, actions, toolbar }: { rows: QueueRow[]; action
         </button>
       </div>
       {selected.size > 0 ? (
-        <div className="flex flex-wrap items-center gap-2 rounded border border-sky-200 bg-sky-50 p-2 text-sm" data-testid="bulk-bar">
-          <span>{selected.size} selected</span>
-          <button type="button" className="rounded bg-red-700 px-2 py-1 text-white" onClick={() => void bulk("revoke")}>
-            Revoke selected
-          </button>
-          <button type="button" className="rounded bg-amber-600 px-2 py-1 text-white" onClick={() => void bulk("reduce")}>
-            Reduce selected to used scopes
-          </button>
-          <input
-            aria-label="Justification for bulk approve"
-            placeholder="Justification to approve selected"
-            value={bulkJustification}
-            onChange={(e) => setBulkJustification(e.target.value)}
-            className="w-64 rounded border border-slate-300 px-1 py-0.5"
-          />
-          <button type="button" className="rounded bg-emerald-700 px-2 py-1 text-white" onClick={() => void bulk("approve")}>
-            Approve selected
-          </button>
-        </div>
+        <BulkBar
+          selected={selected}
+          onFailure={failure}
+          onDone={(result, text) => {
+            if (result) {
+              record(result.decided);
+              setSelected(new Set());
+            }
+            setMessage(text);
+          }}
+        />
       ) : null}
       {message ? (
         <p role="status" className="text-sm text-slate-700">
@@ -249,9 +158,7 @@ export function QueueView({ rows, actions, toolbar }: { rows: QueueRow[]; action
           </table>
           {rows.length === 0 ? <p className="p-4 text-slate-500">Nothing to review here.</p> : null}
         </div>
-        {activeRow ? (
-          <FindingPanel key={activeRow.id} findingId={activeRow.id} actions={actions} mode={mode} setMode={setMode} decide={decide} version={version} />
-        ) : null}
+        {activeRow ? <FindingPanel key={activeRow.id} findingId={activeRow.id} mode={mode} setMode={setMode} onDecided={(d) => record([d])} onConflict={reloadAll} version={version} /> : null}
       </div>
       {help ? <HelpOverlay onClose={() => setHelp(false)} /> : null}
     </div>

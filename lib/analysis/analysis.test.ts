@@ -15,7 +15,7 @@ async function openFindings(grantId: string) {
   return rows.map((r) => r.rule).sort();
 }
 
-let fx: Record<string, string> = {};
+const fx: Record<string, string> = {};
 
 beforeAll(async () => {
   tdb = await createTestDatabase();

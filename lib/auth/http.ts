@@ -1,14 +1,25 @@
 import { randomUUID } from "node:crypto";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
-import { AppError } from "@/lib/errors";
+import { AppError, type ErrorCode } from "@/lib/errors";
 
 /**
- * Thin wrappers for route handlers and server actions: map AppError to its
+ * Thin wrappers for route handlers (server actions: lib/action.ts): map AppError to its
  * status and a JSON body naming the field; log anything else with an id and
  * answer a generic message (never a stack trace).
  */
+/**
+ * What a caller learns about a failure: the AppError's code, "unavailable"
+ * when the database cannot be reached (lib/db/unavailable.ts), or "internal"
+ * with a log id.
+ */
+export interface ErrorInfo {
+  code: ErrorCode | "unavailable" | "internal";
+  message: string;
+  field?: string;
+  logId?: string;
+}
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string; logId?: string };
+  error: ErrorInfo;
 }
 
 export function errorBody(e: unknown): { status: number; body: ErrorBody } {
@@ -71,27 +82,4 @@ export function routeHandler<C = unknown>(fn: Handler<C>): (req: Request, ctx: C
       return Response.json(body, { status, headers: status === 503 ? { "retry-after": "2" } : undefined });
     }
   };
-}
-
-export type ActionResult<T> = { ok: true; data: T } | ({ ok: false } & ErrorBody);
-
-/**
- * Server action wrapper: Next already refuses cross-origin action calls; this
- * turns errors into a serialisable result the form can show next to the field.
- * Next's redirect()/notFound() are re-thrown so they still work.
- */
-export function action<A extends unknown[], T>(fn: (...args: A) => Promise<T>): (...args: A) => Promise<ActionResult<T>> {
-  return async (...args: A) => {
-    try {
-      return { ok: true, data: await fn(...args) };
-    } catch (e) {
-      if (isNextControlFlow(e)) throw e;
-      return { ok: false, ...errorBody(e).body };
-    }
-  };
-}
-
-function isNextControlFlow(e: unknown): boolean {
-  const digest = (e as { digest?: unknown } | null)?.digest;
-  return typeof digest === "string" && (digest.startsWith("NEXT_REDIRECT") || digest.startsWith("NEXT_HTTP_ERROR_FALLBACK") || digest === "NEXT_NOT_FOUND");
 }

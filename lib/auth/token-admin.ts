@@ -12,6 +12,8 @@ export const createTokenForm = z.object({
   scopes: z.array(z.enum(SERVICE_TOKEN_SCOPES)).min(1, "pick at least one scope"),
 });
 
+export const revokeTokenForm = z.object({ tokenId: z.uuid("must be a token id") });
+
 /** Creates a token from the admin form (fixed scope list); the plaintext is returned once. */
 export async function createTokenFromForm(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<CreatedServiceToken> {
   authorize(actor, "tokens:manage");

@@ -8,3 +8,4 @@ export { closeCampaign } from "./close";
 export { listCampaigns, campaignFormOptions, getCampaignDashboard } from "./queries";
 export { listMyCampaigns, listMyItems } from "./my-items";
 export { ATTESTATION } from "./schemas";
+export { bulkCertifyInput, campaignIdInput, certifyInput, confirmItemInput, createCampaignInput, delegateInput, rejectItemInput, signOffInput } from "./schemas";

@@ -69,6 +69,5 @@ export const myItemsParams = z.object({
   page: z.coerce.number().int().min(1).max(100_000).catch(1),
   perPage: z.coerce.number().int().min(10).max(200).catch(50),
 });
-export type MyItemsParams = z.infer<typeof myItemsParams>;
 
 export const CERTIFICATION_TO_DECISION = { keep: "approve", revoke: "revoke", reduce: "reduce" } as const;

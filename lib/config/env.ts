@@ -69,7 +69,7 @@ export function env(): Env {
   return cached;
 }
 
-/** Discrete pg connection fields from a postgres URL (see prisma.config.ts for why discrete). */
+/** Discrete pg connection fields from a postgres URL (see lib/db/migrate-adapter.ts for why discrete). */
 export function pgConfigFromUrl(url: string) {
   const u = new URL(url);
   return {

@@ -32,7 +32,6 @@ interface QueueInternals {
   lastHandlerId: number | null;
   processQueue(): Promise<void>;
   clearQueueForHandler(handlerId: number): void;
-  clearTransactionIfNeeded(handlerId: number): Promise<void>;
 }
 
 // Frontend message types of the extended query protocol that leave state behind until Sync.
@@ -40,8 +39,38 @@ const EXTENDED = new Set(["P", "B", "D", "E", "C", "H"].map((c) => c.charCodeAt(
 const SYNC = "S".charCodeAt(0);
 const SYNC_MESSAGE = new Uint8Array([SYNC, 0, 0, 0, 4]);
 
+/** Names this patch in every failure, so an upgrade that breaks it says which workaround to revisit. */
+export const QUEUE_PATCH = "lib/db/embedded-queue.ts (pglite-socket queue patch, electric-sql/pglite#1046)";
+
+/**
+ * The private members the patch relies on, checked before it is installed: a
+ * pglite-socket release that renames them must stop start-up here, loudly,
+ * rather than leave the stock (buggy) queue silently in place.
+ */
+export function queueInternals(server: PGLiteSocketServer): QueueInternals {
+  const q = (server as unknown as { queryQueue?: Partial<QueueInternals> }).queryQueue;
+  const missing = !q
+    ? ["queryQueue"]
+    : (
+        [
+          ["queue", Array.isArray(q.queue)],
+          ["processing", typeof q.processing === "boolean"],
+          ["lastHandlerId", "lastHandlerId" in q],
+          ["processQueue", typeof q.processQueue === "function"],
+          ["clearQueueForHandler", typeof q.clearQueueForHandler === "function"],
+          ["db.runExclusive", typeof q.db?.runExclusive === "function"],
+          ["db.execProtocolRawStream", typeof q.db?.execProtocolRawStream === "function"],
+          ["db.isInTransaction", typeof q.db?.isInTransaction === "function"],
+        ] as const
+      )
+        .filter(([, ok]) => !ok)
+        .map(([name]) => `queryQueue.${name}`);
+  if (missing.length) throw new Error(`${QUEUE_PATCH}: this pglite-socket no longer has ${missing.join(", ")}; check whether the upstream fix shipped and drop or adapt the patch`);
+  return q as QueueInternals;
+}
+
 export function fixQueryQueue(server: PGLiteSocketServer): void {
-  const q = (server as unknown as { queryQueue: QueueInternals }).queryQueue;
+  const q = queueInternals(server);
   /** The connection whose extended-protocol batch is open (until its Sync). */
   let batchOwner: number | null = null;
 

@@ -44,11 +44,11 @@ export async function listShadowEndpoints(actor: Actor, raw: unknown = {}, clien
     LIMIT ${limit}`;
 }
 
-const dismissInput = z.object({ id: z.uuid(), reason: z.string().trim().min(3, "say why (at least 3 characters)").max(500) });
+export const dismissShadowInput = z.object({ id: z.uuid(), reason: z.string().trim().min(3, "say why (at least 3 characters)").max(500) });
 
 export async function dismissShadowEndpoint(actor: Actor, raw: unknown, client: PrismaClient = db()): Promise<void> {
   authorize(actor, "discovery:triage");
-  const parsed = dismissInput.safeParse(raw);
+  const parsed = dismissShadowInput.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   await client.$transaction(async (tx) => {
     const row = await tx.shadowEndpoint.findUnique({ where: { id: parsed.data.id } });
@@ -59,7 +59,7 @@ export async function dismissShadowEndpoint(actor: Actor, raw: unknown, client: 
   });
 }
 
-const addInput = z.object({
+export const addShadowInput = z.object({
   id: z.uuid(),
   scopeName: z.string().trim().regex(/^[A-Za-z0-9_.:\-/]{1,100}$/, "letters, digits and _ . : - / only").optional(),
 });
@@ -71,7 +71,7 @@ const addInput = z.object({
  */
 export async function addShadowToInventory(actor: Actor, raw: unknown, client: PrismaClient = db()) {
   authorize(actor, "inventory:write");
-  const parsed = addInput.safeParse(raw);
+  const parsed = addShadowInput.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   const result = await client.$transaction(async (tx) => {
     const row = await tx.shadowEndpoint.findUnique({ where: { id: parsed.data.id } });

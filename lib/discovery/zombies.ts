@@ -95,7 +95,7 @@ export async function resolveZombieFindings(tx: Tx, endpointIds: string[], by: s
     WHERE "endpointId" = ANY(${endpointIds}::uuid[]) AND rule = 'zombie_traffic' AND status = 'open'`;
 }
 
-const stopInput = z.object({ endpointId: z.uuid(), reason: z.string().trim().min(3, "say why (at least 3 characters)").max(500) });
+export const stopZombieInput = z.object({ endpointId: z.uuid(), reason: z.string().trim().min(3, "say why (at least 3 characters)").max(500) });
 
 /**
  * Stops routing a zombie endpoint: marks it, queues a route delete for every proxy of its
@@ -104,7 +104,7 @@ const stopInput = z.object({ endpointId: z.uuid(), reason: z.string().trim().min
  */
 export async function stopRoutingZombie(actor: Actor, raw: unknown, client: PrismaClient = db()) {
   authorize(actor, "inventory:write");
-  const parsed = stopInput.safeParse(raw);
+  const parsed = stopZombieInput.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   const { endpointId, reason } = parsed.data;
   const result = await client.$transaction(async (tx) => {

@@ -75,7 +75,6 @@ export const proxyState = z.object({
   counts: z.object({ apis: z.number(), routes: z.number(), credentials: z.number(), grants: z.number() }),
   lastSyncAt: z.string().nullish(),
 });
-export type ProxyState = z.infer<typeof proxyState>;
 
 /** "401 unauthorized: bad token" from an admin API error body. */
 export function describeFailure(res: AdminResponse): string {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
 import { ADMIN_TOKEN, admin, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
-import { daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
+import { daysAgo, makeApi, makeEnvironment, makeReviewer } from "@/lib/analysis/fixtures";
 import { bulkRevoke, revokeGrant } from "@/lib/review";
 import { closeAdminPools } from "./admin-client";
 import { startDeliveryWorker, type DeliveryWorker } from "./worker";

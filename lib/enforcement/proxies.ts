@@ -28,11 +28,11 @@ const fields = {
   adminToken: z.string().min(16, "must be at least 16 characters").max(500),
   environmentId: z.uuid("choose an environment"),
 };
-const createInput = z.object(fields).strict();
+export const createProxyInput = z.object(fields).strict();
 const updateInput = z
   .object({ id: z.uuid(), ...fields, adminToken: fields.adminToken.optional().or(z.literal("").transform(() => undefined)) })
   .strict();
-const deleteInput = z.object({ id: z.uuid() }).strict();
+export const deleteProxyInput = z.object({ id: z.uuid() }).strict();
 
 export async function listProxies(actor: Actor, client: PrismaClient = db()): Promise<ProxyView[]> {
   authorize(actor, "proxies:manage");
@@ -63,7 +63,7 @@ const uniqueName = (e: unknown) => String(e).includes("Unique constraint") || (e
 
 export async function createProxy(actor: Actor, input: unknown, client: PrismaClient = db()) {
   authorize(actor, "proxies:manage");
-  const parsed = createInput.safeParse(input);
+  const parsed = createProxyInput.safeParse(input);
   if (!parsed.success) throw fromZod(parsed.error);
   const v = parsed.data;
   try {
@@ -101,7 +101,7 @@ export async function updateProxy(actor: Actor, input: unknown, client: PrismaCl
 /** Removing a proxy drops its undelivered outbox rows with it (cascade): say so in the audit event. */
 export async function deleteProxy(actor: Actor, input: unknown, client: PrismaClient = db()) {
   authorize(actor, "proxies:manage");
-  const parsed = deleteInput.safeParse(input);
+  const parsed = deleteProxyInput.safeParse(input);
   if (!parsed.success) throw fromZod(parsed.error);
   const { id } = parsed.data;
   return client.$transaction(async (tx) => {

@@ -5,7 +5,7 @@ import { db, type PrismaClient } from "@/lib/db";
 import { conflict, fromZod } from "@/lib/errors";
 import { wakeDelivery } from "./wake";
 
-const retryInput = z.object({ decisionId: z.uuid("must be a decision id") });
+export const retryInput = z.object({ decisionId: z.uuid("must be a decision id") });
 
 /** The "retry" button on a failed enforcement: its undelivered rows are due now, with a fresh attempt count. */
 export async function retryEnforcement(actor: Actor, input: unknown, client: PrismaClient = db()) {

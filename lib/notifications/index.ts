@@ -56,7 +56,7 @@ export async function listNotifications(actor: Actor, client: PrismaClient = db(
   return { unread, items };
 }
 
-const markReadInput = z.union([z.object({ ids: z.array(z.uuid("must be notification ids")).min(1).max(200) }), z.object({ all: z.literal(true) })]);
+export const markReadInput = z.union([z.object({ ids: z.array(z.uuid("must be notification ids")).min(1).max(200) }), z.object({ all: z.literal(true) })]);
 
 /** Marks the caller's own notifications read (someone else's ids are silently not theirs to mark). */
 export async function markNotificationsRead(actor: Actor, input: unknown, client: PrismaClient = db(), now: Date = new Date()): Promise<{ marked: number }> {

@@ -65,7 +65,7 @@ export const optionalName = z
   .string()
   .trim()
   .max(200)
-  .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
+  .regex(/^\P{Cc}*$/u, "must not contain control characters") // \p{Cc}: C0 controls, DEL, C1 controls
   .refine((v) => !LONE_SURROGATE.test(v), "must be well-formed Unicode")
   .optional()
   .transform((v) => v || undefined);

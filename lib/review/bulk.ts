@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { AppError, fromZod } from "@/lib/errors";
@@ -29,27 +30,18 @@ async function each(findingIds: string[], decideOne: (findingId: string) => Prom
   return result;
 }
 
-export async function bulkApprove(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<BulkResult> {
+type Decide = (actor: Actor, input: unknown, client: PrismaClient) => Promise<DecisionResult>;
+
+/** Validates the bulk input, then runs the single-finding decision once per distinct finding with the shared fields. */
+async function bulkDecide(actor: Actor, schema: z.ZodType<{ findingIds: string[] }>, input: unknown, decideOne: Decide, client: PrismaClient): Promise<BulkResult> {
   authorize(actor, "findings:decide");
-  const parsed = bulkApproveInput.safeParse(input);
+  const parsed = schema.safeParse(input);
   if (!parsed.success) throw fromZod(parsed.error);
   const { findingIds, ...rest } = parsed.data;
-  return each([...new Set(findingIds)], (findingId) => approveFinding(actor, { ...rest, findingId }, client));
+  return each([...new Set(findingIds)], (findingId) => decideOne(actor, { ...rest, findingId }, client));
 }
 
-export async function bulkRevoke(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<BulkResult> {
-  authorize(actor, "findings:decide");
-  const parsed = bulkRevokeInput.safeParse(input);
-  if (!parsed.success) throw fromZod(parsed.error);
-  const { findingIds, ...rest } = parsed.data;
-  return each([...new Set(findingIds)], (findingId) => revokeGrant(actor, { ...rest, findingId }, client));
-}
-
+export const bulkApprove = (actor: Actor, input: unknown, client: PrismaClient = db()) => bulkDecide(actor, bulkApproveInput, input, approveFinding, client);
+export const bulkRevoke = (actor: Actor, input: unknown, client: PrismaClient = db()) => bulkDecide(actor, bulkRevokeInput, input, revokeGrant, client);
 /** Bulk reduce keeps, for each finding, the scopes that principal used (the default of reduceGrant). */
-export async function bulkReduce(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<BulkResult> {
-  authorize(actor, "findings:decide");
-  const parsed = bulkReduceInput.safeParse(input);
-  if (!parsed.success) throw fromZod(parsed.error);
-  const { findingIds, justification } = parsed.data;
-  return each([...new Set(findingIds)], (findingId) => reduceGrant(actor, { findingId, justification }, client));
-}
+export const bulkReduce = (actor: Actor, input: unknown, client: PrismaClient = db()) => bulkDecide(actor, bulkReduceInput, input, reduceGrant, client);

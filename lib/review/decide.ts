@@ -2,9 +2,9 @@ import type { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { assertNotSelfReview, loadTwoPersonRule } from "@/lib/auth/sod";
 import { appendAuditEvent } from "@/lib/audit";
-import { db, type PrismaClient, type Tx } from "@/lib/db";
+import { db, type PrismaClient } from "@/lib/db";
 import { DECISION_TX, retrying } from "@/lib/db/retry";
-import { AppError, badRequest, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
+import { AppError, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
 import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { applyDecision, enforcementFor, type DecisionPlan } from "./apply";
@@ -132,8 +132,7 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
     if (!decision.awaitingConfirmation) throw conflict("This decision is not waiting for confirmation");
     if (decision.deciderId === reviewer.userId) throw forbidden("Two-person rule: a different reviewer must confirm this decision");
     if (!decision.findingId) throw conflict("This decision has no finding to confirm");
-    await tx.decision.update({ where: { id: decisionId }, data: { awaitingConfirmation: false, confirmerId: reviewer.userId } });
-    const finding = await lockOpenFinding(tx, decision.findingId);
+    const finding = await lockOpenFinding(tx, decision.findingId, { confirming: decisionId });
     await assertNotSelfReview(tx, reviewer, finding.grantId);
     const now = new Date();
     let plan: DecisionPlan;
@@ -151,7 +150,7 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
       throw conflict("Stale proposal: the principal's scopes on this API changed since it was proposed");
     }
     const enforcement = enforcementFor(plan);
-    await tx.decision.update({ where: { id: decisionId }, data: { enforcement } });
+    await tx.decision.update({ where: { id: decisionId }, data: { awaitingConfirmation: false, confirmerId: reviewer.userId, enforcement } });
     await applyDecision(tx, decision.id, finding.id, plan, decision.reReviewAt, now);
     await appendAuditEvent(tx, {
       actor: reviewer,
@@ -163,8 +162,4 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
   }, DECISION_TX);
   if (result.enforcement === "pending") wakeDelivery();
   return result;
-}
-
-export function isAppError(e: unknown): e is AppError {
-  return e instanceof AppError;
 }

@@ -4,3 +4,4 @@ export { claimFinding, assignFinding } from "./assign";
 export { listQueue, decisionStates, queueFilterOptions, type QueueRow, type QueuePage, type DecisionState } from "./queue";
 export { getFindingDetail, type FindingDetail } from "./detail";
 export * from "./queue-params";
+export * from "./schemas";

@@ -37,13 +37,16 @@ interface Row {
  * still be decided: a finding that is no longer open, one already waiting for
  * a second reviewer, or one whose grant changed meanwhile is a conflict (409),
  * never silently overwritten. One round trip: decisions are on the hot path.
+ * `confirming` names the proposal a second reviewer is confirming: that one
+ * waiting decision is the expected state, not a conflict.
  */
-export async function lockOpenFinding(tx: Tx, findingId: string): Promise<LockedFinding> {
+export async function lockOpenFinding(tx: Tx, findingId: string, opts: { confirming?: string } = {}): Promise<LockedFinding> {
   const [row] = await tx.$queryRaw<Row[]>`
     SELECT f.id, f."grantId", f.rule, f.status, g.status AS "grantStatus", g."principalId", g."environmentId",
       s."apiId", s.level::text AS level, s.name AS "scopeName", e.tier::text AS tier, e.name AS "envName",
       p."displayName",
-      EXISTS (SELECT 1 FROM "Decision" d WHERE d."findingId" = f.id AND d."awaitingConfirmation") AS awaiting
+      EXISTS (SELECT 1 FROM "Decision" d WHERE d."findingId" = f.id AND d."awaitingConfirmation"
+        AND d.id IS DISTINCT FROM ${opts.confirming ?? null}::uuid) AS awaiting
     FROM "Finding" f
     JOIN "Grant" g ON g.id = f."grantId"
     JOIN "Scope" s ON s.id = g."scopeId"

@@ -1,15 +1,14 @@
 import { z } from "zod";
+import { optionalParam as opt, searchParamsParser } from "@/lib/url-state";
 
 /**
  * The queue's URL search params, parsed in one place for the server page and
  * the client table: every view is a shareable link. Unknown or malformed
- * values fall back to the default rather than erroring (a stale bookmark still opens).
+ * values fall back to the default rather than erroring (a stale bookmark still opens; lib/url-state.ts).
  */
 export const RULES = ["dormant", "never_used", "over_privileged", "orphaned", "expired_active", "stale_credential", "cross_environment", "privileged_service", "deprecated_scope"] as const;
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 export const QUEUE_PER_PAGE = [25, 50, 100] as const;
-
-const opt = <T extends z.ZodType>(s: T) => s.optional().catch(undefined);
 
 export const queueQuerySchema = z.object({
   view: z.enum(["open", "decided"]).catch("open"),
@@ -29,7 +28,4 @@ export const queueQuerySchema = z.object({
 
 export type QueueQuery = z.infer<typeof queueQuerySchema>;
 
-export function parseQueueQuery(params: Record<string, string | string[] | undefined>): QueueQuery {
-  const flat = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]).filter(([, v]) => v !== undefined && v !== ""));
-  return queueQuerySchema.parse(flat);
-}
+export const parseQueueQuery = searchParamsParser(queueQuerySchema);

@@ -31,7 +31,3 @@ export const bulkReduceInput = z.object({ findingIds: bulkIds, justification: z.
 export const confirmInput = z.object({ decisionId: z.uuid("must be a decision id") });
 export const claimInput = z.object({ findingId });
 export const assignInput = z.object({ findingId, assigneeId: z.uuid("must be a user id").nullable() });
-
-export type ApproveInput = z.infer<typeof approveInput>;
-export type RevokeInput = z.infer<typeof revokeInput>;
-export type ReduceInput = z.infer<typeof reduceInput>;

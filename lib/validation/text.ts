@@ -12,5 +12,6 @@ export const plainText = (max: number) =>
     .string()
     .min(1)
     .max(max)
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused or stripped
     .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters")
     .refine((s) => !LONE_SURROGATE.test(s), "must be well-formed Unicode");

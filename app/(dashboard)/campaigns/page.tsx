@@ -5,7 +5,6 @@ import { requirePageActor } from "@/lib/auth/session";
 import { campaignFormOptions, listCampaigns } from "@/lib/campaigns";
 import { CreateCampaignForm } from "@/components/campaigns/create-campaign-form";
 import { EmptyState } from "@/components/empty-state";
-import { createCampaignAction } from "./actions";
 
 export const metadata: Metadata = { title: "Campaigns" };
 export const dynamic = "force-dynamic";
@@ -27,7 +26,7 @@ export default async function CampaignsPage({ searchParams }: { searchParams: Pr
         A campaign snapshots every in-scope grant — people, service accounts and API keys — and asks an accountable reviewer to keep, revoke or
         reduce each one. Revocations go through the same enforcement path as the review queue.
       </p>
-      {options && <CreateCampaignForm options={options} createAction={createCampaignAction} />}
+      {options && <CreateCampaignForm options={options} />}
       {list.rows.length === 0 ? (
         <EmptyState title="No campaigns yet">{options ? "Create a draft above, then launch it from its page." : "Admins create campaigns."}</EmptyState>
       ) : (

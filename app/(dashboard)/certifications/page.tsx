@@ -7,7 +7,6 @@ import { AppError } from "@/lib/errors";
 import { CertificationTable } from "@/components/campaigns/certification-table";
 import { SignOffForm } from "@/components/campaigns/sign-off-form";
 import { EmptyState } from "@/components/empty-state";
-import { bulkCertifyAction, certifyAction, confirmProposalAction, delegateAction, rejectProposalAction, signOffAction } from "./actions";
 
 export const metadata: Metadata = { title: "My certifications" };
 export const dynamic = "force-dynamic";
@@ -92,7 +91,6 @@ export default async function CertificationsPage({ searchParams }: { searchParam
             groupBy={page.groupBy}
             frozen={page.campaign.status === "closed"}
             delegates={page.delegates}
-            actions={{ certify: certifyAction, bulk: bulkCertifyAction, delegate: delegateAction, confirm: confirmProposalAction, reject: rejectProposalAction }}
             empty={
               <EmptyState title={page.status === "pending" ? "Nothing left to decide" : page.status === "awaiting" ? "Nothing awaits a second reviewer" : "No items match"}>
                 {page.status === "pending" ? <Link href={href({ status: "all" })}>Show all items</Link> : null}
@@ -111,7 +109,7 @@ export default async function CertificationsPage({ searchParams }: { searchParam
               You signed off on {page.campaign.signedAt.toISOString().replace("T", " ").slice(0, 16)} UTC: “{ATTESTATION}”.
             </p>
           ) : page.campaign.status !== "closed" ? (
-            <SignOffForm campaignId={page.campaign.id} attestation={ATTESTATION} pending={page.progress.pending} awaiting={page.progress.awaiting} signOffAction={signOffAction} />
+            <SignOffForm campaignId={page.campaign.id} attestation={ATTESTATION} pending={page.progress.pending} awaiting={page.progress.awaiting} />
           ) : null}
         </>
       )}

@@ -1,30 +1,38 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { action } from "@/lib/auth/http";
-import { currentActor } from "@/lib/auth/session";
-import { addShadowToInventory, dismissShadowEndpoint, setScopeLevel, stopRoutingZombie } from "@/lib/discovery";
+import { action } from "@/lib/action";
+import {
+  addShadowInput,
+  addShadowToInventory,
+  dismissShadowEndpoint,
+  dismissShadowInput,
+  scopeLevelInput,
+  setScopeLevel,
+  stopRoutingZombie,
+  stopZombieInput,
+} from "@/lib/discovery";
 
-// Thin server action over lib/discovery: session → lib (zod + authorization + audit inside).
-export const setScopeLevelAction = action(async (scopeId: string, level: "read" | "write" | "admin") => {
-  const scope = await setScopeLevel(await currentActor(), { scopeId, level });
+// Thin wrappers (lib/action.ts): session → zod → one lib call (authorization and audit inside).
+export const setScopeLevelAction = action(scopeLevelInput, async (input, { actor }) => {
+  const scope = await setScopeLevel(actor, input);
   revalidatePath(`/apis/${scope.apiId}`);
   return { id: scope.id, level: scope.level };
 });
 
-export const addShadowAction = action(async (id: string) => {
-  const r = await addShadowToInventory(await currentActor(), { id });
+export const addShadowAction = action(addShadowInput, async (input, { actor }) => {
+  const r = await addShadowToInventory(actor, input);
   revalidatePath("/discovery");
   return r;
 });
 
-export const dismissShadowAction = action(async (id: string, reason: string) => {
-  await dismissShadowEndpoint(await currentActor(), { id, reason });
+export const dismissShadowAction = action(dismissShadowInput, async (input, { actor }) => {
+  await dismissShadowEndpoint(actor, input);
   revalidatePath("/discovery");
-  return { id };
+  return { id: input.id };
 });
 
-export const stopRoutingZombieAction = action(async (endpointId: string, reason: string) => {
-  const r = await stopRoutingZombie(await currentActor(), { endpointId, reason });
+export const stopRoutingZombieAction = action(stopZombieInput, async (input, { actor }) => {
+  const r = await stopRoutingZombie(actor, input);
   revalidatePath("/discovery");
   return r;
 });

@@ -5,7 +5,6 @@ import { ZombieTable } from "@/components/discovery/zombie-table";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listEndpointFindings, listShadowEndpoints, listZombieEndpoints, ZOMBIE_WINDOW_DAYS } from "@/lib/discovery";
-import { addShadowAction, dismissShadowAction, stopRoutingZombieAction } from "./actions";
 
 export const metadata: Metadata = { title: "Discovery" };
 export const dynamic = "force-dynamic";
@@ -62,7 +61,6 @@ export default async function DiscoveryPage() {
               hasFinding: z.openFindingId !== null,
             }))}
             canStop={can(actor, "inventory:write")}
-            onStop={stopRoutingZombieAction}
           />
         )}
       </section>
@@ -77,8 +75,6 @@ export default async function DiscoveryPage() {
             items={rows.map((r) => ({ ...r, firstSeen: when(r.firstSeenAt), lastSeen: when(r.lastSeenAt) }))}
             canAdd={can(actor, "inventory:write")}
             canDismiss={can(actor, "discovery:triage")}
-            onAdd={addShadowAction}
-            onDismiss={dismissShadowAction}
           />
         )}
       </section>

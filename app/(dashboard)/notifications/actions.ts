@@ -1,14 +1,6 @@
 "use server";
-import { currentActor } from "@/lib/auth/session";
-import { action } from "@/lib/auth/http";
-import { listNotifications, markNotificationsRead } from "@/lib/notifications";
+import { action } from "@/lib/action";
+import { markNotificationsRead, markReadInput } from "@/lib/notifications";
 
-const list = action(async () => listNotifications(await currentActor()));
-const markRead = action(async (input: unknown) => markNotificationsRead(await currentActor(), input));
-
-export async function listNotificationsAction() {
-  return list();
-}
-export async function markReadAction(input: unknown) {
-  return markRead(input);
-}
+// The bell's list is a read: GET /api/ui/notifications. Marking read is the one mutation.
+export const markReadAction = action(markReadInput, (input, { actor }) => markNotificationsRead(actor, input));

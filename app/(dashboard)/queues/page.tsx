@@ -4,11 +4,10 @@ import { FilterSelect } from "@/components/data-table/filter-select";
 import { Pagination } from "@/components/data-table/pagination";
 import { AnalysisButton } from "@/components/review/analysis-button";
 import { QueueView } from "@/components/review/queue-view";
-import type { QueueActions } from "@/components/review/types";
 import { requirePageActor } from "@/lib/auth/session";
+import { flatSearchParams, toSearchString } from "@/lib/url-state";
 import { latestAnalysisRun } from "@/lib/analysis";
 import { listQueue, parseQueueQuery, QUEUE_PER_PAGE, queueFilterOptions, RULES, SEVERITIES } from "@/lib/review";
-import * as act from "./actions";
 
 export const metadata: Metadata = { title: "Review queue" };
 export const dynamic = "force-dynamic";
@@ -22,30 +21,14 @@ export default async function QueuesPage({ searchParams }: { searchParams: Promi
   const raw = await searchParams;
   const query = parseQueueQuery(raw);
   const [page, options, run] = await Promise.all([listQueue(actor, query), queueFilterOptions(actor), latestAnalysisRun(actor)]);
-  const actions: QueueActions = {
-    approve: act.approveAction,
-    revoke: act.revokeAction,
-    reduce: act.reduceAction,
-    bulkApprove: act.bulkApproveAction,
-    bulkRevoke: act.bulkRevokeAction,
-    bulkReduce: act.bulkReduceAction,
-    claim: act.claimAction,
-    confirm: act.confirmAction,
-    retry: act.retryAction,
-    detail: act.detailAction,
-    states: act.decisionStatesAction,
-  };
-  const link = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams();
-    for (const [k, v] of Object.entries({ ...raw, ...changes })) if (typeof v === "string" && v && k !== "page") next.set(k, v);
-    const qs = next.toString();
-    return qs ? `/queues?${qs}` : "/queues";
-  };
+
+  // A tab keeps the other filters and starts again at page 1.
+  const link = (changes: Record<string, string | undefined>) => `/queues${toSearchString({ ...flatSearchParams(raw), ...changes, page: undefined })}`;
   return (
     <div className="space-y-3">
       <div className="flex flex-wrap items-start justify-between gap-2">
         <h1 className="text-xl font-semibold">Review queue</h1>
-        <AnalysisButton initial={run} start={act.runAnalysisAction} progress={act.analysisProgressAction} />
+        <AnalysisButton initial={run} />
       </div>
       <nav aria-label="Queue view" className="flex gap-3 border-b border-slate-200 text-sm">
         {(["open", "decided"] as const).map((v) => (
@@ -63,7 +46,6 @@ export default async function QueuesPage({ searchParams }: { searchParams: Promi
       </nav>
       <QueueView
         rows={page.rows}
-        actions={actions}
         toolbar={
           <>
             <FilterSelect param="severity" label="Severity" value={query.severity} options={SEVERITIES.map((s) => ({ value: s, label: s }))} />

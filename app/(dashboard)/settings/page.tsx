@@ -1,41 +1,15 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { redirect } from "next/navigation";
-import { currentActor, requirePageActor } from "@/lib/auth/session";
+import { ActionForm } from "@/components/action-form";
+import { requirePageActor } from "@/lib/auth/session";
 import { can } from "@/lib/auth/actor";
-import { AppError } from "@/lib/errors";
-import { getSettings, updateSettings } from "@/lib/settings";
+import { getSettings } from "@/lib/settings";
 import { queueFilterOptions } from "@/lib/review";
 import { auditKeyInfo, type AuditKeyInfo } from "@/lib/audit/key-info";
+import { saveThresholdsAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };
 export const dynamic = "force-dynamic";
-
-// Plain forms posting to server actions: they work without JavaScript, and the
-// result comes back in the URL (?saved=1 or ?error=...).
-async function saveThresholds(form: FormData) {
-  "use server";
-  const actor = await currentActor();
-  const num = (k: string) => (form.get(k) === "" || form.get(k) === null ? undefined : Number(form.get(k)));
-  const overrides: Record<string, number> = {};
-  for (const [k, v] of form.entries()) {
-    if (k.startsWith("env:") && typeof v === "string" && v.trim() !== "") overrides[k.slice(4)] = Number(v);
-  }
-  let target = "/settings?saved=1";
-  try {
-    await updateSettings(actor, {
-      dormancyDays: num("dormancyDays"),
-      graceDays: num("graceDays"),
-      staleFeedDays: num("staleFeedDays"),
-      credentialRotationDays: num("credentialRotationDays"),
-      dormancyDaysByEnvironment: overrides,
-    });
-  } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    target = `/settings?error=${encodeURIComponent(e.message)}`;
-  }
-  redirect(target);
-}
 
 const FIELDS = [
   ["dormancyDays", "Dormancy window (days)", "A grant unused for this long is dormant."],
@@ -44,9 +18,8 @@ const FIELDS = [
   ["credentialRotationDays", "Credential rotation (days)", "Credentials older than this are flagged."],
 ] as const;
 
-export default async function SettingsPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+export default async function SettingsPage() {
   const actor = await requirePageActor();
-  const sp = await searchParams;
   const [settings, options] = await Promise.all([getSettings(actor), queueFilterOptions(actor)]);
   const editable = can(actor, "settings:write");
   const auditKey = can(actor, "audit:read") ? await auditKeyInfo(actor) : null;
@@ -59,9 +32,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
           <Link href="/settings/tokens">Service tokens</Link>
         </nav>
       </div>
-      {sp.saved ? <p role="status" className="rounded bg-emerald-50 p-2 text-sm text-emerald-800">Saved. The next analysis run uses the new thresholds.</p> : null}
-      {sp.error ? <p role="alert" className="rounded bg-red-50 p-2 text-sm text-red-800">{sp.error}</p> : null}
-      <form action={saveThresholds} className="space-y-3 rounded border border-slate-200 bg-white p-4">
+      <ActionForm action={saveThresholdsAction} className="space-y-3 rounded border border-slate-200 bg-white p-4">
         <h2 className="font-medium">Analysis thresholds</h2>
         <fieldset disabled={!editable} className="space-y-3">
           {FIELDS.map(([key, label, help]) => (
@@ -82,7 +53,7 @@ export default async function SettingsPage({ searchParams }: { searchParams: Pro
           </div>
           {editable ? <button type="submit" className="rounded bg-slate-800 px-3 py-1 text-white">Save thresholds</button> : <p className="text-xs text-slate-500">Only admins can change thresholds.</p>}
         </fieldset>
-      </form>
+      </ActionForm>
       {auditKey ? <AuditKeySection info={auditKey} /> : null}
     </div>
   );

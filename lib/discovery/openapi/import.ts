@@ -17,7 +17,8 @@ import { deleteRows, deprecateRows, insertEndpoints, insertScopes, refreshEndpoi
 import { openApiMaxBytes, openApiMaxNodes, openApiMaxSeconds } from "../config";
 
 // NUL in a name reached Postgres as a driver error (a 500); no name holds control characters.
-const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+// \p{Cc}: the C0 controls, DEL and the C1 controls.
+const NO_CONTROL = /^\P{Cc}*$/u;
 const inputSchema = z.object({
   apiName: z.string().trim().min(1, "is required").max(200).regex(NO_CONTROL, "must not contain control characters"),
   environment: z.string().trim().min(1, "is required").max(100).regex(NO_CONTROL, "must not contain control characters"),

@@ -4,12 +4,12 @@ import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient } from "@/lib/db";
 import { fromZod, notFound } from "@/lib/errors";
 
-const input = z.object({ scopeId: z.uuid(), level: z.enum(["read", "write", "admin"]) });
+export const scopeLevelInput = z.object({ scopeId: z.uuid(), level: z.enum(["read", "write", "admin"]) });
 
 /** An inferred level is a guess: an admin corrects it here, and re-imports keep the correction. */
 export async function setScopeLevel(actor: Actor, raw: unknown, client: PrismaClient = db()) {
   authorize(actor, "inventory:write");
-  const parsed = input.safeParse(raw);
+  const parsed = scopeLevelInput.safeParse(raw);
   if (!parsed.success) throw fromZod(parsed.error);
   const { scopeId, level } = parsed.data;
   return client.$transaction(async (tx) => {

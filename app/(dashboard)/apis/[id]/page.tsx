@@ -9,7 +9,6 @@ import { getApi } from "@/lib/inventory";
 import { can } from "@/lib/auth/actor";
 import { OpenApiUpload } from "@/components/discovery/openapi-upload";
 import { ScopeLevelSelect } from "@/components/discovery/scope-level-select";
-import { setScopeLevelAction } from "@/app/(dashboard)/discovery/actions";
 
 export const metadata: Metadata = { title: "API" };
 export const dynamic = "force-dynamic";
@@ -93,7 +92,7 @@ export default async function ApiPage({ params }: { params: Promise<{ id: string
                 <div className="flex items-center gap-2">
                   <code className="font-mono text-sm font-semibold">{s.name}</code>
                   {can(actor, "inventory:write") ? (
-                    <ScopeLevelSelect scopeId={s.id} level={s.level as "read" | "write" | "admin"} onChange={setScopeLevelAction} />
+                    <ScopeLevelSelect scopeId={s.id} level={s.level as "read" | "write" | "admin"} />
                   ) : (
                     <Badge tone={levelTone(s.level)}>{s.level}</Badge>
                   )}

@@ -9,7 +9,6 @@ import { CampaignControls } from "@/components/campaigns/campaign-controls";
 import { CompletionChart, DecisionsByChart } from "@/components/campaigns/campaign-charts";
 import { EmptyState } from "@/components/empty-state";
 import { StatCard } from "@/components/stat-card";
-import { closeCampaignAction, launchCampaignAction } from "../actions";
 
 export const metadata: Metadata = { title: "Campaign" };
 export const dynamic = "force-dynamic";
@@ -42,7 +41,7 @@ export default async function CampaignPage({ params }: { params: Promise<{ id: s
           </p>
         </div>
         {can(actor, "campaigns:manage") && (
-          <CampaignControls campaignId={c.id} status={c.status} pending={t.pending} closePolicy={c.closePolicy} launchAction={launchCampaignAction} closeAction={closeCampaignAction} />
+          <CampaignControls campaignId={c.id} status={c.status} pending={t.pending} closePolicy={c.closePolicy} />
         )}
       </div>
       {c.status === "draft" ? (

@@ -1,51 +1,24 @@
 import type { Metadata } from "next";
-import { redirect } from "next/navigation";
+import { ActionForm } from "@/components/action-form";
 import { Badge } from "@/components/badge";
 import { can } from "@/lib/auth/actor";
-import { currentActor, requirePageActor } from "@/lib/auth/session";
-import { AppError } from "@/lib/errors";
-import { createProxy, deleteProxy, listProxies } from "@/lib/enforcement/proxies";
+import { requirePageActor } from "@/lib/auth/session";
+import { listProxies } from "@/lib/enforcement/proxies";
 import { queueFilterOptions } from "@/lib/review";
+import { addProxyAction, removeProxyAction } from "./actions";
 
 export const metadata: Metadata = { title: "Enforcement proxies" };
 export const dynamic = "force-dynamic";
 
-async function withResult(fn: () => Promise<unknown>, ok: string) {
-  let target = `/settings/proxies?saved=${encodeURIComponent(ok)}`;
-  try {
-    await fn();
-  } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    target = `/settings/proxies?error=${encodeURIComponent(e.message)}`;
-  }
-  redirect(target);
-}
-
-async function addProxy(form: FormData) {
-  "use server";
-  const actor = await currentActor();
-  const input = Object.fromEntries(["name", "adminUrl", "adminToken", "environmentId"].map((k) => [k, String(form.get(k) ?? "")]));
-  await withResult(() => createProxy(actor, input), `Proxy ${input.name} added`);
-}
-
-async function removeProxy(form: FormData) {
-  "use server";
-  const actor = await currentActor();
-  await withResult(() => deleteProxy(actor, { id: String(form.get("id") ?? "") }), "Proxy removed");
-}
-
-export default async function ProxiesPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
+export default async function ProxiesPage() {
   const actor = await requirePageActor();
   // Like the other admin pages: a polite refusal, not the 500 listProxies' forbidden error became.
   if (!can(actor, "proxies:manage")) return <p role="alert">Enforcement proxies are managed by admins only.</p>;
-  const sp = await searchParams;
   const [proxies, options] = await Promise.all([listProxies(actor), queueFilterOptions(actor)]);
   return (
     <div className="max-w-4xl space-y-4">
       <h1 className="text-xl font-semibold">Enforcement proxies</h1>
       <p className="text-sm text-slate-600">Every decision is delivered to each proxy serving the grant&apos;s environment; it counts as enforced once all of them acknowledged it.</p>
-      {sp.saved ? <p role="status" className="rounded bg-emerald-50 p-2 text-sm text-emerald-800">{sp.saved}</p> : null}
-      {sp.error ? <p role="alert" className="rounded bg-red-50 p-2 text-sm text-red-800">{sp.error}</p> : null}
       <table className="w-full rounded border border-slate-200 bg-white text-left text-sm" data-testid="proxies-table">
         <thead className="bg-slate-50 text-xs uppercase text-slate-500">
           <tr>
@@ -71,10 +44,10 @@ export default async function ProxiesPage({ searchParams }: { searchParams: Prom
                 {p.pendingDeliveries ? <span className="ml-1 text-xs text-slate-500">{p.pendingDeliveries} pending</span> : null}
               </td>
               <td className="px-2 py-1">
-                <form action={removeProxy}>
+                <ActionForm action={removeProxyAction}>
                   <input type="hidden" name="id" value={p.id} />
                   <button type="submit" className="text-xs text-red-700 underline">Remove</button>
-                </form>
+                </ActionForm>
               </td>
             </tr>
           ))}
@@ -85,7 +58,7 @@ export default async function ProxiesPage({ searchParams }: { searchParams: Prom
           ) : null}
         </tbody>
       </table>
-      <form action={addProxy} className="grid max-w-xl grid-cols-[10rem_1fr] items-center gap-2 rounded border border-slate-200 bg-white p-4 text-sm">
+      <ActionForm action={addProxyAction} messageClassName="col-span-2" className="grid max-w-xl grid-cols-[10rem_1fr] items-center gap-2 rounded border border-slate-200 bg-white p-4 text-sm">
         <h2 className="col-span-2 font-medium">Add a proxy</h2>
         <label htmlFor="name">Name</label>
         <input id="name" name="name" required className="rounded border border-slate-300 px-1" />
@@ -101,7 +74,7 @@ export default async function ProxiesPage({ searchParams }: { searchParams: Prom
         </select>
         <div />
         <button type="submit" className="justify-self-start rounded bg-slate-800 px-3 py-1 text-white">Add proxy</button>
-      </form>
+      </ActionForm>
     </div>
   );
 }

@@ -3,7 +3,6 @@ import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listServiceTokens, SERVICE_TOKEN_SCOPES } from "@/lib/auth/token-admin";
 import { CreateTokenForm, RevokeTokenButton } from "@/components/auth/token-forms";
-import { createTokenAction, revokeTokenAction } from "./actions";
 
 export const metadata: Metadata = { title: "Service tokens" };
 export const dynamic = "force-dynamic";
@@ -21,7 +20,7 @@ export default async function TokensPage() {
         Tokens let integrations (the enforcement proxy, importers, SCIM) call Tollgate. A token is shown once when created;
         Tollgate keeps only its SHA-256 hash.
       </p>
-      <CreateTokenForm scopes={[...SERVICE_TOKEN_SCOPES]} createAction={createTokenAction} />
+      <CreateTokenForm scopes={SERVICE_TOKEN_SCOPES} />
       <div className="overflow-x-auto rounded border border-slate-200 bg-white">
         <table className="w-full text-left">
           <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase text-slate-500">
@@ -54,7 +53,7 @@ export default async function TokensPage() {
                 </td>
                 <td className="px-3 py-2">{fmt(t.lastUsedAt)}</td>
                 <td className="px-3 py-2">{t.revokedAt ? <span className="text-red-700">revoked {fmt(t.revokedAt)}</span> : "active"}</td>
-                <td className="px-3 py-2 text-right">{!t.revokedAt && <RevokeTokenButton tokenId={t.id} name={t.name} revokeAction={revokeTokenAction} />}</td>
+                <td className="px-3 py-2 text-right">{!t.revokedAt && <RevokeTokenButton tokenId={t.id} name={t.name} />}</td>
               </tr>
             ))}
           </tbody>

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { flatSearchParams, optionalParam, searchParamsParser, toSearchString } from "./url-state";
+
+const parse = searchParamsParser(
+  z.object({
+    page: z.coerce.number().int().min(1).max(1000).catch(1),
+    sort: z.enum(["risk", "opened"]).catch("risk"),
+    severity: optionalParam(z.enum(["high", "low"])),
+  }),
+);
+
+describe("URL state (lib/url-state.ts)", () => {
+  it("reads the same view from a server page's searchParams and from a URLSearchParams", () => {
+    expect(parse({ page: "3", sort: "opened", severity: "high" })).toEqual({ page: 3, sort: "opened", severity: "high" });
+    expect(parse(new URLSearchParams("page=3&sort=opened&severity=high"))).toEqual({ page: 3, sort: "opened", severity: "high" });
+  });
+
+  it("falls back on junk instead of throwing: a mangled link opens a sane page", () => {
+    expect(parse({ page: "-3", sort: "drop", severity: "__proto__" })).toEqual({ page: 1, sort: "risk", severity: undefined });
+    expect(parse({ page: "1e9", sort: ["opened", "risk"] })).toEqual({ page: 1, sort: "opened", severity: undefined });
+  });
+
+  it("treats an empty value as absent and keeps the first of repeated keys", () => {
+    expect(flatSearchParams(new URLSearchParams("a=&b=1&b=2"))).toEqual({ b: "1" });
+  });
+
+  it("writes the canonical query string without defaults", () => {
+    expect(toSearchString({ page: 1, sort: "risk", severity: "high", q: "" }, { page: 1, sort: "risk" })).toBe("?severity=high");
+    expect(toSearchString({ page: 1 }, { page: 1 })).toBe("");
+  });
+});
