@@ -3,7 +3,8 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { ProxyConfig } from "./config";
-import { Core, IdempotencyConflict, NotReady } from "./core";
+import { Core, IdempotencyConflict, NotReady, RevisionConflict } from "./core";
+import { DIGEST_ALGORITHM, digestState, entriesIn } from "./digest";
 import type { Metrics } from "./metrics";
 import { batchBody, deleteBody, firstIssue, PLURAL, putBody, snapshotBody, valueSchemas, type Op } from "./schemas";
 import { NdjsonError, readNdjsonSnapshot } from "./ndjson-snapshot";
@@ -124,6 +125,21 @@ export function createAdminServer(ctx: Ctx): http.Server {
       });
     }
     if (method === "GET" && sub === "/ready") return send(res, core.ready ? 200 : 503, { ready: core.ready });
+    if (method === "GET" && (sub === "/digest" || sub === "/digest/entries")) {
+      if (!core.ready || !core.state) throw new HttpError(503, "not_ready", "no state loaded");
+      const asOfRaw = url.searchParams.get("asOf");
+      const asOf = asOfRaw === null ? Date.now() : Number(asOfRaw);
+      if (!Number.isSafeInteger(asOf) || asOf < 0) throw new HttpError(400, "invalid_body", "asOf: must be epoch milliseconds", "asOf");
+      // The revision the digest was taken at: a push conditioned on it (ifRevision) is refused if anything changed since.
+      const revision = core.revision;
+      if (sub === "/digest") return send(res, 200, { algorithm: DIGEST_ALGORITHM, revision, asOf, kinds: await digestState(core.state, asOf) });
+      const kind = url.searchParams.get("kind");
+      if (kind !== "api" && kind !== "route" && kind !== "credential" && kind !== "grant") throw new HttpError(400, "invalid_body", "kind: must be api, route, credential or grant", "kind");
+      const buckets = (url.searchParams.get("buckets") ?? "").split(",").filter(Boolean);
+      if (buckets.length === 0 || buckets.some((b) => !/^[0-9a-f]{2}$/.test(b))) throw new HttpError(400, "invalid_body", "buckets: comma-separated two-digit hex bucket numbers", "buckets");
+      const entries = await entriesIn(core.state, kind, new Set(buckets.map((b) => parseInt(b, 16))), asOf);
+      return send(res, 200, { algorithm: DIGEST_ALGORITHM, revision, asOf, kind, entries });
+    }
     const grantGet = /^\/grants\/([^/]+)$/.exec(sub);
     if (method === "GET" && grantGet) {
       if (!core.state) throw new HttpError(503, "not_ready", "no state loaded");
@@ -135,7 +151,7 @@ export function createAdminServer(ctx: Ctx): http.Server {
     if (method === "POST" && sub === "/batch") {
       const raw = await readBody(req);
       const body = parse(batchBody, raw);
-      return send(res, 200, await core.mutate(body.idempotencyKey, requestHash(req, raw), body.ops));
+      return send(res, 200, await core.mutate(body.idempotencyKey, requestHash(req, raw), body.ops, body.ifRevision));
     }
     if (method === "PUT" && sub === "/snapshot" && (req.headers["content-type"] ?? "").startsWith("application/x-ndjson")) {
       let streamed;
@@ -145,13 +161,13 @@ export function createAdminServer(ctx: Ctx): http.Server {
         if (e instanceof NdjsonError) throw new HttpError(e.field === "body" ? 413 : 400, "invalid_body", e.message, e.field);
         throw e;
       }
-      return send(res, 200, await core.replace(streamed.idempotencyKey!, streamed.hash, streamed.state));
+      return send(res, 200, await core.replace(streamed.idempotencyKey!, streamed.hash, streamed.state, undefined, streamed.ifRevision));
     }
     if (method === "PUT" && sub === "/snapshot") {
       const raw = await readBody(req);
       const body = parse(snapshotBody, raw);
       const hash = requestHash(req, raw);
-      return send(res, 200, await core.replace(body.idempotencyKey, hash, body));
+      return send(res, 200, await core.replace(body.idempotencyKey, hash, body, undefined, body.ifRevision));
     }
     const item = /^\/(apis|routes|credentials|grants)\/([^/]+)$/.exec(sub);
     if (item && (method === "PUT" || method === "DELETE")) {
@@ -187,6 +203,7 @@ export function createAdminServer(ctx: Ctx): http.Server {
       if (e instanceof HttpError) err = e;
       else if (e instanceof StateError) err = new HttpError(400, "invalid_body", `${e.field}: ${e.message}`, e.field);
       else if (e instanceof IdempotencyConflict) err = new HttpError(409, "idempotency_conflict", e.message);
+      else if (e instanceof RevisionConflict) err = new HttpError(409, "revision_conflict", e.message, "ifRevision");
       else if (e instanceof NotReady) err = new HttpError(503, "not_ready", "no state loaded yet: push a snapshot first");
       else {
         ctx.log.error({ err: e }, "admin request failed");

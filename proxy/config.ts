@@ -33,6 +33,10 @@ export const configSchema = z.object({
     .optional(),
   DASHBOARD_TOKEN: z.string().min(1).optional(),
   PROXY_FORWARD_API_KEY: bool.default(false),
+  /** Refuse (400) paths holding %25, %2F, %5C or %2E, which a double-decoding upstream would resolve differently. */
+  PROXY_REFUSE_ENCODED_SPECIALS: bool.default(true),
+  /** At start, how long to wait for a fresh pull from the dashboard before serving the persisted state. */
+  PROXY_START_PULL_WAIT_MS: ms(10_000),
   PROXY_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   PROXY_ACCESS_LOG: bool.default(true),
   PROXY_UPSTREAM_CONNECTIONS: z.coerce.number().int().min(1).max(10_000).default(64),

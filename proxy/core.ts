@@ -9,6 +9,8 @@ import type { Op, SnapshotBody } from "./schemas";
 // memory -> acknowledge. Reads on the request path never wait for this queue.
 
 export class IdempotencyConflict extends Error {}
+/** A conditional change (ifRevision) whose revision is no longer the current one: nothing applied. */
+export class RevisionConflict extends Error {}
 
 export interface MutationResult {
   revision: number;
@@ -36,8 +38,20 @@ export class Core {
     this.store = stateFile ? new StateStore(stateFile) : null;
   }
 
+  /**
+   * Set at start while a fresh pull from the dashboard is preferred over the
+   * persisted state (server.ts): the state is loaded and takes mutations, but
+   * the data plane is not served from it until the pull or its deadline.
+   */
+  holding = false;
+
   get ready(): boolean {
-    return this.state !== null;
+    return this.state !== null && !this.holding;
+  }
+
+  /** The state requests are decided on: null (503 / forward-auth 403) while not ready. */
+  get serving(): EnforcementState | null {
+    return this.holding ? null : this.state;
   }
 
   /** Loads persisted state; the proxy becomes ready only from a complete file. */
@@ -52,8 +66,9 @@ export class Core {
     this.revision = loaded.meta.revision;
     this.lastSyncAt = loaded.meta.lastSyncAt;
     this.state = loaded.state;
-    // Fold the journal (and any torn tail) into a fresh snapshot right away.
-    if (loaded.replayed.length > 0) await this.store.writeSnapshot(this.state, this.meta());
+    // Fold the journal (and any torn tail, which a later append would otherwise
+    // glue onto) into a fresh snapshot right away.
+    if (loaded.replayed.length > 0 || loaded.tornTail) await this.store.writeSnapshot(this.state, this.meta());
     const gcMs = collectGarbage(); // the file's parse garbage; see heap.ts
     this.log.info({ revision: this.revision, counts: this.state.counts(), replayed: loaded.replayed.length, gcMs }, "state loaded");
   }
@@ -84,11 +99,12 @@ export class Core {
   }
 
   /** Applies a batch of ops atomically. Throws StateError (400) or IdempotencyConflict (409). */
-  mutate(key: string, hash: string, ops: Op[]): Promise<MutationResult> {
+  mutate(key: string, hash: string, ops: Op[], ifRevision?: number): Promise<MutationResult> {
     return this.exclusive(async () => {
       const prior = this.replay(key, hash);
       if (prior) return prior;
       if (!this.state) throw new NotReady();
+      this.checkRevision(ifRevision);
       this.state.validate(ops);
       const rev = this.revision + 1;
       // Removing a grant or credential only ever restricts access, so those take
@@ -109,10 +125,11 @@ export class Core {
   }
 
   /** Replaces the whole state. The new state is persisted before it is served. */
-  replace(key: string, hash: string, body: SnapshotBody | EnforcementState, recorded?: Op[][]): Promise<MutationResult> {
+  replace(key: string, hash: string, body: SnapshotBody | EnforcementState, recorded?: Op[][], ifRevision?: number): Promise<MutationResult> {
     return this.exclusive(async () => {
       const prior = this.replay(key, hash);
       if (prior) return prior;
+      this.checkRevision(ifRevision);
       const next = body instanceof EnforcementState ? body : EnforcementState.fromSnapshot(body);
       // Mutations acknowledged while a pulled snapshot was in flight stay applied.
       for (const ops of recorded ?? []) {
@@ -138,10 +155,19 @@ export class Core {
       }
       this.state = next;
       this.revision = rev;
+      this.holding = false;
       const gcMs = collectGarbage();
       this.log.info({ revision: rev, counts: next.counts(), gcMs, rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, "state replaced");
       return { revision: rev, applied: true };
     });
+  }
+
+  /**
+   * The dashboard's drift repair computes its change from a digest taken at
+   * some revision; a decision delivered since then must not be undone by it.
+   */
+  private checkRevision(ifRevision: number | undefined): void {
+    if (ifRevision !== undefined && ifRevision !== this.revision) throw new RevisionConflict(`ifRevision ${ifRevision} is not the current revision ${this.revision}`);
   }
 
   /** Starts recording applied batches (for a snapshot pull in flight). */

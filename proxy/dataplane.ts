@@ -5,6 +5,7 @@ import type { ProxyConfig } from "./config";
 import type { Core } from "./core";
 import { UpstreamDeadlines, type Watched } from "./deadlines";
 import { decide, type Decision } from "./decide";
+import { hasEncodedSpecial } from "./normalize";
 import type { Metrics } from "./metrics";
 import type { UsageAggregator } from "./usage";
 
@@ -15,7 +16,10 @@ import type { UsageAggregator } from "./usage";
 export const FORWARD_AUTH_PATH = "/_tollgate/auth";
 
 // Never forwarded: hop-by-hop headers, the caller's own claims about identity,
-// and method-override headers (the matched method is the only method).
+// method-override headers (the matched method is the only method) and headers
+// with which some upstream frameworks rewrite the path (IIS/Symfony/Laravel read
+// X-Original-URL and X-Rewrite-URL, others X-Forwarded-Uri/-Prefix): the path
+// that was matched is the only path.
 const STRIP = new Set([
   "connection",
   "keep-alive",
@@ -31,6 +35,11 @@ const STRIP = new Set([
   "x-http-method-override",
   "x-http-method",
   "x-method-override",
+  "x-original-url",
+  "x-rewrite-url",
+  "x-forwarded-uri",
+  "x-forwarded-prefix",
+  "x-original-uri",
   "x-forwarded-for",
   "x-forwarded-host",
   "x-forwarded-proto",
@@ -216,7 +225,7 @@ export class DataPlane {
     }
 
     const now = Date.now();
-    const d = decide(this.ctx.core.state, req.method ?? "", url, req.headers, now);
+    const d = this.refused(url) ?? decide(this.ctx.core.serving, req.method ?? "", url, req.headers, now);
     noteDecision(x, d);
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, req.method ?? "", d.shadowPath, d.keyHash, now);
     if (d.kind !== "allow") return sendError(res, d.kind);
@@ -304,12 +313,24 @@ export class DataPlane {
     );
   }
 
+  /**
+   * PROXY_REFUSE_ENCODED_SPECIALS (on by default): an encoded "%", "/", "\\" or
+   * "." in the path is refused, because an upstream that decodes twice would see
+   * "/orders/%252e%252e%252fadmin" as "/orders/../admin". Not ready wins, as in decide().
+   */
+  private refused(target: string): Decision | null {
+    if (!this.ctx.config.PROXY_REFUSE_ENCODED_SPECIALS || !this.ctx.core.serving) return null;
+    return hasEncodedSpecial(target) ? { kind: "bad_request", reason: "encoded_special" } : null;
+  }
+
   /** Forward-auth answers only 200, 401 or 403: gateways turn anything else into 500 or pass it through. */
   private forwardAuth(req: IncomingMessage, res: ServerResponse, x: Exchange): void {
     const h = req.headers;
     const described = describedRequest(h);
     const now = Date.now();
-    const d: Decision = described ? decide(this.ctx.core.state, described.method, described.uri, h, now) : { kind: "bad_request", reason: "missing_or_conflicting_original_request" };
+    const d: Decision = described
+      ? (this.refused(described.uri) ?? decide(this.ctx.core.serving, described.method, described.uri, h, now))
+      : { kind: "bad_request", reason: "missing_or_conflicting_original_request" };
     noteDecision(x, d);
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, described!.method, d.shadowPath, d.keyHash, now);
     const body = (code: string) => JSON.stringify({ error: { code } });

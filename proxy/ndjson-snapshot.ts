@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import readline from "node:readline";
 import type { Readable } from "node:stream";
-import { firstIssue, ndjsonHeader, ndjsonLine, ndjsonPullHeader, type Op } from "./schemas";
+import { digestState } from "./digest";
+import { firstIssue, KINDS, ndjsonHeader, ndjsonLine, ndjsonPullHeader, type Kind, type Op } from "./schemas";
 import { EnforcementState, StateError } from "./state";
 
 type Plural = "apis" | "routes" | "credentials" | "grants";
@@ -27,6 +28,8 @@ export interface StreamedSnapshot {
   idempotencyKey?: string;
   revision?: number;
   environment?: string;
+  /** A push's condition: apply only at this proxy revision. */
+  ifRevision?: number;
   /** SHA-256 over `hashPrefix` and the body: the idempotency hash. */
   hash: string;
   state: EnforcementState;
@@ -43,7 +46,14 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
   const state = new EnforcementState();
   const headerSchema = opts.pulled ? ndjsonPullHeader : ndjsonHeader;
-  let header: { idempotencyKey?: string; revision?: number; environment?: string; counts?: Record<Plural, number> } | null = null;
+  let header: {
+    idempotencyKey?: string;
+    revision?: number;
+    environment?: string;
+    ifRevision?: number;
+    counts?: Record<Plural, number>;
+    digest?: { asOf: number; kinds: Record<Kind, string> };
+  } | null = null;
   const seen: Record<Plural, number> = { apis: 0, routes: 0, credentials: 0, grants: 0 };
   let n = 0;
   let batch: Op[] = [];
@@ -98,5 +108,12 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
       throw new NdjsonError("counts", `the stream held ${seen[k]} ${k} where its header announced ${header.counts[k]}: incomplete, nothing applied`);
     }
   }
-  return { idempotencyKey: header.idempotencyKey, revision: header.revision, environment: header.environment, hash: hash.digest("hex"), state };
+  // A sender that announces its content digest (the dashboard does) gets its state verified, not just parsed.
+  if (header.digest) {
+    const got = await digestState(state, header.digest.asOf);
+    for (const k of KINDS) {
+      if (got[k].digest !== header.digest.kinds[k]) throw new NdjsonError("digest", `the ${k}s received do not match the digest in the header: not verified, nothing applied`);
+    }
+  }
+  return { idempotencyKey: header.idempotencyKey, revision: header.revision, environment: header.environment, ifRevision: header.ifRevision, hash: hash.digest("hex"), state };
 }

@@ -101,6 +101,24 @@ export function normalizeTarget(target: string): Normalized {
   return { ok: true, path: out, query };
 }
 
+/**
+ * Whether the path part of a target holds a percent-encoded "%", "/", "\\" or
+ * "." (%25, %2F, %5C, %2E in either case). normalizeTarget already refuses %2F
+ * and %5C and decodes %2E; the data plane refuses all four when
+ * PROXY_REFUSE_ENCODED_SPECIALS is on, so no double-decoding upstream can turn
+ * an authorised path into another one (%252e%252e%252f -> %2e%2e%2f -> ../).
+ */
+export function hasEncodedSpecial(target: string): boolean {
+  const q = target.indexOf("?");
+  const end = q === -1 ? target.length : q;
+  for (let i = target.indexOf("%"); i !== -1 && i < end; i = target.indexOf("%", i + 1)) {
+    const h = target.charCodeAt(i + 1);
+    const l = target.charCodeAt(i + 2) | 0x20; // lower-case a hex letter
+    if ((h === 50 /* 2 */ && (l === 53 /* 5 */ || l === 102 /* f */ || l === 101 /* e */)) || (h === 53 /* 5 */ && l === 99 /* c */)) return true;
+  }
+  return false;
+}
+
 function validUtf8Escapes(path: string): boolean {
   try {
     decodeURIComponent(path);

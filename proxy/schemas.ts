@@ -86,12 +86,15 @@ const op = rawOp.transform((o, ctx): Op => {
   return { op: "upsert", kind: o.kind, value: parsed.data } as Op;
 });
 
-export const batchBody = z.object({ idempotencyKey, ops: z.array(op).min(1).max(200_000) });
+/** Apply only if the proxy is still at this revision (else 409 revision_conflict): the dashboard's drift repair sets it. */
+const ifRevision = z.number().int().nonnegative().optional();
+export const batchBody = z.object({ idempotencyKey, ops: z.array(op).min(1).max(200_000), ifRevision });
 export const putBody = z.object({ idempotencyKey, value: z.unknown() });
 export const deleteBody = z.object({ idempotencyKey });
 
 export const snapshotBody = z.object({
   idempotencyKey,
+  ifRevision,
   revision: z.number().optional(),
   apis: z.array(apiValue),
   routes: z.array(routeValue),
@@ -111,9 +114,12 @@ export function firstIssue(error: z.ZodError): { field: string | undefined; mess
 // then one object per line, APIs before the routes that name them.
 /** How many lines of each kind follow: a stream that ends short of them was cut, not complete. */
 const announced = z.object({ apis: z.number().int().min(0), routes: z.number().int().min(0), credentials: z.number().int().min(0), grants: z.number().int().min(0) });
-export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional(), counts: announced.optional() });
+/** The sender's content digest of what follows (proxy/digest.ts): the stream is refused unless the received state matches it. */
+const sha = z.string().regex(/^[0-9a-f]{64}$/);
+const announcedDigest = z.object({ asOf: z.number().int().nonnegative(), kinds: z.object({ api: sha, route: sha, credential: sha, grant: sha }) });
+export const ndjsonHeader = z.object({ idempotencyKey, revision: z.number().optional(), counts: announced.optional(), digest: announcedDigest.optional(), ifRevision });
 /** A pulled stream's header (the dashboard's GET /api/v1/proxy/snapshot): no key; the proxy makes one per pull. */
-export const ndjsonPullHeader = ndjsonHeader.omit({ idempotencyKey: true }).extend({ environment: z.string().max(200).optional() });
+export const ndjsonPullHeader = ndjsonHeader.omit({ idempotencyKey: true, ifRevision: true }).extend({ environment: z.string().max(200).optional() });
 export const ndjsonLine = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("api"), value: apiValue }),
   z.object({ kind: z.literal("route"), value: routeValue }),

@@ -3,6 +3,7 @@ import pino, { type Logger } from "pino";
 import { createAdminServer } from "./admin";
 import type { ProxyConfig } from "./config";
 import { Core } from "./core";
+import { DamagedState } from "./store";
 import { DataPlane } from "./dataplane";
 import { boundHeapGrowth } from "./heap";
 import { Metrics } from "./metrics";
@@ -36,8 +37,14 @@ export async function startProxy(config: ProxyConfig, logger?: Logger): Promise<
     await core.loadPersisted();
   } catch (e) {
     // Never serve from a state file we cannot fully read: stay not-ready until a push or pull.
-    log.error({ err: (e as Error).message }, "persisted state unusable; waiting for a snapshot");
+    const aside = e instanceof DamagedState ? { keptAs: e.aside } : {};
+    log.error({ err: (e as Error).message, ...aside }, "persisted state unusable; not ready until a verified snapshot is pulled or pushed");
   }
+  // After any restart a fresh pull beats the persisted state (it may lack a
+  // change that was enforced in memory but not yet on disk when the process
+  // died): hold the loaded state back until the first pull has succeeded or
+  // failed, or PROXY_START_PULL_WAIT_MS has passed, whichever comes first.
+  if (core.state && config.DASHBOARD_URL) core.holding = true;
   if (!core.ready && !config.PROXY_STATE_FILE) log.warn("PROXY_STATE_FILE is not set: acknowledged state will not survive a restart");
 
   const usage = new UsageAggregator(
@@ -58,13 +65,24 @@ export async function startProxy(config: ProxyConfig, logger?: Logger): Promise<
   const dataPort = await listen(data.server, config.PROXY_LISTEN.host, config.PROXY_LISTEN.port);
   const adminPort = await listen(admin, config.PROXY_ADMIN_LISTEN.host, config.PROXY_ADMIN_LISTEN.port);
   usage.start();
-  const stopSync = config.DASHBOARD_URL ? startSync(core, config.DASHBOARD_URL, config.DASHBOARD_TOKEN!, config.PROXY_SYNC_INTERVAL_MS, log) : () => {};
+  let holdTimer: NodeJS.Timeout | undefined;
+  const release = (why: string) => {
+    clearTimeout(holdTimer);
+    if (!core.holding) return;
+    core.holding = false;
+    log.warn({ revision: core.revision, why }, "serving the persisted state without a fresh pull");
+  };
+  if (core.holding) holdTimer = setTimeout(() => release("the dashboard did not answer in time"), config.PROXY_START_PULL_WAIT_MS).unref();
+  const stopSync = config.DASHBOARD_URL
+    ? startSync(core, config.DASHBOARD_URL, config.DASHBOARD_TOKEN!, config.PROXY_SYNC_INTERVAL_MS, log, (err) => (err ? release(`first pull failed: ${err}`) : clearTimeout(holdTimer)))
+    : () => {};
   log.info({ dataPort, adminPort, ready: core.ready, revision: core.revision }, "proxy listening");
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       stopSync();
+      clearTimeout(holdTimer);
       const drained = Promise.all([
         new Promise<void>((r) => data.server.close(() => r())),
         new Promise<void>((r) => admin.close(() => r())),

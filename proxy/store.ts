@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import readline from "node:readline";
+import { crc32 } from "node:zlib";
 import { EnforcementState } from "./state";
 import type { Kind, Op } from "./schemas";
 
@@ -14,7 +14,7 @@ import type { Kind, Op } from "./schemas";
 // is harmless because every journal op sets or removes a whole object, so
 // replaying the newer entries in order converges on the same final state. Why: see docs/ARCHITECTURE.md, "Proxy state and failing closed".
 
-export const FORMAT = "tollgate-proxy-state/1";
+export const FORMAT = "tollgate-proxy-state/2";
 
 export type IdempotencyRecord = [key: string, revision: number, hash: string];
 
@@ -37,9 +37,59 @@ export interface Loaded {
   state: EnforcementState;
   meta: PersistedMeta;
   replayed: JournalEntry[];
+  /** Checksummed journal lines without a `rev` (records other than state batches), in file order. */
+  records: unknown[];
+  /** A journal ended in a line that was never completed (a crash mid-append): fold it away before appending. */
+  tornTail: boolean;
+}
+
+/**
+ * The persisted files do not verify (a checksum, a missing end marker, a gap in
+ * the journal's revisions, an old unchecked format). They have been renamed
+ * aside (`aside`) and the proxy must not serve until it gets a verified state.
+ */
+export class DamagedState extends Error {
+  constructor(
+    message: string,
+    readonly aside: string[],
+  ) {
+    super(message);
+  }
 }
 
 const CHUNK = 1 << 20;
+
+// Every line of the snapshot and the journal is "<crc32 of the JSON, 8 hex> <JSON>".
+// CRC-32 catches any flipped byte and any burst up to 32 bits in a line; a
+// dropped or duplicated line is caught by the end marker's entry count (snapshot)
+// and by consecutive revisions (journal). It guards against damage, not against
+// someone who can write the state directory (they can write a valid file too).
+const crcHex = (s: string): string => (crc32(s) >>> 0).toString(16).padStart(8, "0");
+export const checkedLine = (json: string): string => `${crcHex(json)} ${json}\n`;
+
+/** The JSON of a checked line, or null when its checksum does not match. */
+export function verifiedJson(line: string): string | null {
+  if (line.length < 10 || line.charCodeAt(8) !== 32) return null;
+  const json = line.slice(9);
+  return line.slice(0, 8) === crcHex(json) ? json : null;
+}
+
+/** Lines of a file, each with whether it was terminated by "\n" (an unterminated last line is a torn append). */
+async function* linesOf(file: string): AsyncGenerator<{ text: string; terminated: boolean; n: number }> {
+  let rest = "";
+  let n = 0;
+  for await (const chunk of createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 }) as AsyncIterable<string>) {
+    // A long line (a large batch) spans many chunks: only split once a newline arrives.
+    if (!chunk.includes("\n")) {
+      rest += chunk;
+      continue;
+    }
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop()!;
+    for (const text of parts) yield { text, terminated: true, n: ++n };
+  }
+  if (rest.length > 0) yield { text: rest, terminated: false, n: ++n };
+}
 
 async function fsyncDir(dir: string): Promise<void> {
   const h = await open(dir, "r");
@@ -57,6 +107,8 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
+class Unverified extends Error {}
+
 export class StateStore {
   private journal: FileHandle | null = null;
   journalEntries = 0;
@@ -68,26 +120,54 @@ export class StateStore {
     this.oldJournalFile = file + ".journal.old";
   }
 
-  /** Null when there is no snapshot file yet. Throws when the file is incomplete or corrupt. */
+  /**
+   * Null when there is no snapshot file yet. When the snapshot or a journal
+   * does not verify, every file of the set is renamed aside (never overwritten
+   * or deleted) and DamagedState is thrown: the caller stays not ready.
+   */
   async load(): Promise<Loaded | null> {
-    if (!(await exists(this.file))) return null;
+    if (!(await exists(this.file))) {
+      // A journal without its snapshot cannot be replayed onto anything: keep it aside too.
+      if ((await exists(this.journalFile)) || (await exists(this.oldJournalFile))) {
+        throw new DamagedState("journal found without its snapshot file", await this.setAside());
+      }
+      return null;
+    }
+    try {
+      return await this.read();
+    } catch (e) {
+      if (!(e instanceof Unverified)) throw e;
+      throw new DamagedState(e.message, await this.setAside());
+    }
+  }
+
+  private async read(): Promise<Loaded> {
     const state = new EnforcementState();
     let meta: PersistedMeta | null = null;
-    let complete = false;
+    let end: { entries: number } | null = null;
+    let entries = 0;
     let pending: Op[] = [];
-    const lines = readline.createInterface({ input: createReadStream(this.file, "utf8"), crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (!line) continue;
-      const rec = JSON.parse(line);
+    const bad = (n: number, why: string) => new Unverified(`${this.file} line ${n}: ${why}`);
+    for await (const { text, n } of linesOf(this.file)) {
+      if (end) throw bad(n, "data after the end marker");
+      const json = verifiedJson(text);
+      if (json === null) throw bad(n, "checksum mismatch");
+      let rec;
+      try {
+        rec = JSON.parse(json);
+      } catch {
+        throw bad(n, "not JSON despite a matching checksum");
+      }
       if (meta === null) {
-        if (rec.format !== FORMAT) throw new Error(`${this.file}: not a ${FORMAT} file`);
+        if (rec.format !== FORMAT) throw bad(n, `not a ${FORMAT} file`);
         meta = { revision: rec.revision, environment: rec.environment, lastSyncAt: rec.lastSyncAt, idempotency: rec.idempotency };
         continue;
       }
       if (rec.end) {
-        complete = true;
-        break;
+        end = rec;
+        continue;
       }
+      entries++;
       pending.push({ op: "upsert", kind: rec.k as Kind, value: rec.v } as Op);
       if (pending.length >= 10_000) {
         state.applyOps(pending);
@@ -95,29 +175,56 @@ export class StateStore {
       }
     }
     state.applyOps(pending);
-    if (!meta || !complete) throw new Error(`${this.file}: incomplete state file (no end marker)`);
+    if (!meta) throw new Unverified(`${this.file}: empty state file`);
+    if (!end) throw new Unverified(`${this.file}: incomplete state file (no end marker)`);
+    if (end.entries !== entries) throw new Unverified(`${this.file}: ${entries} entries where the end marker says ${end.entries}`);
 
-    // Journal entries after the snapshot, in order; a torn last line was never acknowledged.
+    // Journal entries after the snapshot, in order, with consecutive revisions.
+    // Only an unterminated last line may be skipped: that append was never acknowledged.
     const replayed: JournalEntry[] = [];
+    const records: unknown[] = [];
+    let tornTail = false;
     for (const jf of [this.oldJournalFile, this.journalFile]) {
       if (!(await exists(jf))) continue;
-      const jl = readline.createInterface({ input: createReadStream(jf, "utf8"), crlfDelay: Infinity });
-      for await (const line of jl) {
-        if (!line) continue;
-        let e: JournalEntry;
-        try {
-          e = JSON.parse(line);
-        } catch {
-          break;
+      for await (const { text, terminated, n } of linesOf(jf)) {
+        if (tornTail) throw new Unverified(`${jf} line ${n}: follows an incomplete line`);
+        if (!terminated) {
+          tornTail = true;
+          continue;
+        }
+        const json = verifiedJson(text);
+        if (json === null) throw new Unverified(`${jf} line ${n}: checksum mismatch`);
+        const e = JSON.parse(json) as JournalEntry;
+        // A verified line that is not a state batch (no revision) is kept for its owner, in order.
+        if (typeof e.rev !== "number") {
+          records.push(e);
+          continue;
         }
         if (e.rev <= meta.revision) continue;
+        if (e.rev !== meta.revision + 1) throw new Unverified(`${jf} line ${n}: revision ${e.rev} follows ${meta.revision} (entries missing)`);
         state.applyOps(e.ops);
         meta.revision = e.rev;
         meta.idempotency.push([e.key, e.rev, e.hash]);
         replayed.push(e);
       }
+      // A torn line can only be the very last thing written, i.e. the end of the newest journal.
+      if (tornTail && jf === this.oldJournalFile && (await exists(this.journalFile))) throw new Unverified(`${jf}: incomplete line before ${this.journalFile}`);
     }
-    return { state, meta, replayed };
+    return { state, meta, replayed, records, tornTail };
+  }
+
+  /** Renames the snapshot and journals to "<name>.damaged-<time>" so nothing later writes over them. */
+  private async setAside(): Promise<string[]> {
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    const moved: string[] = [];
+    for (const f of [this.file, this.oldJournalFile, this.journalFile]) {
+      if (!(await exists(f))) continue;
+      const to = `${f}.damaged-${stamp}`;
+      await rename(f, to);
+      moved.push(to);
+    }
+    await fsyncDir(path.dirname(this.file));
+    return moved;
   }
 
   /** Writes state atomically as the new snapshot and starts an empty journal (callers hold the mutation lock). */
@@ -138,15 +245,17 @@ export class StateStore {
     const tmp = `${this.file}.tmp-${process.pid}`;
     const h = await open(tmp, "w");
     try {
-      let buf = JSON.stringify({ format: FORMAT, ...meta }) + "\n";
+      let buf = checkedLine(JSON.stringify({ format: FORMAT, ...meta }));
+      let entries = 0;
       for (const { kind, value } of state.values()) {
-        buf += `{"k":"${kind}","v":${JSON.stringify(value)}}\n`;
+        buf += checkedLine(`{"k":"${kind}","v":${JSON.stringify(value)}}`);
+        entries++;
         if (buf.length >= CHUNK) {
           await h.write(buf);
           buf = "";
         }
       }
-      buf += JSON.stringify({ end: true }) + "\n";
+      buf += checkedLine(JSON.stringify({ end: true, entries }));
       await h.write(buf);
       await h.sync();
     } finally {
@@ -180,7 +289,7 @@ export class StateStore {
       this.journal = await open(this.journalFile, "a");
       await fsyncDir(path.dirname(this.file));
     }
-    await this.journal.write(JSON.stringify(entry) + "\n");
+    await this.journal.write(checkedLine(JSON.stringify(entry)));
     await this.journal.datasync();
     this.journalEntries++;
   }

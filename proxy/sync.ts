@@ -52,19 +52,29 @@ export async function pullSnapshot(core: Core, dashboardUrl: string, token: stri
   }
 }
 
-/** Pulls at start (retrying with backoff until it works), then every intervalMs. */
-export function startSync(core: Core, dashboardUrl: string, token: string, intervalMs: number, log: Logger): () => void {
+/**
+ * Pulls at start (retrying with backoff until it works), then every intervalMs.
+ * `onFirstAttempt` hears how the first pull went (null: it succeeded).
+ */
+export function startSync(core: Core, dashboardUrl: string, token: string, intervalMs: number, log: Logger, onFirstAttempt?: (err: string | null) => void): () => void {
   let stopped = false;
+  let first = onFirstAttempt;
+  const attempted = (err: string | null) => {
+    first?.(err);
+    first = undefined;
+  };
   let timer: NodeJS.Timeout | null = null;
   let delay = 500;
   const run = async () => {
     if (stopped) return;
     try {
       await pullSnapshot(core, dashboardUrl, token, log);
+      attempted(null);
       delay = 500;
       timer = setTimeout(run, intervalMs);
     } catch (e) {
       log.warn({ err: (e as Error).message, retryInMs: delay }, "snapshot pull failed");
+      attempted((e as Error).message);
       timer = setTimeout(run, delay);
       delay = Math.min(delay * 2, 30_000);
     }

@@ -36,7 +36,8 @@ export async function spawnProxy(env: Record<string, string>, ports: { data: num
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
   const adminUrl = `http://127.0.0.1:${ports.admin}`;
-  const until = Date.now() + 20_000;
+  // Generous: on a busy 2-core machine a tsx start alone has taken over 20 s.
+  const until = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`proxy exited: ${out}`);
     try {

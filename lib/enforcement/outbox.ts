@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Tx } from "@/lib/db";
 
 /** Channel the delivery worker LISTENs on (real Postgres only; see wake.ts for the in-process path). */
@@ -44,4 +45,51 @@ export async function enqueueBatch(tx: Tx, decisionId: string, proxyIds: string[
   // Delivered to listeners only when the transaction commits.
   await tx.$executeRawUnsafe(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
   return proxies.length;
+}
+
+export type CredentialValue = { id: string; principalId: string; hash: string; expiresAt: string | null };
+/** Ops a principal's status change sends (credentials and grants). */
+export type PrincipalOp =
+  | BatchOp
+  | { op: "delete"; kind: "credential"; id: string }
+  | { op: "upsert"; kind: "credential"; value: CredentialValue };
+
+/**
+ * A principal's access follows its status to every proxy, through the outbox
+ * like a decision (not only through drift repair): deprovisioned or suspended
+ * → its credentials and grants are deleted; active again → what the snapshot
+ * would send for it (unrevoked, unexpired credentials with a valid hash; active,
+ * unexpired grants of each proxy's environment) is upserted. Credentials are not
+ * per environment, so every proxy gets them. Call inside the status change's
+ * transaction and wake the worker (wakeDelivery) after commit. Returns the rows written.
+ */
+export async function enqueuePrincipalAccess(tx: Tx, principalId: string, active: boolean): Promise<number> {
+  const proxies = await tx.proxy.findMany({ select: { id: true, environmentId: true }, orderBy: { name: "asc" } });
+  if (proxies.length === 0) return 0;
+  const now = new Date();
+  const credentials = await tx.credential.findMany({
+    where: active ? { principalId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } : { principalId },
+    select: { id: true, principalId: true, hash: true, expiresAt: true },
+  });
+  const grants = await tx.grant.findMany({
+    where: active ? { principalId, status: "active", OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } : { principalId },
+    select: { id: true, principalId: true, scopeId: true, environmentId: true, expiresAt: true },
+  });
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  const key = `principal:${principalId}:${active ? "active" : "inactive"}:${now.getTime()}:${randomUUID().slice(0, 8)}`;
+  const rows = proxies.map((p) => {
+    const own = grants.filter((g) => g.environmentId === p.environmentId);
+    const ops: PrincipalOp[] = active
+      ? [
+          ...credentials.filter((c) => /^[0-9a-f]{64}$/.test(c.hash)).map((c) => ({ op: "upsert" as const, kind: "credential" as const, value: { id: c.id, principalId: c.principalId, hash: c.hash, expiresAt: iso(c.expiresAt) } })),
+          ...own.map((g) => ({ op: "upsert" as const, kind: "grant" as const, value: { id: g.id, principalId: g.principalId, scopeId: g.scopeId, expiresAt: iso(g.expiresAt) } })),
+        ]
+      : [...credentials.map((c) => ({ op: "delete" as const, kind: "credential" as const, id: c.id })), ...own.map((g) => ({ op: "delete" as const, kind: "grant" as const, id: g.id }))];
+    return { proxyId: p.id, idempotencyKey: key, operation: "POST /admin/v1/batch", payload: { idempotencyKey: key, ops } as unknown as object };
+  });
+  const nonEmpty = rows.filter((r) => ((r.payload as { ops: unknown[] }).ops.length > 0));
+  if (nonEmpty.length === 0) return 0;
+  await tx.outboxItem.createMany({ data: nonEmpty });
+  await tx.$executeRawUnsafe(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
+  return nonEmpty.length;
 }

@@ -3,6 +3,7 @@ import { plainText } from "@/lib/validation/text";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod, notFound } from "@/lib/errors";
+import { digestSnapshot, digestSnapshotAsync, type StateDigest } from "./digest";
 
 /**
  * The full enforcement state of one environment, in the shape of the proxy's
@@ -124,10 +125,31 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
  * Yielded in chunks of about 64 KB, so the response streams and a million-grant
  * state never becomes one 200 MB string on either side.
  */
-export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string): Generator<string> {
-  // A push (PUT /admin/v1/snapshot) carries its idempotency key in the header line; a pull does not.
+/** The header's `digest` (asOf and one digest per kind): compute it with snapshotDigest first to keep the event loop free. */
+export interface SnapshotDigest {
+  asOf: number;
+  kinds: Record<"api" | "route" | "credential" | "grant", string>;
+}
+const headerDigest = (asOf: number, d: StateDigest): SnapshotDigest => ({ asOf, kinds: { api: d.api.digest, route: d.route.digest, credential: d.credential.digest, grant: d.grant.digest } });
+
+/** The content digest a streamed snapshot announces, computed without holding the event loop. */
+export async function snapshotDigest(s: ProxySnapshot): Promise<SnapshotDigest> {
+  const asOf = Date.now();
+  return headerDigest(asOf, await digestSnapshotAsync(s, asOf));
+}
+
+export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string, ifRevision?: number, precomputed?: SnapshotDigest): Generator<string> {
+  // A push (PUT /admin/v1/snapshot) carries its idempotency key in the header line, and
+  // from drift repair the proxy revision it was computed against; a pull carries neither.
   const counts = { apis: s.apis.length, routes: s.routes.length, credentials: s.credentials.length, grants: s.grants.length };
-  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
+  // The content digest (lib/enforcement/digest.ts): the proxy recomputes it over what it
+  // received and refuses a stream that does not match, so what it serves is verified end to end.
+  let digest = precomputed;
+  if (!digest) {
+    const asOf = Date.now();
+    digest = headerDigest(asOf, digestSnapshot(s, asOf));
+  }
+  let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), ...(ifRevision !== undefined ? { ifRevision } : {}), digest, revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
   const parts = [
     ["api", s.apis],
     ["route", s.routes],

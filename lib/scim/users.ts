@@ -2,6 +2,8 @@ import { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import { analyzePrincipal } from "@/lib/analysis";
+import { enqueuePrincipalAccess } from "@/lib/enforcement/outbox";
+import { wakeDelivery } from "@/lib/enforcement/wake";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
 import type { Prisma } from "@/lib/generated/prisma/client";
 import { ENTERPRISE_SCHEMA, LIST_SCHEMA, USER_SCHEMA } from "./constants";
@@ -105,6 +107,7 @@ export async function replaceUser(actor: Actor, id: string, body: unknown, base:
   authorize(actor, "scim");
   const input = parseUser(body);
   const row = await client.$transaction(async (tx) => saveUser(tx, actor, await lockUser(tx, id), input, "scim.user.replace"));
+  wakeDelivery();
   return toScimUser(row, base);
 }
 
@@ -116,6 +119,7 @@ export async function patchUser(actor: Actor, id: string, body: unknown, base: s
     const patched = applyPatch(toScimUser(current, base), ops, [ENTERPRISE_SCHEMA], USER_SCHEMA);
     return saveUser(tx, actor, current, parseUser(patched), "scim.user.patch");
   });
+  wakeDelivery();
   return toScimUser(row, base);
 }
 
@@ -131,8 +135,12 @@ export async function deleteUser(actor: Actor, id: string, client: PrismaClient 
       data: { scimDeletedAt: now, ...(wasActive ? { status: "deprovisioned", deprovisionedAt: now, statusChangedAt: now } : {}) },
     });
     await appendAuditEvent(tx, { actor, action: "scim.user.delete", target: `principal:${id}`, data: { userName: current.userName, deprovisioned: wasActive } });
-    if (wasActive) await analyzePrincipal(tx, id);
+    if (wasActive) {
+      await analyzePrincipal(tx, id);
+      await enqueuePrincipalAccess(tx, id, false);
+    }
   });
+  wakeDelivery();
 }
 
 async function lockUser(tx: Tx, id: string): Promise<Row> {
@@ -192,6 +200,9 @@ async function saveUser(tx: Tx, actor: Actor, current: Row | null, input: UserIn
   });
   // The orphan rule runs now, in this transaction, so the grants are in the queue at commit.
   if (deactivated) await analyzePrincipal(tx, row.id);
+  // The proxies follow the status through the outbox, committed with it: a
+  // deprovisioned user's keys stop working within the delivery's latency.
+  if (current && wasActive !== active) await enqueuePrincipalAccess(tx, row.id, active);
   return row;
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { NextResponse } from "next/server";
 import { authenticateServiceToken } from "@/lib/auth/service-tokens";
-import { buildProxySnapshot, snapshotNdjson } from "@/lib/enforcement/snapshot";
+import { buildProxySnapshot, snapshotDigest, snapshotNdjson } from "@/lib/enforcement/snapshot";
 import { AppError } from "@/lib/errors";
 
 // GET /api/v1/proxy/snapshot?environment=<name> — the full state a proxy pulls (service token with proxy:sync).
@@ -12,7 +12,8 @@ export async function GET(request: Request): Promise<Response> {
     const environment = new URL(request.url).searchParams.get("environment");
     const snapshot = await buildProxySnapshot(actor, { environment });
     if ((request.headers.get("accept") ?? "").includes("application/x-ndjson")) {
-      const chunks = snapshotNdjson(snapshot);
+      // The content digest first, yielding as it goes: a million grants must not hold every other request.
+      const chunks = snapshotNdjson(snapshot, undefined, undefined, await snapshotDigest(snapshot));
       const encoder = new TextEncoder();
       const body = new ReadableStream<Uint8Array>({
         pull(controller) {
