@@ -77,3 +77,25 @@ export async function listManagedServiceAccounts(actor: Actor, client: PrismaCli
 }
 
 export const unknownPrincipal = () => notFound("Principal");
+
+/** Choices for the "new service account" form: the teams the actor may create for, people, environments. */
+export async function serviceAccountFormOptions(actor: Actor, client: PrismaClient = db()) {
+  authorize(actor, "serviceAccounts:create");
+  const isAdmin = actor.kind !== "user" || actor.roles.includes("admin");
+  const ownTeam = isAdmin ? null : await actorTeamId(client as never, actor);
+  const [teams, people, environments] = await Promise.all([
+    client.team.findMany({ where: { deletedAt: null, ...(isAdmin ? {} : { id: ownTeam ?? "00000000-0000-0000-0000-000000000000" }) }, orderBy: { name: "asc" }, select: { id: true, name: true }, take: 500 }),
+    client.principal.findMany({ where: { kind: "user", status: "active", user: { isNot: null } }, orderBy: { displayName: "asc" }, select: { id: true, displayName: true }, take: 1000 }),
+    client.environment.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true } }),
+  ]);
+  return { teams, people, environments };
+}
+
+/** The latest access change per principal (its enforcement state), for "shown as enforced". */
+export async function latestChanges(principalIds: string[], client: PrismaClient = db()) {
+  if (principalIds.length === 0) return new Map<string, { kind: string; enforcement: string; enforcedAt: Date | null; createdAt: Date }>();
+  const rows = await client.$queryRaw<{ principalId: string; kind: string; enforcement: string; enforcedAt: Date | null; createdAt: Date }[]>`
+    SELECT DISTINCT ON ("principalId") "principalId", kind::text AS kind, enforcement::text AS enforcement, "enforcedAt", "createdAt"
+    FROM "AccessChange" WHERE "principalId" = ANY(${principalIds}::uuid[]) ORDER BY "principalId", "createdAt" DESC`;
+  return new Map(rows.map((r) => [r.principalId, r]));
+}
