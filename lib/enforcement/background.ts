@@ -5,17 +5,20 @@ import { db } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { runAnalysis } from "@/lib/analysis";
 import { registerCampaignJobs } from "@/lib/campaigns/jobs";
+import { expireStaleRequests, markExpiredGrants } from "@/lib/access/requests";
 import { failAbandonedExports } from "@/lib/reports/records";
 import { reconcileProxies } from "./reconcile";
 import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 
 /**
  * Schedules (cron, UTC): analysis hourly, drift reconciliation every minute, campaign jobs every 15 minutes,
- * abandoned-export cleanup hourly.
+ * abandoned-export cleanup hourly, access-request and time-boxed grant expiry every minute.
  */
 export const ANALYSIS_QUEUE = "analysis-run";
 export const RECONCILE_QUEUE = "enforcement-reconcile";
 export const EXPORTS_QUEUE = "reports-abandoned";
+/** Access requests: unanswered ones expire after 7 days; time-boxed grants the proxy already ended are marked expired. */
+export const ACCESS_QUEUE = "access-expiry";
 const ANALYSIS_CRON = process.env.TOLLGATE_ANALYSIS_CRON ?? "17 * * * *";
 const RECONCILE_CRON = process.env.TOLLGATE_RECONCILE_CRON ?? "* * * * *";
 
@@ -58,6 +61,13 @@ export function startBackground() {
       await boss.schedule(EXPORTS_QUEUE, "41 * * * *");
       await boss.work(EXPORTS_QUEUE, async () => {
         await failAbandonedExports(client, new Date());
+      });
+      await boss.createQueue(ACCESS_QUEUE);
+      await boss.schedule(ACCESS_QUEUE, "* * * * *");
+      await boss.work(ACCESS_QUEUE, async () => {
+        const now = new Date();
+        await expireStaleRequests(client, now);
+        await markExpiredGrants(client, now);
       });
       // Campaign reminders, escalation, fallback round, close policy, quarterly launches, email.
       await registerCampaignJobs(boss, client);
