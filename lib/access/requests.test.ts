@@ -148,3 +148,22 @@ describe("refusals (each leaves everything unchanged)", () => {
     await expect(approveAccessRequest(w.reviewer.actor, { requestId: old.requestId }, w.client)).rejects.toMatchObject({ status: 409 });
   });
 });
+
+describe("inbox and my requests (server-driven, SQL-paged)", () => {
+  test("the team reviewer's inbox holds the team's pending requests but not their own; outsiders see none; requesters see theirs", async () => {
+    const { listApprovalInbox, listMyRequests, requestListParams } = await import("./queries");
+    const r = await requestAccess(w.owner.actor, { principalId: w.sa.id, apiId: w.api.id, scopeIds: [w.scopes.read.id], reason: "inbox check", duration: "1h" }, w.client);
+    const own = await requestAccess(w.reviewer.actor, { apiId: w.api.id, scopeIds: [w.scopes.read.id], reason: "mine", duration: "1h" }, w.client);
+    const params = requestListParams.parse({});
+    const inbox = await listApprovalInbox(w.reviewer.actor, params, w.client);
+    const ids = inbox.rows.map((x) => x.id);
+    expect(ids).toContain(r.requestId);
+    expect(ids).not.toContain(own.requestId);
+    expect(inbox.rows.find((x) => x.id === r.requestId)).toMatchObject({ status: "pending", scopes: [w.scopes.read.name], reason: "inbox check" });
+    expect((await listApprovalInbox(w.outsider.actor, params, w.client)).rows).toHaveLength(0);
+    const mine = await listMyRequests(w.owner.actor, requestListParams.parse({ status: "all" }), w.client);
+    expect(mine.rows.map((x) => x.id)).toContain(r.requestId);
+    expect(mine.rows.every((x) => x.requester === w.owner.user.name)).toBe(true);
+    expect(requestListParams.parse({ page: "-3", status: "bogus" })).toEqual({ page: 1, status: "pending" });
+  });
+});
