@@ -71,6 +71,7 @@ beforeAll(async () => {
   void review;
   const campaigns = await import("@/lib/campaigns");
   const { markNotificationsRead, listNotifications } = await import("@/lib/notifications");
+  const access = { ...(await import("@/lib/access/credentials")), ...(await import("@/lib/access/service-accounts")), ...(await import("@/lib/access/requests")), ...(await import("@/lib/access/queries")) };
 
   // Real ids where they matter, so an allowed call gets past lookups and a denied one
   // would have had something to change.
@@ -186,6 +187,21 @@ beforeAll(async () => {
     { name: "startExport", permission: "reports:export", run: async (a) => new Response((await reports.startExport(a, { report: "exceptions", format: "csv", filters: {} }, { client })).body).arrayBuffer() },
     { name: "listExports", permission: "reports:export", run: (a) => reports.listExports(a, { page: 1, perPage: 20 }, client) },
     { name: "getExport", permission: "reports:export", run: (a) => reports.getExport(a, uuid, client) },
+    // Issue 16 (lib/access). Ownership narrows these further (lib/access/*.test.ts); unknown ids are 400/404 once authorized.
+    { name: "createServiceAccount", permission: "serviceAccounts:create", run: (a) => access.createServiceAccount(a, { name: "matrix-sa", teamId: uuid, ownerPrincipalId: uuid, environmentId: uuid }) },
+    { name: "serviceAccountFormOptions", permission: "serviceAccounts:create", run: (a) => access.serviceAccountFormOptions(a) },
+    { name: "listManagedServiceAccounts", permission: "credentials:manage", run: (a) => access.listManagedServiceAccounts(a) },
+    { name: "issueKey", permission: "credentials:manage", run: (a) => access.issueKey(a, { principalId: uuid }) },
+    { name: "rotateKey", permission: "credentials:manage", run: (a) => access.rotateKey(a, { credentialId: uuid }) },
+    { name: "revokeKey", permission: "credentials:manage", run: (a) => access.revokeKey(a, { credentialId: uuid }) },
+    { name: "revokeAllKeys", permission: "credentials:manage", run: (a) => access.revokeAllKeys(a, { principalId: uuid }) },
+    { name: "requestAccess", permission: "access:request", run: (a) => access.requestAccess(a, { apiId: uuid, scopeIds: [uuid], reason: "matrix", duration: "1h" }) },
+    { name: "listMyRequests", permission: "access:request", run: (a) => access.listMyRequests(a, access.requestListParams.parse({})) },
+    { name: "requestFormOptions", permission: "access:request", run: (a) => access.requestFormOptions(a) },
+    { name: "approveAccessRequest", permission: "access:approve", run: (a) => access.approveAccessRequest(a, { requestId: uuid }) },
+    { name: "denyAccessRequest", permission: "access:approve", run: (a) => access.denyAccessRequest(a, { requestId: uuid, reason: "matrix" }) },
+    { name: "listApprovalInbox", permission: "access:approve", run: (a) => access.listApprovalInbox(a, access.requestListParams.parse({})) },
+    { name: "setEnvironmentMaxAccess", permission: "settings:write", run: (a) => access.setEnvironmentMaxAccess(a, { environmentId: uuid, maxAccessHours: 24 }) },
   ];
 }, 120_000);
 

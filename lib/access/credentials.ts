@@ -77,6 +77,7 @@ function wakeIfPending<T extends { enforcement: EnforcementState }>(r: T): T {
 }
 
 export async function issueKey(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<IssuedKey> {
+  authorize(actor, "credentials:manage");
   const v = parse(issueKeyInput, input);
   const r = await client.$transaction(async (tx) => {
     const p = await loadPrincipal(tx, v.principalId);
@@ -117,6 +118,7 @@ export interface RotatedKey extends IssuedKey {
  * stops by itself — no later message from the dashboard is needed.
  */
 export async function rotateKey(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<RotatedKey> {
+  authorize(actor, "credentials:manage");
   const v = parse(rotateKeyInput, input);
   const r = await client.$transaction(async (tx) => {
     const now = new Date();
@@ -167,6 +169,7 @@ export interface RevokedKeys {
 }
 
 export async function revokeKey(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<RevokedKeys> {
+  authorize(actor, "credentials:manage");
   const v = parse(revokeKeyInput, input);
   const r = await client.$transaction(async (tx) => {
     const cred = await lockCredential(tx, v.credentialId);
@@ -195,6 +198,7 @@ export async function revokeKey(actor: Actor, input: unknown, client: PrismaClie
 
 /** The leaked-key response: every key of the principal stops at every proxy, in one decision. */
 export async function revokeAllKeys(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<RevokedKeys> {
+  authorize(actor, "credentials:manage");
   const v = parse(revokeAllKeysInput, input);
   const r = await client.$transaction(async (tx) => {
     const p = await loadPrincipal(tx, v.principalId);

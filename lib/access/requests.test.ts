@@ -52,6 +52,35 @@ describe("request → approve → time-boxed grant at the proxy", () => {
     expect(actions).toEqual(expect.arrayContaining(["access.request", "access.approve", "access.grant_expired"]));
     expect(await w.client.notification.count({ where: { userId: w.owner.user.id, kind: "access.approved" } })).toBe(1);
   });
+
+  test("the access-granted report shows requester, approver, reason, start at the proxy and end, and the grant expired; no key in it", async () => {
+    const pg = (await import("pg")).default;
+    const { startExport } = await import("@/lib/reports/export");
+    const { makeReviewer } = await import("@/lib/analysis/fixtures");
+    const auditor = (await makeReviewer(w.client, ["auditor"])).actor;
+    const pool = new pg.Pool({ connectionString: w.tdb.url, max: 2 });
+    try {
+      const result = await startExport(auditor, { report: "access-granted", format: "json", filters: {} }, { client: w.client, pool });
+      const chunks: Uint8Array[] = [];
+      const reader = result.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+      }
+      const text = Buffer.concat(chunks).toString("utf8");
+      expect(text).not.toContain(key.split("_")[2]);
+      const parsed = JSON.parse(text) as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
+      const rows = Array.isArray(parsed) ? parsed : (parsed.rows ?? []);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ requester: w.owner.user.email, approvers: w.reviewer.user.email, reason: "incident 4711: replay orders", scope: w.scopes.write.name, enforcement: "applied", grantStatus: "expired" });
+      expect(rows[0].startedAtProxy).toBeTruthy();
+      expect(rows[0].endsAt).toBeTruthy();
+      expect(rows[0].expiredMarkedAt).toBeTruthy();
+    } finally {
+      await pool.end();
+    }
+  });
 });
 
 describe("refusals (each leaves everything unchanged)", () => {
@@ -166,4 +195,23 @@ describe("inbox and my requests (server-driven, SQL-paged)", () => {
     expect(mine.rows.every((x) => x.requester === w.owner.user.name)).toBe(true);
     expect(requestListParams.parse({ page: "-3", status: "bogus" })).toEqual({ page: 1, status: "pending" });
   });
+});
+
+test("a campaign snapshot records how each grant came to exist", async () => {
+  const { createCampaign } = await import("@/lib/campaigns/create");
+  const { launchCampaign } = await import("@/lib/campaigns/launch");
+  const { makeGrant } = await import("@/lib/analysis/fixtures");
+  const seeded = await makeGrant(w.client, { principalId: w.outsider.actor.principalId!, scopeId: w.scopes.read.id, environmentId: w.env.id });
+  await w.client.grant.update({ where: { id: seeded.id }, data: { origin: "seed" } });
+  const created = await createCampaign(
+    w.admin.actor,
+    { name: "Origins 2026-Q4", period: "2026-Q4", apiIds: [w.api.id], environmentIds: [], teamIds: [], dueAt: new Date(Date.now() + 14 * 86_400_000).toISOString(), reviewerRule: "owning_team", namedReviewerIds: [], closePolicy: "keep_and_flag" },
+    w.client,
+  );
+  await launchCampaign(w.admin.actor, { campaignId: created.id }, w.client);
+  const items = await w.client.campaignItem.findMany({ where: { campaignId: created.id }, select: { grantId: true, grantOrigin: true } });
+  const fromRequest = await w.client.grant.findMany({ where: { origin: "request", status: "active" }, select: { id: true } });
+  expect(fromRequest.length).toBeGreaterThan(0);
+  for (const g of fromRequest) expect(items.find((i) => i.grantId === g.id)?.grantOrigin).toBe("request");
+  expect(items.find((i) => i.grantId === seeded.id)?.grantOrigin).toBe("seed");
 });

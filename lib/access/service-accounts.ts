@@ -26,10 +26,10 @@ export async function createServiceAccount(actor: Actor, input: unknown, client:
   authorize(actor, "serviceAccounts:create");
   const v = parse(createServiceAccountInput, input);
   return client.$transaction(async (tx) => {
-    const isAdmin = actor.kind !== "user" || actor.roles.includes("admin");
-    if (!isAdmin && (await actorTeamId(tx, actor)) !== v.teamId) throw forbidden("Managers create service accounts for their own team only");
     const team = await tx.team.findFirst({ where: { id: v.teamId, deletedAt: null }, select: { id: true, name: true } });
     if (!team) throw badRequest("teamId: unknown team", "teamId");
+    const isAdmin = actor.kind !== "user" || actor.roles.includes("admin");
+    if (!isAdmin && (await actorTeamId(tx, actor)) !== v.teamId) throw forbidden("Managers create service accounts for their own team only");
     const env = await tx.environment.findUnique({ where: { id: v.environmentId }, select: { id: true, name: true } });
     if (!env) throw badRequest("environmentId: unknown environment", "environmentId");
     const owner = await tx.principal.findUnique({ where: { id: v.ownerPrincipalId }, select: { id: true, kind: true, status: true, displayName: true } });

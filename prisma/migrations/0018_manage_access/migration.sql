@@ -93,3 +93,6 @@ ALTER TABLE "OutboxItem" ADD CONSTRAINT "OutboxItem_accessChangeId_fkey" FOREIGN
 ALTER TABLE "AccessRequest" ADD CONSTRAINT "AccessRequest_reason_len" CHECK (char_length(reason) BETWEEN 1 AND 2000);
 ALTER TABLE "AccessRequest" ADD CONSTRAINT "AccessRequest_one_end" CHECK (("durationSeconds" IS NULL) <> ("until" IS NULL));
 ALTER TABLE "Environment" ADD CONSTRAINT "Environment_maxAccessHours_positive" CHECK ("maxAccessHours" IS NULL OR "maxAccessHours" > 0);
+
+-- Campaign snapshots record how each grant came to exist.
+ALTER TABLE "CampaignItem" ADD COLUMN "grantOrigin" TEXT;
