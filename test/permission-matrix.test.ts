@@ -97,12 +97,14 @@ beforeAll(async () => {
   const usageRoute = await import("@/app/api/v1/usage/route");
   const importRoute = await import("@/app/api/v1/imports/openapi/route");
   const reportRoute = await import("@/app/api/v1/reports/[report]/route");
+  const keysRoute = await import("@/app/api/v1/keys/route");
   const S = "http://localhost/scim/v2";
   const userJson = JSON.stringify(scimUser);
   routes = [
     { name: "POST /api/v1/usage", scope: "usage:ingest", handler: usageRoute.POST as Handler, method: "POST", url: "http://localhost/api/v1/usage", body: JSON.stringify({ proxy: "matrix", entries: [] }) },
     { name: "POST /api/v1/imports/openapi", scope: "imports:write", handler: importRoute.POST as Handler, method: "POST", url: "http://localhost/api/v1/imports/openapi?api=matrix&env=production", body: doc },
     { name: "GET /api/v1/reports/:report", scope: "reports:export", handler: ((req: Request) => reportRoute.GET(req, { params: Promise.resolve({ report: "inventory" }) })) as Handler, method: "GET", url: "http://localhost/api/v1/reports/inventory?format=csv" },
+    { name: "POST /api/v1/keys", scope: "credentials:manage", handler: keysRoute.POST as Handler, method: "POST", url: "http://localhost/api/v1/keys", body: JSON.stringify({ principalId: uuid }) },
     { name: "POST /scim/v2/Users", scope: "scim", handler: scim.POST as Handler, method: "POST", url: `${S}/Users`, body: userJson },
     { name: "PUT /scim/v2/Users/:id", scope: "scim", handler: scim.PUT as Handler, method: "PUT", url: `${S}/Users/${uuid}`, body: userJson },
     { name: "PATCH /scim/v2/Users/:id", scope: "scim", handler: scim.PATCH as Handler, method: "PATCH", url: `${S}/Users/${uuid}`, body: JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "replace", path: "active", value: false }] }) },

@@ -1,0 +1,22 @@
+import { authenticateServiceToken } from "@/lib/auth/service-tokens";
+import { routeHandler } from "@/lib/auth/http";
+import { AppError } from "@/lib/errors";
+import { issueKey } from "@/lib/access/credentials";
+
+// POST /api/v1/keys — issue an API key for a principal (service token with
+// credentials:manage; automation such as a provisioning pipeline). Body:
+// { principalId, expiresAt?, environmentId? }. The key is in this response only.
+export const POST = routeHandler(async (request: Request) => {
+  const actor = await authenticateServiceToken(request.headers.get("authorization"));
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    throw new AppError("bad_request", "body is not valid JSON");
+  }
+  const k = await issueKey(actor, body);
+  return Response.json(
+    { credentialId: k.credentialId, key: k.key, prefix: k.prefix, expiresAt: k.expiresAt?.toISOString() ?? null, changeId: k.changeId, enforcement: k.enforcement },
+    { status: 201, headers: { "cache-control": "no-store" } },
+  );
+});
