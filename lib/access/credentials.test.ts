@@ -144,3 +144,22 @@ describe("who may manage keys, and bad input", () => {
     expect((await createServiceAccount(w.admin.actor, { name: "y", teamId: other.id, ownerPrincipalId, environmentId: w.env.id }, w.client)).principalId).toBeTruthy();
   });
 });
+
+test("bulk issuance: a batch of keys in one transaction, each works at the proxy; a batch naming a principal the caller does not manage is refused whole", { timeout: 120_000 }, async () => {
+  const { issueKeys } = await import("./credentials");
+  const sa = await w.client.principal.create({ data: { kind: "service_account", displayName: "bulk-bot", teamId: w.team.id, managerId: w.owner.actor.principalId, homeEnvironmentId: w.env.id } });
+  await makeGrant(w.client, { principalId: sa.id, scopeId: w.scopes.read.id, environmentId: w.env.id });
+  const { reconcileProxies } = await import("@/lib/enforcement/reconcile");
+  await reconcileProxies(w.client);
+  const other = await w.client.principal.create({ data: { kind: "service_account", displayName: "not-mine", homeEnvironmentId: w.env.id } });
+  const before = await w.client.credential.count();
+  await expect(issueKeys(w.owner.actor, { keys: [{ principalId: sa.id }, { principalId: other.id }] }, w.client)).rejects.toMatchObject({ status: 403 });
+  expect(await w.client.credential.count()).toBe(before);
+  await expect(issueKeys(w.owner.actor, { keys: [] }, w.client)).rejects.toMatchObject({ status: 400, field: "keys" });
+  const keys = await issueKeys(w.owner.actor, { keys: [{ principalId: sa.id }, { principalId: sa.id }, { principalId: sa.id }] }, w.client);
+  expect(new Set(keys.map((k) => k.key)).size).toBe(3);
+  for (const k of keys) await until("200", () => w.get(k.key), (s) => s === 200);
+  await until("applied", () => w.client.accessChange.findUniqueOrThrow({ where: { id: keys[0].changeId } }), (c) => c.enforcement === "applied");
+  const events = JSON.stringify(await w.client.auditEvent.findMany({ where: { action: "credential.issue_bulk" }, select: { data: true } }));
+  for (const k of keys) expect(events.includes(k.key.split("_")[2])).toBe(false);
+});

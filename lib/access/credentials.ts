@@ -228,3 +228,64 @@ export async function revokeAllKeys(actor: Actor, input: unknown, client: Prisma
   });
   return wakeIfPending(r);
 }
+
+export const issueKeysInput = z.object({
+  keys: z.array(issueKeyInput.omit({ environmentId: true })).min(1, "name at least one key").max(1000, "at most 1000 keys per call"),
+});
+
+/**
+ * Bulk issuance for provisioning pipelines (POST /api/v1/keys with `keys: [...]`):
+ * up to 1000 keys for service accounts in one transaction, one access change per
+ * environment's proxies and one audit event listing every credential id and prefix.
+ * Every principal is checked exactly as in issueKey; one refusal refuses the batch.
+ */
+export async function issueKeys(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<IssuedKey[]> {
+  authorize(actor, "credentials:manage");
+  const v = parse(issueKeysInput, input);
+  const out = await client.$transaction(
+    async (tx) => {
+      const ids = [...new Set(v.keys.map((k) => k.principalId))];
+      const principals = new Map<string, LoadedPrincipal>();
+      for (const id of ids) {
+        const p = await loadPrincipal(tx, id);
+        await assertManages(tx, actor, p);
+        if (p.status !== "active") throw conflict(`Principal ${id} is ${p.status}: no keys are issued for it`);
+        if (!p.homeEnvironment) throw badRequest(`keys: principal ${id} has no home environment; issue its keys one at a time`, "keys");
+        principals.set(id, p);
+      }
+      const made = v.keys.map((k) => {
+        const p = principals.get(k.principalId)!;
+        return { p, k: generateKey(tierOf(p.homeEnvironment!.tier)), expiresAt: k.expiresAt ?? null };
+      });
+      const rows = await tx.credential.createManyAndReturn({
+        data: made.map((m) => ({ principalId: m.p.id, prefix: m.k.prefix, hash: m.k.hash, expiresAt: m.expiresAt, origin: "issued" })),
+        select: { id: true, hash: true, principalId: true, expiresAt: true },
+      });
+      const idByHash = new Map(rows.map((r) => [r.hash, r.id]));
+      const byEnv = new Map<string, typeof made>();
+      for (const m of made) byEnv.set(m.p.homeEnvironment!.id, [...(byEnv.get(m.p.homeEnvironment!.id) ?? []), m]);
+      const result: IssuedKey[] = [];
+      for (const [envId, group] of byEnv) {
+        const change = await recordAccessChange(tx, {
+          kind: "issue_key",
+          actor,
+          principalId: group[0].p.id,
+          credentialIds: group.map((m) => idByHash.get(m.k.hash)!),
+          proxyIds: await credentialTargets(tx, envId),
+          ops: group.map((m) => ({ op: "upsert" as const, kind: "credential" as const, value: { id: idByHash.get(m.k.hash)!, principalId: m.p.id, hash: m.k.hash, expiresAt: iso(m.expiresAt) } })),
+        });
+        for (const m of group) result.push({ credentialId: idByHash.get(m.k.hash)!, key: m.k.key, prefix: m.k.prefix, expiresAt: m.expiresAt, changeId: change.id, enforcement: change.enforcement });
+      }
+      await appendAuditEvent(tx, {
+        actor,
+        action: "credential.issue_bulk",
+        target: null,
+        data: { count: result.length, keys: result.map((r) => ({ credentialId: r.credentialId, prefix: r.prefix, changeId: r.changeId })) },
+      });
+      return result;
+    },
+    { timeout: 60_000 },
+  );
+  if (out.some((r) => r.enforcement === "pending")) wakeDelivery();
+  return out;
+}
