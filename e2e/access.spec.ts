@@ -20,6 +20,15 @@ async function as(browser: Browser, email: string): Promise<Page> {
 }
 
 const section = (page: Page) => page.getByRole("region", { name: SA });
+/** The pages are server-rendered: a person reloads to see the proxies' acknowledgement arrive. */
+async function untilShown(page: Page, url: string, text: () => Promise<string | null>, want: RegExp) {
+  await expect
+    .poll(async () => {
+      await page.goto(url);
+      return (await text()) ?? "";
+    }, { timeout: 15_000, intervals: [250, 500, 1000] })
+    .toMatch(want);
+}
 
 test("request → approve → the service account's key gets 200 through the proxy within 1 s", async ({ browser }) => {
   const [prod] = await sql<{ name: string }>(`SELECT name FROM "Environment" WHERE tier = 'production' ORDER BY name LIMIT 1`);
@@ -37,7 +46,7 @@ test("request → approve → the service account's key gets 200 through the pro
   await section(riley).getByRole("button", { name: "Issue key" }).click();
   key = (await section(riley).getByTestId("new-key").textContent()) ?? "";
   expect(key).toMatch(/^tg_prod_[0-9A-Za-z]{43}_[0-9A-Za-z]{6}$/);
-  await expect(section(riley).getByTestId("enforcement")).toContainText("enforced", { timeout: 10_000 });
+  await untilShown(riley, "/access/keys", () => section(riley).getByTestId("enforcement").textContent(), /issue key: enforced/);
   const path = await pathFor("orders", "orders:write", "POST");
   await untilStatus("POST", path, key, 403, 5_000); // known key, no grant yet
 
@@ -60,8 +69,7 @@ test("request → approve → the service account's key gets 200 through the pro
   const clicked = Date.now();
   await untilStatus("POST", path, key, 200, 3_000);
   expect(Date.now() - clicked).toBeLessThan(1_000 + 300 /* one poll of slack */);
-  await morgan.goto("/access/approvals?status=approved");
-  await expect(morgan.locator("tbody tr", { hasText: "e2e: replay failed orders" }).getByTestId("enforcement")).toContainText("enforced", { timeout: 10_000 });
+  await untilShown(morgan, "/access/approvals?status=approved", () => morgan.locator("tbody tr", { hasText: "e2e: replay failed orders" }).getByTestId("enforcement").textContent(), /enforced/);
 
   const actions = (await sql<{ action: string }>(`SELECT action FROM "AuditEvent" WHERE action LIKE 'access.%' OR action LIKE 'credential.%'`)).map((r) => r.action);
   expect(actions).toEqual(expect.arrayContaining(["credential.issue", "access.request", "access.approve"]));
@@ -93,6 +101,5 @@ test("rotation: old and new key both work during the overlap, only the new one a
   await expect(section(riley).getByText(/key\(s\) revoked/)).toBeVisible();
   await untilStatus("POST", path, fresh, 401, 3_000);
   expect(await through("POST", path, key)).toBe(401);
-  await riley.goto("/access/keys");
-  await expect(section(riley).getByTestId("enforcement")).toContainText(/revoke all keys: enforced/, { timeout: 10_000 });
+  await untilShown(riley, "/access/keys", () => section(riley).getByTestId("enforcement").textContent(), /revoke all keys: enforced/);
 });

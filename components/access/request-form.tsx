@@ -73,9 +73,9 @@ export function RequestAccessForm({ options }: { options: Option }) {
           </select>
         )}
         <label className="flex items-center gap-1 text-xs">
-          <input type="radio" checked={mode === "date"} onChange={() => setMode("date")} /> until a date
+          <input type="radio" checked={mode === "date"} onChange={() => setMode("date")} /> until a date (UTC)
         </label>
-        {mode === "date" && <input type="datetime-local" name="until" aria-label="Until" className="rounded border border-slate-300 px-2 py-1" />}
+        {mode === "date" && <input type="datetime-local" name="until" aria-label="Until (UTC)" className="rounded border border-slate-300 px-2 py-1" />}
       </fieldset>
       <label className="flex flex-col text-xs text-slate-600">
         Reason (required)
