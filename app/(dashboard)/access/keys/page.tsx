@@ -16,7 +16,8 @@ const ENFORCEMENT_TONE: Record<string, BadgeTone> = { applied: "good", pending: 
 function keyState(c: { revokedAt: Date | null; expiresAt: Date | null; rotatedAt: Date | null }, now: Date): { label: string; tone: BadgeTone } {
   if (c.revokedAt) return { label: "revoked", tone: "bad" };
   if (c.expiresAt && c.expiresAt <= now) return { label: "expired", tone: "warn" };
-  if (c.rotatedAt) return { label: `rotated, works until ${fmt(c.expiresAt)}`, tone: "warn" };
+  // A rotation gives the old key an end (the overlap); a rotatedAt without one is an imported date, not an overlap.
+  if (c.rotatedAt && c.expiresAt) return { label: `rotated, works until ${fmt(c.expiresAt)}`, tone: "warn" };
   return { label: "active", tone: "good" };
 }
 
@@ -101,6 +102,8 @@ export default async function KeysPage() {
                 {a.credentials.map((c) => {
                   const s = keyState(c, now);
                   const live = s.label === "active";
+                  // Kept mounted after a rotation (the row turns "rotated"): it holds the new key, shown once.
+                  const rotating = live || s.label.startsWith("rotated");
                   return (
                     <tr key={c.id} className="border-t border-slate-100" data-credential-id={c.id}>
                       <td className="py-1 font-mono text-xs">{c.prefix}…</td>
@@ -110,7 +113,7 @@ export default async function KeysPage() {
                         <Badge tone={s.tone}>{s.label}</Badge>
                       </td>
                       <td className="flex flex-wrap items-start justify-end gap-2 py-1">
-                        {live && <RotateKeyForm credentialId={c.id} prefix={c.prefix} />}
+                        {rotating && <RotateKeyForm credentialId={c.id} prefix={c.prefix} />}
                         {!c.revokedAt && (
                           <ActionForm action={revokeKeyAction}>
                             <input type="hidden" name="credentialId" value={c.id} />
