@@ -76,6 +76,7 @@ beforeAll(async () => {
   void review;
   const campaigns = await import("@/lib/campaigns");
   const { markNotificationsRead, listNotifications } = await import("@/lib/notifications");
+  const access = { ...(await import("@/lib/access/credentials")), ...(await import("@/lib/access/service-accounts")), ...(await import("@/lib/access/requests")), ...(await import("@/lib/access/queries")) };
 
   // Real ids where they matter, so an allowed call gets past lookups and a denied one
   // would have had something to change.
@@ -104,6 +105,7 @@ beforeAll(async () => {
   const importRoute = await import("@/app/api/v1/imports/openapi/route");
   const accessRoute = await import("@/app/api/v1/imports/access/route");
   const reportRoute = await import("@/app/api/v1/reports/[report]/route");
+  const keysRoute = await import("@/app/api/v1/keys/route");
   const S = "http://localhost/scim/v2";
   const userJson = JSON.stringify(scimUser);
   routes = [
@@ -111,6 +113,7 @@ beforeAll(async () => {
     { name: "POST /api/v1/imports/openapi", scope: "imports:write", handler: importRoute.POST as Handler, method: "POST", url: "http://localhost/api/v1/imports/openapi?api=matrix&env=production", body: doc },
     { name: "POST /api/v1/imports/access", scope: "imports:write", handler: accessRoute.POST as Handler, method: "POST", url: "http://localhost/api/v1/imports/access?env=production&dryRun=1", body: kong },
     { name: "GET /api/v1/reports/:report", scope: "reports:export", handler: ((req: Request) => reportRoute.GET(req, { params: Promise.resolve({ report: "inventory" }) })) as Handler, method: "GET", url: "http://localhost/api/v1/reports/inventory?format=csv" },
+    { name: "POST /api/v1/keys", scope: "credentials:manage", handler: keysRoute.POST as Handler, method: "POST", url: "http://localhost/api/v1/keys", body: JSON.stringify({ principalId: uuid }) },
     { name: "POST /scim/v2/Users", scope: "scim", handler: scim.POST as Handler, method: "POST", url: `${S}/Users`, body: userJson },
     { name: "PUT /scim/v2/Users/:id", scope: "scim", handler: scim.PUT as Handler, method: "PUT", url: `${S}/Users/${uuid}`, body: userJson },
     { name: "PATCH /scim/v2/Users/:id", scope: "scim", handler: scim.PATCH as Handler, method: "PATCH", url: `${S}/Users/${uuid}`, body: JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "replace", path: "active", value: false }] }) },
@@ -202,6 +205,21 @@ beforeAll(async () => {
     { name: "startExport", permission: "reports:export", run: async (a) => new Response((await reports.startExport(a, { report: "exceptions", format: "csv", filters: {} }, { client })).body).arrayBuffer() },
     { name: "listExports", permission: "reports:export", run: (a) => reports.listExports(a, { page: 1, perPage: 20 }, client) },
     { name: "getExport", permission: "reports:export", run: (a) => reports.getExport(a, uuid, client) },
+    // Issue 16 (lib/access). Ownership narrows these further (lib/access/*.test.ts); unknown ids are 400/404 once authorized.
+    { name: "createServiceAccount", permission: "serviceAccounts:create", run: (a) => access.createServiceAccount(a, { name: "matrix-sa", teamId: uuid, ownerPrincipalId: uuid, environmentId: uuid }) },
+    { name: "serviceAccountFormOptions", permission: "serviceAccounts:create", run: (a) => access.serviceAccountFormOptions(a) },
+    { name: "listManagedServiceAccounts", permission: "credentials:manage", run: (a) => access.listManagedServiceAccounts(a) },
+    { name: "issueKey", permission: "credentials:manage", run: (a) => access.issueKey(a, { principalId: uuid }) },
+    { name: "rotateKey", permission: "credentials:manage", run: (a) => access.rotateKey(a, { credentialId: uuid }) },
+    { name: "revokeKey", permission: "credentials:manage", run: (a) => access.revokeKey(a, { credentialId: uuid }) },
+    { name: "revokeAllKeys", permission: "credentials:manage", run: (a) => access.revokeAllKeys(a, { principalId: uuid }) },
+    { name: "requestAccess", permission: "access:request", run: (a) => access.requestAccess(a, { apiId: uuid, scopeIds: [uuid], reason: "matrix", duration: "1h" }) },
+    { name: "listMyRequests", permission: "access:request", run: (a) => access.listMyRequests(a, access.requestListParams.parse({})) },
+    { name: "requestFormOptions", permission: "access:request", run: (a) => access.requestFormOptions(a) },
+    { name: "approveAccessRequest", permission: "access:approve", run: (a) => access.approveAccessRequest(a, { requestId: uuid }) },
+    { name: "denyAccessRequest", permission: "access:approve", run: (a) => access.denyAccessRequest(a, { requestId: uuid, reason: "matrix" }) },
+    { name: "listApprovalInbox", permission: "access:approve", run: (a) => access.listApprovalInbox(a, access.requestListParams.parse({})) },
+    { name: "setEnvironmentMaxAccess", permission: "settings:write", run: (a) => access.setEnvironmentMaxAccess(a, { environmentId: uuid, maxAccessHours: 24 }) },
   ];
 }, 120_000);
 

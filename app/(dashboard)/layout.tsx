@@ -18,6 +18,9 @@ const NAV: { href: string; label: string; anyOf?: Permission[] }[] = [
   { href: "/imports", label: "Import access", anyOf: ["imports:write"] },
   { href: "/audit", label: "Audit", anyOf: ["audit:read"] },
   { href: "/reports", label: "Reports", anyOf: ["reports:export"] },
+  { href: "/access/requests", label: "My access requests", anyOf: ["access:request"] },
+  { href: "/access/approvals", label: "Access approvals", anyOf: ["access:approve"] },
+  { href: "/access/keys", label: "Keys", anyOf: ["credentials:manage"] },
   { href: "/settings/tokens", label: "Service tokens", anyOf: ["tokens:manage"] },
   { href: "/settings", label: "Settings" },
 ];

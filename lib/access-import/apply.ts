@@ -88,7 +88,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   const cNew = creating("credential");
   const cUpd = updating("credential");
   const newCreds = desired.credentials.filter((c) => cNew.has(c.ext));
-  await insertUnnest(tx, `INSERT INTO "Credential" (id, "principalId", prefix, hash, "expiresAt") SELECT a::uuid, b::uuid, c, d, e::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(a, b, c, d, e)`, [
+  await insertUnnest(tx, `INSERT INTO "Credential" (id, "principalId", prefix, hash, "expiresAt", origin) SELECT a::uuid, b::uuid, c, d, e::timestamptz, 'import' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(a, b, c, d, e)`, [
     newCreds.map((c) => ids.credential.get(c.ext)!),
     newCreds.map((c) => ids.principal.get(c.principalExt)!),
     newCreds.map((c) => c.prefix),
@@ -101,7 +101,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   const gNew = creating("grant");
   const gUpd = updating("grant");
   const newGrants = desired.grants.filter((g) => gNew.has(g.ext));
-  await insertUnnest(tx, `INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "expiresAt") SELECT a::uuid, b::uuid, c::uuid, $5::uuid, d::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(a, b, c, d)`, [
+  await insertUnnest(tx, `INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "expiresAt", origin) SELECT a::uuid, b::uuid, c::uuid, $5::uuid, d::timestamptz, 'import' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(a, b, c, d)`, [
     newGrants.map((g) => ids.grant.get(g.ext)!),
     newGrants.map((g) => ids.principal.get(g.principalExt)!),
     newGrants.map((g) => ids.scope.get(g.scopeExt)!),
@@ -137,7 +137,12 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   );
   const goneKinds: string[] = [];
   const goneExts: string[] = [];
-  for (const k of KINDS) for (const g of diff[k].gone) goneKinds.push(k), goneExts.push(g.ext);
+  for (const k of KINDS) {
+    for (const g of diff[k].gone) {
+      goneKinds.push(k);
+      goneExts.push(g.ext);
+    }
+  }
   if (goneExts.length) {
     await tx.$executeRaw`
       UPDATE "ImportedObject" o SET "goneAt" = ${now}

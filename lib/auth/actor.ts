@@ -35,6 +35,17 @@ export const PERMISSIONS = {
   "notifications:read": ["admin", "reviewer", "manager", "auditor"],
   "imports:write": ["admin"],
   "discovery:triage": ["admin", "reviewer"],
+  /** Create service accounts: admins anywhere, managers for their own team (checked in lib/access). */
+  "serviceAccounts:create": ["admin", "manager"],
+  /**
+   * Issue, rotate and revoke API keys: admins for anyone; otherwise only the owner or the team manager
+   * of a service account (checked in lib/access). Service tokens with this scope act for automation.
+   */
+  "credentials:manage": ["admin", "reviewer", "manager", "auditor"],
+  /** Ask for time-boxed access (every signed-in person; for oneself or an owned service account). */
+  "access:request": ["admin", "reviewer", "manager", "auditor"],
+  /** Approve or deny access requests: reviewers and managers of the API's owning team (admins as fallback). */
+  "access:approve": ["admin", "reviewer", "manager"],
   /** SCIM provisioning: service tokens only (no role grants it). */
   scim: [],
   // Service-token scopes only (no role holds them): the proxy's usage push and snapshot pull.

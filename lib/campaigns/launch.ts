@@ -46,10 +46,10 @@ export async function launchCampaign(actor: Actor, input: unknown, client: Prism
       await tx.$executeRawUnsafe(
         `INSERT INTO "CampaignItem" (id, "campaignId", "grantId", "principalId", "principalName", "principalKind", "principalEmail", "managerPrincipalId",
            "scopeId", "scopeName", "scopeLevel", "apiId", "apiName", "environmentId", "environmentName", "teamId", "teamName", "apiTeamId", "apiTeamName",
-           "grantedAt", "expiresAt", "lastUsedAt", "openFindings", "openFindingCount")
+           "grantedAt", "expiresAt", "lastUsedAt", "openFindings", "openFindingCount", "grantOrigin")
          SELECT gen_random_uuid(), $1::uuid, g.id, p.id, p."displayName", p.kind, p.email, p."managerId",
            s.id, s.name, s.level, a.id, a.name, e.id, e.name, t.id, t.name, at.id, at.name,
-           g."grantedAt", g."expiresAt", g."lastUsedAt", coalesce(f.list, '[]'::jsonb), coalesce(f.n, 0)
+           g."grantedAt", g."expiresAt", g."lastUsedAt", coalesce(f.list, '[]'::jsonb), coalesce(f.n, 0), g.origin
          FROM "Grant" g
          JOIN "Principal" p ON p.id = g."principalId"
          JOIN "Scope" s ON s.id = g."scopeId"

@@ -5,6 +5,7 @@ import { db } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { runAnalysis } from "@/lib/analysis";
 import { CAMPAIGN_QUEUE, runCampaignJobs } from "@/lib/campaigns/jobs";
+import { expireStaleRequests, markExpiredGrants } from "@/lib/access/requests";
 import { failAbandonedExports } from "@/lib/reports/records";
 import { startCheckpointSchedule } from "@/lib/audit/schedule";
 import { reconcileProxies } from "./reconcile";
@@ -12,11 +13,13 @@ import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 
 /**
  * Schedules (cron, UTC): analysis hourly, drift reconciliation every minute, campaign jobs every 15 minutes,
- * abandoned-export cleanup hourly.
+ * abandoned-export cleanup hourly, access-request and time-boxed grant expiry every minute.
  */
 export const ANALYSIS_QUEUE = "analysis-run";
 export const RECONCILE_QUEUE = "enforcement-reconcile";
 export const EXPORTS_QUEUE = "reports-abandoned";
+/** Access requests: unanswered ones expire after 7 days; time-boxed grants the proxy already ended are marked expired. */
+export const ACCESS_QUEUE = "access-expiry";
 
 /** One scheduled job: a pg-boss queue, its cron (UTC) and its handler. */
 export interface ScheduledJob {
@@ -72,6 +75,15 @@ function scheduledJobs(client: ReturnType<typeof db>): ScheduledJob[] {
     { queue: EXPORTS_QUEUE, cron: "41 * * * *", work: async () => void (await failAbandonedExports(client, new Date())) },
     // Campaign reminders, escalation, fallback round, close policy, quarterly launches, email.
     { queue: CAMPAIGN_QUEUE, cron: cfg.TOLLGATE_CAMPAIGN_CRON, work: async () => void (await runCampaignJobs(client, new Date())) },
+    {
+      queue: ACCESS_QUEUE,
+      cron: "* * * * *",
+      work: async () => {
+        const now = new Date();
+        await expireStaleRequests(client, now);
+        await markExpiredGrants(client, now);
+      },
+    },
   ];
 }
 

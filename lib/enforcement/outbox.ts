@@ -93,3 +93,26 @@ export async function enqueuePrincipalAccess(tx: Tx, principalId: string, active
   await tx.$executeRawUnsafe(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
   return nonEmpty.length;
 }
+
+/**
+ * The outbox rows of an access change (lib/access: keys issued, rotated or
+ * revoked; grants from approved requests), one per target proxy, inside the
+ * change's transaction. Like a decision's: the change id is the idempotency key
+ * and the worker marks AccessChange.enforcement applied when every row is
+ * acknowledged. Wake the worker (wakeDelivery) after commit. Returns the rows written.
+ */
+export async function enqueueAccessChange(tx: Tx, accessChangeId: string, proxyIds: string[], ops: PrincipalOp[]): Promise<number> {
+  if (proxyIds.length === 0 || ops.length === 0) return 0;
+  const key = `access:${accessChangeId}`;
+  await tx.outboxItem.createMany({
+    data: proxyIds.map((proxyId) => ({
+      accessChangeId,
+      proxyId,
+      idempotencyKey: key,
+      operation: "POST /admin/v1/batch",
+      payload: { idempotencyKey: key, ops } as unknown as object,
+    })),
+  });
+  await tx.$executeRawUnsafe(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
+  return proxyIds.length;
+}

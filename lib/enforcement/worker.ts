@@ -27,6 +27,8 @@ interface Claimed {
   id: bigint;
   proxyId: string;
   decisionId: string | null;
+  /** Access changes (lib/access) record enforcement on AccessChange instead of Decision. */
+  accessChangeId: string | null;
   payload: unknown;
   attempts: number;
 }
@@ -168,7 +170,7 @@ export class DeliveryWorker {
        UPDATE "OutboxItem" o
        SET "nextAttemptAt" = now() + make_interval(secs => $2::double precision / 1000), attempts = o.attempts + 1
        FROM due WHERE o.id = due.id
-       RETURNING o.id, o."proxyId", o."decisionId", o.payload, o.attempts`,
+       RETURNING o.id, o."proxyId", o."decisionId", o."accessChangeId", o.payload, o.attempts`,
       this.o.batchSize,
       this.o.leaseMs,
     );
@@ -239,18 +241,28 @@ export class DeliveryWorker {
     if (failedDecisions.length)
       await this.o.client.$executeRaw`
         UPDATE "Decision" SET enforcement = 'failed' WHERE id = ANY(${failedDecisions}::uuid[]) AND enforcement = 'pending'`;
+    const failedChanges = items.filter((i) => i.attempts >= this.o.maxAttempts && i.accessChangeId).map((i) => i.accessChangeId!);
+    if (failedChanges.length)
+      await this.o.client.$executeRaw`
+        UPDATE "AccessChange" SET enforcement = 'failed' WHERE id = ANY(${failedChanges}::uuid[]) AND enforcement = 'pending'`;
   }
 
   private async applied(item: Claimed, proxyId: string, revision: number): Promise<void> {
     const flipped = await this.o.client.$transaction(async (tx) => {
       // The decision row lock serialises the "all targets applied?" check across proxies.
       if (item.decisionId) await tx.$queryRaw`SELECT id FROM "Decision" WHERE id = ${item.decisionId}::uuid FOR UPDATE`;
+      if (item.accessChangeId) await tx.$queryRaw`SELECT id FROM "AccessChange" WHERE id = ${item.accessChangeId}::uuid FOR UPDATE`;
       await tx.$executeRaw`
         UPDATE "OutboxItem" SET status = 'applied', "appliedRevision" = ${revision}, "appliedAt" = now(), "lastError" = NULL
         WHERE id = ${item.id}`;
       await tx.$executeRaw`
         UPDATE "Proxy" SET "lastRevision" = GREATEST(COALESCE("lastRevision", 0), ${revision}), "lastSyncAt" = now(), "lastError" = NULL
         WHERE id = ${proxyId}::uuid`;
+      if (item.accessChangeId)
+        await tx.$executeRaw`
+          UPDATE "AccessChange" c SET enforcement = 'applied', "enforcedAt" = now()
+          WHERE c.id = ${item.accessChangeId}::uuid AND c.enforcement <> 'applied'
+            AND NOT EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."accessChangeId" = c.id AND o.status <> 'applied')`;
       if (!item.decisionId) return null;
       return tx.$queryRaw<{ id: string; kind: string }[]>`
         UPDATE "Decision" d SET enforcement = 'applied', "enforcedAt" = now()
@@ -336,6 +348,8 @@ export class DeliveryWorker {
       await tx.$executeRaw`UPDATE "Proxy" SET "lastError" = ${error} WHERE id = ${proxyId}::uuid`;
       if (showFailed && item.decisionId)
         await tx.$executeRaw`UPDATE "Decision" SET enforcement = 'failed' WHERE id = ${item.decisionId}::uuid AND enforcement = 'pending'`;
+      if (showFailed && item.accessChangeId)
+        await tx.$executeRaw`UPDATE "AccessChange" SET enforcement = 'failed' WHERE id = ${item.accessChangeId}::uuid AND enforcement = 'pending'`;
     });
   }
 }

@@ -1,4 +1,5 @@
 import { badRequest } from "@/lib/errors";
+import { accessGrantedReport } from "./access-granted";
 import { auditChainReport } from "./audit-chain";
 import { campaignReport } from "./campaign";
 import { exceptionsReport } from "./exceptions";
@@ -8,7 +9,7 @@ import type { ReportDefinition } from "./types";
 
 /** Every report an auditor can export, by its URL name (/api/v1/reports/<name>). */
 export const REPORTS: Record<string, ReportDefinition<never>> = Object.fromEntries(
-  [campaignReport, inventoryReport, revocationsReport, exceptionsReport, auditChainReport].map((r) => [r.name, r as ReportDefinition<never>]),
+  [campaignReport, inventoryReport, revocationsReport, accessGrantedReport, exceptionsReport, auditChainReport].map((r) => [r.name, r as ReportDefinition<never>]),
 );
 
 export function reportByName(name: string): ReportDefinition<never> {

@@ -41,12 +41,12 @@ export async function seedDemo(db: PrismaClient, opts: { now?: Date } = {}): Pro
         `UPDATE "Principal" p SET "managerId" = l.m FROM unnest($1::uuid[], $2::uuid[]) AS l(id, m) WHERE p.id = l.id`,
         links.map((p) => p.id), links.map((p) => p.managerId),
       );
-      await tx.credential.createMany({ data: rows.credentials });
+      await tx.credential.createMany({ data: rows.credentials.map((c) => ({ ...c, origin: "seed" })) });
       // Grants and usage are the bulk: one unnest() insert each instead of many parameterised batches.
       const g = rows.grants;
       await tx.$executeRawUnsafe(
-        `INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "grantedById", "grantedAt", "expiresAt", "lastUsedAt", status, "revokedAt", "updatedAt")
-         SELECT id, p, s, e, gb, ga, ex, lu, st::"GrantStatus", rv, ga FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[])
+        `INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "grantedById", "grantedAt", "expiresAt", "lastUsedAt", status, "revokedAt", "updatedAt", origin)
+         SELECT id, p, s, e, gb, ga, ex, lu, st::"GrantStatus", rv, ga, 'seed' FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::timestamptz[])
            AS t(id, p, s, e, gb, ga, ex, lu, st, rv)`,
         g.map((x) => x.id), g.map((x) => x.principalId), g.map((x) => x.scopeId), g.map((x) => x.environmentId), g.map((x) => x.grantedById),
         g.map((x) => x.grantedAt.toISOString()), g.map((x) => x.expiresAt?.toISOString() ?? null), g.map((x) => x.lastUsedAt?.toISOString() ?? null),

@@ -131,7 +131,7 @@ export async function seedScale(
       // write/admin scopes unused), the rest used as granted (75% this week, 25% 7-89 days ago).
       // 85% of the admin grants of service principals were already revoked (privileged service);
       // 0.5% of grants are past their expiry but still active.
-      await run(`INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "grantedAt", "expiresAt", "lastUsedAt", status, "revokedAt", "updatedAt")
+      await run(`INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "grantedAt", "expiresAt", "lastUsedAt", status, "revokedAt", "updatedAt", origin)
         SELECT ${uuidOf(7, `i`)}, ${uuidOf(6, `i / ${GRANTS_PER_PRINCIPAL}`)}, ${uuidOf(4, `env * 10000 + k`)}, ${uuidOf(1, `env`)}, granted,
           CASE WHEN st = 'expired' THEN granted + interval '30 days'
                WHEN r_exp < 100 THEN '${now}'::timestamptz + ((r_exp % 10) * 30 + 10) * interval '1 day'
@@ -143,7 +143,7 @@ export async function seedScale(
                ELSE '${now}'::timestamptz - (7 + r_day % 83) * interval '1 day' - (r_sec * interval '1 second') END,
           st::"GrantStatus",
           CASE WHEN st = 'revoked' THEN '${now}'::timestamptz - interval '1 day' END,
-          '${now}'
+          '${now}', 'seed'
         FROM (
           SELECT *, CASE WHEN service AND k % 5 = 2 AND r_adm >= 15 THEN 'revoked'
                          WHEN r_status < 90 THEN 'active' WHEN r_status < 97 THEN 'revoked' ELSE 'expired' END AS st,
