@@ -85,6 +85,9 @@ test("killing the dashboard leaves the proxy answering; the dashboard is restart
     env: {
       ...process.env,
       DATABASE_URL: tdb.url,
+      // Outside demo mode start.ts refuses a superuser role (it could rewrite the audit log; README,
+      // "Database roles"); this test is about supervision, so it runs as the demo does, which only warns.
+      TOLLGATE_DEMO: "1",
       PORT: String(ports.web),
       PROXY_LISTEN: `127.0.0.1:${ports.proxy}`,
       PROXY_ADMIN_LISTEN: `127.0.0.1:${ports.admin}`,
