@@ -5,6 +5,7 @@ import type { ProxyConfig } from "./config";
 import type { Core } from "./core";
 import { UpstreamDeadlines, type Watched } from "./deadlines";
 import { decide, recordAllowedUsage, type Decision } from "./decide";
+import { keyHeaderNames, queryWithoutKeys } from "./key-location";
 import { hasEncodedSpecial } from "./normalize";
 import type { Metrics } from "./metrics";
 import type { UsageAggregator } from "./usage";
@@ -247,10 +248,16 @@ export class DataPlane {
     // (Authorization wins, as in presentedKey): an upstream that reads the other
     // one must not see a second, unchecked key.
     const checkedKeyHeader = incoming.authorization !== undefined ? "authorization" : "x-api-key";
+    // An API with its own key location (imported from Kong) keeps Authorization
+    // and X-API-Key as ordinary headers and drops its own key names instead.
+    const loc = d.api.keyLocation;
+    const ownKeyHeaders = loc ? keyHeaderNames(loc) : null;
     for (const name in incoming) {
       const value = incoming[name];
       if (value === undefined || STRIP.has(name) || (connectionListed !== null && connectionListed.includes(name))) continue;
-      if ((name === "authorization" || name === "x-api-key") && (!forwardKey || name !== checkedKeyHeader)) continue;
+      if (ownKeyHeaders !== null) {
+        if (!forwardKey && ownKeyHeaders.has(name)) continue;
+      } else if ((name === "authorization" || name === "x-api-key") && (!forwardKey || name !== checkedKeyHeader)) continue;
       if (typeof value === "string") headers.push(name, value);
       else for (const v of value) headers.push(name, v); // one line per value, as undici writes an array
     }
@@ -259,7 +266,8 @@ export class DataPlane {
     if (incoming.host) headers.push("x-forwarded-host", incoming.host);
 
     const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
-    const path = base + (d.rest || (base ? "" : "/")) + d.query;
+    const query = loc && !forwardKey ? queryWithoutKeys(loc, d.query) : d.query;
+    const path = base + (d.rest || (base ? "" : "/")) + query;
     const log = this.ctx.log;
     const deadlines = this.deadlines;
     if (hasBody) req.once("end", () => x.headersReceived || deadlines.resume(x));

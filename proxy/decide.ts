@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { RouteEntry } from "./matcher";
 import { normalizeTarget, segmentsOf, shadowPath } from "./normalize";
 import { hexOfDigest, type ApiEntry, type EnforcementState } from "./state";
+import { keyAtLocation } from "./key-location";
 
 // The access decision for one request, shared by the data plane and the
 // forward-auth endpoint. Order: canonical path -> API by prefix -> route ->
@@ -64,7 +65,8 @@ export function decide(state: EnforcementState | null, method: string, target: s
     return { kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: null, grantId: null, credentialId: null, principal: -1, alternative: -1 };
   }
 
-  const key = presentedKey(headers);
+  const loc = owner?.api.keyLocation ?? null;
+  const key = loc ? keyAtLocation(loc, headers, n.query) : presentedKey(headers);
   if (key === null) return { kind: "unauthenticated" };
   const digest = sha256Digest(key);
   const cred = state.credentialByDigest(digest);

@@ -35,8 +35,16 @@ const ms = (v: unknown): number | null => (v === null || v === undefined ? null 
  */
 export function canonicalEntry(kind: Kind, v: Value): string {
   switch (kind) {
-    case "api":
-      return JSON.stringify([v.id, v.name, v.prefix, String(v.upstream).replace(/\/+$/, "")]);
+    case "api": {
+      // prefix is the one the proxy serves the API under (an imported API's own
+      // proxyPrefix, else derived from its name). keyLocation (where clients send
+      // their key, in the order tried) only when set, so an API without one keeps
+      // the line it always had.
+      const fields: unknown[] = [v.id, v.name, v.prefix, String(v.upstream).replace(/\/+$/, "")];
+      const loc = v.keyLocation as { names?: unknown; header?: unknown; query?: unknown } | null | undefined;
+      if (loc) fields.push(["keyLocation", Array.isArray(loc.names) ? loc.names.map(String) : [], loc.header === true, loc.query === true]);
+      return JSON.stringify(fields);
+    }
     case "route":
       // Requirements in their canonical form (proxy/requirements.ts); a value still
       // in the older "any one of" scopeIds form reads as single-scope alternatives.

@@ -1,6 +1,9 @@
 // A segment tree over path templates ("/orders/{id}/items"). Matching walks the
 // request's segments once; a static segment beats a {param} at the same depth,
 // with backtracking so "/orders/export" and "/orders/{id}" can both exist.
+// A last segment "{name*}" matches the rest of the path, zero or more segments
+// (Kong's prefix routes, imported by lib/access-import); it loses to any more
+// specific static or {param} match.
 
 export interface RouteEntry {
   id: string;
@@ -22,9 +25,11 @@ interface Node {
   statics: Map<string, Node> | null;
   param: Node | null;
   methods: Map<string, RouteEntry> | null;
+  /** Routes whose template ends here with "{name*}". */
+  rest: Map<string, RouteEntry> | null;
 }
 
-const newNode = (): Node => ({ statics: null, param: null, methods: null });
+const newNode = (): Node => ({ statics: null, param: null, methods: null, rest: null });
 
 export function templateSegments(template: string): string[] {
   const t = template.length > 1 && template.endsWith("/") ? template.slice(0, -1) : template;
@@ -32,6 +37,7 @@ export function templateSegments(template: string): string[] {
 }
 
 const isParam = (s: string) => s.length >= 2 && s.startsWith("{") && s.endsWith("}");
+export const isRestParam = (s: string) => s.length >= 3 && s.startsWith("{") && s.endsWith("*}");
 
 export class RouteMatcher {
   private root = newNode();
@@ -39,7 +45,9 @@ export class RouteMatcher {
 
   add(route: RouteEntry): void {
     let node = this.root;
-    for (const seg of templateSegments(route.pathTemplate)) {
+    const segs = templateSegments(route.pathTemplate);
+    const tail = segs.length > 0 && isRestParam(segs[segs.length - 1]);
+    for (const seg of tail ? segs.slice(0, -1) : segs) {
       if (isParam(seg)) {
         node.param ??= newNode();
         node = node.param;
@@ -50,9 +58,9 @@ export class RouteMatcher {
         node = next;
       }
     }
-    node.methods ??= new Map();
-    if (!node.methods.has(route.method)) this.size++;
-    node.methods.set(route.method, route);
+    const table = tail ? (node.rest ??= new Map()) : (node.methods ??= new Map());
+    if (!table.has(route.method)) this.size++;
+    table.set(route.method, route);
   }
 
   /** Route for method + segments (from index `from`: the API's prefix is not part of its templates), or null. HEAD falls back to GET. */
@@ -63,13 +71,16 @@ export class RouteMatcher {
   }
 
   private walk(node: Node, segs: string[], i: number, method: string): RouteEntry | null {
-    if (i === segs.length) return node.methods?.get(method) ?? null;
+    if (i === segs.length) return node.methods?.get(method) ?? node.rest?.get(method) ?? null;
     const s = node.statics?.get(segs[i]);
     if (s) {
       const r = this.walk(s, segs, i + 1, method);
       if (r) return r;
     }
-    if (node.param) return this.walk(node.param, segs, i + 1, method);
-    return null;
+    if (node.param) {
+      const r = this.walk(node.param, segs, i + 1, method);
+      if (r) return r;
+    }
+    return node.rest?.get(method) ?? null;
   }
 }

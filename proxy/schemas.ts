@@ -8,6 +8,23 @@ const iso = z.iso.datetime({ offset: true }).nullable();
 
 export const RESERVED_PREFIX = "/_tollgate";
 
+/** Segments are static, "{param}", or — last only — "{rest*}" (the remainder of the path, zero or more segments). */
+export const PATH_TEMPLATE =
+  /^(?:\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?|(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/\{[A-Za-z0-9_.-]+\*\})$/;
+
+/**
+ * Where an API's clients send their key, with Kong key-auth's `key_names`
+ * semantics: names are tried in order, each as a header (when `header`) and
+ * then as a query parameter (when `query`); the first present one is the key.
+ * Without it the API reads `Authorization: Bearer` or `X-API-Key`.
+ */
+export const keyLocationValue = z.object({
+  names: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "key names may only hold letters, digits, _ and -")).min(1).max(16),
+  header: z.boolean(),
+  query: z.boolean(),
+});
+export type KeyLocation = z.infer<typeof keyLocationValue>;
+
 export const apiValue = z.object({
   id,
   name: z.string().min(1).max(200),
@@ -23,6 +40,7 @@ export const apiValue = z.object({
     .string()
     .url()
     .refine((u) => /^https?:\/\//.test(u) && !u.includes("?") && !u.includes("#"), "must be an http(s) URL without query"),
+  keyLocation: keyLocationValue.optional(),
 });
 
 export const routeValue = z.object({
@@ -32,7 +50,7 @@ export const routeValue = z.object({
   pathTemplate: z
     .string()
     .max(1000)
-    .regex(/^\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?$/, "must be a path template like /orders/{id}"),
+    .regex(PATH_TEMPLATE, "must be a path template like /orders/{id} (a last segment {rest*} matches any remainder)"),
   /** Alternatives (OR) of scope sets (AND), proxy/requirements.ts; stored in canonical order. */
   requirements: z.array(z.array(id).min(1, "a requirement set names at least one scope (a public route sets public)").max(64)).max(1000).optional(),
   /** Before issue 17: "any one of these scopes". Still accepted (one single-scope alternative each), never sent back. */

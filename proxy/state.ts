@@ -1,7 +1,7 @@
 import { encodeUuid, GrantTable, Interner, UUID_WORDS } from "./compact";
 import { RouteMatcher, type RouteEntry } from "./matcher";
 import { anyOf, canonicalRequirements } from "./requirements";
-import type { ApiValue, CredentialValue, GrantValue, Kind, Op, RouteValue, SnapshotBody } from "./schemas";
+import type { ApiValue, CredentialValue, GrantValue, KeyLocation, Kind, Op, RouteValue, SnapshotBody } from "./schemas";
 
 // The enforcement state held in memory and indexed for the request path:
 // credentials by key hash, grants by (principal, scope) in a compact table
@@ -12,6 +12,8 @@ export interface ApiEntry {
   name: string;
   prefix: string;
   upstream: string;
+  /** Where this API's clients send their key (Kong key_names); null: Authorization Bearer / X-API-Key. */
+  keyLocation: KeyLocation | null;
   matcher: RouteMatcher;
   routeIds: Set<string>;
 }
@@ -233,6 +235,7 @@ export class EnforcementState {
       name: v.name,
       prefix: v.prefix,
       upstream: v.upstream.replace(/\/+$/, ""),
+      keyLocation: v.keyLocation ?? null,
       matcher: old?.matcher ?? new RouteMatcher(),
       routeIds: old?.routeIds ?? new Set(),
     };
@@ -334,7 +337,9 @@ export class EnforcementState {
 
   /** Every object as a wire value, in dependency order (apis before routes). */
   *values(): Generator<{ kind: Kind; value: ApiValue | RouteValue | CredentialValue | GrantValue }> {
-    for (const a of this.apis.values()) yield { kind: "api", value: { id: a.id, name: a.name, prefix: a.prefix, upstream: a.upstream } };
+    for (const a of this.apis.values()) {
+      yield { kind: "api", value: { id: a.id, name: a.name, prefix: a.prefix, upstream: a.upstream, ...(a.keyLocation ? { keyLocation: a.keyLocation } : {}) } };
+    }
     for (const r of this.routes.values()) yield { kind: "route", value: { id: r.id, apiId: r.apiId, method: r.method, pathTemplate: r.pathTemplate, requirements: r.requirements, public: r.public } };
     for (const c of this.credentialsById.values()) yield { kind: "credential", value: { id: c.id, principalId: c.principalId, hash: c.hash, expiresAt: iso(c.expiresAt) } };
     for (const slot of this.grants.slots()) yield { kind: "grant", value: grantWire(this.grantEntry(slot)) };

@@ -53,6 +53,8 @@ beforeAll(async () => {
   const { getFindingDetail } = await import("@/lib/review/detail");
   const { retryEnforcement } = await import("@/lib/enforcement/retry");
   const proxies = await import("@/lib/enforcement/proxies");
+  const { applyAccessImport, planAccessImport } = await import("@/lib/access-import");
+  const { listImportTargets } = await import("@/lib/access-import/sources");
   const { buildProxySnapshot } = await import("@/lib/enforcement/snapshot");
   const { createServiceToken, revokeServiceToken } = await import("@/lib/auth/service-tokens");
   const { createTokenFromForm, listServiceTokens } = await import("@/lib/auth/token-admin");
@@ -82,6 +84,8 @@ beforeAll(async () => {
   const proxy = await client.proxy.findFirst();
   const doc = JSON.stringify({ openapi: "3.0.0", info: { title: "m", version: "1" }, paths: { "/x": { get: { responses: { 200: { description: "ok" } } } } } });
   const importInput = { apiName: "matrix", environment: "production", document: Buffer.from(doc), filename: "m.json" };
+  const kong = '_format_version: "3.0"\nconsumers:\n  - username: matrix-consumer\n';
+  const accessInput = { format: "kong" as const, environment: "production", file: Buffer.from(kong), filename: "kong.yml" };
   const B = "http://localhost/scim/v2";
   // A draft and a launched campaign to aim the campaign calls at.
   const admin = await client.user.findUniqueOrThrow({ where: { email: "admin@tollgate.test" } });
@@ -98,12 +102,14 @@ beforeAll(async () => {
   const scim = await import("@/app/scim/v2/[[...path]]/route");
   const usageRoute = await import("@/app/api/v1/usage/route");
   const importRoute = await import("@/app/api/v1/imports/openapi/route");
+  const accessRoute = await import("@/app/api/v1/imports/access/route");
   const reportRoute = await import("@/app/api/v1/reports/[report]/route");
   const S = "http://localhost/scim/v2";
   const userJson = JSON.stringify(scimUser);
   routes = [
     { name: "POST /api/v1/usage", scope: "usage:ingest", handler: usageRoute.POST as Handler, method: "POST", url: "http://localhost/api/v1/usage", body: JSON.stringify({ proxy: "matrix", entries: [] }) },
     { name: "POST /api/v1/imports/openapi", scope: "imports:write", handler: importRoute.POST as Handler, method: "POST", url: "http://localhost/api/v1/imports/openapi?api=matrix&env=production", body: doc },
+    { name: "POST /api/v1/imports/access", scope: "imports:write", handler: accessRoute.POST as Handler, method: "POST", url: "http://localhost/api/v1/imports/access?env=production&dryRun=1", body: kong },
     { name: "GET /api/v1/reports/:report", scope: "reports:export", handler: ((req: Request) => reportRoute.GET(req, { params: Promise.resolve({ report: "inventory" }) })) as Handler, method: "GET", url: "http://localhost/api/v1/reports/inventory?format=csv" },
     { name: "POST /scim/v2/Users", scope: "scim", handler: scim.POST as Handler, method: "POST", url: `${S}/Users`, body: userJson },
     { name: "PUT /scim/v2/Users/:id", scope: "scim", handler: scim.PUT as Handler, method: "PUT", url: `${S}/Users/${uuid}`, body: userJson },
@@ -164,6 +170,9 @@ beforeAll(async () => {
     { name: "auditKeyInfo", permission: "audit:read", run: (a) => auditKeyInfo(a) },
     { name: "planImport", permission: "imports:write", run: (a) => planImport(a, importInput) },
     { name: "applyImport", permission: "imports:write", run: (a) => applyImport(a, importInput) },
+    { name: "planAccessImport", permission: "imports:write", run: (a) => planAccessImport(a, accessInput) },
+    { name: "applyAccessImport", permission: "imports:write", run: (a) => applyAccessImport(a, accessInput) },
+    { name: "listImportTargets", permission: "imports:write", run: (a) => listImportTargets(a) },
     { name: "setScopeLevel", permission: "inventory:write", run: (a) => setScopeLevel(a, { scopeId: uuid, level: "admin" }) },
     { name: "listShadowEndpoints", permission: "inventory:read", run: (a) => shadow.listShadowEndpoints(a) },
     { name: "dismissShadowEndpoint", permission: "discovery:triage", run: (a) => shadow.dismissShadowEndpoint(a, { id: uuid }) },

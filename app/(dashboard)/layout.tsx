@@ -15,6 +15,7 @@ const NAV: { href: string; label: string; anyOf?: Permission[] }[] = [
   { href: "/grants", label: "Grants" },
   { href: "/apis", label: "APIs" },
   { href: "/discovery", label: "Discovery" },
+  { href: "/imports", label: "Import access", anyOf: ["imports:write"] },
   { href: "/audit", label: "Audit", anyOf: ["audit:read"] },
   { href: "/reports", label: "Reports", anyOf: ["reports:export"] },
   { href: "/settings/tokens", label: "Service tokens", anyOf: ["tokens:manage"] },

@@ -5,7 +5,7 @@ import { authorize, type Actor } from "./actor";
 import { createServiceToken, type CreatedServiceToken } from "./service-tokens";
 
 /** The scopes an admin may give a token from the UI (what integrations use today). */
-export const SERVICE_TOKEN_SCOPES = ["usage:ingest", "proxy:sync", "imports:write", "scim", "reports:export"] as const;
+export const SERVICE_TOKEN_SCOPES = ["usage:ingest", "proxy:sync", "imports:write", "scim", "reports:export", "inventory:read", "inventory:write"] as const;
 
 export const createTokenForm = z.object({
   name: z.string().trim().min(1, "give the token a name").max(100),

@@ -187,3 +187,42 @@ test("SCIM deactivation makes the user's key fail at the real proxy through the 
   await until("the key to work again", async () => (await call(proxy.dataUrl, "GET", path, { "x-api-key": keys[who] })).status, (s) => s === 200);
   expect((await reconcileProxies(client))[0].outcome).toBe("in_sync");
 });
+
+test("an imported API's key location and own prefix are in the digest on both sides: drift in either is found and repaired", async () => {
+  // An API as the Kong import writes it: its own proxyPrefix and a key location.
+  const { api, scopes } = await makeApi(client, env.id, ["read"], { name: `kong-drift-${randomUUID().slice(0, 8)}` });
+  const keyLocation = { names: ["apikey"], header: true, query: false };
+  await client.api.update({ where: { id: api.id }, data: { baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, proxyPrefix: "/kong-orders", keyLocation } });
+  await client.endpoint.create({ data: { apiId: api.id, method: "GET", pathTemplate: "/orders", scopes: { create: [{ scopeId: scopes.read.id }] } } });
+  const p = await makePrincipal(client, { kind: "service_account" });
+  const key = `kong_${randomUUID()}`;
+  await client.credential.create({ data: { principalId: p.id, prefix: "kong_", hash: sha(key) } });
+  await makeGrant(client, { principalId: p.id, scopeId: scopes.read.id, environmentId: env.id });
+  expect((await reconcileProxies(client))[0].outcome).toBe("repaired"); // the new API, route, credential and grant go out
+  expect((await reconcileProxies(client))[0].outcome).toBe("in_sync"); // both sides digest keyLocation alike
+
+  const snapshot = await buildProxySnapshot(systemActor("test"), { environment: "prod" }, client);
+  const wire = snapshot.apis.find((a) => a.id === api.id)!;
+  expect(wire).toMatchObject({ prefix: "/kong-orders", keyLocation });
+  const ok = async () => (await call(proxy.dataUrl, "GET", "/kong-orders/orders", { apikey: key })).status;
+  expect(await ok()).toBe(200);
+
+  // The proxy loses the key location (same id, name, prefix, upstream; counts unchanged): its
+  // clients' keys are no longer read there. Only the digest can tell.
+  const { keyLocation: _dropped, ...withoutLocation } = wire;
+  await batch([{ op: "upsert", kind: "api", value: withoutLocation }]);
+  expect(await ok()).toBe(401);
+  let [r] = await reconcileProxies(client);
+  expect(r.outcome).toBe("repaired");
+  expect(r.detail).toMatch(/^drift: apis differ in 1 of 256 buckets/);
+  expect(await ok()).toBe(200);
+
+  // The proxy serves the API under another prefix.
+  await batch([{ op: "upsert", kind: "api", value: { ...wire, prefix: "/elsewhere" } }]);
+  expect(await ok()).toBe(401); // no API under /kong-orders: its key location is not read there
+  [r] = await reconcileProxies(client);
+  expect(r.outcome).toBe("repaired");
+  expect(r.detail).toMatch(/^drift: apis differ in 1 of 256 buckets/);
+  expect(await ok()).toBe(200);
+  expect((await reconcileProxies(client))[0].outcome).toBe("in_sync");
+});

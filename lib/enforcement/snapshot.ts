@@ -3,6 +3,7 @@ import { plainText } from "@/lib/validation/text";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod, notFound } from "@/lib/errors";
+import { assignPrefixes, type KeyLocation } from "./prefixes";
 import { digestSnapshot, digestSnapshotAsync, type StateDigest } from "./digest";
 import { canonicalRequirements } from "@/proxy/requirements";
 
@@ -20,7 +21,7 @@ import { canonicalRequirements } from "@/proxy/requirements";
 export interface ProxySnapshot {
   revision: number;
   environment: string;
-  apis: { id: string; name: string; prefix: string; upstream: string }[];
+  apis: { id: string; name: string; prefix: string; upstream: string; keyLocation?: KeyLocation }[];
   /**
    * `requirements`: the endpoint's alternatives (OR) of scope-id sets (AND), canonical
    * (proxy/requirements.ts: ids sorted within each set, sets sorted, no duplicates).
@@ -32,13 +33,12 @@ export interface ProxySnapshot {
   skipped: { kind: "api" | "route"; id: string; reason: string }[];
 }
 
-const TEMPLATE = /^\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?$/;
+// The proxy's template grammar (proxy/schemas.ts PATH_TEMPLATE): a last "{rest*}" matches any remainder.
+const TEMPLATE =
+  /^(?:\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?|(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/\{[A-Za-z0-9_.-]+\*\})$/;
 const query = z.object({ environment: plainText(200) });
 
-export function apiPrefix(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  return "/" + (slug || "api");
-}
+export { apiPrefix } from "./prefixes";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -63,19 +63,17 @@ export async function buildProxySnapshot(actor: Actor, input: { environment: str
       if (!env) throw notFound("Environment");
       const skipped: ProxySnapshot["skipped"] = [];
 
-      const apiRows = await tx.$queryRaw<{ id: string; name: string; baseUrl: string }[]>`
-        SELECT id, name, "baseUrl" FROM "Api" WHERE "environmentId" = ${env.id}::uuid ORDER BY name, id`;
-      const usedPrefixes = new Set<string>();
+      const apiRows = await tx.$queryRaw<{ id: string; name: string; baseUrl: string; proxyPrefix: string | null; keyLocation: KeyLocation | null }[]>`
+        SELECT id, name, "baseUrl", "proxyPrefix", "keyLocation" FROM "Api" WHERE "environmentId" = ${env.id}::uuid ORDER BY name, id`;
       const apis: ProxySnapshot["apis"] = [];
-      for (const a of apiRows) {
-        if (!httpUrl(a.baseUrl)) {
-          skipped.push({ kind: "api", id: a.id, reason: "baseUrl is not an http(s) URL" });
-          continue;
-        }
-        let prefix = apiPrefix(a.name);
-        if (prefix === "/_tollgate" || usedPrefixes.has(prefix)) prefix = `${prefix}-${a.id.slice(0, 8)}`;
-        usedPrefixes.add(prefix);
-        apis.push({ id: a.id, name: a.name, prefix, upstream: a.baseUrl.replace(/\/+$/, "") });
+      const reachable = apiRows.filter((a) => {
+        if (httpUrl(a.baseUrl)) return true;
+        skipped.push({ kind: "api", id: a.id, reason: "baseUrl is not an http(s) URL" });
+        return false;
+      });
+      const prefixes = assignPrefixes(reachable);
+      for (const a of reachable) {
+        apis.push({ id: a.id, name: a.name, prefix: prefixes.get(a.id)!, upstream: a.baseUrl.replace(/\/+$/, ""), ...(a.keyLocation ? { keyLocation: a.keyLocation } : {}) });
       }
       const apiIds = new Set(apis.map((a) => a.id));
 

@@ -1,5 +1,5 @@
 import type { Tx } from "@/lib/db";
-import { apiPrefix } from "@/lib/enforcement/snapshot";
+import { apiPrefix, assignPrefixes, type KeyLocation } from "@/lib/enforcement/prefixes";
 import { groupSets } from "@/proxy/requirements";
 
 /**
@@ -10,7 +10,7 @@ import { groupSets } from "@/proxy/requirements";
  * only, so imports insert their rows here with decisionId null.
  */
 export type InventoryOp =
-  | { op: "upsert"; kind: "api"; value: { id: string; name: string; prefix: string; upstream: string } }
+  | { op: "upsert"; kind: "api"; value: { id: string; name: string; prefix: string; upstream: string; keyLocation?: KeyLocation } }
   | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; requirements: string[][]; public: boolean } }
   | { op: "delete"; kind: "route"; id: string };
 
@@ -44,7 +44,10 @@ export async function enqueueInventoryChanges(
   // it yet (created by this import, or added since the last snapshot) learns it here.
   const ops: InventoryOp[] = [];
   const prefix = await prefixInSnapshot(tx, change.environmentId, change.api.id);
-  ops.push({ op: "upsert", kind: "api", value: { ...change.api, upstream: change.api.upstream.replace(/\/+$/, ""), prefix } });
+  // An upsert replaces the proxy's entry whole: an API imported from Kong keeps its key location.
+  const own = await tx.api.findUnique({ where: { id: change.api.id }, select: { keyLocation: true } });
+  const keyLocation = (own?.keyLocation ?? null) as KeyLocation | null;
+  ops.push({ op: "upsert", kind: "api", value: { ...change.api, upstream: change.api.upstream.replace(/\/+$/, ""), prefix, ...(keyLocation ? { keyLocation } : {}) } });
   const deletes = [...change.deleteEndpointIds];
   if (change.upsertEndpointIds.length) {
     for (const r of await routeRows(tx, change.upsertEndpointIds)) {
@@ -70,11 +73,10 @@ export async function enqueueInventoryChanges(
 }
 
 /**
- * The routes of these endpoints in one query over an array (a 50,000-endpoint import sends them all;
- * an IN list of that size exceeds Postgres's bind-parameter limit, and Prisma's relation loading of it
- * took over a minute).
+ * Each endpoint with its (requirementId, scopeId) links, for grouping into canonical sets, in one query
+ * over an array (a 50,000-endpoint import sends them all; an IN list of that size exceeds Postgres's
+ * bind-parameter limit, and Prisma's relation loading of it took over a minute).
  */
-/** Each endpoint with its (requirementId, scopeId) links, for grouping into canonical sets. */
 async function routeRows(tx: Tx, ids: string[]) {
   return tx.$queryRaw<
     { id: string; apiId: string; method: string; pathTemplate: string; public: boolean; routingStopped: boolean; links: { requirementId: string; scopeId: string }[] }[]
@@ -86,16 +88,9 @@ async function routeRows(tx: Tx, ids: string[]) {
     GROUP BY e.id`;
 }
 
-/** The prefix buildProxySnapshot gives this API: same order (name, id), same collision rule. */
+/** The prefix buildProxySnapshot gives this API: same order (name, id), same rules (lib/enforcement/prefixes.ts). */
 export async function prefixInSnapshot(tx: Tx, environmentId: string, apiId: string): Promise<string> {
-  const rows = await tx.api.findMany({ where: { environmentId }, select: { id: true, name: true, baseUrl: true }, orderBy: [{ name: "asc" }, { id: "asc" }] });
-  const used = new Set<string>();
-  for (const a of rows) {
-    if (!httpUrl(a.baseUrl)) continue;
-    let prefix = apiPrefix(a.name);
-    if (prefix === "/_tollgate" || used.has(prefix)) prefix = `${prefix}-${a.id.slice(0, 8)}`;
-    used.add(prefix);
-    if (a.id === apiId) return prefix;
-  }
-  return apiPrefix(rows.find((r) => r.id === apiId)?.name ?? "api");
+  const rows = await tx.api.findMany({ where: { environmentId }, select: { id: true, name: true, baseUrl: true, proxyPrefix: true }, orderBy: [{ name: "asc" }, { id: "asc" }] });
+  const prefixes = assignPrefixes(rows.filter((a) => httpUrl(a.baseUrl)));
+  return prefixes.get(apiId) ?? apiPrefix(rows.find((r) => r.id === apiId)?.name ?? "api");
 }

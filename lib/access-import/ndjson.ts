@@ -1,0 +1,179 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { createInterface } from "node:readline";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { AppError, badRequest } from "@/lib/errors";
+import type { DesiredState, Level } from "./desired";
+
+// Tollgate's own import format (docs/IMPORT.md, "NDJSON"): one JSON object per
+// line with a `kind`. Objects refer to each other by the ids the file gives them
+// (principal `id`, api `id`, scope by api + name). A credential carries either
+// the key (hashed here, on the line it is read) or its SHA-256 and display prefix.
+// The file is streamed line by line (readNdjson); what is kept is the desired state, never a key.
+
+const ref = z.string().trim().min(1).max(200);
+// Normalised to toISOString() so the plan compares like with like (the database gives milliseconds and Z).
+const iso = z.iso
+  .datetime({ offset: true })
+  .nullish()
+  .transform((v) => (v ? new Date(v).toISOString() : null));
+const TEMPLATE = /^\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?$/;
+
+export const ndjsonLineSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("principal"), id: ref, name: z.string().trim().min(1).max(200), type: z.enum(["service_account", "user", "api_key"]).default("service_account"), tags: z.array(z.string().max(200)).max(100).default([]) }),
+  z.strictObject({ kind: z.literal("api"), id: ref, name: z.string().trim().min(1).max(200), baseUrl: z.url({ protocol: /^https?$/ }), description: z.string().max(2000).nullish() }),
+  z.strictObject({ kind: z.literal("scope"), api: ref, name: z.string().trim().min(1).max(200), level: z.enum(["read", "write", "admin"]), description: z.string().max(2000).nullish() }),
+  z.strictObject({
+    kind: z.literal("endpoint"),
+    api: ref,
+    method: z.string().regex(/^[A-Za-z]{1,16}$/).transform((m) => m.toUpperCase()),
+    path: z.string().max(1000).regex(TEMPLATE, "must be a path template like /orders/{id}"),
+    scopes: z.array(z.string().min(1).max(200)).max(100).default([]),
+    public: z.boolean().default(false),
+    summary: z.string().max(500).nullish(),
+  }),
+  z
+    .strictObject({
+      kind: z.literal("credential"),
+      principal: ref,
+      key: z.string().min(1).max(1024).optional(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the lower-case hex SHA-256 of the key").optional(),
+      prefix: z.string().min(1).max(32).optional(),
+      expiresAt: iso,
+    })
+    .refine((c) => (c.key !== undefined) !== (c.sha256 !== undefined && c.prefix !== undefined) && !(c.key !== undefined && (c.sha256 || c.prefix)), "give either key, or sha256 and prefix"),
+  z.strictObject({ kind: z.literal("grant"), principal: ref, api: ref, scope: z.string().min(1).max(200), expiresAt: iso }),
+]);
+
+const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
+
+/** Builds the desired state from lines as they arrive; `finish()` checks cross-references. */
+export class NdjsonReader {
+  private readonly d: DesiredState = { principals: [], credentials: [], apis: [], scopes: [], endpoints: [], grants: [], notImported: [], warnings: [] };
+  private readonly seen = new Map<string, number>();
+  private readonly refs: { line: number; kind: string; ext: string; what: string }[] = [];
+  private lineNo = 0;
+
+  constructor(private readonly filename: string) {}
+
+  private fail(line: number, message: string): never {
+    throw badRequest(`${this.filename}:${line}: ${message}; nothing was imported`, `line ${line}`);
+  }
+
+  private claim(ext: string, line: number, what: string) {
+    const prior = this.seen.get(ext);
+    if (prior) this.fail(line, `${what} is given twice (also on line ${prior})`);
+    this.seen.set(ext, line);
+  }
+
+  line(text: string): void {
+    const n = ++this.lineNo;
+    if (text.trim() === "") return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      this.fail(n, "not a JSON object"); // the parser's message could quote the line, which may hold a key
+    }
+    const parsed = ndjsonLineSchema.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      this.fail(n, `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`);
+    }
+    const v = parsed.data;
+    switch (v.kind) {
+      case "principal":
+        this.claim(`principal:${v.id}`, n, `principal ${v.id}`);
+        this.d.principals.push({ ext: `principal:${v.id}`, displayName: v.name, kind: v.type, tags: v.tags });
+        return;
+      case "api":
+        this.claim(`api:${v.id}`, n, `api ${v.id}`);
+        this.d.apis.push({ ext: `api:${v.id}`, name: v.name, baseUrl: v.baseUrl.replace(/\/+$/, ""), proxyPrefix: null, keyLocation: null, description: v.description ?? null });
+        return;
+      case "scope": {
+        const ext = `api:${v.api}|${v.name}`;
+        this.claim(ext, n, `scope ${v.name} of api ${v.api}`);
+        this.refs.push({ line: n, kind: "api", ext: `api:${v.api}`, what: `api ${v.api}` });
+        this.d.scopes.push({ ext, apiExt: `api:${v.api}`, name: v.name, level: v.level as Level, description: v.description ?? null });
+        return;
+      }
+      case "endpoint": {
+        const ext = `api:${v.api}|${v.method} ${v.path}`;
+        this.claim(ext, n, `endpoint ${v.method} ${v.path} of api ${v.api}`);
+        this.refs.push({ line: n, kind: "api", ext: `api:${v.api}`, what: `api ${v.api}` });
+        for (const s of v.scopes) this.refs.push({ line: n, kind: "scope", ext: `api:${v.api}|${s}`, what: `scope ${s} of api ${v.api}` });
+        if (v.public && v.scopes.length) this.fail(n, "a public endpoint takes no scopes");
+        this.d.endpoints.push({ ext, apiExt: `api:${v.api}`, method: v.method, pathTemplate: v.path, public: v.public, summary: v.summary ?? null, scopeExts: v.scopes.map((s) => `api:${v.api}|${s}`) });
+        return;
+      }
+      case "credential": {
+        // Hashed on the line it is read: the plaintext goes no further.
+        const hash = v.key !== undefined ? sha256(v.key) : v.sha256!;
+        const prefix = v.key !== undefined ? `key_${hash.slice(0, 8)}` : v.prefix!;
+        this.claim(`key:${hash}`, n, "this key");
+        this.refs.push({ line: n, kind: "principal", ext: `principal:${v.principal}`, what: `principal ${v.principal}` });
+        this.d.credentials.push({ ext: `key:${hash}`, principalExt: `principal:${v.principal}`, hash, prefix, expiresAt: v.expiresAt ?? null });
+        return;
+      }
+      case "grant": {
+        const ext = `principal:${v.principal}|api:${v.api}|${v.scope}`;
+        this.claim(ext, n, `grant of ${v.scope} (api ${v.api}) to ${v.principal}`);
+        this.refs.push({ line: n, kind: "principal", ext: `principal:${v.principal}`, what: `principal ${v.principal}` });
+        this.refs.push({ line: n, kind: "scope", ext: `api:${v.api}|${v.scope}`, what: `scope ${v.scope} of api ${v.api}` });
+        this.d.grants.push({ ext, principalExt: `principal:${v.principal}`, scopeExt: `api:${v.api}|${v.scope}`, expiresAt: v.expiresAt ?? null });
+        return;
+      }
+    }
+  }
+
+  finish(): DesiredState {
+    for (const r of this.refs) if (!this.seen.has(r.ext)) this.fail(r.line, `${r.what} is not defined in this file`);
+    return this.d;
+  }
+}
+
+export interface ReadNdjson {
+  desired: DesiredState;
+  /** SHA-256 of the bytes read (the source's "file changed" check), computed as they stream past. */
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * NDJSON from a stream -> desired state, one line at a time (readline): the file
+ * is never held whole, only the desired state it describes (keys hashed on their
+ * line). Lines end at \n, \r\n or a lone \r (readline's rule; JSON never needs a
+ * raw CR). Over `maxBytes` the read stops there and nothing is imported; a bad
+ * line stops it at that line.
+ */
+export async function readNdjson(source: Readable, filename: string, maxBytes: number): Promise<ReadNdjson> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) return done(badRequest(`${filename}: over the limit of ${maxBytes} bytes (TOLLGATE_ACCESS_IMPORT_MAX_BYTES); nothing was imported`, "file"));
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  // pipeline() destroys both ends on an error either side, so a refused line or an
+  // over-long file stops the read instead of draining the rest.
+  const piped = pipeline(source, counted).catch((e: unknown) => e);
+  const lines = createInterface({ input: counted, crlfDelay: Infinity });
+  const reader = new NdjsonReader(filename);
+  try {
+    for await (const line of lines) reader.line(line);
+  } catch (e) {
+    source.destroy();
+    counted.destroy();
+    throw e instanceof AppError ? e : badRequest(`${filename}: could not be read${e instanceof Error ? `: ${e.message}` : ""}`, "file");
+  } finally {
+    lines.close();
+  }
+  const failed = await piped;
+  if (failed) throw failed instanceof AppError ? failed : badRequest(`${filename}: could not be read`, "file");
+  if (bytes === 0) throw badRequest(`${filename}: the file is empty`, "file");
+  return { desired: reader.finish(), sha256: hash.digest("hex"), bytes };
+}

@@ -1,0 +1,269 @@
+import { createHash } from "node:crypto";
+import type { PrismaClient, Tx } from "@/lib/db";
+import { badRequest } from "@/lib/errors";
+import { anyOf, canonicalRequirements } from "@/proxy/requirements";
+import { KINDS, type DesiredApi, type DesiredCredential, type DesiredEndpoint, type DesiredGrant, type DesiredPrincipal, type DesiredScope, type DesiredState, type Kind, type Note } from "./desired";
+import { loadLiveState, type LiveState, type Mapped } from "./live";
+
+// The plan: desired state (from the file) against what this source put into
+// the database last time, as it is now. It lists creates, updates and things
+// gone from the source per kind, with counts, the first rows of each and a risk
+// summary; its hash covers the file's content and every live row it was
+// computed from, so apply can tell (409) that anything changed in between.
+// Nothing in a plan holds a plaintext key: credentials appear by display prefix.
+
+export const SAMPLE_ROWS = 10;
+
+export interface Change {
+  ext: string;
+  /** Null: created by the apply. */
+  objectId: string | null;
+  label: string;
+  fields: string[];
+}
+export interface Gone {
+  ext: string;
+  objectId: string;
+  label: string;
+}
+
+export interface KindDiff {
+  create: Change[];
+  update: Change[];
+  gone: Gone[];
+  unchanged: number;
+}
+
+export interface AccessPlan {
+  source: { name: string; format: string; environment: string; fileSha256: string };
+  counts: Record<Kind, { create: number; update: number; gone: number; unchanged: number }>;
+  samples: Record<Kind, { create: Change[]; update: Change[]; gone: Gone[] }>;
+  risk: {
+    publicEndpoints: { api: string; method: string; path: string; summary: string | null }[];
+    blockedEndpoints: number;
+    adminKeys: { principal: string; credential: string; scopes: string[] }[];
+    consumersWithoutOwner: number;
+    keysWithoutExpiry: number;
+  };
+  conflicts: Note[];
+  notImported: Note[];
+  warnings: Note[];
+  empty: boolean;
+  planHash: string;
+}
+
+/** The full diff (every row), kept server-side for apply; the plan shows counts and samples. */
+export interface FullPlan {
+  plan: AccessPlan;
+  diff: Record<Kind, KindDiff>;
+  desired: DesiredState;
+  live: LiveState;
+  sourceId: string | null;
+  environmentId: string;
+}
+
+type Client = PrismaClient | Tx;
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+/** Key order does not count (jsonb stores object keys in its own order). */
+const canonical = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(canonical).join(",")}]` : v !== null && typeof v === "object" ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}` : JSON.stringify(v ?? null);
+const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
+
+export async function computePlan(
+  client: Client,
+  input: { sourceName: string; format: string; environment: { id: string; name: string }; fileSha256: string; desired: DesiredState },
+): Promise<FullPlan> {
+  const { desired } = input;
+  const source = await client.accessImportSource.findUnique({ where: { name: input.sourceName } });
+  if (source && source.environmentId !== input.environment.id) {
+    throw badRequest(`source ${input.sourceName} imports into another environment; use another --source name`, "source");
+  }
+  const live = await loadLiveState(client, source?.id ?? null);
+  const conflicts: Note[] = [];
+  const idOf = (kind: Kind, ext: string): string | null => {
+    const m = live[kind].get(ext);
+    return m?.row ? m.objectId : null;
+  };
+
+  const principals = diffKind(live.principal, desired.principals, (d: DesiredPrincipal) => d.displayName, (d, row, m) => {
+    const f: string[] = [];
+    if (row.displayName !== d.displayName) f.push("displayName");
+    if (!same(m.attributes ?? { tags: [] }, { tags: d.tags })) f.push("tags");
+    return f;
+  });
+  const principalName = new Map(desired.principals.map((p) => [p.ext, p.displayName]));
+  const credentials = diffKind(live.credential, desired.credentials, (d: DesiredCredential) => `${d.prefix} (${principalName.get(d.principalExt)})`, (d, row) => {
+    if (row.revokedAt) {
+      conflicts.push({ where: d.prefix, message: `key ${d.prefix} of ${principalName.get(d.principalExt)} was revoked in Tollgate but is still in the source: left revoked` });
+      return [];
+    }
+    const f: string[] = [];
+    if (row.principalId !== idOf("principal", d.principalExt)) f.push("principal");
+    if (iso(row.expiresAt) !== d.expiresAt) f.push("expiresAt");
+    return f;
+  });
+  const apis = diffKind(live.api, desired.apis, (d: DesiredApi) => `${d.name} (${d.proxyPrefix})`, (d, row) => {
+    const f: string[] = [];
+    if (row.name !== d.name) f.push("name");
+    if (row.baseUrl !== d.baseUrl) f.push("baseUrl");
+    if (row.proxyPrefix !== d.proxyPrefix) f.push("proxyPrefix");
+    if (!same(row.keyLocation ?? null, d.keyLocation)) f.push("keyLocation");
+    if (row.description !== d.description) f.push("description");
+    return f;
+  });
+  const apiName = new Map(desired.apis.map((a) => [a.ext, a.name]));
+  const scopes = diffKind(live.scope, desired.scopes, (d: DesiredScope) => `${apiName.get(d.apiExt)}: ${d.name}`, (d, row) => {
+    const f: string[] = [];
+    if (row.apiId !== idOf("api", d.apiExt)) f.push("api");
+    if (row.name !== d.name) f.push("name");
+    if (row.level !== d.level) f.push("level");
+    if (row.description !== d.description) f.push("description");
+    if (row.deprecatedAt) f.push("deprecatedAt");
+    return f;
+  });
+  const endpoints = diffKind(live.endpoint, desired.endpoints, (d: DesiredEndpoint) => `${apiName.get(d.apiExt)}: ${d.method} ${d.pathTemplate}`, (d, row) => {
+    const f: string[] = [];
+    if (row.apiId !== idOf("api", d.apiExt) || row.method !== d.method || row.pathTemplate !== d.pathTemplate) f.push("route");
+    if (row.public !== d.public) f.push("public");
+    if (row.summary !== d.summary) f.push("summary");
+    if (row.deprecatedAt) f.push("deprecatedAt");
+    // The source says "any one of these scopes" (single-scope alternatives); the
+    // row's alternatives, canonical, must say exactly that (an AND set added in
+    // Tollgate is a change the import reverts).
+    const want = d.scopeExts.map((s) => idOf("scope", s));
+    if (want.some((s) => s === null) || JSON.stringify(canonicalRequirements(row.requirements)) !== JSON.stringify(anyOf(want as string[]))) f.push("scopes");
+    return f;
+  });
+  const scopeLabel = new Map(desired.scopes.map((s) => [s.ext, `${apiName.get(s.apiExt)}: ${s.name}`]));
+  const grants = diffKind(live.grant, desired.grants, (d: DesiredGrant) => `${principalName.get(d.principalExt)} -> ${scopeLabel.get(d.scopeExt)}`, (d, row) => {
+    if (row.status !== "active") {
+      conflicts.push({ where: d.ext, message: `grant ${principalName.get(d.principalExt)} -> ${scopeLabel.get(d.scopeExt)} is ${row.status} in Tollgate but still in the source: left ${row.status}` });
+      return [];
+    }
+    const f: string[] = [];
+    if (row.principalId !== idOf("principal", d.principalExt) || row.scopeId !== idOf("scope", d.scopeExt)) f.push("target");
+    if (iso(row.expiresAt) !== d.expiresAt) f.push("expiresAt");
+    return f;
+  });
+  const diff: Record<Kind, KindDiff> = { principal: principals, credential: credentials, api: apis, scope: scopes, endpoint: endpoints, grant: grants };
+
+  await refuseCollisions(client, input.environment.id, source?.id ?? null, diff, desired);
+
+  const counts = {} as AccessPlan["counts"];
+  const samples = {} as AccessPlan["samples"];
+  for (const k of KINDS) {
+    const d = diff[k];
+    counts[k] = { create: d.create.length, update: d.update.length, gone: d.gone.length, unchanged: d.unchanged };
+    samples[k] = { create: d.create.slice(0, SAMPLE_ROWS), update: d.update.slice(0, SAMPLE_ROWS), gone: d.gone.slice(0, SAMPLE_ROWS) };
+  }
+  const empty = KINDS.every((k) => diff[k].create.length + diff[k].update.length + diff[k].gone.length === 0);
+
+  const plan: AccessPlan = {
+    source: { name: input.sourceName, format: input.format, environment: input.environment.name, fileSha256: input.fileSha256 },
+    counts,
+    samples,
+    risk: riskSummary(desired, live, apiName, principalName),
+    conflicts,
+    notImported: desired.notImported,
+    warnings: desired.warnings,
+    empty,
+    planHash: "",
+  };
+  plan.planHash = hashPlan(input.sourceName, input.environment.id, desired, live);
+  return { plan, diff, desired, live, sourceId: source?.id ?? null, environmentId: input.environment.id };
+}
+
+function diffKind<D extends { ext: string }, R>(
+  mapped: Map<string, Mapped<R>>,
+  desired: D[],
+  label: (d: D) => string,
+  changed: (d: D, row: R, m: Mapped<R>) => string[],
+): KindDiff {
+  const out: KindDiff = { create: [], update: [], gone: [], unchanged: 0 };
+  const wanted = new Set<string>();
+  for (const d of desired) {
+    wanted.add(d.ext);
+    const m = mapped.get(d.ext);
+    if (!m || !m.row) {
+      out.create.push({ ext: d.ext, objectId: null, label: label(d), fields: [] });
+      continue;
+    }
+    const fields = changed(d, m.row, m);
+    if (m.goneAt) fields.push("back in source");
+    if (fields.length) out.update.push({ ext: d.ext, objectId: m.objectId, label: label(d), fields });
+    else out.unchanged++;
+  }
+  for (const m of mapped.values()) {
+    if (wanted.has(m.ext) || m.goneAt || !m.row) continue;
+    out.gone.push({ ext: m.ext, objectId: m.objectId, label: labelOfGone(m) });
+  }
+  return out;
+}
+
+function labelOfGone(m: Mapped<unknown>): string {
+  const r = m.row as Record<string, unknown>;
+  return String(r.displayName ?? r.prefix ?? r.name ?? (r.method ? `${r.method} ${r.pathTemplate}` : m.ext.split("|").slice(-2).join(" -> ")));
+}
+
+/** Rows the file would create that already exist in Tollgate outside this source: refused, naming them. */
+async function refuseCollisions(client: Client, environmentId: string, sourceId: string | null, diff: Record<Kind, KindDiff>, desired: DesiredState): Promise<void> {
+  const newCreds = new Set(diff.credential.create.map((c) => c.ext));
+  const hashes = desired.credentials.filter((c) => newCreds.has(c.ext)).map((c) => c.hash);
+  if (hashes.length) {
+    const taken = await client.$queryRaw<{ hash: string }[]>`SELECT hash FROM "Credential" WHERE hash = ANY(${hashes}::text[]) LIMIT 5`;
+    if (taken.length) {
+      const prefixes = taken.map((t) => `kong_${t.hash.slice(0, 8)}`).join(", ");
+      throw badRequest(`key(s) ${prefixes} already belong to a Tollgate principal outside this import source; nothing was imported`, "file");
+    }
+  }
+  const mine = new Set(diff.api.update.map((a) => a.objectId).filter(Boolean) as string[]);
+  const names = desired.apis.map((a) => a.name);
+  const prefixes = desired.apis.map((a) => a.proxyPrefix).filter((p): p is string => p !== null);
+  const clash = await client.$queryRaw<{ id: string; name: string; proxyPrefix: string | null }[]>`
+    SELECT a.id::text AS id, a.name, a."proxyPrefix" FROM "Api" a
+    WHERE a."environmentId" = ${environmentId}::uuid AND (a.name = ANY(${names}::text[]) OR a."proxyPrefix" = ANY(${prefixes}::text[]))
+      AND NOT EXISTS (SELECT 1 FROM "ImportedObject" o WHERE o."objectId" = a.id AND o.kind = 'api' AND o."sourceId" = ${sourceId}::uuid)`;
+  const foreign = clash.filter((c) => !mine.has(c.id));
+  if (foreign.length) {
+    const list = foreign.slice(0, 5).map((c) => `${c.name}${c.proxyPrefix ? ` (${c.proxyPrefix})` : ""}`).join(", ");
+    throw badRequest(`API name or path already used in this environment outside this import source: ${list}; nothing was imported`, "file");
+  }
+}
+
+function riskSummary(desired: DesiredState, live: LiveState, apiName: Map<string, string>, principalName: Map<string, string>): AccessPlan["risk"] {
+  const apiPrefix = new Map(desired.apis.map((a) => [a.ext, a.proxyPrefix ?? ""]));
+  const adminScopes = new Map(desired.scopes.filter((s) => s.level === "admin").map((s) => [s.ext, `${apiName.get(s.apiExt)}: ${s.name}`]));
+  const adminByPrincipal = new Map<string, string[]>();
+  for (const g of desired.grants) {
+    const s = adminScopes.get(g.scopeExt);
+    if (s) adminByPrincipal.set(g.principalExt, [...(adminByPrincipal.get(g.principalExt) ?? []), s]);
+  }
+  const owned = (ext: string) => {
+    const row = live.principal.get(ext)?.row;
+    return !!row && (row.teamId !== null || row.managerId !== null);
+  };
+  return {
+    publicEndpoints: desired.endpoints
+      .filter((e) => e.public)
+      .map((e) => ({ api: apiName.get(e.apiExt) ?? e.apiExt, method: e.method, path: `${apiPrefix.get(e.apiExt)}${e.pathTemplate === "/{path*}" ? "/…" : e.pathTemplate}`, summary: e.summary })),
+    blockedEndpoints: desired.endpoints.filter((e) => !e.public && e.scopeExts.length === 0).length,
+    adminKeys: desired.credentials
+      .filter((c) => adminByPrincipal.has(c.principalExt))
+      .map((c) => ({ principal: principalName.get(c.principalExt) ?? c.principalExt, credential: c.prefix, scopes: adminByPrincipal.get(c.principalExt)! })),
+    consumersWithoutOwner: desired.principals.filter((p) => !owned(p.ext)).length,
+    keysWithoutExpiry: desired.credentials.filter((c) => c.expiresAt === null).length,
+  };
+}
+
+/** Covers the source, the desired state and every live row read: any change to either changes it. */
+function hashPlan(sourceName: string, environmentId: string, desired: DesiredState, live: LiveState): string {
+  const h = createHash("sha256");
+  h.update(JSON.stringify({ v: 1, sourceName, environmentId }));
+  for (const k of KINDS) {
+    const list = (desired as unknown as Record<string, { ext: string }[]>)[k === "principal" ? "principals" : `${k}s`];
+    for (const d of [...list].sort((a, b) => (a.ext < b.ext ? -1 : 1))) h.update(JSON.stringify(d) + "\n");
+    const rows = [...live[k].values()].sort((a, b) => (a.ext < b.ext ? -1 : 1));
+    for (const m of rows) h.update(JSON.stringify(m) + "\n");
+  }
+  return h.digest("hex");
+}
