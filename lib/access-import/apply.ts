@@ -137,7 +137,12 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   );
   const goneKinds: string[] = [];
   const goneExts: string[] = [];
-  for (const k of KINDS) for (const g of diff[k].gone) goneKinds.push(k), goneExts.push(g.ext);
+  for (const k of KINDS) {
+    for (const g of diff[k].gone) {
+      goneKinds.push(k);
+      goneExts.push(g.ext);
+    }
+  }
   if (goneExts.length) {
     await tx.$executeRaw`
       UPDATE "ImportedObject" o SET "goneAt" = ${now}

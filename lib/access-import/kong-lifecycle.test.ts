@@ -39,8 +39,16 @@ const input = (text: string, extra: Partial<AccessImportInput> = {}): AccessImpo
   vars: VARS,
   ...extra,
 });
-const edit = (fn: (doc: any) => void) => {
-  const doc = parseYaml(FIXTURE);
+/** The parts of the fixture the edits below touch; the rest of the document is carried through as is. */
+interface KongDoc {
+  _format_version: string;
+  consumers: { username: string; keyauth_credentials?: { key: string }[]; acls?: { group: string }[] }[];
+  keyauth_credentials: { consumer: string; key: string }[];
+  acls: { consumer: string; group: string }[];
+  services: { plugins: { config: Record<string, unknown> }[] }[];
+}
+const edit = (fn: (doc: KongDoc) => void) => {
+  const doc = parseYaml(FIXTURE) as KongDoc;
   fn(doc);
   return toYaml(doc);
 };
@@ -184,9 +192,9 @@ describe("Kong import: plan, apply, re-import, stale plan, removed from source",
 
   it("marks what disappeared from the source as gone and raises findings, deleting nothing", async () => {
     const withoutCarol = edit((d) => {
-      d.consumers = d.consumers.filter((c: any) => c.username !== "carol");
-      d.keyauth_credentials = d.keyauth_credentials.filter((k: any) => k.consumer !== "carol");
-      d.acls = d.acls.filter((a: any) => !(a.consumer === "bob" && a.group === "blocked"));
+      d.consumers = d.consumers.filter((c) => c.username !== "carol");
+      d.keyauth_credentials = d.keyauth_credentials.filter((k) => k.consumer !== "carol");
+      d.acls = d.acls.filter((a) => !(a.consumer === "bob" && a.group === "blocked"));
     });
     const plan = await planAccessImport(admin, input(withoutCarol), { client });
     expect(plan.counts.principal.gone).toBe(1);
