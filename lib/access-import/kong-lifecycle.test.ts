@@ -39,7 +39,7 @@ const input = (text: string, extra: Partial<AccessImportInput> = {}): AccessImpo
   vars: VARS,
   ...extra,
 });
-/** The fixture as the tests edit it: a parsed Kong file (only the parts they touch are typed). */
+/** The parts of the fixture the edits below touch; the rest of the document is carried through as is. */
 interface KongDoc {
   _format_version: string;
   consumers: { username: string; keyauth_credentials?: { key: string }[]; acls?: { group: string }[] }[];
@@ -48,7 +48,7 @@ interface KongDoc {
   services: { plugins: { config: Record<string, unknown> }[] }[];
 }
 const edit = (fn: (doc: KongDoc) => void) => {
-  const doc = parseYaml(FIXTURE);
+  const doc = parseYaml(FIXTURE) as KongDoc;
   fn(doc);
   return toYaml(doc);
 };
