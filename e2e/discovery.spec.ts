@@ -78,6 +78,10 @@ test("import through the UI, review the diff, apply, and the proxy enforces the 
   const key = `tg_live_${randomBytes(16).toString("hex")}`;
   const principalId = randomUUID();
   const credentialId = randomUUID();
+  // Written to the database as well as pushed to the proxy: drift repair compares content, so a
+  // credential or grant the proxy holds and the database does not is drift, and it is removed.
+  await sql(`INSERT INTO "Principal" (id, kind, "displayName", "homeEnvironmentId", "updatedAt") VALUES ($1, 'service_account', $2, $3, now())`, [principalId, `${name}-svc`, env.id]);
+  await sql(`INSERT INTO "Credential" (id, "principalId", prefix, hash) VALUES ($1, $2, $3, $4)`, [credentialId, principalId, key.slice(0, 12), createHash("sha256").update(key).digest("hex")]);
   await admin("PUT", `/admin/v1/credentials/${credentialId}`, { idempotencyKey: randomUUID(), value: { id: credentialId, principalId, hash: createHash("sha256").update(key).digest("hex"), expiresAt: null } });
   const prefix = `/${name}`;
   const call = (headers: Record<string, string> = {}) => fetch(`${PROXY}${prefix}/things/42`, { headers }).then((r) => r.status);
@@ -89,6 +93,7 @@ test("import through the UI, review the diff, apply, and the proxy enforces the 
 
   const [scope] = await sql<{ id: string }>(`SELECT id FROM "Scope" WHERE "apiId" = $1 AND name = 'things:read'`, [apiId]);
   const grantId = randomUUID();
+  await sql(`INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId") VALUES ($1, $2, $3, $4)`, [grantId, principalId, scope.id, env.id]);
   await admin("PUT", `/admin/v1/grants/${grantId}`, { idempotencyKey: randomUUID(), value: { id: grantId, principalId, scopeId: scope.id, expiresAt: null } });
   await expect.poll(() => call({ "x-api-key": key }), { timeout: 5_000 }).toBe(200);
 
