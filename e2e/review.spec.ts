@@ -81,8 +81,13 @@ test("keyboard: ? shows the shortcuts, j/k move, x selects", async ({ page }) =>
   await signIn(page, "reviewer2@tollgate.test");
   await ensureAnalysed(page);
   await page.goto("/queues");
-  await page.keyboard.press("?");
-  await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeVisible();
+  // The shortcuts listen once the page has hydrated, which on a busy machine can be after the first
+  // key press: press "?" again (only while the help is still closed, since it toggles) until it opens.
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await expect(async () => {
+    if (!(await help.isVisible())) await page.keyboard.press("?");
+    await expect(help).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
   await page.keyboard.press("Escape");
   await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeHidden();
   const rows = page.getByTestId("queue-table").locator("tbody tr");
