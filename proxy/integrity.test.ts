@@ -8,6 +8,7 @@ import pino from "pino";
 import { afterAll, describe, expect, test } from "vitest";
 import { snapshotNdjson } from "@/lib/enforcement/snapshot";
 import { freePort } from "@/test/support/db";
+import { until } from "@/test/support/until";
 import { Core } from "./core";
 import { hasEncodedSpecial } from "./normalize";
 import { DamagedState } from "./store";
@@ -25,16 +26,6 @@ const tmpDir = () => {
   return d;
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function listen(server: http.Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

@@ -6,22 +6,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
+export { until } from "@/test/support/until";
 import { ADMIN_TOKEN, call, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 import { makeApi, makeEnvironment, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
 import { closeAdminPools } from "@/lib/enforcement/admin-client";
 import { reconcileProxies } from "@/lib/enforcement/reconcile";
 import { apiPrefix } from "@/lib/enforcement/snapshot";
 import { startDeliveryWorker, type DeliveryWorker } from "@/lib/enforcement/worker";
-
-export async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 export async function accessWorld() {
   const tdb: TestDatabase = await createTestDatabase();

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
+import { until } from "@/test/support/until";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { systemActor } from "@/lib/auth/actor";
 import { applyImport, listZombieEndpoints, stopRoutingZombie } from "@/lib/discovery";
@@ -29,16 +30,6 @@ const key = `tg_live_${randomUUID()}`;
 const auth = { authorization: `Bearer ${key}` };
 
 const listen = (s: http.Server) => new Promise<string>((r) => s.listen(0, "127.0.0.1", () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const v1 = {
   openapi: "3.0.3",

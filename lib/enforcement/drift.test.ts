@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
+import { until } from "@/test/support/until";
 import { ADMIN_TOKEN, admin, call, sha, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 import { makeApi, makeEnvironment, makeGrant, makePrincipal } from "@/lib/analysis/fixtures";
 import { systemActor } from "@/lib/auth/actor";
@@ -38,16 +39,6 @@ const batch = async (ops: unknown[]) => {
   expect(r.status).toBe(200);
   return r.body;
 };
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 beforeAll(async () => {
   tdb = await createTestDatabase();

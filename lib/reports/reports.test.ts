@@ -11,6 +11,7 @@ import { AppError } from "@/lib/errors";
 import { systemActor, type Actor } from "@/lib/auth/actor";
 import { createServiceToken } from "@/lib/auth/service-tokens";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
+import { until } from "@/test/support/until";
 import { csvObjects } from "@/test/support/csv";
 import { ADMIN_TOKEN, admin, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 import { DAY, daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
@@ -46,16 +47,6 @@ let approvedFindingId = "";
 let campaignId = "";
 let campaignRevokeItem = "";
 let campaignKeepItem = "";
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function readAll(body: ReadableStream<Uint8Array>): Promise<Buffer> {
   const parts: Buffer[] = [];
