@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
-import type { PrismaClient } from "@/lib/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useAppDatabase } from "@/test/support/use-test-database";
 import { PERMISSIONS, ROLES, systemActor, type Actor, type Permission, type Role } from "@/lib/auth/actor";
 
 // Issue 6 acceptance: every role (and a service token without the scope) against
@@ -8,8 +7,7 @@ import { PERMISSIONS, ROLES, systemActor, type Actor, type Permission, type Role
 // jobs wrap. Expected outcome comes from PERMISSIONS itself, so the matrix is the spec.
 // A denied call must be a 403 AppError and leave every table byte-for-byte unchanged.
 
-let tdb: TestDatabase;
-let client: PrismaClient;
+const ctx = useAppDatabase();
 const uuid = "00000000-0000-4000-8000-00000000abcd";
 
 type Call = { name: string; permission: Permission; run: (a: Actor) => Promise<unknown> };
@@ -19,12 +17,12 @@ type Handler = (req: Request, ctx: unknown) => Promise<Response>;
 let routes: { name: string; scope: string; handler: Handler; method: string; url: string; body?: string }[] = [];
 
 async function checksum(skip: string[] = []): Promise<string> {
-  const tables = await client.$queryRawUnsafe<{ t: string }[]>(
+  const tables = await ctx.client.$queryRawUnsafe<{ t: string }[]>(
     `SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
   );
   const parts: string[] = [];
   for (const { t } of tables.filter(({ t }) => !skip.includes(t))) {
-    const [row] = await client.$queryRawUnsafe<{ n: bigint; sum: string | null }[]>(
+    const [row] = await ctx.client.$queryRawUnsafe<{ n: bigint; sum: string | null }[]>(
       `SELECT count(*)::int AS n, md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS sum FROM "${t}" x`,
     );
     parts.push(`${t}:${row.n}:${row.sum}`);
@@ -38,12 +36,8 @@ function userActor(role: Role): Actor {
 const noScopeToken: Actor = { kind: "service", tokenId: uuid, name: "no-scope", scopes: [] };
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL = tdb.url;
-  const { db } = await import("@/lib/db");
-  client = db();
   const { seedDemo } = await import("@/lib/seed");
-  await seedDemo(client);
+  await seedDemo(ctx.client);
 
   const review = await import("@/lib/review");
   const { approveFinding, revokeGrant, reduceGrant, confirmDecision } = await import("@/lib/review/decide");
@@ -81,22 +75,22 @@ beforeAll(async () => {
   // Real ids where they matter, so an allowed call gets past lookups and a denied one
   // would have had something to change.
   await runAnalysis(systemActor("matrix-setup"));
-  const finding = await client.finding.findFirstOrThrow({ where: { status: "open" } });
-  const proxy = await client.proxy.findFirst();
+  const finding = await ctx.client.finding.findFirstOrThrow({ where: { status: "open" } });
+  const proxy = await ctx.client.proxy.findFirst();
   const doc = JSON.stringify({ openapi: "3.0.0", info: { title: "m", version: "1" }, paths: { "/x": { get: { responses: { 200: { description: "ok" } } } } } });
   const importInput = { apiName: "matrix", environment: "production", document: Buffer.from(doc), filename: "m.json" };
   const kong = '_format_version: "3.0"\nconsumers:\n  - username: matrix-consumer\n';
   const accessInput = { format: "kong" as const, environment: "production", file: Buffer.from(kong), filename: "kong.yml" };
   const B = "http://localhost/scim/v2";
   // A draft and a launched campaign to aim the campaign calls at.
-  const admin = await client.user.findUniqueOrThrow({ where: { email: "admin@tollgate.test" } });
+  const admin = await ctx.client.user.findUniqueOrThrow({ where: { email: "admin@tollgate.test" } });
   const adminActor: Actor = { kind: "user", userId: admin.id, email: admin.email, name: admin.name, roles: ["admin"], principalId: admin.principalId };
   const campaignInput = { name: "matrix campaign", period: "2026-Q4", dueAt: new Date(Date.now() + 7 * 86_400_000).toISOString(), reviewerRule: "manager", closePolicy: "revoke" };
   const draft = await campaigns.createCampaign(adminActor, campaignInput);
-  const live = await campaigns.createCampaign(adminActor, { ...campaignInput, teamIds: [(await client.team.findUniqueOrThrow({ where: { name: "Checkout" } })).id] });
+  const live = await campaigns.createCampaign(adminActor, { ...campaignInput, teamIds: [(await ctx.client.team.findUniqueOrThrow({ where: { name: "Checkout" } })).id] });
   await campaigns.launchCampaign(adminActor, { campaignId: live.id });
   // Item ids are unknown (404 once authorized): ownership of real items is covered in lib/campaigns/campaigns.test.ts.
-  const someone = await client.user.findUniqueOrThrow({ where: { email: "reviewer@tollgate.test" } });
+  const someone = await ctx.client.user.findUniqueOrThrow({ where: { email: "reviewer@tollgate.test" } });
   const scimUser = { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: "matrix@x.test", active: true };
 
   otherScopeToken = (await createServiceToken(systemActor("matrix-setup"), { name: "other-scope", scopes: ["proxy:sync"] })).token;
@@ -202,9 +196,9 @@ beforeAll(async () => {
     { name: "getOverview", permission: "inventory:read", run: (a) => inv.getOverview(a) },
     { name: "getPrincipal", permission: "inventory:read", run: (a) => inv.getPrincipal(a, uuid) },
     // An allowed export records itself; reading the body to the end completes the record.
-    { name: "startExport", permission: "reports:export", run: async (a) => new Response((await reports.startExport(a, { report: "exceptions", format: "csv", filters: {} }, { client })).body).arrayBuffer() },
-    { name: "listExports", permission: "reports:export", run: (a) => reports.listExports(a, { page: 1, perPage: 20 }, client) },
-    { name: "getExport", permission: "reports:export", run: (a) => reports.getExport(a, uuid, client) },
+    { name: "startExport", permission: "reports:export", run: async (a) => new Response((await reports.startExport(a, { report: "exceptions", format: "csv", filters: {} }, { client: ctx.client })).body).arrayBuffer() },
+    { name: "listExports", permission: "reports:export", run: (a) => reports.listExports(a, { page: 1, perPage: 20 }, ctx.client) },
+    { name: "getExport", permission: "reports:export", run: (a) => reports.getExport(a, uuid, ctx.client) },
     // Issue 16 (lib/access). Ownership narrows these further (lib/access/*.test.ts); unknown ids are 400/404 once authorized.
     { name: "createServiceAccount", permission: "serviceAccounts:create", run: (a) => access.createServiceAccount(a, { name: "matrix-sa", teamId: uuid, ownerPrincipalId: uuid, environmentId: uuid }) },
     { name: "serviceAccountFormOptions", permission: "serviceAccounts:create", run: (a) => access.serviceAccountFormOptions(a) },
@@ -223,10 +217,6 @@ beforeAll(async () => {
   ];
 }, 120_000);
 
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
-});
 
 const subjects: { label: string; actor: Actor; roles: readonly Role[] }[] = [
   ...ROLES.map((r) => ({ label: r, actor: userActor(r), roles: [r] as const })),
@@ -268,7 +258,7 @@ describe("mutating route handlers", () => {
     const problems: string[] = [];
     // Authenticating a token stamps its lastUsedAt (by design), so ServiceToken is
     // compared without that column.
-    const tokens = () => client.$queryRawUnsafe<{ s: string }[]>(`SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS s FROM (SELECT id, name, scopes, "revokedAt" FROM "ServiceToken") x`);
+    const tokens = () => ctx.client.$queryRawUnsafe<{ s: string }[]>(`SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS s FROM (SELECT id, name, scopes, "revokedAt" FROM "ServiceToken") x`);
     const before = (await checksum(["ServiceToken"])) + JSON.stringify(await tokens());
     for (const r of routes) {
       // The imports route falls back to the session cookie when there is no bearer, and

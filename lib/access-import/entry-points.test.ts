@@ -3,9 +3,8 @@ import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
-import type { PrismaClient } from "@/lib/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
 
 // The machine entry points over the same lib function: the HTTP route (service
 // token, multipart or raw body) and the CLI (a real child process).
@@ -14,28 +13,17 @@ const FIXTURE = readFileSync(path.resolve("test/fixtures/kong/acceptance.yml"), 
 // Over HTTP placeholders are never resolved: the file is uploaded already substituted.
 const RESOLVED = FIXTURE.replace(/\$\{UPSTREAM_URL\}/g, "http://upstream.test").replace('${{ env "DECK_DAVE_KEY" }}', "dave-secret-from-env");
 
-let tdb: TestDatabase;
-let client: PrismaClient;
+const ctx = useAppDatabase();
 let POST: (req: Request, ctx: unknown) => Promise<Response>;
 let importToken: string;
 let otherToken: string;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL = tdb.url;
-  const { db } = await import("@/lib/db");
-  client = db();
-  const { createServiceToken } = await import("@/lib/auth/service-tokens");
-  const { systemActor } = await import("@/lib/auth/actor");
-  importToken = (await createServiceToken(systemActor("test"), { name: "ci", scopes: ["imports:write"] })).token;
-  otherToken = (await createServiceToken(systemActor("test"), { name: "inv", scopes: ["inventory:read"] })).token;
-  await client.environment.create({ data: { name: "production", tier: "production" } });
-  await client.environment.create({ data: { name: "staging", tier: "staging" } });
+  importToken = await serviceToken("ci", ["imports:write"]);
+  otherToken = await serviceToken("inv", ["inventory:read"]);
+  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
+  await ctx.client.environment.create({ data: { name: "staging", tier: "staging" } });
   ({ POST } = await import("@/app/api/v1/imports/access/route"));
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
 });
 
 const url = (q: string) => `http://localhost/api/v1/imports/access?${q}`;
@@ -44,7 +32,7 @@ describe("POST /api/v1/imports/access", () => {
   it("refuses a token without imports:write (403) and writes nothing", async () => {
     const res = await POST(new Request(url("env=production&dryRun=1"), { method: "POST", headers: { authorization: `Bearer ${otherToken}` }, body: RESOLVED }), {});
     expect(res.status).toBe(403);
-    expect(await client.principal.count()).toBe(0);
+    expect(await ctx.client.principal.count()).toBe(0);
   });
 
   it("never resolves placeholders from the server's environment", async () => {
@@ -67,12 +55,12 @@ describe("POST /api/v1/imports/access", () => {
     form.set("planHash", "0".repeat(64));
     const stale = await POST(new Request(url("env=production"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: form }), {});
     expect(stale.status).toBe(409);
-    expect(await client.principal.count()).toBe(0);
+    expect(await ctx.client.principal.count()).toBe(0);
     form.set("planHash", plan.planHash);
     const res = await POST(new Request(url("env=production"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: form }), {});
     expect(res.status).toBe(200);
     expect((await res.json()).applied).toBe(true);
-    expect(await client.principal.count()).toBe(4);
+    expect(await ctx.client.principal.count()).toBe(4);
   });
 });
 
@@ -115,7 +103,7 @@ describe("POST /api/v1/imports/access with a raw NDJSON body", () => {
     } finally {
       delete process.env.TOLLGATE_ACCESS_IMPORT_MAX_BYTES;
     }
-    expect(await client.principal.count({ where: { displayName: "Reporting service" } })).toBe(0);
+    expect(await ctx.client.principal.count({ where: { displayName: "Reporting service" } })).toBe(0);
   });
 });
 
@@ -125,7 +113,7 @@ describe("npm run import:access", () => {
     const file = path.join(dir, "kong.yml");
     // Other keys than the HTTP test's: a key belongs to one principal across environments.
     writeFileSync(file, FIXTURE.replace(/secret-key-1/g, "staging-key-1"));
-    const env = { ...process.env, DATABASE_URL: tdb.url, UPSTREAM_URL: "http://upstream.test", DECK_DAVE_KEY: "dave-staging-key" };
+    const env = { ...process.env, DATABASE_URL: ctx.tdb.url, UPSTREAM_URL: "http://upstream.test", DECK_DAVE_KEY: "dave-staging-key" };
     const cli = (...args: string[]) => run("npx", ["tsx", "scripts/import-access.ts", file, "--env", "staging", ...args], { env }).then(
       (r) => ({ code: 0, out: r.stdout + r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
@@ -151,7 +139,7 @@ describe("npm run import:access", () => {
     const example = readFileSync(path.resolve("test/fixtures/access/example.ndjson"), "utf8");
     writeFileSync(good, example);
     writeFileSync(bad, `${example}{"kind":"grant","principal":"nobody","api":"billing","scope":"invoices:read"}\n`);
-    const env = { ...process.env, DATABASE_URL: tdb.url };
+    const env = { ...process.env, DATABASE_URL: ctx.tdb.url };
     const cli = (file: string) => run("npx", ["tsx", "scripts/import-access.ts", file, "--env", "staging", "--format", "ndjson"], { env }).then(
       (r) => ({ code: 0, out: r.stdout + r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
@@ -162,6 +150,6 @@ describe("npm run import:access", () => {
     const applied = await cli(good);
     expect(applied.code, applied.out).toBe(0);
     expect(applied.out).toMatch(/applied:/);
-    expect(await client.principal.count({ where: { displayName: "Reporting service" } })).toBe(1);
+    expect(await ctx.client.principal.count({ where: { displayName: "Reporting service" } })).toBe(1);
   }, 120_000);
 });

@@ -1,33 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
-import type { PrismaClient } from "@/lib/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
+import { BASE, USER, ENTERPRISE, PATCH_OP, scimRoute, type ScimRoute } from "@/test/support/scim";
 
 // Issue 17, point 7: what the SCIM server refuses or ignores (RFC 7644), driven
 // through the real route handlers with Request objects as a client sends them.
-type Handler = (req: Request) => Promise<Response>;
-let tdb: TestDatabase;
-let client: PrismaClient;
-let route: { GET: Handler; POST: Handler; PUT: Handler; PATCH: Handler };
+const ctx = useAppDatabase();
+let route: ScimRoute;
 let token: string;
 
-const BASE = "https://tollgate.example/scim/v2";
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL = tdb.url;
-  const { db } = await import("@/lib/db");
-  client = db();
-  const { createServiceToken } = await import("@/lib/auth/service-tokens");
-  const { systemActor } = await import("@/lib/auth/actor");
-  token = (await createServiceToken(systemActor("test"), { name: "idp", scopes: ["scim"] })).token;
-  route = (await import("@/app/scim/v2/[[...path]]/route")) as typeof route;
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
+  token = await serviceToken("idp", ["scim"]);
+  route = await scimRoute();
 });
 
 async function send(method: keyof typeof route, path: string, body: string | undefined, contentType: string | null) {
@@ -37,7 +20,7 @@ async function send(method: keyof typeof route, path: string, body: string | und
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
-const principals = () => client.principal.count();
+const principals = () => ctx.client.principal.count();
 
 describe("content types", () => {
   const user = JSON.stringify({ schemas: [USER], userName: "ct@example.com" });
@@ -64,7 +47,7 @@ describe("content types", () => {
     expect(put.status).toBe(415);
     const patch = await send("PATCH", `/Users/${created.body.id}`, JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: "replace", path: "active", value: false }] }), "application/xml");
     expect(patch.status).toBe(415);
-    const row = await client.principal.findUniqueOrThrow({ where: { id: created.body.id } });
+    const row = await ctx.client.principal.findUniqueOrThrow({ where: { id: created.body.id } });
     expect(row).toMatchObject({ userName: "ct2@example.com", status: "active" });
   });
 
@@ -92,7 +75,7 @@ describe("unknown attributes", () => {
     expect(JSON.stringify(r.body)).not.toMatch(/x-(top-level|in-name|in-email|undeclared-extension|in-enterprise)/);
     expect(r.body).toMatchObject({ title: "Engineer", name: { givenName: "Ada", familyName: "Lovelace" }, phoneNumbers: [{ value: "+44 20 0000 0000" }] });
     expect(r.body[ENTERPRISE]).toMatchObject({ employeeNumber: "42", department: "Research" });
-    const row = await client.principal.findUniqueOrThrow({ where: { id: r.body.id } });
+    const row = await ctx.client.principal.findUniqueOrThrow({ where: { id: r.body.id } });
     expect(JSON.stringify(row.scimAttributes)).not.toMatch(/x-(top-level|in-name|in-email|undeclared-extension|in-enterprise)/);
     expect(JSON.stringify(row.scimAttributes)).toContain("Engineer");
 
@@ -100,7 +83,7 @@ describe("unknown attributes", () => {
     const patched = await send("PATCH", `/Users/${r.body.id}`, JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: "add", path: "x-patched", value: "x-top-level" }, { op: "replace", path: "title", value: "Lead" }] }), "application/scim+json");
     expect(patched.status).toBe(200);
     expect(patched.body.title).toBe("Lead");
-    expect(JSON.stringify((await client.principal.findUniqueOrThrow({ where: { id: r.body.id } })).scimAttributes)).not.toContain("x-top-level");
+    expect(JSON.stringify((await ctx.client.principal.findUniqueOrThrow({ where: { id: r.body.id } })).scimAttributes)).not.toContain("x-top-level");
   });
 
   it("the Schemas endpoint declares what is kept", async () => {

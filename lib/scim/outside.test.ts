@@ -1,37 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
-import type { PrismaClient } from "@/lib/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
+import { BASE, USER, GROUP, ENTERPRISE, PATCH_OP, ERROR, scimRoute, type ScimRoute } from "@/test/support/scim";
 
 // SCIM from outside: the odd requests real provisioning clients and the
 // Microsoft SCIM validator send, and hostile ones, through the real route
 // handlers over a database of its own. Every refusal must be a SCIM error
 // (schemas, status as a string, scimType where defined) and change nothing.
-type Handler = (req: Request) => Promise<Response>;
-let tdb: TestDatabase;
-let client: PrismaClient;
-let route: Record<"GET" | "POST" | "PUT" | "PATCH" | "DELETE", Handler>;
+const ctx = useAppDatabase();
+let route: ScimRoute;
 let token: string;
 
-const BASE = "https://tollgate.example/scim/v2";
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
-
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL = tdb.url;
-  const { db } = await import("@/lib/db");
-  client = db();
-  const { createServiceToken } = await import("@/lib/auth/service-tokens");
-  const { systemActor } = await import("@/lib/auth/actor");
-  token = (await createServiceToken(systemActor("test"), { name: "entra", scopes: ["scim"] })).token;
-  route = (await import("@/app/scim/v2/[[...path]]/route")) as typeof route;
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
+  token = await serviceToken("entra", ["scim"]);
+  route = await scimRoute();
 });
 
 async function call(method: keyof typeof route, path: string, body?: unknown) {
@@ -44,9 +25,9 @@ async function call(method: keyof typeof route, path: string, body?: unknown) {
 const q = (filter: string) => `filter=${encodeURIComponent(filter)}`;
 
 async function snapshot() {
-  const principals = await client.principal.findMany({ orderBy: { id: "asc" } });
-  const teams = await client.team.findMany({ orderBy: { id: "asc" } });
-  return JSON.stringify({ principals, teams, audit: await client.auditEvent.count() });
+  const principals = await ctx.client.principal.findMany({ orderBy: { id: "asc" } });
+  const teams = await ctx.client.team.findMany({ orderBy: { id: "asc" } });
+  return JSON.stringify({ principals, teams, audit: await ctx.client.auditEvent.count() });
 }
 
 function expectScimError(res: Awaited<ReturnType<typeof call>>, status: number, name: string, scimType?: string) {
@@ -158,6 +139,6 @@ describe("SCIM from outside", () => {
     expect(asString.body[ENTERPRISE].manager.value).toBe(managerId);
     const removed = await call("PATCH", `/Users/${userId}`, { schemas: [PATCH_OP], Operations: [{ op: "Remove", path: `${ENTERPRISE}:manager` }] });
     expect(removed.status).toBe(200);
-    expect((await client.principal.findUniqueOrThrow({ where: { id: userId } })).managerId).toBeNull();
+    expect((await ctx.client.principal.findUniqueOrThrow({ where: { id: userId } })).managerId).toBeNull();
   });
 });

@@ -1,43 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
-import type { PrismaClient } from "@/lib/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
+import { BASE, USER, GROUP, ENTERPRISE, PATCH_OP, ERROR, scimRoute, type ScimRoute } from "@/test/support/scim";
 
 // Drives the real route handlers (app/scim/v2) with Request objects shaped as
 // Okta and Microsoft Entra ID send them, against a database of its own.
-type Handler = (req: Request) => Promise<Response>;
-let tdb: TestDatabase;
-let client: PrismaClient;
-let route: { GET: Handler; POST: Handler; PUT: Handler; PATCH: Handler; DELETE: Handler };
+const ctx = useAppDatabase();
+let route: ScimRoute;
 let token: string;
 let usageToken: string;
 let scopeId: string;
 let environmentId: string;
 
-const BASE = "https://tollgate.example/scim/v2";
-const USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
-
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL = tdb.url;
-  const { db } = await import("@/lib/db");
-  client = db();
-  const { createServiceToken } = await import("@/lib/auth/service-tokens");
-  const { systemActor } = await import("@/lib/auth/actor");
-  token = (await createServiceToken(systemActor("test"), { name: "okta", scopes: ["scim"] })).token;
-  usageToken = (await createServiceToken(systemActor("test"), { name: "proxy", scopes: ["usage:ingest"] })).token;
-  const env = await client.environment.create({ data: { name: "production", tier: "production" } });
+  token = await serviceToken("okta", ["scim"]);
+  usageToken = await serviceToken("proxy", ["usage:ingest"]);
+  const env = await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
   environmentId = env.id;
-  const api = await client.api.create({ data: { name: "orders", baseUrl: "https://orders.example", environmentId } });
-  scopeId = (await client.scope.create({ data: { apiId: api.id, name: "orders:write", level: "write" } })).id;
-  route = (await import("@/app/scim/v2/[[...path]]/route")) as typeof route;
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
+  const api = await ctx.client.api.create({ data: { name: "orders", baseUrl: "https://orders.example", environmentId } });
+  scopeId = (await ctx.client.scope.create({ data: { apiId: api.id, name: "orders:write", level: "write" } })).id;
+  route = await scimRoute();
 });
 
 async function call(method: keyof typeof route, path: string, body?: unknown, auth: string | null = `Bearer ${token}`) {
@@ -50,9 +31,9 @@ async function call(method: keyof typeof route, path: string, body?: unknown, au
 }
 
 async function snapshot() {
-  const principals = await client.principal.findMany({ orderBy: { id: "asc" } });
-  const teams = await client.team.findMany({ orderBy: { id: "asc" } });
-  return JSON.stringify({ principals, teams, audit: await client.auditEvent.count() });
+  const principals = await ctx.client.principal.findMany({ orderBy: { id: "asc" } });
+  const teams = await ctx.client.team.findMany({ orderBy: { id: "asc" } });
+  return JSON.stringify({ principals, teams, audit: await ctx.client.auditEvent.count() });
 }
 
 describe("Okta", () => {
@@ -81,7 +62,7 @@ describe("Okta", () => {
     expect(created.headers.get("location")).toBe(`${BASE}/Users/${id}`);
     expect(created.body).toMatchObject({ userName: "test.user@okta.local", active: true, externalId: "00ujl29u0le5T6Aj10h7", name: { givenName: "Test" } });
     expect(JSON.stringify(created.body)).not.toContain("1mz050nq");
-    const row = await client.principal.findUniqueOrThrow({ where: { id } });
+    const row = await ctx.client.principal.findUniqueOrThrow({ where: { id } });
     expect(row).toMatchObject({ kind: "user", displayName: "Test User", email: "test.user@okta.local", status: "active" });
     const found = await call("GET", `/Users?filter=${encodeURIComponent('userName eq "TEST.USER@okta.local"')}&startIndex=1&count=100`);
     expect(found.body.totalResults).toBe(1);
@@ -97,18 +78,18 @@ describe("Okta", () => {
   });
 
   it("PUT with active false deactivates, keeps the user readable, and opens orphan findings at once", async () => {
-    const grant = await client.grant.create({ data: { principalId: id, scopeId, environmentId } });
+    const grant = await ctx.client.grant.create({ data: { principalId: id, scopeId, environmentId } });
     const started = Date.now();
     const res = await call("PUT", `/Users/${id}`, { ...oktaUser, id, active: false });
     expect(res.status).toBe(200);
     expect(res.body.active).toBe(false);
-    const findings = await client.finding.findMany({ where: { grantId: grant.id, rule: "orphaned", status: "open" } });
+    const findings = await ctx.client.finding.findMany({ where: { grantId: grant.id, rule: "orphaned", status: "open" } });
     expect(findings).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(5000);
-    const row = await client.principal.findUniqueOrThrow({ where: { id } });
+    const row = await ctx.client.principal.findUniqueOrThrow({ where: { id } });
     expect(row.status).toBe("deprovisioned");
     expect(row.deprovisionedAt).not.toBeNull();
-    const audit = await client.auditEvent.findFirst({ where: { action: "scim.user.deactivate", target: `principal:${id}` } });
+    const audit = await ctx.client.auditEvent.findFirst({ where: { action: "scim.user.deactivate", target: `principal:${id}` } });
     expect(audit).not.toBeNull();
     const read = await call("GET", `/Users/${id}`);
     expect(read.status).toBe(200);
@@ -121,7 +102,7 @@ describe("Okta", () => {
     expect(on.body.active).toBe(true);
     const off = await call("PATCH", `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", value: { active: false } }] });
     expect(off.body.active).toBe(false);
-    expect((await client.principal.findUniqueOrThrow({ where: { id } })).status).toBe("deprovisioned");
+    expect((await ctx.client.principal.findUniqueOrThrow({ where: { id } })).status).toBe("deprovisioned");
   });
 
   it("pages with startIndex and count over the whole list", async () => {
@@ -148,10 +129,10 @@ describe("Okta", () => {
     const add = await call("PATCH", `/Groups/${g.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: "add", path: "members", value: users.map((u) => ({ value: u.id, display: "x" })) }] });
     expect(add.status).toBe(200);
     expect(add.body.members).toHaveLength(2);
-    expect((await client.principal.findUniqueOrThrow({ where: { id: users[0].id } })).teamId).toBe(g.body.id);
+    expect((await ctx.client.principal.findUniqueOrThrow({ where: { id: users[0].id } })).teamId).toBe(g.body.id);
     const remove = await call("PATCH", `/Groups/${g.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: "remove", path: `members[value eq "${users[0].id}"]` }] });
     expect(remove.body.members.map((m: { value: string }) => m.value)).toEqual([users[1].id]);
-    expect((await client.principal.findUniqueOrThrow({ where: { id: users[0].id } })).teamId).toBeNull();
+    expect((await ctx.client.principal.findUniqueOrThrow({ where: { id: users[0].id } })).teamId).toBeNull();
     const dup = await call("POST", "/Groups", { schemas: [GROUP], displayName: "payments" });
     expect(dup.status).toBe(409);
     const rename = await call("PATCH", `/Groups/${g.body.id}`, { schemas: [PATCH_OP], Operations: [{ op: "replace", value: { id: g.body.id, displayName: "Payments Team" } }] });
@@ -180,7 +161,7 @@ describe("Microsoft Entra ID", () => {
     expect(res.status).toBe(201);
     id = res.body.id;
     expect(res.body[ENTERPRISE].manager.value).toBe(managerId);
-    const row = await client.principal.findUniqueOrThrow({ where: { id }, include: { team: true } });
+    const row = await ctx.client.principal.findUniqueOrThrow({ where: { id }, include: { team: true } });
     expect(row.managerId).toBe(managerId);
     expect(row.team?.name).toBe("Finance");
     expect(row.displayName).toBe("givenName familyName");
@@ -204,19 +185,19 @@ describe("Microsoft Entra ID", () => {
     expect(res.status).toBe(200);
     expect(res.body.emails[0].value).toBe("updatedEmail@microsoft.com");
     expect(res.body.name.familyName).toBe("updatedFamilyName");
-    const row = await client.principal.findUniqueOrThrow({ where: { id }, include: { team: true } });
+    const row = await ctx.client.principal.findUniqueOrThrow({ where: { id }, include: { team: true } });
     expect(row.email).toBe("updatedEmail@microsoft.com");
     expect(row.managerId).toBeNull();
     expect(row.team?.name).toBe("Treasury");
   });
 
   it('deactivates with {"op":"Replace","path":"active","value":"False"} and opens orphan findings within 5 s', async () => {
-    const grant = await client.grant.create({ data: { principalId: id, scopeId, environmentId } });
+    const grant = await ctx.client.grant.create({ data: { principalId: id, scopeId, environmentId } });
     const started = Date.now();
     const res = await call("PATCH", `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: "Replace", path: "active", value: "False" }] });
     expect(res.status).toBe(200);
     expect(res.body.active).toBe(false);
-    expect(await client.finding.count({ where: { grantId: grant.id, rule: "orphaned", status: "open" } })).toBe(1);
+    expect(await ctx.client.finding.count({ where: { grantId: grant.id, rule: "orphaned", status: "open" } })).toBe(1);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -240,7 +221,7 @@ describe("Microsoft Entra ID", () => {
     const res = await call("DELETE", `/Users/${managerId}`);
     expect(res.status).toBe(204);
     expect((await call("GET", `/Users/${managerId}`)).status).toBe(404);
-    const row = await client.principal.findUniqueOrThrow({ where: { id: managerId } });
+    const row = await ctx.client.principal.findUniqueOrThrow({ where: { id: managerId } });
     expect(row.status).toBe("deprovisioned");
     expect(row.scimDeletedAt).not.toBeNull();
     // The userName is free again for a new account.

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PrismaClient } from "@/lib/db";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
 
 // Issue 14 item 2: a usage:ingest token could set a grant's last use to year
 // 9999 (so it never looked dormant), year 0000 was a 500, and three counts of
@@ -11,52 +10,41 @@ const DAY_MS = 86_400_000;
 const day = (offset: number) => new Date(Date.now() + offset * DAY_MS).toISOString().slice(0, 10);
 const at = (offset: number) => new Date(Date.now() + offset * DAY_MS).toISOString();
 
-let tdb: TestDatabase;
-let client: PrismaClient;
+const ctx = useAppDatabase();
 let ingest: typeof import("./ingest").ingestUsageReport;
 const actor = { kind: "service" as const, tokenId: randomUUID(), name: "edge", scopes: ["usage:ingest"] };
 const ids = { env: "", api: "", otherApi: "", grant: "", newGrant: "", cred: "" };
 let token = "";
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL = tdb.url;
-  const { db } = await import("@/lib/db");
-  client = db();
   ({ ingestUsageReport: ingest } = await import("./ingest"));
-  const env = await client.environment.create({ data: { name: "production", tier: "production" } });
-  const staging = await client.environment.create({ data: { name: "staging", tier: "staging" } });
-  const api = await client.api.create({ data: { name: "Orders", baseUrl: "http://orders.internal/", environmentId: env.id } });
-  const otherApi = await client.api.create({ data: { name: "Orders", baseUrl: "http://orders.staging/", environmentId: staging.id } });
-  const scope = await client.scope.create({ data: { apiId: api.id, name: "orders:read", level: "read" } });
-  const scope2 = await client.scope.create({ data: { apiId: api.id, name: "orders:write", level: "write" } });
-  const p = await client.principal.create({ data: { kind: "service_account", displayName: "billing" } });
-  const grant = await client.grant.create({ data: { principalId: p.id, scopeId: scope.id, environmentId: env.id, grantedAt: new Date(Date.now() - 100 * DAY_MS), lastUsedAt: new Date(Date.now() - 95 * DAY_MS) } });
-  const newGrant = await client.grant.create({ data: { principalId: p.id, scopeId: scope2.id, environmentId: env.id } });
-  const cred = await client.credential.create({ data: { principalId: p.id, prefix: "tg_live_x", hash: createHash("sha256").update("k").digest("hex") } });
+  const env = await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
+  const staging = await ctx.client.environment.create({ data: { name: "staging", tier: "staging" } });
+  const api = await ctx.client.api.create({ data: { name: "Orders", baseUrl: "http://orders.internal/", environmentId: env.id } });
+  const otherApi = await ctx.client.api.create({ data: { name: "Orders", baseUrl: "http://orders.staging/", environmentId: staging.id } });
+  const scope = await ctx.client.scope.create({ data: { apiId: api.id, name: "orders:read", level: "read" } });
+  const scope2 = await ctx.client.scope.create({ data: { apiId: api.id, name: "orders:write", level: "write" } });
+  const p = await ctx.client.principal.create({ data: { kind: "service_account", displayName: "billing" } });
+  const grant = await ctx.client.grant.create({ data: { principalId: p.id, scopeId: scope.id, environmentId: env.id, grantedAt: new Date(Date.now() - 100 * DAY_MS), lastUsedAt: new Date(Date.now() - 95 * DAY_MS) } });
+  const newGrant = await ctx.client.grant.create({ data: { principalId: p.id, scopeId: scope2.id, environmentId: env.id } });
+  const cred = await ctx.client.credential.create({ data: { principalId: p.id, prefix: "tg_live_x", hash: createHash("sha256").update("k").digest("hex") } });
   Object.assign(ids, { env: env.id, api: api.id, otherApi: otherApi.id, grant: grant.id, newGrant: newGrant.id, cred: cred.id });
-  const { createServiceToken } = await import("@/lib/auth/service-tokens");
-  const { systemActor } = await import("@/lib/auth/actor");
-  token = (await createServiceToken(systemActor("test"), { name: "edge", scopes: ["usage:ingest"] })).token;
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
+  token = await serviceToken("edge", ["usage:ingest"]);
 });
 
 const report = (over: Record<string, unknown>) => ({ reportId: randomUUID(), proxy: "edge-1", environment: "production", grants: [], credentials: [], shadow: [], ...over });
-const grantRow = () => client.grant.findUniqueOrThrow({ where: { id: ids.grant } });
+const grantRow = () => ctx.client.grant.findUniqueOrThrow({ where: { id: ids.grant } });
 
 async function refused(over: Record<string, unknown>, field: string, message?: RegExp) {
   const before = await grantRow();
-  const usageBefore = await client.grantUsageDaily.count();
+  const usageBefore = await ctx.client.grantUsageDaily.count();
   const r = report(over);
   const err = await ingest(actor, r).catch((e) => e);
   expect(err, JSON.stringify(over).slice(0, 200)).toMatchObject({ code: "bad_request", field });
   if (message) expect(err.message).toMatch(message);
   expect(await grantRow()).toEqual(before);
-  expect(await client.grantUsageDaily.count()).toBe(usageBefore);
-  expect(await client.usageReport.count({ where: { id: r.reportId } })).toBe(0);
+  expect(await ctx.client.grantUsageDaily.count()).toBe(usageBefore);
+  expect(await ctx.client.usageReport.count({ where: { id: r.reportId } })).toBe(0);
 }
 
 describe("usage reports that cannot be true are refused, the grant unchanged", () => {
@@ -86,7 +74,7 @@ describe("usage reports that cannot be true are refused, the grant unchanged", (
     // Three reports at the bound: 3e9 is past INTEGER; every later report for the day still lands.
     for (let i = 0; i < 3; i++) await expect(ingest(actor, report({ grants: [big] }))).resolves.toMatchObject({ accepted: true });
     await expect(ingest(actor, report({ grants: [{ ...big, count: 5 }] }))).resolves.toMatchObject({ accepted: true });
-    const row = await client.grantUsageDaily.findUniqueOrThrow({ where: { grantId_day: { grantId: ids.grant, day: new Date(day(-1)) } } });
+    const row = await ctx.client.grantUsageDaily.findUniqueOrThrow({ where: { grantId_day: { grantId: ids.grant, day: new Date(day(-1)) } } });
     expect(row.requestCount).toBe(3_000_000_005n);
   });
 
@@ -96,7 +84,7 @@ describe("usage reports that cannot be true are refused, the grant unchanged", (
     await refused({ shadow: [{ ...obs, apiId: ids.otherApi }] }, "shadow.0.apiId");
     await refused({ environment: "nowhere", shadow: [{ ...obs, apiId: null }] }, "environment");
     await refused({ shadow: [{ ...obs, apiId: null, firstSeenAt: at(0), lastSeenAt: at(-1) }] }, "shadow.0.lastSeenAt");
-    expect(await client.shadowEndpoint.count()).toBe(0);
+    expect(await ctx.client.shadowEndpoint.count()).toBe(0);
   });
 });
 
@@ -106,10 +94,10 @@ describe("POST /api/v1/usage", () => {
     const json = Buffer.from(JSON.stringify(report({ proxy: "edge-\u00e9" })));
     const at = json.indexOf(Buffer.from("\u00e9"));
     json[at] = 0xff; // no UTF-8 sequence starts with 0xFF
-    const reports = await client.usageReport.count();
+    const reports = await ctx.client.usageReport.count();
     const res = await POST(new Request("http://localhost/api/v1/usage", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: json }));
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toContain("not valid UTF-8");
-    expect(await client.usageReport.count()).toBe(reports);
+    expect(await ctx.client.usageReport.count()).toBe(reports);
   });
 });

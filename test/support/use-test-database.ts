@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
-import { createDb, type PrismaClient } from "@/lib/db";
+import { createDb, db, type PrismaClient } from "@/lib/db";
+import { systemActor } from "@/lib/auth/actor";
 import { createTestDatabase, type TestDatabase } from "./db";
 
 /**
@@ -17,4 +18,30 @@ export function useTestDatabase(poolSize = 2): { tdb: TestDatabase; client: Pris
     await ctx.tdb?.drop();
   });
   return ctx;
+}
+
+/**
+ * Like useTestDatabase, for tests that drive route handlers or other code on the
+ * app's default client: DATABASE_URL points at the fresh database before the
+ * first `db()` (lib/db), and `ctx.client` is that very client. Import app modules
+ * dynamically (in hooks or tests) so that none reads the environment earlier.
+ */
+export function useAppDatabase(): { tdb: TestDatabase; client: PrismaClient } {
+  const ctx = {} as { tdb: TestDatabase; client: PrismaClient };
+  beforeAll(async () => {
+    ctx.tdb = await createTestDatabase();
+    process.env.DATABASE_URL = ctx.tdb.url;
+    ctx.client = db();
+  });
+  afterAll(async () => {
+    await ctx.client?.$disconnect();
+    await ctx.tdb?.drop();
+  });
+  return ctx;
+}
+
+/** A new service token (what an integration such as an IdP, CI or a proxy holds) with these scopes. */
+export async function serviceToken(name: string, scopes: string[]): Promise<string> {
+  const { createServiceToken } = await import("@/lib/auth/service-tokens");
+  return (await createServiceToken(systemActor("test"), { name, scopes })).token;
 }

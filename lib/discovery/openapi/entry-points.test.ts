@@ -2,9 +2,8 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
-import type { PrismaClient } from "@/lib/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
 
 // The two machine entry points over the same lib function: the HTTP route
 // (service token) and the CLI (a real child process).
@@ -12,27 +11,16 @@ const run = promisify(execFile);
 const PETSTORE = path.resolve("node_modules/@readme/oas-examples/3.0/yaml/petstore.yaml");
 const BAD = path.resolve("test/fixtures/openapi/bad/03-unresolved-ref.yaml");
 
-let tdb: TestDatabase;
-let client: PrismaClient;
+const ctx = useAppDatabase();
 let POST: (req: Request, ctx: unknown) => Promise<Response>;
 let importToken: string;
 let otherToken: string;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL = tdb.url;
-  const { db } = await import("@/lib/db");
-  client = db();
-  const { createServiceToken } = await import("@/lib/auth/service-tokens");
-  const { systemActor } = await import("@/lib/auth/actor");
-  importToken = (await createServiceToken(systemActor("test"), { name: "ci", scopes: ["imports:write"] })).token;
-  otherToken = (await createServiceToken(systemActor("test"), { name: "usage", scopes: ["usage:ingest"] })).token;
-  await client.environment.create({ data: { name: "production", tier: "production" } });
+  importToken = await serviceToken("ci", ["imports:write"]);
+  otherToken = await serviceToken("usage", ["usage:ingest"]);
+  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
   ({ POST } = await import("@/app/api/v1/imports/openapi/route"));
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
 });
 
 const url = (q: string) => `http://localhost/api/v1/imports/openapi?${q}`;
@@ -44,7 +32,7 @@ describe("POST /api/v1/imports/openapi", () => {
     const body = await res.json();
     expect(body.dryRun).toBe(true);
     expect(body.diff.endpoints.added).toHaveLength(20);
-    expect(await client.endpoint.count()).toBe(0);
+    expect(await ctx.client.endpoint.count()).toBe(0);
   });
 
   it("multipart upload applies the plan that was reviewed", async () => {
@@ -55,7 +43,7 @@ describe("POST /api/v1/imports/openapi", () => {
     const res = await POST(new Request(url("api=petstore&env=production&baseUrl=https://pets.example"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: form }), {});
     expect(res.status).toBe(200);
     expect((await res.json()).applied).toBe(true);
-    expect(await client.endpoint.count()).toBe(20);
+    expect(await ctx.client.endpoint.count()).toBe(20);
   });
 
   it("a stale planHash is a 409", async () => {
@@ -75,13 +63,13 @@ describe("POST /api/v1/imports/openapi", () => {
     const noApi = await POST(new Request(url("env=production"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body }), {});
     expect(noApi.status).toBe(400);
     expect((await noApi.json()).error.field).toBe("api");
-    expect(await client.api.count({ where: { name: "x" } })).toBe(0);
+    expect(await ctx.client.api.count({ where: { name: "x" } })).toBe(0);
   });
 });
 
 describe("npm run import:openapi", () => {
   const cli = (args: string[]) =>
-    run(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/import-openapi.ts", ...args], { env: { ...process.env, DATABASE_URL: tdb.url } }).then(
+    run(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/import-openapi.ts", ...args], { env: { ...process.env, DATABASE_URL: ctx.tdb.url } }).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
@@ -92,12 +80,12 @@ describe("npm run import:openapi", () => {
     expect(dry.stdout).toContain("+ endpoint GET /pet/{petId}");
     expect(dry.stdout).toContain("+ scope write:pets [write]");
     expect(dry.stdout).toContain("nothing written");
-    expect(await client.api.count({ where: { name: "cli-pets" } })).toBe(0);
+    expect(await ctx.client.api.count({ where: { name: "cli-pets" } })).toBe(0);
 
     const applied = await cli([PETSTORE, "--api", "cli-pets", "--env", "production"]);
     expect(applied.code).toBe(0);
-    expect(await client.endpoint.count({ where: { api: { name: "cli-pets" } } })).toBe(20);
-    const audit = await client.auditEvent.findFirstOrThrow({ where: { action: "inventory.openapi_import", actor: "system:cli" } });
+    expect(await ctx.client.endpoint.count({ where: { api: { name: "cli-pets" } } })).toBe(20);
+    const audit = await ctx.client.auditEvent.findFirstOrThrow({ where: { action: "inventory.openapi_import", actor: "system:cli" } });
     expect(audit).toBeTruthy();
 
     const bad = await cli([BAD, "--api", "cli-pets", "--env", "production"]);

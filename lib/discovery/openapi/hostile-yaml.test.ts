@@ -2,9 +2,8 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
-import type { PrismaClient } from "@/lib/db";
+import { beforeAll, describe, expect, it } from "vitest";
+import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
 
 // Issue 14 item 0: a 9-line YAML document whose path item contains itself
 // through an alias drove the dashboard past 4.6 GB until V8 aborted. Every way
@@ -21,25 +20,14 @@ function aliasBombDocument(): string {
   return text;
 }
 
-let tdb: TestDatabase;
-let client: PrismaClient;
+const ctx = useAppDatabase();
 let POST: (req: Request, ctx: unknown) => Promise<Response>;
 let token: string;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  process.env.DATABASE_URL = tdb.url;
-  const { db } = await import("@/lib/db");
-  client = db();
-  const { createServiceToken } = await import("@/lib/auth/service-tokens");
-  const { systemActor } = await import("@/lib/auth/actor");
-  token = (await createServiceToken(systemActor("test"), { name: "ci", scopes: ["imports:write"] })).token;
-  await client.environment.create({ data: { name: "production", tier: "production" } });
+  token = await serviceToken("ci", ["imports:write"]);
+  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
   ({ POST } = await import("@/app/api/v1/imports/openapi/route"));
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
 });
 
 const post = (q: string, body: BodyInit) =>
@@ -55,7 +43,7 @@ describe("hostile YAML at POST /api/v1/imports/openapi", () => {
     expect(body.error).toMatchObject({ code: "bad_request", field: "document" });
     expect(body.error.message).toMatch(/alias \*p at line 8, column 13 refers to a node that contains it \(a cycle\)/);
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
-    expect(await client.api.count()).toBe(0);
+    expect(await ctx.client.api.count()).toBe(0);
   });
 
   it("the refusal itself is a parse-time check: milliseconds, not a walk of the expansion", async () => {
@@ -94,7 +82,7 @@ describe("hostile YAML through npm run import:openapi", () => {
   it("exits 1 with the reason, inside a 160 MB heap", async () => {
     // NODE_OPTIONS, not a flag: tsx runs the script in a child process that must inherit the cap.
     const r = await run(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/import-openapi.ts", SELF_ALIAS, "--api", "x", "--env", "production", "--dry-run", "--base-url", "https://x.example"], {
-      env: { ...process.env, DATABASE_URL: tdb.url, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=160` },
+      env: { ...process.env, DATABASE_URL: ctx.tdb.url, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=160` },
     }).then(
       (out) => ({ code: 0, ...out }),
       (e: { code: number; stdout: string; stderr: string }) => e,
