@@ -1,8 +1,7 @@
-import { z } from "zod";
-import { dayRange, fromBeforeTo, optionalDay, optionalName } from "./filters";
+import { PERIOD_FIELDS, periodFilters, periodParams, periodTotal, type PeriodFilters } from "./filters";
 import { iso } from "./cursor";
-import { countBy, countRows } from "./sql";
-import { GRANT_JOINS, grantColumns } from "./columns";
+import { countedSummary } from "./sql";
+import { GRANT_JOINS, grantColumns, proxyRevisions } from "./columns";
 import type { ReportDefinition } from "./types";
 
 /**
@@ -12,12 +11,6 @@ import type { ReportDefinition } from "./types";
  * grant change's acknowledgement) and when it ended (the grant's end, which the
  * proxy enforces by itself), and when the dashboard marked it expired.
  */
-const filters = z
-  .object({ from: optionalDay, to: optionalDay, environment: optionalName })
-  .strict()
-  .refine(fromBeforeTo, { message: "must not be before from", path: ["to"] });
-type Filters = z.infer<typeof filters>;
-
 const FROM = `
   FROM "AccessRequest" r
   JOIN "Grant" g ON g.id = ANY(r."grantIds")
@@ -29,26 +22,15 @@ const FROM = `
     AND ($2::timestamptz IS NULL OR r."decidedAt" < $2::timestamptz)
     AND ($3::text IS NULL OR e.name = $3)`;
 
-function params(f: Filters): unknown[] {
-  const r = dayRange(f.from, f.to);
-  return [r.from?.toISOString() ?? null, r.to?.toISOString() ?? null, f.environment ?? null];
-}
-
 const APPROVERS = `(SELECT string_agg(u.email, ' ' ORDER BY u.email) FROM "User" u WHERE u.id = ANY(r."approverIds"))`;
-const PROXY_REVISIONS = `(
-  SELECT string_agg(px.name || '@' || coalesce(o."appliedRevision"::text, o.status::text), '; ' ORDER BY px.name)
-  FROM "OutboxItem" o JOIN "Proxy" px ON px.id = o."proxyId" WHERE o."accessChangeId" = c.id)`;
+const PROXY_REVISIONS = proxyRevisions(`o."accessChangeId" = c.id`);
 
-export const accessGrantedReport: ReportDefinition<Filters> = {
+export const accessGrantedReport: ReportDefinition<PeriodFilters> = {
   name: "access-granted",
   title: "Access granted",
   description: "Every grant created by an approved access request: requester, approvers, reason, duration, start and end at the proxy.",
-  filters,
-  fields: [
-    { name: "from", label: "From (UTC day)", kind: "day" },
-    { name: "to", label: "To (UTC day, inclusive)", kind: "day" },
-    { name: "environment", label: "Environment", kind: "environment" },
-  ],
+  filters: periodFilters,
+  fields: PERIOD_FIELDS,
   columns: [
     { key: "requestId", header: "Request id" },
     { key: "grantId", header: "Grant id" },
@@ -77,29 +59,17 @@ export const accessGrantedReport: ReportDefinition<Filters> = {
               g.status::text AS "grantStatus", ${iso(`r."expiredMarkedAt"`)} AS "expiredMarkedAt", ${PROXY_REVISIONS} AS "proxyRevisions"
        ${FROM}
        ORDER BY r."decidedAt", r.id, g.id`,
-    values: params(f),
+    values: periodParams(f),
   }),
-  async summary(client, f) {
-    const p = params(f);
-    const [total, byEnv, byTeam, byEnforcement, expired] = await Promise.all([
-      countRows(client, FROM, p),
-      countBy(client, "e.name", FROM, p),
-      countBy(client, "coalesce(t.name, '(no team)')", FROM, p),
-      countBy(client, "coalesce(c.enforcement::text, 'none')", FROM, p),
-      countRows(client, `${FROM} AND g.status = 'expired'`, p),
-    ]);
-    return {
-      rowCount: total,
-      totals: [
-        ["Period", `${f.from ?? "beginning"} to ${f.to ?? "today"}`],
-        ["Grants from approved requests", total],
-        ["Ended and marked expired", expired],
-      ],
+  summary: (client, f) =>
+    countedSummary(client, FROM, periodParams(f), {
+      context: [periodTotal(f)],
+      rows: "Grants from approved requests",
+      where: [["Ended and marked expired", `g.status = 'expired'`]],
       breakdowns: [
-        { title: "By environment", rows: byEnv },
-        { title: "By team", rows: byTeam },
-        { title: "By enforcement state", rows: byEnforcement },
+        { title: "By environment", by: "e.name" },
+        { title: "By team", by: "coalesce(t.name, '(no team)')" },
+        { title: "By enforcement state", by: "coalesce(c.enforcement::text, 'none')" },
       ],
-    };
-  },
+    }),
 };

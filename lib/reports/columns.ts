@@ -23,3 +23,12 @@ export const GRANT_JOINS = `
   JOIN "Environment" e ON e.id = g."environmentId"
   LEFT JOIN "Team" t ON t.id = p."teamId"
 `;
+
+/**
+ * "edge-1@42; edge-2@pending": one entry per proxy a change was sent to, with the
+ * revision it acknowledged (or the outbox state). `match` picks the change's
+ * outbox rows, e.g. `o."decisionId" = d.id`.
+ */
+export const proxyRevisions = (match: string) => `(
+  SELECT string_agg(px.name || '@' || coalesce(o."appliedRevision"::text, o.status::text), '; ' ORDER BY px.name)
+  FROM "OutboxItem" o JOIN "Proxy" px ON px.id = o."proxyId" WHERE ${match})`;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { optionalName } from "./filters";
 import { iso } from "./cursor";
-import { countBy, countRows } from "./sql";
+import { countedSummary } from "./sql";
 import { GRANT_JOINS, grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
 
@@ -101,28 +101,15 @@ export const exceptionsReport: ReportDefinition<Filters> = {
        ORDER BY x."reReviewAt" ASC NULLS LAST, x."approvedAt", x."grantId"`,
     values: params(f),
   }),
-  async summary(client, f) {
-    const p = params(f);
-    const [total, overdue, bySource, byRule, byTeam, byApprover] = await Promise.all([
-      countRows(client, FROM, p),
-      countRows(client, `${FROM} AND x."reReviewAt" < now()`, p),
-      countBy(client, "x.source", FROM, p),
-      countBy(client, "coalesce(x.rule, '(none)')", FROM, p),
-      countBy(client, "coalesce(x.team, '(no team)')", FROM, p),
-      countBy(client, "coalesce(x.\"approvedBy\", '(close policy)')", FROM, p),
-    ]);
-    return {
-      rowCount: total,
-      totals: [
-        ["Exceptions (risky grants kept)", total],
-        ["Re-review overdue", overdue],
-      ],
+  summary: (client, f) =>
+    countedSummary(client, FROM, params(f), {
+      rows: "Exceptions (risky grants kept)",
+      where: [["Re-review overdue", `x."reReviewAt" < now()`]],
       breakdowns: [
-        { title: "Exceptions by source", rows: bySource },
-        { title: "Exceptions by rule", rows: byRule },
-        { title: "Exceptions by team", rows: byTeam },
-        { title: "Exceptions by approver", rows: byApprover },
+        { title: "Exceptions by source", by: "x.source" },
+        { title: "Exceptions by rule", by: "coalesce(x.rule, '(none)')" },
+        { title: "Exceptions by team", by: "coalesce(x.team, '(no team)')" },
+        { title: "Exceptions by approver", by: "coalesce(x.\"approvedBy\", '(close policy)')" },
       ],
-    };
-  },
+    }),
 };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { PrismaClient } from "@/lib/db";
 import { badRequest } from "@/lib/errors";
+import type { FilterField } from "./types";
 
 /**
  * Filter fields shared by the reports. Every schema is strict, so a misspelt
@@ -94,3 +95,27 @@ export async function refuseUnknownNames(client: PrismaClient, filters: Record<s
     throw badRequest(`team: no team named ${JSON.stringify(team)}`, "team");
   }
 }
+
+/**
+ * The filters of the reports over a period (revocations, access granted): an inclusive
+ * day range and an environment, with their form fields, SQL values ($1 from, $2 to
+ * exclusive, $3 environment) and the summary's "Period" line.
+ */
+export const periodFilters = z
+  .object({ from: optionalDay, to: optionalDay, environment: optionalName })
+  .strict()
+  .refine(fromBeforeTo, { message: "must not be before from", path: ["to"] });
+export type PeriodFilters = z.infer<typeof periodFilters>;
+
+export const PERIOD_FIELDS: FilterField[] = [
+  { name: "from", label: "From (UTC day)", kind: "day" },
+  { name: "to", label: "To (UTC day, inclusive)", kind: "day" },
+  { name: "environment", label: "Environment", kind: "environment" },
+];
+
+export function periodParams(f: PeriodFilters): unknown[] {
+  const r = dayRange(f.from, f.to);
+  return [r.from?.toISOString() ?? null, r.to?.toISOString() ?? null, f.environment ?? null];
+}
+
+export const periodTotal = (f: PeriodFilters): [string, string] => ["Period", `${f.from ?? "beginning"} to ${f.to ?? "today"}`];

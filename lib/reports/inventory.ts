@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { asOfInstant, optionalName } from "./filters";
 import { iso } from "./cursor";
-import { countBy, countRows } from "./sql";
+import { countedSummary } from "./sql";
 import { GRANT_JOINS, grantColumns } from "./columns";
 import type { ReportDefinition } from "./types";
 
@@ -55,27 +55,15 @@ export const inventoryReport: ReportDefinition<Filters> = {
        ORDER BY g.id`,
     values: params(f),
   }),
-  async summary(client, f) {
-    const p = params(f);
-    const [total, byEnv, byTeam, byKind, byLevel] = await Promise.all([
-      countRows(client, FROM, p),
-      countBy(client, "e.name", FROM, p),
-      countBy(client, "coalesce(t.name, '(no team)')", FROM, p),
-      countBy(client, "p.kind::text", FROM, p),
-      countBy(client, "s.level::text", FROM, p),
-    ]);
-    return {
-      rowCount: total,
-      totals: [
-        ["As of", f.asOf],
-        ["Active grants", total],
-      ],
+  summary: (client, f) =>
+    countedSummary(client, FROM, params(f), {
+      context: [["As of", f.asOf]],
+      rows: "Active grants",
       breakdowns: [
-        { title: "Grants by environment", rows: byEnv },
-        { title: "Grants by team", rows: byTeam },
-        { title: "Grants by principal kind", rows: byKind },
-        { title: "Grants by scope level", rows: byLevel },
+        { title: "Grants by environment", by: "e.name" },
+        { title: "Grants by team", by: "coalesce(t.name, '(no team)')" },
+        { title: "Grants by principal kind", by: "p.kind::text" },
+        { title: "Grants by scope level", by: "s.level::text" },
       ],
-    };
-  },
+    }),
 };

@@ -1,8 +1,7 @@
-import { z } from "zod";
-import { dayRange, fromBeforeTo, optionalDay, optionalName } from "./filters";
+import { PERIOD_FIELDS, periodFilters, periodParams, periodTotal, type PeriodFilters } from "./filters";
 import { iso } from "./cursor";
-import { countBy, countRows } from "./sql";
-import { GRANT_JOINS, grantColumns } from "./columns";
+import { countedSummary } from "./sql";
+import { GRANT_JOINS, grantColumns, proxyRevisions } from "./columns";
 import type { ReportDefinition } from "./types";
 
 /**
@@ -11,12 +10,6 @@ import type { ReportDefinition } from "./types";
  * justification, and the enforcement proof (applied at, verified removed at, and
  * the revision each proxy acknowledged).
  */
-const filters = z
-  .object({ from: optionalDay, to: optionalDay, environment: optionalName })
-  .strict()
-  .refine(fromBeforeTo, { message: "must not be before from", path: ["to"] });
-type Filters = z.infer<typeof filters>;
-
 const FROM = `
   FROM "Decision" d
   JOIN "Grant" g ON g.id = d."grantId"
@@ -31,26 +24,15 @@ const FROM = `
     AND ($2::timestamptz IS NULL OR d."createdAt" < $2::timestamptz)
     AND ($3::text IS NULL OR e.name = $3)`;
 
-function params(f: Filters): unknown[] {
-  const r = dayRange(f.from, f.to);
-  return [r.from?.toISOString() ?? null, r.to?.toISOString() ?? null, f.environment ?? null];
-}
+/** Each proxy's acknowledged revision for the decision d (the campaign report uses it too). */
+export const PROXY_REVISIONS = proxyRevisions(`o."decisionId" = d.id`);
 
-/** "edge-1@42; edge-2@pending": one entry per proxy the decision was sent to. */
-export const PROXY_REVISIONS = `(
-  SELECT string_agg(px.name || '@' || coalesce(o."appliedRevision"::text, o.status::text), '; ' ORDER BY px.name)
-  FROM "OutboxItem" o JOIN "Proxy" px ON px.id = o."proxyId" WHERE o."decisionId" = d.id)`;
-
-export const revocationsReport: ReportDefinition<Filters> = {
+export const revocationsReport: ReportDefinition<PeriodFilters> = {
   name: "revocations",
   title: "Revocations log",
   description: "Every revoke and reduce decision (review queue and campaigns) with its enforcement proof.",
-  filters,
-  fields: [
-    { name: "from", label: "From (UTC day)", kind: "day" },
-    { name: "to", label: "To (UTC day, inclusive)", kind: "day" },
-    { name: "environment", label: "Environment", kind: "environment" },
-  ],
+  filters: periodFilters,
+  fields: PERIOD_FIELDS,
   columns: [
     { key: "decisionId", header: "Decision id" },
     { key: "kind", header: "Decision" },
@@ -84,31 +66,18 @@ export const revocationsReport: ReportDefinition<Filters> = {
               ${iso(`d."verifiedRemovedAt"`)} AS "verifiedRemovedAt", ${PROXY_REVISIONS} AS "proxyRevisions"
        ${FROM}
        ORDER BY d."createdAt", d.id`,
-    values: params(f),
+    values: periodParams(f),
   }),
-  async summary(client, f) {
-    const p = params(f);
-    const [total, byKind, byEnforcement, byTeam, byDecider, verified] = await Promise.all([
-      countRows(client, FROM, p),
-      countBy(client, "d.kind::text", FROM, p),
-      countBy(client, "d.enforcement::text", FROM, p),
-      countBy(client, "coalesce(t.name, '(no team)')", FROM, p),
-      countBy(client, "du.email", FROM, p),
-      countRows(client, `${FROM} AND d."verifiedRemovedAt" IS NOT NULL`, p),
-    ]);
-    return {
-      rowCount: total,
-      totals: [
-        ["Period", `${f.from ?? "beginning"} to ${f.to ?? "today"}`],
-        ["Revoke and reduce decisions", total],
-        ["Verified removed at the proxy", verified],
-      ],
+  summary: (client, f) =>
+    countedSummary(client, FROM, periodParams(f), {
+      context: [periodTotal(f)],
+      rows: "Revoke and reduce decisions",
+      where: [["Verified removed at the proxy", `d."verifiedRemovedAt" IS NOT NULL`]],
       breakdowns: [
-        { title: "Decisions by type", rows: byKind },
-        { title: "Decisions by enforcement state", rows: byEnforcement },
-        { title: "Decisions by team", rows: byTeam },
-        { title: "Decisions by reviewer", rows: byDecider },
+        { title: "Decisions by type", by: "d.kind::text" },
+        { title: "Decisions by enforcement state", by: "d.enforcement::text" },
+        { title: "Decisions by team", by: "coalesce(t.name, '(no team)')" },
+        { title: "Decisions by reviewer", by: "du.email" },
       ],
-    };
-  },
+    }),
 };
