@@ -5,8 +5,9 @@ import type { EnforcementState } from "./state";
 
 // Content digests of the enforcement state, so the dashboard's drift repair
 // compares content rather than counts (docs/ARCHITECTURE.md, "State digests").
-// The dashboard computes the same thing from its database (lib/enforcement/digest.ts,
-// kept byte-for-byte equal to this file's rules; a test checks both agree).
+// The dashboard computes the same thing over the snapshot it would send, with
+// this very module (lib/enforcement/digest.ts imports it; the proxy imports
+// nothing from lib/), so the rules below have one definition.
 //
 // - One canonical line per entry: canonicalEntry() below, the only place that
 //   says which fields count and how they are written.
@@ -31,7 +32,7 @@ const ms = (v: unknown): number | null => (v === null || v === undefined ? null 
 /**
  * The canonical serialisation of one entry: a JSON array of its fields in a
  * fixed order, times as epoch milliseconds, requirements canonical. Extend it here
- * (and in lib/enforcement/digest.ts) when an entry gains a field that enforcement reads.
+ * when an entry gains a field that enforcement reads (the dashboard uses it too).
  */
 export function canonicalEntry(kind: Kind, v: Value): string {
   switch (kind) {

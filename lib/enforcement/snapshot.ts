@@ -4,7 +4,7 @@ import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod, notFound } from "@/lib/errors";
 import { assignPrefixes, type KeyLocation } from "./prefixes";
-import { digestSnapshot, digestSnapshotAsync, type StateDigest } from "./digest";
+import { digestSnapshot, digestSnapshotAsync, snapshotParts, type StateDigest } from "./digest";
 import { canonicalRequirements } from "@/proxy/requirements";
 
 /**
@@ -157,13 +157,7 @@ export function* snapshotNdjson(s: ProxySnapshot, idempotencyKey?: string, ifRev
     digest = headerDigest(asOf, digestSnapshot(s, asOf));
   }
   let buf = JSON.stringify({ ...(idempotencyKey ? { idempotencyKey } : {}), ...(ifRevision !== undefined ? { ifRevision } : {}), digest, revision: s.revision, environment: s.environment, counts, skipped: s.skipped }) + "\n";
-  const parts = [
-    ["api", s.apis],
-    ["route", s.routes],
-    ["credential", s.credentials],
-    ["grant", s.grants],
-  ] as const;
-  for (const [kind, values] of parts) {
+  for (const [kind, values] of snapshotParts(s)) {
     for (const value of values) {
       buf += `{"kind":"${kind}","value":${JSON.stringify(value)}}\n`;
       if (buf.length >= 65_536) {
