@@ -2,7 +2,8 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { z } from "zod";
 import type { Actor } from "@/lib/auth/actor";
-import { badRequest, fromZod } from "@/lib/errors";
+import { fromZod } from "@/lib/errors";
+import { flag, readUpload, refuseDeclaredOverLimit } from "@/lib/validation/upload-body";
 import { applyAccessImport, planAccessImport, FORMATS, importMaxBytes, type AccessImportOptions } from "./index";
 
 const query = z.object({
@@ -22,8 +23,8 @@ const query = z.object({
  */
 export async function accessImportFromRequest(actor: Actor, req: Request, opts: AccessImportOptions = {}) {
   const maxBytes = opts.maxBytes ?? importMaxBytes();
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes + 64 * 1024) throw badRequest(`request body is ${declared} bytes, over the limit of ${maxBytes} bytes`, "file");
+  const rules = { maxBytes, field: "file", holds: "import file" };
+  refuseDeclaredOverLimit(req, rules);
   const params: Record<string, string> = Object.fromEntries(new URL(req.url).searchParams);
   const type = req.headers.get("content-type") ?? "";
   if (!type.startsWith("multipart/form-data") && params.format === "ndjson" && req.body) {
@@ -37,51 +38,14 @@ export async function accessImportFromRequest(actor: Actor, req: Request, opts: 
     const file = Readable.fromWeb(req.body as unknown as NodeReadableStream<Uint8Array>);
     return run(actor, q.data, file, "upload", { ...opts, maxBytes });
   }
-  const bytes = await readLimited(req, maxBytes + 64 * 1024);
-  let file = bytes;
-  let filename = "upload";
-  if (type.startsWith("multipart/form-data")) {
-    let form: FormData;
-    try {
-      form = await new Response(new Uint8Array(bytes), { headers: { "content-type": type } }).formData();
-    } catch {
-      throw badRequest("malformed multipart body", "file");
-    }
-    const f = form.get("file");
-    if (!f || typeof f === "string") throw badRequest('multipart body needs a "file" field with the import file', "file");
-    for (const key of ["format", "env", "source", "dryRun", "planHash"]) {
-      const v = form.get(key);
-      if (typeof v === "string" && v !== "" && params[key] === undefined) params[key] = v;
-    }
-    file = Buffer.from(await f.arrayBuffer());
-    filename = f.name || filename;
-  }
-  const q = query.safeParse(params);
+  const upload = await readUpload(req, rules, Object.keys(query.shape));
+  const q = query.safeParse(upload.params);
   if (!q.success) throw fromZod(q.error);
-  return run(actor, q.data, file, filename, { ...opts, maxBytes });
+  return run(actor, q.data, upload.file, upload.filename ?? "upload", { ...opts, maxBytes });
 }
 
 async function run(actor: Actor, q: z.infer<typeof query>, file: Buffer | Readable, filename: string, opts: AccessImportOptions) {
   const input = { format: q.format, environment: q.env, source: q.source, file, filename };
-  const dryRun = q.dryRun === "1" || q.dryRun === "true";
-  if (dryRun) return { dryRun: true, ...(await planAccessImport(actor, input, opts)) };
+  if (flag(q.dryRun)) return { dryRun: true, ...(await planAccessImport(actor, input, opts)) };
   return { dryRun: false, ...(await applyAccessImport(actor, { ...input, expectedPlanHash: q.planHash }, opts)) };
-}
-
-async function readLimited(req: Request, limit: number): Promise<Buffer> {
-  if (!req.body) return Buffer.alloc(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw badRequest(`request body is over the limit of ${limit - 64 * 1024} bytes`, "file");
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
 }
