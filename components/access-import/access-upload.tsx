@@ -1,36 +1,13 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { PlanUpload, type ImportPlan } from "@/components/imports/plan-upload";
+import type { AccessPlan } from "@/lib/access-import/plan";
 
 const KINDS = ["principal", "credential", "api", "scope", "endpoint", "grant"] as const;
 const KIND_LABEL: Record<(typeof KINDS)[number], string> = { principal: "Consumers", credential: "Keys", api: "APIs", scope: "Scopes", endpoint: "Endpoints", grant: "Grants" };
-interface Row {
-  label: string;
-  fields?: string[];
-}
-interface Note {
-  where: string;
-  message: string;
-}
-interface Plan {
-  source: { name: string; environment: string };
-  counts: Record<string, { create: number; update: number; gone: number; unchanged: number }>;
-  samples: Record<string, { create: Row[]; update: Row[]; gone: Row[] }>;
-  risk: {
-    publicEndpoints: { api: string; method: string; path: string }[];
-    blockedEndpoints: number;
-    adminKeys: { principal: string; credential: string; scopes: string[] }[];
-    consumersWithoutOwner: number;
-    keysWithoutExpiry: number;
-  };
-  conflicts: Note[];
-  notImported: Note[];
-  warnings: Note[];
-  empty: boolean;
-  planHash: string;
-  applied?: boolean;
-  findingsOpened?: number;
-}
+/** The dry run's plan (lib/access-import/plan.ts); applying answers with the same plan and what was written. */
+type Plan = AccessPlan & ImportPlan & { applied?: boolean };
+type Note = AccessPlan["warnings"][number];
 
 /**
  * Upload a Kong file: the server computes the plan (nothing written), the admin
@@ -38,63 +15,18 @@ interface Plan {
  * hash, so a plan gone stale in the meantime is refused (409).
  */
 export function AccessUpload({ environments }: { environments: string[] }) {
-  const router = useRouter();
-  const [file, setFile] = useState<File | null>(null);
   const [env, setEnv] = useState(environments[0] ?? "");
-  const [plan, setPlan] = useState<Plan | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [done, setDone] = useState<string | null>(null);
-
-  async function send(dryRun: boolean) {
-    if (!file) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const form = new FormData();
-      form.set("file", file);
-      const q = new URLSearchParams({ format: "kong", env, ...(dryRun ? { dryRun: "1" } : { planHash: plan!.planHash }) });
-      const res = await fetch(`/api/v1/imports/access?${q}`, { method: "POST", body: form });
-      const body = await res.json().catch(() => null);
-      if (!res.ok) {
-        setError(body?.error?.message ?? `Import failed (${res.status})`);
-        if (res.status === 409) setPlan(null);
-        return;
-      }
-      if (dryRun) setPlan(body as Plan);
-      else {
-        const r = body as Plan;
-        setPlan(null);
-        setFile(null);
-        setDone(
-          r.applied
-            ? `Applied: ${KINDS.map((k) => `${r.counts[k].create} ${KIND_LABEL[k].toLowerCase()} created`).join(", ")}${r.findingsOpened ? `; ${r.findingsOpened} findings opened` : ""}.`
-            : "Nothing to apply: the inventory already matches this file.",
-        );
-        router.refresh();
-      }
-    } catch {
-      setError("Network error: the import was not sent");
-    } finally {
-      setBusy(false);
-    }
-  }
-
   return (
-    <section aria-labelledby="access-import" className="rounded border border-slate-200 bg-white p-3" data-testid="access-upload">
-      <h2 id="access-import" className="mb-2 font-medium">Kong declarative configuration</h2>
-      <div className="flex flex-wrap items-center gap-2">
-        <input
-          type="file"
-          accept=".json,.yaml,.yml,application/json,application/yaml"
-          aria-label="Kong file"
-          onChange={(e) => {
-            setFile(e.target.files?.[0] ?? null);
-            setPlan(null);
-            setDone(null);
-            setError(null);
-          }}
-        />
+    <PlanUpload<Plan>
+      id="access-import"
+      title="Kong declarative configuration"
+      testId="access-upload"
+      fileLabel="Kong file"
+      endpoint="/api/v1/imports/access"
+      params={() => ({ format: "kong", env })}
+      checkLabel="Show plan"
+      ready={!!env}
+      controls={
         <label className="flex items-center gap-1">
           Environment
           <select value={env} onChange={(e) => setEnv(e.target.value)} className="rounded border border-slate-300 px-1 py-0.5" aria-label="Environment">
@@ -103,14 +35,10 @@ export function AccessUpload({ environments }: { environments: string[] }) {
             ))}
           </select>
         </label>
-        <button type="button" disabled={!file || !env || busy} onClick={() => send(true)} className="rounded bg-slate-800 px-3 py-1 text-white disabled:opacity-50">
-          {busy && !plan ? "Checking…" : "Show plan"}
-        </button>
-      </div>
-      {error ? <p role="alert" className="mt-2 whitespace-pre-wrap text-red-700">{error}</p> : null}
-      {done ? <p role="status" className="mt-2 text-emerald-800">{done}</p> : null}
-      {plan ? (
-        <div className="mt-3 space-y-3" data-testid="access-plan">
+      }
+      planTestId="access-plan"
+      renderPlan={(plan) => (
+        <>
           {plan.empty ? <p>No changes: the inventory already matches this file.</p> : null}
           <table className="text-left text-sm" aria-label="Plan">
             <thead className="text-xs uppercase text-slate-500">
@@ -163,16 +91,13 @@ export function AccessUpload({ environments }: { environments: string[] }) {
               </details>
             ) : null,
           )}
-          <div className="flex gap-2">
-            <button type="button" disabled={busy || plan.empty} onClick={() => send(false)} className="rounded bg-emerald-700 px-3 py-1 text-white disabled:opacity-50">
-              {busy ? "Applying…" : "Apply"}
-            </button>
-            <button type="button" disabled={busy} onClick={() => setPlan(null)} className="rounded border border-slate-300 px-3 py-1">
-              Cancel
-            </button>
-          </div>
-        </div>
-      ) : null}
-    </section>
+        </>
+      )}
+      appliedMessage={(r) =>
+        r.applied
+          ? `Applied: ${KINDS.map((k) => `${r.counts[k].create} ${KIND_LABEL[k].toLowerCase()} created`).join(", ")}${r.findingsOpened ? `; ${r.findingsOpened} findings opened` : ""}.`
+          : "Nothing to apply: the inventory already matches this file."
+      }
+    />
   );
 }

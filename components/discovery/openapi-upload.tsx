@@ -1,6 +1,6 @@
 "use client";
-import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { PlanUpload, type ImportPlan } from "@/components/imports/plan-upload";
 
 type Level = "read" | "write" | "admin";
 interface Change {
@@ -8,7 +8,7 @@ interface Change {
   from: unknown;
   to: unknown;
 }
-interface Plan {
+interface Plan extends ImportPlan {
   api: { name: string; environment: string; create: boolean };
   document: { version: string; label: string; title: string; operations: number };
   diff: {
@@ -26,10 +26,7 @@ interface Plan {
     };
   };
   security: { publicReads: number; publicWrites: number; newPublicWrites: string[]; noSecurity: number; messages: string[] };
-  empty: boolean;
-  planHash: string;
   applied?: boolean;
-  findingsOpened?: number;
 }
 
 const fmt = (v: unknown) => (Array.isArray(v) ? v.join(", ") || "—" : v === null || v === undefined ? "—" : String(v));
@@ -40,130 +37,73 @@ const fmt = (v: unknown) => (Array.isArray(v) ? v.join(", ") || "—" : v === nu
  * the plan's hash, so a plan gone stale in the meantime is refused (409).
  */
 export function OpenApiUpload({ apiName, environment }: { apiName: string; environment: string }) {
-  const router = useRouter();
-  const [file, setFile] = useState<File | null>(null);
-  const [plan, setPlan] = useState<Plan | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [done, setDone] = useState<string | null>(null);
   const [confirmPublic, setConfirmPublic] = useState(false);
-
-  async function send(dryRun: boolean) {
-    if (!file) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const form = new FormData();
-      form.set("file", file);
-      const q = new URLSearchParams({
-        api: apiName,
-        env: environment,
-        ...(dryRun ? { dryRun: "1" } : { planHash: plan!.planHash, ...(confirmPublic ? { confirmPublicWrites: "1" } : {}) }),
-      });
-      const res = await fetch(`/api/v1/imports/openapi?${q}`, { method: "POST", body: form });
-      const body = await res.json().catch(() => null);
-      if (!res.ok) {
-        setError(body?.error?.message ?? `Import failed (${res.status})`);
-        if (res.status === 409) setPlan(null);
-        return;
-      }
-      if (dryRun) {
-        setPlan(body as Plan);
-        setConfirmPublic(false);
-      }
-      else {
-        setPlan(null);
-        setFile(null);
-        setDone(`Applied: ${(body as Plan).diff.endpoints.added.length} endpoints added, ${(body as Plan).diff.endpoints.changed.length} changed, ${(body as Plan).diff.endpoints.removed.length} removed${(body as Plan).findingsOpened ? `; ${(body as Plan).findingsOpened} findings opened` : ""}.`);
-        router.refresh();
-      }
-    } catch {
-      setError("Network error: the import was not sent");
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  const d = plan?.diff;
   return (
-    <section aria-labelledby="openapi-import" className="rounded border border-slate-200 bg-white p-3" data-testid="openapi-upload">
-      <h2 id="openapi-import" className="mb-2 font-medium">Import an OpenAPI description</h2>
-      <div className="flex flex-wrap items-center gap-2">
-        <input
-          type="file"
-          accept=".json,.yaml,.yml,application/json,application/yaml"
-          aria-label="OpenAPI file"
-          onChange={(e) => {
-            setFile(e.target.files?.[0] ?? null);
-            setPlan(null);
-            setDone(null);
-            setError(null);
-          }}
-        />
-        <button type="button" disabled={!file || busy} onClick={() => send(true)} className="rounded bg-slate-800 px-3 py-1 text-white disabled:opacity-50">
-          {busy && !plan ? "Checking…" : "Show changes"}
-        </button>
-      </div>
-      {error ? <p role="alert" className="mt-2 text-red-700">{error}</p> : null}
-      {done ? <p role="status" className="mt-2 text-emerald-800">{done}</p> : null}
-      {plan && d ? (
-        <div className="mt-3 space-y-2" data-testid="import-diff">
-          <p className="text-slate-600">
-            {plan.document.title || "Untitled"} · {plan.document.label} · {plan.document.operations} operations ·{" "}
-            endpoints +{d.endpoints.added.length} ~{d.endpoints.changed.length} −{d.endpoints.removed.length} ={d.endpoints.unchanged} · scopes +
-            {d.scopes.added.length} ~{d.scopes.changed.length} −{d.scopes.removed.length}
-          </p>
-          {plan.empty ? <p>No changes: the inventory already matches this description.</p> : null}
-          {plan.security.messages.length ? (
-            <ul className="list-disc pl-5 text-amber-900" data-testid="import-security">
-              {plan.security.messages.map((m) => <li key={m}>{m}</li>)}
+    <PlanUpload<Plan>
+      id="openapi-import"
+      title="Import an OpenAPI description"
+      testId="openapi-upload"
+      fileLabel="OpenAPI file"
+      endpoint="/api/v1/imports/openapi"
+      params={(plan) => ({ api: apiName, env: environment, ...(plan && confirmPublic ? { confirmPublicWrites: "1" } : {}) })}
+      checkLabel="Show changes"
+      planTestId="import-diff"
+      onPlan={() => setConfirmPublic(false)}
+      canApply={(plan) => !(plan.security.newPublicWrites.length > 0 && !confirmPublic)}
+      renderPlan={(plan) => {
+        const d = plan.diff;
+        return (
+          <>
+            <p className="text-slate-600">
+              {plan.document.title || "Untitled"} · {plan.document.label} · {plan.document.operations} operations ·{" "}
+              endpoints +{d.endpoints.added.length} ~{d.endpoints.changed.length} −{d.endpoints.removed.length} ={d.endpoints.unchanged} · scopes +
+              {d.scopes.added.length} ~{d.scopes.changed.length} −{d.scopes.removed.length}
+            </p>
+            {plan.empty ? <p>No changes: the inventory already matches this description.</p> : null}
+            {plan.security.messages.length ? (
+              <ul className="list-disc pl-5 text-amber-900" data-testid="import-security">
+                {plan.security.messages.map((m) => <li key={m}>{m}</li>)}
+              </ul>
+            ) : null}
+            {plan.security.newPublicWrites.length ? (
+              <label className="flex items-center gap-2 text-red-800">
+                <input type="checkbox" checked={confirmPublic} onChange={(e) => setConfirmPublic(e.target.checked)} />
+                I confirm that {plan.security.newPublicWrites.length} write operation{plan.security.newPublicWrites.length === 1 ? "" : "s"} ({plan.security.newPublicWrites.slice(0, 3).join(", ")}
+                {plan.security.newPublicWrites.length > 3 ? ", …" : ""}) may be called without any credential
+              </label>
+            ) : null}
+            <ul className="max-h-80 overflow-y-auto font-mono text-xs">
+              {d.endpoints.added.map((e) => (
+                <li key={`a ${e.method} ${e.pathTemplate}`} className="text-emerald-800">
+                  + {e.method} {e.pathTemplate} {e.public ? "(public)" : e.requirements.map((set) => set.map((s) => `${s}[${e.scopeLevels[s]}]`).join(" AND ")).join(" or ")}
+                </li>
+              ))}
+              {d.endpoints.changed.map((e) => (
+                <li key={`c ${e.method} ${e.pathTemplate}`} className="text-amber-800">
+                  ~ {e.method} {e.pathTemplate}: {e.changes.map((c) => `${c.field} ${fmt(c.from)} → ${fmt(c.to)}`).join("; ")}
+                </li>
+              ))}
+              {d.endpoints.removed.map((e) => (
+                <li key={`r ${e.method} ${e.pathTemplate}`} className="text-red-800">
+                  − {e.method} {e.pathTemplate} ({e.action === "deprecate" ? `kept as deprecated: ${e.activeGrants} active grants` : "deleted"})
+                </li>
+              ))}
+              {d.scopes.added.map((s) => (
+                <li key={`sa ${s.name}`} className="text-emerald-800">
+                  + scope {s.name} [{s.level}]{s.evidence?.length ? <span className="text-slate-500"> — {s.evidence.join("; ")}</span> : null}
+                </li>
+              ))}
+              {d.scopes.changed.map((s) => <li key={`sc ${s.name}`} className="text-amber-800">~ scope {s.name}: {s.changes.map((c) => c.field).join(", ")}</li>)}
+              {d.scopes.removed.map((s) => (
+                <li key={`sr ${s.name}`} className="text-red-800">
+                  − scope {s.name} [{s.level}] ({s.action === "deprecate" ? `deprecated; ${s.activeGrants} active grants get a finding` : "deleted"})
+                </li>
+              ))}
             </ul>
-          ) : null}
-          {plan.security.newPublicWrites.length ? (
-            <label className="flex items-center gap-2 text-red-800">
-              <input type="checkbox" checked={confirmPublic} onChange={(e) => setConfirmPublic(e.target.checked)} />
-              I confirm that {plan.security.newPublicWrites.length} write operation{plan.security.newPublicWrites.length === 1 ? "" : "s"} ({plan.security.newPublicWrites.slice(0, 3).join(", ")}
-              {plan.security.newPublicWrites.length > 3 ? ", …" : ""}) may be called without any credential
-            </label>
-          ) : null}
-          <ul className="max-h-80 overflow-y-auto font-mono text-xs">
-            {d.endpoints.added.map((e) => (
-              <li key={`a ${e.method} ${e.pathTemplate}`} className="text-emerald-800">
-                + {e.method} {e.pathTemplate} {e.public ? "(public)" : e.requirements.map((set) => set.map((s) => `${s}[${e.scopeLevels[s]}]`).join(" AND ")).join(" or ")}
-              </li>
-            ))}
-            {d.endpoints.changed.map((e) => (
-              <li key={`c ${e.method} ${e.pathTemplate}`} className="text-amber-800">
-                ~ {e.method} {e.pathTemplate}: {e.changes.map((c) => `${c.field} ${fmt(c.from)} → ${fmt(c.to)}`).join("; ")}
-              </li>
-            ))}
-            {d.endpoints.removed.map((e) => (
-              <li key={`r ${e.method} ${e.pathTemplate}`} className="text-red-800">
-                − {e.method} {e.pathTemplate} ({e.action === "deprecate" ? `kept as deprecated: ${e.activeGrants} active grants` : "deleted"})
-              </li>
-            ))}
-            {d.scopes.added.map((s) => (
-              <li key={`sa ${s.name}`} className="text-emerald-800">
-                + scope {s.name} [{s.level}]{s.evidence?.length ? <span className="text-slate-500"> — {s.evidence.join("; ")}</span> : null}
-              </li>
-            ))}
-            {d.scopes.changed.map((s) => <li key={`sc ${s.name}`} className="text-amber-800">~ scope {s.name}: {s.changes.map((c) => c.field).join(", ")}</li>)}
-            {d.scopes.removed.map((s) => (
-              <li key={`sr ${s.name}`} className="text-red-800">
-                − scope {s.name} [{s.level}] ({s.action === "deprecate" ? `deprecated; ${s.activeGrants} active grants get a finding` : "deleted"})
-              </li>
-            ))}
-          </ul>
-          <div className="flex gap-2">
-            <button type="button" disabled={busy || plan.empty || (plan.security.newPublicWrites.length > 0 && !confirmPublic)} onClick={() => send(false)} className="rounded bg-emerald-700 px-3 py-1 text-white disabled:opacity-50">
-              {busy ? "Applying…" : "Apply"}
-            </button>
-            <button type="button" disabled={busy} onClick={() => setPlan(null)} className="rounded border border-slate-300 px-3 py-1">
-              Cancel
-            </button>
-          </div>
-        </div>
-      ) : null}
-    </section>
+          </>
+        );
+      }}
+      appliedMessage={(r) => `Applied: ${r.diff.endpoints.added.length} endpoints added, ${r.diff.endpoints.changed.length} changed, ${r.diff.endpoints.removed.length} removed${r.findingsOpened ? `; ${r.findingsOpened} findings opened` : ""}.`}
+    />
   );
 }
