@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { systemActor, type Actor } from "@/lib/auth/actor";
-import { createDb, type PrismaClient } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { useTestDatabase } from "@/test/support/use-test-database";
 import { applyAccessImport, planAccessImport, type AccessImportInput } from "./index";
 
 // Plan -> apply -> no-op re-import -> stale plan (409) -> removed from source,
@@ -18,17 +17,10 @@ const PLAINTEXT = ["alice-secret-key-1", "bob-secret-key-1", "carol-secret-key-1
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 const admin: Actor = systemActor("test");
 
-let tdb: TestDatabase;
-let client: PrismaClient;
+const ctx = useTestDatabase(4);
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  client = createDb(tdb.url, 4);
-  await client.environment.create({ data: { name: "production", tier: "production" } });
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
+  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
 });
 
 const input = (text: string, extra: Partial<AccessImportInput> = {}): AccessImportInput => ({
@@ -54,14 +46,14 @@ const edit = (fn: (doc: KongDoc) => void) => {
 };
 async function counts() {
   const [principals, credentials, apis, endpoints, grants, findings, audit, imported] = await Promise.all([
-    client.principal.count(),
-    client.credential.count(),
-    client.api.count(),
-    client.endpoint.count(),
-    client.grant.count(),
-    client.finding.count(),
-    client.auditEvent.count(),
-    client.importedObject.count(),
+    ctx.client.principal.count(),
+    ctx.client.credential.count(),
+    ctx.client.api.count(),
+    ctx.client.endpoint.count(),
+    ctx.client.grant.count(),
+    ctx.client.finding.count(),
+    ctx.client.auditEvent.count(),
+    ctx.client.importedObject.count(),
   ]);
   return { principals, credentials, apis, endpoints, grants, findings, audit, imported };
 }
@@ -79,7 +71,7 @@ describe("Kong import: plan, apply, re-import, stale plan, removed from source",
 
   it("plans creates per kind with a risk summary, and never shows a key", async () => {
     const before = await counts();
-    const plan = await planAccessImport(admin, input(FIXTURE), { client });
+    const plan = await planAccessImport(admin, input(FIXTURE), { client: ctx.client });
     expect(await counts()).toEqual(before); // a plan writes nothing
     expect(plan.counts.principal).toEqual({ create: 4, update: 0, gone: 0, unchanged: 0 });
     expect(plan.counts.credential.create).toBe(4);
@@ -98,10 +90,10 @@ describe("Kong import: plan, apply, re-import, stale plan, removed from source",
   });
 
   it("applies exactly the plan: hashed keys, grants per Kong's ACL semantics, one audit event without keys", async () => {
-    const result = await applyAccessImport(admin, input(FIXTURE, { expectedPlanHash: firstPlanHash }), { client });
+    const result = await applyAccessImport(admin, input(FIXTURE, { expectedPlanHash: firstPlanHash }), { client: ctx.client });
     expect(result.applied).toBe(true);
     expect(result.written.principal.created).toBe(4);
-    const creds = await client.credential.findMany({ include: { principal: true } });
+    const creds = await ctx.client.credential.findMany({ include: { principal: true } });
     expect(creds.map((c) => [c.principal.displayName, c.hash]).sort()).toEqual(
       [
         ["alice", sha(PLAINTEXT[0])],
@@ -111,83 +103,83 @@ describe("Kong import: plan, apply, re-import, stale plan, removed from source",
       ].sort(),
     );
     // Who holds which scope: allow lists by group, the deny list for everyone not in it (carol has no group).
-    const grants = await client.grant.findMany({ include: { principal: true, scope: { include: { api: true } } } });
+    const grants = await ctx.client.grant.findMany({ include: { principal: true, scope: { include: { api: true } } } });
     const held = (who: string) => grants.filter((g) => g.principal.displayName === who).map((g) => `${g.scope.api.name}:${g.scope.name}`).sort();
     expect(held("alice")).toEqual(["catalog /catalog:kong:not-in:blocked", "orders:acl:gold", "reports:kong:consumers"]);
     expect(held("bob")).toEqual(["orders:acl:silver", "reports:kong:consumers"]);
     expect(held("carol")).toEqual(["catalog /catalog:kong:not-in:blocked", "reports:kong:consumers"]);
     expect(held("dave")).toEqual(["admin:acl:admins", "catalog /catalog:kong:not-in:blocked", "reports:kong:consumers"]);
-    const status = await client.endpoint.findMany({ where: { api: { name: "status" } } });
+    const status = await ctx.client.endpoint.findMany({ where: { api: { name: "status" } } });
     expect(status.length).toBeGreaterThan(0);
     expect(status.every((e) => e.public)).toBe(true);
-    const api = await client.api.findFirstOrThrow({ where: { name: "admin" } });
+    const api = await ctx.client.api.findFirstOrThrow({ where: { name: "admin" } });
     expect(api.proxyPrefix).toBe("/admin");
     expect(api.keyLocation).toEqual({ names: ["apikey", "x-admin-key"], header: true, query: true });
-    const audit = await client.auditEvent.findMany({ where: { action: "inventory.access_import" } });
+    const audit = await ctx.client.auditEvent.findMany({ where: { action: "inventory.access_import" } });
     expect(audit).toHaveLength(1);
     const big = (_k: string, v: unknown) => (typeof v === "bigint" ? String(v) : v);
-    const everything = JSON.stringify(await client.auditEvent.findMany(), big) + JSON.stringify(await client.importedObject.findMany()) + JSON.stringify(await client.api.findMany()) + JSON.stringify(await client.endpoint.findMany()) + JSON.stringify(creds);
+    const everything = JSON.stringify(await ctx.client.auditEvent.findMany(), big) + JSON.stringify(await ctx.client.importedObject.findMany()) + JSON.stringify(await ctx.client.api.findMany()) + JSON.stringify(await ctx.client.endpoint.findMany()) + JSON.stringify(creds);
     for (const k of PLAINTEXT) expect(everything).not.toContain(k);
   });
 
   it("re-importing the same file is a no-op: an empty plan, nothing written", async () => {
     const before = await counts();
-    const plan = await planAccessImport(admin, input(FIXTURE), { client });
+    const plan = await planAccessImport(admin, input(FIXTURE), { client: ctx.client });
     expect(plan.empty).toBe(true);
-    const result = await applyAccessImport(admin, input(FIXTURE, { expectedPlanHash: plan.planHash }), { client });
+    const result = await applyAccessImport(admin, input(FIXTURE, { expectedPlanHash: plan.planHash }), { client: ctx.client });
     expect(result.applied).toBe(false);
     expect(await counts()).toEqual(before);
   });
 
   it("writes an acl allow list as single-scope alternatives (any one group); an AND set made in Tollgate is reverted", async () => {
-    const orders = await client.api.findFirstOrThrow({ where: { proxyPrefix: "/orders" }, select: { id: true } });
-    const endpoint = await client.endpoint.findFirstOrThrow({ where: { apiId: orders.id, method: "GET" }, select: { id: true, scopes: { select: { requirementId: true, scopeId: true, scope: { select: { name: true } } } } } });
+    const orders = await ctx.client.api.findFirstOrThrow({ where: { proxyPrefix: "/orders" }, select: { id: true } });
+    const endpoint = await ctx.client.endpoint.findFirstOrThrow({ where: { apiId: orders.id, method: "GET" }, select: { id: true, scopes: { select: { requirementId: true, scopeId: true, scope: { select: { name: true } } } } } });
     // allow: [gold, silver] -> two rows, each its own alternative.
     expect(endpoint.scopes.map((s) => s.scope.name).sort()).toEqual(["acl:gold", "acl:silver"]);
     expect(new Set(endpoint.scopes.map((s) => s.requirementId)).size).toBe(2);
 
     // Someone makes it "gold AND silver" in Tollgate: the plan compares canonical requirements and sees it.
-    await client.$executeRaw`UPDATE "EndpointScope" SET "requirementId" = ${endpoint.scopes[0].requirementId}::uuid WHERE "endpointId" = ${endpoint.id}::uuid`;
-    const plan = await planAccessImport(admin, input(FIXTURE), { client });
+    await ctx.client.$executeRaw`UPDATE "EndpointScope" SET "requirementId" = ${endpoint.scopes[0].requirementId}::uuid WHERE "endpointId" = ${endpoint.id}::uuid`;
+    const plan = await planAccessImport(admin, input(FIXTURE), { client: ctx.client });
     expect(plan.counts.endpoint.update).toBe(1);
     // A proxy in the environment, so the apply writes the routes it would send (nothing delivers them here).
-    const env = await client.environment.findUniqueOrThrow({ where: { name: "production" } });
-    const proxy = await client.proxy.create({ data: { name: "lifecycle-edge", adminUrl: "http://127.0.0.1:9", adminToken: "t".repeat(32), environmentId: env.id } });
+    const env = await ctx.client.environment.findUniqueOrThrow({ where: { name: "production" } });
+    const proxy = await ctx.client.proxy.create({ data: { name: "lifecycle-edge", adminUrl: "http://127.0.0.1:9", adminToken: "t".repeat(32), environmentId: env.id } });
     expect(plan.samples.endpoint.update[0]).toMatchObject({ objectId: endpoint.id, fields: ["scopes"] });
-    const result = await applyAccessImport(admin, input(FIXTURE, { expectedPlanHash: plan.planHash }), { client });
+    const result = await applyAccessImport(admin, input(FIXTURE, { expectedPlanHash: plan.planHash }), { client: ctx.client });
     expect(result.applied).toBe(true);
-    const after = await client.endpointScope.findMany({ where: { endpointId: endpoint.id }, select: { requirementId: true } });
+    const after = await ctx.client.endpointScope.findMany({ where: { endpointId: endpoint.id }, select: { requirementId: true } });
     expect(after).toHaveLength(2);
     expect(new Set(after.map((s) => s.requirementId)).size).toBe(2);
     // The route it sends the proxies uses requirements, one single-scope alternative per group.
-    const outbox = await client.outboxItem.findMany({ where: { proxyId: proxy.id } });
+    const outbox = await ctx.client.outboxItem.findMany({ where: { proxyId: proxy.id } });
     expect(outbox).toHaveLength(1);
     const routes = (outbox[0].payload as { ops: { kind: string; value: Record<string, unknown> }[] }).ops.filter((o) => o.kind === "route");
     expect(routes.map((o) => o.value.id)).toEqual([endpoint.id]);
     expect(routes[0].value).not.toHaveProperty("scopeIds");
     expect(routes[0].value.requirements).toEqual(endpoint.scopes.map((x) => x.scopeId).sort().map((id) => [id]));
-    await client.outboxItem.deleteMany({ where: { proxyId: proxy.id } });
-    await client.proxy.delete({ where: { id: proxy.id } });
-    expect((await planAccessImport(admin, input(FIXTURE), { client })).empty).toBe(true);
+    await ctx.client.outboxItem.deleteMany({ where: { proxyId: proxy.id } });
+    await ctx.client.proxy.delete({ where: { id: proxy.id } });
+    expect((await planAccessImport(admin, input(FIXTURE), { client: ctx.client })).empty).toBe(true);
   });
 
   it("refuses a plan that went stale (409) and writes nothing", async () => {
     const withErin = edit((d) => d.consumers.push({ username: "erin", keyauth_credentials: [{ key: "erin-secret-key" }], acls: [{ group: "gold" }] }));
-    const plan = await planAccessImport(admin, input(withErin), { client });
+    const plan = await planAccessImport(admin, input(withErin), { client: ctx.client });
     expect(plan.counts.principal.create).toBe(1);
     // Someone renames an imported consumer in Tollgate between plan and apply.
-    const alice = await client.principal.findFirstOrThrow({ where: { displayName: "alice" } });
-    await client.principal.update({ where: { id: alice.id }, data: { displayName: "alice (renamed)" } });
+    const alice = await ctx.client.principal.findFirstOrThrow({ where: { displayName: "alice" } });
+    await ctx.client.principal.update({ where: { id: alice.id }, data: { displayName: "alice (renamed)" } });
     const before = await counts();
-    const e = await refused(applyAccessImport(admin, input(withErin, { expectedPlanHash: plan.planHash }), { client }));
+    const e = await refused(applyAccessImport(admin, input(withErin, { expectedPlanHash: plan.planHash }), { client: ctx.client }));
     expect(e.status).toBe(409);
     expect(await counts()).toEqual(before);
-    expect(await client.principal.count({ where: { displayName: "erin" } })).toBe(0);
+    expect(await ctx.client.principal.count({ where: { displayName: "erin" } })).toBe(0);
     // The fresh plan shows the rename being put back, and applies.
-    const again = await planAccessImport(admin, input(FIXTURE), { client });
+    const again = await planAccessImport(admin, input(FIXTURE), { client: ctx.client });
     expect(again.counts.principal.update).toBe(1);
-    await applyAccessImport(admin, input(FIXTURE, { expectedPlanHash: again.planHash }), { client });
-    expect(await client.principal.count({ where: { displayName: "alice" } })).toBe(1);
+    await applyAccessImport(admin, input(FIXTURE, { expectedPlanHash: again.planHash }), { client: ctx.client });
+    expect(await ctx.client.principal.count({ where: { displayName: "alice" } })).toBe(1);
   });
 
   it("marks what disappeared from the source as gone and raises findings, deleting nothing", async () => {
@@ -196,23 +188,23 @@ describe("Kong import: plan, apply, re-import, stale plan, removed from source",
       d.keyauth_credentials = d.keyauth_credentials.filter((k) => k.consumer !== "carol");
       d.acls = d.acls.filter((a) => !(a.consumer === "bob" && a.group === "blocked"));
     });
-    const plan = await planAccessImport(admin, input(withoutCarol), { client });
+    const plan = await planAccessImport(admin, input(withoutCarol), { client: ctx.client });
     expect(plan.counts.principal.gone).toBe(1);
     expect(plan.counts.credential.gone).toBe(1);
     expect(plan.samples.principal.gone.map((g) => g.label)).toEqual(["carol"]);
     expect(plan.counts.grant.create).toBe(1); // bob left "blocked": the deny list now lets him through
     const before = await counts();
-    const result = await applyAccessImport(admin, input(withoutCarol, { expectedPlanHash: plan.planHash }), { client });
+    const result = await applyAccessImport(admin, input(withoutCarol, { expectedPlanHash: plan.planHash }), { client: ctx.client });
     expect(result.findingsOpened).toBe(2); // carol's two active grants
     const after = await counts();
     expect(after.principals).toBe(before.principals);
     expect(after.credentials).toBe(before.credentials);
-    const carol = await client.principal.findFirstOrThrow({ where: { displayName: "carol" }, include: { grants: { include: { findings: true } } } });
+    const carol = await ctx.client.principal.findFirstOrThrow({ where: { displayName: "carol" }, include: { grants: { include: { findings: true } } } });
     expect(carol.grants.every((g) => g.status === "active" && g.findings.some((f) => f.rule === "gone_from_source" && f.status === "open"))).toBe(true);
-    const gone = await client.importedObject.findMany({ where: { goneAt: { not: null } } });
+    const gone = await ctx.client.importedObject.findMany({ where: { goneAt: { not: null } } });
     expect(gone.map((g) => g.kind).sort()).toEqual(["credential", "grant", "grant", "principal"]);
     // Re-importing the same file again: no-op, no second finding.
-    const again = await applyAccessImport(admin, input(withoutCarol), { client });
+    const again = await applyAccessImport(admin, input(withoutCarol), { client: ctx.client });
     expect(again.applied).toBe(false);
     expect((await counts()).findings).toBe(after.findings);
   });
@@ -233,7 +225,7 @@ describe("Kong import: bad input is refused with file/line/pointer and changes n
   ];
   it.each(cases)("%s", async (_name, text, message, extra) => {
     const before = await counts();
-    const opts = _name === "a file over the size limit" ? { client, maxBytes: 1024 } : { client };
+    const opts = _name === "a file over the size limit" ? { client: ctx.client, maxBytes: 1024 } : { client: ctx.client };
     const e = await refused(applyAccessImport(admin, input(text, extra), opts));
     expect(e.status).toBe(400);
     expect(e.message).toMatch(message);
@@ -243,22 +235,22 @@ describe("Kong import: bad input is refused with file/line/pointer and changes n
 
   it("a literal $SERVICE_KEY never becomes a key", async () => {
     const text = edit((d) => d.consumers.push({ username: "svc", keyauth_credentials: [{ key: "$SERVICE_KEY" }] }));
-    const e = await refused(planAccessImport(admin, input(text), { client }));
+    const e = await refused(planAccessImport(admin, input(text), { client: ctx.client }));
     expect(e.message).toMatch(/SERVICE_KEY at \/consumers\/4\/keyauth_credentials\/0\/key/);
-    expect(await client.credential.count({ where: { hash: sha("$SERVICE_KEY") } })).toBe(0);
+    expect(await ctx.client.credential.count({ where: { hash: sha("$SERVICE_KEY") } })).toBe(0);
   });
 
   it("an ACL group no route uses is a warning, not an error", async () => {
     const text = edit((d) => d.acls.push({ consumer: "alice", group: "platinum" }));
-    const plan = await planAccessImport(admin, input(text), { client });
+    const plan = await planAccessImport(admin, input(text), { client: ctx.client });
     expect(plan.warnings.map((w) => w.message)).toContain("ACL group platinum of consumer alice is used by no route's acl plugin");
   });
 
   it("non-admin roles are refused (403) before anything is read", async () => {
     for (const role of ["reviewer", "manager", "auditor"] as const) {
       const actor: Actor = { kind: "user", userId: "00000000-0000-4000-8000-000000000001", email: `${role}@x.test`, name: role, roles: [role], principalId: null };
-      expect((await refused(planAccessImport(actor, input(FIXTURE), { client }))).status).toBe(403);
-      expect((await refused(applyAccessImport(actor, input(FIXTURE), { client }))).status).toBe(403);
+      expect((await refused(planAccessImport(actor, input(FIXTURE), { client: ctx.client }))).status).toBe(403);
+      expect((await refused(applyAccessImport(actor, input(FIXTURE), { client: ctx.client }))).status).toBe(403);
     }
   });
 });

@@ -2,56 +2,48 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { systemActor } from "@/lib/auth/actor";
-import { createDb, type PrismaClient } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { useTestDatabase } from "@/test/support/use-test-database";
 import { applyAccessImport, planAccessImport } from "./index";
 
 // Tollgate's own NDJSON format (docs/IMPORT.md): the documented example file
 // through plan -> apply -> no-op re-import -> removed from source, and bad lines.
 const EXAMPLE = readFileSync(path.resolve("test/fixtures/access/example.ndjson"), "utf8");
 const admin = systemActor("test");
-let tdb: TestDatabase;
-let client: PrismaClient;
+const ctx = useTestDatabase(4);
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  client = createDb(tdb.url, 4);
-  await client.environment.create({ data: { name: "production", tier: "production" } });
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
+  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
 });
 
 const input = (text: string, extra = {}) => ({ format: "ndjson" as const, environment: "production", file: Buffer.from(text), filename: "access.ndjson", ...extra });
 
 describe("NDJSON import", () => {
   it("plans, applies, re-imports as a no-op, and marks removed lines as gone with findings", async () => {
-    const plan = await planAccessImport(admin, input(EXAMPLE), { client });
+    const plan = await planAccessImport(admin, input(EXAMPLE), { client: ctx.client });
     expect(plan.counts.principal.create).toBe(2);
     expect(plan.counts.grant.create).toBe(3);
     expect(plan.risk.publicEndpoints.map((e) => `${e.method} ${e.path}`)).toEqual(["GET /health"]);
     expect(plan.risk.adminKeys.map((k) => k.principal)).toEqual(["Checkout service"]);
     expect(plan.risk.keysWithoutExpiry).toBe(1);
     expect(JSON.stringify(plan)).not.toContain("rep-0f5b1c2d9e8a7b6c");
-    const applied = await applyAccessImport(admin, input(EXAMPLE, { expectedPlanHash: plan.planHash }), { client });
+    const applied = await applyAccessImport(admin, input(EXAMPLE, { expectedPlanHash: plan.planHash }), { client: ctx.client });
     expect(applied.applied).toBe(true);
-    const cred = await client.credential.findFirstOrThrow({ where: { principal: { displayName: "Reporting service" } } });
+    const cred = await ctx.client.credential.findFirstOrThrow({ where: { principal: { displayName: "Reporting service" } } });
     expect(cred.hash).toBe(createHash("sha256").update("rep-0f5b1c2d9e8a7b6c").digest("hex"));
     expect(cred.expiresAt?.toISOString()).toBe("2027-06-30T00:00:00.000Z");
 
-    const again = await planAccessImport(admin, input(EXAMPLE), { client });
+    const again = await planAccessImport(admin, input(EXAMPLE), { client: ctx.client });
     expect(again.empty).toBe(true);
-    expect((await applyAccessImport(admin, input(EXAMPLE), { client })).applied).toBe(false);
+    expect((await applyAccessImport(admin, input(EXAMPLE), { client: ctx.client })).applied).toBe(false);
 
     const without = EXAMPLE.split("\n").filter((l) => !l.includes('"scope":"billing:admin"') || !l.includes('"kind":"grant"')).join("\n");
-    const gone = await applyAccessImport(admin, input(without), { client });
+    const gone = await applyAccessImport(admin, input(without), { client: ctx.client });
     expect(gone.written.grant.gone).toBe(1);
     expect(gone.findingsOpened).toBe(1);
-    const g = await client.grant.findFirstOrThrow({ where: { scope: { name: "billing:admin" } }, include: { findings: true } });
+    const g = await ctx.client.grant.findFirstOrThrow({ where: { scope: { name: "billing:admin" } }, include: { findings: true } });
     expect(g.status).toBe("active");
     expect(g.findings.map((f) => f.rule)).toEqual(["gone_from_source"]);
   });
@@ -63,26 +55,26 @@ describe("NDJSON import", () => {
     ['{"kind":"principal","id":"x","name":"X","type":"robot"}', /access\.ndjson:16: type: /],
     ["{not json", /access\.ndjson:16: not a JSON object/],
   ])("refuses %s naming the line, and changes nothing", async (line, message) => {
-    const before = await client.principal.count();
-    const e = await applyAccessImport(admin, input(`${EXAMPLE}${line}\n`), { client }).then(
+    const before = await ctx.client.principal.count();
+    const e = await applyAccessImport(admin, input(`${EXAMPLE}${line}\n`), { client: ctx.client }).then(
       () => null,
       (x: unknown) => x,
     );
     expect(e).toBeInstanceOf(AppError);
     expect((e as AppError).message).toMatch(message);
     expect((e as AppError).message).not.toContain("rep-0f5b1c2d9e8a7b6c");
-    expect(await client.principal.count()).toBe(before);
+    expect(await ctx.client.principal.count()).toBe(before);
   });
 
   it("streams a file line by line: chunks cut mid-line, mid-character and mid-CRLF give the same plan as the bytes", async () => {
     const text = EXAMPLE.replace("Reporting service", "Reporting service — été").replace(/\n/g, "\r\n");
     const bytes = Buffer.from(text);
-    const whole = await planAccessImport(admin, input(text), { client });
+    const whole = await planAccessImport(admin, input(text), { client: ctx.client });
     // 7-byte chunks: a two-byte "é" and a "\r\n" fall across chunk boundaries somewhere.
     async function* chunks() {
       for (let i = 0; i < bytes.length; i += 7) yield bytes.subarray(i, i + 7);
     }
-    const streamed = await planAccessImport(admin, { ...input(""), file: Readable.from(chunks()) }, { client });
+    const streamed = await planAccessImport(admin, { ...input(""), file: Readable.from(chunks()) }, { client: ctx.client });
     expect(streamed).toEqual(whole);
     expect(streamed.counts.principal.update).toBe(1); // the renamed principal, read correctly across chunks
   });
@@ -96,8 +88,8 @@ describe("NDJSON import", () => {
         yield Buffer.from(filler);
       }
     }
-    const before = await client.principal.count();
-    const bad = await planAccessImport(admin, { ...input(""), file: Readable.from(endless(`${EXAMPLE}{not json\n`, '{"kind":"principal","id":"p","name":"P"}\n')) }, { client }).then(
+    const before = await ctx.client.principal.count();
+    const bad = await planAccessImport(admin, { ...input(""), file: Readable.from(endless(`${EXAMPLE}{not json\n`, '{"kind":"principal","id":"p","name":"P"}\n')) }, { client: ctx.client }).then(
       () => null,
       (x: unknown) => x,
     );
@@ -105,7 +97,7 @@ describe("NDJSON import", () => {
     expect(pulled).toBeLessThan(1_000); // an endless stream: only what the reader buffered ahead was pulled
 
     pulled = 0;
-    const big = await applyAccessImport(admin, { ...input(""), file: Readable.from(endless(EXAMPLE, "\n".repeat(1024))) }, { client, maxBytes: 64 * 1024 }).then(
+    const big = await applyAccessImport(admin, { ...input(""), file: Readable.from(endless(EXAMPLE, "\n".repeat(1024))) }, { client: ctx.client, maxBytes: 64 * 1024 }).then(
       () => null,
       (x: unknown) => x,
     );
@@ -113,6 +105,6 @@ describe("NDJSON import", () => {
     expect((big as AppError).status).toBe(400);
     expect((big as AppError).message).toMatch(/access\.ndjson: over the limit of 65536 bytes .*nothing was imported/);
     expect(pulled).toBeLessThan(1_000);
-    expect(await client.principal.count()).toBe(before);
+    expect(await ctx.client.principal.count()).toBe(before);
   });
 });

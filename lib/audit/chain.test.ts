@@ -1,29 +1,18 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createDb, type PrismaClient } from "@/lib/db";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { describe, expect, test } from "vitest";
+import { createDb } from "@/lib/db";
+import { createTestDatabase } from "@/test/support/db";
+import { useTestDatabase } from "@/test/support/use-test-database";
 import { systemActor, type Actor } from "@/lib/auth/actor";
 import { appendAuditEvent, verifyAuditChain } from "./chain";
 import { canonicalJSON, eventHash, eventHashFromText, GENESIS_HASH } from "./canonical";
+import { auditVerify } from "@/test/support/audit-verify";
 
-const run = promisify(execFile);
-let tdb: TestDatabase;
-let client: PrismaClient;
+const ctx = useTestDatabase(8);
 const alice: Actor = { kind: "user", userId: "u1", email: "alice@example.test", name: "Alice", roles: ["admin"], principalId: null };
 
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  client = createDb(tdb.url, 8);
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
-});
-
 async function superuser<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: tdb.url });
+  const c = new pg.Client({ connectionString: ctx.tdb.url });
   await c.connect();
   try {
     return await fn(c);
@@ -32,16 +21,7 @@ async function superuser<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function cli(): Promise<{ code: number; out: string }> {
-  try {
-    // Same program `npm run audit:verify` runs (tsx scripts/audit-verify.ts), without npm's start-up cost.
-    const r = await run(process.execPath, ["--import", "tsx", "scripts/audit-verify.ts"], { env: { ...process.env, DATABASE_URL: tdb.url }, cwd: process.cwd() });
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
+const cli = () => auditVerify({ DATABASE_URL: ctx.tdb.url });
 
 test("canonical JSON sorts keys at every depth and drops undefined", () => {
   expect(canonicalJSON({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 2 }], c: "s" } })).toBe('{"a":{"c":"s","d":[1,{"x":2,"z":1}]},"b":1}');
@@ -66,49 +46,49 @@ test("the text-based hash used by verification equals eventHash, nested data and
 
 describe("audit chain", () => {
   test("appends link to the previous event, starting from the genesis hash", async () => {
-    const first = await client.$transaction((tx) => appendAuditEvent(tx, { actor: alice, action: "test.first", data: { n: 1, nested: { b: 2, a: 1 } } }));
-    const second = await client.$transaction((tx) => appendAuditEvent(tx, { actor: systemActor("job"), action: "test.second", target: "grant:1", data: {} }));
-    const rows = await client.auditEvent.findMany({ orderBy: { seq: "asc" } });
+    const first = await ctx.client.$transaction((tx) => appendAuditEvent(tx, { actor: alice, action: "test.first", data: { n: 1, nested: { b: 2, a: 1 } } }));
+    const second = await ctx.client.$transaction((tx) => appendAuditEvent(tx, { actor: systemActor("job"), action: "test.second", target: "grant:1", data: {} }));
+    const rows = await ctx.client.auditEvent.findMany({ orderBy: { seq: "asc" } });
     expect(rows[0].prevHash).toBe(GENESIS_HASH);
     expect(rows[0].actor).toBe("alice@example.test");
     expect(rows[1].prevHash).toBe(first.hash);
     expect(rows[1].hash).toBe(second.hash);
     expect(rows[1].actor).toBe("system:job");
-    expect(await verifyAuditChain(client)).toMatchObject({ ok: true, checked: 2 });
+    expect(await verifyAuditChain(ctx.client)).toMatchObject({ ok: true, checked: 2 });
   });
 
   test("an event rolled back with its transaction leaves no trace and the chain intact", async () => {
-    const before = await client.auditEvent.count();
+    const before = await ctx.client.auditEvent.count();
     await expect(
-      client.$transaction(async (tx) => {
+      ctx.client.$transaction(async (tx) => {
         await appendAuditEvent(tx, { actor: alice, action: "test.rolled_back" });
         throw new Error("the change failed");
       }),
     ).rejects.toThrow("the change failed");
-    expect(await client.auditEvent.count()).toBe(before);
-    expect((await verifyAuditChain(client)).ok).toBe(true);
+    expect(await ctx.client.auditEvent.count()).toBe(before);
+    expect((await verifyAuditChain(ctx.client)).ok).toBe(true);
   });
 
   test("refuses to run outside a transaction", async () => {
-    await expect(appendAuditEvent(client as never, { actor: alice, action: "test.no_tx" })).rejects.toThrow(/transaction client/);
+    await expect(appendAuditEvent(ctx.client as never, { actor: alice, action: "test.no_tx" })).rejects.toThrow(/transaction ctx.client/);
   });
 
   test("concurrent appends from many transactions stay one linear chain", async () => {
-    const before = await client.auditEvent.count();
+    const before = await ctx.client.auditEvent.count();
     await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        client.$transaction(async (tx) => {
+        ctx.client.$transaction(async (tx) => {
           // Some work before the append widens the race window.
           await tx.$executeRaw`SELECT pg_sleep(0.005)`;
           return appendAuditEvent(tx, { actor: alice, action: "test.concurrent", data: { i } });
         }, { maxWait: 30_000, timeout: 30_000 }), // 40 transactions share 8 connections on a busy 2-core machine
       ),
     );
-    const rows = await client.auditEvent.findMany({ orderBy: { seq: "asc" } });
+    const rows = await ctx.client.auditEvent.findMany({ orderBy: { seq: "asc" } });
     expect(rows.length).toBe(before + 40);
     const prevs = new Set(rows.map((r) => r.prevHash));
     expect(prevs.size).toBe(rows.length); // no two events share a predecessor: no fork
-    const result = await verifyAuditChain(client, { batchSize: 7 }); // small batches cross batch boundaries
+    const result = await verifyAuditChain(ctx.client, { batchSize: 7 }); // small batches cross batch boundaries
     expect(result).toMatchObject({ ok: true, checked: rows.length });
   });
 
@@ -117,13 +97,13 @@ describe("audit chain", () => {
     expect(clean.code).toBe(0);
     expect(clean.out).toMatch(/audit chain OK: \d+ events verified/);
 
-    const target = await client.auditEvent.findFirstOrThrow({ where: { action: "test.concurrent" }, orderBy: { seq: "asc" }, skip: 5 });
+    const target = await ctx.client.auditEvent.findFirstOrThrow({ where: { action: "test.concurrent" }, orderBy: { seq: "asc" }, skip: 5 });
     await superuser(async (c) => {
       await c.query(`ALTER TABLE "AuditEvent" DISABLE TRIGGER USER`);
       await c.query(`UPDATE "AuditEvent" SET data = '{"i": 999}' WHERE id = $1`, [target.id]);
       await c.query(`ALTER TABLE "AuditEvent" ENABLE TRIGGER USER`);
     });
-    const result = await verifyAuditChain(client, { batchSize: 7 });
+    const result = await verifyAuditChain(ctx.client, { batchSize: 7 });
     expect(result.ok).toBe(false);
     expect(result.firstBroken).toMatchObject({ seq: target.seq.toString(), id: target.id, action: "test.concurrent" });
     expect(result.firstBroken!.reason).toMatch(/modified/);

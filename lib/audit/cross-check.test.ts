@@ -1,7 +1,8 @@
 import pg from "pg";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import { createDb, type PrismaClient } from "@/lib/db";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { expect, test } from "vitest";
+import { createDb } from "@/lib/db";
+import { createTestDatabase } from "@/test/support/db";
+import { useTestDatabase } from "@/test/support/use-test-database";
 import { daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
 import { revokeGrant } from "@/lib/review";
 import { recordExportEnd, recordExportStart } from "@/lib/reports/records";
@@ -12,35 +13,25 @@ import { verifyAuditLog } from "./verify";
 // rest consistently, before any checkpoint exists: the chain verifies, but the
 // rows those actions left behind name what is missing.
 
-let tdb: TestDatabase;
-let client: PrismaClient;
-
-beforeAll(async () => {
-  tdb = await createTestDatabase();
-  client = createDb(tdb.url, 4);
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
-});
+const ctx = useTestDatabase(4);
 
 test("a decision, its revoked grant and an export whose events were deleted are named, with a re-hashed chain and no checkpoint", async () => {
-  const env = await makeEnvironment(client, "production", "prod");
-  const { scopes } = await makeApi(client, env.id, ["read"], { name: "orders" });
-  const p = await makePrincipal(client, { name: "dora" });
-  const grant = await makeGrant(client, { principalId: p.id, scopeId: scopes.read.id, environmentId: env.id, grantedAt: daysAgo(300) });
-  const finding = await client.finding.create({ data: { grantId: grant.id, rule: "dormant", severity: "high", riskScore: 80, evidence: {}, suggestion: "revoke" } });
-  const reviewer = await makeReviewer(client, ["reviewer"]);
-  const auditor = await makeReviewer(client, ["auditor"]);
-  const decision = await revokeGrant(reviewer.actor, { findingId: finding.id }, client);
-  const started = await recordExportStart(client, auditor.actor, { report: "inventory", format: "csv", filters: {} });
-  await recordExportEnd(client, auditor.actor, started.id, { status: "completed", rowCount: 1, byteCount: 10, sha256: "a".repeat(64) });
+  const env = await makeEnvironment(ctx.client, "production", "prod");
+  const { scopes } = await makeApi(ctx.client, env.id, ["read"], { name: "orders" });
+  const p = await makePrincipal(ctx.client, { name: "dora" });
+  const grant = await makeGrant(ctx.client, { principalId: p.id, scopeId: scopes.read.id, environmentId: env.id, grantedAt: daysAgo(300) });
+  const finding = await ctx.client.finding.create({ data: { grantId: grant.id, rule: "dormant", severity: "high", riskScore: 80, evidence: {}, suggestion: "revoke" } });
+  const reviewer = await makeReviewer(ctx.client, ["reviewer"]);
+  const auditor = await makeReviewer(ctx.client, ["auditor"]);
+  const decision = await revokeGrant(reviewer.actor, { findingId: finding.id }, ctx.client);
+  const started = await recordExportStart(ctx.client, auditor.actor, { report: "inventory", format: "csv", filters: {} });
+  await recordExportEnd(ctx.client, auditor.actor, started.id, { status: "completed", rowCount: 1, byteCount: 10, sha256: "a".repeat(64) });
 
-  const clean = await verifyAuditLog(client, { trustedKeys: [] });
+  const clean = await verifyAuditLog(ctx.client, { trustedKeys: [] });
   expect(clean.crossChecks).toEqual([]);
   expect(clean.ok).toBe(true);
 
-  const rows = await client.auditEvent.findMany({ orderBy: { seq: "asc" } });
+  const rows = await ctx.client.auditEvent.findMany({ orderBy: { seq: "asc" } });
   const hidden = new Set(rows.filter((r) => r.action === "decision.revoke" || r.action === "report.export_started").map((r) => r.id));
   expect(hidden.size).toBe(2);
   let prev = GENESIS_HASH;
@@ -50,7 +41,7 @@ test("a decision, its revoked grant and an export whose events were deleted are 
     prev = hash;
     return row;
   });
-  const c = new pg.Client({ connectionString: tdb.url });
+  const c = new pg.Client({ connectionString: ctx.tdb.url });
   await c.connect();
   await c.query(`ALTER TABLE "AuditEvent" DISABLE TRIGGER USER`);
   await c.query(`DELETE FROM "AuditEvent"`);
@@ -70,7 +61,7 @@ test("a decision, its revoked grant and an export whose events were deleted are 
   await c.query(`ALTER TABLE "AuditEvent" ENABLE TRIGGER USER`);
   await c.end();
 
-  const v = await verifyAuditLog(client, { trustedKeys: [] });
+  const v = await verifyAuditLog(ctx.client, { trustedKeys: [] });
   expect(v.chain.ok).toBe(true); // consistent: only the cross-checks can tell
   expect(v.ok).toBe(false);
   expect(v.crossChecks.map((f) => [f.kind, f.id]).sort()).toEqual(
@@ -104,15 +95,15 @@ test("the demo company, seeded with its campaign, has no cross-check findings (h
 }, 300_000);
 
 test("a sign-off without its campaign.sign_off event (or with another digest) is named", async () => {
-  const owner = await makeReviewer(client, ["admin"]);
-  const campaign = await client.campaign.create({
+  const owner = await makeReviewer(ctx.client, ["admin"]);
+  const campaign = await ctx.client.campaign.create({
     data: { name: "Q4 review", period: "2026-Q4", scope: {}, reviewerRule: "named", closePolicy: "revoke", dueAt: new Date(Date.now() + 86_400_000), ownerId: owner.user.id },
   });
   // The row a sign-off leaves behind, with no event for it (as if its event had been deleted).
-  const signOff = await client.campaignSignOff.create({
+  const signOff = await ctx.client.campaignSignOff.create({
     data: { campaignId: campaign.id, userId: owner.user.id, attestation: "I reviewed every item", itemCount: 0, itemsSha256: "b".repeat(64) },
   });
-  const v = await verifyAuditLog(client, { trustedKeys: [] });
+  const v = await verifyAuditLog(ctx.client, { trustedKeys: [] });
   const found = v.crossChecks.filter((f) => f.kind === "sign_off");
   expect(found).toEqual([
     { kind: "sign_off", id: signOff.id, message: `sign-off ${signOff.id} of campaign ${campaign.id} has no campaign.sign_off audit event (1 such sign-offs): its event was deleted` },

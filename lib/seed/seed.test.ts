@@ -1,9 +1,10 @@
 import bcrypt from "bcryptjs";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createDb, type PrismaClient } from "@/lib/db";
+import { beforeAll, describe, expect, test } from "vitest";
 import { systemActor } from "@/lib/auth/actor";
 import { listGrants } from "@/lib/inventory";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { createDb } from "@/lib/db";
+import { createTestDatabase } from "@/test/support/db";
+import { useTestDatabase } from "@/test/support/use-test-database";
 import { buildDemo } from "./build-demo";
 import { DEMO_PASSWORD, DEMO_USERS, PLANTED, seedDemo } from "./demo";
 import { inventoryIsEmpty, resetInventory } from "./reset";
@@ -11,22 +12,15 @@ import { seedScale } from "./scale";
 import { seedDemoCampaign } from "./demo-campaign";
 
 const DAY = 86_400_000;
-let demoDb: TestDatabase;
-let db: PrismaClient;
+const ctx = useTestDatabase(4);
 const now = Date.now();
 
 beforeAll(async () => {
-  demoDb = await createTestDatabase();
-  db = createDb(demoDb.url, 4);
-  await seedDemo(db);
-});
-afterAll(async () => {
-  await db?.$disconnect();
-  await demoDb?.drop();
+  await seedDemo(ctx.client);
 });
 
 async function plantedGrant([externalId, env, scope]: readonly [string, string, string]) {
-  return db.grant.findFirstOrThrow({
+  return ctx.client.grant.findFirstOrThrow({
     where: { principal: { externalId }, environment: { name: env }, scope: { name: scope } },
     include: { usage: true, principal: { include: { homeEnvironment: true } }, scope: true, environment: true },
   });
@@ -34,18 +28,18 @@ async function plantedGrant([externalId, env, scope]: readonly [string, string, 
 
 describe("demo company", () => {
   test("has the advertised size", async () => {
-    const apiNames = await db.api.findMany({ distinct: ["name"], select: { name: true } });
+    const apiNames = await ctx.client.api.findMany({ distinct: ["name"], select: { name: true } });
     expect(apiNames).toHaveLength(12);
-    expect(await db.endpoint.count()).toBeGreaterThanOrEqual(140);
-    expect(await db.endpoint.count()).toBeLessThanOrEqual(170);
-    expect(await db.scope.count()).toBeGreaterThanOrEqual(50);
-    expect(await db.scope.count()).toBeLessThanOrEqual(70);
-    expect(await db.principal.count()).toBeGreaterThanOrEqual(380);
-    expect(await db.principal.count()).toBeLessThanOrEqual(450);
-    expect(await db.grant.count()).toBeGreaterThanOrEqual(4500);
-    expect(await db.grant.count()).toBeLessThanOrEqual(5500);
-    for (const kind of ["user", "service_account", "api_key"] as const) expect(await db.principal.count({ where: { kind } })).toBeGreaterThan(10);
-    expect(await db.grantUsageDaily.count()).toBeGreaterThan(10_000);
+    expect(await ctx.client.endpoint.count()).toBeGreaterThanOrEqual(140);
+    expect(await ctx.client.endpoint.count()).toBeLessThanOrEqual(170);
+    expect(await ctx.client.scope.count()).toBeGreaterThanOrEqual(50);
+    expect(await ctx.client.scope.count()).toBeLessThanOrEqual(70);
+    expect(await ctx.client.principal.count()).toBeGreaterThanOrEqual(380);
+    expect(await ctx.client.principal.count()).toBeLessThanOrEqual(450);
+    expect(await ctx.client.grant.count()).toBeGreaterThanOrEqual(4500);
+    expect(await ctx.client.grant.count()).toBeLessThanOrEqual(5500);
+    for (const kind of ["user", "service_account", "api_key"] as const) expect(await ctx.client.principal.count({ where: { kind } })).toBeGreaterThan(10);
+    expect(await ctx.client.grantUsageDaily.count()).toBeGreaterThan(10_000);
   });
 
   test("is deterministic for a given moment", () => {
@@ -54,7 +48,7 @@ describe("demo company", () => {
   });
 
   test("usage agrees with Grant.lastUsedAt and stays within 90 days", async () => {
-    const [{ mismatched, orphanUsage, future }] = await db.$queryRaw<{ mismatched: number; orphanUsage: number; future: number }[]>`
+    const [{ mismatched, orphanUsage, future }] = await ctx.client.$queryRaw<{ mismatched: number; orphanUsage: number; future: number }[]>`
       SELECT
         (SELECT count(*) FROM "Grant" g JOIN (SELECT "grantId", max(day) AS last FROM "GrantUsageDaily" GROUP BY 1) u ON u."grantId" = g.id
           WHERE (g."lastUsedAt" AT TIME ZONE 'UTC')::date <> u.last)::int AS mismatched,
@@ -62,14 +56,14 @@ describe("demo company", () => {
         (SELECT count(*) FROM "GrantUsageDaily" WHERE day > current_date OR day <= current_date - 90)::int AS future`;
     expect({ mismatched, orphanUsage, future }).toEqual({ mismatched: 0, orphanUsage: 0, future: 0 });
     // Every grant used within the window has a usage row on its last-use day.
-    const [{ missing }] = await db.$queryRaw<{ missing: number }[]>`
+    const [{ missing }] = await ctx.client.$queryRaw<{ missing: number }[]>`
       SELECT count(*)::int AS missing FROM "Grant" g WHERE g."lastUsedAt" > now() - interval '89 days'
         AND NOT EXISTS (SELECT 1 FROM "GrantUsageDaily" u WHERE u."grantId" = g.id AND u.day = (g."lastUsedAt" AT TIME ZONE 'UTC')::date)`;
     expect(missing).toBe(0);
   });
 
   test("credentials store only a prefix and a SHA-256 hash", async () => {
-    const creds = await db.credential.findMany();
+    const creds = await ctx.client.credential.findMany();
     expect(creds.length).toBeGreaterThan(100);
     for (const c of creds) {
       expect(c.hash).toMatch(/^[0-9a-f]{64}$/);
@@ -78,7 +72,7 @@ describe("demo company", () => {
   });
 
   test("demo users sign in with the demo password and are linked to principals", async () => {
-    const users = await db.user.findMany({ include: { principal: true } });
+    const users = await ctx.client.user.findMany({ include: { principal: true } });
     expect(users.map((u) => u.email).sort()).toEqual(DEMO_USERS.map((u) => u.email).sort());
     for (const u of users) {
       expect(u.principal).not.toBeNull();
@@ -87,29 +81,29 @@ describe("demo company", () => {
     }
     expect(users.find((u) => u.email === "reviewer@tollgate.test")!.roles).toEqual(["reviewer"]);
     const manager = users.find((u) => u.email === "manager@tollgate.test")!;
-    expect(await db.principal.count({ where: { managerId: manager.principalId } })).toBeGreaterThan(5);
+    expect(await ctx.client.principal.count({ where: { managerId: manager.principalId } })).toBeGreaterThan(5);
   });
 });
 
 describe("demo campaign", () => {
   test("the demo manager certifies a handful of Checkout principals in a launched campaign", async () => {
-    const r = await seedDemoCampaign(db);
+    const r = await seedDemoCampaign(ctx.client);
     expect(r).not.toBeNull();
-    const manager = await db.user.findUniqueOrThrow({ where: { email: "manager@tollgate.test" } });
-    const reports = await db.principal.count({ where: { managerId: manager.principalId } });
+    const manager = await ctx.client.user.findUniqueOrThrow({ where: { email: "manager@tollgate.test" } });
+    const reports = await ctx.client.principal.count({ where: { managerId: manager.principalId } });
     expect(reports).toBeGreaterThanOrEqual(5);
-    const mine = await db.campaignItem.count({ where: { campaignId: r!.campaignId, reviewers: { some: { userId: manager.id } } } });
+    const mine = await ctx.client.campaignItem.count({ where: { campaignId: r!.campaignId, reviewers: { some: { userId: manager.id } } } });
     expect(mine).toBeGreaterThanOrEqual(5);
     expect(mine).toBeLessThanOrEqual(r!.itemCount);
     // Idempotent: a second start seeds no second campaign.
-    expect(await seedDemoCampaign(db)).toBeNull();
+    expect(await seedDemoCampaign(ctx.client)).toBeNull();
   });
 });
 
 describe("planted cases", () => {
   test("every planted principal and grant exists", async () => {
     for (const c of Object.values(PLANTED)) {
-      for (const ext of c.principals) expect(await db.principal.findUnique({ where: { externalId: ext } }), ext).not.toBeNull();
+      for (const ext of c.principals) expect(await ctx.client.principal.findUnique({ where: { externalId: ext } }), ext).not.toBeNull();
       for (const g of c.grants) await plantedGrant(g);
     }
   });
@@ -137,7 +131,7 @@ describe("planted cases", () => {
       const grant = await plantedGrant(g);
       expect(["write", "admin"]).toContain(grant.scope.level);
       expect(grant.usage).toHaveLength(0);
-      const read = await db.grant.findFirstOrThrow({
+      const read = await ctx.client.grant.findFirstOrThrow({
         where: { principalId: grant.principalId, environmentId: grant.environmentId, scope: { apiId: grant.scope.apiId, level: "read" } },
         include: { usage: true },
       });
@@ -158,13 +152,13 @@ describe("planted cases", () => {
       expect(grant.status).toBe("active");
     }
     // Ordinary leavers were cleaned up: only planted deprovisioned principals hold active grants.
-    const holders = await db.principal.findMany({ where: { status: "deprovisioned", grants: { some: { status: "active" } } }, select: { externalId: true } });
+    const holders = await ctx.client.principal.findMany({ where: { status: "deprovisioned", grants: { some: { status: "active" } } }, select: { externalId: true } });
     expect(holders.map((h) => h.externalId).sort()).toEqual([...PLANTED.deprovisionedWithGrants.principals].sort());
   });
 
   test("stale credentials: not rotated in 180 days or past expiry, not revoked", async () => {
     for (const ext of PLANTED.staleCredential.principals) {
-      const creds = await db.credential.findMany({ where: { principal: { externalId: ext }, revokedAt: null } });
+      const creds = await ctx.client.credential.findMany({ where: { principal: { externalId: ext }, revokedAt: null } });
       const stale = creds.filter((c) => (c.rotatedAt ?? c.createdAt).getTime() < now - 180 * DAY || (c.expiresAt && c.expiresAt.getTime() < now));
       expect(stale.length, ext).toBeGreaterThan(0);
     }
@@ -187,12 +181,12 @@ describe("planted cases", () => {
       expect(grant.expiresAt!.getTime()).toBeLessThan(now);
     }
     // Only the planted grants are expired yet still active.
-    expect(await db.grant.count({ where: { status: "active", expiresAt: { lt: new Date() } } })).toBe(PLANTED.expiredActive.grants.length);
+    expect(await ctx.client.grant.count({ where: { status: "active", expiresAt: { lt: new Date() } } })).toBe(PLANTED.expiredActive.grants.length);
   });
 
   test("healthy principals: active, every grant active and used this week, fresh credentials", async () => {
     for (const ext of PLANTED.healthy.principals) {
-      const p = await db.principal.findUniqueOrThrow({ where: { externalId: ext }, include: { grants: true, credentials: true, homeEnvironment: true } });
+      const p = await ctx.client.principal.findUniqueOrThrow({ where: { externalId: ext }, include: { grants: true, credentials: true, homeEnvironment: true } });
       expect(p.status).toBe("active");
       expect(p.grants.length).toBeGreaterThan(0);
       for (const g of p.grants) {

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
-import { createDb, type PrismaClient } from "@/lib/db";
+import { useTestDatabase } from "@/test/support/use-test-database";
 import { systemActor, type Actor } from "@/lib/auth/actor";
 import { applyImport, setScopeLevel } from "@/lib/discovery";
 import { getApi } from "@/lib/inventory";
@@ -47,19 +46,12 @@ describe("classifyScope", () => {
 });
 
 describe("through an import, with the admin's override", () => {
-  let tdb: TestDatabase;
-  let client: PrismaClient;
+  const ctx = useTestDatabase(2);
   const admin = systemActor("test");
   const person: Actor = { kind: "user", userId: "00000000-0000-4000-8000-000000000002", email: "admin@example.com", name: "Admin", roles: ["admin"], principalId: null };
 
   beforeAll(async () => {
-    tdb = await createTestDatabase();
-    client = createDb(tdb.url, 2);
-    await client.environment.create({ data: { name: "production", tier: "production" } });
-  });
-  afterAll(async () => {
-    await client?.$disconnect();
-    await tdb?.drop();
+    await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
   });
 
   // Shaped after Linode (oauth with *:read_only / *:read_write), Google (devstorage.*) and Vimeo (plain words).
@@ -85,7 +77,7 @@ describe("through an import, with the admin's override", () => {
   };
 
   it("stores each scope's level and evidence, shows them on the API page, and keeps an override across re-imports", async () => {
-    const r = await applyImport(admin, { apiName: "levels", environment: "production", document: toYaml(doc) }, { client });
+    const r = await applyImport(admin, { apiName: "levels", environment: "production", document: toYaml(doc) }, { client: ctx.client });
     expect(Object.fromEntries(r.diff.scopes.added.map((s) => [s.name, s.level]))).toEqual({
       "linodes:read_only": "read",
       "linodes:read_write": "write",
@@ -94,18 +86,18 @@ describe("through an import, with the admin's override", () => {
       delete: "write",
       stats: "read",
     });
-    const rw = await client.scope.findFirstOrThrow({ where: { name: "linodes:read_write" } });
+    const rw = await ctx.client.scope.findFirstOrThrow({ where: { name: "linodes:read_write" } });
     expect(rw.levelEvidence).toEqual(["required by 1 write operation: POST /linodes"]);
 
-    const detail = await getApi(person, r.api.id!, client);
+    const detail = await getApi(person, r.api.id!, ctx.client);
     const pub = detail!.scopes.find((s) => s.name === "public")!;
     expect(pub.levelEvidence.join(" ")).toContain("only together with a writing scope (e.g. delete on DELETE /videos/{id})");
     expect(pub.levelSetBy).toBeNull();
 
-    await setScopeLevel(person, { scopeId: pub.id, level: "write" }, client);
-    const after = (await getApi(person, r.api.id!, client))!.scopes.find((s) => s.name === "public")!;
+    await setScopeLevel(person, { scopeId: pub.id, level: "write" }, ctx.client);
+    const after = (await getApi(person, r.api.id!, ctx.client))!.scopes.find((s) => s.name === "public")!;
     expect(after).toMatchObject({ level: "write", levelSetBy: "admin@example.com" });
-    await applyImport(admin, { apiName: "levels", environment: "production", document: toYaml({ ...doc, info: { title: "Levels", version: "2" } }) }, { client });
-    expect((await client.scope.findUniqueOrThrow({ where: { id: pub.id } })).level).toBe("write");
+    await applyImport(admin, { apiName: "levels", environment: "production", document: toYaml({ ...doc, info: { title: "Levels", version: "2" } }) }, { client: ctx.client });
+    expect((await ctx.client.scope.findUniqueOrThrow({ where: { id: pub.id } })).level).toBe("write");
   });
 });

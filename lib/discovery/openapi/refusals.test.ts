@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
-import { createDb, type PrismaClient } from "@/lib/db";
+import { useTestDatabase } from "@/test/support/use-test-database";
 import { systemActor } from "@/lib/auth/actor";
 import { AppError } from "@/lib/errors";
 import { applyImport, parseOpenApi, planImport } from "@/lib/discovery";
@@ -13,18 +12,11 @@ import { formatPlan } from "./format";
 // Issue 17, point 6: documents and inputs the importer used to accept, each now a
 // 400 naming where the problem is; and what it labels and names differently.
 const BAD = path.resolve("test/fixtures/openapi/bad");
-let tdb: TestDatabase;
-let client: PrismaClient;
+const ctx = useTestDatabase(2);
 const admin = systemActor("test");
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  client = createDb(tdb.url, 2);
-  await client.environment.create({ data: { name: "staging", tier: "staging" } });
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
+  await ctx.client.environment.create({ data: { name: "staging", tier: "staging" } });
 });
 
 const refusal = (file: string) => parseOpenApi(readFileSync(path.join(BAD, file)), { filename: file }).then(() => null, (e: unknown) => e as AppError);
@@ -90,11 +82,11 @@ describe("baseUrl", () => {
   it.each(["javascript:alert(1)", "file:///etc/passwd", "ftp://files.example/x", "data:text/html,hi", "https://api.example/v1?x=1", "/relative"])(
     "%s is refused with 400 on baseUrl, and nothing is written",
     async (baseUrl) => {
-      const err = await applyImport(admin, { apiName: "upstreams", environment: "staging", document: JSON.stringify(doc), baseUrl }, { client }).catch((e) => e);
+      const err = await applyImport(admin, { apiName: "upstreams", environment: "staging", document: JSON.stringify(doc), baseUrl }, { client: ctx.client }).catch((e) => e);
       expect(err).toBeInstanceOf(AppError);
       expect(err.status).toBe(400);
       expect(err.field).toBe("baseUrl");
-      expect(await client.api.count()).toBe(0);
+      expect(await ctx.client.api.count()).toBe(0);
     },
   );
 
@@ -104,11 +96,11 @@ describe("baseUrl", () => {
       body: JSON.stringify(doc),
       headers: { "content-type": "application/json" },
     });
-    await expect(importFromRequest(admin, req, { client })).rejects.toMatchObject({ status: 400, field: "baseUrl" });
+    await expect(importFromRequest(admin, req, { client: ctx.client })).rejects.toMatchObject({ status: 400, field: "baseUrl" });
   });
 
   it("an http(s) one is accepted", async () => {
-    const plan = await planImport(admin, { apiName: "upstreams", environment: "staging", document: JSON.stringify(doc), baseUrl: "http://orders.internal:8080/v1" }, { client });
+    const plan = await planImport(admin, { apiName: "upstreams", environment: "staging", document: JSON.stringify(doc), baseUrl: "http://orders.internal:8080/v1" }, { client: ctx.client });
     expect(plan.api.baseUrl).toBe("http://orders.internal:8080/v1");
   });
 });
@@ -122,11 +114,11 @@ describe("messages and names", () => {
 
   it("labels a Swagger 2.0 document Swagger 2.0, in the plan and its text form", async () => {
     const swagger = { swagger: "2.0", info: { title: "Old", version: "1" }, host: "old.example", paths: { "/a": { get: { responses: { 200: { description: "ok" } } } } } };
-    const plan = await planImport(admin, { apiName: "old", environment: "staging", document: JSON.stringify(swagger) }, { client });
+    const plan = await planImport(admin, { apiName: "old", environment: "staging", document: JSON.stringify(swagger) }, { client: ctx.client });
     expect(plan.document.label).toBe("Swagger 2.0");
     expect(formatPlan(plan)).toContain("Swagger 2.0");
     expect(formatPlan(plan)).not.toContain("OpenAPI 2.0");
-    const v31 = await planImport(admin, { apiName: "new", environment: "staging", document: JSON.stringify({ ...doc, openapi: "3.1.0" }), baseUrl: "https://n.example" }, { client });
+    const v31 = await planImport(admin, { apiName: "new", environment: "staging", document: JSON.stringify({ ...doc, openapi: "3.1.0" }), baseUrl: "https://n.example" }, { client: ctx.client });
     expect(v31.document.label).toBe("OpenAPI 3.1.0");
   });
 
@@ -147,7 +139,7 @@ describe("messages and names", () => {
         "/profile": { put: { security: [{ oauth: [] }], responses: { 200: { description: "ok" } } }, get: { security: [{ oauth: [] }], responses: { 200: { description: "ok" } } } },
       },
     };
-    const plan = await planImport(admin, { apiName: "linode", environment: "staging", document: toYaml(linode) }, { client });
+    const plan = await planImport(admin, { apiName: "linode", environment: "staging", document: toYaml(linode) }, { client: ctx.client });
     const names = plan.diff.scopes.added.map((s) => s.name).sort();
     expect(names).toEqual(["account:read_only", "oauth credential (read)", "oauth credential (write)", "personalAccessToken credential (read)"]);
     expect(names).not.toContain("oauth:read");
