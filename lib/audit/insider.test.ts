@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createDb, type PrismaClient } from "@/lib/db";
@@ -13,12 +11,12 @@ import { eventHash, GENESIS_HASH } from "./canonical";
 import { createCheckpoint } from "./publish";
 import { ensureSigningKeyFile } from "./signing";
 import { verifyAuditChainAs } from "./query";
+import { auditVerify } from "@/test/support/audit-verify";
 
 // The insider's moves against the audit log, each on a database of its own, each
 // caught by `npm run audit:verify` (non-zero exit, naming what is wrong) and by
 // the Audit page's data function. Real Postgres, real superuser tampering.
 
-const run = promisify(execFile);
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tollgate-audit-insider-"));
 const keyFile = path.join(tmp, "audit-signing-key.pem");
 const signer = ensureSigningKeyFile(keyFile);
@@ -64,16 +62,8 @@ async function superuser(s: Scenario, sql: string[], params: unknown[][] = []): 
   }
 }
 
-async function cli(s: Scenario, args: string[] = []): Promise<{ code: number; out: string }> {
-  const env = { ...process.env, DATABASE_URL: s.tdb.url, TOLLGATE_AUDIT_SIGNING_KEY_FILE: keyFile, TOLLGATE_AUDIT_CHECKPOINT_DIR: s.dir };
-  try {
-    const r = await run(process.execPath, ["--import", "tsx", "scripts/audit-verify.ts", ...args], { env, cwd: process.cwd() });
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
+const cli = (s: Scenario, args: string[] = []) =>
+  auditVerify({ DATABASE_URL: s.tdb.url, TOLLGATE_AUDIT_SIGNING_KEY_FILE: keyFile, TOLLGATE_AUDIT_CHECKPOINT_DIR: s.dir }, args);
 
 async function page(s: Scenario) {
   process.env.TOLLGATE_AUDIT_CHECKPOINT_DIR = s.dir;

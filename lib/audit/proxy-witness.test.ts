@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createDb, type PrismaClient } from "@/lib/db";
@@ -13,12 +11,12 @@ import { makeEnvironment } from "@/lib/analysis/fixtures";
 import { appendAuditEvent } from "./chain";
 import { createCheckpoint } from "./publish";
 import { ensureSigningKeyFile } from "./signing";
+import { auditVerify } from "@/test/support/audit-verify";
 
 // The proxy as an outside witness: a real proxy process receives each checkpoint,
 // keeps it in a journal that survives a restart, and audit:verify reads it back
 // to catch a truncation that left no trace in the database or the checkpoint file.
 
-const run = promisify(execFile);
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tollgate-witness-"));
 const keyFile = path.join(tmp, "key.pem");
 const signer = ensureSigningKeyFile(keyFile);
@@ -46,16 +44,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function cli(): Promise<{ code: number; out: string }> {
-  const env = { ...process.env, DATABASE_URL: tdb.url, TOLLGATE_AUDIT_SIGNING_KEY_FILE: keyFile, TOLLGATE_AUDIT_CHECKPOINT_DIR: "" };
-  try {
-    const r = await run(process.execPath, ["--import", "tsx", "scripts/audit-verify.ts"], { env, cwd: process.cwd() });
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
+const cli = () => auditVerify({ DATABASE_URL: tdb.url, TOLLGATE_AUDIT_SIGNING_KEY_FILE: keyFile, TOLLGATE_AUDIT_CHECKPOINT_DIR: "" });
 
 test("the admin API guards the endpoint: token required, a bad body is a 400 naming the field, nothing held yet is a 404", async () => {
   expect((await admin(proxy.adminUrl, "GET", "/admin/v1/audit-checkpoint", undefined, null)).status).toBe(401);

@@ -15,6 +15,7 @@ import { checkCheckpoint, encodeCheckpointToken, extractCheckpointTokens, signCh
 import { ensureSigningKeyFile, signerFromPem } from "@/lib/audit/signing";
 import { closeReportPool } from "./cursor";
 import { startExport } from "./export";
+import { auditVerify } from "@/test/support/audit-verify";
 
 // Every export carries the latest signed checkpoint and its own place in the
 // chain; an auditor verifies it from the file alone with the public key, using
@@ -195,13 +196,4 @@ describe("exports carry a signed checkpoint", () => {
   }, 240_000); // runs audit:verify twice on a shared 2-core machine
 });
 
-async function verifyCli(args: string[]): Promise<{ code: number; out: string }> {
-  const env = { ...process.env, DATABASE_URL: tdb.url, TOLLGATE_AUDIT_PUBLIC_KEY_FILE: pubFile, TOLLGATE_AUDIT_SIGNING_KEY_FILE: "" };
-  try {
-    const r = await run(process.execPath, ["--import", "tsx", "scripts/audit-verify.ts", ...args], { env, cwd: process.cwd() });
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
+const verifyCli = (args: string[]) => auditVerify({ DATABASE_URL: tdb.url, TOLLGATE_AUDIT_PUBLIC_KEY_FILE: pubFile, TOLLGATE_AUDIT_SIGNING_KEY_FILE: "" }, args);

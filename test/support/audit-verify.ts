@@ -1,0 +1,19 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/**
+ * Runs the program `npm run audit:verify` runs (tsx scripts/audit-verify.ts), without
+ * npm's start-up cost, with DATABASE_URL and the audit key settings in `env`:
+ * its exit code and everything it printed.
+ */
+export async function auditVerify(env: Record<string, string>, args: string[] = []): Promise<{ code: number; out: string }> {
+  try {
+    const r = await run(process.execPath, ["--import", "tsx", "scripts/audit-verify.ts", ...args], { env: { ...process.env, ...env }, cwd: process.cwd() });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout + err.stderr };
+  }
+}
