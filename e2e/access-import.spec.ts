@@ -1,33 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
-import { expect, test, type Page } from "@playwright/test";
-import pg from "pg";
+import { expect, test } from "@playwright/test";
+import { signIn, sql } from "./support/stack";
 
 // An admin uploads a Kong declarative file on "Import access", reads the plan
 // with its risk summary (nothing written yet), applies it, and finds the
 // consumers, their keys (by display prefix only) and the public endpoint in the
 // inventory; the real proxy then accepts an imported key sent the Kong way
 // (apikey header). Non-admin roles are refused (403) and nothing changes.
-const DB = process.env.E2E_DATABASE_URL!;
 const PROXY = process.env.E2E_PROXY_URL!;
 const UPSTREAM = process.env.E2E_UPSTREAM_URL!;
-
-async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: DB });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
-async function signIn(page: Page, email: string) {
-  await page.goto("/signin");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("tollgate-demo");
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(page).toHaveURL((u) => u.pathname === "/");
-}
 
 const sfx = [...randomBytes(6)].map((b) => String.fromCharCode(97 + (b % 26))).join("");
 const aliceKey = `kong-${randomBytes(12).toString("hex")}`;

@@ -1,34 +1,16 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
-import pg from "pg";
+import { signIn as signInAs, sql } from "./support/stack";
 
 // An admin imports an OpenAPI description on an API's page, reviews the diff,
 // applies it, and the real proxy then enforces the new endpoint: 403 for a
 // key without the scope, 200 once a grant for the imported scope exists. Then
 // an undocumented path shows on /discovery and is added to the inventory.
-const DB = process.env.E2E_DATABASE_URL!;
 const PROXY = process.env.E2E_PROXY_URL!;
 const ADMIN = process.env.E2E_PROXY_ADMIN_URL!;
 const ADMIN_TOKEN = process.env.E2E_PROXY_ADMIN_TOKEN!;
 const UPSTREAM = process.env.E2E_UPSTREAM_URL!;
-
-async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: DB });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
-async function signIn(page: Page) {
-  await page.goto("/signin");
-  await page.getByLabel("Email").fill("admin@tollgate.test");
-  await page.getByLabel("Password").fill("tollgate-demo");
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(page).toHaveURL((u) => u.pathname === "/");
-}
+const signIn = (page: Page) => signInAs(page, "admin@tollgate.test");
 
 const DOC = `openapi: 3.0.3
 info: { title: E2E Imports, version: "1" }
