@@ -8,12 +8,9 @@ import { open, readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { systemActor } from "@/lib/auth/actor";
-import { env } from "@/lib/config/env";
-import { createDb } from "@/lib/db";
 import { applyAccessImport, planAccessImport } from "@/lib/access-import";
 import { formatAccessPlan } from "@/lib/access-import/format";
-import { AppError } from "@/lib/errors";
+import { importAsCli, runCommand } from "./lib/import-cli";
 
 const USAGE = "usage: npm run import:access -- <file> --env <environment> [--format kong] [--source <name>] [--var NAME]... [--dry-run] [--plan-hash <h>] [--max-bytes <n>]";
 
@@ -63,8 +60,6 @@ async function main(): Promise<number> {
     return 1;
   }
   const maxBytes = args.values["max-bytes"] ? Number(args.values["max-bytes"]) : undefined;
-  const client = createDb(env().DATABASE_URL, 2);
-  const actor = systemActor("cli");
   const input = {
     format,
     environment: args.values.env,
@@ -74,7 +69,7 @@ async function main(): Promise<number> {
     vars,
     expectedPlanHash: args.values["plan-hash"],
   };
-  try {
+  return importAsCli(async (actor, client) => {
     if (args.values["dry-run"]) {
       console.log(formatAccessPlan(await planAccessImport(actor, input, { client, maxBytes })));
       console.log("dry run: nothing written (apply with --plan-hash <plan> to refuse a stale plan)");
@@ -83,22 +78,7 @@ async function main(): Promise<number> {
       console.log(formatAccessPlan(result));
       console.log(result.applied ? `applied: ${result.findingsOpened} findings opened, ${result.outboxRows} proxy updates queued` : "nothing to apply: the inventory already matches this source");
     }
-    return 0;
-  } catch (e) {
-    if (e instanceof AppError) {
-      console.error(`import refused (${e.status} ${e.code}): ${e.message}`);
-      return 1;
-    }
-    throw e;
-  } finally {
-    await client.$disconnect();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`import:access failed to run: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(2);
-  },
-);
+runCommand("import:access", main);

@@ -6,12 +6,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { systemActor } from "@/lib/auth/actor";
-import { env } from "@/lib/config/env";
-import { createDb } from "@/lib/db";
 import { applyImport, planImport } from "@/lib/discovery";
 import { formatPlan } from "@/lib/discovery/openapi/format";
-import { AppError } from "@/lib/errors";
+import { importAsCli, runCommand } from "./lib/import-cli";
 
 const USAGE = "usage: npm run import:openapi -- <file> --api <name> --env <environment> [--dry-run] [--base-url <url>] [--max-bytes <n>] [--confirm-public-writes]";
 
@@ -43,34 +40,18 @@ async function main(): Promise<number> {
     console.error("--max-bytes must be a positive integer");
     return 1;
   }
-  const client = createDb(env().DATABASE_URL, 2);
-  const actor = systemActor("cli");
   const input = { apiName: args.values.api, environment: args.values.env, document, filename: path.basename(file), baseUrl: args.values["base-url"] };
-  try {
+  const confirmPublicWrites = args.values["confirm-public-writes"] === true;
+  return importAsCli(async (actor, client) => {
     if (args.values["dry-run"]) {
       console.log(formatPlan(await planImport(actor, input, { client, maxBytes })));
       console.log("dry run: nothing written");
     } else {
-      const result = await applyImport(actor, { ...input, confirmPublicWrites: args.values["confirm-public-writes"] === true }, { client, maxBytes });
+      const result = await applyImport(actor, { ...input, confirmPublicWrites }, { client, maxBytes });
       console.log(formatPlan(result));
       console.log(`applied: ${result.findingsOpened} findings opened, ${result.outboxRows} proxy updates queued`);
     }
-    return 0;
-  } catch (e) {
-    if (e instanceof AppError) {
-      console.error(`import refused (${e.status} ${e.code}): ${e.message}`);
-      return 1;
-    }
-    throw e;
-  } finally {
-    await client.$disconnect();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`import:openapi failed to run: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(2);
-  },
-);
+runCommand("import:openapi", main);
