@@ -42,7 +42,8 @@ export { apiPrefix } from "./prefixes";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-function httpUrl(u: string): boolean {
+/** An upstream the proxy can forward to: http(s), with no query or fragment. */
+export function httpUrl(u: string): boolean {
   try {
     const p = new URL(u);
     return (p.protocol === "http:" || p.protocol === "https:") && !p.search && !p.hash;

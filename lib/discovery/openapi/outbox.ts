@@ -1,5 +1,6 @@
 import type { Tx } from "@/lib/db";
 import { apiPrefix, assignPrefixes, type KeyLocation } from "@/lib/enforcement/prefixes";
+import { httpUrl } from "@/lib/enforcement/snapshot";
 import { groupSets } from "@/proxy/requirements";
 
 /**
@@ -14,17 +15,9 @@ export type InventoryOp =
   | { op: "upsert"; kind: "route"; value: { id: string; apiId: string; method: string; pathTemplate: string; requirements: string[][]; public: boolean } }
   | { op: "delete"; kind: "route"; id: string };
 
-// Same rules as lib/enforcement/snapshot.ts: what the proxy cannot match is left
+// Same rules as lib/enforcement/snapshot.ts (and its httpUrl): what the proxy cannot match is left
 // out (the snapshot lists it as skipped) instead of failing the whole batch.
 const TEMPLATE = /^\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\})?(\/([A-Za-z0-9\-._~!$&'()*+,=:@%]+|\{[A-Za-z0-9_.-]+\}))*\/?$/;
-function httpUrl(u: string): boolean {
-  try {
-    const p = new URL(u);
-    return (p.protocol === "http:" || p.protocol === "https:") && !p.search && !p.hash;
-  } catch {
-    return false;
-  }
-}
 
 export async function enqueueInventoryChanges(
   tx: Tx,
