@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { freePort } from "@/test/support/db";
-import { nginxAvailable, NGINX, startNginx, type Nginx } from "./nginx-support";
+import { forwardAuthLocation, nginxAvailable, NGINX, startNginx, type Nginx } from "./nginx-support";
 import { admin, call, spawnProxy, world, type ProxyProcess } from "./test-support";
 
 // Forward-auth mode behind REAL nginx (auth_request), plus the Traefik/Caddy
@@ -30,15 +30,7 @@ beforeAll(async () => {
   if (hasNginx) {
     nginx = await startNginx(
       await freePort(),
-      `
-    location = /_tollgate_auth {
-      internal;
-      proxy_pass http://127.0.0.1:${ports.data}/_tollgate/auth;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URI $request_uri;
-      proxy_set_header X-Original-Method $request_method;
-    }
+      `${forwardAuthLocation(ports.data)}
     location / {
       auth_request /_tollgate_auth;
       auth_request_set $tollgate_principal $upstream_http_x_tollgate_principal;

@@ -68,3 +68,18 @@ http {
       }),
   };
 }
+
+/**
+ * The internal location through which nginx's `auth_request /_tollgate_auth` asks the
+ * proxy's forward-auth endpoint (on its data port) about each request: no body, the
+ * original URI and method in headers. Put it in the server block next to the protected locations.
+ */
+export const forwardAuthLocation = (proxyDataPort: number) => `
+    location = /_tollgate_auth {
+      internal;
+      proxy_pass http://127.0.0.1:${proxyDataPort}/_tollgate/auth;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URI $request_uri;
+      proxy_set_header X-Original-Method $request_method;
+    }`;

@@ -11,7 +11,7 @@ import { runAnalysis } from "@/lib/analysis";
 import { daysAgo, makeGrant, makePrincipal } from "@/lib/analysis/fixtures";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
 import { ADMIN_TOKEN, admin, call, sha, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
-import { nginxAvailable, NGINX, startNginx, type Nginx } from "@/proxy/nginx-support";
+import { forwardAuthLocation, nginxAvailable, NGINX, startNginx, type Nginx } from "@/proxy/nginx-support";
 import { extractDescription } from "./extract";
 import { syntheticScopeName } from "./synthetic-scope";
 import type { OpenApiDocument } from "./parse";
@@ -136,15 +136,7 @@ beforeAll(async () => {
   if (nginxAvailable()) {
     nginx = await startNginx(
       await freePort(),
-      `
-    location = /_tollgate_auth {
-      internal;
-      proxy_pass http://127.0.0.1:${ports.data}/_tollgate/auth;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_set_header X-Original-URI $request_uri;
-      proxy_set_header X-Original-Method $request_method;
-    }
+      `${forwardAuthLocation(ports.data)}
     location / {
       auth_request /_tollgate_auth;
       proxy_pass ${upstreamUrl};
