@@ -31,13 +31,8 @@ export async function listApis(actor: Actor, client: PrismaClient = db()): Promi
     ORDER BY a.name, CASE e.tier WHEN 'production' THEN 0 WHEN 'staging' THEN 1 ELSE 2 END`;
 }
 
-export interface ApiDetail {
-  id: string;
-  name: string;
-  description: string | null;
-  baseUrl: string;
-  environment: string;
-  team: string | null;
+/** The API's own fields as the list shows them, plus its endpoints and scopes. */
+export interface ApiDetail extends Pick<ApiSummary, "id" | "name" | "description" | "baseUrl" | "environment" | "team"> {
   endpoints: {
     id: string;
     method: string;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient } from "@/lib/db";
+import type { GrantRow } from "./grants";
 
 export interface PrincipalDetail {
   id: string;
@@ -26,21 +27,8 @@ export interface PrincipalDetail {
     lastUsedAt: Date | null;
     revokedAt: Date | null;
   }[];
-  grants: {
-    id: string;
-    status: "active" | "revoked" | "expired";
-    scopeId: string;
-    scopeName: string;
-    scopeLevel: "read" | "write" | "admin";
-    apiId: string;
-    apiName: string;
-    environment: string;
-    grantedAt: Date;
-    expiresAt: Date | null;
-    lastUsedAt: Date | null;
-    revokedAt: Date | null;
-    requests90d: number;
-  }[];
+  /** The principal's grants, in the grants list's terms, with their requests over 90 days. */
+  grants: (Omit<GrantRow, `principal${string}`> & { requests90d: number })[];
   /** Requests per day over the last 90 days (all grants), oldest first, zero-filled. */
   usage: { day: string; requests: number }[];
 }
