@@ -15,7 +15,7 @@ import { systemActor } from "@/lib/auth/actor";
 import { createDb } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
 import { applyAccessImport, planAccessImport } from "@/lib/access-import";
-import { benchDatabase, serverSql } from "./support";
+import { benchDatabase, serverSql, runBench } from "./support";
 
 const { values } = parseArgs({ options: { consumers: { type: "string", default: "10000" }, runs: { type: "string", default: "3" } } });
 const N = Number(values.consumers);
@@ -99,7 +99,4 @@ async function main() {
   console.log(`[access-import] no-op re-import: plan ${s(median(times.replan))}, apply ${s(median(times.reapply))}; importer peak RSS ${Math.round(peakRss / 2 ** 20)} MB`);
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -17,7 +17,7 @@ import { systemActor } from "@/lib/auth/actor";
 import { createDb } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
 import { applyImport, planImport } from "@/lib/discovery";
-import { benchDatabase, serverSql } from "./support";
+import { benchDatabase, serverSql, runBench } from "./support";
 
 const { values } = parseArgs({ options: { operations: { type: "string", default: "1000" }, runs: { type: "string", default: "5" } } });
 const OPS = Number(values.operations);
@@ -122,7 +122,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

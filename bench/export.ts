@@ -26,7 +26,7 @@ import { createDb } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
 import { seedScale } from "@/lib/seed/scale";
 import { freePort } from "@/test/support/db";
-import { benchDatabase, serverSql } from "./support";
+import { benchDatabase, serverSql, runBench } from "./support";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "1000000" }, build: { type: "boolean", default: false } } });
 const ROWS = Number(values.rows);
@@ -159,7 +159,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -15,7 +15,7 @@ import { createDb } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
 import { listGrants } from "@/lib/inventory";
 import { seedScale } from "@/lib/seed/scale";
-import { benchDatabase, serverSql, pct } from "./support";
+import { benchDatabase, serverSql, pct, runBench } from "./support";
 
 const { values } = parseArgs({ options: { grants: { type: "string", default: "1000000" }, runs: { type: "string", default: "60" } } });
 const GRANTS = Number(values.grants);
@@ -66,7 +66,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

@@ -29,7 +29,7 @@ import { seedScale } from "@/lib/seed/scale";
 import { freePort } from "@/test/support/db";
 import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "undici";
-import { benchDatabase, serverSql, pct } from "./support";
+import { benchDatabase, serverSql, pct, runBench } from "./support";
 
 const { values } = parseArgs({
   options: {
@@ -219,7 +219,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+runBench(main);

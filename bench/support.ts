@@ -27,3 +27,11 @@ export async function serverSql(server: URL, sql: string): Promise<void> {
 
 /** The p-th percentile of an ascending array (nearest-rank). */
 export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/** Runs a benchmark's main: an error is printed and exits 1, so `npm run bench` stops on it. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
