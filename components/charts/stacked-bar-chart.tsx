@@ -1,5 +1,6 @@
 "use client";
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
+import { CHART_MARGIN, ChartFigure } from "./chart-figure";
 
 export interface StackedBarChartProps {
   data: Record<string, string | number>[];
@@ -14,22 +15,17 @@ export interface StackedBarChartProps {
 /** A stacked bar chart (recharts) with a text alternative for screen readers. */
 export function StackedBarChart({ data, categoryKey, series, height = 280, label }: StackedBarChartProps) {
   return (
-    <figure aria-label={label} data-testid="stacked-bar-chart">
-      <div style={{ width: "100%", height }}>
-        <ResponsiveContainer>
-          <BarChart data={data} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
-            <XAxis dataKey={categoryKey} tick={{ fontSize: 12 }} />
-            <YAxis tick={{ fontSize: 12 }} allowDecimals={false} width={56} />
-            <Tooltip cursor={{ fill: "#f1f5f9" }} />
-            <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
-            {series.map((s) => (
-              <Bar key={s.key} dataKey={s.key} stackId="stack" fill={s.color} isAnimationActive={false} />
-            ))}
-          </BarChart>
-        </ResponsiveContainer>
-      </div>
-      <figcaption className="sr-only">{label}</figcaption>
-    </figure>
+    <ChartFigure label={label} testId="stacked-bar-chart" height={height} caption={label}>
+      <BarChart data={data} margin={CHART_MARGIN}>
+        <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
+        <XAxis dataKey={categoryKey} tick={{ fontSize: 12 }} />
+        <YAxis tick={{ fontSize: 12 }} allowDecimals={false} width={56} />
+        <Tooltip cursor={{ fill: "#f1f5f9" }} />
+        <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
+        {series.map((s) => (
+          <Bar key={s.key} dataKey={s.key} stackId="stack" fill={s.color} isAnimationActive={false} />
+        ))}
+      </BarChart>
+    </ChartFigure>
   );
 }
