@@ -7,6 +7,7 @@ import { createDb, type PrismaClient } from "@/lib/db";
 import { systemActor, type Actor } from "@/lib/auth/actor";
 import { AppError } from "@/lib/errors";
 import { applyImport, planImport } from "@/lib/discovery";
+import { openApiDoc } from "@/test/support/openapi";
 
 const EXAMPLES = path.resolve("node_modules/@readme/oas-examples");
 const GITHUB = path.resolve("node_modules/@octokit/openapi/generated/api.github.com.json");
@@ -91,15 +92,14 @@ describe("real-world descriptions", () => {
 });
 
 describe("re-import of a modified copy", () => {
-  const base = {
+  const base = openApiDoc({
     openapi: "3.0.3",
-    info: { title: "Orders", version: "1" },
-    servers: [{ url: "https://orders.example/v1" }],
-    components: {
-      securitySchemes: {
-        oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "https://id.example/token", scopes: { "orders:read": "read orders", "orders:write": "change orders", "orders:manage": "admin", "legacy:export": "old export" } } } },
-        key: { type: "apiKey", in: "header", name: "X-Key" },
-      },
+    title: "Orders",
+    version: "1",
+    server: "https://orders.example/v1",
+    securitySchemes: {
+      oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "https://id.example/token", scopes: { "orders:read": "read orders", "orders:write": "change orders", "orders:manage": "admin", "legacy:export": "old export" } } } },
+      key: { type: "apiKey", in: "header", name: "X-Key" },
     },
     security: [{ oauth: ["orders:read"] }],
     paths: {
@@ -116,7 +116,7 @@ describe("re-import of a modified copy", () => {
       "/legacy": { get: { security: [{ key: [] }], responses: { 200: { description: "ok" } } } },
       "/health": { get: { security: [], responses: { 200: { description: "ok" } } } },
     },
-  };
+  });
   const input = (doc: unknown) => ({ apiName: "orders", environment: "staging", document: toYaml(doc), filename: "orders.yaml" });
 
   it("first import: levels inferred, public op, outbox row per proxy, audit event", async () => {

@@ -5,6 +5,7 @@ import { systemActor, type Actor } from "@/lib/auth/actor";
 import { applyImport, setScopeLevel } from "@/lib/discovery";
 import { getApi } from "@/lib/inventory";
 import { classifyScope } from "./scope-classify";
+import { openApiDoc } from "@/test/support/openapi";
 
 // Issue 17, point 4: a scope's level from its name and from the methods of the
 // operations requiring it, with the evidence, and the admin's override.
@@ -55,16 +56,15 @@ describe("through an import, with the admin's override", () => {
   });
 
   // Shaped after Linode (oauth with *:read_only / *:read_write), Google (devstorage.*) and Vimeo (plain words).
-  const doc = {
+  const doc = openApiDoc({
     openapi: "3.0.3",
-    info: { title: "Levels", version: "1" },
-    servers: [{ url: "https://levels.example" }],
-    components: {
-      securitySchemes: {
-        oauth: {
-          type: "oauth2",
-          flows: { clientCredentials: { tokenUrl: "https://id.example/t", scopes: { "linodes:read_only": "", "linodes:read_write": "", "devstorage.full_control": "", public: "", delete: "", stats: "" } } },
-        },
+    title: "Levels",
+    version: "1",
+    server: "https://levels.example",
+    securitySchemes: {
+      oauth: {
+        type: "oauth2",
+        flows: { clientCredentials: { tokenUrl: "https://id.example/t", scopes: { "linodes:read_only": "", "linodes:read_write": "", "devstorage.full_control": "", public: "", delete: "", stats: "" } } },
       },
     },
     paths: {
@@ -74,7 +74,7 @@ describe("through an import, with the admin's override", () => {
       "/videos/{id}": { delete: { security: [{ oauth: ["public", "delete"] }], responses: { 204: { description: "ok" } } } },
       "/stats": { get: { security: [{ oauth: ["stats"] }], responses: { 200: { description: "ok" } } } },
     },
-  };
+  });
 
   it("stores each scope's level and evidence, shows them on the API page, and keeps an override across re-imports", async () => {
     const r = await applyImport(admin, { apiName: "levels", environment: "production", document: toYaml(doc) }, { client: ctx.client });

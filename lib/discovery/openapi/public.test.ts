@@ -7,6 +7,7 @@ import { AppError } from "@/lib/errors";
 import { applyImport, planImport } from "@/lib/discovery";
 import { importFromRequest } from "./http";
 import { formatPlan } from "./format";
+import { openApiDoc } from "@/test/support/openapi";
 
 // Issue 17, point 2: operations that accept no credential. OpenAPI 3.0.3 §4.7.30 / 3.1 §4.8.30:
 // an empty Security Requirement Object `{}` among the alternatives makes security optional, and
@@ -14,15 +15,14 @@ import { formatPlan } from "./format";
 // Requirement Object likewise. Without any `security` declared, nothing is said: Tollgate keeps
 // such an operation protected with no scope.
 
-const jiraLike = {
+const jiraLike = openApiDoc({
   openapi: "3.0.1",
-  info: { title: "Jira-like", version: "3" },
-  servers: [{ url: "https://jira.example" }],
-  components: {
-    securitySchemes: {
-      basicAuth: { type: "http", scheme: "basic" },
-      OAuth2: { type: "oauth2", flows: { authorizationCode: { authorizationUrl: "https://auth.example/a", tokenUrl: "https://auth.example/t", scopes: { "read:jira-work": "", "write:jira-work": "" } } } },
-    },
+  title: "Jira-like",
+  version: "3",
+  server: "https://jira.example",
+  securitySchemes: {
+    basicAuth: { type: "http", scheme: "basic" },
+    OAuth2: { type: "oauth2", flows: { authorizationCode: { authorizationUrl: "https://auth.example/a", tokenUrl: "https://auth.example/t", scopes: { "read:jira-work": "", "write:jira-work": "" } } } },
   },
   paths: {
     "/rest/api/3/attachment/{id}": {
@@ -39,7 +39,7 @@ const jiraLike = {
     // No security here and none at the top level: nobody can call these until a scope is assigned.
     "/rest/api/3/legacy": { get: { responses: { 200: { description: "ok" } } }, put: { responses: { 200: { description: "ok" } } } },
   },
-};
+});
 
 let tdb: TestDatabase;
 let client: PrismaClient;

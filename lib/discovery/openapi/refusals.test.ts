@@ -8,6 +8,7 @@ import { AppError } from "@/lib/errors";
 import { applyImport, parseOpenApi, planImport } from "@/lib/discovery";
 import { importFromRequest } from "./http";
 import { formatPlan } from "./format";
+import { openApiDoc } from "@/test/support/openapi";
 
 // Issue 17, point 6: documents and inputs the importer used to accept, each now a
 // 400 naming where the problem is; and what it labels and names differently.
@@ -124,21 +125,20 @@ describe("messages and names", () => {
 
   it("synthetic scopes for schemes without scopes cannot be mistaken for real scope names (Linode's oauth)", async () => {
     // Linode's description: an oauth scheme whose operations list real scopes, and some that list none.
-    const linode = {
+    const linode = openApiDoc({
       openapi: "3.0.1",
-      info: { title: "Linode-like", version: "4" },
-      servers: [{ url: "https://api.linode.example/v4" }],
-      components: {
-        securitySchemes: {
-          oauth: { type: "oauth2", flows: { authorizationCode: { authorizationUrl: "https://login.example/oauth/authorize", tokenUrl: "https://login.example/oauth/token", scopes: { "account:read_write": "rw", "account:read_only": "ro" } } } },
-          personalAccessToken: { type: "http", scheme: "bearer" },
-        },
+      title: "Linode-like",
+      version: "4",
+      server: "https://api.linode.example/v4",
+      securitySchemes: {
+        oauth: { type: "oauth2", flows: { authorizationCode: { authorizationUrl: "https://login.example/oauth/authorize", tokenUrl: "https://login.example/oauth/token", scopes: { "account:read_write": "rw", "account:read_only": "ro" } } } },
+        personalAccessToken: { type: "http", scheme: "bearer" },
       },
       paths: {
         "/account": { get: { security: [{ personalAccessToken: [] }, { oauth: ["account:read_only"] }], responses: { 200: { description: "ok" } } } },
         "/profile": { put: { security: [{ oauth: [] }], responses: { 200: { description: "ok" } } }, get: { security: [{ oauth: [] }], responses: { 200: { description: "ok" } } } },
       },
-    };
+    });
     const plan = await planImport(admin, { apiName: "linode", environment: "staging", document: toYaml(linode) }, { client: ctx.client });
     const names = plan.diff.scopes.added.map((s) => s.name).sort();
     expect(names).toEqual(["account:read_only", "oauth credential (read)", "oauth credential (write)", "personalAccessToken credential (read)"]);
