@@ -1,6 +1,5 @@
 import { describe, expect, test } from "vitest";
 import { systemActor, type Actor } from "@/lib/auth/actor";
-import { AppError } from "@/lib/errors";
 import { daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
 import { useTestDatabase } from "@/test/support/use-test-database";
 import { bulkCertify, certifyItem } from "./certify";
@@ -14,18 +13,12 @@ import { listMyItems } from "./my-items";
 import { getCampaignDashboard } from "./queries";
 import { signOffCampaign } from "./sign-off";
 import { ATTESTATION } from "./schemas";
+import { expectError } from "@/test/support/errors";
 
 // Launch, certify, delegate, sign-off and separation of duties against a real
 // database of this file's own. Jobs and the clock: jobs.test.ts.
 const ctx = useTestDatabase(4);
 const DAY = 86_400_000;
-
-async function expectError(p: Promise<unknown>, code: string, field?: string) {
-  const e = await p.then(() => null, (e: unknown) => e);
-  expect(e, "expected an AppError").toBeInstanceOf(AppError);
-  expect((e as AppError).code).toBe(code);
-  if (field) expect((e as AppError).field).toBe(field);
-}
 
 /** A team with a manager (a user with the manager role), two reports, a service account one of them owns, and the manager's own grant. */
 async function company() {

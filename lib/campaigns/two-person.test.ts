@@ -1,7 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { updateTwoPersonRule, DEFAULT_TWO_PERSON_RULE } from "@/lib/auth/sod";
 import { verifyAuditChain } from "@/lib/audit";
-import { AppError } from "@/lib/errors";
 import { daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
 import { useTestDatabase } from "@/test/support/use-test-database";
 import { bulkCertify, certifyItem } from "./certify";
@@ -13,6 +12,7 @@ import { listMyItems } from "./my-items";
 import { getCampaignDashboard } from "./queries";
 import { signOffCampaign } from "./sign-off";
 import { ATTESTATION } from "./schemas";
+import { appError } from "@/test/support/errors";
 
 // The two-person rule on certification decisions (issue 7, "Separation of duties
 // from the identity issue applies"), against a real database of this file's own.
@@ -22,11 +22,10 @@ const ctx = useTestDatabase(4);
 const DAY = 86_400_000;
 
 async function expectError(p: Promise<unknown>, code: string, message?: RegExp | string, field?: string) {
-  const e = await p.then(() => null, (e: unknown) => e);
-  expect(e, "expected an AppError").toBeInstanceOf(AppError);
-  expect((e as AppError).code).toBe(code);
-  if (message) expect((e as AppError).message).toMatch(message);
-  if (field) expect((e as AppError).field).toBe(field);
+  const e = await appError(p);
+  expect(e.code).toBe(code);
+  if (message) expect(e.message).toMatch(message);
+  if (field) expect(e.field).toBe(field);
 }
 
 /** A manager and a reviewer (both named on the campaign), the admin who owns it, and Alice's read/write/admin grants in production. */

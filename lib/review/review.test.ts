@@ -5,6 +5,7 @@ import { AppError } from "@/lib/errors";
 import { createTestDatabase, type TestDatabase } from "@/test/support/db";
 import { daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
 import { approveFinding, assignFinding, bulkRevoke, claimFinding, confirmDecision, reduceGrant, revokeGrant } from "./index";
+import { expectError } from "@/test/support/errors";
 
 let tdb: TestDatabase;
 let client: PrismaClient;
@@ -22,13 +23,6 @@ async function openFinding(level: "read" | "write" | "admin" = "read", o: { prin
     data: { grantId: grant.id, rule: o.rule ?? "dormant", severity: "medium", riskScore: 50, evidence: {}, suggestion: "Revoke" },
   });
   return { grant, finding, principalId };
-}
-
-async function expectError(p: Promise<unknown>, code: string, field?: string) {
-  const e = await p.then(() => null, (e: unknown) => e);
-  expect(e).toBeInstanceOf(AppError);
-  expect((e as AppError).code).toBe(code);
-  if (field) expect((e as AppError).field).toBe(field);
 }
 
 beforeAll(async () => {
