@@ -1,22 +1,14 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
-import { BASE, USER, ENTERPRISE, PATCH_OP, scimRoute, type ScimRoute } from "@/test/support/scim";
+import { describe, expect, it } from "vitest";
+import { BASE, USER, ENTERPRISE, PATCH_OP, useScim, type ScimRoute } from "@/test/support/scim";
 
 // Issue 17, point 7: what the SCIM server refuses or ignores (RFC 7644), driven
 // through the real route handlers with Request objects as a client sends them.
-const ctx = useAppDatabase();
-let route: ScimRoute;
-let token: string;
+const ctx = useScim("idp");
 
-beforeAll(async () => {
-  token = await serviceToken("idp", ["scim"]);
-  route = await scimRoute();
-});
-
-async function send(method: keyof typeof route, path: string, body: string | undefined, contentType: string | null) {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+async function send(method: keyof ScimRoute, path: string, body: string | undefined, contentType: string | null) {
+  const headers: Record<string, string> = { authorization: `Bearer ${ctx.token}` };
   if (contentType !== null) headers["content-type"] = contentType;
-  const res = await route[method](new Request(`${BASE}${path}`, { method, headers, body }));
+  const res = await ctx.route[method](new Request(`${BASE}${path}`, { method, headers, body }));
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }

@@ -1,24 +1,16 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
-import { BASE, USER, GROUP, ENTERPRISE, PATCH_OP, ERROR, scimRoute, type ScimRoute } from "@/test/support/scim";
+import { describe, expect, it } from "vitest";
+import { BASE, USER, GROUP, ENTERPRISE, PATCH_OP, ERROR, useScim, type ScimRoute } from "@/test/support/scim";
 
 // SCIM from outside: the odd requests real provisioning clients and the
 // Microsoft SCIM validator send, and hostile ones, through the real route
 // handlers over a database of its own. Every refusal must be a SCIM error
 // (schemas, status as a string, scimType where defined) and change nothing.
-const ctx = useAppDatabase();
-let route: ScimRoute;
-let token: string;
+const ctx = useScim("entra");
 
-beforeAll(async () => {
-  token = await serviceToken("entra", ["scim"]);
-  route = await scimRoute();
-});
-
-async function call(method: keyof typeof route, path: string, body?: unknown) {
-  const headers: Record<string, string> = { accept: "application/scim+json", authorization: `Bearer ${token}` };
+async function call(method: keyof ScimRoute, path: string, body?: unknown) {
+  const headers: Record<string, string> = { accept: "application/scim+json", authorization: `Bearer ${ctx.token}` };
   if (body !== undefined) headers["content-type"] = "application/scim+json";
-  const res = await route[method](new Request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }));
+  const res = await ctx.route[method](new Request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }));
   const text = await res.text();
   return { status: res.status, type: res.headers.get("content-type"), body: text ? JSON.parse(text) : null };
 }

@@ -1,31 +1,27 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
-import { BASE, USER, GROUP, ENTERPRISE, PATCH_OP, ERROR, scimRoute, type ScimRoute } from "@/test/support/scim";
+import { serviceToken } from "@/test/support/use-test-database";
+import { BASE, USER, GROUP, ENTERPRISE, PATCH_OP, ERROR, useScim, type ScimRoute } from "@/test/support/scim";
 
 // Drives the real route handlers (app/scim/v2) with Request objects shaped as
 // Okta and Microsoft Entra ID send them, against a database of its own.
-const ctx = useAppDatabase();
-let route: ScimRoute;
-let token: string;
+const ctx = useScim("okta");
 let usageToken: string;
 let scopeId: string;
 let environmentId: string;
 
 beforeAll(async () => {
-  token = await serviceToken("okta", ["scim"]);
   usageToken = await serviceToken("proxy", ["usage:ingest"]);
   const env = await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
   environmentId = env.id;
   const api = await ctx.client.api.create({ data: { name: "orders", baseUrl: "https://orders.example", environmentId } });
   scopeId = (await ctx.client.scope.create({ data: { apiId: api.id, name: "orders:write", level: "write" } })).id;
-  route = await scimRoute();
 });
 
-async function call(method: keyof typeof route, path: string, body?: unknown, auth: string | null = `Bearer ${token}`) {
+async function call(method: keyof ScimRoute, path: string, body?: unknown, auth: string | null = `Bearer ${ctx.token}`) {
   const headers: Record<string, string> = { accept: "application/scim+json" };
   if (auth) headers.authorization = auth;
   if (body !== undefined) headers["content-type"] = "application/scim+json; charset=utf-8";
-  const res = await route[method](new Request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }));
+  const res = await ctx.route[method](new Request(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }));
   const text = await res.text();
   return { status: res.status, type: res.headers.get("content-type"), body: text ? JSON.parse(text) : null, headers: res.headers };
 }
