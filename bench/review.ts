@@ -27,6 +27,7 @@ import { startDeliveryWorker } from "@/lib/enforcement/worker";
 import { listQueue, parseQueueQuery, revokeGrant } from "@/lib/review";
 import { seedScale } from "@/lib/seed/scale";
 import { freePort } from "@/test/support/db";
+import { grantsOnlySnapshot } from "@/proxy/test-support";
 import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "undici";
 import { benchDatabase, serverSql, pct, runBench } from "./support";
@@ -141,13 +142,8 @@ async function commitToAck(db: PrismaClient) {
     },
   });
   try {
-    const snap = await adminCall(proxy.adminUrl, "PUT", "/admin/v1/snapshot", {
-      idempotencyKey: "bench-initial",
-      apis: [{ id: api.id, name: api.name, prefix: "/bench-orders", upstream: "http://127.0.0.1:9" }],
-      routes: [],
-      credentials: [],
-      grants: grants.map((g) => ({ id: g.id, principalId: g.principalId, scopeId: scope.id, expiresAt: null })),
-    });
+    const benchApi = { id: api.id, name: api.name, prefix: "/bench-orders", upstream: "http://127.0.0.1:9" };
+    const snap = await adminCall(proxy.adminUrl, "PUT", "/admin/v1/snapshot", grantsOnlySnapshot("bench-initial", benchApi, grants.map((g) => ({ ...g, scopeId: scope.id }))));
     if (snap.status !== 200) throw new Error(`snapshot push failed: ${JSON.stringify(snap.body)}`);
     await db.proxy.create({ data: { name: "bench-edge-1", adminUrl: proxy.adminUrl, adminToken: ADMIN_TOKEN, environmentId: env.id } });
     const commitToAckMs: number[] = [];

@@ -69,28 +69,23 @@ export async function admin(adminUrl: string, method: string, p: string, body?: 
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
-  const text = await res.body.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test helper: each test reads the body shape it expects
-  let json: any = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.statusCode, body: json };
+  return { status: res.statusCode, body: await bodyOf(res.body) };
 }
 
 export async function call(dataUrl: string, method: string, p: string, headers: Record<string, string> = {}, body?: string) {
   const res = await request(dataUrl + p, { method: method as never, headers, body });
-  const text = await res.body.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test helper: each test reads the body shape it expects
-  let json: any = null;
+  return { status: res.statusCode, headers: res.headers, body: await bodyOf(res.body) };
+}
+
+/** The body as JSON where it parses, else as text. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test helper: each test reads the body shape it expects
+async function bodyOf(body: { text(): Promise<string> }): Promise<any> {
+  const text = await body.text();
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    json = text;
+    return text;
   }
-  return { status: res.statusCode, headers: res.headers, body: json };
 }
 
 /** A small world: one API with a few routes, two principals with keys, grants. */
@@ -136,4 +131,12 @@ export function world(upstreamUrl: string) {
     ],
   };
   return { ids, keys, snapshot };
+}
+
+/**
+ * A snapshot body (PUT /admin/v1/snapshot) holding one API and these grants, with no
+ * routes or credentials: the state a test or benchmark that only revokes grants starts the proxy from.
+ */
+export function grantsOnlySnapshot(idempotencyKey: string, api: { id: string; name: string; prefix: string; upstream: string }, grants: { id: string; principalId: string; scopeId: string }[]) {
+  return { idempotencyKey, apis: [api], routes: [], credentials: [], grants: grants.map((g) => ({ id: g.id, principalId: g.principalId, scopeId: g.scopeId, expiresAt: null })) };
 }

@@ -7,13 +7,12 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { createDb, type PrismaClient } from "@/lib/db";
-import { AppError } from "@/lib/errors";
 import { systemActor, type Actor } from "@/lib/auth/actor";
 import { createServiceToken } from "@/lib/auth/service-tokens";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
 import { until } from "@/test/support/until";
 import { csvObjects } from "@/test/support/csv";
-import { ADMIN_TOKEN, admin, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
+import { ADMIN_TOKEN, admin, grantsOnlySnapshot, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 import { DAY, daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
 import { approveFinding, revokeGrant } from "@/lib/review";
 import { createCampaign } from "@/lib/campaigns/create";
@@ -27,6 +26,7 @@ import { ABANDONED_AFTER_MS, failAbandonedExports, recordExportStart, recordExpo
 import { closeReportPool, cursorBatches, withSnapshot } from "./cursor";
 import { csvChunks } from "./encode";
 import { inventoryReport } from "./inventory";
+import { appError } from "@/test/support/errors";
 
 // Evidence exports against a real database, a real enforcement proxy and the
 // delivery worker: rows are checked against what the database holds, and the
@@ -64,10 +64,9 @@ async function exportAll(actor: Actor, report: string, format: string, filters: 
 }
 
 async function expectError(p: Promise<unknown>, status: number, field?: string) {
-  const e = await p.then(() => null, (e: unknown) => e);
-  expect(e).toBeInstanceOf(AppError);
-  expect((e as AppError).status).toBe(status);
-  if (field) expect((e as AppError).field).toBe(field);
+  const e = await appError(p);
+  expect(e.status).toBe(status);
+  if (field) expect(e.field).toBe(field);
 }
 
 beforeAll(async () => {
@@ -96,13 +95,7 @@ beforeAll(async () => {
   // The real proxy holds the active grants; the worker delivers decisions to it.
   proxy = await spawnProxy({}, { data: await freePort(), admin: await freePort() });
   const active = await client.grant.findMany({ where: { status: "active" } });
-  const snap = await admin(proxy.adminUrl, "PUT", "/admin/v1/snapshot", {
-    idempotencyKey: "initial",
-    apis: [{ id: api.id, name: api.name, prefix: "/orders", upstream: "http://127.0.0.1:1" }],
-    routes: [],
-    credentials: [],
-    grants: active.map((x) => ({ id: x.id, principalId: x.principalId, scopeId: x.scopeId, expiresAt: null })),
-  });
+  const snap = await admin(proxy.adminUrl, "PUT", "/admin/v1/snapshot", grantsOnlySnapshot("initial", { id: api.id, name: api.name, prefix: "/orders", upstream: "http://127.0.0.1:1" }, active));
   expect(snap.status).toBe(200);
   await client.proxy.create({ data: { name: "prod-edge", adminUrl: proxy.adminUrl, adminToken: ADMIN_TOKEN, environmentId: env.id } });
   worker = await startDeliveryWorker({ client, pollMs: 200 });

@@ -5,7 +5,7 @@ import path from "node:path";
 import { createDb } from "@/lib/db";
 import { daysAgo, makeApi, makeEnvironment, makeReviewer } from "@/lib/analysis/fixtures";
 import { closeAdminPools } from "@/lib/enforcement/admin-client";
-import { ADMIN_TOKEN, admin, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
+import { ADMIN_TOKEN, admin, grantsOnlySnapshot, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 import { createTestDatabase, freePort } from "./db";
 
 /**
@@ -39,13 +39,8 @@ export async function dormantWorld(opts: { count: number; poolSize: number }) {
     select: { id: true, grantId: true },
   });
   const byGrant = new Map(findings.map((f) => [f.grantId, f.id]));
-  const snap = await admin(proxy.adminUrl, "PUT", "/admin/v1/snapshot", {
-    idempotencyKey: "initial",
-    apis: [{ id: api.id, name: api.name, prefix: "/orders", upstream: "http://127.0.0.1:1" }],
-    routes: [],
-    credentials: [],
-    grants: grants.map((g) => ({ id: g.id, principalId: g.principalId, scopeId: scopes.read.id, expiresAt: null })),
-  });
+  const api0 = { id: api.id, name: api.name, prefix: "/orders", upstream: "http://127.0.0.1:1" };
+  const snap = await admin(proxy.adminUrl, "PUT", "/admin/v1/snapshot", grantsOnlySnapshot("initial", api0, grants.map((g) => ({ ...g, scopeId: scopes.read.id }))));
   if (snap.status !== 200) throw new Error(`initial snapshot: ${snap.status} ${JSON.stringify(snap.body)}`);
   await client.proxy.create({ data: { name: "prod-edge", adminUrl: proxy.adminUrl, adminToken: ADMIN_TOKEN, environmentId: env.id } });
 
