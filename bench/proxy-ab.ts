@@ -16,6 +16,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { request } from "undici";
 import { freePort } from "../test/support/db";
+import { benchProxyEnv, untilAdminAnswers } from "./support";
 
 const baseArg = process.argv.indexOf("--base");
 if (baseArg < 0 || !process.argv[baseArg + 1]) throw new Error("usage: npx tsx bench/proxy-ab.ts --base <dir with the other version's tree>");
@@ -38,30 +39,13 @@ async function startProxy(root: string, upstreamUrl: string) {
   const [dataPort, adminPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "proxy/main.ts")], {
     cwd: root,
-    env: {
-      ...process.env,
-      PROXY_LISTEN: `127.0.0.1:${dataPort}`,
-      PROXY_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
-      PROXY_ADMIN_TOKEN: ADMIN_TOKEN,
-      PROXY_ENVIRONMENT: "production",
-      PROXY_STATE_FILE: path.join(tmp, `${path.basename(root)}-${dataPort}.ndjson`),
-      PROXY_LOG_LEVEL: "warn",
-      PROXY_ACCESS_LOG: "false",
-    },
+    env: benchProxyEnv({ dataPort, adminPort, adminToken: ADMIN_TOKEN, stateFile: path.join(tmp, `${path.basename(root)}-${dataPort}.ndjson`) }),
     stdio: ["ignore", "ignore", "inherit"],
   });
   children.push(child);
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  for (let i = 0; ; i++) {
-    try {
-      await (await request(`${adminUrl}/admin/v1/state`, { headers: auth })).body.dump();
-      break;
-    } catch {
-      if (i > 1200) throw new Error(`proxy of ${root} did not start`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await untilAdminAnswers(adminUrl, ADMIN_TOKEN, 1200, `proxy of ${root}`);
   const { stateRecords } = await import(path.join(root, "bench/proxy-state.ts"));
   async function* body(): AsyncGenerator<string> {
     let buf = JSON.stringify({ idempotencyKey: "ab-snapshot" }) + "\n";

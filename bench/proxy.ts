@@ -17,6 +17,7 @@ import { Readable } from "node:stream";
 import { Pool, request } from "undici";
 import { startNginx } from "../proxy/nginx-support";
 import { freePort } from "../test/support/db";
+import { benchProxyEnv, untilAdminAnswers } from "./support";
 import { allowedRequest, APIS, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, RESOURCES_PER_API, stateRecords } from "./proxy-state";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -152,16 +153,7 @@ async function main() {
   const extra = (process.env.BENCH_PROXY_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const proxy = spawn(process.execPath, [...extra, ...(traceGc ? ["--trace-gc"] : []), "--import", "tsx", path.join(ROOT, "proxy/main.ts")], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PROXY_LISTEN: `127.0.0.1:${dataPort}`,
-      PROXY_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
-      PROXY_ADMIN_TOKEN: ADMIN_TOKEN,
-      PROXY_ENVIRONMENT: "production",
-      PROXY_STATE_FILE: path.join(tmp, "state.ndjson"),
-      PROXY_LOG_LEVEL: "warn",
-      PROXY_ACCESS_LOG: process.env.BENCH_ACCESS_LOG ?? "false",
-    },
+    env: benchProxyEnv({ dataPort, adminPort, adminToken: ADMIN_TOKEN, stateFile: path.join(tmp, "state.ndjson"), accessLog: process.env.BENCH_ACCESS_LOG }),
     stdio: ["ignore", traceGc ? "pipe" : "ignore", "inherit"],
   });
   if (traceGc) proxy.stdout!.pipe(createWriteStream(traceGc));
@@ -169,15 +161,7 @@ async function main() {
   const proxyStarted = Date.now();
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  for (let i = 0; ; i++) {
-    try {
-      await (await request(`${adminUrl}/admin/v1/state`, { headers: auth })).body.dump();
-      break;
-    } catch {
-      if (i > 200) throw new Error("proxy did not start");
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await untilAdminAnswers(adminUrl, ADMIN_TOKEN, 200, "proxy");
 
   console.log(`[proxy] pushing snapshot: ${CREDENTIALS} credentials, ${GRANTS} grants, ${APIS * RESOURCES_PER_API * 2} endpoint templates`);
   const tPush = performance.now();

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { request } from "undici";
 
 /**
  * A database of the benchmark's own on the real Postgres (DATABASE_URL's
@@ -34,4 +35,31 @@ export function runBench(main: () => Promise<void>): void {
     console.error(e);
     process.exit(1);
   });
+}
+
+/** How the proxy benchmarks run the proxy: on 127.0.0.1, for production, warnings only, no access log. */
+export function benchProxyEnv(o: { dataPort: number; adminPort: number; adminToken: string; stateFile: string; accessLog?: string }): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PROXY_LISTEN: `127.0.0.1:${o.dataPort}`,
+    PROXY_ADMIN_LISTEN: `127.0.0.1:${o.adminPort}`,
+    PROXY_ADMIN_TOKEN: o.adminToken,
+    PROXY_ENVIRONMENT: "production",
+    PROXY_STATE_FILE: o.stateFile,
+    PROXY_LOG_LEVEL: "warn",
+    PROXY_ACCESS_LOG: o.accessLog ?? "false",
+  };
+}
+
+/** Waits (every 50 ms, at most `tries` times) until the proxy's admin API answers. */
+export async function untilAdminAnswers(adminUrl: string, adminToken: string, tries: number, what: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await (await request(`${adminUrl}/admin/v1/state`, { headers: { authorization: `Bearer ${adminToken}` } })).body.dump();
+      return;
+    } catch {
+      if (i > tries) throw new Error(`${what} did not start`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
