@@ -7,32 +7,23 @@
 import { open, readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { applyAccessImport, planAccessImport } from "@/lib/access-import";
 import { formatAccessPlan } from "@/lib/access-import/format";
-import { importAsCli, runCommand } from "./lib/import-cli";
+import { commandLine, importAsCli, runCommand } from "./lib/import-cli";
 
 const USAGE = "usage: npm run import:access -- <file> --env <environment> [--format kong] [--source <name>] [--var NAME]... [--dry-run] [--plan-hash <h>] [--max-bytes <n>]";
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      allowPositionals: true,
-      options: {
-        env: { type: "string" },
-        format: { type: "string", default: "kong" },
-        source: { type: "string" },
-        var: { type: "string", multiple: true },
-        "dry-run": { type: "boolean" },
-        "plan-hash": { type: "string" },
-        "max-bytes": { type: "string" },
-      },
-    });
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 1;
-  }
+  const args = commandLine(USAGE, {
+    env: { type: "string" },
+    format: { type: "string", default: "kong" },
+    source: { type: "string" },
+    var: { type: "string", multiple: true },
+    "dry-run": { type: "boolean" },
+    "plan-hash": { type: "string" },
+    "max-bytes": { type: "string" },
+  });
+  if (!args) return 1;
   const file = args.positionals[0];
   if (!file || !args.values.env) {
     console.error(USAGE);

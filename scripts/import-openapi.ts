@@ -5,24 +5,15 @@
 // 2 the import could not run (database unreachable, unexpected error).
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { applyImport, planImport } from "@/lib/discovery";
 import { formatPlan } from "@/lib/discovery/openapi/format";
-import { importAsCli, runCommand } from "./lib/import-cli";
+import { commandLine, importAsCli, runCommand } from "./lib/import-cli";
 
 const USAGE = "usage: npm run import:openapi -- <file> --api <name> --env <environment> [--dry-run] [--base-url <url>] [--max-bytes <n>] [--confirm-public-writes]";
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      allowPositionals: true,
-      options: { api: { type: "string" }, env: { type: "string" }, "dry-run": { type: "boolean" }, "base-url": { type: "string" }, "max-bytes": { type: "string" }, "confirm-public-writes": { type: "boolean" } },
-    });
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 1;
-  }
+  const args = commandLine(USAGE, { api: { type: "string" }, env: { type: "string" }, "dry-run": { type: "boolean" }, "base-url": { type: "string" }, "max-bytes": { type: "string" }, "confirm-public-writes": { type: "boolean" } });
+  if (!args) return 1;
   const file = args.positionals[0];
   if (!file || !args.values.api || !args.values.env) {
     console.error(USAGE);

@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { systemActor, type Actor } from "@/lib/auth/actor";
 import { env } from "@/lib/config/env";
 import { createDb, type PrismaClient } from "@/lib/db";
@@ -33,4 +34,14 @@ export function runCommand(name: string, main: () => Promise<number>): void {
       process.exit(2);
     },
   );
+}
+
+/** The command line (a file and these options), or null after printing what is wrong and the usage: exit code 1. */
+export function commandLine<O extends ParseArgsOptionsConfig>(usage: string, options: O) {
+  try {
+    return parseArgs({ allowPositionals: true as const, options });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${usage}`);
+    return null;
+  }
 }
