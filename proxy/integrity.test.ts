@@ -77,6 +77,21 @@ function damaged(dir: string): Map<string, string> {
 }
 
 /** While not ready: data plane 503, forward-auth 403, /admin/v1/ready 503. */
+/**
+ * The small world in front of a recording upstream, persisted: a state file in a temp
+ * dir holding its snapshot, written by a Core that is still open (`compactEvery` batches
+ * between compactions).
+ */
+async function persistedWorld(compactEvery = 1_000) {
+  const up = await recordingUpstream();
+  const w = world(up.url);
+  const dir = tmpDir();
+  const file = path.join(dir, "state.ndjson");
+  const core = new Core("production", file, compactEvery, log);
+  await core.replace("snap", "h0", { idempotencyKey: "snap", ...w.snapshot });
+  return { up, w, dir, file, core };
+}
+
 async function expectClosed(proxy: Awaited<ReturnType<typeof spawnProxy>>, key: string) {
   expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": key })).status).toBe(503);
   expect((await call(proxy.dataUrl, "GET", "/_tollgate/auth", { "x-api-key": key, "x-original-method": "GET", "x-original-uri": "/orders/orders" })).status).toBe(403);
@@ -85,12 +100,7 @@ async function expectClosed(proxy: Awaited<ReturnType<typeof spawnProxy>>, key: 
 
 describe("persisted state that does not verify", { timeout: 180_000 }, () => {
   test("one corrupted middle journal line: not ready, files kept aside, ready after a verified pull with the revoke enforced", async () => {
-    const up = await recordingUpstream();
-    const w = world(up.url);
-    const dir = tmpDir();
-    const file = path.join(dir, "state.ndjson");
-    const core = new Core("production", file, 1_000, log);
-    await core.replace("snap", "h0", { idempotencyKey: "snap", ...w.snapshot });
+    const { up, w, dir, file, core } = await persistedWorld();
     await core.mutate("d1", "h1", [{ op: "upsert", kind: "grant", value: { id: randomUUID(), principalId: w.ids.bob, scopeId: w.ids.writeScope, expiresAt: null } }]);
     await core.mutate("d2", "h2", [{ op: "upsert", kind: "grant", value: { id: randomUUID(), principalId: w.ids.bob, scopeId: randomUUID(), expiresAt: null } }]);
     await core.mutate("d3", "h3", [{ op: "delete", kind: "grant", id: w.ids.aliceRead }]); // the acknowledged revoke, line 3
@@ -137,12 +147,7 @@ describe("persisted state that does not verify", { timeout: 180_000 }, () => {
   });
 
   test("one flipped byte in the snapshot (still valid JSON): not ready, file kept aside, ready after a verified pull", async () => {
-    const up = await recordingUpstream();
-    const w = world(up.url);
-    const dir = tmpDir();
-    const file = path.join(dir, "state.ndjson");
-    const core = new Core("production", file, 1, log); // compacts after every batch: the revoke lands in the snapshot
-    await core.replace("snap", "h0", { idempotencyKey: "snap", ...w.snapshot });
+    const { up, w, dir, file, core } = await persistedWorld(1); // compacts after every batch: the revoke lands in the snapshot
     await core.mutate("d1", "h1", [{ op: "delete", kind: "grant", id: w.ids.aliceRead }]);
     await core.settled();
     await core.close();
@@ -205,12 +210,7 @@ describe("verified pull", { timeout: 180_000 }, () => {
 
 describe("restart", { timeout: 180_000 }, () => {
   test("a fresh pull is preferred over the persisted state: a revoke the file lacks is never served as 200", async () => {
-    const up = await recordingUpstream();
-    const w = world(up.url);
-    const dir = tmpDir();
-    const file = path.join(dir, "state.ndjson");
-    const core = new Core("production", file, 1_000, log);
-    await core.replace("snap", "h0", { idempotencyKey: "snap", ...w.snapshot }); // still holds alice's read grant
+    const { up, w, file, core } = await persistedWorld(); // the file still holds alice's read grant
     await core.close();
     const dashboard = await fakeDashboard(withoutGrant(w.snapshot, w.ids.aliceRead), { up: true, delayMs: 1_000 });
     const proxy = await spawnProxy({ PROXY_STATE_FILE: file, DASHBOARD_URL: dashboard.url, DASHBOARD_TOKEN: "tgs_pull" }, { data: await freePort(), admin: await freePort() });

@@ -20,6 +20,25 @@ const tmpFile = () => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** Asks /admin/v1/ready every 100 ms until it answers 200 or `timeoutMs` passed; `meanwhile` runs on each round it is not ready yet. The last answer. */
+async function untilReady(adminUrl: string, timeoutMs: number, meanwhile?: () => Promise<void>) {
+  const end = Date.now() + timeoutMs;
+  let ready = await admin(adminUrl, "GET", "/admin/v1/ready");
+  while (ready.status !== 200 && Date.now() < end) {
+    await meanwhile?.();
+    await new Promise((r) => setTimeout(r, 100));
+    ready = await admin(adminUrl, "GET", "/admin/v1/ready");
+  }
+  return ready;
+}
+
+/** The small world, its API in front of an upstream that answers "ok" to everything. */
+async function worldBehindUpstream() {
+  const upstream = http.createServer((_req, res) => res.end("ok"));
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  return { upstream, w: world(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`) };
+}
+
 describe("journal and compaction", () => {
   test("state, revision and idempotency record survive compaction and a torn journal tail", async () => {
     const file = tmpFile();
@@ -70,9 +89,7 @@ describe("journal and compaction", () => {
 
 describe("snapshot pull", () => {
   test("a proxy with no state becomes ready from the dashboard's snapshot and persists it", async () => {
-    const upstream = http.createServer((_req, res) => res.end("ok"));
-    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-    const w = world(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+    const { upstream, w } = await worldBehindUpstream();
     let pulls = 0;
     const dashboard = http.createServer((req, res) => {
       if (req.method === "GET" && req.url === "/api/v1/proxy/snapshot?environment=production" && req.headers.authorization === "Bearer tgs_pull") {
@@ -89,12 +106,7 @@ describe("snapshot pull", () => {
     const ports = { data: await freePort(), admin: await freePort() };
     const proxy = await spawnProxy({ DASHBOARD_URL: `http://127.0.0.1:${(dashboard.address() as AddressInfo).port}`, DASHBOARD_TOKEN: "tgs_pull", PROXY_STATE_FILE: file }, ports);
     try {
-      const until = Date.now() + 10_000;
-      let ready = await admin(proxy.adminUrl, "GET", "/admin/v1/ready");
-      while (ready.status !== 200 && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 100));
-        ready = await admin(proxy.adminUrl, "GET", "/admin/v1/ready");
-      }
+      const ready = await untilReady(proxy.adminUrl, 10_000);
       expect(ready.status).toBe(200);
       expect(pulls).toBeGreaterThanOrEqual(2);
       expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.alice })).status).toBe(200);
@@ -109,9 +121,7 @@ describe("snapshot pull", () => {
 
 describe("streamed snapshot pull", () => {
   test("the dashboard's NDJSON is read line by line; a wrong environment, a bad line or a short stream is refused and retried", async () => {
-    const upstream = http.createServer((_req, res) => res.end("ok"));
-    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-    const w = world(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+    const { upstream, w } = await worldBehindUpstream();
     // The dashboard's own serializer (lib/enforcement/snapshot.ts), as GET /api/v1/proxy/snapshot streams it.
     const ndjson = (environment: string) => [...snapshotNdjson({ revision: 7, environment, ...w.snapshot, skipped: [] })].join("");
     const answers = [
@@ -136,14 +146,10 @@ describe("streamed snapshot pull", () => {
       { data: await freePort(), admin: await freePort() },
     );
     try {
-      const until = Date.now() + 15_000;
-      let ready = await admin(proxy.adminUrl, "GET", "/admin/v1/ready");
-      while (ready.status !== 200 && Date.now() < until) {
+      const ready = await untilReady(proxy.adminUrl, 15_000, async () => {
         // Until the good answer, the data plane stays closed.
         if (accepts.length < 4) expect((await call(proxy.dataUrl, "GET", "/orders/orders", { "x-api-key": w.keys.alice })).status).toBe(503);
-        await new Promise((r) => setTimeout(r, 100));
-        ready = await admin(proxy.adminUrl, "GET", "/admin/v1/ready");
-      }
+      });
       expect(ready.status).toBe(200);
       expect(accepts.length).toBeGreaterThanOrEqual(4);
       expect(accepts[0]).toContain("application/x-ndjson");

@@ -3,12 +3,11 @@ import { expect, test } from "vitest";
 import { z } from "zod";
 import { formatEnvError, parseEnv } from "@/lib/config/env";
 
+/** `npm start` (scripts/start.ts) with these variables on top of ours. */
+const start = (env: Record<string, string>) => spawnSync("npx", ["tsx", "scripts/start.ts"], { env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+
 test("npm start refuses a bad variable and names it, before touching any database", () => {
-  const r = spawnSync("npx", ["tsx", "scripts/start.ts"], {
-    env: { ...process.env, PORT: "not-a-port", DATABASE_URL: "mysql://nope" },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const r = start({ PORT: "not-a-port", DATABASE_URL: "mysql://nope" });
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/PORT:/);
   expect(r.stderr).toMatch(/DATABASE_URL: must be a postgres/);
@@ -53,11 +52,7 @@ test("malformed TOLLGATE_*_CRON values are refused with the rest of the configur
 });
 
 test("npm start refuses a malformed cron before starting anything", () => {
-  const r = spawnSync("npx", ["tsx", "scripts/start.ts"], {
-    env: { ...process.env, DATABASE_URL: "postgresql://nobody@127.0.0.1:1/none", TOLLGATE_RECONCILE_CRON: "61 * * * *" },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const r = start({ DATABASE_URL: "postgresql://nobody@127.0.0.1:1/none", TOLLGATE_RECONCILE_CRON: "61 * * * *" });
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/TOLLGATE_RECONCILE_CRON: "61 \* \* \* \*" is not a cron expression/);
 });

@@ -78,12 +78,17 @@ const outboxRows = (decisionId: string) => ctx.client.outboxItem.count({ where: 
 const auditCount = (action: string, itemId: string) => ctx.client.auditEvent.count({ where: { action, target: `campaign_item:${itemId}` } });
 const revokeAliceAdmin = (co: Company, itemId: string) => certifyItem(co.manager.actor, { itemId, decision: "revoke", justification: "Alice left the on-call rota" }, ctx.client);
 
+/** A launched campaign in which the manager proposed to revoke Alice's admin grant (awaiting a second reviewer). */
+async function proposedRevoke() {
+  const co = await company();
+  const c = await launched(co);
+  const itemId = c.item(co.grants.aliceAdmin.id);
+  return { co, c, itemId, proposal: await revokeAliceAdmin(co, itemId) };
+}
+
 describe("proposal", () => {
   test("a revoke of a production admin scope is stored as a proposal: nothing applied, no outbox row, the item awaits a second reviewer", async () => {
-    const co = await company();
-    const c = await launched(co);
-    const itemId = c.item(co.grants.aliceAdmin.id);
-    const r = await revokeAliceAdmin(co, itemId);
+    const { co, c, itemId, proposal: r } = await proposedRevoke();
     expect(r).toMatchObject({ itemId, decision: "revoke", awaitingConfirmation: true });
     const d = await ctx.client.decision.findUniqueOrThrow({ where: { id: r.decisionId } });
     expect(d).toMatchObject({ campaignItemId: itemId, findingId: null, kind: "revoke", deciderId: co.manager.user.id, awaitingConfirmation: true, confirmerId: null, discard: null });
@@ -153,10 +158,7 @@ describe("proposal", () => {
 
 describe("confirm and reject", () => {
   test("a second reviewer confirms: applied through the decision path (grant, findings, one outbox row per proxy, item, audit)", async () => {
-    const co = await company();
-    const c = await launched(co);
-    const itemId = c.item(co.grants.aliceAdmin.id);
-    const p = await revokeAliceAdmin(co, itemId);
+    const { co, c, itemId, proposal: p } = await proposedRevoke();
     const r = await confirmItemDecision(co.reviewer.actor, { decisionId: p.decisionId }, ctx.client);
     expect(r).toMatchObject({ itemId, decisionId: p.decisionId, decision: "revoke", awaitingConfirmation: false, enforcement: "pending", proposedById: co.manager.user.id });
     expect(await ctx.client.decision.findUniqueOrThrow({ where: { id: p.decisionId } })).toMatchObject({ awaitingConfirmation: false, deciderId: co.manager.user.id, confirmerId: co.reviewer.user.id, enforcement: "pending" });
@@ -210,10 +212,7 @@ describe("confirm and reject", () => {
   });
 
   test("reject: nothing applied, the item is undecided again, the reason is kept and the proposer told; it can then be decided anew", async () => {
-    const co = await company();
-    const c = await launched(co);
-    const itemId = c.item(co.grants.aliceAdmin.id);
-    const p = await revokeAliceAdmin(co, itemId);
+    const { co, c, itemId, proposal: p } = await proposedRevoke();
     await expectError(rejectItemProposal(co.reviewer.actor, { decisionId: p.decisionId, justification: "no" }, ctx.client), "bad_request", /justification/, "justification");
     await rejectItemProposal(co.reviewer.actor, { decisionId: p.decisionId, justification: "Alice is the refunds escalation contact" }, ctx.client);
     expect(await ctx.client.decision.findUniqueOrThrow({ where: { id: p.decisionId } })).toMatchObject({
@@ -242,10 +241,7 @@ describe("confirm and reject", () => {
   });
 
   test("a stale proposal is a 409 and applies nothing: the grant was revoked meanwhile, or the principal's scopes on the API changed", async () => {
-    const co = await company();
-    const c = await launched(co);
-    const itemId = c.item(co.grants.aliceAdmin.id);
-    const revoke = await revokeAliceAdmin(co, itemId);
+    const { co, proposal: revoke } = await proposedRevoke();
     // Revoked elsewhere meanwhile (e.g. an off-boarding through SCIM).
     await ctx.client.grant.update({ where: { id: co.grants.aliceAdmin.id }, data: { status: "revoked", revokedAt: new Date() } });
     await expectError(confirmItemDecision(co.reviewer.actor, { decisionId: revoke.decisionId }, ctx.client), "conflict", /Stale proposal: the grant is now revoked/);
