@@ -70,7 +70,7 @@ describe("audit chain", () => {
   });
 
   test("refuses to run outside a transaction", async () => {
-    await expect(appendAuditEvent(ctx.client as never, { actor: alice, action: "test.no_tx" })).rejects.toThrow(/transaction ctx.client/);
+    await expect(appendAuditEvent(ctx.client as never, { actor: alice, action: "test.no_tx" })).rejects.toThrow(/transaction client/);
   });
 
   test("concurrent appends from many transactions stay one linear chain", async () => {
