@@ -1,19 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { bearerToken, presentedKey } from "./decide";
+import { prng } from "./test-support";
 
 // bearerToken replaced a regular expression on the request path; it must accept
 // exactly what that expression accepted, with the same token.
 const GRAMMAR = /^Bearer[ ]+([\x21-\x7e]{1,512})[ ]*$/i;
 const byRegex = (s: string): string | null => GRAMMAR.exec(s)?.[1] ?? null;
-
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("bearerToken", () => {
   it.each([
