@@ -1,11 +1,12 @@
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { Pool, type Dispatcher } from "undici";
 import type { ProxyConfig } from "./config";
 import type { Core } from "./core";
+import type { EnforcementState } from "./state";
 import { UpstreamDeadlines, type Watched } from "./deadlines";
 import { decide, recordAllowedUsage, type Decision } from "./decide";
-import { keyHeaderNames, queryWithoutKeys } from "./key-location";
+import { queryWithoutKeys } from "./key-location";
 import { hasEncodedSpecial } from "./normalize";
 import type { Metrics } from "./metrics";
 import type { UsageAggregator } from "./usage";
@@ -15,6 +16,7 @@ import type { UsageAggregator } from "./usage";
 // (/_tollgate/auth) for gateways that proxy themselves.
 
 export const FORWARD_AUTH_PATH = "/_tollgate/auth";
+const FORWARD_AUTH_QUERY = FORWARD_AUTH_PATH + "?";
 
 // Never forwarded: hop-by-hop headers, the caller's own claims about identity,
 // method-override headers (the matched method is the only method) and headers
@@ -95,8 +97,13 @@ export function describedRequest(h: IncomingMessage["headers"]): { method: strin
   return { method, uri };
 }
 
-/** One request: what its close listener needs, and its upstream exchange's timeouts (deadlines.ts). */
-class Exchange implements Watched {
+/**
+ * One request: what its close listener needs, its upstream exchange's timeouts
+ * (deadlines.ts), and the handler undici streams the upstream's answer into.
+ * The handler's callbacks are this class's methods rather than closures made per
+ * request: this is on every request's path.
+ */
+class Exchange implements Watched, Dispatcher.DispatchHandler {
   decision = "error";
   principal: string | null = null;
   /** The upstream exchange once dispatched, to abort when the client leaves first or the upstream is too slow. */
@@ -107,10 +114,15 @@ class Exchange implements Watched {
   watched = false;
   prevWatched: Exchange | null = null;
   nextWatched: Exchange | null = null;
+  /** Whether the forwarded request streams a body up (set by forward()). */
+  hasBody = false;
+  /** The API's upstream, named in the log when it fails. */
+  upstreamUrl = "";
 
   constructor(
     readonly plane: DataPlane,
     readonly req: IncomingMessage,
+    readonly res: ServerResponse,
     readonly started: number,
     readonly mode: "proxy" | "forward_auth",
   ) {}
@@ -120,7 +132,64 @@ class Exchange implements Watched {
     err.code = code;
     this.upstream?.abort(err);
   }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.upstream = c;
+    if (this.clientGone) return void c.abort(new Error("client closed the connection"));
+    this.plane.deadlines.watch(this, this.hasBody && !this.req.readableEnded);
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, upstreamHeaders: IncomingHttpHeaders): void {
+    this.headersReceived = true;
+    this.plane.deadlines.touch(this);
+    // A flat [name, value, …] list (Node takes it as is): names vary per
+    // upstream, and building an object keyed by them is the slow path.
+    const out: string[] = [];
+    for (const k in upstreamHeaders) {
+      const v = upstreamHeaders[k];
+      if (v === undefined || RESPONSE_STRIP.has(k)) continue;
+      if (typeof v === "string") out.push(k, v);
+      else for (const one of v) out.push(k, one);
+    }
+    this.res.writeHead(statusCode, out);
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    const deadlines = this.plane.deadlines;
+    deadlines.touch(this);
+    if (!this.res.write(chunk)) {
+      c.pause();
+      deadlines.hold(this);
+      this.res.once("drain", () => {
+        deadlines.resume(this);
+        c.resume();
+      });
+    }
+  }
+
+  onResponseEnd(): void {
+    this.plane.deadlines.done(this);
+    this.res.end();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+    this.plane.deadlines.done(this);
+    if (this.clientGone) return;
+    const res = this.res;
+    if (res.headersSent) return void res.destroy();
+    const timeout = err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT" || err.code === "UND_ERR_CONNECT_TIMEOUT";
+    this.plane.ctx.log.warn({ err: err.message, code: err.code, upstream: this.upstreamUrl }, "upstream failed");
+    sendError(res, timeout ? "gateway_timeout" : "bad_gateway");
+  }
+
+  /** The request body has been sent: from now on the headers timeout runs (as in undici). */
+  requestBodyEnded(): void {
+    if (!this.headersReceived) this.plane.deadlines.resume(this);
+  }
 }
+
+/** The shared refusal of an encoded special (see DataPlane.refused): nothing to allocate per request. */
+const ENCODED_SPECIAL: Decision = Object.freeze({ kind: "bad_request", reason: "encoded_special" });
 
 const EXCHANGE = Symbol("tollgate.exchange");
 type TrackedResponse = ServerResponse & { [EXCHANGE]: Exchange };
@@ -209,9 +278,9 @@ export class DataPlane {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? "";
-    const isForwardAuth = url === FORWARD_AUTH_PATH || url.startsWith(FORWARD_AUTH_PATH + "?");
+    const isForwardAuth = url === FORWARD_AUTH_PATH || url.startsWith(FORWARD_AUTH_QUERY);
     this.inFlight++;
-    const x = new Exchange(this, req, performance.now(), isForwardAuth ? "forward_auth" : "proxy");
+    const x = new Exchange(this, req, res, performance.now(), isForwardAuth ? "forward_auth" : "proxy");
     (res as TrackedResponse)[EXCHANGE] = x;
     res.on("close", onResponseClose);
     if (isForwardAuth) return this.forwardAuth(req, res, x);
@@ -226,16 +295,17 @@ export class DataPlane {
     }
 
     const now = Date.now();
-    const d = this.refused(url) ?? decide(this.ctx.core.serving, req.method ?? "", url, req.headers, now);
+    const state = this.ctx.core.serving;
+    const d = this.refused(state, url) ?? decide(state, req.method ?? "", url, req.headers, now);
     noteDecision(x, d);
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, req.method ?? "", d.shadowPath, d.keyHash, now);
     if (d.kind !== "allow") return sendError(res, d.kind);
-    recordAllowedUsage(this.ctx.core.state!, d, now, this.ctx.usage);
-    this.ctx.usage.recordRoute(d.route.id, now);
-    this.forward(req, res, d, x);
+    // state is non-null here: only a serving state allows.
+    recordAllowedUsage(state!, d, now, this.ctx.usage);
+    this.forward(req, d, x);
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, d: Extract<Decision, { kind: "allow" }>, x: Exchange): void {
+  private forward(req: IncomingMessage, d: Extract<Decision, { kind: "allow" }>, x: Exchange): void {
     const { pool, base } = this.upstream(d.api.upstream);
     // A flat [name, value, …] list: undici takes it as is, without an object to build and walk.
     const headers: string[] = [];
@@ -251,7 +321,7 @@ export class DataPlane {
     // An API with its own key location (imported from Kong) keeps Authorization
     // and X-API-Key as ordinary headers and drops its own key names instead.
     const loc = d.api.keyLocation;
-    const ownKeyHeaders = loc ? keyHeaderNames(loc) : null;
+    const ownKeyHeaders = d.api.keyHeaders;
     for (const name in incoming) {
       const value = incoming[name];
       if (value === undefined || STRIP.has(name) || (connectionListed !== null && connectionListed.includes(name))) continue;
@@ -265,61 +335,16 @@ export class DataPlane {
     headers.push("x-forwarded-for", req.socket.remoteAddress ?? "", "x-forwarded-proto", "http");
     if (incoming.host) headers.push("x-forwarded-host", incoming.host);
 
-    const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
+    const hasBody = incoming["content-length"] !== undefined ? incoming["content-length"] !== "0" : incoming["transfer-encoding"] !== undefined;
     const query = loc && !forwardKey ? queryWithoutKeys(loc, d.query) : d.query;
     const path = base + (d.rest || (base ? "" : "/")) + query;
-    const log = this.ctx.log;
-    const deadlines = this.deadlines;
-    if (hasBody) req.once("end", () => x.headersReceived || deadlines.resume(x));
+    x.hasBody = hasBody;
+    x.upstreamUrl = d.api.upstream;
+    if (hasBody) req.once("end", () => x.requestBodyEnded());
     // dispatch() with a handler streams both ways without the extra stream
-    // layers of request()/stream() (undici's fastest client path).
-    pool.dispatch(
-      { path: path.startsWith("/") ? path : "/" + path, method: req.method as Dispatcher.HttpMethod, headers, body: hasBody ? req : null },
-      {
-        onRequestStart(c) {
-          x.upstream = c;
-          if (x.clientGone) return void c.abort(new Error("client closed the connection"));
-          deadlines.watch(x, hasBody && !req.readableEnded);
-        },
-        onResponseStart(_c, statusCode, upstreamHeaders) {
-          x.headersReceived = true;
-          deadlines.touch(x);
-          // A flat [name, value, …] list (Node takes it as is): names vary per
-          // upstream, and building an object keyed by them is the slow path.
-          const out: string[] = [];
-          for (const k in upstreamHeaders) {
-            const v = upstreamHeaders[k];
-            if (v === undefined || RESPONSE_STRIP.has(k)) continue;
-            if (typeof v === "string") out.push(k, v);
-            else for (const one of v) out.push(k, one);
-          }
-          res.writeHead(statusCode, out);
-        },
-        onResponseData(c, chunk) {
-          deadlines.touch(x);
-          if (!res.write(chunk)) {
-            c.pause();
-            deadlines.hold(x);
-            res.once("drain", () => {
-              deadlines.resume(x);
-              c.resume();
-            });
-          }
-        },
-        onResponseEnd() {
-          deadlines.done(x);
-          res.end();
-        },
-        onResponseError(_c, err: Error & { code?: string }) {
-          deadlines.done(x);
-          if (x.clientGone) return;
-          if (res.headersSent) return void res.destroy();
-          const timeout = err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT" || err.code === "UND_ERR_CONNECT_TIMEOUT";
-          log.warn({ err: err.message, code: err.code, upstream: d.api.upstream }, "upstream failed");
-          sendError(res, timeout ? "gateway_timeout" : "bad_gateway");
-        },
-      },
-    );
+    // layers of request()/stream() (undici's fastest client path); the
+    // Exchange is the handler.
+    pool.dispatch({ path: path.startsWith("/") ? path : "/" + path, method: req.method as Dispatcher.HttpMethod, headers, body: hasBody ? req : null }, x);
   }
 
   /**
@@ -327,9 +352,9 @@ export class DataPlane {
    * "." in the path is refused, because an upstream that decodes twice would see
    * "/orders/%252e%252e%252fadmin" as "/orders/../admin". Not ready wins, as in decide().
    */
-  private refused(target: string): Decision | null {
-    if (!this.ctx.config.PROXY_REFUSE_ENCODED_SPECIALS || !this.ctx.core.serving) return null;
-    return hasEncodedSpecial(target) ? { kind: "bad_request", reason: "encoded_special" } : null;
+  private refused(state: EnforcementState | null, target: string): Decision | null {
+    if (!state || !this.ctx.config.PROXY_REFUSE_ENCODED_SPECIALS) return null;
+    return hasEncodedSpecial(target) ? ENCODED_SPECIAL : null;
   }
 
   /** Forward-auth answers only 200, 401 or 403: gateways turn anything else into 500 or pass it through. */
@@ -337,15 +362,15 @@ export class DataPlane {
     const h = req.headers;
     const described = describedRequest(h);
     const now = Date.now();
+    const state = this.ctx.core.serving;
     const d: Decision = described
-      ? (this.refused(described.uri) ?? decide(this.ctx.core.serving, described.method, described.uri, h, now))
+      ? (this.refused(state, described.uri) ?? decide(state, described.method, described.uri, h, now))
       : { kind: "bad_request", reason: "missing_or_conflicting_original_request" };
     noteDecision(x, d);
     if (d.kind === "no_route") this.ctx.usage.recordShadow(d.apiId, described!.method, d.shadowPath, d.keyHash, now);
     const body = (code: string) => JSON.stringify({ error: { code } });
     if (d.kind === "allow") {
-      recordAllowedUsage(this.ctx.core.state!, d, now, this.ctx.usage);
-      this.ctx.usage.recordRoute(d.route.id, now);
+      recordAllowedUsage(state!, d, now, this.ctx.usage);
       res.writeHead(200, { "x-tollgate-principal": d.principalId ?? "", "content-length": 0 });
       return void res.end();
     }

@@ -37,13 +37,36 @@ export type Decision =
 /** The presented API key: `Authorization: Bearer <key>` or `X-API-Key`. */
 export function presentedKey(headers: IncomingHttpHeaders): string | null {
   const auth = headers.authorization;
-  if (auth !== undefined) {
-    const m = /^Bearer[ ]+([\x21-\x7e]{1,512})[ ]*$/i.exec(auth);
-    return m ? m[1] : null;
-  }
+  if (auth !== undefined) return bearerToken(auth);
   const k = headers["x-api-key"];
   if (typeof k === "string" && k.length > 0 && k.length <= 512 && !k.includes(",")) return k.trim();
   return null;
+}
+
+/**
+ * The token of `Bearer <token>` (scheme case-insensitive, one or more spaces
+ * before the token, only spaces after it; the token 1-512 visible ASCII
+ * characters), or null. The same grammar as /^Bearer[ ]+([\x21-\x7e]{1,512})[ ]*$/i,
+ * scanned by hand: every authenticated request passes here, and the regular
+ * expression's match array and its runtime call cost more than the scan.
+ */
+export function bearerToken(auth: string): string | null {
+  const n = auth.length;
+  if (n < 8 || (auth.charCodeAt(6) !== 32 /* space */)) return null;
+  // "Bearer" in any case: OR-ing 0x20 lower-cases the letters (and maps no other ASCII onto them).
+  if ((auth.charCodeAt(0) | 32) !== 98 || (auth.charCodeAt(1) | 32) !== 101 || (auth.charCodeAt(2) | 32) !== 97 ||
+      (auth.charCodeAt(3) | 32) !== 114 || (auth.charCodeAt(4) | 32) !== 101 || (auth.charCodeAt(5) | 32) !== 114) return null;
+  let start = 7;
+  while (start < n && auth.charCodeAt(start) === 32) start++;
+  let end = start;
+  for (; end < n; end++) {
+    const c = auth.charCodeAt(end);
+    if (c < 0x21 || c > 0x7e) break;
+  }
+  const len = end - start;
+  if (len < 1 || len > 512) return null;
+  for (let i = end; i < n; i++) if (auth.charCodeAt(i) !== 32) return null;
+  return auth.slice(start, end);
 }
 
 // Once per authenticated request: the one-shot crypto.hash (Node >= 20.12) skips
@@ -78,10 +101,9 @@ export function decide(state: EnforcementState | null, method: string, target: s
 
   const at = satisfiedAlternative(state, route.need, cred.principal, now);
   if (at < 0) return { kind: "forbidden", principalId: cred.principalId };
-  const first = state.grantSlotOf(cred.principal, route.need[at + 1]);
   return {
     kind: "allow", api: owner.api, route, path: n.path, rest, query: n.query, principalId: cred.principalId,
-    grantId: state.grantId(first), credentialId: cred.id, principal: cred.principal, alternative: at,
+    grantId: state.grantId(firstSlot), credentialId: cred.id, principal: cred.principal, alternative: at,
   };
 }
 
@@ -99,15 +121,24 @@ export function satisfiedAlternative(state: EnforcementState, need: Int32Array, 
     for (; j <= n; j++) {
       const g = state.grantSlotOf(principal, need[i + j]);
       if (g < 0 || state.grantExpiresAt(g) <= now) break;
+      if (j === 1) firstSlot = g;
     }
-    if (j > n) return i;
+    if (j > n && n > 0) return i; // an empty set never allows (canonical form drops them anyway)
     i += n + 1;
   }
   return -1;
 }
 
 /**
- * Reports every grant the allowing alternative used to usage: a request allowed
+ * The grant slot of the first scope of the alternative satisfiedAlternative()
+ * last returned: read right after it (nothing runs in between on the one
+ * thread), so decide() does not probe the grant table a second time for it.
+ */
+let firstSlot = -1;
+
+/**
+ * Reports the allowed request to usage (its route, its credential) and every
+ * grant the allowing alternative used: a request allowed
  * through "a AND b" uses both grants, so neither looks unused to the analysis
  * (lib/analysis/rules.ts, over_privileged). Called right after decide(), before
  * the state can change.
@@ -116,9 +147,12 @@ export function recordAllowedUsage(
   state: EnforcementState,
   d: Extract<Decision, { kind: "allow" }>,
   now: number,
-  usage: { recordAllowed(grantId: string | null, credentialId: string | null, now: number): void },
+  usage: {
+    recordRequest(grantId: string | null, credentialId: string | null, routeId: string, now: number): void;
+    recordAllowed(grantId: string | null, credentialId: string | null, now: number): void;
+  },
 ): void {
-  usage.recordAllowed(d.grantId, d.credentialId, now);
+  usage.recordRequest(d.grantId, d.credentialId, d.route.id, now);
   if (d.alternative < 0) return;
   const need = d.route.need;
   const end = d.alternative + need[d.alternative];

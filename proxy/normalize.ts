@@ -109,9 +109,11 @@ export function normalizeTarget(target: string): Normalized {
  * an authorised path into another one (%252e%252e%252f -> %2e%2e%2f -> ../).
  */
 export function hasEncodedSpecial(target: string): boolean {
+  const first = target.indexOf("%");
+  if (first === -1) return false; // the common case: one scan, no escapes at all
   const q = target.indexOf("?");
   const end = q === -1 ? target.length : q;
-  for (let i = target.indexOf("%"); i !== -1 && i < end; i = target.indexOf("%", i + 1)) {
+  for (let i = first; i !== -1 && i < end; i = target.indexOf("%", i + 1)) {
     const h = target.charCodeAt(i + 1);
     const l = target.charCodeAt(i + 2) | 0x20; // lower-case a hex letter
     if ((h === 50 /* 2 */ && (l === 53 /* 5 */ || l === 102 /* f */ || l === 101 /* e */)) || (h === 53 /* 5 */ && l === 99 /* c */)) return true;

@@ -1,4 +1,5 @@
 import { encodeUuid, GrantTable, Interner, UUID_WORDS } from "./compact";
+import { keyHeaderNames } from "./key-location";
 import { RouteMatcher, type RouteEntry } from "./matcher";
 import { anyOf, canonicalRequirements } from "./requirements";
 import type { ApiValue, CredentialValue, GrantValue, KeyLocation, Kind, Op, RouteValue, SnapshotBody } from "./schemas";
@@ -14,6 +15,8 @@ export interface ApiEntry {
   upstream: string;
   /** Where this API's clients send their key (Kong key_names); null: Authorization Bearer / X-API-Key. */
   keyLocation: KeyLocation | null;
+  /** keyLocation's header names in both spellings (never forwarded unless keys are), built once here, not per request. */
+  keyHeaders: Set<string> | null;
   matcher: RouteMatcher;
   routeIds: Set<string>;
 }
@@ -236,6 +239,7 @@ export class EnforcementState {
       prefix: v.prefix,
       upstream: v.upstream.replace(/\/+$/, ""),
       keyLocation: v.keyLocation ?? null,
+      keyHeaders: v.keyLocation ? keyHeaderNames(v.keyLocation) : null,
       matcher: old?.matcher ?? new RouteMatcher(),
       routeIds: old?.routeIds ?? new Set(),
     };

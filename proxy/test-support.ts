@@ -8,6 +8,16 @@ import { request } from "undici";
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
 export const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
+/** A seeded pseudo-random generator in [0, 1) (mulberry32), so generated test inputs repeat run to run. */
+export function prng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export interface ProxyProcess {
   child: ChildProcess;
   dataUrl: string;

@@ -109,6 +109,15 @@ export class UsageAggregator {
     }
   }
 
+  /**
+   * One allowed request: its first grant and credential (recordAllowed) and its
+   * route (recordRoute), the data plane's one call per request.
+   */
+  recordRequest(grantId: string | null, credentialId: string | null, routeId: string, now: number): void {
+    this.recordAllowed(grantId, credentialId, now);
+    this.recordRoute(routeId, now);
+  }
+
   /** One allowed request on a route (one Map lookup by an id string, as for grants). */
   recordRoute(routeId: string, now: number): void {
     const day = this.utcDay(now);
