@@ -12,6 +12,16 @@ export const env = (k: string) => {
   return v;
 };
 
+/**
+ * Stops or starts the dashboard process (the proxy, upstream and database keep running);
+ * resolves once it is really down or serving again (e2e/support/run-e2e.ts, startControl).
+ */
+export async function dashboard(op: "stop" | "start"): Promise<void> {
+  const r = await fetch(`${env("E2E_CONTROL_URL")}/dashboard/${op}`, { method: "POST", headers: { authorization: `Bearer ${env("E2E_CONTROL_TOKEN")}` } });
+  const text = await r.text();
+  if (r.status !== 200) throw new Error(`dashboard ${op}: ${r.status} ${text}`);
+}
+
 export async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: env("E2E_DATABASE_URL") });
   await c.connect();
