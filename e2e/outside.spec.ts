@@ -33,6 +33,7 @@ async function checksum(): Promise<string> {
       `SELECT id, "revokedAt", "expiresAt", "rotatedAt" FROM "Credential"`,
       `SELECT id FROM "Principal" WHERE kind = 'service_account'`,
       `SELECT id FROM "AccessChange"`,
+      `SELECT id, "maxAccessHours" FROM "Environment"`,
     ].map(async (q) => (await sql<{ s: string }>(`SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS s FROM (${q}) x`))[0].s),
   );
   return parts.join("|");
@@ -184,6 +185,7 @@ function formAttempts(): { key: string; fields: Record<string, string>; allowed:
     { key: `${P}#addProxyAction`, fields: { name: "evil", adminUrl: "http://127.0.0.1:9", adminToken: "z".repeat(32), environmentId: none }, allowed: ["admin"] },
     { key: `${P}#removeProxyAction`, fields: { id: fixture.proxyId ?? none }, allowed: ["admin"] },
     { key: `${T}#revokeTokenAction`, fields: { tokenId: fixture.tokenId ?? none }, allowed: ["admin"] },
+    { key: `${S}#saveAccessMaxAction`, fields: { environmentId: a.environmentId, maxAccessHours: "1" }, allowed: ["admin"] },
     // Issue 16: keys of a service account nobody probed owns, in a team Morgan does not manage.
     { key: `${K}#createServiceAccountAction`, fields: { name: "outside-probe-sa", teamId: a.teamId, ownerPrincipalId: a.ownerId, environmentId: a.environmentId }, allowed: ["admin"] },
     { key: `${K}#issueKeyAction`, fields: { principalId: a.saId }, allowed: ["admin"] },
@@ -285,6 +287,11 @@ test("positive controls: the same encodings succeed for a permitted role, and a 
     const r = await postStateForm(req, action(ids, key), fields);
     expect(r.text, key).toMatch(/not_found/);
   }
+  // The access maximum form round-trips for an admin (the value it has, posted back).
+  const [{ max }] = await sql<{ max: number | null }>(`SELECT "maxAccessHours" AS max FROM "Environment" WHERE id = $1`, [access.environmentId]);
+  const saved = await postStateForm(req, action(ids, `${S}#saveAccessMaxAction`), { environmentId: access.environmentId, maxAccessHours: max === null ? "" : String(max) });
+  expect(saved.text).toMatch(/"ok":true/);
+  expect((await sql<{ max: number | null }>(`SELECT "maxAccessHours" AS max FROM "Environment" WHERE id = $1`, [access.environmentId]))[0].max).toBe(max);
   // And a request form from a person for themselves goes through (then the admin's own inbox cannot decide it).
   const [me] = await sql<{ principalId: string }>(`SELECT "principalId" FROM "User" WHERE email = 'admin@tollgate.test'`);
   const asked = await postStateForm(req, action(ids, `${R}#requestAccessAction`), { principalId: me.principalId, apiId: access.apiId, scopeIds: access.apiScopeId, reason: "outside positive control", duration: "1h" });
