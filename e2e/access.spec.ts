@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { csvObjects } from "../test/support/csv";
-import { dashboard, pathFor, signIn, sql, through, untilStatus } from "./support/stack";
+import { dashboard, pathFor, shortcutsReady, signIn, sql, through, untilStatus } from "./support/stack";
 
 // Issue 16 end to end: real browser, dashboard, proxy and upstream (e2e/support/run-e2e.ts).
 // An admin creates a service account owned by Riley; Riley issues its key (shown once),
@@ -153,14 +153,7 @@ test("with the dashboard stopped, the proxy ends a time-boxed grant by itself; r
 
   // Morgan works the inbox from the keyboard: j/k move, d denies the neighbour with a reason, a + Enter approves.
   await morgan.goto("/access/approvals");
-  const help = morgan.getByRole("dialog", { name: "Keyboard shortcuts" });
-  await expect(async () => {
-    // The shortcuts listen once the page is hydrated: press ? until the help opens.
-    if (!(await help.isVisible())) await morgan.keyboard.press("?");
-    await expect(help).toBeVisible({ timeout: 1_000 });
-  }).toPass({ timeout: 30_000 });
-  await morgan.keyboard.press("Escape");
-  await expect(help).toBeHidden();
+  await shortcutsReady(morgan);
   const rowOf = (text: string) => morgan.locator("tbody tr", { hasText: text });
   /** From the first row (where the cursor starts), j down to the row. */
   const moveTo = async (text: string) => {

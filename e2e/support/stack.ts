@@ -87,6 +87,21 @@ export async function signIn(page: Page, email: string) {
   await expect(page).toHaveURL(/^https?:\/\/[^/]+\/$/, { timeout: 30_000 });
 }
 
+/**
+ * Opens the page's keyboard-shortcut help with "?" and closes it with Escape. The shortcuts listen
+ * once the page has hydrated, which on a busy machine can be after the first key press: press "?"
+ * again (only while the help is still closed, since it toggles) until it opens.
+ */
+export async function shortcutsReady(page: Page) {
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await expect(async () => {
+    if (!(await help.isVisible())) await page.keyboard.press("?");
+    await expect(help).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+}
+
 export async function ensureAnalysed(page: Page) {
   const [{ n }] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "AnalysisRun" WHERE status = 'succeeded'`);
   if (n > 0) return;
