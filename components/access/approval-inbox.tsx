@@ -39,7 +39,7 @@ export function ApprovalInbox({ rows, total, page, pageSize, status }: { rows: R
   useShortcuts({
     "?": () => setHelp((h) => !h),
     Escape: () => setHelp(false),
-    j: () => setActive((i) => Math.min(rows.length - 1, i + 1)),
+    j: () => setActive((i) => Math.max(0, Math.min(rows.length - 1, i + 1))),
     k: () => setActive((i) => Math.max(0, i - 1)),
     a: () => focusIn('button[data-decision="approve"]'),
     d: () => focusIn('input[name="reason"]'),
