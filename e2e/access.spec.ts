@@ -35,7 +35,7 @@ async function untilShown(page: Page, url: string, text: () => Promise<string | 
 }
 
 test("request → approve → the service account's key gets 200 through the proxy within 1 s", async ({ browser }) => {
-  test.setTimeout(120_000); // three people sign in, each a full page load on a shared machine
+  test.setTimeout(300_000); // three people sign in, each a full page load on a shared machine (2.1 min at load 35)
   const [prod] = await sql<{ name: string }>(`SELECT name FROM "Environment" WHERE tier = 'production' ORDER BY name LIMIT 1`);
   const admin = await as(browser, "admin@tollgate.test");
   await admin.goto("/access/keys");
@@ -86,7 +86,7 @@ test("request → approve → the service account's key gets 200 through the pro
 });
 
 test("rotation: old and new key both work during the overlap, only the new one after; revoke every key → all 401", async ({ browser }) => {
-  test.setTimeout(150_000); // waits out a 36 s overlap on purpose
+  test.setTimeout(300_000); // waits out a 36 s overlap on purpose, on a shared machine
   const path = await pathFor("orders", "orders:write", "POST");
   expect(await through("POST", path, key)).toBe(200);
   const riley = await as(browser, "reviewer@tollgate.test");
