@@ -14,6 +14,8 @@ import { dashboard, pathFor, shortcutsReady, signIn, sql, through, untilStatus }
 
 test.describe.configure({ mode: "serial" });
 
+/** A server action's answer on a shared machine (seen > 10 s at load 37): wait for it, generously. */
+const ACTION_MS = 60_000;
 const SA = `e2e-orders-bot-${Date.now().toString(36)}`;
 let key = "";
 
@@ -44,7 +46,7 @@ test("request → approve → the service account's key gets 200 through the pro
   await admin.getByLabel("Accountable owner").selectOption({ label: "Riley Reviewer" });
   await admin.getByLabel("Environment").selectOption({ label: prod.name });
   await admin.getByRole("button", { name: "Create service account" }).click();
-  await expect(admin.getByText(`Service account “${SA}” created`)).toBeVisible();
+  await expect(admin.getByText(`Service account “${SA}” created`)).toBeVisible({ timeout: ACTION_MS });
 
   const riley = await as(browser, "reviewer@tollgate.test");
   await riley.goto("/access/keys");
@@ -62,7 +64,7 @@ test("request → approve → the service account's key gets 200 through the pro
   await riley.locator('select[name="duration"]').selectOption({ label: "1 hour" });
   await riley.getByLabel("Reason (required)").fill("e2e: replay failed orders");
   await riley.getByRole("button", { name: "Request access" }).click();
-  await expect(riley.getByText(/Requested:/)).toBeVisible();
+  await expect(riley.getByText(/Requested:/)).toBeVisible({ timeout: ACTION_MS });
   // Riley cannot approve it (it is not in an inbox Riley can act on: Security does not own orders).
   await riley.goto("/access/approvals");
   await expect(riley.locator("tbody")).not.toContainText("e2e: replay failed orders");
@@ -104,7 +106,7 @@ test("rotation: old and new key both work during the overlap, only the new one a
 
   await riley.goto("/access/keys");
   await section(riley).getByRole("button", { name: "Revoke every key" }).click();
-  await expect(section(riley).getByText(/key\(s\) revoked/)).toBeVisible();
+  await expect(section(riley).getByText(/key\(s\) revoked/)).toBeVisible({ timeout: ACTION_MS });
   await untilStatus("POST", path, fresh, 401, 3_000);
   expect(await through("POST", path, key)).toBe(401);
   await untilShown(riley, "/access/keys", () => section(riley).getByTestId("enforcement").textContent(), /revoke all keys: enforced/);
@@ -142,7 +144,7 @@ test("with the dashboard stopped, the proxy ends a time-boxed grant by itself; r
     await riley.getByLabel("orders:read", { exact: true }).check();
     await riley.getByLabel("Reason (required)").fill(reason);
     await riley.getByRole("button", { name: "Request access" }).click();
-    await expect(riley.getByText(/Requested:/)).toBeVisible();
+    await expect(riley.getByText(/Requested:/)).toBeVisible({ timeout: ACTION_MS });
   };
   // First a request Morgan will deny, so the inbox has a neighbour to move between.
   const NEIGHBOUR = "e2e: a neighbour to deny from the keyboard";
