@@ -29,6 +29,11 @@ async function checksum(): Promise<string> {
       `SELECT key, value FROM "Setting"`,
       `SELECT id FROM "AnalysisRun"`,
       `SELECT id, action FROM "AuditEvent" WHERE action NOT LIKE 'auth.%'`,
+      `SELECT id, status, "approverIds", "deniedById" FROM "AccessRequest"`,
+      `SELECT id, "revokedAt", "expiresAt", "rotatedAt" FROM "Credential"`,
+      `SELECT id FROM "Principal" WHERE kind = 'service_account'`,
+      `SELECT id FROM "AccessChange"`,
+      `SELECT id, "maxAccessHours" FROM "Environment"`,
     ].map(async (q) => (await sql<{ s: string }>(`SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS s FROM (${q}) x`))[0].s),
   );
   return parts.join("|");
@@ -103,6 +108,8 @@ const T = "app/(dashboard)/settings/tokens/actions.ts";
 const S = "app/(dashboard)/settings/actions.ts";
 const P = "app/(dashboard)/settings/proxies/actions.ts";
 const C = "app/(dashboard)/certifications/actions.ts";
+const K = "app/(dashboard)/access/keys/actions.ts";
+const R = "app/(dashboard)/access/actions.ts";
 /** Campaign calls are refused on the role before any lookup, so a made-up id is enough to aim them. */
 const ANY_ID = "00000000-0000-4000-8000-00000000c0de";
 
@@ -110,6 +117,13 @@ test.describe.configure({ mode: "serial" });
 
 let ids: Map<string, ActionRef>;
 let fixture: { findingId: string; scopeId: string; shadowId: string; tokenId: string; proxyId: string; endpointId: string };
+/**
+ * Issue 16's targets, chosen so that no probed role may act on them: a service account of another
+ * team (not Checkout, Morgan's) that none of the demo people owns, one of its live keys, an API of
+ * such a team with one of its scopes, and a pending request made by the admin for the admin
+ * (so the admin is concerned, and Riley and Morgan are not in the API team's approver pool).
+ */
+let access: { saId: string; credentialId: string; teamId: string; ownerId: string; environmentId: string; apiId: string; apiScopeId: string; requestId: string };
 
 test.beforeAll(async () => {
   ids = actionIds();
@@ -134,9 +148,57 @@ test.beforeAll(async () => {
     );
     fixture.findingId = f.id;
   }
+  const demoPeople = `SELECT "principalId" FROM "User" WHERE email LIKE '%@tollgate.test' AND "principalId" IS NOT NULL`;
+  const [sa] = await sql<{ id: string; credentialId: string; environmentId: string }>(
+    `SELECT p.id, c.id AS "credentialId", p."homeEnvironmentId" AS "environmentId" FROM "Principal" p
+       JOIN "Team" t ON t.id = p."teamId" JOIN "Credential" c ON c."principalId" = p.id AND c."revokedAt" IS NULL AND c."rotatedAt" IS NULL AND (c."expiresAt" IS NULL OR c."expiresAt" > now() + interval '1 day')
+     WHERE p.kind = 'service_account' AND p.status = 'active' AND p."homeEnvironmentId" IS NOT NULL AND t.name NOT IN ('Checkout', 'Security')
+       AND (p."managerId" IS NULL OR p."managerId" NOT IN (${demoPeople}))
+     ORDER BY p."externalId", c.id LIMIT 1`,
+  );
+  const [team] = await sql<{ id: string }>(`SELECT id FROM "Team" WHERE name = 'Security'`);
+  const [admin] = await sql<{ id: string; principalId: string }>(`SELECT id, "principalId" FROM "User" WHERE email = 'admin@tollgate.test'`);
+  const [api] = await sql<{ id: string; environmentId: string; scopeId: string }>(
+    `SELECT a.id, a."environmentId", s.id AS "scopeId" FROM "Api" a JOIN "Team" t ON t.id = a."teamId" JOIN "Scope" s ON s."apiId" = a.id
+     WHERE t.name NOT IN ('Checkout', 'Security') AND s."deprecatedAt" IS NULL ORDER BY a.name, s.name LIMIT 1`,
+  );
+  const [request] = await sql<{ id: string }>(
+    `INSERT INTO "AccessRequest" (id, "requesterId", "principalId", "apiId", "environmentId", "scopeIds", reason, "durationSeconds")
+     VALUES (gen_random_uuid(), $1, $2, $3, $4, ARRAY[$5]::uuid[], 'outside probe', 3600) RETURNING id`,
+    [admin.id, admin.principalId, api.id, api.environmentId, api.scopeId],
+  );
+  access = { saId: sa.id, credentialId: sa.credentialId, teamId: team.id, ownerId: admin.principalId, environmentId: sa.environmentId, apiId: api.id, apiScopeId: api.scopeId, requestId: request.id };
 });
 
 const CERTIFIERS = ["admin", "manager", "reviewer"];
+
+/**
+ * Every (prevState, FormData) form action a role might try, with fields that would work for a
+ * permitted role. The access actions authorize after reading the form (who owns what), so their
+ * refusal also shows the fields arrived.
+ */
+function formAttempts(): { key: string; fields: Record<string, string>; allowed: string[] }[] {
+  const none = "00000000-0000-4000-8000-000000000000";
+  const a = access;
+  return [
+    { key: `${S}#saveThresholdsAction`, fields: { dormancyDays: "1", graceDays: "0", staleFeedDays: "1", credentialRotationDays: "1" }, allowed: ["admin"] },
+    { key: `${P}#addProxyAction`, fields: { name: "evil", adminUrl: "http://127.0.0.1:9", adminToken: "z".repeat(32), environmentId: none }, allowed: ["admin"] },
+    { key: `${P}#removeProxyAction`, fields: { id: fixture.proxyId ?? none }, allowed: ["admin"] },
+    { key: `${T}#revokeTokenAction`, fields: { tokenId: fixture.tokenId ?? none }, allowed: ["admin"] },
+    { key: `${S}#saveAccessMaxAction`, fields: { environmentId: a.environmentId, maxAccessHours: "1" }, allowed: ["admin"] },
+    // Issue 16: keys of a service account nobody probed owns, in a team Morgan does not manage.
+    { key: `${K}#createServiceAccountAction`, fields: { name: "outside-probe-sa", teamId: a.teamId, ownerPrincipalId: a.ownerId, environmentId: a.environmentId }, allowed: ["admin"] },
+    { key: `${K}#issueKeyAction`, fields: { principalId: a.saId }, allowed: ["admin"] },
+    { key: `${K}#rotateKeyAction`, fields: { credentialId: a.credentialId, overlapHours: "1" }, allowed: ["admin"] },
+    { key: `${K}#revokeKeyAction`, fields: { credentialId: a.credentialId }, allowed: ["admin"] },
+    { key: `${K}#revokeAllKeysAction`, fields: { principalId: a.saId }, allowed: ["admin"] },
+    // Requesting is open to everyone, but only for oneself or an owned service account: nobody here owns it.
+    { key: `${R}#requestAccessAction`, fields: { principalId: a.saId, apiId: a.apiId, scopeIds: a.apiScopeId, reason: "outside probe", duration: "1h" }, allowed: [] },
+    // The admin made this request (separation of duties); the others are not in the API team's pool.
+    { key: `${R}#approveRequestAction`, fields: { requestId: a.requestId }, allowed: [] },
+    { key: `${R}#denyRequestAction`, fields: { requestId: a.requestId, reason: "outside probe" }, allowed: [] },
+  ];
+}
 
 /** Every action a role might try, with arguments that would work for a permitted role. */
 function attempts(): { name: string; run: (req: APIRequestContext) => Promise<{ status: number; text: string }>; allowed: string[] }[] {
@@ -174,17 +236,15 @@ for (const role of ["auditor", "manager", "reviewer", "admin"] as const) {
       // The wrappers answer { ok: false, code: "forbidden" } inside the RSC payload.
       if (r.status >= 500 || !/"ok":false/.test(r.text) || !/forbidden/.test(r.text)) problems.push(`${a.name}: ${r.status} ${r.text.slice(0, 200)}`);
     }
+    // Form actions take (prevState, FormData) from useActionState: admin pages, tokens, keys, access requests.
+    for (const { key, fields } of formAttempts().filter((a) => !a.allowed.includes(role))) {
+      const r = await postStateForm(req, action(ids, key), fields);
+      if (r.status >= 500 || !/"ok":false/.test(r.text) || !/forbidden/.test(r.text)) problems.push(`${key}: ${r.status} ${r.text.slice(0, 200)}`);
+    }
+    // Issuing keys over the API takes a service token (automation), never a session.
+    const keys = await req.post(`${base()}/api/v1/keys`, { headers: { origin: base(), "content-type": "application/json" }, data: JSON.stringify({ principalId: access.saId }) });
+    if (keys.status() !== 401) problems.push(`POST /api/v1/keys: ${keys.status()}`);
     if (role !== "admin") {
-      // Form actions take (prevState, FormData) from useActionState: the admin pages' forms and the token forms.
-      for (const [key, fields] of [
-        [`${S}#saveThresholdsAction`, { dormancyDays: "1", graceDays: "0", staleFeedDays: "1", credentialRotationDays: "1" }],
-        [`${P}#addProxyAction`, { name: "evil", adminUrl: "http://127.0.0.1:9", adminToken: "z".repeat(32), environmentId: "00000000-0000-4000-8000-000000000000" }],
-        [`${P}#removeProxyAction`, { id: fixture.proxyId ?? "00000000-0000-4000-8000-000000000000" }],
-        [`${T}#revokeTokenAction`, { tokenId: fixture.tokenId ?? "00000000-0000-4000-8000-000000000000" }],
-      ] as const) {
-        const r = await postStateForm(req, action(ids, key), fields);
-        if (r.status >= 500 || !/"ok":false/.test(r.text) || !/forbidden/.test(r.text)) problems.push(`${key}: ${r.status} ${r.text.slice(0, 200)}`);
-      }
       // A route handler reached with the session cookie instead of a service token.
       const doc = JSON.stringify({ openapi: "3.0.3", info: { title: "o", version: "1" }, paths: { "/o": { get: { responses: { "200": { description: "ok" } } } } } });
       const imp = await req.post(`${base()}/api/v1/imports/openapi?api=outside-probe&env=production`, { headers: { origin: base(), "content-type": "application/json" }, data: doc });
@@ -219,6 +279,24 @@ test("positive controls: the same encodings succeed for a permitted role, and a 
   const { text } = await postStateForm(req, action(ids, `${T}#revokeTokenAction`), { tokenId: "00000000-0000-4000-8000-000000000000" });
   expect(text).toMatch(/"ok":false/);
   expect(text).toMatch(/not_found/);
+  // The same for the key actions: an unknown credential or principal is a 404 result for an admin.
+  for (const [key, fields] of [
+    [`${K}#revokeKeyAction`, { credentialId: "00000000-0000-4000-8000-000000000000" }],
+    [`${K}#revokeAllKeysAction`, { principalId: "00000000-0000-4000-8000-000000000000" }],
+  ] as const) {
+    const r = await postStateForm(req, action(ids, key), fields);
+    expect(r.text, key).toMatch(/not_found/);
+  }
+  // The access maximum form round-trips for an admin (the value it has, posted back).
+  const [{ max }] = await sql<{ max: number | null }>(`SELECT "maxAccessHours" AS max FROM "Environment" WHERE id = $1`, [access.environmentId]);
+  const saved = await postStateForm(req, action(ids, `${S}#saveAccessMaxAction`), { environmentId: access.environmentId, maxAccessHours: max === null ? "" : String(max) });
+  expect(saved.text).toMatch(/"ok":true/);
+  expect((await sql<{ max: number | null }>(`SELECT "maxAccessHours" AS max FROM "Environment" WHERE id = $1`, [access.environmentId]))[0].max).toBe(max);
+  // And a request form from a person for themselves goes through (then the admin's own inbox cannot decide it).
+  const [me] = await sql<{ principalId: string }>(`SELECT "principalId" FROM "User" WHERE email = 'admin@tollgate.test'`);
+  const asked = await postStateForm(req, action(ids, `${R}#requestAccessAction`), { principalId: me.principalId, apiId: access.apiId, scopeIds: access.apiScopeId, reason: "outside positive control", duration: "1h" });
+  expect(asked.text).toMatch(/"ok":true/);
+  expect(await sql(`SELECT 1 FROM "AccessRequest" WHERE reason = 'outside positive control' AND status = 'pending'`)).toHaveLength(1);
 });
 
 test("bad query strings and route params on every page: a sane page or a 404, never a 500", async ({ page }) => {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { issueKey, pathFor, through, untilStatus, signIn, ensureAnalysed, displayName } from "./support/stack";
+import { issueKey, pathFor, through, untilStatus, signIn, ensureAnalysed, displayName, shortcutsReady } from "./support/stack";
 
 // The review loop end to end: real browser, real dashboard (with its in-process
 // delivery worker), real proxy, real upstream (started by e2e/support/run-e2e.ts,
@@ -81,15 +81,7 @@ test("keyboard: ? shows the shortcuts, j/k move, x selects", async ({ page }) =>
   await signIn(page, "reviewer2@tollgate.test");
   await ensureAnalysed(page);
   await page.goto("/queues");
-  // The shortcuts listen once the page has hydrated, which on a busy machine can be after the first
-  // key press: press "?" again (only while the help is still closed, since it toggles) until it opens.
-  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
-  await expect(async () => {
-    if (!(await help.isVisible())) await page.keyboard.press("?");
-    await expect(help).toBeVisible({ timeout: 2_000 });
-  }).toPass({ timeout: 30_000 });
-  await page.keyboard.press("Escape");
-  await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeHidden();
+  await shortcutsReady(page);
   const rows = page.getByTestId("queue-table").locator("tbody tr");
   await expect(rows.nth(0)).toHaveAttribute("aria-selected", "true");
   await page.keyboard.press("j");

@@ -214,6 +214,7 @@ beforeAll(async () => {
     { name: "denyAccessRequest", permission: "access:approve", run: (a) => access.denyAccessRequest(a, { requestId: uuid, reason: "matrix" }) },
     { name: "listApprovalInbox", permission: "access:approve", run: (a) => access.listApprovalInbox(a, access.requestListParams.parse({})) },
     { name: "setEnvironmentMaxAccess", permission: "settings:write", run: (a) => access.setEnvironmentMaxAccess(a, { environmentId: uuid, maxAccessHours: 24 }) },
+    { name: "environmentAccessMaximums", permission: "settings:write", run: (a) => access.environmentAccessMaximums(a) },
   ];
 }, 120_000);
 

@@ -6,8 +6,21 @@ const fmt = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 
 const TONE: Record<string, BadgeTone> = { pending: "warn", approved: "good", denied: "bad", expired: "neutral" };
 const duration = (r: RequestRow) => (r.durationSeconds ? `${Math.round(r.durationSeconds / 360) / 10} h` : `until ${fmt(r.until)}`);
 
-/** One server-rendered table for both request pages; `actions` renders the per-row controls. */
-export function RequestTable({ rows, total, page, pageSize, status, basePath, actions }: { rows: RequestRow[]; total: number; page: number; pageSize: number; status: string; basePath: string; actions?: (r: RequestRow) => React.ReactNode }) {
+interface RequestTableProps {
+  rows: RequestRow[];
+  total: number;
+  page: number;
+  pageSize: number;
+  status: string;
+  basePath: string;
+  /** The per-row controls. */
+  actions?: (r: RequestRow) => React.ReactNode;
+  /** The row the keyboard acts on (the approvals inbox); a click makes a row active. */
+  active?: { index: number; onSelect: (index: number) => void };
+}
+
+/** One table for both request pages (server-rendered data; the inbox adds a keyboard cursor). */
+export function RequestTable({ rows, total, page, pageSize, status, basePath, actions, active }: RequestTableProps) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   return (
     <div className="flex flex-col gap-2">
@@ -39,8 +52,15 @@ export function RequestTable({ rows, total, page, pageSize, status, basePath, ac
                 </td>
               </tr>
             )}
-            {rows.map((r) => (
-              <tr key={r.id} data-request-id={r.id} className="border-b border-slate-100 align-top">
+            {rows.map((r, i) => (
+              <tr
+                key={r.id}
+                data-request-id={r.id}
+                data-row-index={i}
+                aria-selected={active ? i === active.index : undefined}
+                onClick={active ? () => active.onSelect(i) : undefined}
+                className={`border-b border-slate-100 align-top ${active?.index === i ? "bg-sky-50 outline outline-1 outline-sky-300" : ""}`}
+              >
                 <td className="px-2 py-2">{fmt(r.createdAt)}</td>
                 <td className="px-2 py-2">
                   {r.requester}

@@ -5,13 +5,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { retryAction, revokeAction } from "@/app/(dashboard)/queues/actions";
 import type { ActionError } from "@/lib/action";
 import type { QueueRow } from "@/lib/review";
+import { HelpOverlay } from "@/components/keyboard/help-overlay";
 import { describeActionFailure } from "./action-failure";
 import { BulkBar } from "./bulk-bar";
 import { FindingPanel, type PanelMode } from "./finding-panel";
-import { HelpOverlay } from "./help-overlay";
 import { queueColumns } from "./queue-columns";
 import { useDecisionStates, type DecisionStateView } from "./use-decision-states";
-import { useQueueKeys } from "./use-queue-keys";
+import { QUEUE_SHORTCUTS, useQueueKeys } from "./use-queue-keys";
 
 /**
  * The reviewer queue: one server-rendered page of findings in a TanStack table
@@ -160,7 +160,7 @@ export function QueueView({ rows, toolbar }: { rows: QueueRow[]; toolbar?: React
         </div>
         {activeRow ? <FindingPanel key={activeRow.id} findingId={activeRow.id} mode={mode} setMode={setMode} onDecided={(d) => record([d])} onConflict={reloadAll} version={version} /> : null}
       </div>
-      {help ? <HelpOverlay onClose={() => setHelp(false)} /> : null}
+      {help ? <HelpOverlay shortcuts={QUEUE_SHORTCUTS} onClose={() => setHelp(false)} /> : null}
     </div>
   );
 }

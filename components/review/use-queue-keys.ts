@@ -1,6 +1,16 @@
 "use client";
-import { useEffect, useRef } from "react";
+import { useShortcuts } from "@/components/keyboard/use-shortcuts";
 import type { PanelMode } from "./finding-panel";
+
+export const QUEUE_SHORTCUTS = [
+  ["j / k", "Next / previous finding"],
+  ["x", "Select or unselect the finding"],
+  ["a", "Approve (asks for a justification)"],
+  ["r", "Revoke the grant"],
+  ["e", "Reduce to the scopes used"],
+  ["?", "Show or hide this help"],
+  ["Esc", "Close"],
+] as const;
 
 interface QueueKeys {
   rowCount: number;
@@ -14,30 +24,16 @@ interface QueueKeys {
   onRevoke: () => void;
 }
 
-/** The queue's keyboard shortcuts (listed in HelpOverlay); ignored while typing in a field. */
-export function useQueueKeys(keys: QueueKeys) {
-  // The listener is installed once and reads the latest handlers through a ref.
-  const latest = useRef(keys);
-  useEffect(() => {
-    latest.current = keys;
+/** The queue's keyboard shortcuts (QUEUE_SHORTCUTS, shown in the help overlay). */
+export function useQueueKeys(k: QueueKeys) {
+  useShortcuts({
+    "?": k.onHelp,
+    Escape: k.onEscape,
+    j: () => k.onMove(1),
+    k: () => k.onMove(-1),
+    x: () => k.rowCount > 0 && (k.onToggle(), true),
+    a: () => k.canDecide && (k.onMode("approve"), true),
+    e: () => k.canDecide && (k.onMode("reduce"), true),
+    r: () => k.canDecide && (k.onRevoke(), true),
   });
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const k = latest.current;
-      const t = e.target as HTMLElement;
-      if (t.closest("input, textarea, select, [contenteditable=true]") || e.metaKey || e.ctrlKey || e.altKey) return;
-      if (e.key === "?") k.onHelp();
-      else if (e.key === "Escape") k.onEscape();
-      else if (e.key === "j") k.onMove(1);
-      else if (e.key === "k") k.onMove(-1);
-      else if (e.key === "x" && k.rowCount > 0) k.onToggle();
-      else if (e.key === "a" && k.canDecide) k.onMode("approve");
-      else if (e.key === "e" && k.canDecide) k.onMode("reduce");
-      else if (e.key === "r" && k.canDecide) k.onRevoke();
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, []);
 }

@@ -2,11 +2,14 @@
  * Starts the whole e2e stack, runs Playwright against it, tears it down:
  *  - a fresh database on real Postgres (embedded only if none), migrated and seeded with the demo company;
  *  - a real upstream API and the real enforcement proxy (proxy/main.ts) for production;
- *  - the production build of the dashboard (`next build` + `next start`) in demo mode.
+ *  - the production build of the dashboard (`next build` + `next start`) in demo mode, which a spec
+ *    may stop and start again through a small control endpoint (E2E_CONTROL_URL, see startControl).
  * Everything a spec needs is passed in the environment (see E2E_* below).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { createTestDatabase, freePort } from "@/test/support/db";
@@ -68,6 +71,46 @@ async function waitFor(url: string, ok: (status: number) => boolean, timeoutMs: 
   throw new Error(`timed out waiting for ${url} (${last})`);
 }
 
+/**
+ * Lets a spec stop and start the dashboard (POST /dashboard/stop|start with the bearer
+ * token), e.g. to show that the proxy ends time-boxed access with no dashboard running.
+ * Each call answers once the dashboard is really down (its port refuses connections)
+ * or really up (it serves /signin); the proxy keeps running throughout.
+ */
+function startControl(dashboard: { stop(): Promise<void>; start(): Promise<void> }, token: string): Promise<{ url: string; close(): void }> {
+  let busy: Promise<void> = Promise.resolve();
+  const server = http.createServer((req, res) => {
+    const op = req.method === "POST" && req.headers.authorization === `Bearer ${token}` ? { "/dashboard/stop": dashboard.stop, "/dashboard/start": dashboard.start }[req.url ?? ""] : undefined;
+    if (!op) return void res.writeHead(404).end();
+    // One operation at a time: a start never races a stop.
+    busy = busy.then(op).then(
+      () => void res.writeHead(200).end("ok"),
+      (e: unknown) => void res.writeHead(500).end(e instanceof Error ? e.message : String(e)),
+    );
+  });
+  server.requestTimeout = 0; // a start may take minutes on a busy machine
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      resolve({ url: `http://127.0.0.1:${port}`, close: () => void server.close() });
+    }),
+  );
+}
+
+/** Until nothing listens at `url` any more (connection refused). */
+async function waitDown(url: string, timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      await (await fetch(url, { redirect: "manual" })).arrayBuffer();
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} still answers after ${timeoutMs} ms`);
+}
+
 async function main() {
   const passThrough = process.argv.slice(2);
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
@@ -77,6 +120,7 @@ async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "tollgate-e2e-"));
   let code = 1;
   let idp: RunningOidcProvider | undefined;
+  let control: { url: string; close(): void } | undefined;
   try {
     const db = createDb(tdb.url, 2);
     await seedDemo(db);
@@ -125,7 +169,25 @@ async function main() {
       DASHBOARD_TOKEN: dashboardToken,
       PROXY_USAGE_FLUSH_MS: "1000",
     }, "proxy");
-    background("npx", ["next", "start", "-p", String(appPort), "-H", "127.0.0.1"], { ...env, NODE_ENV: "production" }, "app");
+    const startApp = () => background("npx", ["next", "start", "-p", String(appPort), "-H", "127.0.0.1"], { ...env, NODE_ENV: "production" }, "app");
+    let app = startApp();
+    const controlToken = randomBytes(16).toString("hex");
+    control = await startControl(
+      {
+        async stop() {
+          const exited = app.exitCode === null && app.signalCode === null ? new Promise((r) => app.once("exit", r)) : null;
+          signalGroup(app, "SIGTERM");
+          if (exited) await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+          signalGroup(app, "SIGKILL");
+          await waitDown(`${appUrl}/signin`, 30_000);
+        },
+        async start() {
+          app = startApp();
+          await waitFor(`${appUrl}/signin`, (s) => s < 500, 180_000);
+        },
+      },
+      controlToken,
+    );
 
     await waitFor(`${appUrl}/signin`, (s) => s < 500, 120_000);
     // The proxy fails closed until it has pulled its first snapshot from the dashboard.
@@ -141,12 +203,15 @@ async function main() {
       E2E_UPSTREAM_URL: upstream.url,
       E2E_NEXTAUTH_SECRET: env.NEXTAUTH_SECRET,
       E2E_OIDC_PORT: String(E2E_OIDC.port),
+      E2E_CONTROL_URL: control.url,
+      E2E_CONTROL_TOKEN: controlToken,
     });
     await upstream.close();
   } catch (err) {
     console.error(`[e2e] ${err instanceof Error ? err.message : String(err)}`);
     code = 1;
   } finally {
+    control?.close();
     await idp?.close().catch(() => undefined);
     await stopAll();
     await tdb.drop().catch(() => undefined);

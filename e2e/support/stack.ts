@@ -12,6 +12,16 @@ export const env = (k: string) => {
   return v;
 };
 
+/**
+ * Stops or starts the dashboard process (the proxy, upstream and database keep running);
+ * resolves once it is really down or serving again (e2e/support/run-e2e.ts, startControl).
+ */
+export async function dashboard(op: "stop" | "start"): Promise<void> {
+  const r = await fetch(`${env("E2E_CONTROL_URL")}/dashboard/${op}`, { method: "POST", headers: { authorization: `Bearer ${env("E2E_CONTROL_TOKEN")}` } });
+  const text = await r.text();
+  if (r.status !== 200) throw new Error(`dashboard ${op}: ${r.status} ${text}`);
+}
+
 export async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: env("E2E_DATABASE_URL") });
   await c.connect();
@@ -75,6 +85,21 @@ export async function signIn(page: Page, email: string) {
   await page.getByLabel("Password").fill("tollgate-demo");
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/^https?:\/\/[^/]+\/$/, { timeout: 30_000 });
+}
+
+/**
+ * Opens the page's keyboard-shortcut help with "?" and closes it with Escape. The shortcuts listen
+ * once the page has hydrated, which on a busy machine can be after the first key press: press "?"
+ * again (only while the help is still closed, since it toggles) until it opens.
+ */
+export async function shortcutsReady(page: Page) {
+  const help = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+  await expect(async () => {
+    if (!(await help.isVisible())) await page.keyboard.press("?");
+    await expect(help).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
 }
 
 export async function ensureAnalysed(page: Page) {

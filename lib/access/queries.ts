@@ -110,3 +110,9 @@ export async function requestFormOptions(actor: Actor, client: PrismaClient = db
   ]);
   return { apis, principals, self: actor.principalId };
 }
+
+/** Each environment's maximum for access requests (null = the default), for the admins' settings form. */
+export async function environmentAccessMaximums(actor: Actor, client: PrismaClient = db()) {
+  authorize(actor, "settings:write");
+  return client.environment.findMany({ orderBy: { name: "asc" }, select: { id: true, name: true, maxAccessHours: true } });
+}

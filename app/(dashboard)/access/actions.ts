@@ -2,13 +2,14 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { formAction, formFields } from "@/lib/action";
+import { requestAccessFormFields } from "@/lib/access/forms";
 import { approveAccessRequest, decideRequestInput, denyAccessRequest, denyRequestInput, requestAccess } from "@/lib/access/requests";
 
 // Thin wrappers (lib/action.ts) for the request form and the approvals inbox.
 // The form's schema only shapes FormData; lib/access/requests.ts validates.
 const requestForm = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 
-export const requestAccessAction = formAction(requestForm, (f) => formFields(f, ["scopeIds"]), async (input, { actor }): Promise<string> => {
+export const requestAccessAction = formAction(requestForm, requestAccessFormFields, async (input, { actor }): Promise<string> => {
   const r = await requestAccess(actor, input);
   revalidatePath("/access/requests");
   return r.approvalsNeeded > 1 ? "Requested: two approvers from the API's team must approve it" : "Requested: the API's team has been notified";

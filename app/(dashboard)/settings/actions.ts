@@ -2,6 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { formAction } from "@/lib/action";
 import { settingsUpdateSchema, updateSettings } from "@/lib/settings";
+import { environmentMaxInput, setEnvironmentMaxAccess } from "@/lib/access/requests";
 
 const THRESHOLDS = ["dormancyDays", "graceDays", "staleFeedDays", "credentialRotationDays"] as const;
 
@@ -18,3 +19,14 @@ export const saveThresholdsAction = formAction(settingsUpdateSchema, thresholdsF
   revalidatePath("/settings");
   return "Saved. The next analysis run uses the new thresholds.";
 });
+
+/** One environment's maximum for access requests; an empty field goes back to the default (90 days). */
+export const saveAccessMaxAction = formAction(
+  environmentMaxInput,
+  (form) => ({ environmentId: form.get("environmentId"), maxAccessHours: form.get("maxAccessHours") === "" ? null : form.get("maxAccessHours") }),
+  async (input, { actor }) => {
+    await setEnvironmentMaxAccess(actor, input);
+    revalidatePath("/settings");
+    return input.maxAccessHours === null ? "Saved: the default maximum (90 days) applies." : `Saved: requests here are limited to ${input.maxAccessHours} hours.`;
+  },
+);

@@ -6,7 +6,9 @@ import { can } from "@/lib/auth/actor";
 import { getSettings } from "@/lib/settings";
 import { queueFilterOptions } from "@/lib/review";
 import { auditKeyInfo, type AuditKeyInfo } from "@/lib/audit/key-info";
-import { saveThresholdsAction } from "./actions";
+import { environmentAccessMaximums } from "@/lib/access/queries";
+import { DEFAULT_MAX_ACCESS_HOURS } from "@/lib/access/requests";
+import { saveAccessMaxAction, saveThresholdsAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };
 export const dynamic = "force-dynamic";
@@ -54,8 +56,31 @@ export default async function SettingsPage() {
           {editable ? <button type="submit" className="rounded bg-slate-800 px-3 py-1 text-white">Save thresholds</button> : <p className="text-xs text-slate-500">Only admins can change thresholds.</p>}
         </fieldset>
       </ActionForm>
+      {editable ? <AccessMaximumsSection environments={await environmentAccessMaximums(actor)} /> : null}
       {auditKey ? <AuditKeySection info={auditKey} /> : null}
     </div>
+  );
+}
+
+/** How long an access request may ask for, per environment (docs/SECURITY.md, "Granting access"). */
+function AccessMaximumsSection({ environments }: { environments: { id: string; name: string; maxAccessHours: number | null }[] }) {
+  return (
+    <section aria-labelledby="access-max" className="space-y-2 rounded border border-slate-200 bg-white p-4 text-sm">
+      <h2 id="access-max" className="font-medium">Longest access request per environment</h2>
+      <p className="text-xs text-slate-500">In hours; empty = the default ({DEFAULT_MAX_ACCESS_HOURS / 24} days). A longer request is refused, naming the limit.</p>
+      {environments.map((e) => (
+        <ActionForm key={e.id} action={saveAccessMaxAction} className="flex flex-wrap items-center gap-2" messageClassName="py-0.5">
+          <input type="hidden" name="environmentId" value={e.id} />
+          <label className="flex items-center gap-2">
+            <span className="w-40">{e.name}</span>
+            <input type="number" name="maxAccessHours" min={1} max={24 * 366} defaultValue={e.maxAccessHours ?? ""} aria-label={`Longest access in ${e.name} (hours)`} className="w-24 rounded border border-slate-300 px-1" />
+          </label>
+          <button type="submit" className="rounded border border-slate-300 px-2 py-0.5">
+            Save
+          </button>
+        </ActionForm>
+      ))}
+    </section>
   );
 }
 

@@ -1,10 +1,8 @@
 import type { Metadata } from "next";
-import { ActionForm } from "@/components/action-form";
-import { RequestTable } from "@/components/access/request-table";
+import { ApprovalInbox } from "@/components/access/approval-inbox";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listApprovalInbox, PAGE_SIZE, requestListParams } from "@/lib/access/queries";
-import { approveRequestAction, denyRequestAction } from "../actions";
 
 export const metadata: Metadata = { title: "Access approvals" };
 export const dynamic = "force-dynamic";
@@ -17,32 +15,7 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
   return (
     <div className="flex flex-col gap-5">
       <h1 className="text-xl font-semibold">Access approvals</h1>
-      <RequestTable
-        {...list}
-        page={params.page}
-        pageSize={PAGE_SIZE}
-        status={params.status}
-        basePath="/access/approvals"
-        actions={(r) =>
-          r.status === "pending" && !r.approvedByMe ? (
-            <div className="flex flex-col gap-2">
-              <ActionForm action={approveRequestAction}>
-                <input type="hidden" name="requestId" value={r.id} />
-                <button type="submit" className="rounded bg-emerald-700 px-2 py-1 text-xs text-white">
-                  Approve
-                </button>
-              </ActionForm>
-              <ActionForm action={denyRequestAction} className="flex flex-col gap-1">
-                <input type="hidden" name="requestId" value={r.id} />
-                <input name="reason" required maxLength={2000} aria-label="Reason for denial" placeholder="Reason for denial" className="rounded border border-slate-300 px-1 py-0.5 text-xs" />
-                <button type="submit" className="rounded border border-red-300 px-2 py-1 text-xs text-red-700">
-                  Deny
-                </button>
-              </ActionForm>
-            </div>
-          ) : null
-        }
-      />
+      <ApprovalInbox {...list} page={params.page} pageSize={PAGE_SIZE} status={params.status} />
     </div>
   );
 }

@@ -1,22 +1,16 @@
 "use client";
 
-export const SHORTCUTS = [
-  ["j / k", "Next / previous finding"],
-  ["x", "Select or unselect the finding"],
-  ["a", "Approve (asks for a justification)"],
-  ["r", "Revoke the grant"],
-  ["e", "Reduce to the scopes used"],
-  ["?", "Show or hide this help"],
-  ["Esc", "Close"],
-] as const;
+/** A list of shortcuts: [key, what it does]. */
+export type ShortcutList = readonly (readonly [string, string])[];
 
-export function HelpOverlay({ onClose }: { onClose: () => void }) {
+/** The "?" dialog listing a page's keyboard shortcuts (the review queue, the approvals inbox). */
+export function HelpOverlay({ shortcuts, onClose }: { shortcuts: ShortcutList; onClose: () => void }) {
   return (
     <div role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" className="fixed inset-0 z-50 flex items-center justify-center bg-slate-900/40" onClick={onClose}>
       <div className="w-80 rounded bg-white p-4 shadow-lg" onClick={(e) => e.stopPropagation()}>
         <h2 className="mb-2 font-semibold">Keyboard shortcuts</h2>
         <dl className="grid grid-cols-[5rem_1fr] gap-y-1 text-sm">
-          {SHORTCUTS.map(([key, what]) => (
+          {shortcuts.map(([key, what]) => (
             <div key={key} className="contents">
               <dt>
                 <kbd className="rounded border border-slate-300 bg-slate-50 px-1 font-mono text-xs">{key}</kbd>
