@@ -85,7 +85,7 @@ describe("proposal", () => {
     const c = await launched(co);
     const itemId = c.item(co.grants.aliceAdmin.id);
     const r = await revokeAliceAdmin(co, itemId);
-    expect(r).toMatchObject({ itemId, decision: "revoke", awaitingConfirmation: true });
+    expect(r).toMatchObject({ itemId, decision: "revoke", awaitingConfirmation: true, enforcement: "proposed" });
     const d = await ctx.client.decision.findUniqueOrThrow({ where: { id: r.decisionId } });
     expect(d).toMatchObject({ campaignItemId: itemId, findingId: null, kind: "revoke", deciderId: co.manager.user.id, awaitingConfirmation: true, confirmerId: null, discard: null });
     expect(d.plannedRevokeGrantIds).toEqual([co.grants.aliceAdmin.id]);
