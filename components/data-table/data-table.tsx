@@ -8,7 +8,7 @@ import {
   type SortingState,
   type VisibilityState,
 } from "@tanstack/react-table";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { ColumnVisibilityMenu } from "./column-visibility-menu";
 import { Pagination, type PaginationProps } from "./pagination";
 import { useSearchParamsPatch } from "./use-search-params-patch";
@@ -22,7 +22,9 @@ export interface ColumnLook {
 }
 
 export interface DataTableProps<T> {
-  columns: ColumnDef<T, never>[];
+  // Each accessor column has its own value type; TanStack's documented way to hold a mixed list is `any`.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  columns: ColumnDef<T, any>[];
   data: T[];
   getRowId: (row: T) => string;
   /** Server-side sort, kept in the URL (`sort`, `dir`; lib/url-state.ts): the current sort and the columns the server can sort by. */
@@ -144,7 +146,11 @@ export function DataTable<T>(props: DataTableProps<T>) {
 function Rows<T>({ table, activeIndex, onActivate, rowProps }: DataTableProps<T> & { table: ReturnType<typeof useReactTable<T>> }) {
   const body = useRef<HTMLTableSectionElement>(null);
   useEffect(() => {
-    if (activeIndex !== undefined) body.current?.querySelector(`[data-row-index="${activeIndex}"]`)?.scrollIntoView({ block: "nearest" });
+    if (activeIndex === undefined) return;
+    const row = body.current?.querySelector<HTMLElement>(`[data-row-index="${activeIndex}"]`);
+    row?.scrollIntoView({ block: "nearest" });
+    // Focus follows the active row when it is already on a row (roving tabindex), never stolen from elsewhere.
+    if (row && document.activeElement?.tagName === "TR" && body.current?.contains(document.activeElement)) row.focus();
   }, [activeIndex]);
   const activatable = Boolean(onActivate);
   return (
@@ -190,21 +196,33 @@ function Rows<T>({ table, activeIndex, onActivate, rowProps }: DataTableProps<T>
 
 /** Hidden columns, remembered per table in localStorage (when the table has a storageKey). */
 function useColumnVisibility(storageKey: string | undefined, defaultHidden: string[]) {
-  const [state, setState] = useState<VisibilityState>(() => Object.fromEntries(defaultHidden.map((id) => [id, false])));
-  useEffect(() => {
-    const saved = storageKey ? window.localStorage.getItem(`table:${storageKey}`) : null;
-    if (!saved) return;
-    try {
-      setState(JSON.parse(saved) as VisibilityState);
-    } catch {
-      /* a corrupt preference is ignored */
-    }
-  }, [storageKey]);
-  const onChange = (updater: VisibilityState | ((old: VisibilityState) => VisibilityState)) =>
-    setState((old) => {
-      const next = typeof updater === "function" ? updater(old) : updater;
-      if (storageKey) window.localStorage.setItem(`table:${storageKey}`, JSON.stringify(next));
-      return next;
-    });
+  const key = `table:${storageKey}`;
+  // Read during render from the browser's store (null on the server), so the first paint after hydration uses it.
+  const saved = useSyncExternalStore(
+    subscribeToStorage,
+    () => (storageKey ? window.localStorage.getItem(key) : null),
+    () => null,
+  );
+  const [chosen, setChosen] = useState<VisibilityState | null>(null);
+  const state = chosen ?? readVisibility(saved) ?? Object.fromEntries(defaultHidden.map((id) => [id, false]));
+  const onChange = (updater: VisibilityState | ((old: VisibilityState) => VisibilityState)) => {
+    const next = typeof updater === "function" ? updater(state) : updater;
+    if (storageKey) window.localStorage.setItem(key, JSON.stringify(next));
+    setChosen(next);
+  };
   return { state, onChange };
+}
+
+function subscribeToStorage(onChange: () => void) {
+  window.addEventListener("storage", onChange);
+  return () => window.removeEventListener("storage", onChange);
+}
+
+function readVisibility(saved: string | null): VisibilityState | null {
+  if (!saved) return null;
+  try {
+    return JSON.parse(saved) as VisibilityState;
+  } catch {
+    return null; // a corrupt preference is ignored
+  }
 }
