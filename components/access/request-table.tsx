@@ -1,12 +1,13 @@
 import Link from "next/link";
 import { Badge, type BadgeTone } from "@/components/badge";
+import { CellsTable } from "@/components/data-table/cells-table";
 import type { RequestRow } from "@/lib/access/queries";
 
 const fmt = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) : "—");
 const TONE: Record<string, BadgeTone> = { pending: "warn", approved: "good", denied: "bad", expired: "neutral" };
 const duration = (r: RequestRow) => (r.durationSeconds ? `${Math.round(r.durationSeconds / 360) / 10} h` : `until ${fmt(r.until)}`);
 
-/** One server-rendered table for both request pages; `actions` renders the per-row controls. */
+/** One table for both request pages (rendered on the server into CellsTable); `actions` renders the per-row controls. */
 export function RequestTable({ rows, total, page, pageSize, status, basePath, actions }: { rows: RequestRow[]; total: number; page: number; pageSize: number; status: string; basePath: string; actions?: (r: RequestRow) => React.ReactNode }) {
   const pages = Math.max(1, Math.ceil(total / pageSize));
   return (
@@ -18,60 +19,55 @@ export function RequestTable({ rows, total, page, pageSize, status, basePath, ac
           </Link>
         ))}
       </nav>
-      <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-        <table className="w-full text-left text-sm">
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase text-slate-500">
-            <tr>
-              <th className="px-2 py-2">Requested</th>
-              <th className="px-2">By / for</th>
-              <th className="px-2">API · scopes</th>
-              <th className="px-2">Reason</th>
-              <th className="px-2">Duration</th>
-              <th className="px-2">Status</th>
-              {actions && <th className="px-2" />}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.length === 0 && (
-              <tr>
-                <td colSpan={7} className="px-2 py-4 text-slate-500">
-                  Nothing here.
-                </td>
-              </tr>
-            )}
-            {rows.map((r) => (
-              <tr key={r.id} data-request-id={r.id} className="border-b border-slate-100 align-top">
-                <td className="px-2 py-2">{fmt(r.createdAt)}</td>
-                <td className="px-2 py-2">
-                  {r.requester}
-                  <div className="text-xs text-slate-500">for {r.principal}</div>
-                </td>
-                <td className="px-2 py-2">
-                  {r.api} <span className="text-xs text-slate-500">({r.environment})</span>
-                  <div className="font-mono text-xs">{r.scopes.join(" ")}</div>
-                </td>
-                <td className="max-w-xs whitespace-pre-wrap break-words px-2 py-2">{r.reason}</td>
-                <td className="px-2 py-2">{duration(r)}</td>
-                <td className="px-2 py-2">
-                  <Badge tone={TONE[r.status] ?? "neutral"}>{r.status}</Badge>
-                  {r.status === "pending" && r.approvalsNeeded > 1 && <div className="text-xs">{r.approvals} of {r.approvalsNeeded} approvals</div>}
-                  {r.grantStartsAt && <div className="text-xs">from {fmt(r.grantStartsAt)} to {fmt(r.grantEndsAt)}</div>}
-                  {r.enforcement && <div className="text-xs" data-testid="enforcement">{r.enforcement === "applied" ? `enforced ${fmt(r.enforcedAt)}` : r.enforcement}</div>}
-                  {r.denyReason && <div className="text-xs text-red-700">{r.denyReason}</div>}
-                </td>
-                {actions && <td className="px-2 py-2">{actions(r)}</td>}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <nav aria-label="Pages" className="flex items-center gap-3 text-sm">
-        {page > 1 && <Link href={`${basePath}?status=${status}&page=${page - 1}`}>← Previous</Link>}
-        <span>
-          Page {page} of {pages} ({total})
-        </span>
-        {page < pages && <Link href={`${basePath}?status=${status}&page=${page + 1}`}>Next →</Link>}
-      </nav>
+      <CellsTable
+        label="Access requests"
+        empty="Nothing here."
+        pagination={{ page, pageCount: pages, total, hasNext: page < pages, rowsOnPage: rows.length, perPage: pageSize }}
+        columns={[
+          { id: "requested", header: "Requested" },
+          { id: "who", header: "By / for" },
+          { id: "what", header: "API · scopes" },
+          { id: "reason", header: "Reason", className: "max-w-xs whitespace-pre-wrap break-words" },
+          { id: "duration", header: "Duration" },
+          { id: "status", header: "Status" },
+          ...(actions ? [{ id: "actions", header: "" }] : []),
+        ]}
+        rows={rows.map((r) => ({
+          id: r.id,
+          data: { "data-request-id": r.id },
+          cells: {
+            requested: fmt(r.createdAt),
+            who: (
+              <>
+                {r.requester}
+                <div className="text-xs text-slate-500">for {r.principal}</div>
+              </>
+            ),
+            what: (
+              <>
+                {r.api} <span className="text-xs text-slate-500">({r.environment})</span>
+                <div className="font-mono text-xs">{r.scopes.join(" ")}</div>
+              </>
+            ),
+            reason: r.reason,
+            duration: duration(r),
+            status: <RequestStatus r={r} />,
+            actions: actions?.(r),
+          },
+        }))}
+      />
     </div>
+  );
+}
+
+function RequestStatus({ r }: { r: RequestRow }) {
+  return (
+    <>
+      <Badge tone={TONE[r.status] ?? "neutral"}>{r.status}</Badge>
+      {r.status === "pending" && r.approvalsNeeded > 1 && <div className="text-xs">{r.approvals} of {r.approvalsNeeded} approvals</div>}
+      {r.grantStartsAt && <div className="text-xs">from {fmt(r.grantStartsAt)} to {fmt(r.grantEndsAt)}</div>}
+      {r.enforcement && <div className="text-xs" data-testid="enforcement">{r.enforcement === "applied" ? `enforced ${fmt(r.enforcedAt)}` : r.enforcement}</div>}
+      {r.denyReason && <div className="text-xs text-red-700">{r.denyReason}</div>}
+    </>
   );
 }

@@ -1,3 +1,4 @@
+import { CellsTable } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
 import { ActionForm } from "@/components/action-form";
 import { IssueKeyForm, RotateKeyForm } from "@/components/access/key-forms";
@@ -88,46 +89,47 @@ export default async function KeysPage() {
                 </button>
               </ActionForm>
             </header>
-            <table className="mt-2 w-full text-left text-sm">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="py-1">Prefix</th>
-                  <th>Issued</th>
-                  <th>Expires</th>
-                  <th>State</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {a.credentials.map((c) => {
+            <div className="mt-2">
+              <CellsTable
+                label={`Keys of ${a.displayName}`}
+                empty="No keys."
+                columns={[
+                  { id: "prefix", header: "Prefix", className: "font-mono text-xs" },
+                  { id: "issued", header: "Issued" },
+                  { id: "expires", header: "Expires" },
+                  { id: "state", header: "State" },
+                  { id: "actions", header: "" },
+                ]}
+                rows={a.credentials.map((c) => {
                   const s = keyState(c, now);
-                  const live = s.label === "active";
                   // Kept mounted after a rotation (the row turns "rotated"): it holds the new key, shown once.
-                  const rotating = live || s.label.startsWith("rotated");
-                  return (
-                    <tr key={c.id} className="border-t border-slate-100" data-credential-id={c.id}>
-                      <td className="py-1 font-mono text-xs">{c.prefix}…</td>
-                      <td>{fmt(c.createdAt)}</td>
-                      <td>{fmt(c.expiresAt)}</td>
-                      <td>
-                        <Badge tone={s.tone}>{s.label}</Badge>
-                      </td>
-                      <td className="flex flex-wrap items-start justify-end gap-2 py-1">
-                        {rotating && <RotateKeyForm credentialId={c.id} prefix={c.prefix} />}
-                        {!c.revokedAt && (
-                          <ActionForm action={revokeKeyAction}>
-                            <input type="hidden" name="credentialId" value={c.id} />
-                            <button type="submit" className="rounded border border-red-300 px-2 py-0.5 text-xs text-red-700">
-                              Revoke
-                            </button>
-                          </ActionForm>
-                        )}
-                      </td>
-                    </tr>
-                  );
+                  const rotating = s.label === "active" || s.label.startsWith("rotated");
+                  return {
+                    id: c.id,
+                    data: { "data-credential-id": c.id },
+                    cells: {
+                      prefix: `${c.prefix}…`,
+                      issued: fmt(c.createdAt),
+                      expires: fmt(c.expiresAt),
+                      state: <Badge tone={s.tone}>{s.label}</Badge>,
+                      actions: (
+                        <div className="flex flex-wrap items-start justify-end gap-2">
+                          {rotating && <RotateKeyForm credentialId={c.id} prefix={c.prefix} />}
+                          {!c.revokedAt && (
+                            <ActionForm action={revokeKeyAction}>
+                              <input type="hidden" name="credentialId" value={c.id} />
+                              <button type="submit" className="rounded border border-red-300 px-2 py-0.5 text-xs text-red-700">
+                                Revoke
+                              </button>
+                            </ActionForm>
+                          )}
+                        </div>
+                      ),
+                    },
+                  };
                 })}
-              </tbody>
-            </table>
+              />
+            </div>
             <div className="mt-2">
               <IssueKeyForm principalId={a.id} />
             </div>
