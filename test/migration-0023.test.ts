@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { fixedId, migrationSql as sql, migrations } from "@/test/support/migrations";
 
 // Migration 0023 (issue 20, point 6): a two-person-rule proposal is a state of its
 // own. Proposals written before it were stored with the enforcement their plan
@@ -10,13 +9,9 @@ import { createTestDatabase, type TestDatabase } from "@/test/support/db";
 // else may change. From then on the database keeps "awaitingConfirmation" equal
 // to enforcement = 'proposed'.
 
-const DIR = path.resolve("prisma/migrations");
-const migrations = readdirSync(DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-const sql = (name: string) => readFileSync(path.join(DIR, name, "migration.sql"), "utf8");
-
 let tdb: TestDatabase;
 let c: pg.Client;
-const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+const id = fixedId;
 const decision = (n: number, kind: string, awaiting: boolean, enforcement: string, extra = "") =>
   `INSERT INTO "Decision" (id, "grantId", kind, "deciderId", "awaitingConfirmation", enforcement${extra ? ', discard, "discardedAt"' : ""})
    VALUES ('${id(n)}', '${id(5)}', '${kind}', '${id(6)}', ${awaiting}, '${enforcement}'${extra})`;

@@ -23,15 +23,7 @@ export function RequestTable({ rows, total, page, pageSize, status, basePath, ac
         label="Access requests"
         empty="Nothing here."
         pagination={{ page, pageCount: pages, total, hasNext: page < pages, rowsOnPage: rows.length, perPage: pageSize }}
-        columns={[
-          { id: "requested", header: "Requested" },
-          { id: "who", header: "By / for" },
-          { id: "what", header: "API · scopes" },
-          { id: "reason", header: "Reason", className: "max-w-xs whitespace-pre-wrap break-words" },
-          { id: "duration", header: "Duration" },
-          { id: "status", header: "Status" },
-          ...(actions ? [{ id: "actions", header: "" }] : []),
-        ]}
+        columns={{ requested: "Requested", who: "By / for", what: "API · scopes", reason: ["Reason", { className: "max-w-xs whitespace-pre-wrap break-words" }], duration: "Duration", status: "Status", ...(actions ? { actions: "" } : {}) }}
         rows={rows.map((r) => ({
           id: r.id,
           data: { "data-request-id": r.id },

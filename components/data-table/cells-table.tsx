@@ -3,11 +3,13 @@ import { createColumnHelper } from "@tanstack/react-table";
 import { useMemo } from "react";
 import { DataTable, type ColumnLook, type DataTableProps } from "./data-table";
 
-/** A column of a table whose cells a server page rendered already. */
-export interface CellsColumn extends ColumnLook {
-  id: string;
-  header: string;
-}
+/** The columns in order, by id: a header, or a header and how its cells look. */
+export type CellsColumns = Record<string, string | [header: string, look: ColumnLook]>;
+
+/** For right-aligned number columns: `{ rows: ["Rows", NUMERIC] }`. */
+export const NUMERIC: ColumnLook = { numeric: true };
+/** For ids, prefixes, paths: `{ prefix: ["Prefix", MONO] }`. */
+export const MONO: ColumnLook = { className: "font-mono text-xs" };
 
 /** One row: its cells by column id, as React nodes rendered on the server (links, badges, forms). */
 export interface CellsRow {
@@ -24,9 +26,13 @@ const col = createColumnHelper<CellsRow>();
  * component, but it can hand it rendered cells. Same markup, states and
  * pagination as every other table.
  */
-export function CellsTable({ columns, rows, ...rest }: { columns: CellsColumn[]; rows: CellsRow[] } & Omit<DataTableProps<CellsRow>, "columns" | "data" | "getRowId" | "rowProps">) {
+export function CellsTable({ columns, rows, ...rest }: { columns: CellsColumns; rows: CellsRow[] } & Omit<DataTableProps<CellsRow>, "columns" | "data" | "getRowId" | "rowProps">) {
   const defs = useMemo(
-    () => columns.map(({ id, header, ...look }) => col.display({ id, header, meta: look, cell: ({ row }) => row.original.cells[id] ?? "—" })),
+    () =>
+      Object.entries(columns).map(([id, spec]) => {
+        const [header, look] = typeof spec === "string" ? [spec, undefined] : spec;
+        return col.display({ id, header, meta: look, cell: ({ row }) => row.original.cells[id] ?? "—" });
+      }),
     [columns],
   );
   return <DataTable columns={defs} data={rows} getRowId={(r) => r.id} rowProps={(r) => ({ ...r.data })} {...rest} />;

@@ -1,5 +1,5 @@
 import { Badge } from "@/components/badge";
-import { CellsTable } from "@/components/data-table/cells-table";
+import { CellsTable, NUMERIC } from "@/components/data-table/cells-table";
 import type { PaginationProps } from "@/components/data-table/pagination";
 import type { ExportRecordRow } from "@/lib/reports/records";
 
@@ -11,16 +11,7 @@ export function ExportsTable({ rows, pagination }: { rows: ExportRecordRow[]; pa
       label="Past exports"
       testId="exports-table"
       empty="No exports yet."
-      columns={[
-        { id: "started", header: "Started (UTC)" },
-        { id: "report", header: "Report" },
-        { id: "format", header: "Format", className: "uppercase" },
-        { id: "filters", header: "Filters", className: "max-w-xs" },
-        { id: "by", header: "By" },
-        { id: "status", header: "Status" },
-        { id: "rows", header: "Rows", numeric: true },
-        { id: "sha256", header: "SHA-256" },
-      ]}
+      columns={{ started: "Started (UTC)", report: "Report", format: ["Format", { className: "uppercase" }], filters: ["Filters", { className: "max-w-xs" }], by: "By", status: "Status", rows: ["Rows", NUMERIC], sha256: "SHA-256" }}
       rows={rows.map((r) => ({
         id: r.id,
         data: { "data-export-id": r.id },

@@ -5,7 +5,7 @@ import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { campaignFormOptions, listCampaigns } from "@/lib/campaigns";
 import { CreateCampaignForm } from "@/components/campaigns/create-campaign-form";
-import { CellsTable } from "@/components/data-table/cells-table";
+import { CellsTable, NUMERIC } from "@/components/data-table/cells-table";
 import { EmptyState } from "@/components/empty-state";
 import { searchParamsParser } from "@/lib/url-state";
 
@@ -39,15 +39,7 @@ export default async function CampaignsPage({ searchParams }: { searchParams: Pr
           testId="campaigns-table"
           label="Campaigns"
           pagination={{ page: list.page, pageCount: pages, total: list.total, hasNext: list.page < pages, rowsOnPage: list.rows.length, perPage: list.perPage }}
-          columns={[
-            { id: "name", header: "Name", className: "font-medium" },
-            { id: "period", header: "Period" },
-            { id: "status", header: "Status" },
-            { id: "due", header: "Due" },
-            { id: "reviewers", header: "Reviewers" },
-            { id: "atClose", header: "At close" },
-            { id: "progress", header: "Progress", numeric: true },
-          ]}
+          columns={{ name: ["Name", { className: "font-medium" }], period: "Period", status: "Status", due: "Due", reviewers: "Reviewers", atClose: "At close", progress: ["Progress", NUMERIC] }}
           rows={list.rows.map((c) => ({
             id: c.id,
             cells: {

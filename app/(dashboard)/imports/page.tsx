@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { AccessUpload } from "@/components/access-import/access-upload";
-import { CellsTable } from "@/components/data-table/cells-table";
+import { CellsTable, NUMERIC } from "@/components/data-table/cells-table";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listImportTargets } from "@/lib/access-import/sources";
@@ -28,13 +28,7 @@ export default async function ImportsPage() {
         <CellsTable
           label="Import sources"
           testId="import-sources"
-          columns={[
-            { id: "name", header: "Source" },
-            { id: "format", header: "Format" },
-            { id: "environment", header: "Environment" },
-            { id: "lastApplied", header: "Last applied" },
-            { id: "gone", header: "Gone from source", numeric: true },
-          ]}
+          columns={{ name: "Source", format: "Format", environment: "Environment", lastApplied: "Last applied", gone: ["Gone from source", NUMERIC] }}
           rows={sources.map((s) => ({
             id: s.name,
             cells: { name: s.name, format: s.format, environment: s.environment, lastApplied: s.lastAppliedAt ? s.lastAppliedAt.replace("T", " ").slice(0, 16) : "never", gone: s.goneObjects },

@@ -1,4 +1,4 @@
-import { CellsTable } from "@/components/data-table/cells-table";
+import { CellsTable, MONO } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
 import { ActionForm } from "@/components/action-form";
 import { IssueKeyForm, RotateKeyForm } from "@/components/access/key-forms";
@@ -93,13 +93,7 @@ export default async function KeysPage() {
               <CellsTable
                 label={`Keys of ${a.displayName}`}
                 empty="No keys."
-                columns={[
-                  { id: "prefix", header: "Prefix", className: "font-mono text-xs" },
-                  { id: "issued", header: "Issued" },
-                  { id: "expires", header: "Expires" },
-                  { id: "state", header: "State" },
-                  { id: "actions", header: "" },
-                ]}
+                columns={{ prefix: ["Prefix", MONO], issued: "Issued", expires: "Expires", state: "State", actions: "" }}
                 rows={a.credentials.map((c) => {
                   const s = keyState(c, now);
                   // Kept mounted after a rotation (the row turns "rotated"): it holds the new key, shown once.

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { Badge } from "@/components/badge";
-import { CellsTable } from "@/components/data-table/cells-table";
+import { CellsTable, NUMERIC } from "@/components/data-table/cells-table";
 import { EmptyState } from "@/components/empty-state";
 import { number } from "@/components/format";
 import { requirePageActor } from "@/lib/auth/session";
@@ -22,15 +22,7 @@ export default async function ApisPage() {
         <CellsTable
           testId="apis-table"
           label="APIs"
-          columns={[
-            { id: "api", header: "API" },
-            { id: "environment", header: "Environment" },
-            { id: "owner", header: "Owner", className: "text-slate-600" },
-            { id: "baseUrl", header: "Base URL", className: "font-mono text-xs text-slate-600" },
-            { id: "endpoints", header: "Endpoints", numeric: true },
-            { id: "scopes", header: "Scopes", numeric: true },
-            { id: "grants", header: "Active grants", numeric: true },
-          ]}
+          columns={{ api: "API", environment: "Environment", owner: ["Owner", { className: "text-slate-600" }], baseUrl: ["Base URL", { className: "font-mono text-xs text-slate-600" }], endpoints: ["Endpoints", NUMERIC], scopes: ["Scopes", NUMERIC], grants: ["Active grants", NUMERIC] }}
           rows={apis.map((a) => ({
             id: a.id,
             cells: {

@@ -1,4 +1,4 @@
-import { CellsTable } from "@/components/data-table/cells-table";
+import { CellsTable, MONO } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
@@ -43,12 +43,7 @@ export default async function ApiPage({ params }: { params: Promise<{ id: string
           <CellsTable
             testId="endpoints-table"
             label="Endpoints"
-            columns={[
-              { id: "method", header: "Method", className: "font-mono text-xs font-semibold" },
-              { id: "path", header: "Path", className: "font-mono text-xs" },
-              { id: "scopes", header: "Required scopes" },
-              { id: "sensitivity", header: "Sensitivity" },
-            ]}
+            columns={{ method: ["Method", { className: "font-mono text-xs font-semibold" }], path: ["Path", MONO], scopes: "Required scopes", sensitivity: "Sensitivity" }}
             rows={api.endpoints.map((e) => ({
               id: e.id,
               cells: {

@@ -1,4 +1,4 @@
-import { CellsTable } from "@/components/data-table/cells-table";
+import { CellsTable, MONO, NUMERIC } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
@@ -60,16 +60,7 @@ export default async function PrincipalPage({ params }: { params: Promise<{ id: 
           <CellsTable
             testId="principal-grants"
             label="Grants"
-            columns={[
-              { id: "api", header: "API" },
-              { id: "scope", header: "Scope" },
-              { id: "environment", header: "Environment" },
-              { id: "status", header: "Status" },
-              { id: "granted", header: "Granted" },
-              { id: "lastUsed", header: "Last used" },
-              { id: "requests", header: "Requests (90 d)", numeric: true },
-              { id: "expires", header: "Expires" },
-            ]}
+            columns={{ api: "API", scope: "Scope", environment: "Environment", status: "Status", granted: "Granted", lastUsed: "Last used", requests: ["Requests (90 d)", NUMERIC], expires: "Expires" }}
             rows={p.grants.map((g) => ({
               id: g.id,
               cells: {
@@ -95,15 +86,7 @@ export default async function PrincipalPage({ params }: { params: Promise<{ id: 
           <CellsTable
             testId="principal-credentials"
             label="Credentials"
-            columns={[
-              { id: "prefix", header: "Prefix", className: "font-mono text-xs" },
-              { id: "created", header: "Created" },
-              { id: "rotated", header: "Last rotated" },
-              { id: "age", header: "Age" },
-              { id: "lastUsed", header: "Last used" },
-              { id: "expires", header: "Expires" },
-              { id: "state", header: "State" },
-            ]}
+            columns={{ prefix: ["Prefix", MONO], created: "Created", rotated: "Last rotated", age: "Age", lastUsed: "Last used", expires: "Expires", state: "State" }}
             rows={p.credentials.map((c) => ({
               id: c.id,
               cells: {

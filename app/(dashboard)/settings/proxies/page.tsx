@@ -1,4 +1,4 @@
-import { CellsTable } from "@/components/data-table/cells-table";
+import { CellsTable, MONO } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
 import { ActionForm } from "@/components/action-form";
 import { Badge } from "@/components/badge";
@@ -24,15 +24,7 @@ export default async function ProxiesPage() {
         testId="proxies-table"
         label="Enforcement proxies"
         empty="No proxy configured: decisions are recorded but not enforced anywhere."
-        columns={[
-          { id: "name", header: "Name" },
-          { id: "adminUrl", header: "Admin URL", className: "font-mono text-xs" },
-          { id: "environment", header: "Environment" },
-          { id: "revision", header: "Revision" },
-          { id: "report", header: "Last usage report" },
-          { id: "state", header: "State" },
-          { id: "actions", header: "" },
-        ]}
+        columns={{ name: "Name", adminUrl: ["Admin URL", MONO], environment: "Environment", revision: "Revision", report: "Last usage report", state: "State", actions: "" }}
         rows={proxies.map((p) => ({
           id: p.id,
           cells: {

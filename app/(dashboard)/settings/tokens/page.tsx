@@ -1,4 +1,4 @@
-import { CellsTable } from "@/components/data-table/cells-table";
+import { CellsTable, MONO, NUMERIC } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
@@ -25,15 +25,7 @@ export default async function TokensPage() {
       <CellsTable
         label="Service tokens"
         empty="No service tokens yet."
-        columns={[
-          { id: "name", header: "Name", className: "font-medium" },
-          { id: "prefix", header: "Prefix", className: "font-mono text-xs" },
-          { id: "scopes", header: "Scopes", className: "font-mono text-xs" },
-          { id: "created", header: "Created" },
-          { id: "lastUsed", header: "Last used" },
-          { id: "status", header: "Status" },
-          { id: "actions", header: "", numeric: true },
-        ]}
+        columns={{ name: ["Name", { className: "font-medium" }], prefix: ["Prefix", MONO], scopes: ["Scopes", MONO], created: "Created", lastUsed: "Last used", status: "Status", actions: ["", NUMERIC] }}
         rows={tokens.map((t) => ({
           id: t.id,
           data: { "data-token-id": t.id },
