@@ -1,5 +1,5 @@
 import type { Metadata } from "next";
-import { ActionForm } from "@/components/action-form";
+import { ActionForm, IdButtonForm } from "@/components/action-form";
 import { RequestTable } from "@/components/access/request-table";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
@@ -26,12 +26,9 @@ export default async function ApprovalsPage({ searchParams }: { searchParams: Pr
         actions={(r) =>
           r.status === "pending" && !r.approvedByMe ? (
             <div className="flex flex-col gap-2">
-              <ActionForm action={approveRequestAction}>
-                <input type="hidden" name="requestId" value={r.id} />
-                <button type="submit" className="rounded bg-emerald-700 px-2 py-1 text-xs text-white">
-                  Approve
-                </button>
-              </ActionForm>
+              <IdButtonForm action={approveRequestAction} name="requestId" value={r.id} buttonClassName="rounded bg-emerald-700 px-2 py-1 text-xs text-white">
+                Approve
+              </IdButtonForm>
               <ActionForm action={denyRequestAction} className="flex flex-col gap-1">
                 <input type="hidden" name="requestId" value={r.id} />
                 <input name="reason" required maxLength={2000} aria-label="Reason for denial" placeholder="Reason for denial" className="rounded border border-slate-300 px-1 py-0.5 text-xs" />

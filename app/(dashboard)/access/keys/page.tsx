@@ -1,6 +1,6 @@
 import { CellsTable, MONO } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
-import { ActionForm } from "@/components/action-form";
+import { ActionForm, IdButtonForm } from "@/components/action-form";
 import { IssueKeyForm, RotateKeyForm } from "@/components/access/key-forms";
 import { Badge, type BadgeTone } from "@/components/badge";
 import { can } from "@/lib/auth/actor";
@@ -110,12 +110,9 @@ export default async function KeysPage() {
                         <div className="flex flex-wrap items-start justify-end gap-2">
                           {rotating && <RotateKeyForm credentialId={c.id} prefix={c.prefix} />}
                           {!c.revokedAt && (
-                            <ActionForm action={revokeKeyAction}>
-                              <input type="hidden" name="credentialId" value={c.id} />
-                              <button type="submit" className="rounded border border-red-300 px-2 py-0.5 text-xs text-red-700">
-                                Revoke
-                              </button>
-                            </ActionForm>
+                            <IdButtonForm action={revokeKeyAction} name="credentialId" value={c.id} buttonClassName="rounded border border-red-300 px-2 py-0.5 text-xs text-red-700">
+                              Revoke
+                            </IdButtonForm>
                           )}
                         </div>
                       ),

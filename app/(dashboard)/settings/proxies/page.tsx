@@ -1,6 +1,6 @@
 import { CellsTable, MONO } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
-import { ActionForm } from "@/components/action-form";
+import { ActionForm, IdButtonForm } from "@/components/action-form";
 import { Badge } from "@/components/badge";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
@@ -40,10 +40,9 @@ export default async function ProxiesPage() {
               </>
             ),
             actions: (
-              <ActionForm action={removeProxyAction}>
-                <input type="hidden" name="id" value={p.id} />
-                <button type="submit" className="text-xs text-red-700 underline">Remove</button>
-              </ActionForm>
+              <IdButtonForm action={removeProxyAction} name="id" value={p.id} buttonClassName="text-xs text-red-700 underline">
+                Remove
+              </IdButtonForm>
             ),
           },
         }))}
