@@ -30,3 +30,27 @@ export function ActionForm({
     </form>
   );
 }
+
+/** A row's one-button form: posts a single hidden id field (`name`=`value`) to the action. */
+export function IdButtonForm({
+  action,
+  name,
+  value,
+  buttonClassName,
+  children,
+}: {
+  action: (prev: FormState<string>, form: FormData) => Promise<FormState<string>>;
+  name: string;
+  value: string;
+  buttonClassName: string;
+  children: React.ReactNode;
+}) {
+  return (
+    <ActionForm action={action}>
+      <input type="hidden" name={name} value={value} />
+      <button type="submit" className={buttonClassName}>
+        {children}
+      </button>
+    </ActionForm>
+  );
+}

@@ -21,6 +21,11 @@ describe("URL state (lib/url-state.ts)", () => {
     expect(parse({ page: "1e9", sort: ["opened", "risk"] })).toEqual({ page: 1, sort: "opened", severity: undefined });
   });
 
+  it("names the params it ignored, so a page can say why the view is not what the link asked for", () => {
+    expect(parse.ignored({ page: "-3", sort: "opened", severity: "__proto__", other: "x" })).toEqual(["page", "severity"]);
+    expect(parse.ignored({ page: "1", sort: "risk" })).toEqual([]);
+  });
+
   it("treats an empty value as absent and keeps the first of repeated keys", () => {
     expect(flatSearchParams(new URLSearchParams("a=&b=1&b=2"))).toEqual({ b: "1" });
   });

@@ -5,7 +5,8 @@ import type { z } from "zod";
  * one zod schema per table through this module, shared by the server page (which
  * queries with it) and the client components (which link with it). One policy:
  * a value that does not parse falls back to its default (or to "no filter"), so
- * a stale or mangled link still opens a sane page; nothing here throws.
+ * a stale or mangled link still opens a sane page; nothing here throws. A page
+ * names what it ignored (`parse.ignored(params)`), so the user knows why.
  */
 export type RawSearchParams = URLSearchParams | Record<string, string | string[] | undefined>;
 
@@ -23,9 +24,22 @@ export function flatSearchParams(params: RawSearchParams): Record<string, string
   return flat;
 }
 
+export interface SearchParamsParser<T> {
+  (params: RawSearchParams): T;
+  /** The params given with a value that was not understood (and so fell back to the default), e.g. ["from"]. */
+  ignored(params: RawSearchParams): string[];
+}
+
 /** The parser for one table's URL. Every field of `schema` must have a fallback (`.catch`). */
-export function searchParamsParser<S extends z.ZodType>(schema: S): (params: RawSearchParams) => z.output<S> {
-  return (params) => schema.parse(flatSearchParams(params));
+export function searchParamsParser<S extends z.ZodObject>(schema: S): SearchParamsParser<z.output<S>> {
+  const parse = (params: RawSearchParams) => schema.parse(flatSearchParams(params));
+  const defaults: Record<string, unknown> = schema.parse({});
+  const ignored = (params: RawSearchParams) => {
+    const given = flatSearchParams(params);
+    const parsed: Record<string, unknown> = parse(given);
+    return Object.keys(given).filter((k) => k in schema.shape && parsed[k] === defaults[k] && String(defaults[k] ?? "") !== given[k]);
+  };
+  return Object.assign(parse, { ignored });
 }
 
 /** The canonical query string for a view ("" or "?a=1&b=2"): values equal to their default are left out, so links stay short. */

@@ -1,20 +1,15 @@
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { fixedId, migrationSql as sql, migrations } from "@/test/support/migrations";
 
 // Migration 0013 (issue 17, scope sets): EndpointScope rows written before it
 // meant "any one of these scopes"; each must become its own single-scope
 // alternative. And from then on, deleting one member of a set deletes the set.
 
-const DIR = path.resolve("prisma/migrations");
-const migrations = readdirSync(DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-const sql = (name: string) => readFileSync(path.join(DIR, name, "migration.sql"), "utf8");
-
 let tdb: TestDatabase;
 let c: pg.Client;
-const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+const id = fixedId;
 
 beforeAll(async () => {
   tdb = await createTestDatabase({ migrate: false });

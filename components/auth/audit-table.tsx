@@ -1,41 +1,43 @@
+"use client";
+import { createColumnHelper } from "@tanstack/react-table";
+import { DataTable } from "@/components/data-table/data-table";
+import type { PaginationProps } from "@/components/data-table/pagination";
 import type { AuditRow } from "@/lib/audit/query";
 
-export function AuditTable({ rows, brokenId }: { rows: AuditRow[]; brokenId?: string }) {
-  if (rows.length === 0) return <p className="text-slate-500">No events match these filters.</p>;
+const col = createColumnHelper<AuditRow>();
+const MONO = { className: "font-mono text-xs" };
+const columns = [
+  col.accessor("seq", { header: "#", meta: MONO }),
+  col.accessor("at", { header: "When (UTC)", cell: ({ getValue }) => getValue().replace("T", " ").slice(0, 19) }),
+  col.accessor("actor", { header: "Actor" }),
+  col.accessor("action", { header: "Action", meta: MONO }),
+  col.accessor("target", { header: "Target", meta: MONO, cell: ({ getValue }) => getValue() ?? "—" }),
+  col.accessor("data", {
+    header: "Details",
+    meta: { className: "max-w-md" },
+    cell: ({ getValue }) => {
+      const json = JSON.stringify(getValue());
+      return (
+        <code className="block truncate font-mono text-xs text-slate-600" title={json}>
+          {json}
+        </code>
+      );
+    },
+  }),
+];
+
+/** The audit log, newest first; the event where the hash chain breaks is outlined. */
+export function AuditTable({ rows, brokenId, pagination }: { rows: AuditRow[]; brokenId?: string; pagination: PaginationProps }) {
   return (
-    <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-      <table className="w-full text-left">
-        <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase text-slate-500">
-          <tr>
-            <th className="px-3 py-2">#</th>
-            <th className="px-3 py-2">When (UTC)</th>
-            <th className="px-3 py-2">Actor</th>
-            <th className="px-3 py-2">Action</th>
-            <th className="px-3 py-2">Target</th>
-            <th className="px-3 py-2">Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr
-              key={r.id}
-              data-event-id={r.id}
-              className={`border-b border-slate-100 align-top ${r.id === brokenId ? "bg-red-50 outline outline-2 outline-red-400" : ""}`}
-            >
-              <td className="px-3 py-2 font-mono text-xs">{r.seq}</td>
-              <td className="whitespace-nowrap px-3 py-2">{r.at.replace("T", " ").slice(0, 19)}</td>
-              <td className="px-3 py-2">{r.actor}</td>
-              <td className="px-3 py-2 font-mono text-xs">{r.action}</td>
-              <td className="px-3 py-2 font-mono text-xs">{r.target ?? "—"}</td>
-              <td className="max-w-md px-3 py-2">
-                <code className="block truncate font-mono text-xs text-slate-600" title={JSON.stringify(r.data)}>
-                  {JSON.stringify(r.data)}
-                </code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      columns={columns}
+      data={rows}
+      getRowId={(r) => r.id}
+      pagination={pagination}
+      testId="audit-table"
+      label="Audit events"
+      empty="No events match these filters."
+      rowProps={(r) => ({ "data-event-id": r.id, className: r.id === brokenId ? "bg-red-50 outline outline-2 outline-red-400" : "" })}
+    />
   );
 }

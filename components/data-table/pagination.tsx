@@ -1,18 +1,22 @@
 "use client";
 import { useSearchParamsPatch } from "./use-search-params-patch";
 
-/** Page navigation and page size for a server-paginated table. */
-export function Pagination({ page, pageCount, total, totalCapped, hasNext, rowsOnPage, perPage, perPageOptions }: {
+export interface PaginationProps {
   page: number;
   /** Null when the total is unknown (counting took too long): then only prev/next. */
   pageCount: number | null;
   total: number | null;
-  totalCapped: boolean;
+  /** The count stopped at a cap: the total shows as "N+". */
+  totalCapped?: boolean;
   hasNext: boolean;
   rowsOnPage: number;
   perPage: number;
-  perPageOptions: readonly number[];
-}) {
+  /** Offers a page-size select (`perPage` in the URL) when there is a choice. */
+  perPageOptions?: readonly number[];
+}
+
+/** Page navigation and page size for a server-paginated table (`page`, `perPage` in the URL). */
+export function Pagination({ page, pageCount, total, totalCapped = false, hasNext, rowsOnPage, perPage, perPageOptions = [] }: PaginationProps) {
   const { patch } = useSearchParamsPatch();
   const first = rowsOnPage === 0 ? 0 : (page - 1) * perPage + 1;
   const last = (page - 1) * perPage + rowsOnPage;
@@ -25,16 +29,18 @@ export function Pagination({ page, pageCount, total, totalCapped, hasNext, rowsO
         {totalCapped ? <span className="ml-1 text-xs text-slate-400">(narrow the filters to page further)</span> : null}
       </div>
       <div className="flex items-center gap-1">
-        <label className="mr-2 flex items-center gap-1 text-xs">
-          Rows per page
-          <select aria-label="Rows per page" value={perPage} onChange={(e) => patch({ perPage: e.target.value })} className="rounded border border-slate-300 bg-white px-1 py-0.5 text-sm">
-            {perPageOptions.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
+        {perPageOptions.length > 1 ? (
+          <label className="mr-2 flex items-center gap-1 text-xs">
+            Rows per page
+            <select aria-label="Rows per page" value={perPage} onChange={(e) => patch({ perPage: e.target.value })} className="rounded border border-slate-300 bg-white px-1 py-0.5 text-sm">
+              {perPageOptions.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
         <button type="button" className={btn} disabled={page <= 1} onClick={() => patch({ page: 1 })} aria-label="First page">«</button>
         <button type="button" className={btn} disabled={page <= 1} onClick={() => patch({ page: page - 1 })} aria-label="Previous page">‹ Prev</button>
         <span className="px-2 tabular-nums" data-testid="page-indicator">

@@ -1,6 +1,9 @@
 "use client";
-import { useState, useTransition } from "react";
+import { createColumnHelper } from "@tanstack/react-table";
 import { stopRoutingZombieAction } from "@/app/(dashboard)/discovery/actions";
+import { DataTable } from "@/components/data-table/data-table";
+import { useRowAction } from "@/components/data-table/use-row-action";
+import { METHOD_LOOK, PATH_LOOK, WHEN_LOOK } from "./endpoint-columns";
 
 export interface ZombieItem {
   id: string;
@@ -16,68 +19,59 @@ export interface ZombieItem {
   hasFinding: boolean;
 }
 
+const col = createColumnHelper<ZombieItem>();
+
 /** Deprecated endpoints still receiving traffic or still held; admins stop routing one (through the outbox). */
 export function ZombieTable({ items, windowDays, canStop }: { items: ZombieItem[]; windowDays: number; canStop: boolean }) {
-  const [error, setError] = useState<string | null>(null);
-  const [pending, start] = useTransition();
+  const { run, pending, alert } = useRowAction();
+  const stop = (z: ZombieItem) => {
+    const reason = window.prompt(`Stop routing ${z.method} ${z.pathTemplate}? The proxies will answer it like an unknown route. Why?`);
+    if (reason) run(() => stopRoutingZombieAction({ endpointId: z.id, reason }));
+  };
+  const columns = [
+    col.accessor("apiName", {
+      header: "API",
+      cell: ({ row: { original: z } }) => (
+        <>
+          {z.apiName} <span className="text-xs text-slate-500">({z.environment})</span>
+        </>
+      ),
+    }),
+    col.accessor("method", { header: "Method", meta: METHOD_LOOK }),
+    col.accessor("pathTemplate", {
+      header: "Path",
+      meta: PATH_LOOK,
+      cell: ({ row: { original: z } }) => (
+        <>
+          {z.pathTemplate}
+          {z.hasFinding ? <span className="ml-1 rounded bg-red-100 px-1 text-xs text-red-800">finding</span> : null}
+        </>
+      ),
+    }),
+    col.accessor("deprecated", { header: "Deprecated", meta: WHEN_LOOK }),
+    col.accessor("requestsInWindow", { header: `Requests (${windowDays} d)`, meta: { numeric: true }, cell: ({ getValue }) => getValue().toLocaleString("en-US") }),
+    col.accessor("lastSeen", { header: "Last seen", meta: WHEN_LOOK }),
+    col.accessor("activeGrants", { header: "Active grants", meta: { numeric: true } }),
+    col.display({
+      id: "routing",
+      header: "Routing",
+      meta: WHEN_LOOK,
+      cell: ({ row: { original: z } }) =>
+        z.routingStopped ? (
+          <span className="text-slate-600">stopped {z.routingStopped}</span>
+        ) : canStop ? (
+          <button type="button" disabled={pending} onClick={() => stop(z)} className="rounded bg-red-700 px-2 py-0.5 text-xs text-white disabled:opacity-50">
+            Stop routing
+          </button>
+        ) : (
+          <span className="text-slate-600">routed</span>
+        ),
+    }),
+  ];
   return (
     <div>
-      {error ? <p role="alert" className="mb-2 text-red-700">{error}</p> : null}
-      <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-        <table className="w-full text-left" data-testid="zombie-table">
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
-            <tr>
-              <th scope="col" className="px-3 py-2">API</th>
-              <th scope="col" className="px-3 py-2">Method</th>
-              <th scope="col" className="px-3 py-2">Path</th>
-              <th scope="col" className="px-3 py-2">Deprecated</th>
-              <th scope="col" className="px-3 py-2 text-right">Requests ({windowDays} d)</th>
-              <th scope="col" className="px-3 py-2">Last seen</th>
-              <th scope="col" className="px-3 py-2 text-right">Active grants</th>
-              <th scope="col" className="px-3 py-2">Routing</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((z) => (
-              <tr key={z.id} className="border-b border-slate-100 last:border-0">
-                <td className="px-3 py-1.5">{z.apiName} <span className="text-xs text-slate-500">({z.environment})</span></td>
-                <td className="px-3 py-1.5 font-mono text-xs font-semibold">{z.method}</td>
-                <td className="px-3 py-1.5 font-mono text-xs">
-                  {z.pathTemplate}
-                  {z.hasFinding ? <span className="ml-1 rounded bg-red-100 px-1 text-xs text-red-800">finding</span> : null}
-                </td>
-                <td className="px-3 py-1.5 text-xs">{z.deprecated}</td>
-                <td className="px-3 py-1.5 text-right">{z.requestsInWindow.toLocaleString("en-US")}</td>
-                <td className="px-3 py-1.5 text-xs">{z.lastSeen}</td>
-                <td className="px-3 py-1.5 text-right">{z.activeGrants}</td>
-                <td className="px-3 py-1.5 whitespace-nowrap text-xs">
-                  {z.routingStopped ? (
-                    <span className="text-slate-600">stopped {z.routingStopped}</span>
-                  ) : canStop ? (
-                    <button
-                      type="button"
-                      disabled={pending}
-                      onClick={() => {
-                        const reason = window.prompt(`Stop routing ${z.method} ${z.pathTemplate}? The proxies will answer it like an unknown route. Why?`);
-                        if (reason)
-                          start(async () => {
-                            const r = await stopRoutingZombieAction({ endpointId: z.id, reason });
-                            setError(r.ok ? null : r.error.message);
-                          });
-                      }}
-                      className="rounded bg-red-700 px-2 py-0.5 text-xs text-white disabled:opacity-50"
-                    >
-                      Stop routing
-                    </button>
-                  ) : (
-                    <span className="text-slate-600">routed</span>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      {alert}
+      <DataTable columns={columns} data={items} getRowId={(z) => z.id} testId="zombie-table" label="Zombie endpoints" />
     </div>
   );
 }

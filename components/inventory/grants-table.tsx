@@ -3,6 +3,7 @@ import type { ColumnDef } from "@tanstack/react-table";
 import Link from "next/link";
 import { Badge, levelTone, statusTone } from "@/components/badge";
 import { DataTable } from "@/components/data-table/data-table";
+import type { PaginationProps } from "@/components/data-table/pagination";
 import { ago, day } from "@/components/format";
 import type { GrantRow } from "@/lib/inventory/grants";
 import { GRANT_SORTS } from "@/lib/inventory/grants-params";
@@ -63,9 +64,10 @@ function columns(now: number): ColumnDef<GrantRow, unknown>[] {
   ];
 }
 
-export function GrantsTable({ rows, sort, now, toolbar, empty }: {
+export function GrantsTable({ rows, sort, pagination, now, toolbar, empty }: {
   rows: GrantRow[];
   sort: { id: string; desc: boolean };
+  pagination: PaginationProps;
   now: number;
   toolbar?: React.ReactNode;
   empty?: React.ReactNode;
@@ -76,6 +78,7 @@ export function GrantsTable({ rows, sort, now, toolbar, empty }: {
       data={rows}
       sort={sort}
       sortable={GRANT_SORTS}
+      pagination={pagination}
       getRowId={(g) => g.id}
       storageKey="grants"
       defaultHidden={["expiresAt"]}

@@ -6,7 +6,7 @@ import type { DecisionStateView } from "./use-decision-states";
 export function EnforcementBadge({ state, onRetry }: { state: DecisionStateView; onRetry?: () => void }) {
   const label = state.kind === "approve" ? "Approved" : state.kind === "reduce" ? "Reduced" : "Revoked";
   let badge: React.ReactNode;
-  if (state.awaitingConfirmation) badge = <Badge tone="warn">{label}: awaiting 2nd reviewer</Badge>;
+  if (state.enforcement === "proposed") badge = <Badge tone="warn">{label}: awaiting 2nd reviewer</Badge>;
   else if (state.enforcement === "not_required") badge = <Badge tone="neutral">{label}</Badge>;
   else if (state.enforcement === "applied")
     badge = (
@@ -30,7 +30,7 @@ export function EnforcementBadge({ state, onRetry }: { state: DecisionStateView;
     );
   else badge = <Badge tone="info" title={state.lastError ?? undefined}>{label} · pending{state.lastError ? " (retrying)" : "…"}</Badge>;
   return (
-    <span data-testid="enforcement-state" data-enforcement={state.awaitingConfirmation ? "awaiting" : state.enforcement}>
+    <span data-testid="enforcement-state" data-enforcement={state.enforcement === "proposed" ? "awaiting" : state.enforcement}>
       {badge}
     </span>
   );

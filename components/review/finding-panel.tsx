@@ -1,5 +1,5 @@
 "use client";
-import { useState } from "react";
+import { useImperativeHandle, useState } from "react";
 import { approveAction, confirmAction, reduceAction, retryAction, revokeAction } from "@/app/(dashboard)/queues/actions";
 import { Badge, levelTone } from "@/components/badge";
 import { DailyUsageChart } from "@/components/charts/daily-usage-chart";
@@ -14,8 +14,18 @@ const day = (d: string | null | undefined) => (d ? d.slice(0, 10) : "never");
 
 export type PanelMode = "view" | "approve" | "reduce";
 
-/** Evidence and the three decisions for one finding; every decision names this panel's finding. */
+/** What the queue's shortcuts may ask of the panel ("r" revokes what the panel shows). */
+export interface FindingPanelHandle {
+  revoke: () => void;
+}
+
+/**
+ * Evidence and the three decisions for one finding. Every decision names the
+ * finding the panel loaded and shows, and goes through the panel's own submit
+ * (busy state, refusal shown here, reload): the queue never decides on its behalf.
+ */
 export function FindingPanel({
+  ref,
   findingId,
   mode,
   setMode,
@@ -23,6 +33,7 @@ export function FindingPanel({
   onConflict,
   version,
 }: {
+  ref?: React.Ref<FindingPanelHandle>;
   findingId: string;
   mode: PanelMode;
   setMode: (m: PanelMode) => void;
@@ -39,10 +50,8 @@ export function FindingPanel({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  if (loaded && !loaded.ok) return <aside className="rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{loaded.error.message}</aside>;
-  if (!loaded) return <aside className="rounded border border-slate-200 bg-white p-3 text-sm text-slate-500">Loading…</aside>;
-  const detail = loaded.data;
-  const open = detail.status === "open" && !detail.decisions.some((d) => d.awaitingConfirmation);
+  const detail = loaded?.ok ? loaded.data : null;
+  const open = detail !== null && detail.status === "open" && !detail.decisions.some((d) => d.awaitingConfirmation);
 
   const submit = async (run: () => Promise<ActionResult<DecisionResult>>) => {
     setBusy(true);
@@ -62,6 +71,13 @@ export function FindingPanel({
     onDecided(r.data);
     setReload((n) => n + 1);
   };
+  const revoke = () => {
+    if (detail && open && !busy) void submit(() => revokeAction({ findingId: detail.id }));
+  };
+  useImperativeHandle(ref, () => ({ revoke }));
+
+  if (loaded && !loaded.ok) return <aside className="rounded border border-red-200 bg-red-50 p-3 text-sm text-red-800">{loaded.error.message}</aside>;
+  if (!detail) return <aside className="rounded border border-slate-200 bg-white p-3 text-sm text-slate-500">Loading…</aside>;
 
   return (
     <aside className="space-y-3 rounded border border-slate-200 bg-white p-3 text-sm" data-testid="finding-panel" aria-label="Finding detail">
@@ -94,7 +110,7 @@ export function FindingPanel({
           <button type="button" className="rounded bg-emerald-700 px-2 py-1 text-white" onClick={() => setMode("approve")}>
             Approve
           </button>
-          <button type="button" disabled={busy} className="rounded bg-red-700 px-2 py-1 text-white" onClick={() => void submit(() => revokeAction({ findingId }))}>
+          <button type="button" disabled={busy} className="rounded bg-red-700 px-2 py-1 text-white" onClick={revoke}>
             Revoke
           </button>
           {detail.scopesOnApi.length > 1 ? (
@@ -104,9 +120,9 @@ export function FindingPanel({
           ) : null}
         </div>
       ) : null}
-      {open && mode === "approve" ? <ApproveForm busy={busy} onCancel={() => setMode("view")} onSubmit={(input) => void submit(() => approveAction({ findingId, ...input }))} /> : null}
+      {open && mode === "approve" ? <ApproveForm busy={busy} onCancel={() => setMode("view")} onSubmit={(input) => void submit(() => approveAction({ findingId: detail.id, ...input }))} /> : null}
       {open && mode === "reduce" ? (
-        <ReduceForm scopes={detail.scopesOnApi} busy={busy} onCancel={() => setMode("view")} onSubmit={(keepScopeIds) => void submit(() => reduceAction({ findingId, keepScopeIds }))} />
+        <ReduceForm scopes={detail.scopesOnApi} busy={busy} onCancel={() => setMode("view")} onSubmit={(keepScopeIds) => void submit(() => reduceAction({ findingId: detail.id, keepScopeIds }))} />
       ) : null}
       {detail.needsSecondReviewer && open ? <p className="text-xs text-amber-700">Two-person rule: a second reviewer must confirm this decision.</p> : null}
     </aside>

@@ -23,7 +23,7 @@ export function useDecisionStates(rows: QueueRow[]) {
   }
 
   const pendingIds = useMemo(
-    () => [...states.values()].filter((s) => !s.awaitingConfirmation && s.enforcement === "pending").map((s) => s.decisionId),
+    () => [...states.values()].filter((s) => s.enforcement === "pending").map((s) => s.decisionId),
     [states],
   );
   useEffect(() => {

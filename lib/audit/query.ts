@@ -1,34 +1,41 @@
 import { z } from "zod";
 import { db, type Prisma, type PrismaClient } from "@/lib/db";
 import { authorize, type Actor } from "@/lib/auth/actor";
-import { fromZod } from "@/lib/errors";
 import { env } from "@/lib/config/env";
+import { optionalParam, searchParamsParser } from "@/lib/url-state";
 import { verifyAuditLogFromSources } from "./sources";
 import type { AuditLogVerification } from "./verify";
 
-const day = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
-  .optional()
-  .or(z.literal("").transform(() => undefined));
+/** A calendar day (UTC) that exists: "2026-02-31" and "2026-13-01" are not days, so they are ignored, never a 500. */
+const day = optionalParam(
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .refine((d) => {
+      const t = Date.parse(`${d}T00:00:00.000Z`);
+      return Number.isFinite(t) && new Date(t).toISOString().startsWith(d);
+    }),
+);
+const text = (max: number) => optionalParam(z.string().trim().min(1).max(max));
 
-/** The Audit page's URL search params: one parser shared by the page and lib. */
-export const auditFilterSchema = z.object({
-  action: z.string().trim().max(64).optional().transform((v) => v || undefined),
-  actor: z.string().trim().max(200).optional().transform((v) => v || undefined),
+export const AUDIT_DEFAULT_PER_PAGE = 50;
+
+/**
+ * The Audit page's URL, read through lib/url-state.ts like every table's: a value
+ * that does not parse falls back to "no filter" or the default, and the page names
+ * what it ignored (parseAuditFilter.ignored).
+ */
+const auditFilterSchema = z.object({
+  action: text(64),
+  actor: text(200),
   from: day,
   to: day,
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
-  perPage: z.coerce.number().int().min(10).max(200).default(50),
+  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+  perPage: z.coerce.number().int().min(10).max(200).catch(AUDIT_DEFAULT_PER_PAGE),
 });
 export type AuditFilter = z.infer<typeof auditFilterSchema>;
 
-export function parseAuditFilter(params: Record<string, string | string[] | undefined>): AuditFilter {
-  const flat = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
-  const parsed = auditFilterSchema.safeParse(flat);
-  if (!parsed.success) throw fromZod(parsed.error);
-  return parsed.data;
-}
+export const parseAuditFilter = searchParamsParser(auditFilterSchema);
 
 export interface AuditRow {
   seq: string;

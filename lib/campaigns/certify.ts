@@ -103,7 +103,7 @@ async function certifyOne(actor: Actor, v: CertifyOne, client: PrismaClient): Pr
     }
     return decideItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, planned, deciderId: person.userId, auditActor: person, now });
   });
-  if (!result.awaitingConfirmation && result.enforcement === "pending") wakeDelivery();
+  if (result.enforcement === "pending") wakeDelivery();
   return result;
 }
 

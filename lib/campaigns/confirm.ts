@@ -2,12 +2,11 @@ import type { Actor } from "@/lib/auth/actor";
 import { assertNotSelfReview } from "@/lib/auth/sod";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
-import { AppError, conflict, forbidden, notFound } from "@/lib/errors";
+import { conflict, forbidden, notFound } from "@/lib/errors";
 import type { Decision } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { createNotifications } from "@/lib/notifications";
-import { applyDecision, enforcementFor, type DecisionPlan } from "@/lib/review/apply";
-import { planDecision, sameGrants } from "@/lib/review/record";
+import { confirmProposal } from "@/lib/review/record";
 import type { CertifyResult } from "./certify";
 import { parse, requireCertifier, type UserActor } from "./common";
 import { isReviewerOf, lockOpenItem, type LockedItem } from "./lock";
@@ -22,7 +21,8 @@ import { confirmItemInput, rejectItemInput } from "./schemas";
  * admin: holding a role is not knowing the access. Never the proposer (403),
  * and never anyone about their own access or a credential they own
  * (assertNotSelfReview, 403). A confirmation re-plans the decision and
- * applies it through the same path as a direct one; if the grant or the
+ * applies it through the same path as a direct one (confirmProposal,
+ * lib/review/record.ts); if the grant or the
  * principal's scopes on the API changed since the proposal, it is stale (409)
  * and must be rejected and decided again.
  */
@@ -33,30 +33,13 @@ async function lockProposal(tx: Tx, person: UserActor, decisionId: string): Prom
   if (!ref?.campaignItemId) throw notFound("Proposal");
   const item = await lockOpenItem(tx, ref.campaignItemId, { allowInactiveGrant: true });
   const proposal = await tx.decision.findUniqueOrThrow({ where: { id: decisionId } });
-  if (!proposal.awaitingConfirmation || item.proposal?.id !== proposal.id) throw conflict("This proposal is no longer waiting for confirmation");
+  if (proposal.enforcement !== "proposed" || item.proposal?.id !== proposal.id) throw conflict("This proposal is no longer waiting for confirmation");
   if (proposal.deciderId === person.userId) throw forbidden("Two-person rule: someone other than the proposer must confirm or reject this decision");
   if (item.ownerId !== person.userId && !(await isReviewerOf(tx, item.id, person.userId))) {
     throw forbidden("Only another reviewer of this item, or the campaign owner, can confirm or reject its proposal");
   }
   await assertNotSelfReview(tx, person, item.grantId);
   return { item, proposal };
-}
-
-/** The proposal's plan again, now; it must change exactly what the proposer saw. */
-async function replan(tx: Tx, item: LockedItem, proposal: Decision, now: Date): Promise<DecisionPlan> {
-  if (item.grantStatus !== "active") throw conflict(`Stale proposal: the grant is now ${item.grantStatus}. Reject the proposal`);
-  let plan: DecisionPlan;
-  try {
-    ({ plan } = await planDecision(tx, item.grant, proposal.kind, proposal.kind === "reduce" ? proposal.keptScopeIds : undefined, now));
-  } catch (e) {
-    // e.g. a scope to keep was revoked meanwhile: the proposer's choice no longer exists.
-    if (e instanceof AppError && e.code === "bad_request") throw conflict(`Stale proposal: ${e.message.replace(/^keepScopeIds: /, "")}. Reject it and decide again`);
-    throw e;
-  }
-  if (!sameGrants(plan.revokeGrantIds, proposal.plannedRevokeGrantIds)) {
-    throw conflict(`Stale proposal: ${item.grant.principal.displayName}'s scopes on ${item.apiName} changed since it was proposed. Reject it and decide again`);
-  }
-  return plan;
 }
 
 export interface ConfirmItemResult extends CertifyResult {
@@ -70,9 +53,9 @@ export async function confirmItemDecision(actor: Actor, input: unknown, client: 
   const result = await client.$transaction(async (tx) => {
     const now = new Date();
     const { item, proposal } = await lockProposal(tx, person, decisionId);
-    const plan = await replan(tx, item, proposal, now);
-    await tx.decision.update({ where: { id: decisionId }, data: { awaitingConfirmation: false, confirmerId: person.userId, enforcement: enforcementFor(plan) } });
-    const enforcement = await applyDecision(tx, decisionId, null, plan, null, now);
+    // The grant went elsewhere meanwhile (e.g. an off-boarding): nothing left to confirm.
+    if (item.grantStatus !== "active") throw conflict(`Stale proposal: the grant is now ${item.grantStatus}. Reject the proposal`);
+    const { plan, enforcement } = await confirmProposal(tx, proposal, item.grant, person.userId, now);
     const decision = DECISION_TO_CERTIFICATION[proposal.kind];
     const justification = proposal.justification ?? "";
     const { supersededProposalIds } = await recordItemOutcome(tx, {

@@ -156,7 +156,7 @@ export async function listMyItems(actor: Actor, input: unknown, client: PrismaCl
         i."apiName", i."environmentName", i."environmentId", i."managerPrincipalId", i."teamName", i."lastUsedAt", i."openFindings",
         i.decision::text AS decision, i.justification, i."decidedAt", cu.name AS "confirmedBy",
         r.source::text AS source, df.name AS "delegatedFrom",
-        CASE WHEN d."awaitingConfirmation" THEN NULL ELSE d.enforcement::text END AS enforcement,
+        NULLIF(d.enforcement, 'proposed')::text AS enforcement,
         d.id AS "decisionId", d."awaitingConfirmation" AS awaiting, d."deciderId" AS "proposerId", pu.name AS "proposedBy", d.kind::text AS "decisionKind",
         d.justification AS "proposalJustification",
         (SELECT array_agg(s.name ORDER BY s.name) FROM "Scope" s WHERE s.id = ANY(d."keptScopeIds")) AS "keptScopes",

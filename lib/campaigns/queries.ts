@@ -86,8 +86,8 @@ export async function getCampaignDashboard(actor: Actor, campaignId: string, cli
         count(*) FILTER (WHERE i.decision IS NULL AND EXISTS (SELECT 1 FROM "Decision" x WHERE x."campaignItemId" = i.id AND x."awaitingConfirmation"))::int AS awaiting,
         count(*) FILTER (WHERE i.flagged)::int AS flagged, count(i."escalatedAt")::int AS escalated,
         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM "CampaignItemReviewer" r WHERE r."itemId" = i.id AND r.source = 'owner_fallback'))::int AS "ownerFallback",
-        (SELECT count(*)::int FROM "Decision" d JOIN "CampaignItem" x ON x.id = d."campaignItemId" WHERE x."campaignId" = ${campaignId}::uuid AND NOT d."awaitingConfirmation" AND d.discard IS NULL AND d.enforcement = 'applied') AS enforced,
-        (SELECT count(*)::int FROM "Decision" d JOIN "CampaignItem" x ON x.id = d."campaignItemId" WHERE x."campaignId" = ${campaignId}::uuid AND NOT d."awaitingConfirmation" AND d.discard IS NULL AND d.enforcement = 'pending') AS enforcing
+        (SELECT count(*)::int FROM "Decision" d JOIN "CampaignItem" x ON x.id = d."campaignItemId" WHERE x."campaignId" = ${campaignId}::uuid AND d.discard IS NULL AND d.enforcement = 'applied') AS enforced,
+        (SELECT count(*)::int FROM "Decision" d JOIN "CampaignItem" x ON x.id = d."campaignItemId" WHERE x."campaignId" = ${campaignId}::uuid AND d.discard IS NULL AND d.enforcement = 'pending') AS enforcing
       FROM "CampaignItem" i WHERE i."campaignId" = ${campaignId}::uuid`,
     c.launchedAt
       ? client.$queryRaw<{ day: string; decided: number; total: number }[]>`

@@ -89,7 +89,7 @@ async function proposedRevoke() {
 describe("proposal", () => {
   test("a revoke of a production admin scope is stored as a proposal: nothing applied, no outbox row, the item awaits a second reviewer", async () => {
     const { co, c, itemId, proposal: r } = await proposedRevoke();
-    expect(r).toMatchObject({ itemId, decision: "revoke", awaitingConfirmation: true });
+    expect(r).toMatchObject({ itemId, decision: "revoke", awaitingConfirmation: true, enforcement: "proposed" });
     const d = await ctx.client.decision.findUniqueOrThrow({ where: { id: r.decisionId } });
     expect(d).toMatchObject({ campaignItemId: itemId, findingId: null, kind: "revoke", deciderId: co.manager.user.id, awaitingConfirmation: true, confirmerId: null, discard: null });
     expect(d.plannedRevokeGrantIds).toEqual([co.grants.aliceAdmin.id]);

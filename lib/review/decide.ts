@@ -4,12 +4,11 @@ import { assertNotSelfReview, loadTwoPersonRule } from "@/lib/auth/sod";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient } from "@/lib/db";
 import { DECISION_TX, retrying } from "@/lib/db/retry";
-import { AppError, conflict, forbidden, fromZod, notFound } from "@/lib/errors";
+import { conflict, forbidden, fromZod, notFound } from "@/lib/errors";
 import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
-import { applyDecision, enforcementFor, type DecisionPlan } from "./apply";
 import { lockOpenFinding, type LockedFinding } from "./load";
-import { planDecision, recordDecision, sameGrants, twoPersonRuleCovers, type DecisionGrant } from "./record";
+import { confirmProposal, planDecision, recordDecision, twoPersonRuleCovers, type DecisionGrant } from "./record";
 import { approveInput, confirmInput, reduceInput, revokeInput } from "./schemas";
 
 export interface DecisionResult {
@@ -91,7 +90,7 @@ async function decide(actor: UserActor, proposal: Proposal, client: PrismaClient
     });
     return { decisionId, findingId: finding.id, kind: proposal.kind, awaitingConfirmation: awaiting, enforcement };
   }, DECISION_TX);
-  if (result.enforcement === "pending" && !result.awaitingConfirmation) wakeDelivery();
+  if (result.enforcement === "pending") wakeDelivery();
   return result;
 }
 
@@ -119,8 +118,9 @@ export async function reduceGrant(actor: Actor, input: unknown, client: PrismaCl
 
 /**
  * Two-person rule: a different reviewer confirms a proposed decision, which is
- * then applied exactly as if it had been decided directly. If the finding or
- * its grant changed meanwhile, the proposal is stale: conflict.
+ * then applied exactly as if it had been decided directly (confirmProposal,
+ * ./record.ts). If the finding or its grant changed meanwhile, the proposal is
+ * stale: conflict.
  */
 export async function confirmDecision(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<DecisionResult> {
   const reviewer = requireReviewer(actor);
@@ -128,37 +128,20 @@ export async function confirmDecision(actor: Actor, input: unknown, client: Pris
   const result = await retrying(client, "confirm the decision").$transaction(async (tx) => {
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Decision" WHERE id = ${decisionId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw notFound("Decision");
-    const decision = await tx.decision.findUniqueOrThrow({ where: { id: decisionId } });
-    if (!decision.awaitingConfirmation) throw conflict("This decision is not waiting for confirmation");
-    if (decision.deciderId === reviewer.userId) throw forbidden("Two-person rule: a different reviewer must confirm this decision");
-    if (!decision.findingId) throw conflict("This decision has no finding to confirm");
-    const finding = await lockOpenFinding(tx, decision.findingId, { confirming: decisionId });
+    const proposal = await tx.decision.findUniqueOrThrow({ where: { id: decisionId } });
+    if (proposal.enforcement !== "proposed") throw conflict("This decision is not waiting for confirmation");
+    if (proposal.deciderId === reviewer.userId) throw forbidden("Two-person rule: a different reviewer must confirm this decision");
+    if (!proposal.findingId) throw conflict("This decision has no finding to confirm");
+    const finding = await lockOpenFinding(tx, proposal.findingId, { confirming: decisionId });
     await assertNotSelfReview(tx, reviewer, finding.grantId);
-    const now = new Date();
-    let plan: DecisionPlan;
-    try {
-      ({ plan } = await planDecision(tx, decisionGrant(finding), decision.kind, decision.kind === "reduce" ? decision.keptScopeIds : undefined, now));
-    } catch (e) {
-      // e.g. a scope the proposal keeps was revoked meanwhile.
-      if (e instanceof AppError && e.code === "bad_request") throw conflict(`Stale proposal: ${e.message.replace(/^keepScopeIds: /, "")}`);
-      throw e;
-    }
-    // The confirmer approves what the proposer saw: if the principal's scopes changed since, the plan differs.
-    // (Proposals from before migration 0009 have no planned list and are not compared.)
-    const planned = decision.plannedRevokeGrantIds;
-    if ((planned.length > 0 || decision.kind === "approve") && !sameGrants(plan.revokeGrantIds, planned)) {
-      throw conflict("Stale proposal: the principal's scopes on this API changed since it was proposed");
-    }
-    const enforcement = enforcementFor(plan);
-    await tx.decision.update({ where: { id: decisionId }, data: { awaitingConfirmation: false, confirmerId: reviewer.userId, enforcement } });
-    await applyDecision(tx, decision.id, finding.id, plan, decision.reReviewAt, now);
+    const { plan, enforcement } = await confirmProposal(tx, proposal, decisionGrant(finding), reviewer.userId, new Date());
     await appendAuditEvent(tx, {
       actor: reviewer,
-      action: `decision.confirm_${decision.kind}`,
+      action: `decision.confirm_${proposal.kind}`,
       target: `finding:${finding.id}`,
-      data: { decisionId, proposedBy: decision.deciderId, revokedGrantIds: plan.revokeGrantIds },
+      data: { decisionId, proposedBy: proposal.deciderId, revokedGrantIds: plan.revokeGrantIds },
     });
-    return { decisionId, findingId: finding.id, kind: decision.kind, awaitingConfirmation: false, enforcement };
+    return { decisionId, findingId: finding.id, kind: proposal.kind, awaitingConfirmation: false, enforcement };
   }, DECISION_TX);
   if (result.enforcement === "pending") wakeDelivery();
   return result;

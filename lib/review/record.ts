@@ -1,7 +1,7 @@
 import type { Tx } from "@/lib/db";
 import { requiresSecondReviewer, type TwoPersonRule } from "@/lib/auth/sod";
-import { badRequest } from "@/lib/errors";
-import type { DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
+import { AppError, badRequest, conflict } from "@/lib/errors";
+import type { Decision, DecisionKind, EnforcementState } from "@/lib/generated/prisma/client";
 import { proxyTargets } from "@/lib/enforcement/outbox";
 import { dormancyDaysFor, loadSettings } from "@/lib/settings";
 import { applyDecision, enforcementFor, type DecisionPlan } from "./apply";
@@ -10,8 +10,11 @@ import { refuseStranded, strandedByReduce } from "./sets";
 /**
  * The one decision path shared by the review queue (a finding) and
  * certification campaigns (a campaign item): plan → Decision row → grant
- * change, findings, outbox. Callers lock their own subject, check separation
- * of duties, and append their audit event in the same transaction.
+ * change, findings, outbox (applyDecision). A two-person-rule proposal stops
+ * after the row (enforcement "proposed") and reaches the same apply step when
+ * a second person confirms it (confirmProposal). Callers lock their own
+ * subject, check separation of duties and who may confirm, and append their
+ * audit event in the same transaction.
  */
 
 /** The grant a decision is about, as the caller loaded it (under its lock). */
@@ -107,10 +110,11 @@ export async function twoPersonRuleCovers(tx: Tx, grant: DecisionGrant, plan: De
 }
 
 /** Order-insensitive: the grants a re-planned proposal revokes are exactly those the proposer saw. */
-export const sameGrants = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
+const sameGrants = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 export async function recordDecision(tx: Tx, r: DecisionRequest): Promise<RecordedDecision> {
   const { plan, kept } = r.planned ?? (await planDecision(tx, r.grant, r.kind, r.keepScopeIds, r.now));
+  const proposed = r.awaitingConfirmation;
   const decision = await tx.decision.create({
     data: {
       findingId: r.findingId,
@@ -122,12 +126,48 @@ export async function recordDecision(tx: Tx, r: DecisionRequest): Promise<Record
       keptScopeIds: kept,
       plannedRevokeGrantIds: plan.revokeGrantIds,
       deciderId: r.deciderId,
-      awaitingConfirmation: r.awaitingConfirmation,
-      enforcement: enforcementFor(plan),
+      // The two say the same (CHECK "Decision_proposed_state", migration 0023).
+      awaitingConfirmation: proposed,
+      enforcement: proposed ? "proposed" : enforcementFor(plan),
     },
   });
-  const enforcement = r.awaitingConfirmation
-    ? decision.enforcement
-    : await applyDecision(tx, decision.id, r.findingId, plan, r.reReviewAt, r.now);
+  if (proposed) return { decisionId: decision.id, plan, kept, enforcement: "proposed" };
+  const enforcement = await applyDecision(tx, decision.id, r.findingId, plan, r.reReviewAt, r.now);
   return { decisionId: decision.id, plan, kept, enforcement };
+}
+
+/** A stored proposal, as its caller locked it. */
+export type Proposal = Pick<Decision, "id" | "kind" | "findingId" | "reReviewAt" | "keptScopeIds" | "plannedRevokeGrantIds" | "enforcement">;
+
+/**
+ * The second half of the two-person rule, for the queue and campaigns alike:
+ * the proposal is planned again now and must revoke exactly the grants its
+ * proposer saw (else it is stale: 409, reject it and decide again); then it
+ * becomes a decision signed by both and goes through the same apply step as a
+ * direct one. The caller has locked the subject and checked who may confirm.
+ */
+export async function confirmProposal(tx: Tx, proposal: Proposal, grant: DecisionGrant, confirmerId: string, now: Date): Promise<RecordedDecision> {
+  if (proposal.enforcement !== "proposed") throw conflict("This proposal is no longer waiting for confirmation");
+  const { plan, kept } = await replanProposal(tx, proposal, grant, now);
+  await tx.decision.update({ where: { id: proposal.id }, data: { awaitingConfirmation: false, confirmerId, enforcement: enforcementFor(plan) } });
+  const enforcement = await applyDecision(tx, proposal.id, proposal.findingId, plan, proposal.reReviewAt, now);
+  return { decisionId: proposal.id, plan, kept, enforcement };
+}
+
+async function replanProposal(tx: Tx, proposal: Proposal, grant: DecisionGrant, now: Date): Promise<PlannedDecision> {
+  const stale = (why: string) => conflict(`Stale proposal: ${why}. Reject it and decide again`);
+  let planned: PlannedDecision;
+  try {
+    planned = await planDecision(tx, grant, proposal.kind, proposal.kind === "reduce" ? proposal.keptScopeIds : undefined, now);
+  } catch (e) {
+    // e.g. a scope the proposal keeps was revoked meanwhile: the proposer's choice no longer exists.
+    if (e instanceof AppError && e.code === "bad_request") throw stale(e.message.replace(/^keepScopeIds: /, ""));
+    throw e;
+  }
+  // Review-queue proposals from before migration 0009 have no planned list and are not compared.
+  const saw = proposal.plannedRevokeGrantIds;
+  if ((saw.length > 0 || proposal.kind === "approve") && !sameGrants(planned.plan.revokeGrantIds, saw)) {
+    throw stale(`${grant.principal.displayName}'s scopes on this API changed since it was proposed`);
+  }
+  return planned;
 }

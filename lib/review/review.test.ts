@@ -125,7 +125,9 @@ describe("decisions", () => {
   test("two-person rule: an admin scope in production waits for a different reviewer before anything changes", async () => {
     const { grant, finding } = await openFinding("admin");
     const r = await revokeGrant(reviewer.actor, { findingId: finding.id }, client);
-    expect(r.awaitingConfirmation).toBe(true);
+    // A proposal is a state of its own: nothing to deliver, so never "pending" (migration 0023).
+    expect(r).toMatchObject({ awaitingConfirmation: true, enforcement: "proposed" });
+    expect((await client.decision.findUniqueOrThrow({ where: { id: r.decisionId } })).enforcement).toBe("proposed");
     expect((await client.grant.findUniqueOrThrow({ where: { id: grant.id } })).status).toBe("active");
     expect(await client.outboxItem.count({ where: { decisionId: r.decisionId } })).toBe(0);
     await expectError(revokeGrant(reviewer2.actor, { findingId: finding.id }, client), "conflict");

@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
-import { listAuditEvents, parseAuditFilter, verifyAuditChainAs, type AuditFilter } from "@/lib/audit/query";
-import { AppError } from "@/lib/errors";
+import { AUDIT_DEFAULT_PER_PAGE, listAuditEvents, parseAuditFilter, verifyAuditChainAs, type AuditFilter } from "@/lib/audit/query";
+import { toSearchString } from "@/lib/url-state";
 import { AuditTable } from "@/components/auth/audit-table";
 import { ChainStatus } from "@/components/auth/chain-status";
 
@@ -12,18 +12,8 @@ export const dynamic = "force-dynamic";
 
 type Params = Record<string, string | string[] | undefined>;
 
-function href(filter: AuditFilter, patch: Partial<AuditFilter> & { verify?: string }): string {
-  const merged: Record<string, string | number | undefined> = { ...filter, ...patch };
-  const qs = new URLSearchParams();
-  for (const [k, v] of Object.entries(merged)) {
-    if (v === undefined || v === "") continue;
-    if (k === "page" && v === 1) continue;
-    if (k === "perPage" && v === 50) continue;
-    qs.set(k, String(v));
-  }
-  const s = qs.toString();
-  return s ? `/audit?${s}` : "/audit";
-}
+const href = (filter: AuditFilter, patch: Partial<AuditFilter> & { verify?: string }) =>
+  `/audit${toSearchString({ ...filter, ...patch }, { page: 1, perPage: AUDIT_DEFAULT_PER_PAGE })}`;
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Params> }) {
   const actor = await requirePageActor();
@@ -31,17 +21,9 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
     return <p role="alert">The audit log is visible to admins and auditors only.</p>;
   }
   const params = await searchParams;
-  let filter: AuditFilter;
-  try {
-    filter = parseAuditFilter(params);
-  } catch (e) {
-    if (!(e instanceof AppError)) throw e;
-    return (
-      <p role="alert">
-        Invalid filter: {e.message}. <Link href="/audit" className="underline">Reset filters</Link>
-      </p>
-    );
-  }
+  // Bad params never fail the page: each falls back (lib/url-state.ts) and is named here.
+  const filter = parseAuditFilter(params);
+  const ignored = parseAuditFilter.ignored(params);
   const [{ rows, total, actions }, verification] = await Promise.all([
     listAuditEvents(actor, filter),
     params.verify === "1" ? verifyAuditChainAs(actor) : Promise.resolve(null),
@@ -56,6 +38,14 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
         </Link>
       </div>
       {verification && <ChainStatus result={verification} />}
+      {ignored.length > 0 ? (
+        <p role="alert" className="rounded border border-amber-200 bg-amber-50 p-2 text-sm text-amber-900">
+          Ignored {ignored.map((k) => `"${k}"`).join(", ")}: not a value this page understands (dates are YYYY-MM-DD, pages are whole numbers).{" "}
+          <Link href="/audit" className="underline">
+            Reset filters
+          </Link>
+        </p>
+      ) : null}
       <form method="get" action="/audit" className="flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-3">
         <label className="flex flex-col gap-1">
           <span className="text-xs font-medium text-slate-600">Action</span>
@@ -87,22 +77,11 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           Reset
         </Link>
       </form>
-      <AuditTable rows={rows} brokenId={verification?.chain.firstBroken?.id} />
-      <nav aria-label="Pagination" className="flex items-center gap-3 text-slate-600">
-        <span>
-          {total} events · page {filter.page} of {pages}
-        </span>
-        {filter.page > 1 && (
-          <Link href={href(filter, { page: filter.page - 1 })} className="underline">
-            Previous
-          </Link>
-        )}
-        {filter.page < pages && (
-          <Link href={href(filter, { page: filter.page + 1 })} className="underline">
-            Next
-          </Link>
-        )}
-      </nav>
+      <AuditTable
+        rows={rows}
+        brokenId={verification?.chain.firstBroken?.id}
+        pagination={{ page: filter.page, pageCount: pages, total, hasNext: filter.page < pages, rowsOnPage: rows.length, perPage: filter.perPage }}
+      />
     </div>
   );
 }

@@ -1,23 +1,28 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { z } from "zod";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { campaignFormOptions, listCampaigns } from "@/lib/campaigns";
 import { CreateCampaignForm } from "@/components/campaigns/create-campaign-form";
+import { CellsTable, NUMERIC } from "@/components/data-table/cells-table";
 import { EmptyState } from "@/components/empty-state";
+import { searchParamsParser } from "@/lib/url-state";
 
 export const metadata: Metadata = { title: "Campaigns" };
 export const dynamic = "force-dynamic";
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
-export default async function CampaignsPage({ searchParams }: { searchParams: Promise<{ page?: string }> }) {
+const parseQuery = searchParamsParser(z.object({ page: z.coerce.number().int().min(1).max(10_000).catch(1) }));
+
+export default async function CampaignsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const actor = await requirePageActor();
   if (!can(actor, "campaigns:manage") && !can(actor, "campaigns:read")) {
     return <p role="alert">Campaigns are managed by admins; managers and reviewers certify under My certifications.</p>;
   }
-  const { page } = await searchParams;
-  const [list, options] = await Promise.all([listCampaigns(actor, { page: Number(page) || 1 }), can(actor, "campaigns:manage") ? campaignFormOptions(actor) : null]);
+  const { page } = parseQuery(await searchParams);
+  const [list, options] = await Promise.all([listCampaigns(actor, { page }), can(actor, "campaigns:manage") ? campaignFormOptions(actor) : null]);
   const pages = Math.max(1, Math.ceil(list.total / list.perPage));
   return (
     <div className="flex flex-col gap-5">
@@ -30,47 +35,28 @@ export default async function CampaignsPage({ searchParams }: { searchParams: Pr
       {list.rows.length === 0 ? (
         <EmptyState title="No campaigns yet">{options ? "Create a draft above, then launch it from its page." : "Admins create campaigns."}</EmptyState>
       ) : (
-        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-          <table className="w-full text-left" data-testid="campaigns-table">
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase text-slate-500">
-              <tr>
-                <th className="px-3 py-2">Name</th>
-                <th className="px-3 py-2">Period</th>
-                <th className="px-3 py-2">Status</th>
-                <th className="px-3 py-2">Due</th>
-                <th className="px-3 py-2">Reviewers</th>
-                <th className="px-3 py-2">At close</th>
-                <th className="px-3 py-2 text-right">Progress</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.rows.map((c) => (
-                <tr key={c.id} className="border-b border-slate-100">
-                  <td className="px-3 py-2 font-medium">
-                    <Link href={`/campaigns/${c.id}`} className="text-blue-700 hover:underline">
-                      {c.name}
-                    </Link>
-                  </td>
-                  <td className="px-3 py-2">{c.period}</td>
-                  <td className="px-3 py-2">{c.status}</td>
-                  <td className="px-3 py-2">{day(c.dueAt)}</td>
-                  <td className="px-3 py-2">{c.reviewerRule.replace("_", " ")}</td>
-                  <td className="px-3 py-2">{c.closePolicy.replaceAll("_", " ")}</td>
-                  <td className="px-3 py-2 text-right tabular-nums">{c.status === "draft" ? "not launched" : `${c.decided} / ${c.total}`}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {pages > 1 && (
-        <nav aria-label="Pagination" className="flex gap-2">
-          {list.page > 1 && <Link href={`/campaigns?page=${list.page - 1}`}>← Newer</Link>}
-          <span>
-            Page {list.page} of {pages}
-          </span>
-          {list.page < pages && <Link href={`/campaigns?page=${list.page + 1}`}>Older →</Link>}
-        </nav>
+        <CellsTable
+          testId="campaigns-table"
+          label="Campaigns"
+          pagination={{ page: list.page, pageCount: pages, total: list.total, hasNext: list.page < pages, rowsOnPage: list.rows.length, perPage: list.perPage }}
+          columns={{ name: ["Name", { className: "font-medium" }], period: "Period", status: "Status", due: "Due", reviewers: "Reviewers", atClose: "At close", progress: ["Progress", NUMERIC] }}
+          rows={list.rows.map((c) => ({
+            id: c.id,
+            cells: {
+              name: (
+                <Link href={`/campaigns/${c.id}`} className="text-blue-700 hover:underline">
+                  {c.name}
+                </Link>
+              ),
+              period: c.period,
+              status: c.status,
+              due: day(c.dueAt),
+              reviewers: c.reviewerRule.replace("_", " "),
+              atClose: c.closePolicy.replaceAll("_", " "),
+              progress: c.status === "draft" ? "not launched" : `${c.decided} / ${c.total}`,
+            },
+          }))}
+        />
       )}
     </div>
   );

@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { Pagination } from "@/components/data-table/pagination";
 import { EmptyState } from "@/components/empty-state";
 import { GrantsFilters } from "@/components/inventory/grants-filters";
 import { GrantsTable } from "@/components/inventory/grants-table";
@@ -26,6 +25,7 @@ export default async function GrantsPage({ searchParams }: { searchParams: Promi
       <GrantsTable
         rows={page.rows}
         sort={{ id: query.sort, desc: query.dir === "desc" }}
+        pagination={{ page: page.page, pageCount: page.pageCount, total: page.total, totalCapped: page.totalCapped, hasNext: page.hasNext, rowsOnPage: page.rows.length, perPage: query.perPage, perPageOptions: PER_PAGE_OPTIONS }}
         now={Date.now()}
         toolbar={<GrantsFilters query={query} apis={options.apis} scopes={options.scopes} environments={options.environments} />}
         empty={
@@ -35,16 +35,6 @@ export default async function GrantsPage({ searchParams }: { searchParams: Promi
             <EmptyState title="No grants in the inventory yet">Import your APIs and principals, or load the demo with <code>npm run seed</code>.</EmptyState>
           )
         }
-      />
-      <Pagination
-        page={page.page}
-        pageCount={page.pageCount}
-        total={page.total}
-        totalCapped={page.totalCapped}
-        hasNext={page.hasNext}
-        rowsOnPage={page.rows.length}
-        perPage={query.perPage}
-        perPageOptions={PER_PAGE_OPTIONS}
       />
     </div>
   );

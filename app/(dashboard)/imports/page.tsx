@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { AccessUpload } from "@/components/access-import/access-upload";
+import { CellsTable, NUMERIC } from "@/components/data-table/cells-table";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listImportTargets } from "@/lib/access-import/sources";
@@ -24,30 +25,15 @@ export default async function ImportsPage() {
       </div>
       <AccessUpload environments={environments} />
       {sources.length > 0 ? (
-        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-          <table className="w-full text-left" aria-label="Import sources">
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase text-slate-500">
-              <tr>
-                <th className="px-3 py-2">Source</th>
-                <th className="px-3 py-2">Format</th>
-                <th className="px-3 py-2">Environment</th>
-                <th className="px-3 py-2">Last applied</th>
-                <th className="px-3 py-2">Gone from source</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sources.map((s) => (
-                <tr key={s.name} className="border-b border-slate-100">
-                  <td className="px-3 py-2">{s.name}</td>
-                  <td className="px-3 py-2">{s.format}</td>
-                  <td className="px-3 py-2">{s.environment}</td>
-                  <td className="px-3 py-2">{s.lastAppliedAt ? s.lastAppliedAt.replace("T", " ").slice(0, 16) : "never"}</td>
-                  <td className="px-3 py-2">{s.goneObjects}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <CellsTable
+          label="Import sources"
+          testId="import-sources"
+          columns={{ name: "Source", format: "Format", environment: "Environment", lastApplied: "Last applied", gone: ["Gone from source", NUMERIC] }}
+          rows={sources.map((s) => ({
+            id: s.name,
+            cells: { name: s.name, format: s.format, environment: s.environment, lastApplied: s.lastAppliedAt ? s.lastAppliedAt.replace("T", " ").slice(0, 16) : "never", gone: s.goneObjects },
+          }))}
+        />
       ) : null}
     </div>
   );

@@ -1,7 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { FilterSelect } from "@/components/data-table/filter-select";
-import { Pagination } from "@/components/data-table/pagination";
 import { AnalysisButton } from "@/components/review/analysis-button";
 import { QueueView } from "@/components/review/queue-view";
 import { requirePageActor } from "@/lib/auth/session";
@@ -46,6 +45,7 @@ export default async function QueuesPage({ searchParams }: { searchParams: Promi
       </nav>
       <QueueView
         rows={page.rows}
+        pagination={{ page: page.page, pageCount: page.pageCount, total: page.total, totalCapped: page.totalCapped, hasNext: page.hasNext, rowsOnPage: page.rows.length, perPage: query.perPage, perPageOptions: QUEUE_PER_PAGE }}
         toolbar={
           <>
             <FilterSelect param="severity" label="Severity" value={query.severity} options={SEVERITIES.map((s) => ({ value: s, label: s }))} />
@@ -55,7 +55,6 @@ export default async function QueuesPage({ searchParams }: { searchParams: Promi
           </>
         }
       />
-      <Pagination page={page.page} pageCount={page.pageCount} total={page.total} totalCapped={page.totalCapped} hasNext={page.hasNext} rowsOnPage={page.rows.length} perPage={query.perPage} perPageOptions={QUEUE_PER_PAGE} />
     </div>
   );
 }

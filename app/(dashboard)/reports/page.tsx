@@ -27,7 +27,6 @@ export default async function ReportsPage({ searchParams }: { searchParams: Prom
   const paging = query.success ? query.data : exportListQuery.parse({});
   const [options, exportsPage] = await Promise.all([reportFormOptions(actor), listExports(actor, paging)]);
   const pages = Math.max(1, Math.ceil(exportsPage.total / paging.perPage));
-  const pageHref = (page: number) => `/reports?${new URLSearchParams({ report: selected, ...(page > 1 ? { page: String(page) } : {}) })}`;
 
   return (
     <div className="flex flex-col gap-4">
@@ -63,23 +62,11 @@ export default async function ReportsPage({ searchParams }: { searchParams: Prom
         {exportsPage.rows.length === 0 ? (
           <EmptyState title="No exports yet">Choose a report above and download it; it will be listed here with its SHA-256.</EmptyState>
         ) : (
-          <ExportsTable rows={exportsPage.rows} />
+          <ExportsTable
+            rows={exportsPage.rows}
+            pagination={{ page: paging.page, pageCount: pages, total: exportsPage.total, hasNext: paging.page < pages, rowsOnPage: exportsPage.rows.length, perPage: paging.perPage }}
+          />
         )}
-        <nav aria-label="Pagination" className="flex items-center gap-3 text-slate-600">
-          <span>
-            {exportsPage.total} exports · page {paging.page} of {pages}
-          </span>
-          {paging.page > 1 && (
-            <Link href={pageHref(paging.page - 1)} className="underline">
-              Previous
-            </Link>
-          )}
-          {paging.page < pages && (
-            <Link href={pageHref(paging.page + 1)} className="underline">
-              Next
-            </Link>
-          )}
-        </nav>
       </section>
     </div>
   );

@@ -1,5 +1,6 @@
+import { CellsTable, MONO } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
-import { ActionForm } from "@/components/action-form";
+import { ActionForm, IdButtonForm } from "@/components/action-form";
 import { IssueKeyForm, RotateKeyForm } from "@/components/access/key-forms";
 import { Badge, type BadgeTone } from "@/components/badge";
 import { can } from "@/lib/auth/actor";
@@ -88,46 +89,38 @@ export default async function KeysPage() {
                 </button>
               </ActionForm>
             </header>
-            <table className="mt-2 w-full text-left text-sm">
-              <thead className="text-xs uppercase text-slate-500">
-                <tr>
-                  <th className="py-1">Prefix</th>
-                  <th>Issued</th>
-                  <th>Expires</th>
-                  <th>State</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {a.credentials.map((c) => {
+            <div className="mt-2">
+              <CellsTable
+                label={`Keys of ${a.displayName}`}
+                empty="No keys."
+                columns={{ prefix: ["Prefix", MONO], issued: "Issued", expires: "Expires", state: "State", actions: "" }}
+                rows={a.credentials.map((c) => {
                   const s = keyState(c, now);
-                  const live = s.label === "active";
                   // Kept mounted after a rotation (the row turns "rotated"): it holds the new key, shown once.
-                  const rotating = live || s.label.startsWith("rotated");
-                  return (
-                    <tr key={c.id} className="border-t border-slate-100" data-credential-id={c.id}>
-                      <td className="py-1 font-mono text-xs">{c.prefix}…</td>
-                      <td>{fmt(c.createdAt)}</td>
-                      <td>{fmt(c.expiresAt)}</td>
-                      <td>
-                        <Badge tone={s.tone}>{s.label}</Badge>
-                      </td>
-                      <td className="flex flex-wrap items-start justify-end gap-2 py-1">
-                        {rotating && <RotateKeyForm credentialId={c.id} prefix={c.prefix} />}
-                        {!c.revokedAt && (
-                          <ActionForm action={revokeKeyAction}>
-                            <input type="hidden" name="credentialId" value={c.id} />
-                            <button type="submit" className="rounded border border-red-300 px-2 py-0.5 text-xs text-red-700">
+                  const rotating = s.label === "active" || s.label.startsWith("rotated");
+                  return {
+                    id: c.id,
+                    data: { "data-credential-id": c.id },
+                    cells: {
+                      prefix: `${c.prefix}…`,
+                      issued: fmt(c.createdAt),
+                      expires: fmt(c.expiresAt),
+                      state: <Badge tone={s.tone}>{s.label}</Badge>,
+                      actions: (
+                        <div className="flex flex-wrap items-start justify-end gap-2">
+                          {rotating && <RotateKeyForm credentialId={c.id} prefix={c.prefix} />}
+                          {!c.revokedAt && (
+                            <IdButtonForm action={revokeKeyAction} name="credentialId" value={c.id} buttonClassName="rounded border border-red-300 px-2 py-0.5 text-xs text-red-700">
                               Revoke
-                            </button>
-                          </ActionForm>
-                        )}
-                      </td>
-                    </tr>
-                  );
+                            </IdButtonForm>
+                          )}
+                        </div>
+                      ),
+                    },
+                  };
                 })}
-              </tbody>
-            </table>
+              />
+            </div>
             <div className="mt-2">
               <IssueKeyForm principalId={a.id} />
             </div>

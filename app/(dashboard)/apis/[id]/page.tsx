@@ -1,3 +1,4 @@
+import { CellsTable, MONO } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
@@ -39,46 +40,26 @@ export default async function ApiPage({ params }: { params: Promise<{ id: string
         {api.endpoints.length === 0 ? (
           <EmptyState title="No endpoints recorded for this API" />
         ) : (
-          <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-            <table className="w-full text-left" data-testid="endpoints-table">
-              <thead className="border-b border-slate-200 bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
-                <tr>
-                  <th scope="col" className="px-3 py-2">Method</th>
-                  <th scope="col" className="px-3 py-2">Path</th>
-                  <th scope="col" className="px-3 py-2">Required scopes</th>
-                  <th scope="col" className="px-3 py-2">Sensitivity</th>
-                </tr>
-              </thead>
-              <tbody>
-                {api.endpoints.map((e) => (
-                  <tr key={e.id} className="border-b border-slate-100 last:border-0">
-                    <td className="px-3 py-1.5 font-mono text-xs font-semibold">{e.method}</td>
-                    <td className="px-3 py-1.5 font-mono text-xs">
-                      {e.pathTemplate}
-                      {e.public ? <Badge>public</Badge> : null}
-                      {e.deprecated ? <Badge tone="warn">deprecated</Badge> : null}
-                    </td>
-                    <td className="px-3 py-1.5" data-testid="endpoint-requirements">
-                      {/* OpenAPI semantics: each line is an alternative; all scopes of one line are required together. */}
-                      {e.requirements.length === 0 && !e.public ? <span className="text-xs text-slate-500">none: refused until a scope is assigned</span> : null}
-                      {e.requirements.map((set, i) => (
-                        <div key={set.map((s) => s.id).join(" ")} className="flex flex-wrap items-center gap-1">
-                          {i > 0 ? <span className="text-xs font-medium uppercase text-slate-500">or</span> : null}
-                          {set.map((s, j) => (
-                            <span key={s.id} className="inline-flex items-center gap-1">
-                              {j > 0 ? <span className="text-xs font-medium text-slate-500">AND</span> : null}
-                              <Badge tone={levelTone(s.level)}>{s.name}</Badge>
-                            </span>
-                          ))}
-                        </div>
-                      ))}
-                    </td>
-                    <td className="px-3 py-1.5"><Badge tone={SENSITIVITY_TONE[e.sensitivity as keyof typeof SENSITIVITY_TONE] ?? "neutral"}>{e.sensitivity}</Badge></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <CellsTable
+            testId="endpoints-table"
+            label="Endpoints"
+            columns={{ method: ["Method", { className: "font-mono text-xs font-semibold" }], path: ["Path", MONO], scopes: "Required scopes", sensitivity: "Sensitivity" }}
+            rows={api.endpoints.map((e) => ({
+              id: e.id,
+              cells: {
+                method: e.method,
+                path: (
+                  <>
+                    {e.pathTemplate}
+                    {e.public ? <Badge>public</Badge> : null}
+                    {e.deprecated ? <Badge tone="warn">deprecated</Badge> : null}
+                  </>
+                ),
+                scopes: <Requirements endpoint={e} />,
+                sensitivity: <Badge tone={SENSITIVITY_TONE[e.sensitivity as keyof typeof SENSITIVITY_TONE] ?? "neutral"}>{e.sensitivity}</Badge>,
+              },
+            }))}
+          />
         )}
       </section>
 
@@ -129,6 +110,26 @@ export default async function ApiPage({ params }: { params: Promise<{ id: string
           ))}
         </div>
       </section>
+    </div>
+  );
+}
+
+/** OpenAPI semantics: each line is an alternative; all scopes of one line are required together. */
+function Requirements({ endpoint: e }: { endpoint: { public: boolean; requirements: { id: string; name: string; level: string }[][] } }) {
+  return (
+    <div data-testid="endpoint-requirements">
+      {e.requirements.length === 0 && !e.public ? <span className="text-xs text-slate-500">none: refused until a scope is assigned</span> : null}
+      {e.requirements.map((set, i) => (
+        <div key={set.map((s) => s.id).join(" ")} className="flex flex-wrap items-center gap-1">
+          {i > 0 ? <span className="text-xs font-medium uppercase text-slate-500">or</span> : null}
+          {set.map((s, j) => (
+            <span key={s.id} className="inline-flex items-center gap-1">
+              {j > 0 ? <span className="text-xs font-medium text-slate-500">AND</span> : null}
+              <Badge tone={levelTone(s.level)}>{s.name}</Badge>
+            </span>
+          ))}
+        </div>
+      ))}
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { CellsTable, MONO, NUMERIC } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
@@ -12,8 +13,6 @@ export const metadata: Metadata = { title: "Principal" };
 export const dynamic = "force-dynamic";
 
 const KIND_LABEL = { user: "User", service_account: "Service account", api_key: "API key holder" } as const;
-const th = "px-3 py-2";
-const td = "whitespace-nowrap px-3 py-1.5";
 
 export default async function PrincipalPage({ params }: { params: Promise<{ id: string }> }) {
   const actor = await requirePageActor();
@@ -58,31 +57,24 @@ export default async function PrincipalPage({ params }: { params: Promise<{ id: 
         {p.grants.length === 0 ? (
           <EmptyState title="This principal holds no grants" />
         ) : (
-          <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-            <table className="w-full text-left" data-testid="principal-grants">
-              <thead className="border-b border-slate-200 bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
-                <tr>
-                  <th scope="col" className={th}>API</th><th scope="col" className={th}>Scope</th><th scope="col" className={th}>Environment</th>
-                  <th scope="col" className={th}>Status</th><th scope="col" className={th}>Granted</th><th scope="col" className={th}>Last used</th>
-                  <th scope="col" className={`${th} text-right`}>Requests (90 d)</th><th scope="col" className={th}>Expires</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.grants.map((g) => (
-                  <tr key={g.id} className="border-b border-slate-100 last:border-0">
-                    <td className={td}><Link href={`/apis/${g.apiId}`} className="text-sky-800 hover:underline">{g.apiName}</Link></td>
-                    <td className={td}><code className="mr-1 font-mono text-xs">{g.scopeName}</code><Badge tone={levelTone(g.scopeLevel)}>{g.scopeLevel}</Badge></td>
-                    <td className={td}>{g.environment}</td>
-                    <td className={td}><Badge tone={statusTone(g.status)}>{g.status}</Badge></td>
-                    <td className={td}>{day(g.grantedAt)}</td>
-                    <td className={td}>{ago(g.lastUsedAt, now)}</td>
-                    <td className={`${td} text-right tabular-nums`}>{number(g.requests90d)}</td>
-                    <td className={td}>{day(g.expiresAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <CellsTable
+            testId="principal-grants"
+            label="Grants"
+            columns={{ api: "API", scope: "Scope", environment: "Environment", status: "Status", granted: "Granted", lastUsed: "Last used", requests: ["Requests (90 d)", NUMERIC], expires: "Expires" }}
+            rows={p.grants.map((g) => ({
+              id: g.id,
+              cells: {
+                api: <Link href={`/apis/${g.apiId}`} className="text-sky-800 hover:underline">{g.apiName}</Link>,
+                scope: <><code className="mr-1 font-mono text-xs">{g.scopeName}</code><Badge tone={levelTone(g.scopeLevel)}>{g.scopeLevel}</Badge></>,
+                environment: g.environment,
+                status: <Badge tone={statusTone(g.status)}>{g.status}</Badge>,
+                granted: day(g.grantedAt),
+                lastUsed: ago(g.lastUsedAt, now),
+                requests: number(g.requests90d),
+                expires: day(g.expiresAt),
+              },
+            }))}
+          />
         )}
       </section>
 
@@ -91,31 +83,23 @@ export default async function PrincipalPage({ params }: { params: Promise<{ id: 
         {p.credentials.length === 0 ? (
           <EmptyState title="No credentials">This principal signs in through the identity provider only.</EmptyState>
         ) : (
-          <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-            <table className="w-full text-left" data-testid="principal-credentials">
-              <thead className="border-b border-slate-200 bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
-                <tr>
-                  <th scope="col" className={th}>Prefix</th><th scope="col" className={th}>Created</th><th scope="col" className={th}>Last rotated</th>
-                  <th scope="col" className={th}>Age</th><th scope="col" className={th}>Last used</th><th scope="col" className={th}>Expires</th><th scope="col" className={th}>State</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.credentials.map((c) => (
-                  <tr key={c.id} className="border-b border-slate-100 last:border-0">
-                    <td className={`${td} font-mono text-xs`}>{c.prefix}…</td>
-                    <td className={td}>{day(c.createdAt)}</td>
-                    <td className={td}>{day(c.rotatedAt, "never")}</td>
-                    <td className={`${td} ${!c.revokedAt && c.ageDays > 180 ? "font-medium text-amber-700" : ""}`}>{c.ageDays} days</td>
-                    <td className={td}>{ago(c.lastUsedAt, now)}</td>
-                    <td className={`${td} ${c.expired && !c.revokedAt ? "font-medium text-red-700" : ""}`}>{day(c.expiresAt, "no expiry")}</td>
-                    <td className={td}>
-                      {c.revokedAt ? <Badge tone="neutral">revoked {day(c.revokedAt)}</Badge> : c.expired ? <Badge tone="bad">expired</Badge> : c.ageDays > 180 ? <Badge tone="warn">stale</Badge> : <Badge tone="good">valid</Badge>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <CellsTable
+            testId="principal-credentials"
+            label="Credentials"
+            columns={{ prefix: ["Prefix", MONO], created: "Created", rotated: "Last rotated", age: "Age", lastUsed: "Last used", expires: "Expires", state: "State" }}
+            rows={p.credentials.map((c) => ({
+              id: c.id,
+              cells: {
+                prefix: `${c.prefix}…`,
+                created: day(c.createdAt),
+                rotated: day(c.rotatedAt, "never"),
+                age: <span className={!c.revokedAt && c.ageDays > 180 ? "font-medium text-amber-700" : ""}>{c.ageDays} days</span>,
+                lastUsed: ago(c.lastUsedAt, now),
+                expires: <span className={c.expired && !c.revokedAt ? "font-medium text-red-700" : ""}>{day(c.expiresAt, "no expiry")}</span>,
+                state: c.revokedAt ? <Badge tone="neutral">revoked {day(c.revokedAt)}</Badge> : c.expired ? <Badge tone="bad">expired</Badge> : c.ageDays > 180 ? <Badge tone="warn">stale</Badge> : <Badge tone="good">valid</Badge>,
+              },
+            }))}
+          />
         )}
       </section>
     </div>

@@ -1,5 +1,6 @@
+import { CellsTable, MONO } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
-import { ActionForm } from "@/components/action-form";
+import { ActionForm, IdButtonForm } from "@/components/action-form";
 import { Badge } from "@/components/badge";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
@@ -19,45 +20,33 @@ export default async function ProxiesPage() {
     <div className="max-w-4xl space-y-4">
       <h1 className="text-xl font-semibold">Enforcement proxies</h1>
       <p className="text-sm text-slate-600">Every decision is delivered to each proxy serving the grant&apos;s environment; it counts as enforced once all of them acknowledged it.</p>
-      <table className="w-full rounded border border-slate-200 bg-white text-left text-sm" data-testid="proxies-table">
-        <thead className="bg-slate-50 text-xs uppercase text-slate-500">
-          <tr>
-            <th className="px-2 py-1">Name</th>
-            <th className="px-2 py-1">Admin URL</th>
-            <th className="px-2 py-1">Environment</th>
-            <th className="px-2 py-1">Revision</th>
-            <th className="px-2 py-1">Last usage report</th>
-            <th className="px-2 py-1">State</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {proxies.map((p) => (
-            <tr key={p.id} className="border-t border-slate-100">
-              <td className="px-2 py-1">{p.name}</td>
-              <td className="px-2 py-1 font-mono text-xs">{p.adminUrl}</td>
-              <td className="px-2 py-1">{p.environment}</td>
-              <td className="px-2 py-1">{p.lastRevision ?? "—"}</td>
-              <td className="px-2 py-1">{p.lastReportAt ? p.lastReportAt.toISOString().replace("T", " ").slice(0, 16) : "never"}</td>
-              <td className="px-2 py-1">
+      <CellsTable
+        testId="proxies-table"
+        label="Enforcement proxies"
+        empty="No proxy configured: decisions are recorded but not enforced anywhere."
+        columns={{ name: "Name", adminUrl: ["Admin URL", MONO], environment: "Environment", revision: "Revision", report: "Last usage report", state: "State", actions: "" }}
+        rows={proxies.map((p) => ({
+          id: p.id,
+          cells: {
+            name: p.name,
+            adminUrl: p.adminUrl,
+            environment: p.environment,
+            revision: p.lastRevision,
+            report: p.lastReportAt ? p.lastReportAt.toISOString().replace("T", " ").slice(0, 16) : "never",
+            state: (
+              <>
                 {p.lastError ? <Badge tone="bad" title={p.lastError}>error</Badge> : <Badge tone="good">ok</Badge>}
                 {p.pendingDeliveries ? <span className="ml-1 text-xs text-slate-500">{p.pendingDeliveries} pending</span> : null}
-              </td>
-              <td className="px-2 py-1">
-                <ActionForm action={removeProxyAction}>
-                  <input type="hidden" name="id" value={p.id} />
-                  <button type="submit" className="text-xs text-red-700 underline">Remove</button>
-                </ActionForm>
-              </td>
-            </tr>
-          ))}
-          {proxies.length === 0 ? (
-            <tr>
-              <td colSpan={7} className="px-2 py-3 text-slate-500">No proxy configured: decisions are recorded but not enforced anywhere.</td>
-            </tr>
-          ) : null}
-        </tbody>
-      </table>
+              </>
+            ),
+            actions: (
+              <IdButtonForm action={removeProxyAction} name="id" value={p.id} buttonClassName="text-xs text-red-700 underline">
+                Remove
+              </IdButtonForm>
+            ),
+          },
+        }))}
+      />
       <ActionForm action={addProxyAction} messageClassName="col-span-2" className="grid max-w-xl grid-cols-[10rem_1fr] items-center gap-2 rounded border border-slate-200 bg-white p-4 text-sm">
         <h2 className="col-span-2 font-medium">Add a proxy</h2>
         <label htmlFor="name">Name</label>

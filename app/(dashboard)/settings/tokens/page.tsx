@@ -1,3 +1,4 @@
+import { CellsTable, MONO, NUMERIC } from "@/components/data-table/cells-table";
 import type { Metadata } from "next";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
@@ -21,44 +22,29 @@ export default async function TokensPage() {
         Tollgate keeps only its SHA-256 hash.
       </p>
       <CreateTokenForm scopes={SERVICE_TOKEN_SCOPES} />
-      <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-        <table className="w-full text-left">
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase text-slate-500">
-            <tr>
-              <th className="px-3 py-2">Name</th>
-              <th className="px-3 py-2">Prefix</th>
-              <th className="px-3 py-2">Scopes</th>
-              <th className="px-3 py-2">Created</th>
-              <th className="px-3 py-2">Last used</th>
-              <th className="px-3 py-2">Status</th>
-              <th className="px-3 py-2" />
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.length === 0 && (
-              <tr>
-                <td colSpan={7} className="px-3 py-4 text-slate-500">
-                  No service tokens yet.
-                </td>
-              </tr>
-            )}
-            {tokens.map((t) => (
-              <tr key={t.id} className="border-b border-slate-100" data-token-id={t.id}>
-                <td className="px-3 py-2 font-medium">{t.name}</td>
-                <td className="px-3 py-2 font-mono text-xs">{t.prefix}…</td>
-                <td className="px-3 py-2 font-mono text-xs">{t.scopes.join(" ")}</td>
-                <td className="px-3 py-2">
-                  {fmt(t.createdAt)}
-                  {t.createdBy && <div className="text-xs text-slate-500">{t.createdBy}</div>}
-                </td>
-                <td className="px-3 py-2">{fmt(t.lastUsedAt)}</td>
-                <td className="px-3 py-2">{t.revokedAt ? <span className="text-red-700">revoked {fmt(t.revokedAt)}</span> : "active"}</td>
-                <td className="px-3 py-2 text-right">{!t.revokedAt && <RevokeTokenButton tokenId={t.id} name={t.name} />}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <CellsTable
+        label="Service tokens"
+        empty="No service tokens yet."
+        columns={{ name: ["Name", { className: "font-medium" }], prefix: ["Prefix", MONO], scopes: ["Scopes", MONO], created: "Created", lastUsed: "Last used", status: "Status", actions: ["", NUMERIC] }}
+        rows={tokens.map((t) => ({
+          id: t.id,
+          data: { "data-token-id": t.id },
+          cells: {
+            name: t.name,
+            prefix: `${t.prefix}…`,
+            scopes: t.scopes.join(" "),
+            created: (
+              <>
+                {fmt(t.createdAt)}
+                {t.createdBy && <div className="text-xs text-slate-500">{t.createdBy}</div>}
+              </>
+            ),
+            lastUsed: fmt(t.lastUsedAt),
+            status: t.revokedAt ? <span className="text-red-700">revoked {fmt(t.revokedAt)}</span> : "active",
+            actions: t.revokedAt ? "" : <RevokeTokenButton tokenId={t.id} name={t.name} />,
+          },
+        }))}
+      />
     </div>
   );
 }
