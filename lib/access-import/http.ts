@@ -14,9 +14,10 @@ const query = z.object({
 });
 
 /**
- * `POST /api/v1/imports/access?env=&format=kong[&source=][&dryRun=1][&planHash=]`:
+ * `POST /api/v1/imports/access?env=&format=kong|ndjson|csv[&source=][&dryRun=1][&planHash=]`:
  * the file is the raw body or the `file` field of a multipart form (whose other
- * fields may carry the same parameters). Placeholders in the file cannot be
+ * fields may carry the same parameters); CSV comes as a multipart form with one
+ * `file` field per file, each named by its kind (principals.csv, grants.csv, …). Placeholders in the file cannot be
  * resolved over HTTP (the server's environment is never read for them): they
  * must be substituted before upload, or the import is refused listing them.
  */
@@ -35,7 +36,7 @@ export async function accessImportFromRequest(actor: Actor, req: Request, opts: 
       throw fromZod(q.error);
     }
     const file = Readable.fromWeb(req.body as unknown as NodeReadableStream<Uint8Array>);
-    return run(actor, q.data, file, "upload", { ...opts, maxBytes });
+    return run(actor, q.data, { file, filename: "upload" }, { ...opts, maxBytes });
   }
   const bytes = await readLimited(req, maxBytes + 64 * 1024);
   let file = bytes;
@@ -47,22 +48,36 @@ export async function accessImportFromRequest(actor: Actor, req: Request, opts: 
     } catch {
       throw badRequest("malformed multipart body", "file");
     }
-    const f = form.get("file");
-    if (!f || typeof f === "string") throw badRequest('multipart body needs a "file" field with the import file', "file");
     for (const key of ["format", "env", "source", "dryRun", "planHash"]) {
       const v = form.get(key);
       if (typeof v === "string" && v !== "" && params[key] === undefined) params[key] = v;
     }
-    file = Buffer.from(await f.arrayBuffer());
-    filename = f.name || filename;
+    const parts = form.getAll("file").filter((f): f is File => typeof f !== "string");
+    if (parts.length === 0) throw badRequest('multipart body needs a "file" field with the import file (for CSV: one "file" field per file)', "file");
+    const q = query.safeParse(params);
+    if (!q.success) throw fromZod(q.error);
+    if (q.data.format === "csv") {
+      // CSV: one part per file, each named by its kind (principals.csv, grants.csv, …).
+      const files = await Promise.all(parts.map(async (f) => ({ filename: f.name || "upload.csv", file: Buffer.from(await f.arrayBuffer()) })));
+      return run(actor, q.data, { files }, { ...opts, maxBytes });
+    }
+    if (parts.length > 1) throw badRequest(`format ${q.data.format} takes one "file" field; several files are for format=csv`, "file");
+    file = Buffer.from(await parts[0].arrayBuffer());
+    filename = parts[0].name || filename;
   }
   const q = query.safeParse(params);
   if (!q.success) throw fromZod(q.error);
-  return run(actor, q.data, file, filename, { ...opts, maxBytes });
+  if (q.data.format === "csv" && !type.startsWith("multipart/form-data")) {
+    // A raw body is one nameless file, and a CSV file's name says its kind.
+    throw badRequest('CSV is uploaded as a multipart body with one "file" field per file (principals.csv, grants.csv, …)', "file");
+  }
+  return run(actor, q.data, { file, filename }, { ...opts, maxBytes });
 }
 
-async function run(actor: Actor, q: z.infer<typeof query>, file: Buffer | Readable, filename: string, opts: AccessImportOptions) {
-  const input = { format: q.format, environment: q.env, source: q.source, file, filename };
+type Content = { file: Buffer | Readable; filename: string } | { files: { filename: string; file: Buffer }[] };
+
+async function run(actor: Actor, q: z.infer<typeof query>, content: Content, opts: AccessImportOptions) {
+  const input = { format: q.format, environment: q.env, source: q.source, ...content };
   const dryRun = q.dryRun === "1" || q.dryRun === "true";
   if (dryRun) return { dryRun: true, ...(await planAccessImport(actor, input, opts)) };
   return { dryRun: false, ...(await applyAccessImport(actor, { ...input, expectedPlanHash: q.planHash }, opts)) };
