@@ -32,14 +32,23 @@ interface Plan {
   findingsOpened?: number;
 }
 
+const FORMATS = {
+  kong: { label: "Kong declarative configuration", input: "Kong file", accept: ".json,.yaml,.yml,application/json,application/yaml" },
+  ndjson: { label: "Tollgate NDJSON", input: "NDJSON file", accept: ".ndjson,.jsonl,.json,application/x-ndjson" },
+  csv: { label: "Tollgate CSV (one file per kind)", input: "CSV files", accept: ".csv,text/csv" },
+} as const;
+type Format = keyof typeof FORMATS;
+
 /**
- * Upload a Kong file: the server computes the plan (nothing written), the admin
- * reads it with its risk summary, and Apply sends the same file with the plan's
- * hash, so a plan gone stale in the meantime is refused (409).
+ * Upload a Kong file, an NDJSON file or CSV files (docs/IMPORT.md): the server
+ * computes the plan (nothing written), the admin reads it with its risk
+ * summary, and Apply sends the same files with the plan's hash, so a plan gone
+ * stale in the meantime is refused (409).
  */
 export function AccessUpload({ environments }: { environments: string[] }) {
   const router = useRouter();
-  const [file, setFile] = useState<File | null>(null);
+  const [format, setFormat] = useState<Format>("kong");
+  const [files, setFiles] = useState<File[]>([]);
   const [env, setEnv] = useState(environments[0] ?? "");
   const [plan, setPlan] = useState<Plan | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -47,13 +56,13 @@ export function AccessUpload({ environments }: { environments: string[] }) {
   const [done, setDone] = useState<string | null>(null);
 
   async function send(dryRun: boolean) {
-    if (!file) return;
+    if (files.length === 0) return;
     setBusy(true);
     setError(null);
     try {
       const form = new FormData();
-      form.set("file", file);
-      const q = new URLSearchParams({ format: "kong", env, ...(dryRun ? { dryRun: "1" } : { planHash: plan!.planHash }) });
+      for (const f of files) form.append("file", f);
+      const q = new URLSearchParams({ format, env, ...(dryRun ? { dryRun: "1" } : { planHash: plan!.planHash }) });
       const res = await fetch(`/api/v1/imports/access?${q}`, { method: "POST", body: form });
       const body = await res.json().catch(() => null);
       if (!res.ok) {
@@ -65,7 +74,7 @@ export function AccessUpload({ environments }: { environments: string[] }) {
       else {
         const r = body as Plan;
         setPlan(null);
-        setFile(null);
+        setFiles([]);
         setDone(
           r.applied
             ? `Applied: ${KINDS.map((k) => `${r.counts[k].create} ${KIND_LABEL[k].toLowerCase()} created`).join(", ")}${r.findingsOpened ? `; ${r.findingsOpened} findings opened` : ""}.`
@@ -82,14 +91,35 @@ export function AccessUpload({ environments }: { environments: string[] }) {
 
   return (
     <section aria-labelledby="access-import" className="rounded border border-slate-200 bg-white p-3" data-testid="access-upload">
-      <h2 id="access-import" className="mb-2 font-medium">Kong declarative configuration</h2>
+      <h2 id="access-import" className="mb-2 font-medium">{FORMATS[format].label}</h2>
       <div className="flex flex-wrap items-center gap-2">
+        <label className="flex items-center gap-1">
+          Format
+          <select
+            value={format}
+            onChange={(e) => {
+              setFormat(e.target.value as Format);
+              setFiles([]);
+              setPlan(null);
+            }}
+            className="rounded border border-slate-300 px-1 py-0.5"
+            aria-label="Format"
+          >
+            {(Object.keys(FORMATS) as Format[]).map((f) => (
+              <option key={f} value={f}>
+                {FORMATS[f].label}
+              </option>
+            ))}
+          </select>
+        </label>
         <input
+          key={format}
           type="file"
-          accept=".json,.yaml,.yml,application/json,application/yaml"
-          aria-label="Kong file"
+          multiple={format === "csv"}
+          accept={FORMATS[format].accept}
+          aria-label={FORMATS[format].input}
           onChange={(e) => {
-            setFile(e.target.files?.[0] ?? null);
+            setFiles([...(e.target.files ?? [])]);
             setPlan(null);
             setDone(null);
             setError(null);
@@ -103,7 +133,7 @@ export function AccessUpload({ environments }: { environments: string[] }) {
             ))}
           </select>
         </label>
-        <button type="button" disabled={!file || !env || busy} onClick={() => send(true)} className="rounded bg-slate-800 px-3 py-1 text-white disabled:opacity-50">
+        <button type="button" disabled={files.length === 0 || !env || busy} onClick={() => send(true)} className="rounded bg-slate-800 px-3 py-1 text-white disabled:opacity-50">
           {busy && !plan ? "Checking…" : "Show plan"}
         </button>
       </div>
