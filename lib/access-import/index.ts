@@ -11,6 +11,7 @@ import type { DesiredState } from "./desired";
 import { parseKongFile } from "./kong/parse";
 import { readCsvFiles } from "./csv";
 import { readNdjson } from "./ndjson";
+import { phaseTimer } from "./phases";
 import { computePlan, type AccessPlan } from "./plan";
 
 // Access import: one entry for the CLI (`npm run import:access`), the upload
@@ -64,6 +65,7 @@ export function importMaxBytes(): number {
 }
 
 async function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions) {
+  const t = phaseTimer("");
   try {
     authorize(actor, "imports:write");
   } catch (e) {
@@ -92,6 +94,7 @@ async function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportO
     desired = parseKongFile(file, input.filename, input.vars, max);
     fileSha256 = createHash("sha256").update(file).digest("hex");
   }
+  t.lap("read and validate the file");
   return { input, desired, fileSha256, sourceName: input.source ?? `${input.format}-${input.environment}` };
 }
 
