@@ -118,21 +118,41 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /**
- * CPU seconds the database's backends for this benchmark's database have used so far (from /proc: Postgres runs on
- * this machine). The Prisma pool keeps its connections for the whole run, so differences are per step.
+ * CPU seconds used by the database's backends for this benchmark's database (from /proc: Postgres runs on this
+ * machine). Sampled every 100 ms, keeping each backend's highest reading, so a connection the pool closes keeps what
+ * it used up to its last sample. NaN when Postgres is elsewhere.
  */
-async function dbCpuSeconds(client: ReturnType<typeof createDb>): Promise<number> {
-  const rows = await client.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
-  let ticks = 0;
-  for (const { pid } of rows) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    } catch {
-      return NaN; // Postgres on another machine: not measurable here
+function dbCpuMeter(client: ReturnType<typeof createDb>) {
+  const start = new Map<number, number>();
+  const last = new Map<number, number>();
+  let remote = false;
+  const sample = async () => {
+    const rows = await client.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
+    for (const { pid } of rows) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+        last.set(pid, Number(f[11]) + Number(f[12])); // utime + stime, in USER_HZ (100/s)
+      } catch {
+        remote = true;
+      }
     }
-  }
-  return ticks / 100; // USER_HZ
+  };
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    async start() {
+      await sample();
+      for (const [pid, t] of last) start.set(pid, t);
+      timer = setInterval(() => void sample().catch(() => undefined), 100);
+    },
+    async stop(): Promise<number> {
+      if (timer) clearInterval(timer);
+      await sample();
+      if (remote) return NaN;
+      let ticks = 0;
+      for (const [pid, t] of last) ticks += t - (start.get(pid) ?? 0);
+      return ticks / 100;
+    },
+  };
 }
 
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(" ");
@@ -165,12 +185,13 @@ async function mainNdjson() {
           peakRss = process.memoryUsage.rss();
           const phases: string[] = [];
           onImportPhase((phase, ms) => phases.push(`${phase} ${s(ms)}`));
-          const d0 = await dbCpuSeconds(client);
+          const meter = dbCpuMeter(client);
+          await meter.start();
           const c0 = process.cpuUsage();
           const t0 = performance.now();
           const r = await fn();
           const wall = performance.now() - t0;
-          const dbCpu = (await dbCpuSeconds(client)) - d0;
+          const dbCpu = await meter.stop();
           onImportPhase(null);
           console.log(`[access-import ndjson] ${label}: ${s(wall)}, importer ${cpu(c0)}, database ${dbCpu.toFixed(1)} s CPU, peak RSS ${Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20)} MB, load ${load()}`);
           console.log(`    phases: ${phases.join("; ")}`);
