@@ -155,6 +155,21 @@ function dbCpuMeter(client: ReturnType<typeof createDb>) {
   };
 }
 
+/** A fresh migrated database with a "production" environment for one run, dropped afterwards. */
+async function withBenchDatabase(fn: (client: ReturnType<typeof createDb>) => Promise<void>): Promise<void> {
+  const { server, name, url } = benchDatabase();
+  await serverSql(server, `CREATE DATABASE ${name}`);
+  const client = createDb(url.toString(), 4);
+  try {
+    await applyMigrationsSql(url.toString());
+    await client.environment.create({ data: { name: "production", tier: "production" } });
+    await fn(client);
+  } finally {
+    await client.$disconnect();
+    await serverSql(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(" ");
 const cpu = (from: NodeJS.CpuUsage) => {
   const c = process.cpuUsage(from);
@@ -172,12 +187,7 @@ async function mainNdjson() {
     await writeNdjson(file, o);
     console.log(`[access-import ndjson] file: ${o.principals} principals, ${o.credentials} credentials, ${o.grants} grants, ${(statSync(file).size / 1e6).toFixed(1)} MB (written in ${s(performance.now() - t)})`);
     for (let run = 0; run < RUNS; run++) {
-      const { server, name, url } = benchDatabase();
-      await serverSql(server, `CREATE DATABASE ${name}`);
-      const client = createDb(url.toString(), 4);
-      try {
-        await applyMigrationsSql(url.toString());
-        await client.environment.create({ data: { name: "production", tier: "production" } });
+      await withBenchDatabase(async (client) => {
         const input = () => ({ format: "ndjson" as const, environment: "production", file: createReadStream(file), filename: "access.ndjson" });
         const actor = systemActor("bench");
         const opts = { client, maxBytes: Number.MAX_SAFE_INTEGER };
@@ -204,10 +214,7 @@ async function mainNdjson() {
         if (!again.empty) throw new Error("re-plan of the same file is not empty");
         const noop = await step("no-op re-import: apply", () => applyAccessImport(actor, input(), opts));
         if (noop.applied) throw new Error("re-apply of the same file wrote something");
-      } finally {
-        await client.$disconnect();
-        await serverSql(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      }
+      });
     }
   } finally {
     clearInterval(sample);
@@ -228,12 +235,7 @@ async function main() {
   onImportPhase((phase, ms) => phases.set(phase, [...(phases.get(phase) ?? []), ms]));
   console.log(`[access-import] load before: ${load()}`);
   for (let run = 0; run < RUNS; run++) {
-    const { server, name, url } = benchDatabase();
-    await serverSql(server, `CREATE DATABASE ${name}`);
-    const client = createDb(url.toString(), 4);
-    try {
-      await applyMigrationsSql(url.toString());
-      await client.environment.create({ data: { name: "production", tier: "production" } });
+    await withBenchDatabase(async (client) => {
       const input = { format: "kong" as const, environment: "production", file, filename: "kong.yml" };
       const actor = systemActor("bench");
       let t = performance.now();
@@ -251,10 +253,7 @@ async function main() {
       const noop = await applyAccessImport(actor, input, { client });
       times.reapply.push(performance.now() - t);
       if (noop.applied) throw new Error("re-apply of the same file wrote something");
-    } finally {
-      await client.$disconnect();
-      await serverSql(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
+    });
   }
   clearInterval(sample);
   onImportPhase(null);

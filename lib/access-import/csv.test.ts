@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { systemActor } from "@/lib/auth/actor";
-import { createDb, type PrismaClient } from "@/lib/db";
+import type { PrismaClient } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { useTestDatabase } from "@/test/support/use-test-database";
 import { readCsvFiles } from "./csv";
 import { applyAccessImport, planAccessImport } from "./index";
 import { readNdjson } from "./ndjson";
@@ -18,17 +18,12 @@ const DIR = path.resolve("test/fixtures/access/csv");
 const EXAMPLE: Record<string, string> = Object.fromEntries(readdirSync(DIR).map((f) => [f, readFileSync(path.join(DIR, f), "utf8")]));
 const KEY = "rep-0f5b1c2d9e8a7b6c";
 const admin = systemActor("test");
-let tdb: TestDatabase;
+const ctx = useTestDatabase(4);
 let client: PrismaClient;
 
 beforeAll(async () => {
-  tdb = await createTestDatabase();
-  client = createDb(tdb.url, 4);
+  client = ctx.client;
   await client.environment.create({ data: { name: "production", tier: "production" } });
-});
-afterAll(async () => {
-  await client?.$disconnect();
-  await tdb?.drop();
 });
 
 const files = (over: Record<string, string | null> = {}) =>
