@@ -61,6 +61,9 @@ const file = { name: "kong.yml", mimeType: "application/yaml", buffer: Buffer.fr
 const prefixOf = (key: string) => `kong_${createHash("sha256").update(key).digest("hex").slice(0, 8)}`;
 
 test("admin uploads a Kong file, reads the plan and its risks, applies it, and finds it in the inventory", async ({ page }) => {
+  // One long flow (upload, plan, apply, three inventory pages, delivery to the real proxy): on a busy machine it
+  // took over the default 60 s (1.2 min at load 39) while every step was still progressing.
+  test.slow();
   const [env] = await sql<{ name: string }>(`SELECT e.name FROM "Environment" e JOIN "Proxy" p ON p."environmentId" = e.id ORDER BY e.name LIMIT 1`);
   await signIn(page, "admin@tollgate.test");
   await page.goto("/imports");
