@@ -7,6 +7,7 @@ import { systemActor } from "@/lib/auth/actor";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { createTestDatabase, type TestDatabase } from "@/test/support/db";
+import { expectAdminGrantGone } from "@/test/support/access-import";
 import { applyAccessImport, planAccessImport } from "./index";
 
 // Tollgate's own NDJSON format (docs/IMPORT.md): the documented example file
@@ -49,11 +50,7 @@ describe("NDJSON import", () => {
 
     const without = EXAMPLE.split("\n").filter((l) => !l.includes('"scope":"billing:admin"') || !l.includes('"kind":"grant"')).join("\n");
     const gone = await applyAccessImport(admin, input(without), { client });
-    expect(gone.written.grant.gone).toBe(1);
-    expect(gone.findingsOpened).toBe(1);
-    const g = await client.grant.findFirstOrThrow({ where: { scope: { name: "billing:admin" } }, include: { findings: true } });
-    expect(g.status).toBe("active");
-    expect(g.findings.map((f) => f.rule)).toEqual(["gone_from_source"]);
+    await expectAdminGrantGone(client, gone);
   });
 
   it.each([
