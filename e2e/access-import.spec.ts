@@ -26,7 +26,8 @@ async function signIn(page: Page, email: string) {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("tollgate-demo");
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(page).toHaveURL((u) => u.pathname === "/");
+  // The redirect after sign-in took over 10 s at load 44: wait for it longer, it is the condition that matters.
+  await expect(page).toHaveURL((u) => u.pathname === "/", { timeout: 30_000 });
 }
 
 const sfx = [...randomBytes(6)].map((b) => String.fromCharCode(97 + (b % 26))).join("");
@@ -108,6 +109,7 @@ test("admin uploads a Kong file, reads the plan and its risks, applies it, and f
 
 for (const role of ["reviewer", "manager", "auditor"]) {
   test(`${role} cannot import access (403) and nothing changes`, async ({ page }) => {
+    test.slow(); // sign-in, a page and two requests took over 60 s at load 44
     const [env] = await sql<{ name: string }>(`SELECT e.name FROM "Environment" e ORDER BY e.name LIMIT 1`);
     const before = await sql<{ n: string }>(`SELECT (SELECT count(*) FROM "Principal") + (SELECT count(*) FROM "Credential") + (SELECT count(*) FROM "Grant") + (SELECT count(*) FROM "Api") + (SELECT count(*) FROM "AuditEvent" WHERE action = 'inventory.access_import') AS n`);
     await signIn(page, `${role}@tollgate.test`);
