@@ -1,5 +1,13 @@
 /**
- * Access import benchmark: `npx tsx bench/access-import.ts [--consumers 10000] [--runs 3]`
+ * Access import benchmark:
+ *   `npx tsx bench/access-import.ts [--consumers 10000] [--runs 3]` (Kong), or
+ *   `npx tsx bench/access-import.ts --format ndjson [--grants 1000000] [--principals 50000] [--credentials 100000] [--runs 1]`
+ *
+ * NDJSON: writes the file to a temporary folder first (streamed, never held), then on a fresh database streams it into
+ * planAccessImport / applyAccessImport (no size limit) and plans and applies it again (the no-op re-import).
+ * Targets (issue 15): 1,000,000 grants with 50,000 principals and 100,000 credentials imported into an empty database
+ * in ≤ 60 s, its no-op re-plan ≤ 15 s, importer RSS ≤ 500 MB. Every run prints the load average and the importer's
+ * CPU time, since the machine is shared.
  *
  * On a fresh database of its own (real Postgres at DATABASE_URL's server, else 127.0.0.1:5432), per run:
  * 1. generates a Kong declarative file (_format_version 3.0) with N consumers (one key each, nested for half and
@@ -9,15 +17,30 @@
  *    apply of the unchanged file (the no-op re-import);
  * and reports medians with the importer's peak RSS. Target (issue 15): 10,000 consumers ≤ 10 s.
  */
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { once } from "node:events";
 import { parseArgs } from "node:util";
+import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { systemActor } from "@/lib/auth/actor";
 import { createDb } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
 import { applyAccessImport, planAccessImport } from "@/lib/access-import";
+import { onImportPhase } from "@/lib/access-import/phases";
 import { benchDatabase, serverSql, runBench } from "./support";
 
-const { values } = parseArgs({ options: { consumers: { type: "string", default: "10000" }, runs: { type: "string", default: "3" } } });
+const { values } = parseArgs({
+  options: {
+    format: { type: "string", default: "kong" },
+    consumers: { type: "string", default: "10000" },
+    grants: { type: "string", default: "1000000" },
+    principals: { type: "string", default: "50000" },
+    credentials: { type: "string", default: "100000" },
+    runs: { type: "string", default: "3" },
+  },
+});
 const N = Number(values.consumers);
 const RUNS = Math.max(1, Number(values.runs));
 const GROUPS = ["gold", "silver", "bronze", "partners", "internal", "admins"];
@@ -54,23 +77,165 @@ export function generateKong(n: number): string {
   return stringify({ _format_version: "3.0", services, consumers, keyauth_credentials, acls });
 }
 
+/**
+ * The NDJSON benchmark file: 10 APIs with 10 scopes and 10 endpoints each, `principals` principals, `credentials`
+ * keys spread over them (half plaintext, half sha256 + prefix), and `grants` grants, each principal holding distinct
+ * scopes. Written line by line to `file`.
+ */
+export async function writeNdjson(file: string, o: { principals: number; credentials: number; grants: number }): Promise<void> {
+  const out = createWriteStream(file);
+  const write = async (line: unknown) => {
+    if (!out.write(JSON.stringify(line) + "\n")) await once(out, "drain");
+  };
+  const APIS = 10;
+  const SCOPES = 10;
+  for (let a = 0; a < APIS; a++) {
+    await write({ kind: "api", id: `api-${a}`, name: `Bench API ${a}`, baseUrl: `http://api-${a}.internal:8080` });
+    for (let s = 0; s < SCOPES; s++) await write({ kind: "scope", api: `api-${a}`, name: `scope-${s}`, level: s === 9 ? "admin" : s % 2 ? "write" : "read" });
+    for (let e = 0; e < 10; e++) await write({ kind: "endpoint", api: `api-${a}`, method: e % 2 ? "POST" : "GET", path: `/r${e}/{id}`, scopes: [`scope-${e}`] });
+  }
+  for (let p = 0; p < o.principals; p++) await write({ kind: "principal", id: `p-${p}`, name: `Principal ${p}`, ...(p % 10 === 0 ? { tags: ["bench"] } : {}) });
+  for (let c = 0; c < o.credentials; c++) {
+    const principal = `p-${c % o.principals}`;
+    const expiresAt = c % 3 === 0 ? null : "2027-06-30T00:00:00Z";
+    if (c % 2 === 0) await write({ kind: "credential", principal, key: `bench-key-${c}-${(c * 2654435761) % 4294967296}`, expiresAt });
+    else await write({ kind: "credential", principal, sha256: createHash("sha256").update(`hashed-${c}`).digest("hex"), prefix: `bk_${c}`, expiresAt });
+  }
+  const perPrincipal = Math.ceil(o.grants / o.principals);
+  if (perPrincipal > APIS * SCOPES) throw new Error("more grants per principal than scopes");
+  let n = 0;
+  for (let p = 0; p < o.principals && n < o.grants; p++) {
+    for (let k = 0; k < perPrincipal && n < o.grants; k++, n++) {
+      const s = (p * 7 + k * 13) % (APIS * SCOPES); // distinct for k < 100 (13 is prime to 100)
+      await write({ kind: "grant", principal: `p-${p}`, api: `api-${Math.floor(s / SCOPES)}`, scope: `scope-${s % SCOPES}`, ...(k % 4 === 0 ? { expiresAt: "2027-01-31T00:00:00Z" } : {}) });
+    }
+  }
+  out.end();
+  await once(out, "finish");
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/**
+ * CPU seconds used by the database's backends for this benchmark's database (from /proc: Postgres runs on this
+ * machine). Sampled every 100 ms, keeping each backend's highest reading, so a connection the pool closes keeps what
+ * it used up to its last sample. NaN when Postgres is elsewhere.
+ */
+function dbCpuMeter(client: ReturnType<typeof createDb>) {
+  const start = new Map<number, number>();
+  const last = new Map<number, number>();
+  let remote = false;
+  const sample = async () => {
+    const rows = await client.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
+    for (const { pid } of rows) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+        last.set(pid, Number(f[11]) + Number(f[12])); // utime + stime, in USER_HZ (100/s)
+      } catch {
+        remote = true;
+      }
+    }
+  };
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    async start() {
+      await sample();
+      for (const [pid, t] of last) start.set(pid, t);
+      timer = setInterval(() => void sample().catch(() => undefined), 100);
+    },
+    async stop(): Promise<number> {
+      if (timer) clearInterval(timer);
+      await sample();
+      if (remote) return NaN;
+      let ticks = 0;
+      for (const [pid, t] of last) ticks += t - (start.get(pid) ?? 0);
+      return ticks / 100;
+    },
+  };
+}
+
+/** A fresh migrated database with a "production" environment for one run, dropped afterwards. */
+async function withBenchDatabase(fn: (client: ReturnType<typeof createDb>) => Promise<void>): Promise<void> {
+  const { server, name, url } = benchDatabase();
+  await serverSql(server, `CREATE DATABASE ${name}`);
+  const client = createDb(url.toString(), 4);
+  try {
+    await applyMigrationsSql(url.toString());
+    await client.environment.create({ data: { name: "production", tier: "production" } });
+    await fn(client);
+  } finally {
+    await client.$disconnect();
+    await serverSql(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
+const load = () => os.loadavg().map((x) => x.toFixed(1)).join(" ");
+const cpu = (from: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(from);
+  return `${((c.user + c.system) / 1e6).toFixed(1)} s CPU`;
+};
+
+async function mainNdjson() {
+  const o = { principals: Number(values.principals), credentials: Number(values.credentials), grants: Number(values.grants) };
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tollgate-bench-ndjson-"));
+  const file = path.join(dir, "access.ndjson");
+  let peakRss = 0;
+  const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  try {
+    let t = performance.now();
+    await writeNdjson(file, o);
+    console.log(`[access-import ndjson] file: ${o.principals} principals, ${o.credentials} credentials, ${o.grants} grants, ${(statSync(file).size / 1e6).toFixed(1)} MB (written in ${s(performance.now() - t)})`);
+    for (let run = 0; run < RUNS; run++) {
+      await withBenchDatabase(async (client) => {
+        const input = () => ({ format: "ndjson" as const, environment: "production", file: createReadStream(file), filename: "access.ndjson" });
+        const actor = systemActor("bench");
+        const opts = { client, maxBytes: Number.MAX_SAFE_INTEGER };
+        const step = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
+          peakRss = process.memoryUsage.rss();
+          const phases: string[] = [];
+          onImportPhase((phase, ms) => phases.push(`${phase} ${s(ms)}`));
+          const meter = dbCpuMeter(client);
+          await meter.start();
+          const c0 = process.cpuUsage();
+          const t0 = performance.now();
+          const r = await fn();
+          const wall = performance.now() - t0;
+          const dbCpu = await meter.stop();
+          onImportPhase(null);
+          console.log(`[access-import ndjson] ${label}: ${s(wall)}, importer ${cpu(c0)}, database ${dbCpu.toFixed(1)} s CPU, peak RSS ${Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20)} MB, load ${load()}`);
+          console.log(`    phases: ${phases.join("; ")}`);
+          return r;
+        };
+        t = performance.now();
+        const applied = await step("import into an empty database (apply)", () => applyAccessImport(actor, input(), opts));
+        console.log(`[access-import ndjson] created: ${Object.entries(applied.written).map(([k, v]) => `${k} ${v.created}`).join(", ")}`);
+        const again = await step("no-op re-import: plan", () => planAccessImport(actor, input(), opts));
+        if (!again.empty) throw new Error("re-plan of the same file is not empty");
+        const noop = await step("no-op re-import: apply", () => applyAccessImport(actor, input(), opts));
+        if (noop.applied) throw new Error("re-apply of the same file wrote something");
+      });
+    }
+  } finally {
+    clearInterval(sample);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
+  if (values.format === "ndjson") return mainNdjson();
   const file = Buffer.from(generateKong(N));
   console.log(`[access-import] Kong file: ${N} consumers, ${(file.length / 1e6).toFixed(1)} MB`);
   const times = { plan: [] as number[], apply: [] as number[], replan: [] as number[], reapply: [] as number[] };
   let peakRss = 0;
   const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
   let counts = "";
+  const c0 = process.cpuUsage();
+  const phases = new Map<string, number[]>();
+  onImportPhase((phase, ms) => phases.set(phase, [...(phases.get(phase) ?? []), ms]));
+  console.log(`[access-import] load before: ${load()}`);
   for (let run = 0; run < RUNS; run++) {
-    const { server, name, url } = benchDatabase();
-    await serverSql(server, `CREATE DATABASE ${name}`);
-    const client = createDb(url.toString(), 4);
-    try {
-      await applyMigrationsSql(url.toString());
-      await client.environment.create({ data: { name: "production", tier: "production" } });
+    await withBenchDatabase(async (client) => {
       const input = { format: "kong" as const, environment: "production", file, filename: "kong.yml" };
       const actor = systemActor("bench");
       let t = performance.now();
@@ -88,13 +253,13 @@ async function main() {
       const noop = await applyAccessImport(actor, input, { client });
       times.reapply.push(performance.now() - t);
       if (noop.applied) throw new Error("re-apply of the same file wrote something");
-    } finally {
-      await client.$disconnect();
-      await serverSql(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
+    });
   }
   clearInterval(sample);
+  onImportPhase(null);
   console.log(`[access-import] created: ${counts}`);
+  console.log(`[access-import] importer ${cpu(c0)} over ${RUNS} run(s) (file generation not included); load after: ${load()}`);
+  console.log(`[access-import] phases (medians over the 4 calls x runs): ${[...phases].map(([k, v]) => `${k} ${s(median(v))}`).join("; ")}`);
   console.log(`[access-import] ${RUNS} runs, medians: plan ${s(median(times.plan))}, apply (plan again + write) ${s(median(times.apply))}, plan+apply ${s(median(times.plan) + median(times.apply))}`);
   console.log(`[access-import] no-op re-import: plan ${s(median(times.replan))}, apply ${s(median(times.reapply))}; importer peak RSS ${Math.round(peakRss / 2 ** 20)} MB`);
 }

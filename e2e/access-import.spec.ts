@@ -42,6 +42,9 @@ const file = { name: "kong.yml", mimeType: "application/yaml", buffer: Buffer.fr
 const prefixOf = (key: string) => `kong_${createHash("sha256").update(key).digest("hex").slice(0, 8)}`;
 
 test("admin uploads a Kong file, reads the plan and its risks, applies it, and finds it in the inventory", async ({ page }) => {
+  // One long flow (upload, plan, apply, three inventory pages, delivery to the real proxy): on a busy machine it
+  // took over the default 60 s (1.2 min at load 39) while every step was still progressing.
+  test.slow();
   const [env] = await sql<{ name: string }>(`SELECT e.name FROM "Environment" e JOIN "Proxy" p ON p."environmentId" = e.id ORDER BY e.name LIMIT 1`);
   await signIn(page, "admin@tollgate.test");
   await page.goto("/imports");
@@ -86,6 +89,7 @@ test("admin uploads a Kong file, reads the plan and its risks, applies it, and f
 
 for (const role of ["reviewer", "manager", "auditor"]) {
   test(`${role} cannot import access (403) and nothing changes`, async ({ page }) => {
+    test.slow(); // sign-in, a page and two requests took over 60 s at load 44
     const [env] = await sql<{ name: string }>(`SELECT e.name FROM "Environment" e ORDER BY e.name LIMIT 1`);
     const before = await sql<{ n: string }>(`SELECT (SELECT count(*) FROM "Principal") + (SELECT count(*) FROM "Credential") + (SELECT count(*) FROM "Grant") + (SELECT count(*) FROM "Api") + (SELECT count(*) FROM "AuditEvent" WHERE action = 'inventory.access_import') AS n`);
     await signIn(page, `${role}@tollgate.test`);

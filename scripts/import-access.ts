@@ -1,17 +1,20 @@
-// `npm run import:access -- <file> --env <environment> [--format kong] [--source <name>] [--var NAME]... [--dry-run] [--plan-hash <h>] [--max-bytes <n>]`
-// Imports access (Kong declarative configuration) into DATABASE_URL as the
+// `npm run import:access -- <file> --env <environment> [--format kong|ndjson|csv] [--source <name>] [--var NAME]... [--dry-run] [--plan-hash <h>] [--max-bytes <n>]`
+// Imports access (Kong declarative configuration, Tollgate NDJSON, or Tollgate
+// CSV: a directory of *.csv files or several files) into DATABASE_URL as the
 // system actor "cli", printing the plan. Placeholders ($VAR, ${VAR},
 // ${{ env "DECK_X" }}) are resolved only from the variables named with --var.
 // Exit codes: 0 done (or dry run), 1 refused (the message says why; 409 when
 // --plan-hash is stale), 2 the import could not run.
-import { open, readFile } from "node:fs/promises";
+import { open, readdir, readFile, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import path from "node:path";
 import { applyAccessImport, planAccessImport } from "@/lib/access-import";
 import { formatAccessPlan } from "@/lib/access-import/format";
 import { commandLine, importAsCli, runCommand } from "./lib/import-cli";
 
-const USAGE = "usage: npm run import:access -- <file> --env <environment> [--format kong] [--source <name>] [--var NAME]... [--dry-run] [--plan-hash <h>] [--max-bytes <n>]";
+const USAGE =
+  "usage: npm run import:access -- <file> --env <environment> [--format kong|ndjson|csv] [--source <name>] [--var NAME]... [--dry-run] [--plan-hash <h>] [--max-bytes <n>]\n" +
+  "       (csv: <file> is a directory of *.csv files, or give several .csv files)";
 
 async function main(): Promise<number> {
   const args = commandLine(USAGE, {
@@ -38,16 +41,23 @@ async function main(): Promise<number> {
     }
     vars[name] = value;
   }
-  // NDJSON is streamed (read line by line, never whole); a Kong file is one YAML document.
-  const format = args.values.format as "kong" | "ndjson";
-  let contents: Buffer | Readable;
+  // NDJSON and CSV are streamed (read line by line, never whole); a Kong file is one YAML document.
+  const format = args.values.format as "kong" | "ndjson" | "csv";
+  let contents: { file: Buffer | Readable; filename: string } | { files: { file: Readable; filename: string }[] };
+  let reading = file;
   try {
-    if (format === "ndjson") {
-      const handle = await open(file, "r"); // fails here, with a clear message, if the file cannot be read
-      contents = handle.createReadStream();
-    } else contents = await readFile(file);
+    if (format === "csv") {
+      const paths = await csvPaths(args.positionals);
+      const files = [];
+      for (const p of paths) {
+        reading = p;
+        files.push({ file: await streamOf(p), filename: path.basename(p) });
+      }
+      contents = { files };
+    } else if (format === "ndjson") contents = { file: await streamOf(file), filename: path.basename(file) };
+    else contents = { file: await readFile(file), filename: path.basename(file) };
   } catch (e) {
-    console.error(`cannot read ${file}: ${(e as Error).message}`);
+    console.error(`cannot read ${reading}: ${(e as Error).message}`);
     return 1;
   }
   const maxBytes = args.values["max-bytes"] ? Number(args.values["max-bytes"]) : undefined;
@@ -55,8 +65,7 @@ async function main(): Promise<number> {
     format,
     environment: args.values.env,
     source: args.values.source,
-    file: contents,
-    filename: path.basename(file),
+    ...contents,
     vars,
     expectedPlanHash: args.values["plan-hash"],
   };
@@ -73,3 +82,19 @@ async function main(): Promise<number> {
 }
 
 runCommand("import:access", main);
+/** Opens now, so a file that cannot be read fails here with a clear message. */
+async function streamOf(file: string): Promise<Readable> {
+  const handle = await open(file, "r");
+  return handle.createReadStream();
+}
+
+/** A directory: its *.csv files, by name; otherwise the files given. */
+async function csvPaths(positionals: string[]): Promise<string[]> {
+  if (positionals.length === 1 && (await stat(positionals[0])).isDirectory()) {
+    const names = (await readdir(positionals[0])).filter((n) => n.toLowerCase().endsWith(".csv")).sort();
+    if (names.length === 0) throw new Error("no .csv files in this directory");
+    return names.map((n) => path.join(positionals[0], n));
+  }
+  return positionals;
+}
+

@@ -9,24 +9,47 @@ const KIND_LABEL: Record<(typeof KINDS)[number], string> = { principal: "Consume
 type Plan = AccessPlan & ImportPlan & { applied?: boolean };
 type Note = AccessPlan["warnings"][number];
 
+const FORMATS = {
+  kong: { label: "Kong declarative configuration", input: "Kong file", accept: ".json,.yaml,.yml,application/json,application/yaml" },
+  ndjson: { label: "Tollgate NDJSON", input: "NDJSON file", accept: ".ndjson,.jsonl,.json,application/x-ndjson" },
+  csv: { label: "Tollgate CSV (one file per kind)", input: "CSV files", accept: ".csv,text/csv" },
+} as const;
+type Format = keyof typeof FORMATS;
+
 /**
- * Upload a Kong file: the server computes the plan (nothing written), the admin
- * reads it with its risk summary, and Apply sends the same file with the plan's
- * hash, so a plan gone stale in the meantime is refused (409).
+ * Upload a Kong file, an NDJSON file or CSV files (docs/IMPORT.md): the server
+ * computes the plan (nothing written), the admin reads it with its risk summary,
+ * and Apply sends the same files with the plan's hash, so a plan gone stale in
+ * the meantime is refused (409). Changing the format starts over (a new picker).
  */
 export function AccessUpload({ environments }: { environments: string[] }) {
   const [env, setEnv] = useState(environments[0] ?? "");
+  const [format, setFormat] = useState<Format>("kong");
   return (
     <PlanUpload<Plan>
+      key={format}
       id="access-import"
-      title="Kong declarative configuration"
+      title={FORMATS[format].label}
       testId="access-upload"
-      fileLabel="Kong file"
+      fileLabel={FORMATS[format].input}
+      accept={FORMATS[format].accept}
+      multiple={format === "csv"}
       endpoint="/api/v1/imports/access"
-      params={() => ({ format: "kong", env })}
+      params={() => ({ format, env })}
       checkLabel="Show plan"
       ready={!!env}
       controls={
+        <>
+        <label className="flex items-center gap-1">
+          Format
+          <select value={format} onChange={(e) => setFormat(e.target.value as Format)} className="rounded border border-slate-300 px-1 py-0.5" aria-label="Format">
+            {(Object.keys(FORMATS) as Format[]).map((f) => (
+              <option key={f} value={f}>
+                {FORMATS[f].label}
+              </option>
+            ))}
+          </select>
+        </label>
         <label className="flex items-center gap-1">
           Environment
           <select value={env} onChange={(e) => setEnv(e.target.value)} className="rounded border border-slate-300 px-1 py-0.5" aria-label="Environment">
@@ -35,6 +58,7 @@ export function AccessUpload({ environments }: { environments: string[] }) {
             ))}
           </select>
         </label>
+        </>
       }
       planTestId="access-plan"
       renderPlan={(plan) => (

@@ -21,6 +21,10 @@ export function PlanUpload<P extends ImportPlan>(props: {
   title: string;
   testId: string;
   fileLabel: string;
+  /** What the file picker offers (default: JSON and YAML). */
+  accept?: string;
+  /** Several files at once (each sent as its own `file` field). */
+  multiple?: boolean;
   endpoint: string;
   /** Query parameters for a dry run (`plan` null) or for applying `plan`; planHash and dryRun are added here. */
   params: (plan: P | null) => Record<string, string>;
@@ -36,19 +40,19 @@ export function PlanUpload<P extends ImportPlan>(props: {
   appliedMessage: (result: P) => string;
 }) {
   const router = useRouter();
-  const [file, setFile] = useState<File | null>(null);
+  const [files, setFiles] = useState<File[]>([]);
   const [plan, setPlan] = useState<P | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
 
   async function send(dryRun: boolean) {
-    if (!file) return;
+    if (files.length === 0) return;
     setBusy(true);
     setError(null);
     try {
       const form = new FormData();
-      form.set("file", file);
+      for (const f of files) form.append("file", f);
       const q = new URLSearchParams({ ...props.params(dryRun ? null : plan), ...(dryRun ? { dryRun: "1" } : { planHash: plan!.planHash }) });
       const res = await fetch(`${props.endpoint}?${q}`, { method: "POST", body: form });
       const body = await res.json().catch(() => null);
@@ -62,7 +66,7 @@ export function PlanUpload<P extends ImportPlan>(props: {
         props.onPlan?.(body as P);
       } else {
         setPlan(null);
-        setFile(null);
+        setFiles([]);
         setDone(props.appliedMessage(body as P));
         router.refresh();
       }
@@ -79,17 +83,18 @@ export function PlanUpload<P extends ImportPlan>(props: {
       <div className="flex flex-wrap items-center gap-2">
         <input
           type="file"
-          accept=".json,.yaml,.yml,application/json,application/yaml"
+          accept={props.accept ?? ".json,.yaml,.yml,application/json,application/yaml"}
+          multiple={props.multiple}
           aria-label={props.fileLabel}
           onChange={(e) => {
-            setFile(e.target.files?.[0] ?? null);
+            setFiles([...(e.target.files ?? [])]);
             setPlan(null);
             setDone(null);
             setError(null);
           }}
         />
         {props.controls}
-        <button type="button" disabled={!file || props.ready === false || busy} onClick={() => send(true)} className="rounded bg-slate-800 px-3 py-1 text-white disabled:opacity-50">
+        <button type="button" disabled={files.length === 0 || props.ready === false || busy} onClick={() => send(true)} className="rounded bg-slate-800 px-3 py-1 text-white disabled:opacity-50">
           {busy && !plan ? "Checking…" : props.checkLabel}
         </button>
       </div>

@@ -4,6 +4,7 @@ import { appendAuditEvent } from "@/lib/audit";
 import { Prisma, type Tx } from "@/lib/db";
 import { anyOf } from "@/proxy/requirements";
 import { KINDS, type Kind } from "./desired";
+import { phaseTimer } from "./phases";
 import type { FullPlan } from "./plan";
 
 // Writes a plan computed in the same transaction (apply.ts is only called from
@@ -22,6 +23,7 @@ export interface ApplyCounts {
 export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName: string, format: string): Promise<ApplyCounts> {
   const { diff, desired, live, environmentId } = full;
   const now = new Date();
+  const t = phaseTimer("write: ");
 
   await tx.$executeRaw`INSERT INTO "AccessImportSource" (id, name, format, "environmentId") VALUES (${randomUUID()}::uuid, ${sourceName}, ${format}, ${environmentId}::uuid) ON CONFLICT (name) DO NOTHING`;
   const source = await tx.accessImportSource.findUniqueOrThrow({ where: { name: sourceName } });
@@ -48,6 +50,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
     await tx.principal.update({ where: { id: ids.principal.get(p.ext)! }, data: { displayName: p.displayName } });
   }
 
+  t.lap("principals");
   // APIs, scopes, endpoints
   const aNew = creating("api");
   const aUpd = updating("api");
@@ -84,6 +87,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   const links = [...newEndpoints, ...changedEndpoints].flatMap((e) => e.scopeExts.map((s) => ({ endpointId: ids.endpoint.get(e.ext)!, requirementId: randomUUID(), scopeId: ids.scope.get(s)! })));
   if (links.length) await tx.endpointScope.createMany({ data: links });
 
+  t.lap("apis, scopes, endpoints");
   // Credentials and grants
   const cNew = creating("credential");
   const cUpd = updating("credential");
@@ -98,6 +102,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   for (const c of desired.credentials.filter((x) => cUpd.has(x.ext))) {
     await tx.credential.update({ where: { id: ids.credential.get(c.ext)! }, data: { principalId: ids.principal.get(c.principalExt)!, expiresAt: c.expiresAt ? new Date(c.expiresAt) : null } });
   }
+  t.lap("credentials");
   const gNew = creating("grant");
   const gUpd = updating("grant");
   const newGrants = desired.grants.filter((g) => gNew.has(g.ext));
@@ -111,6 +116,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
     await tx.grant.update({ where: { id: ids.grant.get(g.ext)! }, data: { expiresAt: g.expiresAt ? new Date(g.expiresAt) : null } });
   }
 
+  t.lap("grants");
   // What this source now maps, and what went missing from it.
   const mapKinds: string[] = [];
   const mapExts: string[] = [];
@@ -135,6 +141,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
     [mapKinds, mapExts, mapIds, mapAttrs],
     [source.id, now.toISOString()],
   );
+  t.lap("import mapping");
   const goneKinds: string[] = [];
   const goneExts: string[] = [];
   for (const k of KINDS) {
@@ -156,8 +163,10 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
 
   await tx.accessImportSource.update({ where: { id: source.id }, data: { lastSha256: full.plan.source.fileSha256, lastPlanHash: full.plan.planHash, lastAppliedAt: now } });
 
+  t.lap("gone from source and findings");
   const outboxRows = await enqueueProxyOps(tx, full, ids, { aNew, aUpd, eNew, eUpd, cNew, cUpd, gNew, gUpd });
 
+  t.lap("outbox");
   const written = {} as ApplyCounts["written"];
   for (const k of KINDS) written[k] = { created: diff[k].create.length, updated: diff[k].update.length, gone: diff[k].gone.length };
   await appendAuditEvent(tx, {
@@ -167,6 +176,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
     // Counts, hashes and names only: never a key (credentials are counted, not listed).
     data: { source: sourceName, format, environment: full.plan.source.environment, fileSha256: full.plan.source.fileSha256, planHash: full.plan.planHash, written, findingsOpened, outboxRows },
   });
+  t.lap("audit event");
   return { written, findingsOpened, outboxRows };
 }
 

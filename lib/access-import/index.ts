@@ -9,16 +9,22 @@ import { wakeDelivery } from "@/lib/enforcement/wake";
 import { writePlan, type ApplyCounts } from "./apply";
 import type { DesiredState } from "./desired";
 import { parseKongFile } from "./kong/parse";
+import { readCsvFiles } from "./csv";
 import { readNdjson } from "./ndjson";
+import { phaseTimer } from "./phases";
 import { computePlan, type AccessPlan } from "./plan";
 
 // Access import: one entry for the CLI (`npm run import:access`), the upload
 // page and `POST /api/v1/imports/access`. plan() writes nothing; apply() writes
 // in one transaction what the plan showed, or nothing (409 when the plan it was
-// given is stale). Formats: Kong declarative configuration (kong.yml / JSON).
+// given is stale). Formats: Kong declarative configuration (kong.yml / JSON),
+// Tollgate NDJSON (one file) and Tollgate CSV (one file per kind).
 
-export const FORMATS = ["kong", "ndjson"] as const;
+export const FORMATS = ["kong", "ndjson", "csv"] as const;
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
+
+const fileContent = z.union([z.instanceof(Buffer), z.instanceof(Readable)]);
+export const MAX_CSV_FILES = 50;
 
 const inputSchema = z.object({
   format: z.enum(FORMATS),
@@ -26,12 +32,14 @@ const inputSchema = z.object({
   /** Names what "the last import of this source" is; default "<format>-<environment>". */
   source: z.string().trim().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/, "letters, digits and . _ : - only").optional(),
   /** The file's bytes, or a stream of them (the CLI streams an NDJSON file: it is read line by line, never whole). */
-  file: z.union([z.instanceof(Buffer), z.instanceof(Readable)]),
+  file: fileContent.optional(),
   filename: z.string().max(300).default("upload"),
+  /** CSV: one file per kind, each named by its kind (principals.csv, grants.csv, …). */
+  files: z.array(z.object({ filename: z.string().min(1).max(300), file: fileContent })).max(MAX_CSV_FILES, `at most ${MAX_CSV_FILES} files`).optional(),
   /** Values for environment placeholders, named explicitly by the user (never read from the server's environment here). */
   vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
   expectedPlanHash: z.string().regex(/^[0-9a-f]{64}$/, "must be the planHash of a plan").optional(),
-});
+}).refine((i) => (i.format === "csv" ? !!i.files?.length || !!i.file : !!i.file && !i.files), { message: "give one file (kong, ndjson) or the CSV files (csv)", path: ["file"] });
 export type AccessImportInput = z.input<typeof inputSchema>;
 
 export interface AccessImportOptions {
@@ -57,10 +65,11 @@ export function importMaxBytes(): number {
 }
 
 async function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions) {
+  const t = phaseTimer("");
   try {
     authorize(actor, "imports:write");
   } catch (e) {
-    if (raw.file instanceof Readable) raw.file.destroy(); // refused before a byte is read
+    for (const f of [raw.file, ...(raw.files ?? []).map((x) => x.file)]) if (f instanceof Readable) f.destroy(); // refused before a byte is read
     throw e;
   }
   const parsed = inputSchema.safeParse(raw);
@@ -71,17 +80,25 @@ async function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportO
   let fileSha256: string;
   if (input.format === "ndjson") {
     // Streamed line by line whatever it came as: one code path, never the file whole in memory twice.
-    const read = await readNdjson(input.file instanceof Readable ? input.file : Readable.from([input.file]), input.filename, max);
+    const read = await readNdjson(asStream(input.file!), input.filename, max);
+    desired = read.desired;
+    fileSha256 = read.sha256;
+  } else if (input.format === "csv") {
+    const files = input.files ?? [{ filename: input.filename, file: input.file! }];
+    const read = await readCsvFiles(files.map((f) => ({ filename: f.filename, file: asStream(f.file) })), max);
     desired = read.desired;
     fileSha256 = read.sha256;
   } else {
     // YAML is parsed as one document: a stream is read (up to the limit) first.
-    const file = input.file instanceof Readable ? await readWhole(input.file, input.filename, max) : input.file;
+    const file = input.file instanceof Readable ? await readWhole(input.file, input.filename, max) : input.file!;
     desired = parseKongFile(file, input.filename, input.vars, max);
     fileSha256 = createHash("sha256").update(file).digest("hex");
   }
+  t.lap("read and validate the file");
   return { input, desired, fileSha256, sourceName: input.source ?? `${input.format}-${input.environment}` };
 }
+
+const asStream = (f: Buffer | Readable): Readable => (f instanceof Readable ? f : Readable.from([f]));
 
 async function readWhole(stream: Readable, filename: string, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -32,18 +32,28 @@ export interface LiveState {
 
 type Client = PrismaClient | Tx;
 
-async function load<T extends { id: string }>(client: Client, sourceId: string | null, kind: Kind, select: string, from: string, extraGroup = ""): Promise<Map<string, Mapped<T>>> {
+/** Timestamp columns of the live rows: JSON carries them as text, the diff compares Dates. */
+const DATES = ["_goneAt", "revokedAt", "expiresAt", "deprecatedAt"] as const;
+
+async function load<T extends { id: string }>(client: Client, sourceId: string | null, kind: Kind, select: string, from: string): Promise<Map<string, Mapped<T>>> {
   const out = new Map<string, Mapped<T>>();
   if (!sourceId) return out;
-  const rows = await client.$queryRawUnsafe<(T & { _ext: string; _objectId: string; _goneAt: Date | null; _attributes: unknown; _present: boolean })[]>(
-    `SELECT o."externalKey" AS "_ext", o."objectId"::text AS "_objectId", o."goneAt" AS "_goneAt", o.attributes AS "_attributes",
-            (t.id IS NOT NULL) AS "_present", ${select}
-     FROM "ImportedObject" o LEFT JOIN ${from} ON t.id = o."objectId"
-     WHERE o."sourceId" = $1::uuid AND o.kind = $2 ${extraGroup}`,
+  // All rows as one JSON text: Prisma's raw-query path converts every row and
+  // column on its own (measured: most of a no-op re-plan went there); one string
+  // parsed by JSON.parse is several times cheaper.
+  const [{ rows: text }] = await client.$queryRawUnsafe<{ rows: string }[]>(
+    `SELECT coalesce(json_agg(q), '[]'::json)::text AS rows FROM (
+       SELECT o."externalKey" AS "_ext", o."objectId"::text AS "_objectId", o."goneAt" AS "_goneAt", o.attributes AS "_attributes",
+              (t.id IS NOT NULL) AS "_present", ${select}
+       FROM "ImportedObject" o LEFT JOIN ${from} ON t.id = o."objectId"
+       WHERE o."sourceId" = $1::uuid AND o.kind = $2) q`,
     sourceId,
     kind,
   );
+  const rows = JSON.parse(text) as (T & { _ext: string; _objectId: string; _goneAt: Date | null; _attributes: unknown; _present: boolean })[];
   for (const r of rows) {
+    const record = r as unknown as Record<string, unknown>;
+    for (const k of DATES) if (typeof record[k] === "string") record[k] = new Date(record[k]);
     const { _ext, _objectId, _goneAt, _attributes, _present, ...row } = r;
     out.set(_ext, { ext: _ext, objectId: _objectId, goneAt: _goneAt, attributes: _attributes, row: _present ? (row as unknown as T) : null });
   }

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { systemActor } from "@/lib/auth/actor";
 import { AppError } from "@/lib/errors";
 import { useTestDatabase } from "@/test/support/use-test-database";
+import { expectAdminGrantGone } from "@/test/support/access-import";
 import { applyAccessImport, planAccessImport } from "./index";
 
 // Tollgate's own NDJSON format (docs/IMPORT.md): the documented example file
@@ -41,11 +42,7 @@ describe("NDJSON import", () => {
 
     const without = EXAMPLE.split("\n").filter((l) => !l.includes('"scope":"billing:admin"') || !l.includes('"kind":"grant"')).join("\n");
     const gone = await applyAccessImport(admin, input(without), { client: ctx.client });
-    expect(gone.written.grant.gone).toBe(1);
-    expect(gone.findingsOpened).toBe(1);
-    const g = await ctx.client.grant.findFirstOrThrow({ where: { scope: { name: "billing:admin" } }, include: { findings: true } });
-    expect(g.status).toBe("active");
-    expect(g.findings.map((f) => f.rule)).toEqual(["gone_from_source"]);
+    await expectAdminGrantGone(ctx.client, gone);
   });
 
   it.each([

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { createInterface } from "node:readline";
-import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
 import { AppError, badRequest } from "@/lib/errors";
 import type { DesiredState, Level } from "./desired";
+import { meter } from "./metered";
 
 // Tollgate's own import format (docs/IMPORT.md, "NDJSON"): one JSON object per
 // line with a `kind`. Objects refer to each other by the ids the file gives them
@@ -48,24 +48,109 @@ export const ndjsonLineSchema = z.discriminatedUnion("kind", [
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
-/** Builds the desired state from lines as they arrive; `finish()` checks cross-references. */
-export class NdjsonReader {
+/** Where a record came from: its file and line; `column` names a field's column (CSV). */
+export interface Where {
+  file: string;
+  line: number;
+  column?: (field: string) => string | null;
+}
+
+/**
+ * Builds the desired state from records (NDJSON lines, CSV rows) as they arrive;
+ * `finish()` checks cross-references. Errors name the file and line (and, for
+ * CSV, the column) and never quote a value: a value may be a key.
+ */
+export class AccessRecordReader {
   private readonly d: DesiredState = { principals: [], credentials: [], apis: [], scopes: [], endpoints: [], grants: [], notImported: [], warnings: [] };
-  private readonly seen = new Map<string, number>();
-  private readonly refs: { line: number; kind: string; ext: string; what: string }[] = [];
-  private lineNo = 0;
+  private readonly seen = new Map<string, { file: string; line: number }>();
+  private readonly refs: { at: { file: string; line: number }; ext: string; what: string }[] = [];
 
-  constructor(private readonly filename: string) {}
+  /** `within` ends the "not defined in …" message: "this file", or "these files" for CSV. */
+  constructor(private readonly within = "this file") {}
 
-  private fail(line: number, message: string): never {
-    throw badRequest(`${this.filename}:${line}: ${message}; nothing was imported`, `line ${line}`);
+  private fail(at: { file: string; line: number }, message: string): never {
+    throw badRequest(`${at.file}:${at.line}: ${message}; nothing was imported`, `line ${at.line}`);
   }
 
-  private claim(ext: string, line: number, what: string) {
+  private claim(ext: string, at: Where, what: string) {
     const prior = this.seen.get(ext);
-    if (prior) this.fail(line, `${what} is given twice (also on line ${prior})`);
-    this.seen.set(ext, line);
+    if (prior) this.fail(at, `${what} is given twice (also ${prior.file === at.file ? `on line ${prior.line}` : `at ${prior.file}:${prior.line}`})`);
+    this.seen.set(ext, { file: at.file, line: at.line });
   }
+
+  private ref(at: Where, ext: string, what: string) {
+    this.refs.push({ at: { file: at.file, line: at.line }, ext, what });
+  }
+
+  /** One record, already decoded to the NDJSON shape (`kind` and fields). */
+  record(raw: unknown, at: Where): void {
+    const parsed = ndjsonLineSchema.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      const field = i.path.length ? String(i.path[0]) : null;
+      const column = field !== null ? at.column?.(field) : null;
+      const location = column ? `${at.file}:${at.line}:${column}` : `${at.file}:${at.line}`;
+      throw badRequest(`${location}: ${i.path.length ? i.path.join(".") + ": " : ""}${i.message}; nothing was imported`, `line ${at.line}`);
+    }
+    const v = parsed.data;
+    switch (v.kind) {
+      case "principal":
+        this.claim(`principal:${v.id}`, at, `principal ${v.id}`);
+        this.d.principals.push({ ext: `principal:${v.id}`, displayName: v.name, kind: v.type, tags: v.tags });
+        return;
+      case "api":
+        this.claim(`api:${v.id}`, at, `api ${v.id}`);
+        this.d.apis.push({ ext: `api:${v.id}`, name: v.name, baseUrl: v.baseUrl.replace(/\/+$/, ""), proxyPrefix: null, keyLocation: null, description: v.description ?? null });
+        return;
+      case "scope": {
+        const ext = `api:${v.api}|${v.name}`;
+        this.claim(ext, at, `scope ${v.name} of api ${v.api}`);
+        this.ref(at, `api:${v.api}`, `api ${v.api}`);
+        this.d.scopes.push({ ext, apiExt: `api:${v.api}`, name: v.name, level: v.level as Level, description: v.description ?? null });
+        return;
+      }
+      case "endpoint": {
+        const ext = `api:${v.api}|${v.method} ${v.path}`;
+        this.claim(ext, at, `endpoint ${v.method} ${v.path} of api ${v.api}`);
+        this.ref(at, `api:${v.api}`, `api ${v.api}`);
+        for (const s of v.scopes) this.ref(at, `api:${v.api}|${s}`, `scope ${s} of api ${v.api}`);
+        if (v.public && v.scopes.length) this.fail(at, "a public endpoint takes no scopes");
+        this.d.endpoints.push({ ext, apiExt: `api:${v.api}`, method: v.method, pathTemplate: v.path, public: v.public, summary: v.summary ?? null, scopeExts: v.scopes.map((s) => `api:${v.api}|${s}`) });
+        return;
+      }
+      case "credential": {
+        // Hashed on the record it is read from: the plaintext goes no further.
+        const hash = v.key !== undefined ? sha256(v.key) : v.sha256!;
+        const prefix = v.key !== undefined ? `key_${hash.slice(0, 8)}` : v.prefix!;
+        this.claim(`key:${hash}`, at, "this key");
+        this.ref(at, `principal:${v.principal}`, `principal ${v.principal}`);
+        this.d.credentials.push({ ext: `key:${hash}`, principalExt: `principal:${v.principal}`, hash, prefix, expiresAt: v.expiresAt ?? null });
+        return;
+      }
+      case "grant": {
+        const ext = `principal:${v.principal}|api:${v.api}|${v.scope}`;
+        this.claim(ext, at, `grant of ${v.scope} (api ${v.api}) to ${v.principal}`);
+        this.ref(at, `principal:${v.principal}`, `principal ${v.principal}`);
+        this.ref(at, `api:${v.api}|${v.scope}`, `scope ${v.scope} of api ${v.api}`);
+        this.d.grants.push({ ext, principalExt: `principal:${v.principal}`, scopeExt: `api:${v.api}|${v.scope}`, expiresAt: v.expiresAt ?? null });
+        return;
+      }
+    }
+  }
+
+  finish(): DesiredState {
+    for (const r of this.refs) if (!this.seen.has(r.ext)) this.fail(r.at, `${r.what} is not defined in ${this.within}`);
+    return this.d;
+  }
+}
+
+/** NDJSON lines -> records: line numbers count every line, blank ones are skipped. */
+export class NdjsonReader {
+  private lineNo = 0;
+  constructor(
+    private readonly filename: string,
+    private readonly records = new AccessRecordReader(),
+  ) {}
 
   line(text: string): void {
     const n = ++this.lineNo;
@@ -74,62 +159,14 @@ export class NdjsonReader {
     try {
       raw = JSON.parse(text);
     } catch {
-      this.fail(n, "not a JSON object"); // the parser's message could quote the line, which may hold a key
+      // The parser's message could quote the line, which may hold a key.
+      throw badRequest(`${this.filename}:${n}: not a JSON object; nothing was imported`, `line ${n}`);
     }
-    const parsed = ndjsonLineSchema.safeParse(raw);
-    if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      this.fail(n, `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`);
-    }
-    const v = parsed.data;
-    switch (v.kind) {
-      case "principal":
-        this.claim(`principal:${v.id}`, n, `principal ${v.id}`);
-        this.d.principals.push({ ext: `principal:${v.id}`, displayName: v.name, kind: v.type, tags: v.tags });
-        return;
-      case "api":
-        this.claim(`api:${v.id}`, n, `api ${v.id}`);
-        this.d.apis.push({ ext: `api:${v.id}`, name: v.name, baseUrl: v.baseUrl.replace(/\/+$/, ""), proxyPrefix: null, keyLocation: null, description: v.description ?? null });
-        return;
-      case "scope": {
-        const ext = `api:${v.api}|${v.name}`;
-        this.claim(ext, n, `scope ${v.name} of api ${v.api}`);
-        this.refs.push({ line: n, kind: "api", ext: `api:${v.api}`, what: `api ${v.api}` });
-        this.d.scopes.push({ ext, apiExt: `api:${v.api}`, name: v.name, level: v.level as Level, description: v.description ?? null });
-        return;
-      }
-      case "endpoint": {
-        const ext = `api:${v.api}|${v.method} ${v.path}`;
-        this.claim(ext, n, `endpoint ${v.method} ${v.path} of api ${v.api}`);
-        this.refs.push({ line: n, kind: "api", ext: `api:${v.api}`, what: `api ${v.api}` });
-        for (const s of v.scopes) this.refs.push({ line: n, kind: "scope", ext: `api:${v.api}|${s}`, what: `scope ${s} of api ${v.api}` });
-        if (v.public && v.scopes.length) this.fail(n, "a public endpoint takes no scopes");
-        this.d.endpoints.push({ ext, apiExt: `api:${v.api}`, method: v.method, pathTemplate: v.path, public: v.public, summary: v.summary ?? null, scopeExts: v.scopes.map((s) => `api:${v.api}|${s}`) });
-        return;
-      }
-      case "credential": {
-        // Hashed on the line it is read: the plaintext goes no further.
-        const hash = v.key !== undefined ? sha256(v.key) : v.sha256!;
-        const prefix = v.key !== undefined ? `key_${hash.slice(0, 8)}` : v.prefix!;
-        this.claim(`key:${hash}`, n, "this key");
-        this.refs.push({ line: n, kind: "principal", ext: `principal:${v.principal}`, what: `principal ${v.principal}` });
-        this.d.credentials.push({ ext: `key:${hash}`, principalExt: `principal:${v.principal}`, hash, prefix, expiresAt: v.expiresAt ?? null });
-        return;
-      }
-      case "grant": {
-        const ext = `principal:${v.principal}|api:${v.api}|${v.scope}`;
-        this.claim(ext, n, `grant of ${v.scope} (api ${v.api}) to ${v.principal}`);
-        this.refs.push({ line: n, kind: "principal", ext: `principal:${v.principal}`, what: `principal ${v.principal}` });
-        this.refs.push({ line: n, kind: "scope", ext: `api:${v.api}|${v.scope}`, what: `scope ${v.scope} of api ${v.api}` });
-        this.d.grants.push({ ext, principalExt: `principal:${v.principal}`, scopeExt: `api:${v.api}|${v.scope}`, expiresAt: v.expiresAt ?? null });
-        return;
-      }
-    }
+    this.records.record(raw, { file: this.filename, line: n });
   }
 
   finish(): DesiredState {
-    for (const r of this.refs) if (!this.seen.has(r.ext)) this.fail(r.line, `${r.what} is not defined in this file`);
-    return this.d;
+    return this.records.finish();
   }
 }
 
@@ -148,32 +185,17 @@ export interface ReadNdjson {
  * line stops it at that line.
  */
 export async function readNdjson(source: Readable, filename: string, maxBytes: number): Promise<ReadNdjson> {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const counted = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      if (bytes > maxBytes) return done(badRequest(`${filename}: over the limit of ${maxBytes} bytes (TOLLGATE_ACCESS_IMPORT_MAX_BYTES); nothing was imported`, "file"));
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  // pipeline() destroys both ends on an error either side, so a refused line or an
-  // over-long file stops the read instead of draining the rest.
-  const piped = pipeline(source, counted).catch((e: unknown) => e);
-  const lines = createInterface({ input: counted, crlfDelay: Infinity });
+  const m = meter(source, filename, { used: 0, max: maxBytes });
+  const lines = createInterface({ input: m.stream, crlfDelay: Infinity });
   const reader = new NdjsonReader(filename);
   try {
     for await (const line of lines) reader.line(line);
   } catch (e) {
-    source.destroy();
-    counted.destroy();
+    m.stop();
     throw e instanceof AppError ? e : badRequest(`${filename}: could not be read${e instanceof Error ? `: ${e.message}` : ""}`, "file");
   } finally {
     lines.close();
   }
-  const failed = await piped;
-  if (failed) throw failed instanceof AppError ? failed : badRequest(`${filename}: could not be read`, "file");
-  if (bytes === 0) throw badRequest(`${filename}: the file is empty`, "file");
-  return { desired: reader.finish(), sha256: hash.digest("hex"), bytes };
+  await m.finished();
+  return { desired: reader.finish(), sha256: m.sha256(), bytes: m.bytes() };
 }

@@ -4,6 +4,7 @@ import { badRequest } from "@/lib/errors";
 import { anyOf, canonicalRequirements } from "@/proxy/requirements";
 import { KINDS, type DesiredApi, type DesiredCredential, type DesiredEndpoint, type DesiredGrant, type DesiredPrincipal, type DesiredScope, type DesiredState, type Kind, type Note } from "./desired";
 import { loadLiveState, type LiveState, type Mapped } from "./live";
+import { phaseTimer } from "./phases";
 
 // The plan: desired state (from the file) against what this source put into
 // the database last time, as it is now. It lists creates, updates and things
@@ -74,11 +75,13 @@ export async function computePlan(
   input: { sourceName: string; format: string; environment: { id: string; name: string }; fileSha256: string; desired: DesiredState },
 ): Promise<FullPlan> {
   const { desired } = input;
+  const t = phaseTimer("plan: ");
   const source = await client.accessImportSource.findUnique({ where: { name: input.sourceName } });
   if (source && source.environmentId !== input.environment.id) {
     throw badRequest(`source ${input.sourceName} imports into another environment; use another --source name`, "source");
   }
   const live = await loadLiveState(client, source?.id ?? null);
+  t.lap("load the source's live rows");
   const conflicts: Note[] = [];
   const idOf = (kind: Kind, ext: string): string | null => {
     const m = live[kind].get(ext);
@@ -147,6 +150,7 @@ export async function computePlan(
   });
   const diff: Record<Kind, KindDiff> = { principal: principals, credential: credentials, api: apis, scope: scopes, endpoint: endpoints, grant: grants };
 
+  t.lap("diff");
   await refuseCollisions(client, input.environment.id, source?.id ?? null, diff, desired);
 
   const counts = {} as AccessPlan["counts"];
@@ -169,7 +173,9 @@ export async function computePlan(
     empty,
     planHash: "",
   };
+  t.lap("collisions and risk summary");
   plan.planHash = hashPlan(input.sourceName, input.environment.id, desired, live);
+  t.lap("plan hash");
   return { plan, diff, desired, live, sourceId: source?.id ?? null, environmentId: input.environment.id };
 }
 

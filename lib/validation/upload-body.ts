@@ -26,7 +26,16 @@ export function refuseDeclaredOverLimit(req: Request, rules: UploadRules): void 
  * parameters the query string did not set. A body with no declared length (chunked)
  * is read with the same limit and refused as soon as it passes it.
  */
-export async function readUpload(req: Request, rules: UploadRules, paramKeys: string[]): Promise<{ params: Record<string, string>; file: Buffer; filename?: string }> {
+export interface Upload {
+  params: Record<string, string>;
+  /** The (first) file. */
+  file: Buffer;
+  filename?: string;
+  /** Every `file` field of a multipart body, in order (CSV imports send one per file); absent for a raw body. */
+  parts?: { file: Buffer; filename?: string }[];
+}
+
+export async function readUpload(req: Request, rules: UploadRules, paramKeys: string[]): Promise<Upload> {
   refuseDeclaredOverLimit(req, rules);
   const params: Record<string, string> = Object.fromEntries(new URL(req.url).searchParams);
   const type = req.headers.get("content-type") ?? "";
@@ -38,13 +47,14 @@ export async function readUpload(req: Request, rules: UploadRules, paramKeys: st
   } catch {
     throw badRequest("malformed multipart body", rules.field);
   }
-  const file = form.get("file");
-  if (!file || typeof file === "string") throw badRequest(`multipart body needs a "file" field with the ${rules.holds}`, "file");
+  const files = form.getAll("file").filter((f): f is File => typeof f !== "string");
+  if (files.length === 0) throw badRequest(`multipart body needs a "file" field with the ${rules.holds}`, "file");
   for (const key of paramKeys) {
     const v = form.get(key);
     if (typeof v === "string" && v !== "" && params[key] === undefined) params[key] = v;
   }
-  return { params, file: Buffer.from(await file.arrayBuffer()), filename: file.name || undefined };
+  const parts = await Promise.all(files.map(async (f) => ({ file: Buffer.from(await f.arrayBuffer()), filename: f.name || undefined })));
+  return { params, ...parts[0], parts };
 }
 
 /** The body, or a 400 as soon as it passes the limit (the rest is never buffered). */

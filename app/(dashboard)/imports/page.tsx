@@ -18,7 +18,8 @@ export default async function ImportsPage() {
         <h1 className="text-xl font-semibold">Import access</h1>
         <p className="max-w-3xl text-slate-600">
           Bring the consumers, keys, ACL groups and routes of the gateway you run today into Tollgate. Upload a Kong declarative
-          configuration (kong.yml or JSON); Tollgate shows the plan and its risks first and writes nothing until you apply it.
+          configuration (kong.yml or JSON), or Tollgate&apos;s own NDJSON file or CSV files (one per kind: principals.csv, apis.csv, scopes.csv,
+          endpoints.csv, credentials.csv, grants.csv; see docs/IMPORT.md); Tollgate shows the plan and its risks first and writes nothing until you apply it.
           Keys are hashed on arrival and never shown again. The same import from the command line:{" "}
           <code className="rounded bg-slate-100 px-1">npm run import:access -- kong.yml --env production</code>.
         </p>
