@@ -36,6 +36,14 @@ function pageOf<R extends { id: string }, T>(rows: R[], take: number, map: (r: R
 
 const idAfter = (after: string | null) => (after ? { id: { gt: after } } : {});
 
+/** One row by id, as its output schema; 404 when there is none. */
+async function one<R, T>(actor: Actor, what: string, find: () => Promise<R | null | undefined>, map: (r: R) => T): Promise<T> {
+  authorize(actor, "inventory:read");
+  const r = await find();
+  if (!r) throw notFound(what);
+  return map(r);
+}
+
 // ---------------------------------------------------------------- principals
 
 const principalSelect = { id: true, kind: true, displayName: true, email: true, externalId: true, status: true, teamId: true, managerId: true, homeEnvironmentId: true, statusChangedAt: true, createdAt: true } as const;
@@ -61,11 +69,8 @@ export async function listPrincipals(actor: Actor, query: z.output<typeof princi
   return pageOf(rows, take, principal);
 }
 
-export async function readPrincipal(actor: Actor, id: string, client: PrismaClient = db()) {
-  authorize(actor, "inventory:read");
-  const r = await client.principal.findUnique({ where: { id }, select: principalSelect });
-  if (!r) throw notFound("Principal");
-  return principal(r);
+export function readPrincipal(actor: Actor, id: string, client: PrismaClient = db()) {
+  return one(actor, "Principal", () => client.principal.findUnique({ where: { id }, select: principalSelect }), principal);
 }
 
 // ---------------------------------------------------------------- credentials
@@ -98,11 +103,8 @@ export async function listCredentials(actor: Actor, query: z.output<typeof crede
   return pageOf(rows, take, credential);
 }
 
-export async function readCredential(actor: Actor, id: string, client: PrismaClient = db()) {
-  authorize(actor, "inventory:read");
-  const r = await client.credential.findUnique({ where: { id }, select: credentialSelect });
-  if (!r) throw notFound("Credential");
-  return credential(r);
+export function readCredential(actor: Actor, id: string, client: PrismaClient = db()) {
+  return one(actor, "Credential", () => client.credential.findUnique({ where: { id }, select: credentialSelect }), credential);
 }
 
 // ---------------------------------------------------------------- grants
@@ -150,11 +152,8 @@ export async function listGrantsPage(actor: Actor, query: z.output<typeof grants
   return pageOf(rows, take, grant);
 }
 
-export async function readGrant(actor: Actor, id: string, client: PrismaClient = db()) {
-  authorize(actor, "inventory:read");
-  const [r] = await client.$queryRaw<GrantSqlRow[]>`${grantSelect(Prisma.sql`WHERE g.id = ${id}::uuid`)}`;
-  if (!r) throw notFound("Grant");
-  return grant(r);
+export function readGrant(actor: Actor, id: string, client: PrismaClient = db()) {
+  return one(actor, "Grant", () => client.$queryRaw<GrantSqlRow[]>`${grantSelect(Prisma.sql`WHERE g.id = ${id}::uuid`)}`.then((rows) => rows[0]), grant);
 }
 
 // ---------------------------------------------------------------- APIs
@@ -180,11 +179,8 @@ export async function listApisPage(actor: Actor, query: z.output<typeof apisQuer
   return pageOf(rows, take, api);
 }
 
-export async function readApi(actor: Actor, id: string, client: PrismaClient = db()) {
-  authorize(actor, "inventory:read");
-  const r = await client.api.findUnique({ where: { id }, select: apiSelect });
-  if (!r) throw notFound("API");
-  return api(r);
+export function readApi(actor: Actor, id: string, client: PrismaClient = db()) {
+  return one(actor, "API", () => client.api.findUnique({ where: { id }, select: apiSelect }), api);
 }
 
 // ---------------------------------------------------------------- endpoints
@@ -221,11 +217,8 @@ export async function listEndpoints(actor: Actor, query: z.output<typeof endpoin
   return pageOf(rows, take, endpoint);
 }
 
-export async function readEndpoint(actor: Actor, id: string, client: PrismaClient = db()) {
-  authorize(actor, "inventory:read");
-  const r = await client.endpoint.findUnique({ where: { id }, select: endpointSelect });
-  if (!r) throw notFound("Endpoint");
-  return endpoint(r);
+export function readEndpoint(actor: Actor, id: string, client: PrismaClient = db()) {
+  return one(actor, "Endpoint", () => client.endpoint.findUnique({ where: { id }, select: endpointSelect }), endpoint);
 }
 
 // ---------------------------------------------------------------- scopes
@@ -246,9 +239,6 @@ export async function listScopes(actor: Actor, query: z.output<typeof scopesQuer
   return pageOf(rows, take, scope);
 }
 
-export async function readScope(actor: Actor, id: string, client: PrismaClient = db()) {
-  authorize(actor, "inventory:read");
-  const r = await client.scope.findUnique({ where: { id }, select: scopeSelect });
-  if (!r) throw notFound("Scope");
-  return scope(r);
+export function readScope(actor: Actor, id: string, client: PrismaClient = db()) {
+  return one(actor, "Scope", () => client.scope.findUnique({ where: { id }, select: scopeSelect }), scope);
 }
