@@ -6,7 +6,7 @@ import "@scalar/api-reference-react/style.css";
 /**
  * The inventory API's OpenAPI description rendered by Scalar's maintained reference
  * component, bundled from npm: no CDN, no web fonts (withDefaultFonts off), no
- * telemetry, so it works on a machine without internet access. "Try it" requests go
+ * telemetry, no AI agent, so it works on a machine without internet access. "Try it" requests go
  * to this Tollgate with the signed-in session.
  */
 export function InventoryApiReference({ document }: { document: Record<string, unknown> }) {
@@ -17,6 +17,8 @@ export function InventoryApiReference({ document }: { document: Record<string, u
           content: document,
           withDefaultFonts: false,
           telemetry: false,
+          // "Ask AI" talks to Scalar's cloud: off, nothing leaves this Tollgate.
+          agent: { disabled: true },
           hideDarkModeToggle: true,
           forceDarkModeState: "light",
           showDeveloperTools: "never",
