@@ -249,7 +249,16 @@ for (const role of ["auditor", "manager", "reviewer", "admin"] as const) {
       const doc = JSON.stringify({ openapi: "3.0.3", info: { title: "o", version: "1" }, paths: { "/o": { get: { responses: { "200": { description: "ok" } } } } } });
       const imp = await req.post(`${base()}/api/v1/imports/openapi?api=outside-probe&env=production`, { headers: { origin: base(), "content-type": "application/json" }, data: doc });
       if (imp.status() !== 403) problems.push(`POST /api/v1/imports/openapi: ${imp.status()}`);
+      // The inventory API: every role reads it, only admins write (lib/inventory/api).
+      const writes = [
+        req.post(`${base()}/api/v1/grants`, { headers: { origin: base() }, data: { principalId: ANY_ID, scopeId: ANY_ID } }),
+        req.patch(`${base()}/api/v1/apis/${ANY_ID}`, { headers: { origin: base() }, data: { description: "outside" } }),
+        req.delete(`${base()}/api/v1/credentials/${ANY_ID}`, { headers: { origin: base() } }),
+      ];
+      for (const [i, w] of (await Promise.all(writes)).entries()) if (w.status() !== 403) problems.push(`inventory API write ${i}: ${w.status()}`);
     }
+    const list = await req.get(`${base()}/api/v1/principals?limit=1`);
+    if (list.status() !== 200) problems.push(`GET /api/v1/principals: ${list.status()}`);
     expect(problems).toEqual([]);
     expect(await checksum()).toBe(before);
   });
@@ -302,7 +311,7 @@ test("positive controls: the same encodings succeed for a permitted role, and a 
 test("bad query strings and route params on every page: a sane page or a 404, never a 500", async ({ page }) => {
   await signIn(page, "admin@tollgate.test");
   const evil = "?page=-3&sort=drop&dir=sideways&pageSize=1e9&status[]=x&status=__proto__&q=%00%27%22%3Cscript%3E&lastUsed=yesterday&api=not-a-uuid&environment=%E0%A4%A&from=2026-13-45&to=x&action=%00&kind=robot&level=god&rule=../../etc&size=-1&cursor=%ff";
-  const pages = ["/", "/grants", "/apis", "/queues", "/discovery", "/audit", "/settings", "/settings/proxies", "/settings/tokens"];
+  const pages = ["/", "/grants", "/apis", "/queues", "/discovery", "/audit", "/settings", "/settings/proxies", "/settings/tokens", "/settings/api"];
   const problems: string[] = [];
   for (const p of pages) {
     for (const qs of [evil, "?page=99999999999999999999&pageSize=0", "?sort=" + "a".repeat(5000), "?q=" + "%F0%9F%98%80".repeat(500)]) {
@@ -331,6 +340,8 @@ test("a forged OIDC callback (no state or PKCE cookies, made-up state) signs nob
       const cookies = (await anon.storageState()).cookies.map((c) => c.name);
       expect(cookies.some((n) => n.includes("session-token")), qs).toBe(false);
     }
+    // Without a session the inventory API and its description answer 401.
+    for (const p of ["/api/v1/openapi.json", "/api/v1/grants"]) expect((await anon.get(`${base()}${p}`)).status(), p).toBe(401);
     // Without a session, the dashboard still sends the caller to sign in.
     const home = await anon.get(`${base()}/`, { maxRedirects: 0 });
     expect([302, 303, 307]).toContain(home.status());

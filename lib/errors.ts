@@ -27,6 +27,29 @@ export class AppError extends Error {
   }
 }
 
+/** One problem with a request, located by a JSON pointer into it (e.g. "/body/expiresAt", "/query/limit"). */
+export interface InputIssue {
+  pointer: string;
+  message: string;
+}
+
+/** A 400 listing every problem zod found, each with its JSON pointer; the message names the first. */
+export class ValidationError extends AppError {
+  constructor(
+    readonly issues: InputIssue[],
+    field?: string,
+  ) {
+    super("bad_request", issues.map((i) => `${i.pointer}: ${i.message}`).join("; ").slice(0, 2000), field);
+  }
+}
+
+/** A zod error under a part of the request ("body", "query") as a ValidationError. */
+export function fromZodAt(part: string, error: { issues: { path: PropertyKey[]; message: string }[] }): ValidationError {
+  const escape = (k: PropertyKey) => String(k).replace(/~/g, "~0").replace(/\//g, "~1");
+  const issues = error.issues.map((i) => ({ pointer: `/${[part, ...i.path.map(escape)].join("/")}`, message: i.message }));
+  return new ValidationError(issues, error.issues[0]?.path.map(String).join(".") || undefined);
+}
+
 export const badRequest = (message: string, field?: string) => new AppError("bad_request", message, field);
 export const forbidden = (message = "You are not allowed to do this") => new AppError("forbidden", message);
 export const notFound = (what: string) => new AppError("not_found", `${what} not found`);

@@ -22,6 +22,7 @@ const NAV: { href: string; label: string; anyOf?: Permission[] }[] = [
   { href: "/access/approvals", label: "Access approvals", anyOf: ["access:approve"] },
   { href: "/access/keys", label: "Keys", anyOf: ["credentials:manage"] },
   { href: "/settings/tokens", label: "Service tokens", anyOf: ["tokens:manage"] },
+  { href: "/settings/api", label: "Inventory API", anyOf: ["tokens:manage"] },
   { href: "/settings", label: "Settings" },
 ];
 

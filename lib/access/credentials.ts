@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { appendAuditEvent } from "@/lib/audit";
-import { authorize, type Actor } from "@/lib/auth/actor";
+import { can, type Actor } from "@/lib/auth/actor";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
 import { badRequest, conflict, forbidden, notFound } from "@/lib/errors";
 import type { EnforcementState } from "@/lib/generated/prisma/client";
@@ -33,6 +33,10 @@ export const rotateKeyInput = z.object({
   expiresAt: future("expiresAt", MAX_DAYS).optional(),
 });
 export const revokeKeyInput = z.object({ credentialId: z.uuid("must be a credential id") });
+export const changeKeyExpiryInput = z.object({
+  credentialId: z.uuid("must be a credential id"),
+  expiresAt: future("expiresAt", MAX_DAYS).nullable().meta({ description: "When the key stops working (null: never)" }),
+});
 export const revokeAllKeysInput = z.object({ principalId: z.uuid("must be a principal id") });
 
 export const DEFAULT_OVERLAP_MS = 24 * 3_600_000;
@@ -47,9 +51,17 @@ export interface IssuedKey {
   enforcement: EnforcementState;
 }
 
-/** Admins (and service tokens with credentials:manage) for anyone; the owner or the team's manager for a service account. */
+/**
+ * Key management: credentials:manage, or inventory:write for automation through the
+ * inventory API (issue 15; for people inventory:write is admin, who hold credentials:manage anyway).
+ */
+function authorizeKeys(actor: Actor): void {
+  if (!can(actor, "credentials:manage") && !can(actor, "inventory:write")) throw forbidden("Requires permission credentials:manage or inventory:write");
+}
+
+/** Admins (and service tokens with credentials:manage or inventory:write) for anyone; the owner or the team's manager for a service account. */
 async function assertManages(tx: Tx, actor: Actor, p: LoadedPrincipal): Promise<void> {
-  authorize(actor, "credentials:manage");
+  authorizeKeys(actor);
   if (actor.kind !== "user" || actor.roles.includes("admin")) return;
   if (p.kind === "user") throw forbidden("Only an admin issues keys for a person");
   if (actor.principalId && p.managerId === actor.principalId) return;
@@ -77,7 +89,7 @@ function wakeIfPending<T extends { enforcement: EnforcementState }>(r: T): T {
 }
 
 export async function issueKey(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<IssuedKey> {
-  authorize(actor, "credentials:manage");
+  authorizeKeys(actor);
   const v = parse(issueKeyInput, input);
   const r = await client.$transaction(async (tx) => {
     const p = await loadPrincipal(tx, v.principalId);
@@ -118,7 +130,7 @@ export interface RotatedKey extends IssuedKey {
  * stops by itself — no later message from the dashboard is needed.
  */
 export async function rotateKey(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<RotatedKey> {
-  authorize(actor, "credentials:manage");
+  authorizeKeys(actor);
   const v = parse(rotateKeyInput, input);
   const r = await client.$transaction(async (tx) => {
     const now = new Date();
@@ -162,6 +174,37 @@ export async function rotateKey(actor: Actor, input: unknown, client: PrismaClie
   return wakeIfPending(r);
 }
 
+/** A new expiry for a live key (the inventory API's PATCH): the proxies learn it like an issued key. */
+export async function changeKeyExpiry(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<{ credentialId: string; expiresAt: Date | null; changeId: string; enforcement: EnforcementState }> {
+  authorizeKeys(actor);
+  const v = parse(changeKeyExpiryInput, input);
+  const r = await client.$transaction(async (tx) => {
+    const cred = await lockCredential(tx, v.credentialId);
+    const p = await loadPrincipal(tx, cred.principalId);
+    await assertManages(tx, actor, p);
+    if (cred.revokedAt) throw conflict("This key is revoked");
+    if (cred.rotatedAt) throw conflict("This key was rotated: its overlap end is its expiry (change the replacement's)");
+    await tx.credential.update({ where: { id: cred.id }, data: { expiresAt: v.expiresAt } });
+    const change = await recordAccessChange(tx, {
+      kind: "change_key",
+      actor,
+      principalId: p.id,
+      credentialIds: [cred.id],
+      proxyIds: await credentialTargets(tx, p.homeEnvironment?.id ?? null),
+      // A key imported with a hash the proxy cannot use (not SHA-256 hex) never reached it: nothing to send.
+      ops: /^[0-9a-f]{64}$/.test(cred.hash) ? [{ op: "upsert", kind: "credential", value: { id: cred.id, principalId: p.id, hash: cred.hash, expiresAt: iso(v.expiresAt) } }] : [],
+    });
+    await appendAuditEvent(tx, {
+      actor,
+      action: "credential.expiry",
+      target: `principal:${p.id}`,
+      data: { credentialId: cred.id, prefix: cred.prefix, principal: p.displayName, from: iso(cred.expiresAt), to: iso(v.expiresAt), changeId: change.id },
+    });
+    return { credentialId: cred.id, expiresAt: v.expiresAt, changeId: change.id, enforcement: change.enforcement };
+  });
+  return wakeIfPending(r);
+}
+
 export interface RevokedKeys {
   credentialIds: string[];
   changeId: string;
@@ -169,7 +212,7 @@ export interface RevokedKeys {
 }
 
 export async function revokeKey(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<RevokedKeys> {
-  authorize(actor, "credentials:manage");
+  authorizeKeys(actor);
   const v = parse(revokeKeyInput, input);
   const r = await client.$transaction(async (tx) => {
     const cred = await lockCredential(tx, v.credentialId);
@@ -198,7 +241,7 @@ export async function revokeKey(actor: Actor, input: unknown, client: PrismaClie
 
 /** The leaked-key response: every key of the principal stops at every proxy, in one decision. */
 export async function revokeAllKeys(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<RevokedKeys> {
-  authorize(actor, "credentials:manage");
+  authorizeKeys(actor);
   const v = parse(revokeAllKeysInput, input);
   const r = await client.$transaction(async (tx) => {
     const p = await loadPrincipal(tx, v.principalId);
@@ -240,7 +283,7 @@ export const issueKeysInput = z.object({
  * Every principal is checked exactly as in issueKey; one refusal refuses the batch.
  */
 export async function issueKeys(actor: Actor, input: unknown, client: PrismaClient = db()): Promise<IssuedKey[]> {
-  authorize(actor, "credentials:manage");
+  authorizeKeys(actor);
   const v = parse(issueKeysInput, input);
   const out = await client.$transaction(
     async (tx) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
-import { AppError, type ErrorCode } from "@/lib/errors";
+import { AppError, ValidationError, type ErrorCode, type InputIssue } from "@/lib/errors";
 
 /**
  * Thin wrappers for route handlers (server actions: lib/action.ts): map AppError to its
@@ -16,6 +16,8 @@ export interface ErrorInfo {
   code: ErrorCode | "unavailable" | "internal";
   message: string;
   field?: string;
+  /** Every problem with the input, each with a JSON pointer (ValidationError). */
+  issues?: InputIssue[];
   logId?: string;
 }
 export interface ErrorBody {
@@ -24,7 +26,8 @@ export interface ErrorBody {
 
 export function errorBody(e: unknown): { status: number; body: ErrorBody } {
   if (e instanceof AppError) {
-    return { status: e.status, body: { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } } };
+    const issues = e instanceof ValidationError ? { issues: e.issues } : {};
+    return { status: e.status, body: { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}), ...issues } } };
   }
   const logId = randomUUID();
   if (isDatabaseUnavailable(e)) {

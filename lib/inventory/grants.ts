@@ -1,6 +1,6 @@
 import { authorize, type Actor } from "@/lib/auth/actor";
 import { db, Prisma, type PrismaClient } from "@/lib/db";
-import { COUNT_CAP, parseGrantsQuery, type GrantSort, type GrantsQuery } from "./grants-params";
+import { COUNT_CAP, parseGrantsQuery, type GrantSort, type GrantsFilterKey, type GrantsQuery } from "./grants-params";
 
 export interface GrantRow {
   id: string;
@@ -80,7 +80,7 @@ async function searchPrincipals(client: PrismaClient, text: string): Promise<Pri
   return Prisma.sql`g."principalId" = ANY(${ids.map((r) => r.id)}::uuid[])`;
 }
 
-function whereClause(q: GrantsQuery, search: Prisma.Sql | undefined): { sql: Prisma.Sql; needsPrincipal: boolean; needsScope: boolean; needsEnv: boolean } {
+function whereClause(q: GrantsFilters, search: Prisma.Sql | undefined): { sql: Prisma.Sql; needsPrincipal: boolean; needsScope: boolean; needsEnv: boolean } {
   const parts: Prisma.Sql[] = [];
   let needsPrincipal = false;
   let needsScope = false;
@@ -124,6 +124,16 @@ function whereClause(q: GrantsQuery, search: Prisma.Sql | undefined): { sql: Pri
   if (search) parts.push(search);
   const sql = parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, " AND ")}` : Prisma.empty;
   return { sql, needsPrincipal, needsScope, needsEnv };
+}
+
+export type GrantsFilters = Partial<Pick<GrantsQuery, GrantsFilterKey>>;
+
+/**
+ * The grants table's filters as a WHERE clause over g (Grant), p (Principal), s (Scope)
+ * and e (Environment), for other readers of the same filters (the inventory API's list).
+ */
+export async function grantsWhere(client: PrismaClient, q: GrantsFilters): Promise<Prisma.Sql> {
+  return whereClause(q, q.q ? await searchPrincipals(client, q.q) : undefined).sql;
 }
 
 /**

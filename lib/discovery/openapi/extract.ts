@@ -156,7 +156,7 @@ const MAX_TEMPLATE = 2000;
  * or empty segments are refused before matching, braces must pair up) would
  * otherwise be imported as a silently dead endpoint.
  */
-function badTemplate(t: string): string | null {
+export function badTemplate(t: string): string | null {
   if (t.length > MAX_TEMPLATE) return `is longer than ${MAX_TEMPLATE} characters`;
   // "?" and "#" stay: real descriptions use "/cookies#formNonExploded" to tell apart operations on one path.
   // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused or stripped

@@ -1,0 +1,7 @@
+import { inventoryRoutes } from "@/lib/inventory/api/http";
+
+// GET, PATCH and DELETE /api/v1/principals/{id} — the inventory API (lib/inventory/api/operations.ts).
+const routes = inventoryRoutes("/principals/{id}");
+export const GET = routes.GET!;
+export const PATCH = routes.PATCH!;
+export const DELETE = routes.DELETE!;
