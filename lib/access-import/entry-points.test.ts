@@ -156,8 +156,8 @@ describe("npm run import:access", () => {
 
   it("reads a directory of CSV files (--format csv) and names file, line and column when one is bad", async () => {
     const dir = csvExample("cli");
-    await client.environment.create({ data: { name: "csv-cli", tier: "staging" } });
-    const env = { ...process.env, DATABASE_URL: tdb.url };
+    await ctx.client.environment.create({ data: { name: "csv-cli", tier: "staging" } });
+    const env = { ...process.env, DATABASE_URL: ctx.tdb.url };
     const cli = (...files: string[]) => run("npx", ["tsx", "scripts/import-access.ts", ...files, "--env", "csv-cli", "--format", "csv"], { env }).then(
       (r) => ({ code: 0, out: r.stdout + r.stderr }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
@@ -192,7 +192,7 @@ function csvExample(tag: string): string {
 describe("POST /api/v1/imports/access with CSV files", () => {
   it("takes one multipart file field per CSV file: plans, applies the reviewed plan; a raw CSV body is refused", async () => {
     const dir = csvExample("http");
-    await client.environment.create({ data: { name: "csv-http", tier: "staging" } });
+    await ctx.client.environment.create({ data: { name: "csv-http", tier: "staging" } });
     const form = (extra: Record<string, string> = {}) => {
       const f = new FormData();
       for (const name of readdirSync(dir)) f.append("file", new Blob([readFileSync(path.join(dir, name))]), name);
