@@ -110,6 +110,8 @@ describe("audit chain", () => {
     expect(prevs.size).toBe(rows.length); // no two events share a predecessor: no fork
     const result = await verifyAuditChain(client, { batchSize: 7 }); // small batches cross batch boundaries
     expect(result).toMatchObject({ ok: true, checked: rows.length });
+    expect(await verifyAuditChain(client, { batchSize: 7, databaseUrl: tdb.url, connections: 3 })).toEqual(result);
+    expect(await verifyAuditChain(client, { batchSize: 7, databaseUrl: tdb.url, workers: 2 })).toEqual(result);
   });
 
   test("tampering with one row as superuser is detected by verifyAuditChain and by npm run audit:verify, naming the event", async () => {
@@ -127,6 +129,9 @@ describe("audit chain", () => {
     expect(result.ok).toBe(false);
     expect(result.firstBroken).toMatchObject({ seq: target.seq.toString(), id: target.id, action: "test.concurrent" });
     expect(result.firstBroken!.reason).toMatch(/modified/);
+    // The fast readers (binary COPY ranges over several connections; ranges checked in worker threads) say exactly the same.
+    expect(await verifyAuditChain(client, { batchSize: 7, databaseUrl: tdb.url, connections: 3 })).toEqual(result);
+    expect(await verifyAuditChain(client, { batchSize: 7, databaseUrl: tdb.url, workers: 2 })).toEqual(result);
 
     const broken = await cli();
     expect(broken.code).toBe(1);
