@@ -46,7 +46,9 @@ export async function verifyChainInWorkers(
     return await new Promise<ChainVerification>((resolve, reject) => {
       let settled = false;
       const fail = (e: Error) => {
-        if (!settled) (settled = true), reject(e);
+        if (settled) return;
+        settled = true;
+        reject(e);
       };
       const give = (w: Worker) => {
         // Once broken, only a watched seq further on is worth reading.

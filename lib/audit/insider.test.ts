@@ -44,7 +44,7 @@ async function scenario(events = 20): Promise<Scenario> {
     const e = await client.$transaction((tx) => appendAuditEvent(tx, { actor: auditor, action: "test.insider", target: `item:${i}`, data: { i } }));
     seqs.push(e.seq);
   }
-  const cp = await createCheckpoint(client, { signer, dir, reason: "manual", proxies: [] });
+  const cp = await createCheckpoint(client, { signer, dir, reason: "manual", proxies: [], awaitDurable: true });
   const s = { tdb, client, dir, seqs, checkpointSeq: cp!.seq };
   open.push(s);
   return s;
