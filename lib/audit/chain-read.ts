@@ -1,5 +1,6 @@
 import pg from "pg";
 import copyStreams from "pg-copy-streams";
+import type { AuditRow } from "./query";
 
 /**
  * Reading the whole audit log fast, for verification. A million events is
@@ -17,17 +18,10 @@ import copyStreams from "pg-copy-streams";
  * and plain text batches, as before.
  */
 
-/** One event as the chain walk needs it (text, exactly as hashed). */
-export interface ChainRow {
-  seq: string;
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
+/** One event as the chain walk needs it: the Audit page's row, with data as jsonb text and the link. */
+export interface ChainRow extends Omit<AuditRow, "data"> {
   data: string;
   prevHash: string;
-  hash: string;
 }
 
 /** A run of consecutive events. each() may hand the visitor the same (reused) row object every time. */

@@ -32,10 +32,11 @@ async function superuser<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function cli(): Promise<{ code: number; out: string }> {
+async function cli(bundled = false): Promise<{ code: number; out: string }> {
   try {
-    // Same program `npm run audit:verify` runs (tsx scripts/audit-verify.ts), without npm's start-up cost.
-    const r = await run(process.execPath, ["--import", "tsx", "scripts/audit-verify.ts"], { env: { ...process.env, DATABASE_URL: tdb.url }, cwd: process.cwd() });
+    // The program `npm run audit:verify` runs: from TypeScript (tsx), or through the npm script's launcher, which bundles it.
+    const args = bundled ? ["scripts/audit-verify.mjs"] : ["--import", "tsx", "scripts/audit-verify.ts"];
+    const r = await run(process.execPath, args, { env: { ...process.env, DATABASE_URL: tdb.url }, cwd: process.cwd() });
     return { code: 0, out: r.stdout + r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -136,7 +137,10 @@ describe("audit chain", () => {
     const broken = await cli();
     expect(broken.code).toBe(1);
     expect(broken.out).toContain(`seq=${target.seq} id=${target.id} action=test.concurrent`);
-  }, 180_000); // two runs of audit:verify on a shared 2-core machine
+    const viaNpmScript = await cli(true);
+    expect(viaNpmScript.code, viaNpmScript.out).toBe(1);
+    expect(viaNpmScript.out).toContain(`seq=${target.seq} id=${target.id} action=test.concurrent`);
+  }, 300_000); // three runs of audit:verify (one bundling it) on a shared 2-core machine
 
   test("re-hashing a tampered row does not help: the next event's link breaks", async () => {
     const db2 = await createTestDatabase();

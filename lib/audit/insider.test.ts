@@ -99,7 +99,7 @@ describe("insider actions against the audit log", () => {
     const v = await page(s);
     expect(v.ok).toBe(true);
     expect(v.checkpoints.filter((c) => c.status === "ok")).toHaveLength(2);
-  });
+  }, 180_000); // the first audit:verify run also compiles it; a shared 2-core machine
 
   test("updating a middle event is named: the event and 'modified'", async () => {
     const s = await scenario();
