@@ -89,7 +89,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describe("insider actions against the audit log", () => {
+// Each test makes a database and runs audit:verify as a child process: about a minute at load 40 on 2 cores.
+describe("insider actions against the audit log", { timeout: 180_000 }, () => {
   test("an untouched log with its checkpoint verifies (exit 0) and the page says intact", async () => {
     const s = await scenario(5);
     const r = await cli(s);
