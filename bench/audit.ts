@@ -11,7 +11,7 @@
  *    the ratio, in one run. Target: no added latency.
  * 3. verify: writes a valid 1,000,000-event chain (hashes computed here, loaded with COPY), signs a checkpoint of
  *    its head, then times verifyAuditLog() in-process and `npm run audit:verify` as a child process (wall clock,
- *    including tsx start-up). Target: <= 30 s.
+ *    npm and node start-up included; the first run also bundles the program). Target: <= 30 s.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -95,6 +95,7 @@ async function main() {
       const signOnly: number[] = [];
       const publish: number[] = [];
       const untilAck: number[] = [];
+      const untilDurable: number[] = [];
       const fileOnly: number[] = [];
       for (let i = 0; i < CHECKPOINTS + 20; i++) {
         await client.$transaction((tx) => appendAuditEvent(tx, { actor: "system:bench", action: "bench.event", data: { i } }));
@@ -103,6 +104,8 @@ async function main() {
         const t1 = performance.now();
         const made = await createCheckpoint(client, { signer, dir, reason: "manual", proxies: [target] });
         const t2 = performance.now();
+        await made!.durable;
+        const tDurable = performance.now();
         const acks = await made!.proxies!;
         const t3 = performance.now();
         if (!acks.every((a) => a.ok)) throw new Error(`proxy refused a checkpoint: ${JSON.stringify(acks)}`);
@@ -113,12 +116,15 @@ async function main() {
         fileOnly.push(t5 - t4);
         signOnly.push(t1 - t0);
         publish.push(t2 - t1);
+        untilDurable.push(tDurable - t1);
         untilAck.push(t3 - t1);
       }
       log(`Ed25519 sign only:                                   ${summary(signOnly)}`);
       log(`append + fsync of one checkpoint line alone:          ${summary(fileOnly)}`);
-      log(`sign + publish (DB row + fsynced file + proxy send): ${summary(publish)}  target p95 <= 5 ms: ${p(publish, 95) <= 5 ? "MET" : "NOT MET"}`);
+      log(`sign + publish (head, signature, DB row committed; file + proxy started): ${summary(publish)}  target p95 <= 5 ms: ${p(publish, 95) <= 5 ? "MET" : "NOT MET"}`);
+      log(`... until the file line is durable (fsynced):        ${summary(untilDurable)}`);
       log(`... until the proxy acknowledged (journal fsync):    ${summary(untilAck)}`);
+      log(`  load average: ${os.loadavg().map((x) => x.toFixed(1)).join(" ")} on ${os.cpus().length} cores`);
     }
 
     if (PARTS.has("decisions")) {
@@ -213,15 +219,18 @@ async function main() {
       if (!result.ok || result.chain.checked !== EVENTS) throw new Error(`verification did not pass: ${JSON.stringify(result.problems)}`);
       log(`verifyAuditLog in-process (chain + 2 checkpoints + cross-checks): ${inProcess.toFixed(1)} s for ${result.chain.checked.toLocaleString("en")} events (${Math.round(result.chain.checked / inProcess).toLocaleString("en")} events/s)`);
 
-      const t2 = performance.now();
-      const cli = spawnSync("npx", ["tsx", "scripts/audit-verify.ts", "--no-proxies"], {
-        env: { ...process.env, DATABASE_URL: url.toString(), TOLLGATE_AUDIT_SIGNING_KEY_FILE: path.join(tmp, "key.pem"), TOLLGATE_AUDIT_CHECKPOINT_DIR: dir },
-        encoding: "utf8",
-      });
-      const cliSeconds = (performance.now() - t2) / 1000;
-      if (cli.status !== 0) throw new Error(`audit:verify exited ${cli.status}: ${cli.stdout}${cli.stderr}`);
-      log(`npm run audit:verify (tsx scripts/audit-verify.ts), wall clock: ${cliSeconds.toFixed(1)} s  target <= 30 s: ${cliSeconds <= 30 ? "MET" : "NOT MET"}`);
-      log(`  its output: ${cli.stdout.trim().replace(/\n/g, " | ")}`);
+      // The acceptance command, as an operator runs it. Twice: the first run after a code change also bundles it.
+      for (const run of ["first", "second"]) {
+        const t2 = performance.now();
+        const cli = spawnSync("npm", ["run", "-s", "audit:verify", "--", "--no-proxies"], {
+          env: { ...process.env, DATABASE_URL: url.toString(), TOLLGATE_AUDIT_SIGNING_KEY_FILE: path.join(tmp, "key.pem"), TOLLGATE_AUDIT_CHECKPOINT_DIR: dir },
+          encoding: "utf8",
+        });
+        const cliSeconds = (performance.now() - t2) / 1000;
+        if (cli.status !== 0) throw new Error(`audit:verify exited ${cli.status}: ${cli.stdout}${cli.stderr}`);
+        log(`npm run audit:verify (${run} run), wall clock: ${cliSeconds.toFixed(1)} s  target <= 30 s: ${cliSeconds <= 30 ? "MET" : "NOT MET"}; load ${os.loadavg()[0].toFixed(1)}`);
+        log(`  its output: ${cli.stdout.trim().replace(/\n/g, " | ")}`);
+      }
     }
   } finally {
     await client.$disconnect();

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import crypto from "node:crypto";
 
 /**
  * Canonical JSON: object keys sorted, no whitespace, undefined members dropped
@@ -48,8 +48,13 @@ export function eventHash(prevHash: string, content: HashedContent): string {
     target: content.target,
     data: content.data,
   });
-  return createHash("sha256").update(prevHash).update(body).digest("hex");
+  return sha256Hex(prevHash + body);
 }
+
+// crypto.hash (Node >= 20.12) is a one-shot digest: about a third of createHash's cost per call, which
+// is most of the hashing time when a million small events are verified.
+const sha256Hex: (s: string) => string =
+  typeof crypto.hash === "function" ? (s) => crypto.hash("sha256", s, "hex") : (s) => crypto.createHash("sha256").update(s).digest("hex");
 
 /**
  * The same hash as eventHash, from an event read as text (verification of a
@@ -61,7 +66,7 @@ export function eventHash(prevHash: string, content: HashedContent): string {
 export function eventHashFromText(prevHash: string, e: { id: string; at: string; actor: string; action: string; target: string | null; data: string }): string {
   const q = JSON.stringify;
   const body = `{"action":${q(e.action)},"actor":${q(e.actor)},"at":${q(e.at)},"data":${canonicalValue(JSON.parse(e.data))},"id":${q(e.id)},"target":${e.target === null ? "null" : q(e.target)}}`;
-  return createHash("sha256").update(prevHash).update(body).digest("hex");
+  return sha256Hex(prevHash + body);
 }
 
 /** canonicalJSON for values parsed from JSON text (null, booleans, numbers, strings, arrays, objects), written directly. */

@@ -21,7 +21,7 @@ async function superuser<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-const cli = () => auditVerify({ DATABASE_URL: ctx.tdb.url });
+const cli = (bundled = false) => auditVerify({ DATABASE_URL: ctx.tdb.url }, [], { bundled });
 
 test("canonical JSON sorts keys at every depth and drops undefined", () => {
   expect(canonicalJSON({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 2 }], c: "s" } })).toBe('{"a":{"c":"s","d":[1,{"x":2,"z":1}]},"b":1}');
@@ -90,11 +90,13 @@ describe("audit chain", () => {
     expect(prevs.size).toBe(rows.length); // no two events share a predecessor: no fork
     const result = await verifyAuditChain(ctx.client, { batchSize: 7 }); // small batches cross batch boundaries
     expect(result).toMatchObject({ ok: true, checked: rows.length });
+    expect(await verifyAuditChain(ctx.client, { batchSize: 7, databaseUrl: ctx.tdb.url, connections: 3 })).toEqual(result);
+    expect(await verifyAuditChain(ctx.client, { batchSize: 7, databaseUrl: ctx.tdb.url, workers: 2 })).toEqual(result);
   });
 
   test("tampering with one row as superuser is detected by verifyAuditChain and by npm run audit:verify, naming the event", async () => {
     const clean = await cli();
-    expect(clean.code).toBe(0);
+    expect(clean.code, clean.out).toBe(0);
     expect(clean.out).toMatch(/audit chain OK: \d+ events verified/);
 
     const target = await ctx.client.auditEvent.findFirstOrThrow({ where: { action: "test.concurrent" }, orderBy: { seq: "asc" }, skip: 5 });
@@ -107,11 +109,17 @@ describe("audit chain", () => {
     expect(result.ok).toBe(false);
     expect(result.firstBroken).toMatchObject({ seq: target.seq.toString(), id: target.id, action: "test.concurrent" });
     expect(result.firstBroken!.reason).toMatch(/modified/);
+    // The fast readers (binary COPY ranges over several connections; ranges checked in worker threads) say exactly the same.
+    expect(await verifyAuditChain(ctx.client, { batchSize: 7, databaseUrl: ctx.tdb.url, connections: 3 })).toEqual(result);
+    expect(await verifyAuditChain(ctx.client, { batchSize: 7, databaseUrl: ctx.tdb.url, workers: 2 })).toEqual(result);
 
     const broken = await cli();
     expect(broken.code).toBe(1);
     expect(broken.out).toContain(`seq=${target.seq} id=${target.id} action=test.concurrent`);
-  }, 180_000); // two runs of audit:verify on a shared 2-core machine
+    const viaNpmScript = await cli(true);
+    expect(viaNpmScript.code, viaNpmScript.out).toBe(1);
+    expect(viaNpmScript.out).toContain(`seq=${target.seq} id=${target.id} action=test.concurrent`);
+  }, 300_000); // three runs of audit:verify (one bundling it) on a shared 2-core machine
 
   test("re-hashing a tampered row does not help: the next event's link breaks", async () => {
     const db2 = await createTestDatabase();

@@ -1,9 +1,13 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
 import { z } from "zod";
 import type { PrismaClient, Tx } from "@/lib/db";
 import { actorLabel, type Actor } from "@/lib/auth/actor";
-import { canonicalJSON, eventHash, eventHashFromText, GENESIS_HASH } from "./canonical";
+import { canonicalJSON, eventHash, GENESIS_HASH } from "./canonical";
+import { verifyChainInWorkers } from "./chain-parallel";
+import { ChainStitcher, verifyRange, type ChainVerification } from "./chain-range";
+import { readChain, textBatches, type ChainRow, type EventBatch, type TextBatchQuery } from "./chain-read";
+
+export type { ChainVerification } from "./chain-range";
 
 /**
  * Every append takes this transaction-scoped advisory lock first, so appends
@@ -69,109 +73,45 @@ export async function appendAuditEvent(tx: Tx, input: AuditEventInput): Promise<
   return row;
 }
 
-export interface ChainVerification {
-  ok: boolean;
-  checked: number;
-  headHash: string;
-  /** seq of the last event verified (null on an empty log). */
-  headSeq: string | null;
-  firstBroken?: { seq: string; id: string; action: string; at: string; reason: string };
-}
-
 export interface ChainWalkOptions {
   batchSize?: number;
   /** seqs whose stored hash the caller wants back (the seqs checkpoints name). */
   watch?: Set<bigint>;
   /** Filled with the hash found at each watched seq that exists. */
   found?: Map<bigint, string>;
-  /** Read the events over a plain pg connection to this database (fast path; the client's database). */
+  /** Read the events over plain pg connections to this database (fast path; the client's database). */
   databaseUrl?: string;
-}
-
-/** One event as text, straight from SQL: no Date or JSON decoding beyond what the hash needs. */
-interface ChainRow {
-  seq: string;
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  target: string | null;
-  data: string;
-  prevHash: string;
-  hash: string;
-}
-
-// at as ISO-8601 UTC with milliseconds, exactly Date.toISOString()'s form (timestamptz(3)).
-// ORDER BY e.seq: "seq" alone would sort by the text alias.
-const BATCH_SQL = `
-  SELECT e.seq::text AS seq, e.id::text AS id,
-         to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,
-         e.actor, e.action, e.target, e.data::text AS data, e."prevHash", e.hash
-  FROM "AuditEvent" e WHERE e.seq > $1::bigint ORDER BY e.seq LIMIT $2::int`;
-
-type FetchBatch = (afterSeq: bigint, limit: number) => Promise<ChainRow[]>;
-
-const prismaBatches = (client: PrismaClient): FetchBatch => (afterSeq, limit) => client.$queryRawUnsafe<ChainRow[]>(BATCH_SQL, afterSeq, limit);
-
-/** Plain pg for large logs: rows arrive as text, without the ORM's per-row work (several times faster at a million events). */
-function pgBatches(conn: pg.Client): FetchBatch {
-  return async (afterSeq, limit) => (await conn.query<ChainRow>(BATCH_SQL, [afterSeq.toString(), limit])).rows;
+  /** With databaseUrl: how many connections read ranges in parallel (default 3). */
+  connections?: number;
+  /** With databaseUrl: check ranges in this many worker threads (the CLI); 0 = in this thread (the app). */
+  workers?: number;
 }
 
 /**
- * Re-computes the chain in seq order, in batches (memory stays flat on a
- * large log; the next batch is fetched while this one is hashed). Reports the
- * first event whose link or content does not match. Watched seqs are recorded
- * even past a break, so checkpoints can still be compared with what the log holds.
+ * Re-computes the chain in seq order (memory stays flat on a large log; see
+ * chain-read.ts for how the events are read, chain-range.ts for how runs of
+ * events are checked and joined). Reports the first event whose link or
+ * content does not match. Watched seqs are recorded even past a break, so
+ * checkpoints can still be compared with what the log holds.
  */
 export async function verifyAuditChain(client: PrismaClient, opts: ChainWalkOptions = {}): Promise<ChainVerification> {
-  if (!opts.databaseUrl) return walkChain(prismaBatches(client), opts);
-  const conn = new pg.Client({ connectionString: opts.databaseUrl });
-  await conn.connect();
-  try {
-    // One snapshot for the whole walk: events appended meanwhile are simply not part of this verification.
-    await conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    return await walkChain(pgBatches(conn), opts);
-  } finally {
-    await conn.query("ROLLBACK").catch(() => undefined);
-    await conn.end();
+  if (opts.databaseUrl && opts.workers) {
+    const inWorkers = await verifyChainInWorkers(opts.databaseUrl, { workers: opts.workers, rowsPerRange: opts.batchSize, watch: opts.watch, found: opts.found });
+    if (inWorkers) return inWorkers;
   }
+  if (opts.databaseUrl) return walkChain(readChain(opts.databaseUrl, { batchSize: opts.batchSize, connections: opts.connections }), opts);
+  const query: TextBatchQuery = (sql, after, limit) => client.$queryRawUnsafe<ChainRow[]>(sql, after, limit);
+  return walkChain(textBatches(query, opts.batchSize ?? 5000), opts);
 }
 
-async function walkChain(fetchBatch: FetchBatch, opts: ChainWalkOptions): Promise<ChainVerification> {
-  const batchSize = opts.batchSize ?? 5000;
-  const watch = opts.watch ? new Set([...opts.watch].map(String)) : null;
-  const maxWatched = opts.watch && opts.watch.size ? [...opts.watch].reduce((a, b) => (b > a ? b : a)) : -1n;
-  let prevHash = GENESIS_HASH;
-  let checked = 0;
-  let headSeq: string | null = null;
-  let broken: ChainVerification["firstBroken"];
-  let next = fetchBatch(-1n, batchSize);
-  for (;;) {
-    const rows = await next;
-    const last = rows.length === batchSize ? BigInt(rows[rows.length - 1].seq) : null;
-    // Nothing more to learn once broken, unless a watched seq lies ahead.
-    const more = last !== null && (!broken || maxWatched > last);
-    if (more) next = fetchBatch(last!, batchSize);
-    for (const row of rows) {
-      if (watch?.has(row.seq)) opts.found?.set(BigInt(row.seq), row.hash);
-      if (broken) continue;
-      const fail = (reason: string) => {
-        broken = { seq: row.seq, id: row.id, action: row.action, at: row.at, reason };
-      };
-      if (row.prevHash !== prevHash) {
-        fail("prevHash does not match the previous event's hash (an event was removed, inserted or reordered before it)");
-        continue;
-      }
-      if (row.hash !== eventHashFromText(prevHash, row)) {
-        fail("content does not match its hash (the event was modified)");
-        continue;
-      }
-      prevHash = row.hash;
-      headSeq = row.seq;
-      checked++;
-    }
-    if (!more || (broken && !(maxWatched > (last ?? -1n)))) break;
+async function walkChain(batches: AsyncIterable<EventBatch>, opts: ChainWalkOptions): Promise<ChainVerification> {
+  const watch = opts.watch?.size ? new Set([...opts.watch].map(String)) : null;
+  const maxWatched = opts.watch?.size ? [...opts.watch].reduce((a, b) => (b > a ? b : a)) : -1n;
+  const stitcher = new ChainStitcher(opts.found);
+  for await (const batch of batches) {
+    stitcher.add(verifyRange([batch], watch));
+    // Nothing more to learn once broken, unless a watched seq lies ahead (leaving the loop closes the reader).
+    if (stitcher.isBroken && !(batch.lastSeq !== null && maxWatched > BigInt(batch.lastSeq))) break;
   }
-  return broken ? { ok: false, checked, headHash: prevHash, headSeq, firstBroken: broken } : { ok: true, checked, headHash: prevHash, headSeq };
+  return stitcher.result();
 }

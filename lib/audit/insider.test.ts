@@ -42,7 +42,7 @@ async function scenario(events = 20): Promise<Scenario> {
     const e = await client.$transaction((tx) => appendAuditEvent(tx, { actor: auditor, action: "test.insider", target: `item:${i}`, data: { i } }));
     seqs.push(e.seq);
   }
-  const cp = await createCheckpoint(client, { signer, dir, reason: "manual", proxies: [] });
+  const cp = await createCheckpoint(client, { signer, dir, reason: "manual", proxies: [], awaitDurable: true });
   const s = { tdb, client, dir, seqs, checkpointSeq: cp!.seq };
   open.push(s);
   return s;
@@ -79,7 +79,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describe("insider actions against the audit log", () => {
+// Each test makes a database and runs audit:verify as a child process: about a minute at load 40 on 2 cores.
+describe("insider actions against the audit log", { timeout: 180_000 }, () => {
   test("an untouched log with its checkpoint verifies (exit 0) and the page says intact", async () => {
     const s = await scenario(5);
     const r = await cli(s);
@@ -89,7 +90,7 @@ describe("insider actions against the audit log", () => {
     const v = await page(s);
     expect(v.ok).toBe(true);
     expect(v.checkpoints.filter((c) => c.status === "ok")).toHaveLength(2);
-  });
+  }, 180_000); // the first audit:verify run also compiles it; a shared 2-core machine
 
   test("updating a middle event is named: the event and 'modified'", async () => {
     const s = await scenario();

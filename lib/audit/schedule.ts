@@ -1,5 +1,5 @@
 import type { PrismaClient } from "@/lib/db";
-import { createCheckpoint } from "./publish";
+import { checkpointDirFromEnv, createCheckpoint, republishMissing } from "./publish";
 import { auditSigner } from "./signing";
 
 /**
@@ -24,10 +24,15 @@ export function startCheckpointSchedule(client: PrismaClient, log: (msg: string,
   const every = Number(process.env.TOLLGATE_AUDIT_CHECKPOINT_INTERVAL_MS ?? 60_000);
   const interval = Number.isFinite(every) && every >= 1_000 ? every : 60_000;
   let running = false;
+  let first = true;
+  const dir = checkpointDirFromEnv();
   const tick = async () => {
     if (running) return;
     running = true;
     try {
+      // A previous process may have died between a checkpoint's commit and its fsync.
+      if (first && dir) await republishMissing(client, auditSigner()!, dir, (m) => log(m));
+      first = false;
       await createCheckpoint(client, { reason: "interval", log: (m) => log(m) });
     } catch (e) {
       log("audit checkpoint failed", (e as Error).message);

@@ -48,7 +48,7 @@ export async function collectCheckpoints(client: PrismaClient, opts: CollectOpti
 
 export async function verifyAuditLogFromSources(
   client: PrismaClient,
-  opts: CollectOptions & { trustedKeys?: KeyObject[]; expectHeads?: ExpectedHead[]; databaseUrl?: string } = {},
+  opts: CollectOptions & { trustedKeys?: KeyObject[]; expectHeads?: ExpectedHead[]; databaseUrl?: string; workers?: number } = {},
 ): Promise<AuditLogVerification> {
   const collected = await collectCheckpoints(client, opts);
   const result = await verifyAuditLog(client, {
@@ -56,6 +56,7 @@ export async function verifyAuditLogFromSources(
     expectHeads: opts.expectHeads,
     trustedKeys: opts.trustedKeys ?? trustedKeysFromEnv(),
     databaseUrl: opts.databaseUrl,
+    workers: opts.workers,
   });
   const problems = [...result.problems, ...collected.problems];
   return { ...result, ok: problems.length === 0, problems, notes: [...result.notes, ...collected.notes] };

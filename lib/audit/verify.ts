@@ -56,6 +56,8 @@ export interface VerifyOptions {
   batchSize?: number;
   /** The client's database URL: the chain is then read over plain pg (fast path for large logs). */
   databaseUrl?: string;
+  /** With databaseUrl: check the chain in this many worker threads (the CLI); default 0, in this thread. */
+  workers?: number;
   /** Skip the cross-checks (the 1M-event bench times the chain and checkpoints alone). */
   crossChecks?: boolean;
 }
@@ -83,7 +85,7 @@ export async function verifyAuditLog(client: PrismaClient, opts: VerifyOptions):
 
   const watch = new Set(trusted.map((t) => t.fields.seq));
   const found = new Map<bigint, string>();
-  const chain = await verifyAuditChain(client, { batchSize: opts.batchSize, watch, found, databaseUrl: opts.databaseUrl });
+  const chain = await verifyAuditChain(client, { batchSize: opts.batchSize, watch, found, databaseUrl: opts.databaseUrl, workers: opts.workers });
   const [last] = await client.$queryRaw<{ seq: bigint | null }[]>`SELECT max(seq) AS seq FROM "AuditEvent"`;
   const lastSeq = last?.seq ?? null;
 

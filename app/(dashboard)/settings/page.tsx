@@ -108,6 +108,12 @@ function AuditKeySection({ info }: { info: AuditKeyInfo }) {
         Checkpoint file: {info.checkpointFile ? <code className="font-mono">{info.checkpointFile}</code> : "not configured (TOLLGATE_AUDIT_CHECKPOINT_DIR)"}
         {" · "}Latest checkpoint: {info.latest ? <code className="font-mono">{info.latest.message}</code> : "none yet"}
       </p>
+      {info.publish && (info.publish.pending > 0 || info.publish.lastError) ? (
+        <p role="alert" className="text-sm text-red-700" data-testid="audit-publish-status">
+          {info.publish.pending} checkpoint(s) not yet written to the checkpoint file
+          {info.publish.lastError ? ` (last error at ${info.publish.lastErrorAt}: ${info.publish.lastError}; retrying)` : ""}.
+        </p>
+      ) : null}
     </section>
   );
 }
