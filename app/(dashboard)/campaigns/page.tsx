@@ -5,6 +5,7 @@ import { requirePageActor } from "@/lib/auth/session";
 import { campaignFormOptions, listCampaigns } from "@/lib/campaigns";
 import { CreateCampaignForm } from "@/components/campaigns/create-campaign-form";
 import { EmptyState } from "@/components/empty-state";
+import { words } from "@/components/format";
 
 export const metadata: Metadata = { title: "Campaigns" };
 export const dynamic = "force-dynamic";
@@ -54,7 +55,7 @@ export default async function CampaignsPage({ searchParams }: { searchParams: Pr
                   <td className="px-3 py-2">{c.period}</td>
                   <td className="px-3 py-2">{c.status}</td>
                   <td className="px-3 py-2">{day(c.dueAt)}</td>
-                  <td className="px-3 py-2">{c.reviewerRule.replace("_", " ")}</td>
+                  <td className="px-3 py-2">{words(c.reviewerRule)}</td>
                   <td className="px-3 py-2">{c.closePolicy.replaceAll("_", " ")}</td>
                   <td className="px-3 py-2 text-right tabular-nums">{c.status === "draft" ? "not launched" : `${c.decided} / ${c.total}`}</td>
                 </tr>

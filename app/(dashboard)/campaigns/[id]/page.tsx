@@ -9,6 +9,7 @@ import { CampaignControls } from "@/components/campaigns/campaign-controls";
 import { CompletionChart, DecisionsByChart } from "@/components/campaigns/campaign-charts";
 import { EmptyState } from "@/components/empty-state";
 import { StatCard } from "@/components/stat-card";
+import { words } from "@/components/format";
 
 export const metadata: Metadata = { title: "Campaign" };
 export const dynamic = "force-dynamic";
@@ -34,7 +35,7 @@ export default async function CampaignPage({ params }: { params: Promise<{ id: s
           </Link>
           <h1 className="text-xl font-semibold">{c.name}</h1>
           <p className="text-slate-600">
-            {c.period} · <span data-testid="campaign-status">{c.status}</span> · due {when(c.dueAt)} · reviewers: {c.reviewerRule.replace("_", " ")} · unreviewed at
+            {c.period} · <span data-testid="campaign-status">{c.status}</span> · due {when(c.dueAt)} · reviewers: {words(c.reviewerRule)} · unreviewed at
             close: {c.closePolicy.replaceAll("_", " ")}
             {c.fallbackReviewer ? ` after a ${c.fallbackDays}-day round with ${c.fallbackReviewer}` : ""} · owner {c.owner}
             {c.recurrence === "quarterly" ? " · repeats quarterly" : ""}
