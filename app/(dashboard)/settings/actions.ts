@@ -2,6 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { formAction } from "@/lib/action";
 import { settingsUpdateSchema, updateSettings } from "@/lib/settings";
+import { twoPersonRuleSchema, updateTwoPersonRule } from "@/lib/auth/sod";
 
 const THRESHOLDS = ["dormancyDays", "graceDays", "staleFeedDays", "credentialRotationDays"] as const;
 
@@ -17,4 +18,24 @@ export const saveThresholdsAction = formAction(settingsUpdateSchema, thresholdsF
   await updateSettings(actor, input);
   revalidatePath("/settings");
   return "Saved. The next analysis run uses the new thresholds.";
+});
+
+/** The two-person rule form: a checkbox, one checkbox per scope level, environments as a comma-separated list. */
+function twoPersonRuleFromForm(form: FormData) {
+  return {
+    enabled: form.get("enabled") === "on",
+    levels: form.getAll("levels").map(String),
+    environments: String(form.get("environments") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+}
+
+export const saveTwoPersonRuleAction = formAction(twoPersonRuleSchema, twoPersonRuleFromForm, async (input, { actor }) => {
+  const rule = await updateTwoPersonRule(actor, input);
+  revalidatePath("/settings");
+  return rule.enabled
+    ? `Saved. ${rule.levels.join(", ") || "No"} decisions in ${rule.environments.join(", ") || "no environment"} now need a second reviewer.`
+    : "Saved. The two-person rule is off: every decision applies at once.";
 });

@@ -5,6 +5,7 @@ import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listProxies } from "@/lib/enforcement/proxies";
 import { queueFilterOptions } from "@/lib/review";
+import { ProxyControls } from "@/components/settings/proxy-controls";
 import { addProxyAction, removeProxyAction } from "./actions";
 
 export const metadata: Metadata = { title: "Enforcement proxies" };
@@ -16,7 +17,7 @@ export default async function ProxiesPage() {
   if (!can(actor, "proxies:manage")) return <p role="alert">Enforcement proxies are managed by admins only.</p>;
   const [proxies, options] = await Promise.all([listProxies(actor), queueFilterOptions(actor)]);
   return (
-    <div className="max-w-4xl space-y-4">
+    <div className="max-w-5xl space-y-4">
       <h1 className="text-xl font-semibold">Enforcement proxies</h1>
       <p className="text-sm text-slate-600">Every decision is delivered to each proxy serving the grant&apos;s environment; it counts as enforced once all of them acknowledged it.</p>
       <table className="w-full rounded border border-slate-200 bg-white text-left text-sm" data-testid="proxies-table">
@@ -28,6 +29,7 @@ export default async function ProxiesPage() {
             <th className="px-2 py-1">Revision</th>
             <th className="px-2 py-1">Last usage report</th>
             <th className="px-2 py-1">State</th>
+            <th className="px-2 py-1">Connection</th>
             <th />
           </tr>
         </thead>
@@ -40,8 +42,18 @@ export default async function ProxiesPage() {
               <td className="px-2 py-1">{p.lastRevision ?? "—"}</td>
               <td className="px-2 py-1">{p.lastReportAt ? p.lastReportAt.toISOString().replace("T", " ").slice(0, 16) : "never"}</td>
               <td className="px-2 py-1">
-                {p.lastError ? <Badge tone="bad" title={p.lastError}>error</Badge> : <Badge tone="good">ok</Badge>}
+                {/* Green only for a proxy that has answered: one never reached is grey, not "ok". */}
+                {p.lastError ? (
+                  <Badge tone="bad" title={p.lastError}>error</Badge>
+                ) : p.lastSyncAt === null && p.lastRevision === null ? (
+                  <Badge tone="neutral" title="The dashboard has never had an answer from this proxy">never contacted</Badge>
+                ) : (
+                  <Badge tone="good" title={p.lastSyncAt ? `last sync ${p.lastSyncAt.toISOString()}` : undefined}>ok</Badge>
+                )}
                 {p.pendingDeliveries ? <span className="ml-1 text-xs text-slate-500">{p.pendingDeliveries} pending</span> : null}
+              </td>
+              <td className="px-2 py-1">
+                <ProxyControls proxy={{ id: p.id, name: p.name, adminUrl: p.adminUrl, environmentId: p.environmentId }} environments={options.environments} />
               </td>
               <td className="px-2 py-1">
                 <ActionForm action={removeProxyAction}>
@@ -53,7 +65,7 @@ export default async function ProxiesPage() {
           ))}
           {proxies.length === 0 ? (
             <tr>
-              <td colSpan={7} className="px-2 py-3 text-slate-500">No proxy configured: decisions are recorded but not enforced anywhere.</td>
+              <td colSpan={8} className="px-2 py-3 text-slate-500">No proxy configured: decisions are recorded but not enforced anywhere.</td>
             </tr>
           ) : null}
         </tbody>
