@@ -39,8 +39,23 @@ const fmt = (v: unknown) => (Array.isArray(v) ? v.join(", ") || "—" : v === nu
  * (nothing written), the admin reviews it, and Apply sends the same file with
  * the plan's hash, so a plan gone stale in the meantime is refused (409).
  */
-export function OpenApiUpload({ apiName, environment }: { apiName: string; environment: string }) {
+export function OpenApiUpload({
+  apiName: fixedName,
+  environment: fixedEnvironment,
+  environments,
+}: {
+  /** The API this page is about; without it the admin names a new API (the "Add API" form on /apis). */
+  apiName?: string;
+  environment?: string;
+  environments?: string[];
+}) {
   const router = useRouter();
+  const [newName, setNewName] = useState("");
+  const [newEnvironment, setNewEnvironment] = useState(environments?.[0] ?? "");
+  const apiName = fixedName ?? newName.trim();
+  const environment = fixedEnvironment ?? newEnvironment;
+  // Endpoints and scopes that would be deprecated while grants still use them: the admin types the API's name to apply.
+  const [typedName, setTypedName] = useState("");
   const [file, setFile] = useState<File | null>(null);
   const [plan, setPlan] = useState<Plan | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -70,6 +85,7 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
       if (dryRun) {
         setPlan(body as Plan);
         setConfirmPublic(false);
+        setTypedName("");
       }
       else {
         setPlan(null);
@@ -85,10 +101,32 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
   }
 
   const d = plan?.diff;
+  const deprecatingWithGrants = d
+    ? d.endpoints.removed.filter((e) => e.action === "deprecate" && e.activeGrants > 0).length + d.scopes.removed.filter((x) => x.action === "deprecate" && x.activeGrants > 0).length
+    : 0;
+  const deprecationConfirmed = deprecatingWithGrants === 0 || typedName.trim() === apiName;
   return (
     <section aria-labelledby="openapi-import" className="rounded border border-slate-200 bg-white p-3" data-testid="openapi-upload">
-      <h2 id="openapi-import" className="mb-2 font-medium">Import an OpenAPI description</h2>
+      <h2 id="openapi-import" className="mb-2 font-medium">{fixedName ? "Import an OpenAPI description" : "Add an API from its OpenAPI description"}</h2>
       <div className="flex flex-wrap items-center gap-2">
+        {fixedName ? null : (
+          <>
+            <label className="flex items-center gap-1">
+              <span className="text-xs text-slate-600">API name</span>
+              <input value={newName} onChange={(e) => { setNewName(e.target.value); setPlan(null); }} required maxLength={100} className="rounded border border-slate-300 px-1" />
+            </label>
+            <label className="flex items-center gap-1">
+              <span className="text-xs text-slate-600">Environment</span>
+              <select value={newEnvironment} onChange={(e) => { setNewEnvironment(e.target.value); setPlan(null); }} className="rounded border border-slate-300 px-1">
+                {(environments ?? []).map((e) => (
+                  <option key={e} value={e}>
+                    {e}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </>
+        )}
         <input
           type="file"
           accept=".json,.yaml,.yml,application/json,application/yaml"
@@ -100,7 +138,7 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
             setError(null);
           }}
         />
-        <button type="button" disabled={!file || busy} onClick={() => send(true)} className="rounded bg-slate-800 px-3 py-1 text-white disabled:opacity-50">
+        <button type="button" disabled={!file || busy || !apiName || !environment} onClick={() => send(true)} className="rounded bg-slate-800 px-3 py-1 text-white disabled:opacity-50">
           {busy && !plan ? "Checking…" : "Show changes"}
         </button>
       </div>
@@ -154,8 +192,15 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
               </li>
             ))}
           </ul>
+          {plan.api.create ? <p className="text-emerald-800">A new API “{plan.api.name}” will be created in {plan.api.environment}.</p> : null}
+          {deprecatingWithGrants > 0 ? (
+            <label className="flex flex-wrap items-center gap-2 rounded border border-red-200 bg-red-50 px-2 py-1 text-red-800">
+              {deprecatingWithGrants} endpoint{deprecatingWithGrants === 1 ? "" : "s"} or scope{deprecatingWithGrants === 1 ? "" : "s"} still held by active grants will be deprecated. Type the API name ({apiName}) to apply:
+              <input value={typedName} onChange={(e) => setTypedName(e.target.value)} aria-label="Type the API name to confirm" className="rounded border border-slate-300 bg-white px-1 text-slate-900" />
+            </label>
+          ) : null}
           <div className="flex gap-2">
-            <button type="button" disabled={busy || plan.empty || (plan.security.newPublicWrites.length > 0 && !confirmPublic)} onClick={() => send(false)} className="rounded bg-emerald-700 px-3 py-1 text-white disabled:opacity-50">
+            <button type="button" disabled={busy || plan.empty || !deprecationConfirmed || (plan.security.newPublicWrites.length > 0 && !confirmPublic)} onClick={() => send(false)} className="rounded bg-emerald-700 px-3 py-1 text-white disabled:opacity-50">
               {busy ? "Applying…" : "Apply"}
             </button>
             <button type="button" disabled={busy} onClick={() => setPlan(null)} className="rounded border border-slate-300 px-3 py-1">
