@@ -103,6 +103,7 @@ const T = "app/(dashboard)/settings/tokens/actions.ts";
 const S = "app/(dashboard)/settings/actions.ts";
 const P = "app/(dashboard)/settings/proxies/actions.ts";
 const C = "app/(dashboard)/certifications/actions.ts";
+const CA = "app/(dashboard)/campaigns/actions.ts";
 /** Campaign calls are refused on the role before any lookup, so a made-up id is enough to aim them. */
 const ANY_ID = "00000000-0000-4000-8000-00000000c0de";
 
@@ -160,6 +161,9 @@ function attempts(): { name: string; run: (req: APIRequestContext) => Promise<{ 
     { name: "signOffAction", run: json(`${C}#signOffAction`, [{ campaignId: ANY_ID, attestation: "I certify that the access listed is appropriate" }]), allowed: CERTIFIERS },
     { name: "confirmProposalAction", run: json(`${C}#confirmProposalAction`, [{ decisionId: ANY_ID }]), allowed: CERTIFIERS },
     { name: "rejectProposalAction", run: json(`${C}#rejectProposalAction`, [{ decisionId: ANY_ID, justification: j.justification }]), allowed: CERTIFIERS },
+    // Issue 19: launching (with the previewed count) and testing a proxy's connection are admin-only.
+    { name: "launchCampaignAction", run: json(`${CA}#launchCampaignAction`, [{ campaignId: ANY_ID, confirmItemCount: 1 }]), allowed: ["admin"] },
+    { name: "testProxyAction", run: json(`${P}#testProxyAction`, [{ id: fixture.proxyId ?? ANY_ID }]), allowed: ["admin"] },
   ];
 }
 
@@ -180,6 +184,8 @@ for (const role of ["auditor", "manager", "reviewer", "admin"] as const) {
         [`${S}#saveThresholdsAction`, { dormancyDays: "1", graceDays: "0", staleFeedDays: "1", credentialRotationDays: "1" }],
         [`${P}#addProxyAction`, { name: "evil", adminUrl: "http://127.0.0.1:9", adminToken: "z".repeat(32), environmentId: "00000000-0000-4000-8000-000000000000" }],
         [`${P}#removeProxyAction`, { id: fixture.proxyId ?? "00000000-0000-4000-8000-000000000000" }],
+        [`${P}#editProxyAction`, { id: fixture.proxyId ?? "00000000-0000-4000-8000-000000000000", name: "evil", adminUrl: "http://127.0.0.1:9", adminToken: "", environmentId: "00000000-0000-4000-8000-000000000000" }],
+        [`${S}#saveTwoPersonRuleAction`, { enabled: "", levels: "admin", environments: "nowhere" }],
         [`${T}#revokeTokenAction`, { tokenId: fixture.tokenId ?? "00000000-0000-4000-8000-000000000000" }],
       ] as const) {
         const r = await postStateForm(req, action(ids, key), fields);
