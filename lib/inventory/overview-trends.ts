@@ -37,7 +37,7 @@ export async function getOverviewTrends(actor: Actor, client: PrismaClient = db(
               count(*)::int AS n
        FROM "Decision" d
        WHERE d.kind IN ('revoke', 'reduce') AND NOT d."awaitingConfirmation" AND d.discard IS NULL
-         AND d."createdAt" >= date_trunc('week', now() AT TIME ZONE 'UTC') - interval '${REMOVAL_WEEKS - 1} weeks'
+         AND d."createdAt" >= (date_trunc('week', now() AT TIME ZONE 'UTC') - interval '${REMOVAL_WEEKS - 1} weeks') AT TIME ZONE 'UTC'
        GROUP BY 1, 2`,
     ),
     client.$queryRawUnsafe<{ f2d: number | null; d2e: number | null; decisions: number; enforced: number }[]>(
