@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { words } from "./format";
+import { words } from "@/components/format";
 
 test("enum labels replace every underscore, not only the first", () => {
   expect(words("privileged_service_account")).toBe("privileged service account");
