@@ -14,20 +14,23 @@ test("an admin changes the two-person rule on Settings; it is stored and audited
   await page.goto("/settings");
   const form = page.getByTestId("two-person-rule");
   const before = await sql<{ value: unknown }>(`SELECT value FROM "Setting" WHERE key = 'twoPersonRule'`);
-  await form.getByLabel("write").check();
-  await form.getByLabel("Environments").fill("production, staging");
-  await form.getByRole("button", { name: "Save two-person rule" }).click();
-  await expect(page.getByRole("status")).toContainText("now need a second reviewer");
-  const [row] = await sql<{ value: { enabled: boolean; levels: string[]; environments: string[] } }>(`SELECT value FROM "Setting" WHERE key = 'twoPersonRule'`);
-  expect(row.value.enabled).toBe(true);
-  expect(row.value.levels).toContain("write");
-  expect(row.value.environments).toEqual(["production", "staging"]);
-  const [audit] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "AuditEvent" WHERE action = 'settings.update' AND target = 'settings:twoPersonRule'`);
-  expect(audit.n).toBeGreaterThan(0);
-  await checkNoHorizontalScroll(page, info, "settings");
-  // Put the rule back for the specs that follow.
-  if (before.length) await sql(`UPDATE "Setting" SET value = $1 WHERE key = 'twoPersonRule'`, [JSON.stringify(before[0].value)]);
-  else await sql(`DELETE FROM "Setting" WHERE key = 'twoPersonRule'`);
+  try {
+    await form.getByLabel("write").check();
+    await form.getByLabel("Environments").fill("production, staging");
+    await form.getByRole("button", { name: "Save two-person rule" }).click();
+    await expect(page.getByRole("status")).toContainText("now need a second reviewer");
+    const [row] = await sql<{ value: { enabled: boolean; levels: string[]; environments: string[] } }>(`SELECT value FROM "Setting" WHERE key = 'twoPersonRule'`);
+    expect(row.value.enabled).toBe(true);
+    expect(row.value.levels).toContain("write");
+    expect(row.value.environments).toEqual(["production", "staging"]);
+    const [audit] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "AuditEvent" WHERE action = 'settings.update' AND target = 'settings:twoPersonRule'`);
+    expect(audit.n).toBeGreaterThan(0);
+    await checkNoHorizontalScroll(page, info, "settings");
+  } finally {
+    // Put the rule back for the specs that follow, whatever happened above.
+    if (before.length) await sql(`UPDATE "Setting" SET value = $1 WHERE key = 'twoPersonRule'`, [JSON.stringify(before[0].value)]);
+    else await sql(`DELETE FROM "Setting" WHERE key = 'twoPersonRule'`);
+  }
 });
 
 test("a proxy that never answered is grey 'never contacted'; Test connection says what the proxy answered", async ({ page }, info) => {
