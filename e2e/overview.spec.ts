@@ -5,6 +5,7 @@ import { checkNoHorizontalScroll } from "./support/layout";
 // Issue 19, point 10: the overview's figures, each checked against the database's own counts.
 
 test("the overview's pictures agree with the database", async ({ page }, info) => {
+  test.setTimeout(240_000); // the first analysis run of the demo data, on a busy machine
   await signIn(page, "admin@tollgate.test");
   await ensureAnalysed(page); // an analysis run stores today's finding counts
   await page.goto("/");
