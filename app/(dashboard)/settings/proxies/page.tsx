@@ -20,7 +20,9 @@ export default async function ProxiesPage() {
     <div className="max-w-5xl space-y-4">
       <h1 className="text-xl font-semibold">Enforcement proxies</h1>
       <p className="text-sm text-slate-600">Every decision is delivered to each proxy serving the grant&apos;s environment; it counts as enforced once all of them acknowledged it.</p>
-      <table className="w-full rounded border border-slate-200 bg-white text-left text-sm" data-testid="proxies-table">
+      {/* Wide with an edit form open: the table scrolls inside its box, never the page. */}
+      <div className="overflow-x-auto rounded border border-slate-200 bg-white">
+      <table className="w-full text-left text-sm" data-testid="proxies-table">
         <thead className="bg-slate-50 text-xs uppercase text-slate-500">
           <tr>
             <th className="px-2 py-1">Name</th>
@@ -70,6 +72,7 @@ export default async function ProxiesPage() {
           ) : null}
         </tbody>
       </table>
+      </div>
       <ActionForm action={addProxyAction} messageClassName="col-span-2" className="grid max-w-xl grid-cols-[10rem_1fr] items-center gap-2 rounded border border-slate-200 bg-white p-4 text-sm">
         <h2 className="col-span-2 font-medium">Add a proxy</h2>
         <label htmlFor="name">Name</label>
