@@ -69,7 +69,7 @@ test("Add API imports a description for a new API; deprecating endpoints that ho
   const name = `added-${randomUUID().slice(0, 8)}`;
   await upload.getByLabel("API name").fill(name);
   await upload.getByLabel("Environment").selectOption("production");
-  const doc = `openapi: 3.0.3\ninfo: { title: Added, version: "1" }\npaths:\n  /ping:\n    get:\n      security: []\n      responses: { "200": { description: ok } }\n`;
+  const doc = `openapi: 3.0.3\ninfo: { title: Added, version: "1" }\nservers: [ { url: "http://127.0.0.1:9/added" } ]\npaths:\n  /ping:\n    get:\n      security: []\n      responses: { "200": { description: ok } }\n`;
   await upload.getByLabel("OpenAPI file").setInputFiles({ name: "added.yaml", mimeType: "application/yaml", buffer: Buffer.from(doc) });
   await upload.getByRole("button", { name: "Show changes" }).click();
   await expect(upload).toContainText(`A new API “${name}” will be created in production`);
