@@ -26,3 +26,6 @@ export function day(date: Date | string | null | undefined, empty = "—"): stri
 }
 
 export const number = (n: number) => n.toLocaleString("en-US");
+
+/** An enum value as words: "over_privileged" → "over privileged" (every underscore, not only the first). */
+export const words = (value: string) => value.replaceAll("_", " ");

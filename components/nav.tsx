@@ -9,10 +9,14 @@ export interface NavItem {
 
 export function Nav({ items }: { items: NavItem[] }) {
   const pathname = usePathname();
+  // Only the most specific entry is current: on /settings/tokens that is "Service tokens", not "Settings" too.
+  const current = items
+    .filter((i) => (i.href === "/" ? pathname === "/" : pathname === i.href || pathname.startsWith(`${i.href}/`)))
+    .sort((a, b) => b.href.length - a.href.length)[0]?.href;
   return (
     <nav aria-label="Main" className="flex flex-col gap-0.5">
       {items.map((item) => {
-        const active = item.href === "/" ? pathname === "/" : pathname.startsWith(item.href);
+        const active = item.href === current;
         return (
           <Link
             key={item.href}

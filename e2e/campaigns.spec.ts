@@ -32,7 +32,9 @@ test("an admin creates and launches a campaign scoped to a team and an API", asy
 
   await form.locator('[name="period"]').fill("2026-Q4");
   await form.getByRole("button", { name: "Create draft" }).click();
-  await form.getByRole("link", { name: "Open it to launch" }).click();
+  // "Create draft" opens the draft, which shows the launch preview.
+  await expect(page).toHaveURL(/\/campaigns\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("launch-preview")).toBeVisible();
   await page.getByRole("button", { name: "Launch campaign" }).click();
   await expect(page.getByText(/Launched: \d+ items snapshotted/)).toBeVisible({ timeout: 30_000 });
   const [c] = await sql<{ id: string; snapshotCount: number; status: string }>(`SELECT id, "snapshotCount", status::text FROM "Campaign" WHERE name = $1`, [NAME]);

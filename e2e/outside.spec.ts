@@ -110,6 +110,7 @@ const P = "app/(dashboard)/settings/proxies/actions.ts";
 const C = "app/(dashboard)/certifications/actions.ts";
 const K = "app/(dashboard)/access/keys/actions.ts";
 const R = "app/(dashboard)/access/actions.ts";
+const CA = "app/(dashboard)/campaigns/actions.ts";
 /** Campaign calls are refused on the role before any lookup, so a made-up id is enough to aim them. */
 const ANY_ID = "00000000-0000-4000-8000-00000000c0de";
 
@@ -184,6 +185,8 @@ function formAttempts(): { key: string; fields: Record<string, string>; allowed:
     { key: `${S}#saveThresholdsAction`, fields: { dormancyDays: "1", graceDays: "0", staleFeedDays: "1", credentialRotationDays: "1" }, allowed: ["admin"] },
     { key: `${P}#addProxyAction`, fields: { name: "evil", adminUrl: "http://127.0.0.1:9", adminToken: "z".repeat(32), environmentId: none }, allowed: ["admin"] },
     { key: `${P}#removeProxyAction`, fields: { id: fixture.proxyId ?? none }, allowed: ["admin"] },
+    { key: `${P}#editProxyAction`, fields: { id: fixture.proxyId ?? none, name: "evil", adminUrl: "http://127.0.0.1:9", adminToken: "", environmentId: none }, allowed: ["admin"] },
+    { key: `${S}#saveTwoPersonRuleAction`, fields: { enabled: "", levels: "admin", environments: "nowhere" }, allowed: ["admin"] },
     { key: `${T}#revokeTokenAction`, fields: { tokenId: fixture.tokenId ?? none }, allowed: ["admin"] },
     { key: `${S}#saveAccessMaxAction`, fields: { environmentId: a.environmentId, maxAccessHours: "1" }, allowed: ["admin"] },
     // Issue 16: keys of a service account nobody probed owns, in a team Morgan does not manage.
@@ -222,6 +225,9 @@ function attempts(): { name: string; run: (req: APIRequestContext) => Promise<{ 
     { name: "signOffAction", run: json(`${C}#signOffAction`, [{ campaignId: ANY_ID, attestation: "I certify that the access listed is appropriate" }]), allowed: CERTIFIERS },
     { name: "confirmProposalAction", run: json(`${C}#confirmProposalAction`, [{ decisionId: ANY_ID }]), allowed: CERTIFIERS },
     { name: "rejectProposalAction", run: json(`${C}#rejectProposalAction`, [{ decisionId: ANY_ID, justification: j.justification }]), allowed: CERTIFIERS },
+    // Issue 19: launching (with the previewed count) and testing a proxy's connection are admin-only.
+    { name: "launchCampaignAction", run: json(`${CA}#launchCampaignAction`, [{ campaignId: ANY_ID, confirmItemCount: 1 }]), allowed: ["admin"] },
+    { name: "testProxyAction", run: json(`${P}#testProxyAction`, [{ id: fixture.proxyId ?? ANY_ID }]), allowed: ["admin"] },
   ];
 }
 

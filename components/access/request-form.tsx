@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { ActionForm } from "@/components/action-form";
 import { requestAccessAction } from "@/app/(dashboard)/access/actions";
+import { words } from "@/components/format";
 
 interface Option {
   apis: { id: string; name: string; environment: { name: string; maxAccessHours: number | null }; scopes: { id: string; name: string; level: string }[] }[];
@@ -30,7 +31,7 @@ export function RequestAccessForm({ options }: { options: Option }) {
           <select name="principalId" className="rounded border border-slate-300 px-2 py-1">
             {options.principals.map((p) => (
               <option key={p.id} value={p.id}>
-                {p.id === options.self ? `myself (${p.displayName})` : `${p.displayName} (${p.kind.replace("_", " ")})`}
+                {p.id === options.self ? `myself (${p.displayName})` : `${p.displayName} (${words(p.kind)})`}
               </option>
             ))}
           </select>

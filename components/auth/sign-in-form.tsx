@@ -1,11 +1,46 @@
 "use client";
 import { useState } from "react";
 import { signIn } from "next-auth/react";
+import { signInErrorMessage } from "./sign-in-errors";
 
-export function SignInForm({ oidc, demo, callbackUrl }: { oidc: boolean; demo: boolean; callbackUrl: string }) {
+/** Signed in, yet the next request carries no session: the browser did not keep the cookie. */
+const NOT_KEPT =
+  "You were signed in, but this browser did not keep the session cookie. Allow cookies for this site, or open Tollgate at its own address";
+
+export function SignInForm({ oidc, demo, callbackUrl, publicUrl }: { oidc: boolean; demo: boolean; callbackUrl: string; publicUrl?: string }) {
   const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function demoSignIn(email: string, password: string) {
+    setPending(true);
+    setError(null);
+    // No redirect from next-auth: it would send us to its public URL (NEXTAUTH_URL), which may be
+    // another host than this page (localhost vs 127.0.0.1) where the new cookie does not exist.
+    const result = await signIn("demo", { email, password, callbackUrl, redirect: false }).catch(() => undefined);
+    if (!result || result.error) {
+      setError(signInErrorMessage(result?.error ?? "SignInError"));
+      setPending(false);
+      return;
+    }
+    // Never fail silently: check that the session actually stuck before leaving the form.
+    const session = (await fetch("/api/auth/session", { cache: "no-store" })
+      .then((r) => r.json())
+      .catch(() => null)) as { userId?: string } | null;
+    if (!session?.userId) {
+      setError(`${NOT_KEPT}${publicUrl ? ` (${publicUrl})` : ""}.`);
+      setPending(false);
+      return;
+    }
+    window.location.assign(callbackUrl);
+  }
+
   return (
     <div className="flex flex-col gap-5">
+      {error && (
+        <p role="alert" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-red-800">
+          {error}
+        </p>
+      )}
       {oidc && (
         <button
           type="button"
@@ -25,9 +60,7 @@ export function SignInForm({ oidc, demo, callbackUrl }: { oidc: boolean; demo: b
           onSubmit={(e) => {
             e.preventDefault();
             const data = new FormData(e.currentTarget);
-            setPending(true);
-            // A full redirect either way: success lands on callbackUrl, failure on /signin?error=…
-            void signIn("demo", { email: String(data.get("email")), password: String(data.get("password")), callbackUrl });
+            void demoSignIn(String(data.get("email")), String(data.get("password")));
           }}
         >
           {oidc && <div className="text-center text-xs uppercase tracking-wide text-slate-400">or a demo account</div>}

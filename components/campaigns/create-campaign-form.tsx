@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
-import { startTransition, useActionState, useState } from "react";
+import { useRouter } from "next/navigation";
+import { startTransition, useActionState, useEffect, useState } from "react";
 import { createCampaignAction } from "@/app/(dashboard)/campaigns/actions";
 
 type Option = { id: string; label: string };
@@ -37,6 +38,12 @@ function Multi({ name, label, options, hint }: { name: string; label: string; op
 export function CreateCampaignForm({ options }: { options: { apis: Option[]; environments: Option[]; teams: Option[]; certifiers: Option[] } }) {
   const [state, formAction, pending] = useActionState(createCampaignAction, null);
   const [rule, setRule] = useState("manager");
+  const router = useRouter();
+  // "Create draft" opens the draft: its page shows the launch preview.
+  const createdId = state?.ok ? state.data.id : null;
+  useEffect(() => {
+    if (createdId) router.push(`/campaigns/${createdId}`);
+  }, [createdId, router]);
   return (
     <section aria-labelledby="new-campaign" className="rounded border border-slate-200 bg-white p-4">
       <h2 id="new-campaign" className="mb-3 font-semibold">
@@ -133,7 +140,7 @@ export function CreateCampaignForm({ options }: { options: { apis: Option[]; env
           )}
           {state?.ok && (
             <p role="status" className="text-emerald-800">
-              Draft “{state.data.name}” created. <Link href={`/campaigns/${state.data.id}`} className="underline">Open it to launch</Link>
+              Draft “{state.data.name}” created, opening it… <Link href={`/campaigns/${state.data.id}`} className="underline">Open the draft</Link>
             </p>
           )}
         </div>

@@ -36,20 +36,61 @@ const fmt = (v: unknown) => (Array.isArray(v) ? v.join(", ") || "—" : v === nu
  * (nothing written), the admin reviews it, and Apply sends the same file with
  * the plan's hash, so a plan gone stale in the meantime is refused (409).
  */
-export function OpenApiUpload({ apiName, environment }: { apiName: string; environment: string }) {
+export function OpenApiUpload({
+  apiName: fixedName,
+  environment: fixedEnvironment,
+  environments,
+}: {
+  /** The API this page is about; without it the admin names a new API (the "Add API" form on /apis). */
+  apiName?: string;
+  environment?: string;
+  environments?: string[];
+}) {
   const [confirmPublic, setConfirmPublic] = useState(false);
+  const [newName, setNewName] = useState("");
+  const [newEnvironment, setNewEnvironment] = useState(environments?.[0] ?? "");
+  const apiName = fixedName ?? newName.trim();
+  const environment = fixedEnvironment ?? newEnvironment;
+  // Endpoints and scopes that would be deprecated while grants still use them: the admin types the API's name to apply.
+  const [typedName, setTypedName] = useState("");
+  const deprecatingWithGrants = (plan: Plan) =>
+    plan.diff.endpoints.removed.filter((e) => e.action === "deprecate" && e.activeGrants > 0).length + plan.diff.scopes.removed.filter((x) => x.action === "deprecate" && x.activeGrants > 0).length;
   return (
     <PlanUpload<Plan>
       id="openapi-import"
-      title="Import an OpenAPI description"
+      title={fixedName ? "Import an OpenAPI description" : "Add an API from its OpenAPI description"}
       testId="openapi-upload"
       fileLabel="OpenAPI file"
       endpoint="/api/v1/imports/openapi"
       params={(plan) => ({ api: apiName, env: environment, ...(plan && confirmPublic ? { confirmPublicWrites: "1" } : {}) })}
       checkLabel="Show changes"
+      ready={Boolean(apiName && environment)}
+      controls={
+        fixedName ? null : (
+          <>
+            <label className="flex items-center gap-1">
+              <span className="text-xs text-slate-600">API name</span>
+              <input value={newName} onChange={(e) => setNewName(e.target.value)} required maxLength={100} className="rounded border border-slate-300 px-1" />
+            </label>
+            <label className="flex items-center gap-1">
+              <span className="text-xs text-slate-600">Environment</span>
+              <select value={newEnvironment} onChange={(e) => setNewEnvironment(e.target.value)} className="rounded border border-slate-300 px-1">
+                {(environments ?? []).map((e) => (
+                  <option key={e} value={e}>
+                    {e}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </>
+        )
+      }
       planTestId="import-diff"
-      onPlan={() => setConfirmPublic(false)}
-      canApply={(plan) => !(plan.security.newPublicWrites.length > 0 && !confirmPublic)}
+      onPlan={() => {
+        setConfirmPublic(false);
+        setTypedName("");
+      }}
+      canApply={(plan) => !(plan.security.newPublicWrites.length > 0 && !confirmPublic) && (deprecatingWithGrants(plan) === 0 || typedName.trim() === apiName)}
       renderPlan={(plan) => {
         const d = plan.diff;
         return (
@@ -100,6 +141,13 @@ export function OpenApiUpload({ apiName, environment }: { apiName: string; envir
                 </li>
               ))}
             </ul>
+            {plan.api.create ? <p className="text-emerald-800">A new API “{plan.api.name}” will be created in {plan.api.environment}.</p> : null}
+            {deprecatingWithGrants(plan) > 0 ? (
+              <label className="flex flex-wrap items-center gap-2 rounded border border-red-200 bg-red-50 px-2 py-1 text-red-800">
+                {deprecatingWithGrants(plan)} endpoint{deprecatingWithGrants(plan) === 1 ? "" : "s"} or scope{deprecatingWithGrants(plan) === 1 ? "" : "s"} still held by active grants will be deprecated. Type the API name ({apiName}) to apply:
+                <input value={typedName} onChange={(e) => setTypedName(e.target.value)} aria-label="Type the API name to confirm" className="rounded border border-slate-300 bg-white px-1 text-slate-900" />
+              </label>
+            ) : null}
           </>
         );
       }}

@@ -1,8 +1,9 @@
 import { FilterSelect } from "@/components/data-table/filter-select";
 import { SearchInput } from "@/components/data-table/search-input";
 import { GRANT_STATUSES, LAST_USED_BUCKETS, LAST_USED_LABELS, PRINCIPAL_KINDS, SCOPE_LEVELS, type GrantsQuery } from "@/lib/inventory/grants-params";
+import { words } from "@/components/format";
 
-const opts = (values: readonly string[], labels: Record<string, string> = {}) => values.map((v) => ({ value: v, label: labels[v] ?? v.replace("_", " ") }));
+const opts = (values: readonly string[], labels: Record<string, string> = {}) => values.map((v) => ({ value: v, label: labels[v] ?? words(v) }));
 
 /** The grants filter bar; every control writes one URL param. */
 export function GrantsFilters({ query, apis, scopes, environments }: {

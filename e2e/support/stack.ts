@@ -138,7 +138,9 @@ export async function createAndLaunchCampaign(page: Page, c: CampaignForm): Prom
     await form.locator('select[name="namedReviewerIds"]').selectOption(c.namedReviewers.map((label) => ({ label })));
   }
   await form.getByRole("button", { name: "Create draft" }).click();
-  await form.getByRole("link", { name: "Open it to launch" }).click();
+  // "Create draft" opens the draft, which shows the launch preview.
+  await expect(page).toHaveURL(/\/campaigns\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId("launch-preview")).toBeVisible();
   await page.getByRole("button", { name: "Launch campaign" }).click();
   await expect(page.getByText(/Launched: \d+ items snapshotted/)).toBeVisible({ timeout: 30_000 });
   const [{ id }] = await sql<{ id: string }>(`SELECT id FROM "Campaign" WHERE name = $1`, [c.name]);

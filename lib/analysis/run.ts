@@ -7,6 +7,7 @@ import { loadSettings, type Settings } from "@/lib/settings";
 import { environmentParams, type EnvironmentParams } from "./feed";
 import { RULES, type RuleDefinition } from "./rules";
 import { ruleStatements, SCRATCH, USAGE_PASS } from "./statement";
+import { recordFindingDailyCounts } from "./daily-counts";
 
 export interface RuleStats {
   candidates: number;
@@ -173,6 +174,8 @@ export async function runAnalysis(
       stats.vacuumMs = Math.round(performance.now() - t);
       stats.totalMs = Math.round(performance.now() - started);
     }
+    // The overview's daily trend (lib/analysis/daily-counts.ts): today's counts, written by every run.
+    await recordFindingDailyCounts(client, now);
     await client.analysisRun.update({
       where: { id: runId },
       data: { status: "succeeded", finishedAt: new Date(), progress: 100, stats: stats as object },

@@ -81,6 +81,23 @@ test("after sign-in only same-site paths are followed (no open redirect)", async
   expect(safeCallbackPath(undefined, base)).toBe("/");
 });
 
+test("the sign-in page redirects to the public URL's host only when single sign-on needs it", async () => {
+  const { canonicalSignInUrl } = await import("./redirect");
+  const publicUrl = "http://localhost:3000";
+  const path = "/signin?callbackUrl=%2Fqueues";
+  // Same host: nothing to do (case does not matter in host names).
+  expect(canonicalSignInUrl({ requestHost: "LOCALHOST:3000", publicUrl, path, oidc: true })).toBeNull();
+  // SSO on another host: its callback is registered on the public URL, so go there first.
+  expect(canonicalSignInUrl({ requestHost: "127.0.0.1:3000", publicUrl, path, oidc: true })).toBe("http://localhost:3000/signin?callbackUrl=%2Fqueues");
+  // Demo-only sign-in follows the request's own host (its form posts and navigates relative to it).
+  expect(canonicalSignInUrl({ requestHost: "127.0.0.1:3000", publicUrl, path, oidc: false })).toBeNull();
+  // No public URL or no Host header: nothing to compare with.
+  expect(canonicalSignInUrl({ requestHost: "127.0.0.1:3000", publicUrl: undefined, path, oidc: true })).toBeNull();
+  expect(canonicalSignInUrl({ requestHost: null, publicUrl, path, oidc: true })).toBeNull();
+  // A path that tries to name another origin stays on the public URL.
+  expect(new URL(canonicalSignInUrl({ requestHost: "127.0.0.1:3000", publicUrl, path: "//evil.test/x", oidc: true })!).origin).toBe("http://localhost:3000");
+});
+
 test("groups named like Object.prototype members grant nothing and do not throw", () => {
   const map = parseRoleMap('{"tg-admin":["admin"]}');
   expect(rolesForGroups(["constructor", "__proto__", "toString", "hasOwnProperty"], map)).toEqual([]);

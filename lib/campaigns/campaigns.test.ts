@@ -8,7 +8,8 @@ import { confirmItemDecision } from "./confirm";
 import { createCampaign } from "./create";
 import { delegateItems } from "./delegate";
 import { snapshotDigest, storedSnapshotDigest } from "./evidence";
-import { launchCampaign } from "./launch";
+import { LAUNCH_CONFIRM_ABOVE, launchCampaign } from "./launch";
+import { previewLaunch } from "./preview";
 import { listMyItems } from "./my-items";
 import { getCampaignDashboard } from "./queries";
 import { signOffCampaign } from "./sign-off";
@@ -319,5 +320,55 @@ describe("reads", () => {
     // Twenty days on, past the due date, the undecided items count as overdue.
     const late = await getCampaignDashboard(co.admin.actor, c.id, ctx.client, new Date(Date.now() + 20 * DAY));
     expect(late.totals.overdue).toBe(4);
+  });
+});
+
+describe("launch preview (dry run)", () => {
+  test("counts what the launch creates, per reviewer and owner fallback, and writes nothing", async () => {
+    const co = await company();
+    const c = ctx.client;
+    const created = await createCampaign(
+      co.admin.actor,
+      { name: "Preview 2026-Q4", period: "2026-Q4", teamIds: [co.team.id], environmentIds: [co.env.id], dueAt: new Date(Date.now() + 14 * DAY).toISOString(), reviewerRule: "manager", closePolicy: "revoke" },
+      c,
+    );
+    const before = [await c.campaignItem.count(), await c.campaignItemReviewer.count(), await c.auditEvent.count()];
+    const preview = await previewLaunch(co.admin.actor, { campaignId: created.id }, c);
+    expect([await c.campaignItem.count(), await c.campaignItemReviewer.count(), await c.auditEvent.count()]).toEqual(before);
+    expect((await c.campaign.findUniqueOrThrow({ where: { id: created.id } })).status).toBe("draft");
+    // Only reviewers and managers preview: a reviewer is refused.
+    await expectError(previewLaunch(co.reviewer.actor, { campaignId: created.id }, c), "forbidden");
+
+    const launch = await launchCampaign(co.admin.actor, { campaignId: created.id }, c);
+    expect(preview.itemCount).toBe(launch.itemCount);
+    const lists = await c.campaignItemReviewer.findMany({ where: { item: { campaignId: created.id } }, include: { user: true } });
+    expect(preview.ownerFallback).toBe(lists.filter((r) => r.source === "owner_fallback").length);
+    expect(preview.ownerFallback).toBeGreaterThan(0); // the manager's own grant goes to the owner
+    const byReviewer = new Map<string, number>();
+    for (const r of lists) byReviewer.set(`${r.user.email}|${r.source}`, (byReviewer.get(`${r.user.email}|${r.source}`) ?? 0) + 1);
+    expect(new Map(preview.perReviewer.map((r) => [`${r.email}|${r.source}`, r.items]))).toEqual(byReviewer);
+    expect(preview.needsConfirmation).toBe(false);
+    // Launched: no preview any more.
+    await expectError(previewLaunch(co.admin.actor, { campaignId: created.id }, c), "bad_request", "campaignId");
+  });
+
+  test("above the threshold the launch needs the count it was shown", async () => {
+    const co = await company();
+    const c = ctx.client;
+    const principals = await c.principal.createManyAndReturn({ data: Array.from({ length: LAUNCH_CONFIRM_ABOVE + 1 }, (_, i) => ({ kind: "user" as const, displayName: `bulk-${i}`, teamId: co.team.id })) });
+    await c.grant.createMany({ data: principals.map((p) => ({ principalId: p.id, scopeId: co.scopes.read.id, environmentId: co.env.id, grantedAt: daysAgo(30) })) });
+    const created = await createCampaign(
+      co.admin.actor,
+      { name: "Big 2026-Q4", period: "2026-Q4", teamIds: [co.team.id], environmentIds: [co.env.id], dueAt: new Date(Date.now() + 14 * DAY).toISOString(), reviewerRule: "manager", closePolicy: "revoke" },
+      c,
+    );
+    const preview = await previewLaunch(co.admin.actor, { campaignId: created.id }, c);
+    expect(preview.needsConfirmation).toBe(true);
+    expect(preview.ownerFallback).toBeGreaterThanOrEqual(LAUNCH_CONFIRM_ABOVE + 1); // nobody manages the bulk principals
+    await expectError(launchCampaign(co.admin.actor, { campaignId: created.id }, c), "conflict");
+    await expectError(launchCampaign(co.admin.actor, { campaignId: created.id, confirmItemCount: preview.itemCount - 1 }, c), "conflict");
+    expect((await c.campaign.findUniqueOrThrow({ where: { id: created.id } })).status).toBe("draft");
+    const r = await launchCampaign(co.admin.actor, { campaignId: created.id, confirmItemCount: preview.itemCount }, c);
+    expect(r.itemCount).toBe(preview.itemCount);
   });
 });

@@ -1,5 +1,6 @@
 export { createCampaign } from "./create";
-export { launchCampaign } from "./launch";
+export { launchCampaign, LAUNCH_CONFIRM_ABOVE } from "./launch";
+export { previewLaunch, type LaunchPreview } from "./preview";
 export { certifyItem, bulkCertify } from "./certify";
 export { confirmItemDecision, rejectItemProposal } from "./confirm";
 export { delegateItems } from "./delegate";
@@ -8,4 +9,4 @@ export { closeCampaign } from "./close";
 export { listCampaigns, campaignFormOptions, getCampaignDashboard } from "./queries";
 export { listMyCampaigns, listMyItems } from "./my-items";
 export { ATTESTATION } from "./schemas";
-export { bulkCertifyInput, campaignIdInput, certifyInput, confirmItemInput, createCampaignInput, delegateInput, rejectItemInput, signOffInput } from "./schemas";
+export { bulkCertifyInput, campaignIdInput, launchInput, certifyInput, confirmItemInput, createCampaignInput, delegateInput, rejectItemInput, signOffInput } from "./schemas";

@@ -8,7 +8,11 @@ import { parse, requireManager } from "./common";
 import { storedSnapshotDigest } from "./evidence";
 import { notifyReviewers } from "./notify";
 import { assignReviewers } from "./reviewers";
-import { campaignIdInput } from "./schemas";
+import { launchInput } from "./schemas";
+import type { Tx } from "@/lib/db";
+
+/** Above this many items a launch must name the count it creates (seen in the draft page's preview). */
+export const LAUNCH_CONFIRM_ABOVE = 500;
 
 export interface LaunchResult {
   campaignId: string;
@@ -17,7 +21,7 @@ export interface LaunchResult {
   snapshotAt: Date;
 }
 
-interface Scope {
+export interface Scope {
   apiIds: string[];
   environmentIds: string[];
   teamIds: string[];
@@ -33,7 +37,7 @@ interface Scope {
  */
 export async function launchCampaign(actor: Actor, input: unknown, client: PrismaClient = db(), now: Date = new Date()): Promise<LaunchResult> {
   requireManager(actor);
-  const { campaignId } = parse(campaignIdInput, input);
+  const { campaignId, confirmItemCount } = parse(launchInput, input);
   // Long work: a launch holds its connection for seconds, so it waits for a long-work slot instead of
   // taking every connection decisions need (issue 14); contention re-runs it (the draft check makes that safe).
   return withLongWorkSlot(() => retrying(client, "launch the campaign").$transaction(
@@ -43,37 +47,13 @@ export async function launchCampaign(actor: Actor, input: unknown, client: Prism
       if (locked[0].status !== "draft") throw conflict(`This campaign was already launched (${locked[0].status})`);
       const campaign = await tx.campaign.findUniqueOrThrow({ where: { id: campaignId } });
       const scope = campaign.scope as unknown as Scope;
-      await tx.$executeRawUnsafe(
-        `INSERT INTO "CampaignItem" (id, "campaignId", "grantId", "principalId", "principalName", "principalKind", "principalEmail", "managerPrincipalId",
-           "scopeId", "scopeName", "scopeLevel", "apiId", "apiName", "environmentId", "environmentName", "teamId", "teamName", "apiTeamId", "apiTeamName",
-           "grantedAt", "expiresAt", "lastUsedAt", "openFindings", "openFindingCount", "grantOrigin")
-         SELECT gen_random_uuid(), $1::uuid, g.id, p.id, p."displayName", p.kind, p.email, p."managerId",
-           s.id, s.name, s.level, a.id, a.name, e.id, e.name, t.id, t.name, at.id, at.name,
-           g."grantedAt", g."expiresAt", g."lastUsedAt", coalesce(f.list, '[]'::jsonb), coalesce(f.n, 0), g.origin
-         FROM "Grant" g
-         JOIN "Principal" p ON p.id = g."principalId"
-         JOIN "Scope" s ON s.id = g."scopeId"
-         JOIN "Api" a ON a.id = s."apiId"
-         JOIN "Environment" e ON e.id = g."environmentId"
-         LEFT JOIN "Team" t ON t.id = p."teamId"
-         LEFT JOIN "Team" at ON at.id = a."teamId"
-         LEFT JOIN LATERAL (
-           SELECT jsonb_agg(jsonb_build_object('id', f.id, 'rule', f.rule, 'severity', f.severity, 'riskScore', f."riskScore") ORDER BY f."riskScore" DESC) AS list,
-                  count(*)::int AS n
-           FROM "Finding" f WHERE f."grantId" = g.id AND f.status = 'open'
-         ) f ON true
-         WHERE g.status = 'active' AND (g."expiresAt" IS NULL OR g."expiresAt" > $2::timestamptz)
-           AND (cardinality($3::uuid[]) = 0 OR a.id = ANY($3::uuid[]))
-           AND (cardinality($4::uuid[]) = 0 OR g."environmentId" = ANY($4::uuid[]))
-           AND (cardinality($5::uuid[]) = 0 OR p."teamId" = ANY($5::uuid[]))`,
-        campaignId,
-        now.toISOString(),
-        scope.apiIds ?? [],
-        scope.environmentIds ?? [],
-        scope.teamIds ?? [],
-      );
+      await snapshotItems(tx, campaignId, scope, now);
       await assignReviewers(tx, campaign);
       const { count, sha256 } = await storedSnapshotDigest(tx, campaignId);
+      // A big launch needs the admin to have seen the preview's count (the dry run on the draft page).
+      if (count > LAUNCH_CONFIRM_ABOVE && confirmItemCount !== count) {
+        throw conflict(`This launch creates ${count} items (more than ${LAUNCH_CONFIRM_ABOVE}): confirm that count to launch`);
+      }
       const [apis, envs, teams] = await Promise.all([
         tx.api.findMany({ where: { id: { in: scope.apiIds ?? [] } }, select: { id: true, name: true } }),
         tx.environment.findMany({ where: { id: { in: scope.environmentIds ?? [] } }, select: { id: true, name: true } }),
@@ -102,4 +82,37 @@ export async function launchCampaign(actor: Actor, input: unknown, client: Prism
     },
     { timeout: 300_000, maxWait: 10_000 },
   ));
+}
+
+/** The launch snapshot: every in-scope grant as an item (shared by the launch and its dry run). */
+export async function snapshotItems(tx: Tx, campaignId: string, scope: Scope, now: Date): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `INSERT INTO "CampaignItem" (id, "campaignId", "grantId", "principalId", "principalName", "principalKind", "principalEmail", "managerPrincipalId",
+       "scopeId", "scopeName", "scopeLevel", "apiId", "apiName", "environmentId", "environmentName", "teamId", "teamName", "apiTeamId", "apiTeamName",
+       "grantedAt", "expiresAt", "lastUsedAt", "openFindings", "openFindingCount", "grantOrigin")
+     SELECT gen_random_uuid(), $1::uuid, g.id, p.id, p."displayName", p.kind, p.email, p."managerId",
+       s.id, s.name, s.level, a.id, a.name, e.id, e.name, t.id, t.name, at.id, at.name,
+       g."grantedAt", g."expiresAt", g."lastUsedAt", coalesce(f.list, '[]'::jsonb), coalesce(f.n, 0), g.origin
+     FROM "Grant" g
+     JOIN "Principal" p ON p.id = g."principalId"
+     JOIN "Scope" s ON s.id = g."scopeId"
+     JOIN "Api" a ON a.id = s."apiId"
+     JOIN "Environment" e ON e.id = g."environmentId"
+     LEFT JOIN "Team" t ON t.id = p."teamId"
+     LEFT JOIN "Team" at ON at.id = a."teamId"
+     LEFT JOIN LATERAL (
+       SELECT jsonb_agg(jsonb_build_object('id', f.id, 'rule', f.rule, 'severity', f.severity, 'riskScore', f."riskScore") ORDER BY f."riskScore" DESC) AS list,
+              count(*)::int AS n
+       FROM "Finding" f WHERE f."grantId" = g.id AND f.status = 'open'
+     ) f ON true
+     WHERE g.status = 'active' AND (g."expiresAt" IS NULL OR g."expiresAt" > $2::timestamptz)
+       AND (cardinality($3::uuid[]) = 0 OR a.id = ANY($3::uuid[]))
+       AND (cardinality($4::uuid[]) = 0 OR g."environmentId" = ANY($4::uuid[]))
+       AND (cardinality($5::uuid[]) = 0 OR p."teamId" = ANY($5::uuid[]))`,
+    campaignId,
+    now.toISOString(),
+    scope.apiIds ?? [],
+    scope.environmentIds ?? [],
+    scope.teamIds ?? [],
+  );
 }

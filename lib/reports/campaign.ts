@@ -4,7 +4,22 @@ import { badRequest, notFound } from "@/lib/errors";
 import { iso } from "./cursor";
 import { PROXY_REVISIONS } from "./revocations";
 import { countBy, countRows } from "./sql";
-import type { ReportDefinition } from "./types";
+import type { ReportDefinition, SummaryTable } from "./types";
+
+/** The PDF lists at most this many revoked and reduced items; the CSV and JSON exports have every one. */
+const MAX_PDF_ITEMS = 5000;
+
+export const ENFORCEMENT_COLUMNS: SummaryTable["columns"] = [
+  { key: "decision", header: "Decision", width: 0.05 },
+  { key: "principal", header: "Principal", width: 0.1 },
+  { key: "grant", header: "API / scope", width: 0.11 },
+  { key: "environment", header: "Env", width: 0.05 },
+  { key: "decisionId", header: "Decision id", width: 0.22, mono: true },
+  { key: "decidedBy", header: "Decided by", width: 0.16 },
+  { key: "confirmer", header: "Confirmed by", width: 0.13 },
+  { key: "proxyRevisions", header: "Proxy rev.", width: 0.07 },
+  { key: "verifiedRemovedAt", header: "Verified removed", width: 0.11 },
+];
 
 /**
  * Campaign report: every item of one campaign as snapshotted at launch, who
@@ -109,6 +124,16 @@ export const campaignReport: ReportDefinition<Filters> = {
       countBy(client, "d.enforcement::text", `${FROM} AND d.id IS NOT NULL`, p),
     ]);
     const completion = total === 0 ? 0 : Math.round((decided / total) * 1000) / 10;
+    const removals = await client.$queryRawUnsafe<Record<string, string | null>[]>(
+      `SELECT ci.decision::text AS decision, ci."principalName" AS principal, ci."apiName" || ' / ' || ci."scopeName" AS "grant",
+              ci."environmentName" AS environment, d.id::text AS "decisionId", du.email AS "decidedBy", cu.email AS confirmer,
+              ${PROXY_REVISIONS} AS "proxyRevisions", d.enforcement::text AS enforcement,
+              to_char(d."verifiedRemovedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS"Z"') AS "verifiedRemovedAt"
+       ${FROM} AND ci.decision IN ('revoke', 'reduce')
+       ORDER BY ci."decidedAt", ci.id LIMIT ${MAX_PDF_ITEMS + 1}`,
+      ...p,
+    );
+    const removalCount = byDecision.filter(([k]) => k === "revoke" || k === "reduce").reduce((s, [, n]) => s + n, 0);
     // Completion over time: cumulative decisions per day, in date order.
     let running = 0;
     const overTime = byDay
@@ -117,6 +142,30 @@ export const campaignReport: ReportDefinition<Filters> = {
       .map(([day, n]): [string, number] => [day, (running += n)]);
     return {
       rowCount: total,
+      subject: `${c.name} (${c.period})`,
+      chart: {
+        title: "Completion over time (% of items decided)",
+        points: overTime.map(([day, n]): [string, number] => [day, total === 0 ? 0 : Math.round((n / total) * 1000) / 10]),
+        max: 100,
+        unit: "%",
+      },
+      table: {
+        title: "Revoked and reduced items with their enforcement proof",
+        columns: ENFORCEMENT_COLUMNS,
+        rows: removals.slice(0, MAX_PDF_ITEMS).map((r) => ({
+          decision: r.decision ?? "",
+          principal: r.principal ?? "",
+          grant: r.grant ?? "",
+          environment: r.environment ?? "",
+          // A removal decided by the close policy has no decision row: say so rather than leave a blank.
+          decisionId: r.decisionId ?? "(none)",
+          decidedBy: r.decidedBy ?? "(close policy)",
+          confirmer: r.confirmer ?? "-",
+          proxyRevisions: r.proxyRevisions ?? (r.enforcement === "not_required" ? "not required" : "-"),
+          verifiedRemovedAt: r.verifiedRemovedAt ?? `not verified (${r.enforcement ?? "no decision"})`,
+        })),
+        omitted: Math.max(0, removalCount - MAX_PDF_ITEMS),
+      },
       totals: [
         ["Campaign", `${c.name} (${c.period})`],
         ["Status", c.status],

@@ -1,11 +1,14 @@
+import { createHash } from "node:crypto";
 import PDFDocument from "pdfkit";
-import type { ReportSummary } from "./types";
+import type { ReportSummary, SummaryChart, SummaryTable } from "./types";
 import type { ExportEvidence } from "./evidence";
 
 /**
  * The PDF summary: the figures behind the charts as text (Helvetica, a standard
  * PDF font, so `pdftotext` and screen readers read it), one "label  value" line
- * per figure. Small by nature, so it is rendered to a buffer and hashed whole.
+ * per figure, an optional chart and an optional item table (landscape pages).
+ * Every page carries a footer: export id, SHA-256 of the data and "page n of m".
+ * Small by nature, so it is rendered to a buffer and hashed whole.
  */
 export interface PdfHeader {
   title: string;
@@ -19,9 +22,27 @@ export interface PdfHeader {
 
 /** Breakdowns can be long (one line per reviewer); beyond this the rest is summed on one line. */
 const MAX_BREAKDOWN_LINES = 40;
+const MARGIN = 56;
+/** Room kept free at the bottom of every page for the footer. */
+const FOOTER_SPACE = 40;
+
+/**
+ * SHA-256 of the figures and rows the PDF shows (not of the file, which cannot contain its own hash):
+ * the JSON of the summary, so anyone holding the same data can recompute it (`summaryDataSha256`).
+ */
+export function summaryDataSha256(summary: ReportSummary): string {
+  const { totals, breakdowns, chart, table, subject, rowCount } = summary;
+  return createHash("sha256").update(JSON.stringify({ subject, rowCount, totals, breakdowns, chart, table })).digest("hex");
+}
 
 export async function renderSummaryPdf(header: PdfHeader, summary: ReportSummary): Promise<Buffer> {
-  const doc = new PDFDocument({ size: "A4", margin: 56, info: { Title: header.title, Author: "Tollgate", Subject: `Export ${header.exportId}` } });
+  const title = summary.subject ? `${header.title}: ${summary.subject}` : header.title;
+  const doc = new PDFDocument({
+    size: "A4",
+    bufferPages: true,
+    margins: { top: MARGIN, left: MARGIN, right: MARGIN, bottom: MARGIN + FOOTER_SPACE },
+    info: { Title: title, Author: "Tollgate", Subject: `Export ${header.exportId}` },
+  });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on("data", (c: Buffer) => chunks.push(c));
@@ -33,8 +54,9 @@ export async function renderSummaryPdf(header: PdfHeader, summary: ReportSummary
   if (header.evidence?.token) (doc.info as Record<string, unknown>).TollgateAuditCheckpoint = header.evidence.token;
   // A fixed creation date keeps two renders of the same figures byte-identical apart from the ids.
   doc.info.CreationDate = new Date(header.generatedAt);
+  const dataSha256 = summaryDataSha256(summary);
 
-  doc.font("Helvetica-Bold").fontSize(18).text(`Tollgate - ${header.title}`);
+  doc.font("Helvetica-Bold").fontSize(18).text(`Tollgate - ${title}`);
   doc.moveDown(0.3).font("Helvetica").fontSize(10).fillColor("#444").text(header.description);
   doc.moveDown(0.6).fillColor("#000");
   line(doc, "Export id", header.exportId);
@@ -42,9 +64,11 @@ export async function renderSummaryPdf(header: PdfHeader, summary: ReportSummary
   line(doc, "Generated at", header.generatedAt);
   const filters = Object.entries(header.filters).filter(([, v]) => v !== undefined && v !== null && v !== "");
   line(doc, "Filters", filters.length ? filters.map(([k, v]) => `${k}=${String(v)}`).join(", ") : "(none)");
+  line(doc, "Data SHA-256", dataSha256);
 
   section(doc, "Totals");
   for (const [label, value] of summary.totals) line(doc, label, String(value));
+  if (summary.chart) lineChart(doc, summary.chart);
 
   for (const b of summary.breakdowns) {
     section(doc, b.title);
@@ -57,14 +81,18 @@ export async function renderSummaryPdf(header: PdfHeader, summary: ReportSummary
   }
   if (header.evidence) evidenceSection(doc, header.evidence);
   doc.moveDown(1).fontSize(8).fillColor("#666").text(
-    "The SHA-256 of this file is recorded with its export id on the Reports page (sha256sum the downloaded file to compare).",
+    "The SHA-256 of this file is recorded with its export id on the Reports page (sha256sum the downloaded file to compare). " +
+      "The data SHA-256 in the footer covers the figures and rows shown here.",
+    MARGIN,
   );
+  if (summary.table) itemTable(doc, summary.table);
+  footers(doc, header.exportId, dataSha256);
   doc.end();
   return done;
 }
 
 function section(doc: PDFKit.PDFDocument, title: string) {
-  doc.moveDown(0.8).font("Helvetica-Bold").fontSize(12).fillColor("#000").text(title, 56);
+  doc.moveDown(0.8).font("Helvetica-Bold").fontSize(12).fillColor("#000").text(title, MARGIN);
   doc.moveDown(0.2).font("Helvetica").fontSize(10);
 }
 
@@ -72,14 +100,121 @@ function section(doc: PDFKit.PDFDocument, title: string) {
 function line(doc: PDFKit.PDFDocument, label: string, value: string) {
   // Long values (hashes, ids, filter lists) get the full width so they stay on one line.
   if (value.length > 30) {
-    doc.font("Helvetica").fontSize(10).text(`${label}: ${value}`, 56);
+    doc.font("Helvetica").fontSize(10).text(`${label}: ${value}`, MARGIN);
     return;
   }
+  if (doc.y + 14 > bottom(doc)) doc.addPage();
   const y = doc.y;
-  const width = doc.page.width - 112;
-  doc.font("Helvetica").fontSize(10).text(label, 56, y, { width: width * 0.6, lineBreak: false, ellipsis: true });
-  doc.text(value, 56 + width * 0.6, y, { width: width * 0.4, align: "right" });
-  doc.x = 56;
+  const width = doc.page.width - 2 * MARGIN;
+  doc.font("Helvetica").fontSize(10).text(label, MARGIN, y, { width: width * 0.6, lineBreak: false, ellipsis: true });
+  doc.text(value, MARGIN + width * 0.6, y, { width: width * 0.4, align: "right" });
+  doc.x = MARGIN;
+}
+
+function bottom(doc: PDFKit.PDFDocument): number {
+  return doc.page.height - doc.page.margins.bottom;
+}
+
+/** A line chart: y from 0 to max with three grid lines, the first, middle and last day under the x axis. */
+function lineChart(doc: PDFKit.PDFDocument, chart: SummaryChart) {
+  const height = 120;
+  section(doc, chart.title);
+  if (chart.points.length === 0) {
+    doc.text("(no data yet)", MARGIN);
+    return;
+  }
+  if (doc.y + height + 30 > bottom(doc)) doc.addPage();
+  const left = MARGIN + 30;
+  const top = doc.y + 4;
+  const width = doc.page.width - MARGIN - left;
+  const y = (v: number) => top + height - (Math.min(v, chart.max) / chart.max) * height;
+  const n = chart.points.length;
+  const x = (i: number) => left + (n === 1 ? width / 2 : (i / (n - 1)) * width);
+  doc.lineWidth(0.5).font("Helvetica").fontSize(7).fillColor("#666");
+  for (const f of [0, 0.5, 1]) {
+    const v = chart.max * f;
+    doc.strokeColor("#ddd").moveTo(left, y(v)).lineTo(left + width, y(v)).stroke();
+    doc.text(`${Math.round(v)}${chart.unit}`, MARGIN, y(v) - 3, { width: 26, align: "right", lineBreak: false });
+  }
+  doc.strokeColor("#2563eb").lineWidth(1.5);
+  chart.points.forEach(([, v], i) => (i === 0 ? doc.moveTo(x(i), y(v)) : doc.lineTo(x(i), y(v))));
+  if (n === 1) doc.lineTo(x(0) + 0.1, y(chart.points[0][1]));
+  doc.stroke();
+  doc.fillColor("#2563eb");
+  chart.points.forEach(([, v], i) => doc.circle(x(i), y(v), 1.8).fill());
+  doc.fillColor("#666");
+  const labelled = new Set([0, Math.floor((n - 1) / 2), n - 1]);
+  for (const i of labelled) {
+    const [day, v] = chart.points[i];
+    doc.text(`${day} (${v}${chart.unit})`, Math.min(x(i) - 40, left + width - 80), top + height + 4, { width: 80, align: "center", lineBreak: false });
+  }
+  doc.fillColor("#000").strokeColor("#000").lineWidth(1);
+  doc.x = MARGIN;
+  doc.y = top + height + 20;
+}
+
+/** The item table on landscape pages, one line per row, the header repeated on every page. */
+function itemTable(doc: PDFKit.PDFDocument, table: SummaryTable) {
+  doc.addPage({ layout: "landscape" });
+  doc.font("Helvetica-Bold").fontSize(12).fillColor("#000").text(`${table.title} (${table.rows.length + table.omitted})`, MARGIN);
+  doc.moveDown(0.4);
+  const width = doc.page.width - 2 * MARGIN;
+  const rowHeight = 11;
+  const cells = (values: (c: SummaryTable["columns"][number]) => string, bold: boolean) => {
+    const y = doc.y;
+    let x = MARGIN;
+    for (const c of table.columns) {
+      const w = c.width * width;
+      doc.font(bold ? "Helvetica-Bold" : c.mono ? "Courier" : "Helvetica").fontSize(bold ? 7 : 6.5);
+      doc.text(fit(doc, values(c), w - 4), x, y + 2, { lineBreak: false });
+      x += w;
+    }
+    doc.x = MARGIN;
+    doc.y = y + rowHeight;
+  };
+  const headerRow = () => {
+    doc.rect(MARGIN, doc.y, width, rowHeight).fill("#e2e8f0").fillColor("#000");
+    cells((c) => c.header, true);
+  };
+  headerRow();
+  if (table.rows.length === 0) doc.font("Helvetica").fontSize(9).text("(none)", MARGIN, doc.y + 4);
+  table.rows.forEach((row, i) => {
+    if (doc.y + rowHeight > bottom(doc)) {
+      doc.addPage({ layout: "landscape" });
+      headerRow();
+    }
+    if (i % 2 === 1) doc.rect(MARGIN, doc.y, width, rowHeight).fill("#f8fafc").fillColor("#000");
+    cells((c) => row[c.key] ?? "", false);
+  });
+  if (table.omitted > 0) {
+    doc.moveDown(0.5).font("Helvetica").fontSize(8).text(`${table.omitted} more rows are in this report's CSV and JSON exports.`, MARGIN);
+  }
+}
+
+/** Cut to what fits in one line of `width` (pdfkit would wrap at a hyphen even with lineBreak off). */
+function fit(doc: PDFKit.PDFDocument, text: string, width: number): string {
+  if (doc.widthOfString(text) <= width) return text;
+  let cut = text;
+  while (cut.length > 1 && doc.widthOfString(`${cut}…`) > width) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
+/** Written last, on every buffered page: export id and data SHA-256 on the left, "page n of m" on the right. */
+function footers(doc: PDFKit.PDFDocument, exportId: string, dataSha256: string) {
+  const range = doc.bufferedPageRange();
+  for (let i = range.start; i < range.start + range.count; i++) {
+    doc.switchToPage(i);
+    const saved = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0; // writing inside the bottom margin must not start a new page
+    const y = doc.page.height - MARGIN - 16;
+    const width = doc.page.width - 2 * MARGIN;
+    doc.strokeColor("#ccc").lineWidth(0.5).moveTo(MARGIN, y - 4).lineTo(MARGIN + width, y - 4).stroke();
+    doc.font("Helvetica").fontSize(7).fillColor("#555");
+    doc.text(`Export ${exportId}`, MARGIN, y, { lineBreak: false });
+    doc.text(`Page ${i - range.start + 1} of ${range.count}`, MARGIN + width - 70, y, { width: 70, align: "right", lineBreak: false });
+    doc.text(`Data SHA-256 ${dataSha256}`, MARGIN, y + 9, { lineBreak: false });
+    doc.page.margins.bottom = saved;
+  }
 }
 
 /** The export's place in the audit chain and the signed checkpoint it carries, as readable text. */
@@ -90,8 +225,8 @@ function evidenceSection(doc: PDFKit.PDFDocument, e: ExportEvidence) {
     line(doc, "Signed checkpoint", "none (no audit signing key configured)");
     return;
   }
-  doc.font("Courier").fontSize(7).text(`Signed checkpoint: ${e.checkpoint.message}`, 56);
-  doc.text(`Signature (Ed25519, base64): ${e.checkpoint.signature}`, 56);
-  doc.text(`Token: ${e.token}`, 56);
-  doc.font("Helvetica").fontSize(8).fillColor("#666").text("Verify with the audit public key: docs/SECURITY.md, \"Verifying an export\".", 56).fillColor("#000");
+  doc.font("Courier").fontSize(7).text(`Signed checkpoint: ${e.checkpoint.message}`, MARGIN);
+  doc.text(`Signature (Ed25519, base64): ${e.checkpoint.signature}`, MARGIN);
+  doc.text(`Token: ${e.token}`, MARGIN);
+  doc.font("Helvetica").fontSize(8).fillColor("#666").text("Verify with the audit public key: docs/SECURITY.md, \"Verifying an export\".", MARGIN).fillColor("#000");
 }

@@ -27,6 +27,7 @@ import { closeReportPool, cursorBatches, withSnapshot } from "./cursor";
 import { csvChunks } from "./encode";
 import { inventoryReport } from "./inventory";
 import { appError } from "@/test/support/errors";
+import { summaryDataSha256 } from "./pdf";
 
 // Evidence exports against a real database, a real enforcement proxy and the
 // delivery worker: rows are checked against what the database holds, and the
@@ -286,6 +287,8 @@ describe("campaign report", () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "tollgate-pdf-"));
     try {
       await writeFile(path.join(dir, "r.pdf"), bytes);
+      // Kept for people to look at (pdftoppm) when asked.
+      if (process.env.TOLLGATE_KEEP_PDF) await writeFile(process.env.TOLLGATE_KEEP_PDF, bytes);
       const { stdout } = await promisify(execFile)("pdftotext", ["-layout", path.join(dir, "r.pdf"), "-"]);
       const text = stdout.replace(/[ \t]+/g, " ");
       const items = await client.campaignItem.findMany({ where: { campaignId } });
@@ -300,6 +303,31 @@ describe("campaign report", () => {
       expect(text).toContain(`${manager.user.email} ${decided}`);
       expect(text).toContain(`Snapshot SHA-256: ${campaign.snapshotSha256}`);
       expect(text).toContain(`Export id: ${record.id}`);
+
+      // The campaign's name is in the title; every page carries "page n of m", the export id and the data hash.
+      expect(text).toContain(`Campaign report: ${campaign.name} (${campaign.period})`);
+      const { campaignReport } = await import("./campaign");
+      const dataSha = summaryDataSha256(await campaignReport.summary(client, { campaignId }));
+      const pages = text.split("\f").filter((p) => p.trim());
+      expect(pages.length).toBeGreaterThanOrEqual(2);
+      pages.forEach((page, i) => {
+        const flat = page.replace(/\s+/g, " ");
+        expect(flat).toContain(`Page ${i + 1} of ${pages.length}`);
+        expect(flat).toContain(`Export ${record.id}`);
+        expect(flat).toContain(`Data SHA-256 ${dataSha}`);
+      });
+      // The revoked item, listed with its decision id, decider, proxy revision and verified-removed time.
+      const d = await client.decision.findFirstOrThrow({ where: { campaignItemId: campaignRevokeItem }, include: { outbox: true } });
+      const revokeLine = text.split("\n").find((l) => l.includes(d.id));
+      expect(revokeLine).toBeDefined();
+      expect(revokeLine).toContain("revoke carol");
+      expect(revokeLine).toContain(manager.user.email);
+      expect(revokeLine).toContain(`prod-edge@${d.outbox[0].appliedRevision}`);
+      expect(revokeLine).toContain(d.verifiedRemovedAt!.toISOString().slice(0, 19).replace("T", " "));
+      // The kept item is not a removal, so it is not in the table.
+      const kept = await client.campaignItem.findUniqueOrThrow({ where: { id: campaignKeepItem } });
+      expect(text.split("\n").filter((l) => l.includes(kept.principalName) && l.includes("keep"))).toHaveLength(0);
+      expect(text).toContain("Completion over time (% of items decided)");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -28,6 +28,30 @@ export interface ReportSummary {
   breakdowns: { title: string; rows: [string, number][] }[];
   /** The number of report rows the summary covers (recorded as the export's row count). */
   rowCount: number;
+  /** What the report is about, appended to the PDF's title (e.g. the campaign's name). */
+  subject?: string;
+  /** A line chart of one series (e.g. completion over time), drawn as vector graphics. */
+  chart?: SummaryChart;
+  /** Item-level evidence listed row by row (e.g. every revoke and reduce with its enforcement proof). */
+  table?: SummaryTable;
+}
+
+export interface SummaryChart {
+  title: string;
+  /** Label (a UTC day) → value, in order. */
+  points: [string, number][];
+  /** The y axis runs from 0 to this (e.g. 100 for a percentage). */
+  max: number;
+  unit: string;
+}
+
+export interface SummaryTable {
+  title: string;
+  /** `width` is a share of the line (the shares add up to 1); `mono` cells are ids, set in Courier. */
+  columns: { key: string; header: string; width: number; mono?: boolean }[];
+  rows: Record<string, string>[];
+  /** Rows that exist beyond the ones listed (the PDF caps its length; the CSV has them all). */
+  omitted: number;
 }
 
 /** A query with `$n` placeholders and their values. */

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { action, formAction, formFields } from "@/lib/action";
-import { campaignIdInput, closeCampaign, createCampaign, createCampaignInput, launchCampaign } from "@/lib/campaigns";
+import { campaignIdInput, closeCampaign, createCampaign, createCampaignInput, launchCampaign, launchInput } from "@/lib/campaigns";
 
 // Thin wrappers (lib/action.ts): session → zod → one lib call (authorization lives there).
 
@@ -19,7 +19,7 @@ export const createCampaignAction = formAction(createCampaignInput, campaignFrom
   return { id: created.id, name: created.name };
 });
 
-export const launchCampaignAction = action(campaignIdInput, async (input, { actor }) => {
+export const launchCampaignAction = action(launchInput, async (input, { actor }) => {
   const r = await launchCampaign(actor, input);
   revalidatePath("/campaigns");
   revalidatePath(`/campaigns/${input.campaignId}`);

@@ -8,6 +8,7 @@ import { CreateCampaignForm } from "@/components/campaigns/create-campaign-form"
 import { CellsTable, NUMERIC } from "@/components/data-table/cells-table";
 import { EmptyState } from "@/components/empty-state";
 import { searchParamsParser } from "@/lib/url-state";
+import { words } from "@/components/format";
 
 export const metadata: Metadata = { title: "Campaigns" };
 export const dynamic = "force-dynamic";
@@ -51,8 +52,8 @@ export default async function CampaignsPage({ searchParams }: { searchParams: Pr
               period: c.period,
               status: c.status,
               due: day(c.dueAt),
-              reviewers: c.reviewerRule.replace("_", " "),
-              atClose: c.closePolicy.replaceAll("_", " "),
+              reviewers: words(c.reviewerRule),
+              atClose: words(c.closePolicy),
               progress: c.status === "draft" ? "not launched" : `${c.decided} / ${c.total}`,
             },
           }))}

@@ -17,8 +17,12 @@ export default async function DiscoveryPage() {
   const [rows, zombies, findings] = await Promise.all([listShadowEndpoints(actor, {}), listZombieEndpoints(actor, {}), listEndpointFindings(actor, {})]);
   return (
     <div className="space-y-6">
+      <div>
+        <h1 className="text-xl font-semibold">Discovery</h1>
+        <p className="text-slate-600">What the proxies see that the API descriptions do not say: endpoint findings, zombie endpoints and shadow endpoints.</p>
+      </div>
       <section className="space-y-2" aria-labelledby="endpoint-findings">
-        <h1 id="endpoint-findings" className="text-xl font-semibold">Endpoint findings</h1>
+        <h2 id="endpoint-findings" className="text-lg font-semibold">Endpoint findings</h2>
         <p className="text-slate-600">Write operations anyone can call in production, and zombie endpoints still receiving traffic.</p>
         {findings.length === 0 ? (
           <EmptyState title="No open endpoint findings" />

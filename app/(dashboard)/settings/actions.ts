@@ -3,6 +3,7 @@ import { revalidatePath } from "next/cache";
 import { formAction } from "@/lib/action";
 import { settingsUpdateSchema, updateSettings } from "@/lib/settings";
 import { environmentMaxInput, setEnvironmentMaxAccess } from "@/lib/access/requests";
+import { twoPersonRuleSchema, updateTwoPersonRule } from "@/lib/auth/sod";
 
 const THRESHOLDS = ["dormancyDays", "graceDays", "staleFeedDays", "credentialRotationDays"] as const;
 
@@ -30,3 +31,23 @@ export const saveAccessMaxAction = formAction(
     return input.maxAccessHours === null ? "Saved: the default maximum (90 days) applies." : `Saved: requests here are limited to ${input.maxAccessHours} hours.`;
   },
 );
+
+/** The two-person rule form: a checkbox, one checkbox per scope level, environments as a comma-separated list. */
+function twoPersonRuleFromForm(form: FormData) {
+  return {
+    enabled: form.get("enabled") === "on",
+    levels: form.getAll("levels").map(String),
+    environments: String(form.get("environments") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+}
+
+export const saveTwoPersonRuleAction = formAction(twoPersonRuleSchema, twoPersonRuleFromForm, async (input, { actor }) => {
+  const rule = await updateTwoPersonRule(actor, input);
+  revalidatePath("/settings");
+  return rule.enabled
+    ? `Saved. ${rule.levels.join(", ") || "No"} decisions in ${rule.environments.join(", ") || "no environment"} now need a second reviewer.`
+    : "Saved. The two-person rule is off: every decision applies at once.";
+});

@@ -8,7 +8,8 @@ import { queueFilterOptions } from "@/lib/review";
 import { auditKeyInfo, type AuditKeyInfo } from "@/lib/audit/key-info";
 import { environmentAccessMaximums } from "@/lib/access/queries";
 import { DEFAULT_MAX_ACCESS_HOURS } from "@/lib/access/requests";
-import { saveAccessMaxAction, saveThresholdsAction } from "./actions";
+import { loadTwoPersonRule } from "@/lib/auth/sod";
+import { saveAccessMaxAction, saveThresholdsAction, saveTwoPersonRuleAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };
 export const dynamic = "force-dynamic";
@@ -22,7 +23,7 @@ const FIELDS = [
 
 export default async function SettingsPage() {
   const actor = await requirePageActor();
-  const [settings, options] = await Promise.all([getSettings(actor), queueFilterOptions(actor)]);
+  const [settings, options, twoPerson] = await Promise.all([getSettings(actor), queueFilterOptions(actor), loadTwoPersonRule()]);
   const editable = can(actor, "settings:write");
   const auditKey = can(actor, "audit:read") ? await auditKeyInfo(actor) : null;
   return (
@@ -54,6 +55,28 @@ export default async function SettingsPage() {
             ))}
           </div>
           {editable ? <button type="submit" className="rounded bg-slate-800 px-3 py-1 text-white">Save thresholds</button> : <p className="text-xs text-slate-500">Only admins can change thresholds.</p>}
+        </fieldset>
+      </ActionForm>
+      <ActionForm action={saveTwoPersonRuleAction} className="space-y-2 rounded border border-slate-200 bg-white p-4 text-sm">
+        <h2 className="font-medium">Two-person rule</h2>
+        <p className="text-xs text-slate-500">Revokes, reduces and approvals of these scope levels in these environments wait for a second reviewer before they apply.</p>
+        <fieldset disabled={!editable} className="space-y-2" data-testid="two-person-rule">
+          <label className="flex items-center gap-2">
+            <input type="checkbox" name="enabled" defaultChecked={twoPerson.enabled} /> Require a second reviewer
+          </label>
+          <div className="flex items-center gap-3">
+            <span className="font-medium">Scope levels</span>
+            {(["read", "write", "admin"] as const).map((l) => (
+              <label key={l} className="flex items-center gap-1">
+                <input type="checkbox" name="levels" value={l} defaultChecked={twoPerson.levels.includes(l)} /> {l}
+              </label>
+            ))}
+          </div>
+          <label className="block">
+            <span className="font-medium">Environments</span> <span className="text-xs text-slate-500">(tiers or names, comma-separated)</span>
+            <input name="environments" defaultValue={twoPerson.environments.join(", ")} className="mt-1 block w-full rounded border border-slate-300 px-1" />
+          </label>
+          {editable ? <button type="submit" className="rounded bg-slate-800 px-3 py-1 text-white">Save two-person rule</button> : <p className="text-xs text-slate-500">Only admins can change the two-person rule.</p>}
         </fieldset>
       </ActionForm>
       {editable ? <AccessMaximumsSection environments={await environmentAccessMaximums(actor)} /> : null}

@@ -3,12 +3,14 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
-import { getCampaignDashboard } from "@/lib/campaigns";
+import { getCampaignDashboard, previewLaunch } from "@/lib/campaigns";
 import { AppError } from "@/lib/errors";
 import { CampaignControls } from "@/components/campaigns/campaign-controls";
 import { CompletionChart, DecisionsByChart } from "@/components/campaigns/campaign-charts";
 import { EmptyState } from "@/components/empty-state";
+import { LaunchPreviewPanel } from "@/components/campaigns/launch-preview";
 import { StatCard } from "@/components/stat-card";
+import { words } from "@/components/format";
 
 export const metadata: Metadata = { title: "Campaign" };
 export const dynamic = "force-dynamic";
@@ -25,6 +27,8 @@ export default async function CampaignPage({ params }: { params: Promise<{ id: s
   });
   const { campaign: c, totals: t } = dash;
   const pct = t.total ? Math.round((t.decided / t.total) * 100) : 0;
+  // A draft shows what launching would create (a rolled-back dry run of the launch itself).
+  const preview = c.status === "draft" && can(actor, "campaigns:manage") ? await previewLaunch(actor, { campaignId: c.id }) : null;
   return (
     <div className="flex flex-col gap-5" data-testid="campaign-dashboard">
       <div className="flex flex-wrap items-start justify-between gap-3">
@@ -34,18 +38,28 @@ export default async function CampaignPage({ params }: { params: Promise<{ id: s
           </Link>
           <h1 className="text-xl font-semibold">{c.name}</h1>
           <p className="text-slate-600">
-            {c.period} · <span data-testid="campaign-status">{c.status}</span> · due {when(c.dueAt)} · reviewers: {c.reviewerRule.replace("_", " ")} · unreviewed at
+            {c.period} · <span data-testid="campaign-status">{c.status}</span> · due {when(c.dueAt)} · reviewers: {words(c.reviewerRule)} · unreviewed at
             close: {c.closePolicy.replaceAll("_", " ")}
             {c.fallbackReviewer ? ` after a ${c.fallbackDays}-day round with ${c.fallbackReviewer}` : ""} · owner {c.owner}
             {c.recurrence === "quarterly" ? " · repeats quarterly" : ""}
           </p>
         </div>
         {can(actor, "campaigns:manage") && (
-          <CampaignControls campaignId={c.id} status={c.status} pending={t.pending} closePolicy={c.closePolicy} />
+          <CampaignControls
+            campaignId={c.id}
+            status={c.status}
+            pending={t.pending}
+            closePolicy={c.closePolicy}
+            confirmItemCount={preview?.needsConfirmation ? preview.itemCount : undefined}
+          />
         )}
       </div>
       {c.status === "draft" ? (
-        <EmptyState title="Not launched yet">Launching snapshots every in-scope grant as an item and notifies the reviewers.</EmptyState>
+        preview ? (
+          <LaunchPreviewPanel preview={preview} />
+        ) : (
+          <EmptyState title="Not launched yet">Launching snapshots every in-scope grant as an item and notifies the reviewers.</EmptyState>
+        )
       ) : (
         <>
           <div className="grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-8" data-testid="campaign-totals">

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import { formAction, formFields } from "@/lib/action";
-import { createProxy, createProxyInput, deleteProxy, deleteProxyInput } from "@/lib/enforcement/proxies";
+import { action, formAction, formFields } from "@/lib/action";
+import { createProxy, createProxyInput, deleteProxy, deleteProxyInput, testProxyConnection, testProxyInput, updateProxy, updateProxyInput } from "@/lib/enforcement/proxies";
 
 // Thin wrappers (lib/action.ts) for the forms on /settings/proxies.
 export const addProxyAction = formAction(createProxyInput, (form) => formFields(form), async (input, { actor }) => {
@@ -15,3 +15,11 @@ export const removeProxyAction = formAction(deleteProxyInput, (form) => formFiel
   revalidatePath("/settings/proxies");
   return "Proxy removed";
 });
+
+export const editProxyAction = formAction(updateProxyInput, (form) => formFields(form), async (input, { actor }) => {
+  await updateProxy(actor, input);
+  revalidatePath("/settings/proxies");
+  return `Proxy ${input.name} saved`;
+});
+
+export const testProxyAction = action(testProxyInput, async (input, { actor }) => testProxyConnection(actor, input));

@@ -6,6 +6,7 @@ import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listProxies } from "@/lib/enforcement/proxies";
 import { queueFilterOptions } from "@/lib/review";
+import { ProxyControls } from "@/components/settings/proxy-controls";
 import { addProxyAction, removeProxyAction } from "./actions";
 
 export const metadata: Metadata = { title: "Enforcement proxies" };
@@ -17,14 +18,14 @@ export default async function ProxiesPage() {
   if (!can(actor, "proxies:manage")) return <p role="alert">Enforcement proxies are managed by admins only.</p>;
   const [proxies, options] = await Promise.all([listProxies(actor), queueFilterOptions(actor)]);
   return (
-    <div className="max-w-4xl space-y-4">
+    <div className="max-w-5xl space-y-4">
       <h1 className="text-xl font-semibold">Enforcement proxies</h1>
       <p className="text-sm text-slate-600">Every decision is delivered to each proxy serving the grant&apos;s environment; it counts as enforced once all of them acknowledged it.</p>
       <CellsTable
         testId="proxies-table"
         label="Enforcement proxies"
         empty="No proxy configured: decisions are recorded but not enforced anywhere."
-        columns={{ name: "Name", adminUrl: ["Admin URL", MONO], environment: "Environment", revision: "Revision", report: "Last usage report", state: "State", actions: "" }}
+        columns={{ name: "Name", adminUrl: ["Admin URL", MONO], environment: "Environment", revision: "Revision", report: "Last usage report", state: "State", connection: "Connection", actions: "" }}
         rows={proxies.map((p) => ({
           id: p.id,
           cells: {
@@ -35,10 +36,18 @@ export default async function ProxiesPage() {
             report: p.lastReportAt ? p.lastReportAt.toISOString().replace("T", " ").slice(0, 16) : "never",
             state: (
               <>
-                {p.lastError ? <Badge tone="bad" title={p.lastError}>error</Badge> : <Badge tone="good">ok</Badge>}
+                {/* Green only for a proxy that has answered: one never reached is grey, not "ok". */}
+                {p.lastError ? (
+                  <Badge tone="bad" title={p.lastError}>error</Badge>
+                ) : p.lastSyncAt === null && p.lastRevision === null ? (
+                  <Badge tone="neutral" title="The dashboard has never had an answer from this proxy">never contacted</Badge>
+                ) : (
+                  <Badge tone="good" title={p.lastSyncAt ? `last sync ${p.lastSyncAt.toISOString()}` : undefined}>ok</Badge>
+                )}
                 {p.pendingDeliveries ? <span className="ml-1 text-xs text-slate-500">{p.pendingDeliveries} pending</span> : null}
               </>
             ),
+            connection: <ProxyControls proxy={{ id: p.id, name: p.name, adminUrl: p.adminUrl, environmentId: p.environmentId }} environments={options.environments} />,
             actions: (
               <IdButtonForm action={removeProxyAction} name="id" value={p.id} buttonClassName="text-xs text-red-700 underline">
                 Remove
