@@ -365,10 +365,12 @@ describe("launch preview (dry run)", () => {
     const preview = await previewLaunch(co.admin.actor, { campaignId: created.id }, c);
     expect(preview.needsConfirmation).toBe(true);
     expect(preview.ownerFallback).toBeGreaterThanOrEqual(LAUNCH_CONFIRM_ABOVE + 1); // nobody manages the bulk principals
-    await expectError(launchCampaign(co.admin.actor, { campaignId: created.id }, c), "conflict");
-    await expectError(launchCampaign(co.admin.actor, { campaignId: created.id, confirmItemCount: preview.itemCount - 1 }, c), "conflict");
+    // As the dashboard's launch action calls it (scheduled launches pass no threshold: nobody saw a preview).
+    const asDashboard = { confirmAbove: LAUNCH_CONFIRM_ABOVE };
+    await expectError(launchCampaign(co.admin.actor, { campaignId: created.id }, c, undefined, asDashboard), "conflict");
+    await expectError(launchCampaign(co.admin.actor, { campaignId: created.id, confirmItemCount: preview.itemCount - 1 }, c, undefined, asDashboard), "conflict");
     expect((await c.campaign.findUniqueOrThrow({ where: { id: created.id } })).status).toBe("draft");
-    const r = await launchCampaign(co.admin.actor, { campaignId: created.id, confirmItemCount: preview.itemCount }, c);
+    const r = await launchCampaign(co.admin.actor, { campaignId: created.id, confirmItemCount: preview.itemCount }, c, undefined, asDashboard);
     expect(r.itemCount).toBe(preview.itemCount);
   });
 });

@@ -35,7 +35,17 @@ export interface Scope {
  * In scope: every active, unexpired grant of any principal kind (people,
  * service accounts, API keys — PCI DSS 4.0 7.2.5.1) matching all three filters.
  */
-export async function launchCampaign(actor: Actor, input: unknown, client: PrismaClient = db(), now: Date = new Date()): Promise<LaunchResult> {
+export async function launchCampaign(
+  actor: Actor,
+  input: unknown,
+  client: PrismaClient = db(),
+  now: Date = new Date(),
+  /**
+   * A person launching from the dashboard must name the count the preview showed when a launch creates more than
+   * `confirmAbove` items. Scheduled launches (lib/campaigns/jobs.ts) and the demo seed pass nothing: no preview was shown.
+   */
+  opts: { confirmAbove?: number } = {},
+): Promise<LaunchResult> {
   requireManager(actor);
   const { campaignId, confirmItemCount } = parse(launchInput, input);
   // Long work: a launch holds its connection for seconds, so it waits for a long-work slot instead of
@@ -51,8 +61,8 @@ export async function launchCampaign(actor: Actor, input: unknown, client: Prism
       await assignReviewers(tx, campaign);
       const { count, sha256 } = await storedSnapshotDigest(tx, campaignId);
       // A big launch needs the admin to have seen the preview's count (the dry run on the draft page).
-      if (count > LAUNCH_CONFIRM_ABOVE && confirmItemCount !== count) {
-        throw conflict(`This launch creates ${count} items (more than ${LAUNCH_CONFIRM_ABOVE}): confirm that count to launch`);
+      if (opts.confirmAbove !== undefined && count > opts.confirmAbove && confirmItemCount !== count) {
+        throw conflict(`This launch creates ${count} items (more than ${opts.confirmAbove}): confirm that count to launch`);
       }
       const [apis, envs, teams] = await Promise.all([
         tx.api.findMany({ where: { id: { in: scope.apiIds ?? [] } }, select: { id: true, name: true } }),

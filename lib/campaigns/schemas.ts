@@ -32,7 +32,7 @@ export const createCampaignInput = z
 export type CreateCampaignInput = z.infer<typeof createCampaignInput>;
 
 export const campaignIdInput = z.object({ campaignId: z.uuid("must be a campaign id") });
-/** `confirmItemCount`: the item count the admin saw in the preview; required above LAUNCH_CONFIRM_ABOVE. */
+/** `confirmItemCount`: the item count the admin saw in the preview; the dashboard requires it above LAUNCH_CONFIRM_ABOVE. */
 export const launchInput = campaignIdInput.extend({ confirmItemCount: z.coerce.number().int().min(0).optional() });
 
 const justification = z.string().trim().min(10, "explain the decision (at least 10 characters)").max(2000);

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { action, formAction, formFields } from "@/lib/action";
-import { campaignIdInput, closeCampaign, createCampaign, createCampaignInput, launchCampaign, launchInput } from "@/lib/campaigns";
+import { campaignIdInput, closeCampaign, createCampaign, createCampaignInput, launchCampaign, launchInput, LAUNCH_CONFIRM_ABOVE } from "@/lib/campaigns";
 
 // Thin wrappers (lib/action.ts): session → zod → one lib call (authorization lives there).
 
@@ -20,7 +20,7 @@ export const createCampaignAction = formAction(createCampaignInput, campaignFrom
 });
 
 export const launchCampaignAction = action(launchInput, async (input, { actor }) => {
-  const r = await launchCampaign(actor, input);
+  const r = await launchCampaign(actor, input, undefined, undefined, { confirmAbove: LAUNCH_CONFIRM_ABOVE });
   revalidatePath("/campaigns");
   revalidatePath(`/campaigns/${input.campaignId}`);
   return { itemCount: r.itemCount, sha256: r.sha256 };
