@@ -21,6 +21,12 @@ export interface CellsRow {
 
 const col = createColumnHelper<CellsRow>();
 
+// One cell renderer for every column and render. flexRender renders a function
+// as a component, so a renderer made anew when the page re-renders (after every
+// server action) would be a new component type: React would remount every cell
+// and lose client state inside it (a key shown once, a form's "saved" message).
+const cellOf = ({ row, column }: { row: { original: CellsRow }; column: { id: string } }) => row.original.cells[column.id] ?? "—";
+
 /**
  * DataTable for server pages: a page cannot hand cell *functions* to a client
  * component, but it can hand it rendered cells. Same markup, states and
@@ -31,7 +37,7 @@ export function CellsTable({ columns, rows, ...rest }: { columns: CellsColumns; 
     () =>
       Object.entries(columns).map(([id, spec]) => {
         const [header, look] = typeof spec === "string" ? [spec, undefined] : spec;
-        return col.display({ id, header, meta: look, cell: ({ row }) => row.original.cells[id] ?? "—" });
+        return col.display({ id, header, meta: look, cell: cellOf });
       }),
     [columns],
   );
