@@ -309,9 +309,11 @@ test("positive controls: the same encodings succeed for a permitted role, and a 
   expect((await sql<{ max: number | null }>(`SELECT "maxAccessHours" AS max FROM "Environment" WHERE id = $1`, [access.environmentId]))[0].max).toBe(max);
   // And a request form from a person for themselves goes through (then the admin's own inbox cannot decide it).
   const [me] = await sql<{ principalId: string }>(`SELECT "principalId" FROM "User" WHERE email = 'admin@tollgate.test'`);
-  const asked = await postStateForm(req, action(ids, `${R}#requestAccessAction`), { principalId: me.principalId, apiId: access.apiId, scopeIds: access.apiScopeId, reason: "outside positive control", duration: "1h" });
+  // Unique per attempt: a retry of this file must not count the first attempt's request.
+  const reason = `outside positive control ${Date.now()}`;
+  const asked = await postStateForm(req, action(ids, `${R}#requestAccessAction`), { principalId: me.principalId, apiId: access.apiId, scopeIds: access.apiScopeId, reason, duration: "1h" });
   expect(asked.text).toMatch(/"ok":true/);
-  expect(await sql(`SELECT 1 FROM "AccessRequest" WHERE reason = 'outside positive control' AND status = 'pending'`)).toHaveLength(1);
+  expect(await sql(`SELECT 1 FROM "AccessRequest" WHERE reason = $1 AND status = 'pending'`, [reason])).toHaveLength(1);
 });
 
 test("bad query strings and route params on every page: a sane page or a 404, never a 500", async ({ page }) => {

@@ -30,6 +30,13 @@ describe("URL state (lib/url-state.ts)", () => {
     expect(flatSearchParams(new URLSearchParams("a=&b=1&b=2"))).toEqual({ b: "1" });
   });
 
+  it("drops a value holding NUL (Postgres text cannot store it, so as a filter it was a 500) and names it as ignored", () => {
+    const text = searchParamsParser(z.object({ action: optionalParam(z.string().min(1).max(64)) }));
+    expect(text(new URLSearchParams("action=%00x"))).toEqual({ action: undefined });
+    expect(text.ignored(new URLSearchParams("action=%00x"))).toEqual(["action"]);
+    expect(text(new URLSearchParams("action=decision.record"))).toEqual({ action: "decision.record" });
+  });
+
   it("writes the canonical query string without defaults", () => {
     expect(toSearchString({ page: 1, sort: "risk", severity: "high", q: "" }, { page: 1, sort: "risk" })).toBe("?severity=high");
     expect(toSearchString({ page: 1 }, { page: 1 })).toBe("");

@@ -13,13 +13,17 @@ export type RawSearchParams = URLSearchParams | Record<string, string | string[]
 /** A filter that is simply absent when missing or malformed. */
 export const optionalParam = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 
-/** The first value of each key; an empty value (a cleared <select>) means "absent", not "invalid". */
-export function flatSearchParams(params: RawSearchParams): Record<string, string> {
+/**
+ * The first value of each key; an empty value (a cleared <select>) means "absent", not "invalid".
+ * A value holding NUL (`%00`) is dropped too: Postgres text cannot hold it, so as a filter it
+ * would be a 500, and no stored value could match it anyway. `ignored()` still names it.
+ */
+export function flatSearchParams(params: RawSearchParams, opts: { keepUnstorable?: boolean } = {}): Record<string, string> {
   const flat: Record<string, string> = {};
   const entries = params instanceof URLSearchParams ? [...params.entries()] : Object.entries(params);
   for (const [key, value] of entries) {
     const v = Array.isArray(value) ? value[0] : value;
-    if (v !== undefined && v !== "" && !(key in flat)) flat[key] = v;
+    if (v !== undefined && v !== "" && !(key in flat) && (opts.keepUnstorable || !v.includes("\u0000"))) flat[key] = v;
   }
   return flat;
 }
@@ -35,8 +39,8 @@ export function searchParamsParser<S extends z.ZodObject>(schema: S): SearchPara
   const parse = (params: RawSearchParams) => schema.parse(flatSearchParams(params));
   const defaults: Record<string, unknown> = schema.parse({});
   const ignored = (params: RawSearchParams) => {
-    const given = flatSearchParams(params);
-    const parsed: Record<string, unknown> = parse(given);
+    const given = flatSearchParams(params, { keepUnstorable: true });
+    const parsed: Record<string, unknown> = parse(params);
     return Object.keys(given).filter((k) => k in schema.shape && parsed[k] === defaults[k] && String(defaults[k] ?? "") !== given[k]);
   };
   return Object.assign(parse, { ignored });

@@ -61,3 +61,20 @@ test("an unreachable proxy is recorded, not thrown", async () => {
   expect(results.find((r) => r.proxy === "zz-down")?.outcome).toBe("unreachable");
   expect((await client.proxy.findUniqueOrThrow({ where: { name: "zz-down" } })).lastError).toBeTruthy();
 });
+
+test("a revoke committed and delivered while repair reads its two sides is never pushed back", async () => {
+  await reconcileProxies(client); // in sync first
+  await client.grant.update({ where: { id: grantIds[3] }, data: { status: "active", revokedAt: null } });
+  // A drift elsewhere, so the repair has something to push.
+  await client.grant.update({ where: { id: grantIds[2] }, data: { status: "revoked", revokedAt: new Date() } });
+  const [r] = await reconcileProxies(client, {
+    betweenReads: async () => {
+      // What the delivery worker does for a reviewer's revoke: commit, then deliver.
+      await client.grant.update({ where: { id: grantIds[3] }, data: { status: "revoked", revokedAt: new Date() } });
+      expect((await admin(proxy.adminUrl, "POST", "/admin/v1/batch", { idempotencyKey: "race-revoke", ops: [{ op: "delete", kind: "grant", id: grantIds[3] }] })).status).toBe(200);
+    },
+  });
+  expect(["repaired", "busy"]).toContain(r.outcome);
+  expect((await admin(proxy.adminUrl, "GET", `/admin/v1/grants/${grantIds[3]}`)).status).toBe(404);
+  expect((await admin(proxy.adminUrl, "GET", `/admin/v1/grants/${grantIds[2]}`)).status).toBe(404);
+});

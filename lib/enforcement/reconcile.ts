@@ -33,6 +33,11 @@ const entriesResponse = z.object({ revision: z.number().int().nonnegative(), ent
 
 type Op = { op: "upsert"; kind: Kind; value: unknown } | { op: "delete"; kind: Kind; id: string };
 
+/** Tests only: runs between the proxy read and the database read, where a concurrent decision can land. */
+export interface RaceProbe {
+  betweenReads?: () => Promise<void>;
+}
+
 class Unreachable extends Error {}
 class Refused extends Error {}
 
@@ -46,13 +51,13 @@ class Refused extends Error {}
  * that are pending or failed do not hold repair back: the diff is computed from
  * the database, which already holds every decision.
  */
-export async function reconcileProxies(client: PrismaClient): Promise<ReconcileResult[]> {
+export async function reconcileProxies(client: PrismaClient, race?: RaceProbe): Promise<ReconcileResult[]> {
   const proxies = await client.proxy.findMany({ include: { environment: { select: { name: true } } }, orderBy: { name: "asc" } });
   const results: ReconcileResult[] = [];
   for (const proxy of proxies) {
     // Built per proxy and per attempt: a snapshot cached across a slow loop would be stale.
     const snapshotFor = () => buildProxySnapshot(reconciler, { environment: proxy.environment.name }, client);
-    results.push(await reconcileOne(client, proxy, snapshotFor));
+    results.push(await reconcileOne(client, proxy, snapshotFor, race));
   }
   return results;
 }
@@ -61,6 +66,7 @@ async function reconcileOne(
   client: PrismaClient,
   proxy: { id: string; name: string; adminUrl: string; adminToken: string },
   snapshotFor: () => Promise<ProxySnapshot>,
+  race?: RaceProbe,
 ): Promise<ReconcileResult> {
   const fail = async (outcome: "unreachable" | "failed" | "busy", detail: string): Promise<ReconcileResult> => {
     await client.proxy.update({ where: { id: proxy.id }, data: { lastError: detail } });
@@ -70,13 +76,25 @@ async function reconcileOne(
     for (let attempt = 1; ; attempt++) {
       const state = proxyState.safeParse((await get(proxy, "/admin/v1/state")).body);
       if (!state.success) return fail("failed", "unexpected /admin/v1/state response");
-      const snapshot = await snapshotFor();
-      if (!state.data.ready) return await pushed(client, proxy, await pushFull(proxy, snapshot), "proxy is not ready (restarted empty or damaged state)", snapshot);
+      if (!state.data.ready) {
+        // Conditioned on the revision seen before the database was read: a decision
+        // delivered while the snapshot was being built makes this push a conflict.
+        const snapshot = await snapshotFor();
+        const revision = await pushFull(proxy, snapshot, state.data.revision);
+        if (revision !== "conflict" || attempt >= ATTEMPTS) return await pushed(client, proxy, revision, "proxy is not ready (restarted empty or damaged state)", snapshot);
+        continue;
+      }
 
+      // The proxy first, the database second. Everything a proxy holds was committed
+      // before it was delivered, so a database read taken afterwards is at least as
+      // new: a revoke committed and delivered while we work can never be pushed back
+      // as a grant (read the other way round, a slow snapshot could re-open it).
       const asOf = Date.now();
-      const expected = await digestSnapshotAsync(snapshot, asOf);
       const digest = digestResponse.safeParse((await get(proxy, `/admin/v1/digest?asOf=${asOf}`)).body);
       if (!digest.success) return fail("failed", "unexpected /admin/v1/digest response");
+      await race?.betweenReads?.();
+      const snapshot = await snapshotFor();
+      const expected = await digestSnapshotAsync(snapshot, asOf);
       const differing = differingBuckets(expected, digest.data.kinds);
       if (differing.length === 0) {
         await client.proxy.update({ where: { id: proxy.id }, data: { lastRevision: digest.data.revision, lastSyncAt: new Date(), lastError: null } });
