@@ -1,0 +1,310 @@
+-- Tollgate's nginx data plane: the access decision of proxy/decide.ts, run in
+-- access_by_lua against state in lua_shared_dicts (shared by every worker),
+-- with each worker's compiled route matcher rebuilt when the topology version
+-- changes. The state is written only by the controller (proxy-nginx/controller.ts)
+-- through the control listener (tollgate/control.lua).
+local ffi = require "ffi"
+local cjson = require "cjson.safe"
+local norm = require "tollgate.normalize"
+
+local ngx = ngx
+local byte, sub, find, lower = string.byte, string.sub, string.find, string.lower
+local state = ngx.shared.tollgate
+local usage = ngx.shared.tollgate_usage
+
+local M = {}
+
+ffi.cdef [[ unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md); ]]
+local ok, crypto = pcall(ffi.load, "crypto")
+if not ok then crypto = ffi.load("libcrypto.so.3") end
+local digest_buf = ffi.new("unsigned char[32]")
+
+--- SHA-256 as 32 raw bytes: the credential index key (hex is only for the wire).
+function M.sha256(s)
+  crypto.SHA256(s, #s, digest_buf)
+  return ffi.string(digest_buf, 32)
+end
+
+function M.hex(raw)
+  return (raw:gsub(".", function(c) return string.format("%02x", byte(c)) end))
+end
+
+-- ------------------------------------------------------------------ matcher
+
+local function new_node() return { s = nil, p = nil, m = nil, r = nil } end
+
+local function template_segments(t)
+  if #t > 1 and byte(t, #t) == 47 then t = sub(t, 1, -2) end
+  if t == "/" or t == "" then return {} end
+  return norm.segments(t)
+end
+
+local function is_param(s) return #s >= 2 and byte(s, 1) == 123 and byte(s, #s) == 125 end
+local function is_rest(s) return #s >= 3 and byte(s, 1) == 123 and sub(s, -2) == "*}" end
+
+local function add_route(root, route)
+  local node = root
+  local segs = template_segments(route.pathTemplate)
+  local tail = #segs > 0 and is_rest(segs[#segs])
+  local last = tail and #segs - 1 or #segs
+  for i = 1, last do
+    local seg = segs[i]
+    if is_param(seg) then
+      node.p = node.p or new_node()
+      node = node.p
+    else
+      node.s = node.s or {}
+      local nxt = node.s[seg]
+      if not nxt then nxt = new_node(); node.s[seg] = nxt end
+      node = nxt
+    end
+  end
+  if tail then node.r = node.r or {}; node.r[route.method] = route
+  else node.m = node.m or {}; node.m[route.method] = route end
+end
+
+local function walk(node, segs, i, method)
+  if i > #segs then
+    return (node.m and node.m[method]) or (node.r and node.r[method]) or nil
+  end
+  local s = node.s and node.s[segs[i]]
+  if s then
+    local r = walk(s, segs, i + 1, method)
+    if r then return r end
+  end
+  if node.p then
+    local r = walk(node.p, segs, i + 1, method)
+    if r then return r end
+  end
+  return node.r and node.r[method] or nil
+end
+
+local function match(api, method, segs, from)
+  local r = walk(api.tree, segs, from, method)
+  if r or method ~= "HEAD" then return r end
+  return walk(api.tree, segs, from, "GET")
+end
+
+-- This worker's compiled topology (APIs by prefix, their route trees).
+local topo = { version = nil, by_prefix = {}, max_depth = 0 }
+
+local function compile(json)
+  local t = cjson.decode(json)
+  if not t then return nil end
+  local by_id, by_prefix, max_depth = {}, {}, 0
+  for _, a in ipairs(t.apis) do
+    a.tree = new_node()
+    if a.keyLocation == cjson.null then a.keyLocation = nil end
+    by_id[a.id] = a
+    by_prefix[a.prefix] = a
+    local depth = #norm.segments(a.prefix)
+    if depth > max_depth then max_depth = depth end
+  end
+  for _, r in ipairs(t.routes) do
+    local a = by_id[r.apiId]
+    if a then add_route(a.tree, r) end
+  end
+  return { by_prefix = by_prefix, max_depth = max_depth }
+end
+
+local function current_topology()
+  local v = state:get("tv")
+  if v ~= topo.version then
+    local c = compile(state:get("topo") or "")
+    if not c then return nil end
+    c.version = v
+    topo = c
+  end
+  return topo
+end
+
+local function api_for(t, path, segs)
+  local depth = math.min(t.max_depth, #segs)
+  if depth == 0 then return nil end
+  local e = 0
+  for i = 1, depth do e = e + 1 + #segs[i] end
+  while depth >= 1 do
+    local api = t.by_prefix[sub(path, 1, e)]
+    if api then return api, depth, sub(path, e + 1) end
+    e = e - 1 - #segs[depth]
+    depth = depth - 1
+  end
+  return nil
+end
+
+-- ------------------------------------------------------------------- keys
+
+--- "Bearer <token>" as proxy/decide.ts bearerToken reads it.
+local function bearer(auth)
+  local n = #auth
+  if n < 8 or byte(auth, 7) ~= 32 or lower(sub(auth, 1, 6)) ~= "bearer" then return nil end
+  local s = 8
+  while s <= n and byte(auth, s) == 32 do s = s + 1 end
+  local e = s
+  while e <= n do
+    local c = byte(auth, e)
+    if c < 0x21 or c > 0x7e then break end
+    e = e + 1
+  end
+  local len = e - s
+  if len < 1 or len > 512 then return nil end
+  for i = e, n do if byte(auth, i) ~= 32 then return nil end end
+  return sub(auth, s, e - 1)
+end
+
+local function presented_key()
+  local auth = ngx.var.http_authorization
+  if auth then return bearer(auth) end
+  local k = ngx.req.get_headers(200)["x-api-key"]
+  if type(k) == "table" then return nil end -- Node joins repeats with ", ": refused below
+  if type(k) == "string" and #k > 0 and #k <= 512 and not find(k, ",", 1, true) then
+    return (k:gsub("^%s+", ""):gsub("%s+$", ""))
+  end
+  return nil
+end
+
+local function query_decode(s)
+  return ngx.unescape_uri((s:gsub("%+", " ")))
+end
+
+--- Kong key-auth's key_names (proxy/key-location.ts keyAtLocation).
+local function key_at_location(loc, query)
+  local headers = loc.header and ngx.req.get_headers(200) or nil
+  for _, name in ipairs(loc.names) do
+    local v
+    if headers then
+      local h = headers[lower((name:gsub("_", "-")))]
+      if type(h) == "table" then return nil end
+      v = h
+    end
+    if v == nil and loc.query and #query >= 2 then
+      local found, many = nil, false
+      for part in sub(query, 2):gmatch("[^&]+") do
+        local eq = find(part, "=", 1, true)
+        if query_decode(eq and sub(part, 1, eq - 1) or part) == name then
+          if found ~= nil then many = true; break end
+          found = eq and query_decode(sub(part, eq + 1)) or false
+        end
+      end
+      if many then return nil end
+      if found then v = found end
+    end
+    if v ~= nil then
+      if #v > 0 and #v <= 512 then return v end
+      return nil
+    end
+  end
+  return nil
+end
+
+-- -------------------------------------------------------------- decisions
+
+local ERRORS = {
+  [400] = '{"error":{"code":"bad_request","message":"The request path is not acceptable"}}',
+  [401] = '{"error":{"code":"unauthorized","message":"A valid API key is required"}}',
+  [403] = '{"error":{"code":"forbidden","message":"This API key may not call this endpoint"}}',
+  [404] = '{"error":{"code":"not_found","message":"No such endpoint"}}',
+  [405] = '{"error":{"code":"method_not_allowed","message":"CONNECT is not supported"}}',
+  [503] = '{"error":{"code":"not_ready","message":"The proxy has no enforcement state yet"}}',
+}
+
+local function refuse(status)
+  ngx.status = status
+  ngx.header["Content-Type"] = "application/json"
+  if status == 401 then ngx.header["WWW-Authenticate"] = 'Bearer realm="tollgate"' end
+  if status == 400 then ngx.header["Connection"] = "close" end
+  ngx.print(ERRORS[status])
+  return ngx.exit(status)
+end
+
+--- The live grant id of (principal, scope), or nil: "exp\tgrantId" ("" exp: never).
+local function live_grant(G, principal, scope, now)
+  local v = state:get(G .. "p" .. principal .. "\t" .. scope)
+  if not v then return nil end
+  local tab = find(v, "\t", 1, true)
+  if tab > 1 and tonumber(sub(v, 1, tab - 1)) <= now then return nil end
+  return sub(v, tab + 1)
+end
+
+local function count(key)
+  usage:incr(key, 1, 0)
+end
+
+M.refuse_encoded_specials = true
+
+--- access_by_lua: decide, then either refuse or set what proxy_pass forwards.
+function M.access()
+  local gen = state:get("gen")
+  if not gen then return refuse(503) end
+  local G = gen .. ":"
+  local method = ngx.req.get_method()
+  if method == "CONNECT" then return refuse(405) end
+  local target = ngx.var.request_uri
+  if M.refuse_encoded_specials and norm.has_encoded_special(target) then return refuse(400) end
+  local path, query = norm.normalize(target)
+  if not path then return refuse(400) end
+  local t = current_topology()
+  if not t then return refuse(503) end
+  local segs = norm.segments(path)
+  local api, depth, rest = api_for(t, path, segs)
+  local route = api and match(api, method, segs, depth + 1) or nil
+  local now = ngx.now() * 1000
+
+  local principal, grant_id, cred_id, alternative
+  if not (route and route.public) then
+    local key
+    if api and api.keyLocation then key = key_at_location(api.keyLocation, query) else key = presented_key() end
+    if not key then return refuse(401) end
+    local digest = M.sha256(key)
+    local c = state:get(G .. "c" .. digest)
+    if not c then return refuse(401) end
+    local t1 = find(c, "\t", 1, true)
+    local t2 = find(c, "\t", t1 + 1, true)
+    if t1 > 1 and tonumber(sub(c, 1, t1 - 1)) <= now then return refuse(401) end
+    principal = sub(c, t1 + 1, t2 - 1)
+    cred_id = sub(c, t2 + 1)
+    if not route then
+      count("s\t" .. (api and api.id or "") .. "\t" .. method .. "\t" .. norm.shadow_path(segs) .. "\t" .. M.hex(digest))
+      return refuse(404)
+    end
+    for _, set in ipairs(route.requirements) do
+      local first
+      for j, scope in ipairs(set) do
+        local g = live_grant(G, principal, scope, now)
+        if not g then first = nil; break end
+        if j == 1 then first = g end
+      end
+      if first then grant_id, alternative = first, set; break end
+    end
+    if not grant_id then return refuse(403) end
+  end
+
+  count("r\t" .. (grant_id or "") .. "\t" .. (cred_id or "") .. "\t" .. route.id)
+  if alternative then
+    for _, scope in ipairs(alternative) do
+      local g = live_grant(G, principal, scope, now)
+      if g then count("a\t" .. g) end
+    end
+  end
+  local base = api.base
+  local uri = base .. (rest ~= "" and rest or (base ~= "" and "" or "/")) .. query
+  if byte(uri, 1) ~= 47 then uri = "/" .. uri end
+  ngx.var.tg_uri = uri
+  ngx.var.tg_principal = principal or ""
+  ngx.var.tg_host = api.hostHeader
+  ngx.var.tg_scheme = api.scheme
+  ngx.ctx.tg_peer_host = api.addr
+  ngx.ctx.tg_peer_port = api.port
+end
+
+--- balancer_by_lua: the chosen API's upstream address (keep-alive pooled per peer).
+function M.balance()
+  local balancer = require "ngx.balancer"
+  local ok, err = balancer.set_current_peer(ngx.ctx.tg_peer_host, ngx.ctx.tg_peer_port)
+  if not ok then
+    ngx.log(ngx.ERR, "tollgate: no upstream peer: ", err)
+    return ngx.exit(502)
+  end
+end
+
+return M
