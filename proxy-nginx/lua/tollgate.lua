@@ -240,6 +240,9 @@ function M.access()
   local method = ngx.req.get_method()
   if method == "CONNECT" then return refuse(405) end
   local target = ngx.var.request_uri
+  -- nginx accepts absolute-form targets ("GET http://host/p") and hands on only
+  -- their path; the Node proxy refuses them, and so do we: origin-form only.
+  if byte(ngx.var.request, #method + 2) ~= 47 then return refuse(400) end
   if M.refuse_encoded_specials and norm.has_encoded_special(target) then return refuse(400) end
   local path, query = norm.normalize(target)
   if not path then return refuse(400) end
