@@ -21,6 +21,8 @@ export interface NginxPlaneOptions {
   refuseEncodedSpecials?: boolean;
   /** Keep-alive connections per worker to upstreams. */
   upstreamKeepalive?: number;
+  /** Name the worker in refusals (X-Tollgate-Worker): tests check that every worker enforces. */
+  exposeWorker?: boolean;
   /** Run as root (CI containers run as root; nginx would otherwise switch to nobody). */
   userRoot?: boolean;
 }
@@ -62,7 +64,9 @@ http {
   lua_shared_dict tollgate ${o.stateDictMb ?? 64}m;
   lua_shared_dict tollgate_usage ${o.usageDictMb ?? 16}m;
   init_by_lua_block {
-    require("tollgate").refuse_encoded_specials = ${o.refuseEncodedSpecials === false ? "false" : "true"}
+    local tollgate = require("tollgate")
+    tollgate.refuse_encoded_specials = ${o.refuseEncodedSpecials === false ? "false" : "true"}
+    tollgate.expose_worker = ${o.exposeWorker ? "true" : "false"}
   }
   large_client_header_buffers 4 16k;
   client_max_body_size 0;
@@ -75,7 +79,8 @@ http {
   }
 
   server {
-    listen ${o.listen.host}:${o.listen.port};
+    # reuseport: one socket per worker, the kernel spreads connections over them.
+    listen ${o.listen.host}:${o.listen.port} reuseport;
     location / {
       set $tg_uri "";
       set $tg_principal "";

@@ -213,6 +213,7 @@ local function refuse(status)
   ngx.header["Content-Type"] = "application/json"
   if status == 401 then ngx.header["WWW-Authenticate"] = 'Bearer realm="tollgate"' end
   if status == 400 then ngx.header["Connection"] = "close" end
+  if M.expose_worker then ngx.header["X-Tollgate-Worker"] = ngx.worker.id() end
   ngx.print(ERRORS[status])
   return ngx.exit(status)
 end
