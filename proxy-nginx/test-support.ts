@@ -17,6 +17,7 @@ export const LUA_MODULE = "/usr/lib/nginx/modules/ngx_http_lua_module.so";
 export function nginxPlaneMissing(): string | null {
   if (!existsSync(NGINX)) return `nginx is not installed (${NGINX}); apt-get install nginx-light`;
   if (!existsSync(LUA_MODULE)) return `the nginx Lua module is not installed (${LUA_MODULE}); apt-get install libnginx-mod-http-lua lua-cjson`;
+  if (!["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/local/lib"].some((d) => existsSync(`${d}/lua/5.1/cjson.so`))) return "lua-cjson is not installed; apt-get install lua-cjson";
   return null;
 }
 

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Client } from "undici";
 import { freePort } from "@/test/support/db";
 import { startUpstream, type Upstream } from "@/test/support/upstream";
-import { admin, sha, spawnProxy } from "@/proxy/test-support";
+import { admin, FUZZ_SEGMENTS, prng, sha, spawnProxy } from "@/proxy/test-support";
 import { nginxPlaneMissing, spawnNginxPlane } from "@/proxy-nginx/test-support";
 import { ALL_CASES, conformanceWorld, type Case, type Who } from "./cases";
 
@@ -33,6 +34,41 @@ const PLANES: { name: string; skip: boolean; start: (ports: { data: number; admi
   { name: "nginx + lua (2 workers)", skip: missing !== null, start: (ports) => spawnNginxPlane({}, ports, 2) },
 ];
 
+/** The fuzz targets of proxy/fuzz.test.ts's segments, the same every run (seeded). */
+function fuzzTargets(n: number): { target: string; who: "alice" | "carol" | null }[] {
+  const rand = prng(2121);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+  const out: { target: string; who: "alice" | "carol" | null }[] = [];
+  for (let i = 0; i < n; i++) {
+    let target = pick(["/orders", "/orders/orders", "/orders/files", "/orders/reports", ""]);
+    const k = 1 + Math.floor(rand() * 4);
+    for (let j = 0; j < k; j++) target += (rand() < 0.1 ? "//" : "/") + pick(FUZZ_SEGMENTS);
+    out.push({ target, who: pick(["alice", "carol", null]) });
+  }
+  return out;
+}
+const FUZZ = fuzzTargets(300);
+/** Status (and forwarded path) of each fuzz target, per plane: compared at the end. */
+const fuzzResults = new Map<string, string[]>();
+
+/** One request over a raw socket, the target's bytes exactly as given; answers "<status> <upstream path>". */
+function rawExchange(url: string, method: string, target: string, headers: string): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(u.port), u.hostname);
+    let got = "";
+    s.on("data", (d) => (got += d.toString("latin1")));
+    s.on("error", () => undefined);
+    s.on("close", () => {
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(got)?.[1] ?? "closed";
+      const path = status === "200" ? (/"path":("(?:[^"\\]|\\.)*")/.exec(got)?.[1] ?? "") : "";
+      resolve(`${status} ${path}`.trim());
+    });
+    s.write(Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers}\r\n`, "utf8"));
+    setTimeout(() => s.destroy(), 5_000).unref();
+  });
+}
+
 interface Answer {
   status: number;
   upstream: { method: string; path: string; principal: string | null; sawApiKey: boolean } | null;
@@ -55,7 +91,7 @@ async function send(client: Client, c: Pick<Case, "method" | "target" | "who" | 
   return { status: res.statusCode, upstream };
 }
 
-describe.each(PLANES)("data plane conformance: $name", ({ skip, start }) => {
+describe.each(PLANES)("data plane conformance: $name", ({ name, skip, start }) => {
   let upstream: Upstream;
   let plane: Plane;
   let client: Client;
@@ -139,5 +175,30 @@ describe.each(PLANES)("data plane conformance: $name", ({ skip, start }) => {
     expect((await admin(plane.adminUrl, "POST", "/admin/v1/batch", { idempotencyKey: "revoke-carol", ops: [{ op: "delete", kind: "grant", id: randomUUID() }] })).status).toBe(409);
     const state = await admin(plane.adminUrl, "GET", "/admin/v1/state");
     expect(state.body).toMatchObject({ revision: r.body.revision, ready: true });
+  });
+
+  test.skipIf(skip)("fuzz targets: never a 5xx, a refused one never reaches the upstream (recorded for the comparison below)", async () => {
+    const results: string[] = [];
+    for (const { target, who } of FUZZ) {
+      const before = upstream.requests;
+      const auth = who ? `Authorization: Bearer ${fixture.keys[who]}\r\n` : "";
+      const r = await rawExchange(plane.dataUrl, "GET", target, auth);
+      expect(r, target).not.toMatch(/^5/);
+      if (!r.startsWith("200")) expect(upstream.requests, target).toBe(before);
+      results.push(r);
+    }
+    fuzzResults.set(name, results);
+  });
+});
+
+describe.skipIf(missing !== null)("data plane conformance: both planes", () => {
+  test("every fuzz target gets the same answer (status and forwarded path) from both planes", () => {
+    const [a, b] = PLANES.map((p) => fuzzResults.get(p.name));
+    expect(a?.length).toBe(FUZZ.length);
+    // The targets exercise forwarding and every refusal, not one answer 300 times.
+    const kinds = new Set(a!.map((r) => r.slice(0, 3)));
+    for (const status of ["200", "400", "401", "403", "404"]) expect(kinds, `some fuzz target gets ${status}`).toContain(status);
+    const differing = FUZZ.map((f, i) => ({ target: f.target.slice(0, 200), who: f.who, node: a![i], nginx: b![i] })).filter((d) => d.node !== d.nginx);
+    expect(differing).toEqual([]);
   });
 });
