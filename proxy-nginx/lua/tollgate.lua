@@ -233,72 +233,138 @@ end
 
 M.refuse_encoded_specials = true
 
+--- The decision of proxy/decide.ts for method + raw target: a refusal status
+--- (400/401/403/404), or nil plus what forwarding needs.
+local function decide(G, method, target, now)
+  if M.refuse_encoded_specials and norm.has_encoded_special(target) then return 400 end
+  local path, query = norm.normalize(target)
+  if not path then return 400 end
+  local t = current_topology()
+  if not t then return 503 end
+  local segs = norm.segments(path)
+  local api, depth, rest = api_for(t, path, segs)
+  local route = api and match(api, method, segs, depth + 1) or nil
+  local d = { api = api, route = route, rest = rest, query = query }
+  if route and route.public then return nil, d end
+
+  local key
+  if api and api.keyLocation then key = key_at_location(api.keyLocation, query) else key = presented_key() end
+  if not key then return 401 end
+  local digest = M.sha256(key)
+  local c = state:get(G .. "c" .. digest)
+  if not c then return 401 end
+  local t1 = find(c, "\t", 1, true)
+  local t2 = find(c, "\t", t1 + 1, true)
+  if t1 > 1 and tonumber(sub(c, 1, t1 - 1)) <= now then return 401 end
+  d.principal = sub(c, t1 + 1, t2 - 1)
+  d.cred_id = sub(c, t2 + 1)
+  if not route then
+    count("s\t" .. (api and api.id or "") .. "\t" .. method .. "\t" .. norm.shadow_path(segs) .. "\t" .. M.hex(digest))
+    return 404
+  end
+  for _, set in ipairs(route.requirements) do
+    local first
+    for j, scope in ipairs(set) do
+      local g = live_grant(G, d.principal, scope, now)
+      if not g then first = nil; break end
+      if j == 1 then first = g end
+    end
+    if first then
+      d.grant_id, d.alternative = first, set
+      return nil, d
+    end
+  end
+  return 403
+end
+
+--- Usage of an allowed request, as proxy/decide.ts recordAllowedUsage reports it.
+local function record_allowed(G, d, now)
+  count("r\t" .. (d.grant_id or "") .. "\t" .. (d.cred_id or "") .. "\t" .. d.route.id)
+  if d.alternative then
+    for _, scope in ipairs(d.alternative) do
+      local g = live_grant(G, d.principal, scope, now)
+      if g then count("a\t" .. g) end
+    end
+  end
+end
+
 --- access_by_lua: decide, then either refuse or set what proxy_pass forwards.
 function M.access()
   local gen = state:get("gen")
+  local target = ngx.var.request_uri
+  if target == "/_tollgate/auth" or sub(target, 1, 16) == "/_tollgate/auth?" then return M.forward_auth(gen) end
   if not gen then return refuse(503) end
   local G = gen .. ":"
   local method = ngx.req.get_method()
   if method == "CONNECT" then return refuse(405) end
-  local target = ngx.var.request_uri
   -- nginx accepts absolute-form targets ("GET http://host/p") and hands on only
   -- their path; the Node proxy refuses them, and so do we: origin-form only.
   if byte(ngx.var.request, #method + 2) ~= 47 then return refuse(400) end
-  if M.refuse_encoded_specials and norm.has_encoded_special(target) then return refuse(400) end
-  local path, query = norm.normalize(target)
-  if not path then return refuse(400) end
-  local t = current_topology()
-  if not t then return refuse(503) end
-  local segs = norm.segments(path)
-  local api, depth, rest = api_for(t, path, segs)
-  local route = api and match(api, method, segs, depth + 1) or nil
   local now = ngx.now() * 1000
-
-  local principal, grant_id, cred_id, alternative
-  if not (route and route.public) then
-    local key
-    if api and api.keyLocation then key = key_at_location(api.keyLocation, query) else key = presented_key() end
-    if not key then return refuse(401) end
-    local digest = M.sha256(key)
-    local c = state:get(G .. "c" .. digest)
-    if not c then return refuse(401) end
-    local t1 = find(c, "\t", 1, true)
-    local t2 = find(c, "\t", t1 + 1, true)
-    if t1 > 1 and tonumber(sub(c, 1, t1 - 1)) <= now then return refuse(401) end
-    principal = sub(c, t1 + 1, t2 - 1)
-    cred_id = sub(c, t2 + 1)
-    if not route then
-      count("s\t" .. (api and api.id or "") .. "\t" .. method .. "\t" .. norm.shadow_path(segs) .. "\t" .. M.hex(digest))
-      return refuse(404)
-    end
-    for _, set in ipairs(route.requirements) do
-      local first
-      for j, scope in ipairs(set) do
-        local g = live_grant(G, principal, scope, now)
-        if not g then first = nil; break end
-        if j == 1 then first = g end
-      end
-      if first then grant_id, alternative = first, set; break end
-    end
-    if not grant_id then return refuse(403) end
-  end
-
-  count("r\t" .. (grant_id or "") .. "\t" .. (cred_id or "") .. "\t" .. route.id)
-  if alternative then
-    for _, scope in ipairs(alternative) do
-      local g = live_grant(G, principal, scope, now)
-      if g then count("a\t" .. g) end
-    end
-  end
+  local status, d = decide(G, method, target, now)
+  if status then return refuse(status) end
+  record_allowed(G, d, now)
+  local api, rest = d.api, d.rest
   local base = api.base
-  local uri = base .. (rest ~= "" and rest or (base ~= "" and "" or "/")) .. query
+  local uri = base .. (rest ~= "" and rest or (base ~= "" and "" or "/")) .. d.query
   if byte(uri, 1) ~= 47 then uri = "/" .. uri end
   ngx.var.tg_uri = uri
-  ngx.var.tg_principal = principal or ""
+  ngx.var.tg_principal = d.principal or ""
   ngx.var.tg_host = api.hostHeader
   ngx.var.tg_scheme = api.scheme
   ngx.ctx.tg_peer_host = api.addr
   ngx.ctx.tg_peer_port = api.port
+end
+
+local function one_header(h, name)
+  local v = h[name]
+  if type(v) == "table" then return table.concat(v, ", ") end
+  return v
+end
+
+--- The request a gateway asks about (proxy/dataplane.ts describedRequest): both
+--- header dialects must agree, the method comes from the URI's dialect.
+local function described_request()
+  local h = ngx.req.get_headers(200)
+  local o_uri, f_uri = one_header(h, "x-original-uri"), one_header(h, "x-forwarded-uri")
+  local o_method, f_method = one_header(h, "x-original-method"), one_header(h, "x-forwarded-method")
+  if o_method then o_method = string.upper(o_method) end
+  if f_method then f_method = string.upper(f_method) end
+  if o_uri and f_uri and o_uri ~= f_uri then return nil end
+  if o_method and f_method and o_method ~= f_method then return nil end
+  local uri = o_uri or f_uri
+  local method
+  if o_uri then method = o_method or (f_uri and f_method or nil) else method = f_method end
+  if not uri or uri == "" or not method or not find(method, "^[A-Z]+$") or #method > 16 then return nil end
+  return method, uri
+end
+
+--- /_tollgate/auth: forward-auth for gateways; answers only 200, 401 or 403.
+function M.forward_auth(gen)
+  local method, uri = described_request()
+  local now = ngx.now() * 1000
+  local G = gen and (gen .. ":")
+  local status, d
+  if not gen then status = 503
+  elseif method then status, d = decide(G, method, uri, now)
+  else status = 400 end
+  ngx.header["Content-Type"] = "application/json"
+  if not status then
+    record_allowed(G, d, now)
+    ngx.status = 200
+    ngx.header["Content-Type"] = nil
+    ngx.header["X-Tollgate-Principal"] = d.principal or ""
+    return ngx.exit(200)
+  end
+  if status == 401 then
+    ngx.status = 401
+    ngx.header["WWW-Authenticate"] = 'Bearer realm="tollgate"'
+    ngx.print('{"error":{"code":"unauthorized"}}')
+    return ngx.exit(401)
+  end
+  ngx.status = 403
+  ngx.print(status == 503 and '{"error":{"code":"not_ready"}}' or '{"error":{"code":"forbidden"}}')
+  return ngx.exit(403)
 end
 
 --- balancer_by_lua: the chosen API's upstream address (keep-alive pooled per peer).

@@ -51,6 +51,8 @@ export interface Case {
   via?: "bearer" | "x-api-key";
   headers?: Record<string, string>;
   status: number;
+  /** For an allowed forward-auth request: the principal it names (X-Tollgate-Principal). */
+  principalHeader?: Who;
   /** For a forwarded request: what the upstream must see. */
   upstream?: { method: string; path: string; principal: Who };
 }
@@ -122,4 +124,24 @@ const BYPASS_TARGETS = [
 ];
 export const BYPASS: Case[] = BYPASS_TARGETS.map((target) => ({ name: `refused: ${target}`, method: "GET", target, who: "alice", status: 400 }));
 
-export const ALL_CASES = [...ALLOW_DENY, ...SCOPE_SETS, ...NORMALISATION, ...BYPASS];
+// Forward-auth (/_tollgate/auth): the request is described by headers and the
+// answer is only ever 200, 401 or 403 (proxy/forward-auth.test.ts).
+const fa = (name: string, who: Who, headers: Record<string, string>, status: number): Case => ({ name: `forward-auth: ${name}`, method: "GET", target: "/_tollgate/auth", who, headers, status });
+export const FORWARD_AUTH: Case[] = [
+  { ...fa("Traefik/Caddy dialect, allowed", "alice", { "x-forwarded-method": "GET", "x-forwarded-uri": "/orders/orders" }, 200), principalHeader: "alice" },
+  { ...fa("nginx dialect, allowed", "carol", { "x-original-method": "GET", "x-original-uri": "/orders/orders/5?x=1" }, 200), principalHeader: "carol" },
+  fa("no scope", "bob", { "x-forwarded-method": "POST", "x-forwarded-uri": "/orders/orders" }, 403),
+  fa("no key", null, { "x-forwarded-method": "GET", "x-forwarded-uri": "/orders/orders" }, 401),
+  fa("unknown route is 403, not 404", "alice", { "x-forwarded-method": "GET", "x-forwarded-uri": "/orders/orders/1/secret" }, 403),
+  fa("scope sets apply", "carol", { "x-forwarded-method": "GET", "x-forwarded-uri": "/orders/reports" }, 403),
+  fa("no headers", "alice", {}, 403),
+  fa("method without URI", "alice", { "x-forwarded-method": "GET" }, 403),
+  fa("a method that is not a token", "alice", { "x-forwarded-method": "G E T", "x-forwarded-uri": "/orders/orders" }, 403),
+  fa("a dot segment", "alice", { "x-forwarded-method": "GET", "x-forwarded-uri": "/orders/%2e%2e/orders" }, 403),
+  fa("an encoded special", "alice", { "x-forwarded-method": "GET", "x-forwarded-uri": "/orders/orders/a%2Eb" }, 403),
+  fa("absolute-form URI", "alice", { "x-forwarded-method": "GET", "x-forwarded-uri": "http://evil/orders/orders" }, 403),
+  fa("dialects that disagree", "alice", { "x-forwarded-method": "GET", "x-forwarded-uri": "/orders/orders", "x-original-uri": "/orders/orders/export" }, 403),
+  fa("the method comes from the URI's dialect", "carol", { "x-original-uri": "/orders/orders", "x-forwarded-method": "GET" }, 403),
+];
+
+export const ALL_CASES = [...ALLOW_DENY, ...SCOPE_SETS, ...NORMALISATION, ...BYPASS, ...FORWARD_AUTH];

@@ -71,6 +71,7 @@ function rawExchange(url: string, method: string, target: string, headers: strin
 
 interface Answer {
   status: number;
+  principalHeader: string | null;
   upstream: { method: string; path: string; principal: string | null; sawApiKey: boolean } | null;
 }
 
@@ -88,7 +89,7 @@ async function send(client: Client, c: Pick<Case, "method" | "target" | "who" | 
     const b = JSON.parse(text) as { method: string; path: string; principal: string | null; sawApiKey: boolean };
     upstream = { method: b.method, path: b.path, principal: b.principal, sawApiKey: b.sawApiKey };
   }
-  return { status: res.statusCode, upstream };
+  return { status: res.statusCode, principalHeader: (res.headers["x-tollgate-principal"] as string | undefined) ?? null, upstream };
 }
 
 describe.each(PLANES)("data plane conformance: $name", ({ name, skip, start }) => {
@@ -116,6 +117,8 @@ describe.each(PLANES)("data plane conformance: $name", ({ name, skip, start }) =
     expect((await send(client, { method: "GET", target: "/orders/orders", who: null }, fixture.keys)).status).toBe(503);
     expect((await send(client, { method: "GET", target: "/orders/health", who: null }, fixture.keys)).status).toBe(503);
     expect((await admin(plane.adminUrl, "GET", "/admin/v1/ready")).status).toBe(503);
+    // Forward-auth answers 403 (a gateway turns anything else into a 500 or passes it through).
+    expect((await send(client, { method: "GET", target: "/_tollgate/auth", who: "alice", headers: { "x-forwarded-method": "GET", "x-forwarded-uri": "/orders/health" } }, fixture.keys)).status).toBe(403);
     // A malformed snapshot is refused (400 naming the field) and leaves it not ready.
     const bad = await admin(plane.adminUrl, "PUT", "/admin/v1/snapshot", { idempotencyKey: "bad", ...fixture.snapshot, credentials: [{ ...fixture.snapshot.credentials[0], hash: "nothex" }] });
     expect(bad.status).toBe(400);
@@ -133,6 +136,7 @@ describe.each(PLANES)("data plane conformance: $name", ({ name, skip, start }) =
     const got = await send(client, c, fixture.keys);
     expect(got.status, `${c.method} ${c.target}`).toBe(c.status);
     if (c.status !== 200) expect(upstream.requests, "a refused request never reaches the upstream").toBe(before);
+    if (c.principalHeader !== undefined) expect(got.principalHeader).toBe(principalOf(c.principalHeader));
     if (c.upstream) {
       expect(got.upstream).toEqual({ method: c.upstream.method, path: c.upstream.path, principal: principalOf(c.upstream.principal), sawApiKey: false });
     }
