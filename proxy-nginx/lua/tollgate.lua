@@ -280,9 +280,11 @@ end
 --- Usage of an allowed request, as proxy/decide.ts recordAllowedUsage reports it.
 local function record_allowed(G, d, now)
   count("r\t" .. (d.grant_id or "") .. "\t" .. (d.cred_id or "") .. "\t" .. d.route.id)
-  if d.alternative then
-    for _, scope in ipairs(d.alternative) do
-      local g = live_grant(G, d.principal, scope, now)
+  -- The first grant of the alternative is counted with the request; the others of an AND set here.
+  local alt = d.alternative
+  if alt then
+    for j = 2, #alt do
+      local g = live_grant(G, d.principal, alt[j], now)
       if g then count("a\t" .. g) end
     end
   end
