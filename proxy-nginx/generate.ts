@@ -36,8 +36,8 @@ const STRIPPED = [
   "Proxy-Authorization", "TE", "Trailer", "Upgrade", "Keep-Alive", "Proxy-Connection",
   "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
   "X-Original-URL", "X-Rewrite-URL", "X-Forwarded-Uri", "X-Forwarded-Prefix", "X-Original-URI",
-  "Authorization", "X-API-Key",
 ];
+// Authorization / X-API-Key (or an API's own key names) are cleared in Lua, per API.
 
 export function nginxConfig(o: NginxPlaneOptions): string {
   const p = o.prefix;

@@ -197,6 +197,20 @@ local function key_at_location(loc, query)
   return nil
 end
 
+--- The query without parameters named like a key name (key-location.ts queryWithoutKeys).
+local function query_without_keys(loc, query)
+  if #query < 2 then return query end
+  local names = {}
+  for _, n in ipairs(loc.names) do names[n] = true end
+  local kept = {}
+  for part in (sub(query, 2) .. "&"):gmatch("([^&]*)&") do
+    local eq = find(part, "=", 1, true)
+    if not names[query_decode(eq and sub(part, 1, eq - 1) or part)] then kept[#kept + 1] = part end
+  end
+  if #kept == 0 or (#kept == 1 and kept[1] == "") then return "" end
+  return "?" .. table.concat(kept, "&")
+end
+
 -- -------------------------------------------------------------- decisions
 
 local ERRORS = {
@@ -307,8 +321,24 @@ function M.access()
   if status then return refuse(status) end
   record_allowed(G, d, now)
   local api, rest = d.api, d.rest
+  local query = d.query
+  -- Keys are never forwarded: Authorization / X-API-Key, or an API's own key
+  -- names (headers in both spellings, query parameters), as proxy/dataplane.ts.
+  local loc = api.keyLocation
+  if loc then
+    for _, name in ipairs(loc.names) do
+      if loc.header then
+        ngx.req.clear_header(name)
+        ngx.req.clear_header((name:gsub("_", "-")))
+      end
+    end
+    if loc.query then query = query_without_keys(loc, query) end
+  else
+    ngx.req.clear_header("Authorization")
+    ngx.req.clear_header("X-API-Key")
+  end
   local base = api.base
-  local uri = base .. (rest ~= "" and rest or (base ~= "" and "" or "/")) .. d.query
+  local uri = base .. (rest ~= "" and rest or (base ~= "" and "" or "/")) .. query
   if byte(uri, 1) ~= 47 then uri = "/" .. uri end
   ngx.var.tg_uri = uri
   ngx.var.tg_principal = d.principal or ""

@@ -8,14 +8,17 @@ import { sha, world } from "@/proxy/test-support";
 /** The state every plane is loaded with: the proxy tests' world plus scope-set routes and principals. */
 export function conformanceWorld(upstreamUrl: string) {
   const w = world(upstreamUrl);
-  const ids = { ...w.ids, auditScope: randomUUID(), rReports: randomUUID(), rFiles: randomUUID(), rAdmin: randomUUID(), carol: randomUUID(), dave: randomUUID(), erin: randomUUID(), carolCred: randomUUID(), daveCred: randomUUID(), erinCred: randomUUID() };
+  const ids = { ...w.ids, auditScope: randomUUID(), rReports: randomUUID(), rFiles: randomUUID(), rAdmin: randomUUID(), carol: randomUUID(), dave: randomUUID(), erin: randomUUID(), carolCred: randomUUID(), daveCred: randomUUID(), erinCred: randomUUID(), kong: randomUUID(), rKongItems: randomUUID() };
   const keys = { ...w.keys, carol: "tg_live_carol_" + randomUUID(), dave: "tg_live_dave_" + randomUUID(), erin: "tg_live_erin_" + randomUUID() };
   const past = new Date(Date.now() - 60_000).toISOString();
   const future = new Date(Date.now() + 86_400_000).toISOString();
   const grant = (principalId: string, scopeId: string, expiresAt: string | null = null) => ({ id: randomUUID(), principalId, scopeId, expiresAt });
   const snapshot = {
     ...w.snapshot,
+    // An imported Kong API: the key is read from "apikey" (header, then query), not Authorization.
+    apis: [...w.snapshot.apis, { id: ids.kong, name: "kong", prefix: "/kong", upstream: upstreamUrl, keyLocation: { names: ["apikey"], header: true, query: true } }],
     routes: [
+      { id: ids.rKongItems, apiId: ids.kong, method: "GET", pathTemplate: "/items", requirements: [[ids.readScope]], public: false },
       ...w.snapshot.routes,
       // (read AND write) OR audit: the scope sets of issue 17.
       { id: ids.rReports, apiId: ids.api, method: "GET", pathTemplate: "/reports", requirements: [[ids.readScope, ids.writeScope], [ids.auditScope]], public: false },
@@ -48,13 +51,13 @@ export interface Case {
   target: string;
   who: Who;
   /** How the key is sent (default: Authorization: Bearer). */
-  via?: "bearer" | "x-api-key";
+  via?: "bearer" | "x-api-key" | "apikey-header" | "apikey-query";
   headers?: Record<string, string>;
   status: number;
   /** For an allowed forward-auth request: the principal it names (X-Tollgate-Principal). */
   principalHeader?: Who;
   /** For a forwarded request: what the upstream must see. */
-  upstream?: { method: string; path: string; principal: Who };
+  upstream?: { method: string; path: string; principal: Who; sawApiKey?: boolean };
 }
 
 const get = (name: string, target: string, who: Who, status: number, upstreamPath?: string, principal?: Who): Case => ({
@@ -124,6 +127,20 @@ const BYPASS_TARGETS = [
 ];
 export const BYPASS: Case[] = BYPASS_TARGETS.map((target) => ({ name: `refused: ${target}`, method: "GET", target, who: "alice", status: 400 }));
 
+// An API with a key location (proxy/key-location.ts): its key names are read and stripped, Authorization is not.
+export const KEY_LOCATION: Case[] = [
+  { ...get("key location: the apikey header", "/kong/items", "carol", 200, "/items"), via: "apikey-header" },
+  { ...get("key location: the apikey query parameter, not forwarded", "/kong/items?a=1", "carol", 200, "/items?a=1"), via: "apikey-query" },
+  get("key location: Authorization is not where this API's key is", "/kong/items", "carol", 401),
+  {
+    ...get("key location: Authorization goes on as an ordinary header", "/kong/items", "carol", 200),
+    via: "apikey-header",
+    headers: { authorization: "Bearer not-a-tollgate-key" },
+    upstream: { method: "GET", path: "/items", principal: "carol", sawApiKey: true },
+  },
+  { ...get("key location: the key given twice is no key", "/kong/items?apikey=x", "carol", 401), via: "apikey-query" },
+];
+
 // Forward-auth (/_tollgate/auth): the request is described by headers and the
 // answer is only ever 200, 401 or 403 (proxy/forward-auth.test.ts).
 const fa = (name: string, who: Who, headers: Record<string, string>, status: number): Case => ({ name: `forward-auth: ${name}`, method: "GET", target: "/_tollgate/auth", who, headers, status });
@@ -144,4 +161,4 @@ export const FORWARD_AUTH: Case[] = [
   fa("the method comes from the URI's dialect", "carol", { "x-original-uri": "/orders/orders", "x-forwarded-method": "GET" }, 403),
 ];
 
-export const ALL_CASES = [...ALLOW_DENY, ...SCOPE_SETS, ...NORMALISATION, ...BYPASS, ...FORWARD_AUTH];
+export const ALL_CASES = [...ALLOW_DENY, ...SCOPE_SETS, ...NORMALISATION, ...BYPASS, ...KEY_LOCATION, ...FORWARD_AUTH];

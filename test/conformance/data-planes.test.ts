@@ -77,12 +77,15 @@ interface Answer {
 
 async function send(client: Client, c: Pick<Case, "method" | "target" | "who" | "via" | "headers">, keys: Record<string, string>): Promise<Answer> {
   const headers: Record<string, string> = { ...(c.headers ?? {}) };
+  let target = c.target;
   if (c.who) {
     const key = c.who === "unknown" ? "tg_live_nobody_" + randomUUID() : keys[c.who];
     if (c.via === "x-api-key") headers["x-api-key"] = key;
+    else if (c.via === "apikey-header") headers.apikey = key;
+    else if (c.via === "apikey-query") target += `${target.includes("?") ? "&" : "?"}apikey=${encodeURIComponent(key)}`;
     else headers.authorization = `Bearer ${key}`;
   }
-  const res = await client.request({ path: c.target, method: c.method, headers, body: c.method === "POST" ? "" : undefined });
+  const res = await client.request({ path: target, method: c.method, headers, body: c.method === "POST" ? "" : undefined });
   const text = await res.body.text();
   let upstream: Answer["upstream"] = null;
   if (res.statusCode === 200 && text) {
@@ -138,7 +141,7 @@ describe.each(PLANES)("data plane conformance: $name", ({ name, skip, start }) =
     if (c.status !== 200) expect(upstream.requests, "a refused request never reaches the upstream").toBe(before);
     if (c.principalHeader !== undefined) expect(got.principalHeader).toBe(principalOf(c.principalHeader));
     if (c.upstream) {
-      expect(got.upstream).toEqual({ method: c.upstream.method, path: c.upstream.path, principal: principalOf(c.upstream.principal), sawApiKey: false });
+      expect(got.upstream).toEqual({ method: c.upstream.method, path: c.upstream.path, principal: principalOf(c.upstream.principal), sawApiKey: c.upstream.sawApiKey ?? false });
     }
   });
 
