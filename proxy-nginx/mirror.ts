@@ -51,7 +51,7 @@ export class NginxMirror {
 
   constructor(
     socketPath: string,
-    private readonly source: { revision: number; serving: EnforcementState | null },
+    private readonly source: { revision: number; state: EnforcementState | null; serving: EnforcementState | null },
     private readonly logger: Logger,
   ) {
     this.agent = new Agent({ connect: { socketPath }, connections: 2 });
@@ -82,11 +82,14 @@ export class NginxMirror {
   }
 
   private async syncOnce(): Promise<void> {
-    const state = this.source.serving;
-    if (!state) return; // nothing verified to serve yet: nginx keeps what it holds (or stays 503)
-    const target = this.source.revision;
     const status = await this.control("GET", "/status");
     const at = status.json.ready === true && typeof status.json.revision === "number" ? status.json.revision : null;
+    // An empty nginx (fresh start) gets nothing while the controller holds its persisted state back for a
+    // first pull: it keeps answering 503. An nginx that is serving always gets the controller's state,
+    // held back or not: that state holds every acknowledged change, so it is never older than the dicts.
+    const state = at === null ? this.source.serving : this.source.state;
+    if (!state) return;
+    const target = this.source.revision;
     if (at === target) {
       this.revision = target;
       return this.trim(target);
