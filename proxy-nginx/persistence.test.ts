@@ -67,6 +67,19 @@ describe.skipIf(missing !== null)("nginx data plane: acknowledged revokes hold",
     expect(statuses(await burst("/orders/orders/1", fixture.keys.alice, 4))).toEqual([200]);
   });
 
+  test("kill -9 of one worker: the master starts another, which enforces the revoke from its first request", async () => {
+    const [, victim] = plane.nginxPids();
+    process.kill(victim, "SIGKILL");
+    const until = Date.now() + 10_000;
+    while (plane.nginxPids().length < 3 || plane.nginxPids().includes(victim)) {
+      if (Date.now() > until) throw new Error("nginx did not replace the worker");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const after = await burst("/orders/orders", fixture.keys.alice);
+    expect(statuses(after)).toEqual([403]);
+    expect(new Set(after.map((x) => x.worker)).size).toBe(2);
+  });
+
   test("kill -9 of nginx, then start: 503 until the controller pushed the state again, then the revoke holds", async () => {
     await plane.killNginx();
     await plane.startNginx();
