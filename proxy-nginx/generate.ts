@@ -63,6 +63,7 @@ http {
   # then every request is 503 until the controller has pushed the state again.
   lua_shared_dict tollgate ${o.stateDictMb ?? 64}m;
   lua_shared_dict tollgate_usage ${o.usageDictMb ?? 16}m;
+  init_worker_by_lua_block { require("tollgate").start_usage_timer() }
   init_by_lua_block {
     local tollgate = require("tollgate")
     tollgate.refuse_encoded_specials = ${o.refuseEncodedSpecials === false ? "false" : "true"}
@@ -133,6 +134,7 @@ function main(argv: string[]): void {
   const workers = Number(arg("workers", "1"));
   if (!Number.isInteger(workers) || workers < 1) throw new Error("--workers: must be a positive integer");
   const file = writeNginxPlane({ prefix: path.resolve(arg("prefix")), listen: { host, port: Number(port) }, workers, stateDictMb: Number(arg("state-mb", "64")), userRoot: process.getuid?.() === 0 });
+  // A running nginx picks up a changed worker count or dict size with `nginx -s reload` (a dict that changes size starts empty: 503 until the controller re-pushes).
   process.stdout.write(`${file}\n`);
 }
 

@@ -60,12 +60,14 @@ describe.skipIf(missing !== null)("nginx data plane usage", () => {
     expect((await call(plane.dataUrl, "GET", "/orders/both", auth)).status).toBe(200);
     const until = Date.now() + 15_000;
     const sum = (id = w.ids.aliceRead) => reports.flatMap((r) => r.grants).filter((g) => g.grantId === id).reduce((n, g) => n + g.count, 0);
-    while ((sum() < 4 || sum(w.ids.aliceWrite) < 1 || reports.flatMap((r) => r.shadow).length === 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    while ((sum() < 4 || sum(w.ids.aliceWrite) < 1 || reports.flatMap((r) => r.shadow).reduce((n, o) => n + o.count, 0) < 2) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     expect(sum()).toBe(4);
     expect(sum(w.ids.aliceWrite)).toBe(1);
     expect(reports.flatMap((r) => r.credentials).map((c) => c.credentialId)).toContain(w.ids.aliceCred);
     const shadow = reports.flatMap((r) => r.shadow);
-    expect(shadow).toEqual([expect.objectContaining({ apiId: w.ids.api, method: "DELETE", path: "/orders/orders/{param}/notes", count: 2, distinctKeys: 1 })]);
+    // Two workers flush on their own timers: the two observations may arrive in one report or two.
+    for (const o of shadow) expect(o).toMatchObject({ apiId: w.ids.api, method: "DELETE", path: "/orders/orders/{param}/notes", distinctKeys: 1 });
+    expect(shadow.reduce((n, o) => n + o.count, 0)).toBe(2);
     expect(reports.every((r) => r.proxy === "proxy" && r.environment === "production")).toBe(true);
   });
 });

@@ -241,8 +241,28 @@ local function live_grant(G, principal, scope, now)
   return sub(v, tab + 1)
 end
 
+-- Usage is counted in a per-worker table and moved into the shared dict by a
+-- timer (M.start_usage_timer), so a request takes no shared-memory lock for it;
+-- a worker that dies loses at most one interval's counts.
+local pending, pending_n = {}, 0
+
 local function count(key)
-  usage:incr(key, 1, 0)
+  pending[key] = (pending[key] or 0) + 1
+  pending_n = pending_n + 1
+  if pending_n > 10000 then M.flush_usage() end
+end
+
+function M.flush_usage()
+  local batch = pending
+  pending, pending_n = {}, 0
+  for k, n in pairs(batch) do usage:incr(k, n, 0) end
+end
+
+function M.start_usage_timer()
+  ngx.timer.every(0.2, function(premature)
+    M.flush_usage()
+    if premature then return end
+  end)
 end
 
 M.refuse_encoded_specials = true

@@ -112,7 +112,11 @@ end
 function M.handle()
   local uri, method, args = ngx.var.uri, ngx.req.get_method(), ngx.req.get_uri_args()
   if uri == "/status" then
-    return reply(200, { ready = state:get("gen") ~= nil, revision = state:get("rev") or cjson.null, generation = state:get("gen") or cjson.null, pid = ngx.worker.pid() })
+    return reply(200, {
+      ready = state:get("gen") ~= nil, revision = state:get("rev") or cjson.null, generation = state:get("gen") or cjson.null, pid = ngx.worker.pid(),
+      -- The shared dicts' size and what is left of it (bench/proxy-nginx.ts reports the state's memory from these).
+      dict = { capacity = state:capacity(), free = state:free_space(), usageCapacity = usage:capacity(), usageFree = usage:free_space() },
+    })
   end
   if method ~= "POST" then return reply(404, { error = "no such control path" }) end
   if uri == "/usage" then
