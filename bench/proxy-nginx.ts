@@ -124,6 +124,7 @@ async function main() {
   const planeOpts = (workers: number) => ({ prefix: planeDir, listen: { host: "127.0.0.1", port: planePort }, workers, stateDictMb: STATE_MB, userRoot: root !== "" });
   const plain = await runNginx(plainDir, plainConfig(plainDir, plainPort, upPort, 1), plainPort);
   const plane = await runNginx(planeDir, writeNginxPlane(planeOpts(1)), planePort);
+  nginxes.push(plain, plane);
 
   const controller = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "proxy-nginx/controller.ts")], {
     cwd: ROOT,
@@ -225,7 +226,17 @@ async function main() {
   console.log(JSON.stringify(summary, null, 2));
 }
 
+/** Each nginx's master and workers: a SIGKILL of the master alone would leave its workers running. */
+const nginxes: { pids(): number[] }[] = [];
+
 async function cleanup() {
+  for (const n of nginxes) {
+    try {
+      for (const pid of n.pids()) process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   await new Promise((r) => setTimeout(r, 200));
   rmSync(tmp, { recursive: true, force: true });
