@@ -27,6 +27,11 @@ class NginxCore extends Core {
     return super.ready && this.mirror?.revision === this.revision;
   }
 
+  /** A revoke reaches nginx's dicts while the journal is still being fsynced (it only restricts access). */
+  protected override removedEarly(removals: Op[]): void {
+    this.mirror.removeNow(removals, this.revision + 1).catch(() => undefined); // the ops push after the fsync applies them anyway
+  }
+
   override async mutate(key: string, hash: string, ops: Op[], ifRevision?: number): Promise<MutationResult> {
     const r = await super.mutate(key, hash, ops, ifRevision);
     if (r.applied) this.mirror.record(r.revision, ops);

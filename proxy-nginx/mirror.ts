@@ -74,6 +74,12 @@ export class NginxMirror {
     if (this.log.length > LOG_CAP) this.log.splice(0, this.log.length - LOG_CAP); // a gap later means a full load
   }
 
+  /** A batch's grant and credential deletes at once, before its fsync: nginx applies them only while its dicts are before `revision` (the batch's). */
+  async removeNow(removals: Op[], revision: number): Promise<void> {
+    const ops = removals.map(luaOp).filter((o) => o !== null);
+    if (ops.length > 0) await this.control("POST", `/remove?revision=${revision}`, { ops });
+  }
+
   /** Resolves once nginx's dicts hold the source's current revision; one sync at a time. */
   sync(): Promise<void> {
     const run = this.chain.then(() => this.syncOnce());

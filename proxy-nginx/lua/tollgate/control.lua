@@ -22,7 +22,7 @@ local function reply(status, body)
   ngx.status = status
   ngx.header["Content-Type"] = "application/json"
   ngx.print(cjson.encode(body))
-  return ngx.exit(status)
+  -- No ngx.exit: the handler runs under the control lock, and must return to release it.
 end
 
 local function unhex(h)
@@ -109,7 +109,29 @@ local function sweep(premature, old)
   end
 end
 
+-- Control requests may land on different workers at once: every change to the
+-- dicts runs under one lock (an atomic add with an expiry, so a worker killed
+-- while holding it cannot wedge the others for more than a few seconds).
+local function locked(fn)
+  for _ = 1, 5000 do
+    if state:add("control_lock", true, 5) then
+      local ok, err = pcall(fn)
+      state:delete("control_lock")
+      if not ok then error(err) end
+      return
+    end
+    ngx.sleep(0.001)
+  end
+  error("control lock not acquired")
+end
+
 function M.handle()
+  if ngx.var.uri == "/status" or ngx.req.get_method() ~= "POST" then return M.dispatch() end
+  local ok, err = pcall(locked, M.dispatch)
+  if not ok then return reply(503, { error = tostring(err) }) end
+end
+
+function M.dispatch()
   local uri, method, args = ngx.var.uri, ngx.req.get_method(), ngx.req.get_uri_args()
   if uri == "/status" then
     return reply(200, {
@@ -147,6 +169,19 @@ function M.handle()
     if not ok then return reply(507, { error = err }) end
     state:set("rev", tonumber(args.to))
     return reply(200, { revision = tonumber(args.to) })
+  end
+  if uri == "/remove" then
+    -- A batch's grant/credential deletes before the controller's fsync: they only restrict, and the
+    -- ordered /ops push that follows the fsync applies them again. Nothing else is accepted here.
+    -- Only while the dicts are still before the batch's revision: once /ops has passed it, a later
+    -- batch may have re-added what this one removed.
+    local gen = state:get("gen")
+    if not gen or not body then return reply(409, { error = "no state" }) end
+    if (state:get("rev") or 0) >= tonumber(args.revision or 0) then return reply(409, { revision = state:get("rev") }) end
+    for _, op in ipairs(body.ops) do
+      if op.op == "delete" then apply(gen .. ":", op) end
+    end
+    return reply(200, {})
   end
   if uri == "/load/begin" then
     return reply(200, { generation = state:incr("genseq", 1, 0) })
