@@ -98,6 +98,13 @@ export class Core {
     return { revision: this.revision, environment: this.environment, lastSyncAt: this.lastSyncAt, idempotency };
   }
 
+  /**
+   * Called with a batch's grant and credential removals once the batch is validated, before its fsync, so a
+   * data plane outside this process can enforce them as early as this one does (proxy-nginx/controller.ts).
+   * Must not throw or wait: the acknowledgement still comes only after the fsync.
+   */
+  protected removedEarly(_removals: Op[]): void {}
+
   /** Applies a batch of ops atomically. Throws StateError (400) or IdempotencyConflict (409). */
   mutate(key: string, hash: string, ops: Op[], ifRevision?: number): Promise<MutationResult> {
     return this.exclusive(async () => {
@@ -113,7 +120,10 @@ export class Core {
       // less-guarded template) waits until the batch is durable. Re-applying
       // the whole batch in order afterwards gives the batch's exact final state.
       const removals = ops.filter((o) => o.op === "delete" && (o.kind === "grant" || o.kind === "credential"));
-      if (removals.length > 0) this.state.applyOps(removals);
+      if (removals.length > 0) {
+        this.state.applyOps(removals);
+        this.removedEarly(removals);
+      }
       await this.store?.append({ rev, key, hash, ops, at: new Date().toISOString() });
       this.state.applyOps(ops);
       this.revision = rev;

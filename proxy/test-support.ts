@@ -18,6 +18,9 @@ export function prng(seed: number) {
   };
 }
 
+/** Path segments the fuzz tests build request targets from (proxy/fuzz.test.ts, test/conformance). */
+export const FUZZ_SEGMENTS = ["orders", "orders", "export", "42", "..", ".", "%2e%2e", "%2E", "%2f", "%2F", "%5c", "%00", "%", "%zz", "%c0%ae", "\\", "", ";", "..;", "%252e%252e", "{id}", "é", "😀", "a".repeat(3000), "%41", "~", "*", "@", "?x=1", "?a=%00", "#frag", "%0d%0aX-Injected:1"];
+
 export interface ProxyProcess {
   child: ChildProcess;
   dataUrl: string;

@@ -1,0 +1,432 @@
+-- Tollgate's nginx data plane: the access decision of proxy/decide.ts, run in
+-- access_by_lua against state in lua_shared_dicts (shared by every worker),
+-- with each worker's compiled route matcher rebuilt when the topology version
+-- changes. The state is written only by the controller (proxy-nginx/controller.ts)
+-- through the control listener (tollgate/control.lua).
+local ffi = require "ffi"
+local cjson = require "cjson.safe"
+local norm = require "tollgate.normalize"
+
+local ngx = ngx
+local byte, sub, find, lower = string.byte, string.sub, string.find, string.lower
+local state = ngx.shared.tollgate
+local usage = ngx.shared.tollgate_usage
+
+local M = {}
+
+ffi.cdef [[ unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md); ]]
+local ok, crypto = pcall(ffi.load, "crypto")
+if not ok then crypto = ffi.load("libcrypto.so.3") end
+local digest_buf = ffi.new("unsigned char[32]")
+
+--- SHA-256 as 32 raw bytes: the credential index key (hex is only for the wire).
+function M.sha256(s)
+  crypto.SHA256(s, #s, digest_buf)
+  return ffi.string(digest_buf, 32)
+end
+
+function M.hex(raw)
+  return (raw:gsub(".", function(c) return string.format("%02x", byte(c)) end))
+end
+
+-- ------------------------------------------------------------------ matcher
+
+local function new_node() return { s = nil, p = nil, m = nil, r = nil } end
+
+local function template_segments(t)
+  if #t > 1 and byte(t, #t) == 47 then t = sub(t, 1, -2) end
+  if t == "/" or t == "" then return {} end
+  return norm.segments(t)
+end
+
+local function is_param(s) return #s >= 2 and byte(s, 1) == 123 and byte(s, #s) == 125 end
+local function is_rest(s) return #s >= 3 and byte(s, 1) == 123 and sub(s, -2) == "*}" end
+
+local function add_route(root, route)
+  local node = root
+  local segs = template_segments(route.pathTemplate)
+  local tail = #segs > 0 and is_rest(segs[#segs])
+  local last = tail and #segs - 1 or #segs
+  for i = 1, last do
+    local seg = segs[i]
+    if is_param(seg) then
+      node.p = node.p or new_node()
+      node = node.p
+    else
+      node.s = node.s or {}
+      local nxt = node.s[seg]
+      if not nxt then nxt = new_node(); node.s[seg] = nxt end
+      node = nxt
+    end
+  end
+  if tail then node.r = node.r or {}; node.r[route.method] = route
+  else node.m = node.m or {}; node.m[route.method] = route end
+end
+
+local function walk(node, segs, i, method)
+  if i > #segs then
+    return (node.m and node.m[method]) or (node.r and node.r[method]) or nil
+  end
+  local s = node.s and node.s[segs[i]]
+  if s then
+    local r = walk(s, segs, i + 1, method)
+    if r then return r end
+  end
+  if node.p then
+    local r = walk(node.p, segs, i + 1, method)
+    if r then return r end
+  end
+  return node.r and node.r[method] or nil
+end
+
+local function match(api, method, segs, from)
+  local r = walk(api.tree, segs, from, method)
+  if r or method ~= "HEAD" then return r end
+  return walk(api.tree, segs, from, "GET")
+end
+
+-- This worker's compiled topology (APIs by prefix, their route trees).
+local topo = { version = nil, by_prefix = {}, max_depth = 0 }
+
+local function compile(json)
+  local t = cjson.decode(json)
+  if not t then return nil end
+  local by_id, by_prefix, max_depth = {}, {}, 0
+  for _, a in ipairs(t.apis) do
+    a.tree = new_node()
+    if a.keyLocation == cjson.null then a.keyLocation = nil end
+    by_id[a.id] = a
+    by_prefix[a.prefix] = a
+    local depth = #norm.segments(a.prefix)
+    if depth > max_depth then max_depth = depth end
+  end
+  for _, r in ipairs(t.routes) do
+    local a = by_id[r.apiId]
+    if a then add_route(a.tree, r) end
+  end
+  return { by_prefix = by_prefix, max_depth = max_depth }
+end
+
+local function current_topology()
+  local v = state:get("tv")
+  if v ~= topo.version then
+    local c = compile(state:get("topo") or "")
+    if not c then return nil end
+    c.version = v
+    topo = c
+  end
+  return topo
+end
+
+local function api_for(t, path, segs)
+  local depth = math.min(t.max_depth, #segs)
+  if depth == 0 then return nil end
+  local e = 0
+  for i = 1, depth do e = e + 1 + #segs[i] end
+  while depth >= 1 do
+    local api = t.by_prefix[sub(path, 1, e)]
+    if api then return api, depth, sub(path, e + 1) end
+    e = e - 1 - #segs[depth]
+    depth = depth - 1
+  end
+  return nil
+end
+
+-- ------------------------------------------------------------------- keys
+
+--- "Bearer <token>" as proxy/decide.ts bearerToken reads it.
+local function bearer(auth)
+  local n = #auth
+  if n < 8 or byte(auth, 7) ~= 32 or lower(sub(auth, 1, 6)) ~= "bearer" then return nil end
+  local s = 8
+  while s <= n and byte(auth, s) == 32 do s = s + 1 end
+  local e = s
+  while e <= n do
+    local c = byte(auth, e)
+    if c < 0x21 or c > 0x7e then break end
+    e = e + 1
+  end
+  local len = e - s
+  if len < 1 or len > 512 then return nil end
+  for i = e, n do if byte(auth, i) ~= 32 then return nil end end
+  return sub(auth, s, e - 1)
+end
+
+local function presented_key()
+  local auth = ngx.var.http_authorization
+  if auth then return bearer(auth) end
+  local k = ngx.req.get_headers(200)["x-api-key"]
+  if type(k) == "table" then return nil end -- Node joins repeats with ", ": refused below
+  if type(k) == "string" and #k > 0 and #k <= 512 and not find(k, ",", 1, true) then
+    return (k:gsub("^%s+", ""):gsub("%s+$", ""))
+  end
+  return nil
+end
+
+local function query_decode(s)
+  return ngx.unescape_uri((s:gsub("%+", " ")))
+end
+
+--- Kong key-auth's key_names (proxy/key-location.ts keyAtLocation).
+local function key_at_location(loc, query)
+  local headers = loc.header and ngx.req.get_headers(200) or nil
+  for _, name in ipairs(loc.names) do
+    local v
+    if headers then
+      local h = headers[lower((name:gsub("_", "-")))]
+      if type(h) == "table" then return nil end
+      v = h
+    end
+    if v == nil and loc.query and #query >= 2 then
+      local found, many = nil, false
+      for part in sub(query, 2):gmatch("[^&]+") do
+        local eq = find(part, "=", 1, true)
+        if query_decode(eq and sub(part, 1, eq - 1) or part) == name then
+          if found ~= nil then many = true; break end
+          found = eq and query_decode(sub(part, eq + 1)) or false
+        end
+      end
+      if many then return nil end
+      if found then v = found end
+    end
+    if v ~= nil then
+      if #v > 0 and #v <= 512 then return v end
+      return nil
+    end
+  end
+  return nil
+end
+
+--- The query without parameters named like a key name (key-location.ts queryWithoutKeys).
+local function query_without_keys(loc, query)
+  if #query < 2 then return query end
+  local names = {}
+  for _, n in ipairs(loc.names) do names[n] = true end
+  local kept = {}
+  for part in (sub(query, 2) .. "&"):gmatch("([^&]*)&") do
+    local eq = find(part, "=", 1, true)
+    if not names[query_decode(eq and sub(part, 1, eq - 1) or part)] then kept[#kept + 1] = part end
+  end
+  if #kept == 0 or (#kept == 1 and kept[1] == "") then return "" end
+  return "?" .. table.concat(kept, "&")
+end
+
+-- -------------------------------------------------------------- decisions
+
+local ERRORS = {
+  [400] = '{"error":{"code":"bad_request","message":"The request path is not acceptable"}}',
+  [401] = '{"error":{"code":"unauthorized","message":"A valid API key is required"}}',
+  [403] = '{"error":{"code":"forbidden","message":"This API key may not call this endpoint"}}',
+  [404] = '{"error":{"code":"not_found","message":"No such endpoint"}}',
+  [405] = '{"error":{"code":"method_not_allowed","message":"CONNECT is not supported"}}',
+  [503] = '{"error":{"code":"not_ready","message":"The proxy has no enforcement state yet"}}',
+}
+
+local function refuse(status)
+  ngx.status = status
+  ngx.header["Content-Type"] = "application/json"
+  if status == 401 then ngx.header["WWW-Authenticate"] = 'Bearer realm="tollgate"' end
+  if status == 400 then ngx.header["Connection"] = "close" end
+  if M.expose_worker then ngx.header["X-Tollgate-Worker"] = ngx.worker.id() end
+  ngx.print(ERRORS[status])
+  return ngx.exit(status)
+end
+
+--- The live grant id of (principal, scope), or nil: "exp\tgrantId" ("" exp: never).
+local function live_grant(G, principal, scope, now)
+  local v = state:get(G .. "p" .. principal .. "\t" .. scope)
+  if not v then return nil end
+  local tab = find(v, "\t", 1, true)
+  if tab > 1 and tonumber(sub(v, 1, tab - 1)) <= now then return nil end
+  return sub(v, tab + 1)
+end
+
+-- Usage is counted in a per-worker table and moved into the shared dict by a
+-- timer (M.start_usage_timer), so a request takes no shared-memory lock for it;
+-- a worker that dies loses at most one interval's counts.
+local pending, pending_n = {}, 0
+
+local function count(key)
+  pending[key] = (pending[key] or 0) + 1
+  pending_n = pending_n + 1
+  if pending_n > 10000 then M.flush_usage() end
+end
+
+function M.flush_usage()
+  local batch = pending
+  pending, pending_n = {}, 0
+  for k, n in pairs(batch) do usage:incr(k, n, 0) end
+end
+
+function M.start_usage_timer()
+  ngx.timer.every(0.2, function(premature)
+    M.flush_usage()
+    if premature then return end
+  end)
+end
+
+M.refuse_encoded_specials = true
+
+--- The decision of proxy/decide.ts for method + raw target: a refusal status
+--- (400/401/403/404), or nil plus what forwarding needs.
+local function decide(G, method, target, now)
+  if M.refuse_encoded_specials and norm.has_encoded_special(target) then return 400 end
+  local path, query = norm.normalize(target)
+  if not path then return 400 end
+  local t = current_topology()
+  if not t then return 503 end
+  local segs = norm.segments(path)
+  local api, depth, rest = api_for(t, path, segs)
+  local route = api and match(api, method, segs, depth + 1) or nil
+  local d = { api = api, route = route, rest = rest, query = query }
+  if route and route.public then return nil, d end
+
+  local key
+  if api and api.keyLocation then key = key_at_location(api.keyLocation, query) else key = presented_key() end
+  if not key then return 401 end
+  local digest = M.sha256(key)
+  local c = state:get(G .. "c" .. digest)
+  if not c then return 401 end
+  local t1 = find(c, "\t", 1, true)
+  local t2 = find(c, "\t", t1 + 1, true)
+  if t1 > 1 and tonumber(sub(c, 1, t1 - 1)) <= now then return 401 end
+  d.principal = sub(c, t1 + 1, t2 - 1)
+  d.cred_id = sub(c, t2 + 1)
+  if not route then
+    count("s\t" .. (api and api.id or "") .. "\t" .. method .. "\t" .. norm.shadow_path(segs) .. "\t" .. M.hex(digest))
+    return 404
+  end
+  for _, set in ipairs(route.requirements) do
+    local first
+    for j, scope in ipairs(set) do
+      local g = live_grant(G, d.principal, scope, now)
+      if not g then first = nil; break end
+      if j == 1 then first = g end
+    end
+    if first then
+      d.grant_id, d.alternative = first, set
+      return nil, d
+    end
+  end
+  return 403
+end
+
+--- Usage of an allowed request, as proxy/decide.ts recordAllowedUsage reports it.
+local function record_allowed(G, d, now)
+  count("r\t" .. (d.grant_id or "") .. "\t" .. (d.cred_id or "") .. "\t" .. d.route.id)
+  -- The first grant of the alternative is counted with the request; the others of an AND set here.
+  local alt = d.alternative
+  if alt then
+    for j = 2, #alt do
+      local g = live_grant(G, d.principal, alt[j], now)
+      if g then count("a\t" .. g) end
+    end
+  end
+end
+
+--- access_by_lua: decide, then either refuse or set what proxy_pass forwards.
+function M.access()
+  local gen = state:get("gen")
+  local target = ngx.var.request_uri
+  if target == "/_tollgate/auth" or sub(target, 1, 16) == "/_tollgate/auth?" then return M.forward_auth(gen) end
+  if not gen then return refuse(503) end
+  local G = gen .. ":"
+  local method = ngx.req.get_method()
+  if method == "CONNECT" then return refuse(405) end
+  -- nginx accepts absolute-form targets ("GET http://host/p") and hands on only
+  -- their path; the Node proxy refuses them, and so do we: origin-form only.
+  if byte(ngx.var.request, #method + 2) ~= 47 then return refuse(400) end
+  local now = ngx.now() * 1000
+  local status, d = decide(G, method, target, now)
+  if status then return refuse(status) end
+  record_allowed(G, d, now)
+  local api, rest = d.api, d.rest
+  local query = d.query
+  -- Keys are never forwarded: Authorization / X-API-Key, or an API's own key
+  -- names (headers in both spellings, query parameters), as proxy/dataplane.ts.
+  local loc = api.keyLocation
+  if loc then
+    for _, name in ipairs(loc.names) do
+      if loc.header then
+        ngx.req.clear_header(name)
+        ngx.req.clear_header((name:gsub("_", "-")))
+      end
+    end
+    if loc.query then query = query_without_keys(loc, query) end
+  else
+    ngx.req.clear_header("Authorization")
+    ngx.req.clear_header("X-API-Key")
+  end
+  local base = api.base
+  local uri = base .. (rest ~= "" and rest or (base ~= "" and "" or "/")) .. query
+  if byte(uri, 1) ~= 47 then uri = "/" .. uri end
+  ngx.var.tg_uri = uri
+  ngx.var.tg_principal = d.principal or ""
+  ngx.var.tg_host = api.hostHeader
+  ngx.var.tg_scheme = api.scheme
+  ngx.ctx.tg_peer_host = api.addr
+  ngx.ctx.tg_peer_port = api.port
+end
+
+local function one_header(h, name)
+  local v = h[name]
+  if type(v) == "table" then return table.concat(v, ", ") end
+  return v
+end
+
+--- The request a gateway asks about (proxy/dataplane.ts describedRequest): both
+--- header dialects must agree, the method comes from the URI's dialect.
+local function described_request()
+  local h = ngx.req.get_headers(200)
+  local o_uri, f_uri = one_header(h, "x-original-uri"), one_header(h, "x-forwarded-uri")
+  local o_method, f_method = one_header(h, "x-original-method"), one_header(h, "x-forwarded-method")
+  if o_method then o_method = string.upper(o_method) end
+  if f_method then f_method = string.upper(f_method) end
+  if o_uri and f_uri and o_uri ~= f_uri then return nil end
+  if o_method and f_method and o_method ~= f_method then return nil end
+  local uri = o_uri or f_uri
+  local method
+  if o_uri then method = o_method or (f_uri and f_method or nil) else method = f_method end
+  if not uri or uri == "" or not method or not find(method, "^[A-Z]+$") or #method > 16 then return nil end
+  return method, uri
+end
+
+--- /_tollgate/auth: forward-auth for gateways; answers only 200, 401 or 403.
+function M.forward_auth(gen)
+  local method, uri = described_request()
+  local now = ngx.now() * 1000
+  local G = gen and (gen .. ":")
+  local status, d
+  if not gen then status = 503
+  elseif method then status, d = decide(G, method, uri, now)
+  else status = 400 end
+  ngx.header["Content-Type"] = "application/json"
+  if not status then
+    record_allowed(G, d, now)
+    ngx.status = 200
+    ngx.header["Content-Type"] = nil
+    ngx.header["X-Tollgate-Principal"] = d.principal or ""
+    return ngx.exit(200)
+  end
+  if status == 401 then
+    ngx.status = 401
+    ngx.header["WWW-Authenticate"] = 'Bearer realm="tollgate"'
+    ngx.print('{"error":{"code":"unauthorized"}}')
+    return ngx.exit(401)
+  end
+  ngx.status = 403
+  ngx.print(status == 503 and '{"error":{"code":"not_ready"}}' or '{"error":{"code":"forbidden"}}')
+  return ngx.exit(403)
+end
+
+--- balancer_by_lua: the chosen API's upstream address (keep-alive pooled per peer).
+function M.balance()
+  local balancer = require "ngx.balancer"
+  local ok, err = balancer.set_current_peer(ngx.ctx.tg_peer_host, ngx.ctx.tg_peer_port)
+  if not ok then
+    ngx.log(ngx.ERR, "tollgate: no upstream peer: ", err)
+    return ngx.exit(502)
+  end
+end
+
+return M
