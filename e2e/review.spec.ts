@@ -1,11 +1,24 @@
 import { expect, test } from "@playwright/test";
-import { issueKey, pathFor, through, untilStatus, signIn, ensureAnalysed, displayName, shortcutsReady } from "./support/stack";
+import { issueKey, pathFor, through, untilStatus, signIn, ensureAnalysed, displayName, shortcutsReady, sql } from "./support/stack";
+
+/** The queue's undo window (components/review/use-undo-decisions.ts). */
+const UNDO_MS = 5_000;
+
+const decisionsOn = async (externalId: string, scope: string) =>
+  (
+    await sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Decision" d JOIN "Grant" g ON g.id = d."grantId" JOIN "Principal" p ON p.id = g."principalId"
+         JOIN "Scope" s ON s.id = g."scopeId" WHERE p."externalId" = $1 AND s.name = $2`,
+      [externalId, scope],
+    )
+  )[0].n;
 
 // The review loop end to end: real browser, real dashboard (with its in-process
 // delivery worker), real proxy, real upstream (started by e2e/support/run-e2e.ts,
 // which passes E2E_DATABASE_URL, E2E_PROXY_URL, E2E_PROXY_ADMIN_URL, E2E_PROXY_ADMIN_TOKEN).
 // A reviewer revokes / reduces / bulk-revokes from /queues; the row shows the
-// proxy's confirmation and the proxy refuses the key within a second.
+// proxy's confirmation and the proxy refuses the key within a second of the
+// decision leaving its undo window. e2e/review-rails.spec.ts covers the rest of issue 19's rails.
 
 test.describe.configure({ mode: "serial" });
 
@@ -28,8 +41,15 @@ test("revoke from the dormant queue: enforced with the proxy revision, and the k
   await expect(page.getByTestId("usage-chart")).toBeVisible();
   await page.getByTestId("finding-panel").getByRole("button", { name: "Revoke" }).click();
   const clicked = Date.now();
+  // Issue 19: a single decision waits in an undo window; meanwhile nothing is recorded and the key still works.
+  await expect(page.getByTestId("undo-toast")).toContainText(`Revoke ${name}`);
+  await expect(row.getByTestId("enforcement-state")).toHaveAttribute("data-enforcement", "undo_window");
+  expect(await decisionsOn("svc:legacy-export", "reports:read")).toBe(0);
+  expect(await through("GET", path, key)).toBe(200);
+  // Once the window closes the decision goes out, and the proxy refuses the key within a second of that.
+  await expect(page.getByTestId("undo-toast")).toHaveCount(0, { timeout: UNDO_MS + 5_000 });
   const blockedAfter = await untilStatus("GET", path, key, 403, 3_000);
-  expect(Date.now() - clicked).toBeLessThan(1_000 + 300 /* one poll of slack */);
+  expect(Date.now() - clicked).toBeLessThan(UNDO_MS + 1_000 + 300 /* one poll of slack */ + 500 /* toast removal seen */);
   expect(blockedAfter).toBeLessThan(1_300);
   const state = row.getByTestId("enforcement-state");
   await expect(state).toHaveAttribute("data-enforcement", "applied", { timeout: 10_000 });
@@ -54,7 +74,8 @@ test("reduce: keep read, drop write — a write gets 403, a read still 200", asy
   await expect(panel.getByRole("checkbox", { name: /payments:read/ })).toBeChecked();
   await expect(panel.getByRole("checkbox", { name: /payments:write/ })).not.toBeChecked();
   await panel.getByRole("button", { name: "Reduce" }).click();
-  await untilStatus("POST", writePath, key, 403, 3_000);
+  await expect(page.getByTestId("undo-toast")).toContainText(`Reduce ${name}`);
+  await untilStatus("POST", writePath, key, 403, UNDO_MS + 3_000);
   expect(await through("GET", readPath, key)).toBe(200);
   await expect(row.getByTestId("enforcement-state")).toHaveAttribute("data-enforcement", "applied", { timeout: 10_000 });
 });
@@ -70,7 +91,18 @@ test("bulk revoke of 50 findings: every row ends enforced (or waiting for a seco
   await page.getByRole("checkbox", { name: "Select all on this page" }).check();
   await expect(page.getByTestId("bulk-bar")).toContainText("50 selected");
   await page.getByRole("button", { name: "Revoke selected" }).click();
-  await expect(page.getByRole("status")).toContainText("decided", { timeout: 60_000 });
+  // Issue 19: a bulk decision asks first, with the count and the environments.
+  const dialog = page.getByRole("dialog", { name: "Revoke 50 findings?" });
+  await expect(dialog).toContainText(/50 findings in .*\(\d+\)/);
+  const [{ environments }] = await sql<{ environments: string }>(
+    `SELECT string_agg(name || ' (' || n || ')', ', ' ORDER BY name) AS environments FROM (
+       SELECT e.name, count(*)::int AS n FROM "Finding" f JOIN "Environment" e ON e.id = f."environmentId"
+       WHERE f.id = ANY($1::uuid[]) GROUP BY e.name) x`,
+    [await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-finding-id")))],
+  );
+  await expect(dialog).toContainText(`50 findings in ${environments}.`);
+  await dialog.getByRole("button", { name: "Revoke 50" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "decided" })).toBeVisible({ timeout: 60_000 });
   const states = page.getByTestId("queue-table").getByTestId("enforcement-state");
   await expect(states).toHaveCount(50, { timeout: 30_000 });
   await expect(page.getByTestId("queue-table").locator('[data-testid="enforcement-state"][data-enforcement="pending"]')).toHaveCount(0, { timeout: 30_000 });

@@ -44,7 +44,7 @@ export interface DataTableProps<T> {
   testId?: string;
   /**
    * Rows that can be made active (a detail panel shows the active one): each row is
-   * then focusable, and a click, Enter or Space on it calls `onActivate`. Clicks on
+   * then in the Tab order, and a click, Enter or Space on it calls `onActivate`. Clicks on
    * controls inside a row (checkboxes, buttons, links) do not activate it.
    */
   activeIndex?: number;
@@ -149,7 +149,7 @@ function Rows<T>({ table, activeIndex, onActivate, rowProps }: DataTableProps<T>
     if (activeIndex === undefined) return;
     const row = body.current?.querySelector<HTMLElement>(`[data-row-index="${activeIndex}"]`);
     row?.scrollIntoView({ block: "nearest" });
-    // Focus follows the active row when it is already on a row (roving tabindex), never stolen from elsewhere.
+    // Focus follows the active row when it is already on a row (j/k move it), never stolen from elsewhere.
     if (row && document.activeElement?.tagName === "TR" && body.current?.contains(document.activeElement)) row.focus();
   }, [activeIndex]);
   const activatable = Boolean(onActivate);
@@ -163,7 +163,8 @@ function Rows<T>({ table, activeIndex, onActivate, rowProps }: DataTableProps<T>
             key={row.id}
             data-row-index={i}
             {...attributes}
-            tabIndex={activatable ? (active ? 0 : -1) : undefined}
+            // Every row is in the Tab order (issue 19: reachable with Tab, not only j/k); Enter or Space opens it.
+            tabIndex={activatable ? 0 : undefined}
             aria-selected={activatable ? active : undefined}
             onClick={activatable ? (e) => !(e.target as HTMLElement).closest(INTERACTIVE) && onActivate?.(i) : undefined}
             onKeyDown={
@@ -175,7 +176,7 @@ function Rows<T>({ table, activeIndex, onActivate, rowProps }: DataTableProps<T>
                   }
                 : undefined
             }
-            className={`border-b border-slate-100 last:border-0 ${activatable ? "cursor-pointer focus:outline focus:outline-2 focus:outline-sky-500" : ""} ${
+            className={`border-b border-slate-100 last:border-0 ${activatable ? "cursor-pointer focus-visible:outline focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-sky-700" : ""} ${
               active ? "bg-sky-50 outline outline-1 outline-sky-300" : "hover:bg-slate-50"
             } ${extra}`}
           >

@@ -13,8 +13,12 @@ interface Stats {
   heldBack?: { environment: string; reason: string }[];
 }
 
-/** "Run analysis now" with visible progress, per-rule timings and why anything was held back. */
-export function AnalysisButton({ initial }: { initial: RunView | null }) {
+/**
+ * "Run analysis now" with visible progress, per-rule timings and why anything
+ * was held back. Those who may not run one (managers, auditors) see the last
+ * run without the button.
+ */
+export function AnalysisButton({ initial, canRun }: { initial: RunView | null; canRun: boolean }) {
   const router = useRouter();
   const [run, setRun] = useState<RunView | null>(initial);
   const [error, setError] = useState<string | null>(null);
@@ -36,21 +40,23 @@ export function AnalysisButton({ initial }: { initial: RunView | null }) {
   return (
     <div className="space-y-1 text-sm" data-testid="analysis-status">
       <div className="flex items-center gap-2">
-        <button
-          type="button"
-          disabled={running}
-          onClick={async () => {
-            setError(null);
-            const r = await runAnalysisAction();
-            if (!r.ok) return setError(r.error.message);
-            const p = await readJson<Run | null>("/api/ui/analysis");
-            if (p.ok) setRun(p.data);
-            router.refresh();
-          }}
-          className="rounded bg-slate-800 px-2 py-1 text-white disabled:opacity-50"
-        >
-          {running ? "Analysing…" : "Run analysis now"}
-        </button>
+        {canRun ? (
+          <button
+            type="button"
+            disabled={running}
+            onClick={async () => {
+              setError(null);
+              const r = await runAnalysisAction();
+              if (!r.ok) return setError(r.error.message);
+              const p = await readJson<Run | null>("/api/ui/analysis");
+              if (p.ok) setRun(p.data);
+              router.refresh();
+            }}
+            className="rounded bg-slate-800 px-2 py-1 text-white disabled:opacity-50"
+          >
+            {running ? "Analysing…" : "Run analysis now"}
+          </button>
+        ) : null}
         {run ? (
           <span className="text-slate-600">
             {running ? (
@@ -63,7 +69,7 @@ export function AnalysisButton({ initial }: { initial: RunView | null }) {
             )}
           </span>
         ) : (
-          <span className="text-slate-500">No analysis has run yet.</span>
+          <span className="text-slate-600">No analysis has run yet.</span>
         )}
       </div>
       {error ? <p className="text-red-700">{error}</p> : null}
@@ -77,7 +83,7 @@ export function AnalysisButton({ initial }: { initial: RunView | null }) {
         </ul>
       ) : null}
       {stats.rules && !running ? (
-        <details className="text-xs text-slate-500">
+        <details className="text-xs text-slate-600">
           <summary>Per-rule results</summary>
           <ul>
             {Object.entries(stats.rules).map(([rule, s]) => (

@@ -2,12 +2,32 @@
 import { Badge } from "@/components/badge";
 import type { DecisionStateView } from "./use-decision-states";
 
-/** The honest part of the optimistic UI: what the proxies have actually confirmed. */
+const DONE = { approve: "Approved", reduce: "Reduced", revoke: "Revoked" } as const;
+const PROPOSED = { approve: "Approve", reduce: "Reduce", revoke: "Revoke" } as const;
+type Kind = keyof typeof DONE;
+
+/**
+ * The honest part of the optimistic UI: what the proxies have actually confirmed.
+ * A revoke or reduce in an environment no proxy serves changed the database only,
+ * and says so ("not enforced — no proxy serves staging") instead of looking like the
+ * grey of an approval. `data-enforcement` names the state for specs.
+ */
 export function EnforcementBadge({ state, onRetry }: { state: DecisionStateView; onRetry?: () => void }) {
-  const label = state.kind === "approve" ? "Approved" : state.kind === "reduce" ? "Reduced" : "Revoked";
+  const kind = (state.kind in DONE ? state.kind : "revoke") as Kind;
+  const label = DONE[kind];
   let badge: React.ReactNode;
-  if (state.enforcement === "proposed") badge = <Badge tone="warn">{label}: awaiting 2nd reviewer</Badge>;
-  else if (state.enforcement === "not_required") badge = <Badge tone="neutral">{label}</Badge>;
+  let name = state.enforcement;
+  if (state.enforcement === "proposed") {
+    name = "awaiting";
+    badge = <Badge tone="warn">{PROPOSED[kind]} proposed · awaiting 2nd reviewer</Badge>;
+  } else if (state.enforcement === "not_required" && kind !== "approve") {
+    name = "not_enforced";
+    badge = (
+      <Badge tone="warn" title="The grant is revoked in Tollgate's inventory, but no proxy enforces this environment, so requests are not blocked by Tollgate">
+        {label} · not enforced — no proxy serves {state.environment}
+      </Badge>
+    );
+  } else if (state.enforcement === "not_required") badge = <Badge tone="neutral">{label}</Badge>;
   else if (state.enforcement === "applied")
     badge = (
       <Badge tone="good" title={state.verifiedRemovedAt ? "The proxy confirmed the grant is gone" : undefined}>
@@ -30,7 +50,7 @@ export function EnforcementBadge({ state, onRetry }: { state: DecisionStateView;
     );
   else badge = <Badge tone="info" title={state.lastError ?? undefined}>{label} · pending{state.lastError ? " (retrying)" : "…"}</Badge>;
   return (
-    <span data-testid="enforcement-state" data-enforcement={state.enforcement === "proposed" ? "awaiting" : state.enforcement}>
+    <span data-testid="enforcement-state" data-enforcement={name}>
       {badge}
     </span>
   );

@@ -8,10 +8,17 @@ export type DecisionStateView = DecisionState | Json<DecisionState>;
 
 const fromRows = (rows: QueueRow[]) => new Map<string, DecisionStateView>(rows.flatMap((r) => (r.decision ? [[r.id, r.decision]] : [])));
 
+/** Until the proxies answer, a delivery settles in well under a second: look often. */
+const PENDING_POLL_MS = 250;
+/** A proposal waits for another person: look every couple of seconds, so a confirm shows promptly. */
+const PROPOSED_POLL_MS = 2_000;
+
 /**
  * The decision state of each finding on the page, keyed by finding id. A
- * fresh decision is shown at once; until the proxies settle it, its state is
- * polled from GET /api/ui/decisions.
+ * fresh decision is shown at once; while it is pending delivery or waiting
+ * for a second reviewer, its state is read from GET /api/ui/decisions (a
+ * route handler, not a server action: a read must not queue behind the
+ * reviewer's next click).
  */
 export function useDecisionStates(rows: QueueRow[]) {
   const [states, setStates] = useState(() => fromRows(rows));
@@ -22,32 +29,44 @@ export function useDecisionStates(rows: QueueRow[]) {
     setStates(fromRows(rows));
   }
 
-  const pendingIds = useMemo(
-    () => [...states.values()].filter((s) => s.enforcement === "pending").map((s) => s.decisionId),
-    [states],
-  );
+  const watch = useMemo(() => {
+    const live = [...states.values()].filter((s) => s.enforcement === "pending" || s.enforcement === "proposed");
+    return { ids: live.map((s) => s.decisionId).join(","), delay: live.some((s) => s.enforcement === "pending") ? PENDING_POLL_MS : PROPOSED_POLL_MS };
+  }, [states]);
+  // Bumped after every answer, so an unchanged proposal is looked at again.
+  const [round, setRound] = useState(0);
   useEffect(() => {
-    if (pendingIds.length === 0) return;
+    if (!watch.ids) return;
     const t = setTimeout(async () => {
-      const r = await readJson<DecisionState[]>(`/api/ui/decisions?ids=${pendingIds.join(",")}`);
-      if (!r.ok) return;
-      setStates((old) => {
-        const next = new Map(old);
-        for (const s of r.data) if (s.findingId) next.set(s.findingId, s);
-        return next;
-      });
-    }, 250);
+      const r = await readJson<DecisionState[]>(`/api/ui/decisions?ids=${watch.ids}`);
+      if (r.ok) {
+        setStates((old) => {
+          let next: Map<string, DecisionStateView> | null = null;
+          for (const s of r.data) {
+            const before = s.findingId ? old.get(s.findingId) : undefined;
+            if (!s.findingId || (before && JSON.stringify(before) === JSON.stringify(s))) continue;
+            next ??= new Map(old);
+            next.set(s.findingId, s);
+          }
+          return next ?? old;
+        });
+      }
+      setRound((n) => n + 1);
+    }, watch.delay);
     return () => clearTimeout(t);
-  }, [pendingIds]);
+  }, [watch, round]);
 
   /** Shows decisions just made (or a retry just asked for) until the next poll says more. */
-  const record = useCallback((results: (Pick<DecisionState, "decisionId" | "kind" | "awaitingConfirmation" | "enforcement"> & { findingId: string })[]) => {
+  const record = useCallback((results: (Pick<DecisionState, "decisionId" | "kind" | "awaitingConfirmation" | "enforcement" | "environment"> & { findingId: string })[]) => {
     setStates((old) => {
       const next = new Map(old);
-      for (const d of results) next.set(d.findingId, { ...d, revision: null, enforcedAt: null, verifiedRemovedAt: null, lastError: null });
+      for (const d of results) next.set(d.findingId, { ...d, revision: null, enforcedAt: null, verifiedRemovedAt: null, lastError: null, decider: null, confirmer: null });
       return next;
     });
   }, []);
 
   return { states, record };
 }
+
+/** Changes whenever what the proxies or a second reviewer did to a decision changes: the panel reloads on it. */
+export const stateKey = (s: DecisionStateView | undefined) => (s ? `${s.decisionId}:${s.enforcement}:${s.revision ?? ""}:${s.verifiedRemovedAt ? 1 : 0}` : "");

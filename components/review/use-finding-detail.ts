@@ -8,9 +8,9 @@ export type FindingDetailView = Json<FindingDetail>;
 
 /**
  * The panel's evidence from GET /api/ui/findings/<id>, fetched again when
- * `version` changes (after a decision); the last answer stays shown meanwhile.
+ * `version` changes (after a decision, or when the queue sees the decision's state change); the last answer stays shown meanwhile.
  */
-export function useFindingDetail(findingId: string, version: number): ActionResult<FindingDetailView> | null {
+export function useFindingDetail(findingId: string, version: string): ActionResult<FindingDetailView> | null {
   const [loaded, setLoaded] = useState<ActionResult<FindingDetailView> | null>(null);
   useEffect(() => {
     let live = true;

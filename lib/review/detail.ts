@@ -4,6 +4,8 @@ import { db, type PrismaClient } from "@/lib/db";
 import { notFound } from "@/lib/errors";
 import { dormancyDaysFor, loadSettings } from "@/lib/settings";
 import { decisionStates, type DecisionState } from "./queue";
+import { defaultReduce } from "./reduce-plan";
+import { confirmStance, findingStance } from "./stance";
 
 const DAY = 86_400_000;
 
@@ -44,7 +46,20 @@ export interface FindingDetail {
   /** Requests per day for the last 90 days, zero-filled, oldest first. */
   usage: { day: string; requests: number }[];
   needsSecondReviewer: boolean;
-  decisions: (DecisionState & { decider: string; confirmer: string | null; justification: string | null; createdAt: Date })[];
+  /** What the person asking may do with this finding, and if nothing, why (lib/review/stance.ts). */
+  viewer: { canDecide: boolean; reason: string | null };
+  /** The default reduce (keep the scopes used in the window); `offered` is false when it would remove nothing. */
+  reduce: { offered: boolean; keepScopeIds: string[]; removes: number };
+  decisions: (DecisionState & {
+    decider: string;
+    confirmer: string | null;
+    justification: string | null;
+    createdAt: Date;
+    /** Two-person rule: this person may confirm the proposal. */
+    mayConfirm: boolean;
+    /** Two-person rule: what this person is told instead of a Confirm button (the proposer waits for someone else). */
+    waiting: string | null;
+  })[];
 }
 
 export async function getFindingDetail(actor: Actor, findingId: string, client: PrismaClient = db(), now = new Date()): Promise<FindingDetail> {
@@ -56,7 +71,7 @@ export async function getFindingDetail(actor: Actor, findingId: string, client: 
       assignee: { select: { id: true, name: true } },
       grant: {
         include: {
-          principal: { select: { id: true, displayName: true, kind: true, status: true } },
+          principal: { select: { id: true, displayName: true, kind: true, status: true, managerId: true } },
           grantedBy: { select: { displayName: true } },
           scope: { include: { api: { select: { id: true, name: true } } } },
           environment: true,
@@ -95,6 +110,15 @@ export async function getFindingDetail(actor: Actor, findingId: string, client: 
     return { day, requests: byDay.get(day) ?? 0 };
   });
   const stateById = new Map(states.map((s) => [s.decisionId, s]));
+  const holder = { id: g.principal.id, kind: g.principal.kind, managerId: g.principal.managerId };
+  const scopesOnApi = siblings.map((s) => ({
+    scopeId: s.scopeId,
+    name: s.scope.name,
+    level: s.scope.level,
+    lastUsedAt: s.lastUsedAt,
+    usedInWindow: Boolean(s.lastUsedAt && s.lastUsedAt.getTime() >= windowStart),
+    requiredWith: partnersOf.get(s.scopeId) ?? [],
+  }));
   return {
     id: f.id,
     rule: f.rule,
@@ -118,23 +142,19 @@ export async function getFindingDetail(actor: Actor, findingId: string, client: 
       api: g.scope.api,
       environment: { id: g.environment.id, name: g.environment.name, tier: g.environment.tier },
     },
-    scopesOnApi: siblings.map((s) => ({
-      scopeId: s.scopeId,
-      name: s.scope.name,
-      level: s.scope.level,
-      lastUsedAt: s.lastUsedAt,
-      usedInWindow: Boolean(s.lastUsedAt && s.lastUsedAt.getTime() >= windowStart),
-      requiredWith: partnersOf.get(s.scopeId) ?? [],
-    })),
+    scopesOnApi,
     windowDays,
     usage,
     needsSecondReviewer: requiresSecondReviewer({ scope: g.scope, environment: g.environment }, rule),
+    viewer: findingStance(actor, holder),
+    reduce: defaultReduce(scopesOnApi),
     decisions: f.decisions.map((d) => ({
       ...stateById.get(d.id)!,
       decider: d.decider.name,
       confirmer: d.confirmer?.name ?? null,
       justification: d.justification,
       createdAt: d.createdAt,
+      ...confirmStance(actor, holder, d),
     })),
   };
 }

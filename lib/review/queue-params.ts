@@ -11,7 +11,8 @@ export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 export const QUEUE_PER_PAGE = [25, 50, 100] as const;
 
 export const queueQuerySchema = z.object({
-  view: z.enum(["open", "decided"]).catch("open"),
+  /** open: every open finding; confirm: proposals this person may confirm (two-person rule); decided: decisions and proposals. */
+  view: z.enum(["open", "confirm", "decided"]).catch("open"),
   rule: opt(z.enum(RULES)),
   severity: opt(z.enum(SEVERITIES)),
   api: opt(z.string().max(200)),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { createTestDatabase, type TestDatabase } from "@/test/support/db";
 import { daysAgo, makeApi, makeEnvironment, makeGrant, makePrincipal, makeReviewer } from "@/lib/analysis/fixtures";
-import { claimFinding, getFindingDetail, listQueue, parseQueueQuery, revokeGrant } from "./index";
+import { claimFinding, confirmDecision, decisionStates, getFindingDetail, listQueue, needsSecondReviewCount, parseQueueQuery, revokeGrant } from "./index";
 
 let tdb: TestDatabase;
 let client: PrismaClient;
@@ -80,4 +80,57 @@ test("the API filter takes every environment an API name is deployed in, combine
   const inStageOnly = await listQueue(reviewer.actor, parseQueueQuery({ api: name, environment: stage.id }), client);
   expect([inStageOnly.rows.map((r) => r.id), inStageOnly.total]).toEqual([[b.id], 1]);
   expect((await listQueue(reviewer.actor, parseQueueQuery({ api: "no-such-api" }), client)).rows).toEqual([]);
+});
+
+test("two-person rule in the queue: the proposer waits, 'Needs 2nd review' lists it for those who may confirm, 'Recently decided' shows it and its outcome", async () => {
+  const prod = await makeEnvironment(client, "production");
+  const { scopes } = await makeApi(client, prod.id);
+  const holder = await makePrincipal(client, { name: "erin" });
+  const g = await makeGrant(client, { principalId: holder.id, scopeId: scopes.admin.id, environmentId: prod.id, lastUsedAt: daysAgo(300) });
+  const f = await client.finding.create({ data: { grantId: g.id, rule: "dormant", severity: "critical", riskScore: 95, evidence: {}, suggestion: "Revoke" } });
+  const second = await makeReviewer(client);
+  const holdsIt = await makeReviewer(client, ["reviewer"], holder.id);
+  const admin = await makeReviewer(client, ["admin"]);
+
+  const proposed = await revokeGrant(reviewer.actor, { findingId: f.id }, client);
+  expect(proposed.enforcement).toBe("proposed");
+  const confirmView = (actor: typeof reviewer.actor) => listQueue(actor, parseQueueQuery({ view: "confirm" }), client).then((p) => p.rows.map((r) => r.id));
+  expect(await confirmView(reviewer.actor)).toEqual([]);
+  expect(await confirmView(second.actor)).toEqual([f.id]);
+  expect(await confirmView(holdsIt.actor)).toEqual([]);
+  expect([await needsSecondReviewCount(reviewer.actor, client), await needsSecondReviewCount(second.actor, client), await needsSecondReviewCount(admin.actor, client)]).toEqual([0, 1, 0]);
+
+  // The panel tells each person where they stand.
+  const mine = await getFindingDetail(reviewer.actor, f.id, client);
+  expect(mine.decisions[0]).toMatchObject({ enforcement: "proposed", mayConfirm: false, waiting: "You proposed this: waiting for another reviewer to confirm it." });
+  expect((await getFindingDetail(second.actor, f.id, client)).decisions[0]).toMatchObject({ mayConfirm: true, waiting: null });
+  const forAdmin = await getFindingDetail(admin.actor, f.id, client);
+  expect(forAdmin.viewer.canDecide).toBe(false);
+  expect(forAdmin.viewer.reason).toMatch(/separation of duties/);
+  expect(forAdmin.decisions[0].mayConfirm).toBe(false);
+
+  // Recently decided lists the waiting proposal first (it has no closedAt yet), with who proposed it.
+  const decided = await listQueue(reviewer.actor, parseQueueQuery({ view: "decided" }), client);
+  expect(decided.rows[0]).toMatchObject({ id: f.id, decision: { enforcement: "proposed", decider: reviewer.user.name, confirmer: null, environment: prod.name } });
+
+  await confirmDecision(second.actor, { decisionId: proposed.decisionId }, client);
+  expect(await confirmView(second.actor)).toEqual([]);
+  const after = (await listQueue(reviewer.actor, parseQueueQuery({ view: "decided" }), client)).rows.find((r) => r.id === f.id);
+  // No proxy serves this environment: the revoke is recorded as not enforced there, named in the state.
+  expect(after?.decision).toMatchObject({ enforcement: "not_required", decider: reviewer.user.name, confirmer: second.user.name, environment: prod.name });
+  const [state] = await decisionStates(reviewer.actor, [proposed.decisionId], client);
+  expect(state).toMatchObject({ findingId: f.id, enforcement: "not_required", decider: reviewer.user.name, confirmer: second.user.name, environment: prod.name });
+});
+
+test("reduce is offered only when keeping the used scopes removes something", async () => {
+  const d = await getFindingDetail(reviewer.actor, ids.high, client);
+  expect(d.reduce).toEqual({ offered: true, keepScopeIds: [ids.readScope], removes: 1 });
+  expect(d.viewer).toEqual({ canDecide: true, reason: null });
+  const p = await makePrincipal(client);
+  const prod = await makeEnvironment(client, "production");
+  const { scopes } = await makeApi(client, prod.id);
+  const used = await makeGrant(client, { principalId: p.id, scopeId: scopes.read.id, environmentId: prod.id, lastUsedAt: daysAgo(1) });
+  await makeGrant(client, { principalId: p.id, scopeId: scopes.write.id, environmentId: prod.id, lastUsedAt: daysAgo(2) });
+  const f = await client.finding.create({ data: { grantId: used.id, rule: "over_privileged", severity: "low", riskScore: 5, evidence: {}, suggestion: "Reduce" } });
+  expect((await getFindingDetail(reviewer.actor, f.id, client)).reduce).toMatchObject({ offered: false, removes: 0 });
 });

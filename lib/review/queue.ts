@@ -1,4 +1,4 @@
-import { authorize, type Actor } from "@/lib/auth/actor";
+import { authorize, can, type Actor } from "@/lib/auth/actor";
 import { db, Prisma, type PrismaClient } from "@/lib/db";
 import type { QueueQuery } from "./queue-params";
 
@@ -36,6 +36,11 @@ export interface DecisionState {
   enforcedAt: Date | null;
   verifiedRemovedAt: Date | null;
   lastError: string | null;
+  /** The grant's environment: a revoke there that no proxy serves is "not enforced", not "enforced". */
+  environment: string;
+  /** Who decided (under the two-person rule: proposed) and who confirmed. */
+  decider: string | null;
+  confirmer: string | null;
 }
 
 export interface QueuePage {
@@ -57,8 +62,42 @@ const DECISION_LATERAL = Prisma.sql`
     SELECT d.id AS "decisionId", d.kind::text AS "decisionKind", d.enforcement::text AS enforcement,
       d."awaitingConfirmation", d."enforcedAt", d."verifiedRemovedAt",
       (SELECT max(o."appliedRevision") FROM "OutboxItem" o WHERE o."decisionId" = d.id)::int AS revision,
-      (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError"
+      (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError",
+      (SELECT u.name FROM "User" u WHERE u.id = d."deciderId") AS "deciderName",
+      (SELECT u.name FROM "User" u WHERE u.id = d."confirmerId") AS "confirmerName"
     FROM "Decision" d WHERE d."findingId" = f.id ORDER BY d."createdAt" DESC LIMIT 1) dec ON true`;
+
+// Findings with a two-person proposal waiting (few at any time: a scan of Decision's proposals).
+const PROPOSED = Prisma.sql`f.id IN (SELECT d."findingId" FROM "Decision" d WHERE d.enforcement = 'proposed' AND d."findingId" IS NOT NULL)`;
+
+/**
+ * "Needs 2nd review": open findings with a proposal this person may confirm —
+ * not their own proposal, not a grant they hold or a credential they own
+ * (the same rules confirmDecision and assertNotSelfReview apply).
+ */
+function confirmableBy(actor: Actor): Prisma.Sql {
+  if (actor.kind !== "user") return Prisma.sql`false`;
+  const notMine = Prisma.sql`f.id IN (SELECT d."findingId" FROM "Decision" d WHERE d.enforcement = 'proposed' AND d."findingId" IS NOT NULL AND d."deciderId" <> ${actor.userId}::uuid)`;
+  if (!actor.principalId) return notMine;
+  return Prisma.sql`${notMine} AND NOT EXISTS (
+    SELECT 1 FROM "Grant" g JOIN "Principal" p ON p.id = g."principalId"
+    WHERE g.id = f."grantId" AND (p.id = ${actor.principalId}::uuid OR (p.kind <> 'user' AND p."managerId" = ${actor.principalId}::uuid)))`;
+}
+
+function viewFilter(actor: Actor, view: QueueQuery["view"]): Prisma.Sql {
+  if (view === "open") return Prisma.sql`f.status = 'open'`;
+  if (view === "confirm") return Prisma.sql`f.status = 'open' AND ${confirmableBy(actor)}`;
+  // Recently decided: decisions taken, and proposals still waiting (their closedAt is null, so they sort first).
+  return Prisma.sql`(f.status IN ('approved', 'revoked', 'reduced') OR (f.status = 'open' AND ${PROPOSED}))`;
+}
+
+/** How many findings wait for this person as second reviewer (the "Needs 2nd review (n)" tab); 0 for those who cannot decide. */
+export async function needsSecondReviewCount(actor: Actor, client: PrismaClient = db()): Promise<number> {
+  authorize(actor, "findings:read");
+  if (!can(actor, "findings:decide")) return 0;
+  const [{ n }] = await client.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM "Finding" f WHERE f.status = 'open' AND ${confirmableBy(actor)}`;
+  return n;
+}
 
 /**
  * One page of the reviewer queue: filtered, sorted and paged in SQL (partial
@@ -67,9 +106,7 @@ const DECISION_LATERAL = Prisma.sql`
  */
 export async function listQueue(actor: Actor, query: QueueQuery, client: PrismaClient = db()): Promise<QueuePage> {
   authorize(actor, "findings:read");
-  const where: Prisma.Sql[] = [
-    query.view === "open" ? Prisma.sql`f.status = 'open'` : Prisma.sql`f.status IN ('approved', 'revoked', 'reduced')`,
-  ];
+  const where: Prisma.Sql[] = [viewFilter(actor, query.view)];
   if (query.rule) where.push(Prisma.sql`f.rule = ${query.rule}::"FindingRule"`);
   if (query.severity) where.push(Prisma.sql`f.severity = ${query.severity}::"Severity"`);
   // API and environment are copied onto Finding (migration 0008): every filter is a column of
@@ -133,6 +170,9 @@ export async function listQueue(actor: Actor, query: QueueQuery, client: PrismaC
             enforcedAt: (r.enforcedAt as Date | null) ?? null,
             verifiedRemovedAt: (r.verifiedRemovedAt as Date | null) ?? null,
             lastError: (r.lastError as string | null) ?? null,
+            environment: r.environment,
+            decider: (r.deciderName as string | null) ?? null,
+            confirmer: (r.confirmerName as string | null) ?? null,
           }
         : null,
     })),
@@ -144,7 +184,7 @@ export async function listQueue(actor: Actor, query: QueueQuery, client: PrismaC
   };
 }
 
-/** Current enforcement state of some decisions (the queue polls this after a click). */
+/** Current state of some decisions (the queue polls this until the proxies settle them, and while a proposal waits for a second reviewer). */
 export async function decisionStates(actor: Actor, decisionIds: string[], client: PrismaClient = db()): Promise<DecisionState[]> {
   authorize(actor, "findings:read");
   const ids = decisionIds.filter((id) => /^[0-9a-f-]{36}$/i.test(id)).slice(0, 500);
@@ -153,8 +193,14 @@ export async function decisionStates(actor: Actor, decisionIds: string[], client
     SELECT d.id AS "decisionId", d."findingId", d.kind::text AS kind, d.enforcement::text AS enforcement, d."awaitingConfirmation",
       d."enforcedAt", d."verifiedRemovedAt",
       (SELECT max(o."appliedRevision") FROM "OutboxItem" o WHERE o."decisionId" = d.id)::int AS revision,
-      (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError"
-    FROM "Decision" d WHERE d.id = ANY(${ids}::uuid[])`;
+      (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError",
+      e.name AS environment, du.name AS decider, cu.name AS confirmer
+    FROM "Decision" d
+    JOIN "Grant" g ON g.id = d."grantId"
+    JOIN "Environment" e ON e.id = g."environmentId"
+    JOIN "User" du ON du.id = d."deciderId"
+    LEFT JOIN "User" cu ON cu.id = d."confirmerId"
+    WHERE d.id = ANY(${ids}::uuid[])`;
 }
 
 /** Filter choices for the queue toolbar. */

@@ -5,6 +5,7 @@ import type { Decision, DecisionKind, EnforcementState } from "@/lib/generated/p
 import { proxyTargets } from "@/lib/enforcement/outbox";
 import { dormancyDaysFor, loadSettings } from "@/lib/settings";
 import { applyDecision, enforcementFor, type DecisionPlan } from "./apply";
+import { KEEP_NONE, REMOVES_NOTHING } from "./reduce-plan";
 import { refuseStranded, strandedByReduce } from "./sets";
 
 /**
@@ -76,10 +77,10 @@ export async function planReduce(tx: Tx, grant: DecisionGrant, keep: string[] | 
   const held = new Set(siblings.map((g) => g.scopeId));
   const foreign = kept.find((id) => !held.has(id));
   if (foreign) throw badRequest(`keepScopeIds: ${foreign} is not a scope this principal holds on this API`, "keepScopeIds");
-  if (kept.length === 0) throw badRequest("keepScopeIds: keep at least one scope (to remove all, revoke)", "keepScopeIds");
+  if (kept.length === 0) throw badRequest(`keepScopeIds: ${KEEP_NONE}`, "keepScopeIds");
   const keepSet = new Set(kept);
   const dropped = siblings.filter((g) => !keepSet.has(g.scopeId)).map((g) => g.id);
-  if (dropped.length === 0) throw badRequest("keepScopeIds: nothing would be removed (to keep everything, approve)", "keepScopeIds");
+  if (dropped.length === 0) throw badRequest(`keepScopeIds: ${REMOVES_NOTHING}`, "keepScopeIds");
   refuseStranded(await strandedByReduce(tx, grant.scope.apiId, held, keepSet));
   return { plan: { kind: "reduce", revokeGrantIds: dropped, proxyIds: [] }, kept: [...keepSet] };
 }

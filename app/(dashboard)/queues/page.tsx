@@ -6,20 +6,23 @@ import { QueueView } from "@/components/review/queue-view";
 import { requirePageActor } from "@/lib/auth/session";
 import { flatSearchParams, toSearchString } from "@/lib/url-state";
 import { latestAnalysisRun } from "@/lib/analysis";
-import { listQueue, parseQueueQuery, QUEUE_PER_PAGE, queueFilterOptions, RULES, SEVERITIES } from "@/lib/review";
+import { listQueue, needsSecondReviewCount, parseQueueQuery, QUEUE_PER_PAGE, queueFilterOptions, queueStance, RULES, SEVERITIES } from "@/lib/review";
 
 export const metadata: Metadata = { title: "Review queue" };
 export const dynamic = "force-dynamic";
 
 type Params = Record<string, string | string[] | undefined>;
 
-const RULE_TABS = [["", "All"], ...RULES.map((r) => [r, r.replace("_", " ")])] as const;
+const RULE_TABS = [["", "All"], ...RULES.map((r) => [r, r.replaceAll("_", " ")])] as const;
 
 export default async function QueuesPage({ searchParams }: { searchParams: Promise<Params> }) {
   const actor = await requirePageActor();
   const raw = await searchParams;
   const query = parseQueueQuery(raw);
-  const [page, options, run] = await Promise.all([listQueue(actor, query), queueFilterOptions(actor), latestAnalysisRun(actor)]);
+  const stance = queueStance(actor);
+  const [page, options, run, toConfirm] = await Promise.all([listQueue(actor, query), queueFilterOptions(actor), latestAnalysisRun(actor), needsSecondReviewCount(actor)]);
+  // "Needs 2nd review" is for those who may confirm (two-person rule); the others never could.
+  const views = [["open", "Open"], ...(stance.canDecide ? [["confirm", `Needs 2nd review (${toConfirm})`]] : []), ["decided", "Recently decided"]] as const;
 
   // A tab keeps the other filters and starts again at page 1.
   const link = (changes: Record<string, string | undefined>) => `/queues${toSearchString({ ...flatSearchParams(raw), ...changes, page: undefined })}`;
@@ -27,12 +30,12 @@ export default async function QueuesPage({ searchParams }: { searchParams: Promi
     <div className="space-y-3">
       <div className="flex flex-wrap items-start justify-between gap-2">
         <h1 className="text-xl font-semibold">Review queue</h1>
-        <AnalysisButton initial={run} />
+        <AnalysisButton initial={run} canRun={stance.canRunAnalysis} />
       </div>
       <nav aria-label="Queue view" className="flex gap-3 border-b border-slate-200 text-sm">
-        {(["open", "decided"] as const).map((v) => (
-          <Link key={v} href={link({ view: v === "open" ? undefined : v })} aria-current={query.view === v ? "page" : undefined} className={`-mb-px border-b-2 px-1 pb-1 ${query.view === v ? "border-slate-900 font-medium" : "border-transparent text-slate-500"}`}>
-            {v === "open" ? "Open" : "Recently decided"}
+        {views.map(([v, label]) => (
+          <Link key={v} href={link({ view: v === "open" ? undefined : v })} aria-current={query.view === v ? "page" : undefined} className={`-mb-px border-b-2 px-1 pb-1 ${query.view === v ? "border-slate-900 font-medium" : "border-transparent text-slate-600"}`}>
+            {label}
           </Link>
         ))}
       </nav>
@@ -44,6 +47,8 @@ export default async function QueuesPage({ searchParams }: { searchParams: Promi
         ))}
       </nav>
       <QueueView
+        stance={stance}
+        selectable={query.view === "open"}
         rows={page.rows}
         pagination={{ page: page.page, pageCount: page.pageCount, total: page.total, totalCapped: page.totalCapped, hasNext: page.hasNext, rowsOnPage: page.rows.length, perPage: query.perPage, perPageOptions: QUEUE_PER_PAGE }}
         toolbar={
