@@ -44,7 +44,7 @@ export class ByteSink {
 
   text(s: string): void {
     this.ensure(Buffer.byteLength(s, "utf8"));
-    this.n += this.buf.utf8Write(s, this.n);
+    this.n += this.buf.write(s, this.n, "utf8");
   }
 
   copy(src: Uint8Array, start: number, end: number): void {
@@ -193,7 +193,7 @@ function number(o: ByteSink, s: Buffer, i: number, end: number): number {
   if (plain && intDigits <= 15 && !(negative && s[intStart] === 0x30)) {
     o.copy(s, i, j);
   } else {
-    const n = Number(s.latin1Slice(i, j));
+    const n = Number(s.toString("latin1", i, j));
     o.ascii(Number.isFinite(n) ? JSON.stringify(n) : "null");
   }
   return j;

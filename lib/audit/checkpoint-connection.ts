@@ -50,6 +50,9 @@ export const INSERT_SQL = `
   SELECT $1::uuid, $2::bigint, $3::text, $4::timestamptz, $5::text, $6::text, $7::text, $8::text
   FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
 
+// pg.Client has ref()/unref() (they pass to its socket), but @types/pg does not declare them.
+type RefClient = pg.Client & { ref(): void; unref(): void };
+
 const big = (v: string | null) => (v === null ? null : BigInt(v));
 
 /** HEAD_SQL's row (seqs as text, so that both pg and Prisma hand them over the same way) as a HeadRow. */
@@ -58,18 +61,18 @@ export function toHeadRow(r: Record<keyof HeadRow, string | null> | undefined): 
 }
 
 class CheckpointConnection {
-  private client: Promise<pg.Client> | null = null;
+  private client: Promise<RefClient> | null = null;
   private busy = 0;
   private readonly names = { head: "", insert: "" };
 
   constructor(private readonly url: string) {}
 
-  private connect(): Promise<pg.Client> {
+  private connect(): Promise<RefClient> {
     this.client ??= (async () => {
       const suffix = randomBytes(4).toString("hex");
       this.names.head = `tollgate_checkpoint_head_${suffix}`;
       this.names.insert = `tollgate_checkpoint_insert_${suffix}`;
-      const c = new pg.Client({ connectionString: this.url, application_name: "tollgate-audit-checkpoint" });
+      const c = new pg.Client({ connectionString: this.url, application_name: "tollgate-audit-checkpoint" }) as RefClient;
       // A dropped connection (restart, terminated backend) is forgotten; the next checkpoint opens a new one.
       c.on("error", () => this.forget(c));
       c.on("end", () => this.forget(c));
@@ -93,7 +96,7 @@ class CheckpointConnection {
 
   private async run<R extends pg.QueryResultRow>(statement: "head" | "insert", text: string, values: unknown[]): Promise<R[]> {
     this.busy++;
-    let c: pg.Client | null = null;
+    let c: RefClient | null = null;
     try {
       c = await this.connect();
       c.ref();
