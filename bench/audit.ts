@@ -218,7 +218,7 @@ async function main() {
       const cpu0 = process.cpuUsage();
       const chainOnly = await verifyAuditChain(client, { databaseUrl: url.toString() });
       const cpu = process.cpuUsage(cpu0);
-      log(`  chain walk alone (plain pg, text rows): ${((performance.now() - tc) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process (${chainOnly.checked} events)`);
+      log(`  chain walk alone (binary COPY ranges): ${((performance.now() - tc) / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process (${chainOnly.checked} events)`);
       const tx = performance.now();
       await crossCheckAuditEvents(client);
       log(`  cross-checks alone: ${((performance.now() - tx) / 1000).toFixed(1)} s`);
