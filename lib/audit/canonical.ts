@@ -70,7 +70,7 @@ export function eventHashFromText(prevHash: string, e: { id: string; at: string;
 }
 
 /** canonicalJSON for values parsed from JSON text (null, booleans, numbers, strings, arrays, objects), written directly. */
-function canonicalValue(v: unknown): string {
+export function canonicalValue(v: unknown): string {
   if (v === null) return "null";
   switch (typeof v) {
     case "string":
@@ -86,8 +86,27 @@ function canonicalValue(v: unknown): string {
     return out + "]";
   }
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort();
+  const keys = Object.keys(o).sort(canonicalKeyOrder);
   let out = "{";
   for (let i = 0; i < keys.length; i++) out += (i ? "," : "") + JSON.stringify(keys[i]) + ":" + canonicalValue(o[keys[i]]);
   return out + "}";
+}
+
+/**
+ * The key order canonicalJSON produces, which every stored hash was made with:
+ * normalize() inserts the keys sorted, but JSON.stringify writes an object's
+ * array-index keys ("0", "7", "10"; below 2^32 - 1, no leading zeros) first, in
+ * numeric order, and only then the other keys in the order inserted. A plain
+ * sort() would put "10" before "9" and misjudge such an event as modified.
+ */
+export function canonicalKeyOrder(a: string, b: string): number {
+  const ia = isArrayIndex(a);
+  const ib = isArrayIndex(b);
+  if (ia && ib) return Number(a) - Number(b);
+  if (ia !== ib) return ia ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
 }

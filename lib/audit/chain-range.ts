@@ -49,7 +49,7 @@ export function verifyRange(batches: Iterable<EventBatch>, watch: ReadonlySet<st
     }
     let reason: string | null = null;
     if (prevHash !== null && row.prevHash !== prevHash) reason = LINK_BROKEN;
-    else if (row.hash !== eventHashFromText(row.prevHash, row)) reason = CONTENT_CHANGED;
+    else if (row.hash !== (row.contentHash ? row.contentHash() : eventHashFromText(row.prevHash, row))) reason = CONTENT_CHANGED;
     if (reason) {
       s.bad = { event: { ...identity(row), reason }, index: s.count, prevSeq, prevHash };
       return;

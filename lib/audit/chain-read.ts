@@ -1,5 +1,6 @@
 import pg from "pg";
 import copyStreams from "pg-copy-streams";
+import { eventHashFromBytes, type EventSpans } from "./canonical-bytes";
 import type { AuditRow } from "./query";
 
 /**
@@ -22,9 +23,14 @@ import type { AuditRow } from "./query";
 export interface ChainRow extends Omit<AuditRow, "data"> {
   data: string;
   prevHash: string;
+  /** eventHash of this row, when the reader can compute it faster than from the text fields. */
+  contentHash?(): string;
 }
 
-/** A run of consecutive events. each() may hand the visitor the same (reused) row object every time. */
+/**
+ * A run of consecutive events. each() may hand the visitor the same (reused) row
+ * object every time; a row with contentHash() computes its own hash (from bytes).
+ */
 export interface EventBatch {
   lastSeq: string | null;
   each(visit: (row: ChainRow) => void): void;
@@ -177,27 +183,73 @@ const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 // Microseconds between the Unix epoch and Postgres' (2000-01-01), for binary timestamps.
 const PG_EPOCH_MS = 946_684_800_000;
 
+/**
+ * One row of a binary COPY, read in place: seq and the two hashes are decoded
+ * (every row needs them), the other fields only when asked for (a broken
+ * event's identity), and the content hash is computed from the bytes
+ * (eventHashFromBytes) without decoding them at all.
+ */
+class BinaryRow implements ChainRow {
+  seq = "";
+  prevHash = "";
+  hash = "";
+  readonly spans: EventSpans = { prevHash: 0, prevHashEnd: 0, id: 0, idEnd: 0, atMs: 0, actor: 0, actorEnd: 0, action: 0, actionEnd: 0, target: -1, targetEnd: -1, data: 0, dataEnd: 0 };
+
+  constructor(private readonly buf: Buffer) {}
+
+  get id(): string {
+    return this.buf.toString("utf8", this.spans.id, this.spans.idEnd);
+  }
+  get at(): string {
+    return new Date(this.spans.atMs).toISOString();
+  }
+  get actor(): string {
+    return this.buf.toString("utf8", this.spans.actor, this.spans.actorEnd);
+  }
+  get action(): string {
+    return this.buf.toString("utf8", this.spans.action, this.spans.actionEnd);
+  }
+  get target(): string | null {
+    return this.spans.target < 0 ? null : this.buf.toString("utf8", this.spans.target, this.spans.targetEnd);
+  }
+  get data(): string {
+    return this.buf.toString("utf8", this.spans.data, this.spans.dataEnd);
+  }
+  contentHash(): string {
+    return eventHashFromBytes(this.buf, this.spans);
+  }
+}
+
 /** Decodes one binary COPY of the COLUMNS above, lazily, into a single reused row. */
 export function binaryBatch(buf: Buffer): EventBatch {
   if (buf.length < 19 || !buf.subarray(0, 11).equals(SIGNATURE)) throw new Error("audit chain read: not a binary COPY stream");
   const start = 19 + buf.readInt32BE(15);
   let lastSeq: string | null = null;
-  const row: ChainRow = { seq: "", id: "", at: "", actor: "", action: "", target: null, data: "", prevHash: "", hash: "" };
+  const row = new BinaryRow(buf);
+  const sp = row.spans;
   let p = start;
   let n = 0;
-  const text = () => {
-    const len = buf.readInt32BE(p);
-    p += 4;
-    if (len < 0) return null;
-    p += len;
-    return buf.toString("utf8", p - len, p);
-  };
   const int64 = (): number | bigint => {
     const hi = buf.readInt32BE(p);
     const lo = buf.readUInt32BE(p + 4);
     const v = Math.abs(hi) < 0x200000 ? hi * 4294967296 + lo : buf.readBigInt64BE(p);
     p += 8;
     return v;
+  };
+  // A text field's bytes: sets `from` and returns the end (-1 for NULL).
+  let from = 0;
+  const field = (): number => {
+    const len = buf.readInt32BE(p);
+    p += 4;
+    if (len < 0) return (from = -1);
+    from = p;
+    p += len;
+    return p;
+  };
+  const required = (what: string): number => {
+    const end = field();
+    if (end < 0) throw new Error(`audit chain read: ${what} is NULL at seq ${row.seq}`);
+    return end;
   };
   // Walk once to find lastSeq cheaply (only seq fields are read).
   for (;;) {
@@ -219,22 +271,30 @@ export function binaryBatch(buf: Buffer): EventBatch {
       for (let i = 0; i < n; i++) {
         p += 2 + 4; // field count, seq length (8)
         row.seq = String(int64());
-        row.id = text()!;
+        sp.idEnd = required("id");
+        sp.id = from;
         p += 4; // at: length (8)
         const hi = buf.readInt32BE(p);
         const lo = buf.readUInt32BE(p + 4);
         p += 8;
-        row.at = new Date((hi * 4294967296 + lo) / 1000 + PG_EPOCH_MS).toISOString();
-        row.actor = text()!;
-        row.action = text()!;
-        row.target = text();
+        sp.atMs = (hi * 4294967296 + lo) / 1000 + PG_EPOCH_MS;
+        sp.actorEnd = required("actor");
+        sp.actor = from;
+        sp.actionEnd = required("action");
+        sp.action = from;
+        sp.targetEnd = field();
+        sp.target = from;
         // jsonb in binary: a version byte (1), then its text.
         const len = buf.readInt32BE(p);
         if (len < 1 || buf[p + 4] !== 1) throw new Error(`audit chain read: unexpected jsonb format at seq ${row.seq}`);
-        row.data = buf.toString("utf8", p + 5, p + 4 + len);
+        sp.data = p + 5;
+        sp.dataEnd = p + 4 + len;
         p += 4 + len;
-        row.prevHash = text()!;
-        row.hash = text()!;
+        sp.prevHashEnd = required("prevHash");
+        sp.prevHash = from;
+        row.prevHash = buf.toString("utf8", from, p);
+        required("hash");
+        row.hash = buf.toString("utf8", from, p);
         visit(row);
       }
     },

@@ -1,7 +1,8 @@
 import path from "node:path";
-import type { PrismaClient } from "@/lib/db";
+import { databaseUrlOf, type PrismaClient } from "@/lib/db";
 import { adminRequest, type ProxyTarget } from "@/lib/enforcement/admin-client";
 import { checkCheckpoint, checkpointFileLine, newCheckpointId, parseCheckpointMessage, signCheckpoint, type SignedCheckpoint } from "./checkpoint";
+import { checkpointConnection, HEAD_SQL, INSERT_SQL, toHeadRow, type CheckpointRow, type HeadRow } from "./checkpoint-connection";
 import { appendDurably, durableAppender, readTail } from "./file-writer";
 import { auditSigner, type AuditSigner } from "./signing";
 
@@ -32,6 +33,8 @@ export interface CheckpointOptions {
   /** Wait until the checkpoint file line is fsynced; default false (see `durable`). */
   awaitDurable?: boolean;
   log?: (msg: string) => void;
+  /** Read the head and insert the row through the Prisma client instead of the dedicated connection (the bench's A/B). */
+  viaPrisma?: boolean;
 }
 
 export interface CheckpointResult {
@@ -63,12 +66,10 @@ export function checkpointDirFromEnv(): string | null {
 export async function createCheckpoint(client: PrismaClient, opts: CheckpointOptions = {}): Promise<CheckpointResult | null> {
   const signer = opts.signer === undefined ? auditSigner() : opts.signer;
   if (!signer) return null;
+  const url = databaseUrlOf(client);
+  const conn = url && !opts.viaPrisma ? checkpointConnection(url) : null;
   // One round trip for the head and the last checkpoint of this key (this runs at every export).
-  const [row] = await client.$queryRaw<{ seq: bigint | null; hash: string | null; lastSeq: bigint | null; lastHash: string | null; lastMessage: string | null; lastSignature: string | null }[]>`
-    SELECT h.seq, h.hash, c.seq AS "lastSeq", c."headHash" AS "lastHash", c.message AS "lastMessage", c.signature AS "lastSignature"
-    FROM (SELECT 1) AS one
-    LEFT JOIN LATERAL (SELECT seq, hash FROM "AuditEvent" ORDER BY seq DESC LIMIT 1) h ON true
-    LEFT JOIN LATERAL (SELECT seq, "headHash", message, signature FROM "AuditCheckpoint" WHERE "keyId" = ${signer.keyId} ORDER BY seq DESC, at DESC LIMIT 1) c ON true`;
+  const row = conn ? await conn.head(signer.keyId) : await headThroughPrisma(client, signer.keyId);
   if (!row || row.seq === null || row.hash === null) return null;
   const head = { seq: row.seq, hash: row.hash };
   if (!opts.force && row.lastSeq === head.seq && row.lastHash === head.hash) {
@@ -81,14 +82,17 @@ export async function createCheckpoint(client: PrismaClient, opts: CheckpointOpt
   // the database copy is the convenience copy an insider could delete anyway, the durable ones are the
   // fsynced file and the proxies' journals. A crash can lose only this row, never an event it names
   // (events commit synchronously), so the file's copy still verifies. It saves a WAL fsync per checkpoint.
-  await client.$executeRaw`
-    INSERT INTO "AuditCheckpoint" (id, seq, "headHash", at, "keyId", message, signature, reason)
-    SELECT ${newCheckpointId()}::uuid, ${head.seq}::bigint, ${head.hash}::text, ${at}::timestamptz, ${signer.keyId}::text, ${checkpoint.message}::text, ${checkpoint.signature}::text, ${opts.reason ?? "manual"}::text
-    FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
+  const record: CheckpointRow = { id: newCheckpointId(), seq: head.seq, headHash: head.hash, at, keyId: signer.keyId, ...checkpoint, reason: opts.reason ?? "manual" };
+  if (conn) await conn.insert(record);
+  else await client.$executeRawUnsafe(INSERT_SQL, record.id, record.seq, record.headHash, at, record.keyId, record.message, record.signature, record.reason);
   // After the commit, never before: the file never names a checkpoint the database rolled back.
-  const durable = dir ? durableAppender(path.join(dir, CHECKPOINT_FILE), opts.log).append(checkpointFileLine(checkpoint)) : Promise.resolve();
+  // Both start on the next turn of the event loop (setImmediate keeps their order): even opening the file and
+  // building the proxy requests (~0.2 ms of CPU) is not the caller's to wait for.
+  const file = dir ? path.join(dir, CHECKPOINT_FILE) : null;
+  const durable = file ? new Promise<void>((done) => setImmediate(() => void durableAppender(file, opts.log).append(checkpointFileLine(checkpoint)).then(done))) : Promise.resolve();
   // The proxies are looked up and sent to after returning: nothing waits for them unless asked to.
   const proxies = (async () => {
+    await new Promise((next) => setImmediate(next));
     try {
       const targets = opts.proxies ?? (await client.proxy.findMany({ select: { adminUrl: true, adminToken: true } }));
       return await publishToProxies(targets, checkpoint, opts.log);
@@ -100,6 +104,11 @@ export async function createCheckpoint(client: PrismaClient, opts: CheckpointOpt
   if (opts.awaitProxies) await proxies;
   if (opts.awaitDurable) await durable;
   return { checkpoint, seq: head.seq, headHash: head.hash, created: true, durable, proxies };
+}
+
+/** The same head query through Prisma, for a client not made by createDb (no URL known to open a connection with). */
+async function headThroughPrisma(client: PrismaClient, keyId: string): Promise<HeadRow | null> {
+  return toHeadRow((await client.$queryRawUnsafe<Record<keyof HeadRow, string | null>[]>(HEAD_SQL, keyId))[0]);
 }
 
 /** Appends one checkpoint line and fsyncs before returning (the writer's primitive; the bench's fsync probe). */

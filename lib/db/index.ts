@@ -9,9 +9,20 @@ export type { PrismaClient } from "@/lib/generated/prisma/client";
 // so the instance lives on globalThis to survive that.
 const globalForDb = globalThis as unknown as { __tollgateDb?: PrismaClient };
 
+// The URL each client was made for: a few hot paths talk to the same database over a plain pg
+// connection of their own (lib/audit/checkpoint-connection.ts), which Prisma does not expose.
+const urls = new WeakMap<PrismaClient, string>();
+
 export function createDb(url: string, poolSize?: number): PrismaClient {
   const adapter = new ResilientPrismaPg({ ...pgConfigFromUrl(url), max: poolSize ?? env().DATABASE_POOL_SIZE });
-  return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter });
+  urls.set(client, url);
+  return client;
+}
+
+/** The database URL a client from createDb() connects to (undefined for any other client). */
+export function databaseUrlOf(client: PrismaClient): string | undefined {
+  return urls.get(client);
 }
 
 export function db(): PrismaClient {
