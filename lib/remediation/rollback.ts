@@ -26,7 +26,11 @@ export async function rollbackItem(actor: Actor, input: unknown, client: PrismaC
     const [row] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "RemediationItem" WHERE id = ${parsed.data.itemId}::uuid FOR UPDATE`;
     if (!row) throw notFound("Remediation item");
     const item = await tx.remediationItem.findUniqueOrThrow({ where: { id: row.id }, include: { policy: { select: { name: true } } } });
-    if (item.status !== "executed" || !item.executedAt) throw conflict(`Only an executed item can be rolled back (this one is ${item.status.replace("_", " ")})`);
+    // A two-person proposal a second reviewer confirmed was executed too (the confirmation does not know about the item).
+    const confirmed = item.status === "proposed" && item.decisionId
+      ? !!(await tx.decision.findFirst({ where: { id: item.decisionId, enforcement: { not: "proposed" }, discard: null }, select: { id: true } }))
+      : false;
+    if ((item.status !== "executed" && !confirmed) || !item.executedAt) throw conflict(`Only an executed item can be rolled back (this one is ${item.status.replace("_", " ")})`);
     if (now.getTime() - item.executedAt.getTime() > ROLLBACK_DAYS * DAY_MS) throw conflict(`Executed more than ${ROLLBACK_DAYS} days ago: grant the access again through a request instead`);
     const principal = await tx.principal.findUniqueOrThrow({ where: { id: item.principalId }, select: { id: true, status: true, homeEnvironmentId: true } });
     if (principal.status !== "active") throw conflict(`The principal is ${principal.status}: nothing to restore to`);
