@@ -51,7 +51,7 @@ export async function objectToItem(actor: Actor, input: unknown, client: PrismaC
     await tx.remediationItem.update({ where: { id: item.id }, data: { status: "objected", objectionReason: reason, objectedById: actor.userId, objectedAt: now, findingId } });
     await appendAuditEvent(tx, { actor, action: "remediation.object", target: `remediation-item:${item.id}`, data: { policy: item.policy.name, reason, findingId } });
     if (item.policy.enabledById) {
-      await createNotifications(tx, [{ userId: item.policy.enabledById, kind: "remediation.objection", message: `${actor.name} objected to "${item.policy.name}" on: ${item.summary}`, link: findingId ? `/queues?finding=${findingId}` : "/settings/policies", createdAt: now }]);
+      await createNotifications(tx, [{ userId: item.policy.enabledById, kind: "remediation.objection", message: `${actor.name} objected to "${item.policy.name}" on: ${item.summary}`, link: findingId ? "/queues" : "/settings/policies", createdAt: now }]);
     }
     return { itemId: item.id, findingId };
   });

@@ -168,7 +168,7 @@ describe("a remediation policy, end to end", () => {
       ...Array(3).fill("remediation.execute policy:Unused staging access (enabled by ada@example.test)"),
       "remediation.rollback ada@example.test",
     ]);
-    const q = revocationsReport.query({ from: undefined, to: undefined, environment: undefined } as never);
+    const q = revocationsReport.query!({ from: undefined, to: undefined, environment: undefined } as never);
     const rows = await client.$queryRawUnsafe<{ source: string; principal: string; decider: string; enforcement: string }[]>(q.text, ...q.values);
     expect(rows.map((r) => r.principal).sort()).toEqual(["ana", "cy", "dee"]);
     for (const row of rows) expect(row).toMatchObject({ source: "by policy", decider: "ada@example.test", enforcement: "applied" });
