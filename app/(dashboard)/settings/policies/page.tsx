@@ -96,7 +96,9 @@ async function PolicyDetail({ policy }: { policy: Awaited<ReturnType<typeof list
         </ActionForm>
       </div>
       <div data-testid="policy-preview">
-        <h3 className="text-sm font-medium">Preview: it would notice {preview.count} item{preview.count === 1 ? "" : "s"} now</h3>
+        <h3 className="text-sm font-medium">
+          {policy.status === "enabled" ? "Next run" : "Preview"}: it would notice {preview.count} {policy.status === "enabled" ? "more " : ""}item{preview.count === 1 ? "" : "s"} now
+        </h3>
         <p className="text-sm text-slate-600">{preview.byOwner.slice(0, 20).map((o) => `${o.owner}: ${o.count}`).join(" · ") || "nothing"}</p>
         <ul className="list-disc pl-5 text-sm">
           {preview.items.slice(0, 10).map((i, n) => (
