@@ -11,6 +11,8 @@ const CANDIDATES = `SELECT count(*)::int AS n FROM "Grant" g JOIN "Environment" 
   WHERE g.status = 'active' AND e.tier <> 'production' AND coalesce(g."lastUsedAt", g."grantedAt") < now() - interval '30 days'`;
 
 test("define, preview and enable a policy; the manager objects to a notice; the admin sees it", async ({ page, browser }) => {
+  // Two users, a policy over the whole demo inventory (hundreds of notices): more than the default 60 s on a loaded machine.
+  test.slow();
   const name = `Unused non-production ${Date.now()}`;
   let policyId = "";
   try {
