@@ -111,6 +111,9 @@ const C = "app/(dashboard)/certifications/actions.ts";
 const K = "app/(dashboard)/access/keys/actions.ts";
 const R = "app/(dashboard)/access/actions.ts";
 const CA = "app/(dashboard)/campaigns/actions.ts";
+const PO = "app/(dashboard)/settings/policies/actions.ts";
+const IM = "app/(dashboard)/imports/actions.ts";
+const RM = "app/(dashboard)/remediation/actions.ts";
 /** Campaign calls are refused on the role before any lookup, so a made-up id is enough to aim them. */
 const ANY_ID = "00000000-0000-4000-8000-00000000c0de";
 
@@ -200,6 +203,14 @@ function formAttempts(): { key: string; fields: Record<string, string>; allowed:
     // The admin made this request (separation of duties); the others are not in the API team's pool.
     { key: `${R}#approveRequestAction`, fields: { requestId: a.requestId }, allowed: [] },
     { key: `${R}#denyRequestAction`, fields: { requestId: a.requestId, reason: "outside probe" }, allowed: [] },
+    // Issue 22: remediation policies and an import source's automatic rollback are admins' (refused on the role before any lookup).
+    { key: `${PO}#createPolicyAction`, fields: { name: "outside-probe", kind: "revoke_unused_grants", days: "30" }, allowed: ["admin"] },
+    { key: `${PO}#enablePolicyAction`, fields: { policyId: none }, allowed: ["admin"] },
+    { key: `${PO}#disablePolicyAction`, fields: { policyId: none }, allowed: ["admin"] },
+    { key: `${PO}#rollbackItemAction`, fields: { itemId: none }, allowed: ["admin"] },
+    { key: `${IM}#autoRollbackAction`, fields: { source: "outside-probe", enabled: "on" }, allowed: ["admin"] },
+    // Objecting is open to every signed-in person; lib/remediation then checks they own or manage the access.
+    { key: `${RM}#objectAction`, fields: { itemId: none, reason: "outside probe reason" }, allowed: ["admin", "reviewer", "manager", "auditor"] },
   ];
 }
 

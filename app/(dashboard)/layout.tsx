@@ -21,6 +21,8 @@ const NAV: { href: string; label: string; anyOf?: Permission[] }[] = [
   { href: "/access/requests", label: "My access requests", anyOf: ["access:request"] },
   { href: "/access/approvals", label: "Access approvals", anyOf: ["access:approve"] },
   { href: "/access/keys", label: "Keys", anyOf: ["credentials:manage"] },
+  { href: "/settings/policies", label: "Remediation policies", anyOf: ["policies:manage"] },
+  { href: "/remediation", label: "Remediation notices" },
   { href: "/settings/tokens", label: "Service tokens", anyOf: ["tokens:manage"] },
   { href: "/settings/api", label: "Inventory API", anyOf: ["tokens:manage"] },
   { href: "/settings", label: "Settings" },

@@ -5,6 +5,7 @@ import { Prisma, type Tx } from "@/lib/db";
 import { anyOf } from "@/proxy/requirements";
 import { KINDS, type Kind } from "./desired";
 import { phaseTimer } from "./phases";
+import { outsideAccess, recordOutsideAccess, type OutsideResult } from "./outside";
 import type { FullPlan } from "./plan";
 
 // Writes a plan computed in the same transaction (apply.ts is only called from
@@ -18,6 +19,8 @@ export interface ApplyCounts {
   written: Record<Kind, { created: number; updated: number; gone: number }>;
   findingsOpened: number;
   outboxRows: number;
+  /** Grants and keys a re-import shows were given at the gateway, outside review (issue 22). */
+  outsideReview: Omit<OutsideResult, "withheld">;
 }
 
 export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName: string, format: string): Promise<ApplyCounts> {
@@ -25,6 +28,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   const now = new Date();
   const t = phaseTimer("write: ");
 
+  const before = full.sourceId ? await tx.accessImportSource.findUnique({ where: { id: full.sourceId }, select: { lastAppliedAt: true } }) : null;
   await tx.$executeRaw`INSERT INTO "AccessImportSource" (id, name, format, "environmentId") VALUES (${randomUUID()}::uuid, ${sourceName}, ${format}, ${environmentId}::uuid) ON CONFLICT (name) DO NOTHING`;
   const source = await tx.accessImportSource.findUniqueOrThrow({ where: { name: sourceName } });
 
@@ -159,12 +163,18 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   const goneIds = (k: Kind) => diff[k].gone.map((g) => g.objectId);
   if (goneIds("endpoint").length) await tx.endpoint.updateMany({ where: { id: { in: goneIds("endpoint") } }, data: { deprecatedAt: now } });
   if (goneIds("scope").length) await tx.scope.updateMany({ where: { id: { in: goneIds("scope") } }, data: { deprecatedAt: now } });
-  const findingsOpened = await openGoneFindings(tx, full, sourceName, goneIds);
+  const goneFindings = await openGoneFindings(tx, full, sourceName, goneIds);
+  // The first import of a source is its baseline; only later ones can show access granted outside review.
+  const outside = before?.lastAppliedAt
+    ? await recordOutsideAccess(tx, actor, full, source, outsideAccess(full, ids), now)
+    : { findingsOpened: 0, rolledBackGrants: 0, proposedGrants: 0, revokedKeys: 0, withheld: { grantIds: new Set<string>(), credentialIds: new Set<string>() } };
+  const findingsOpened = goneFindings + outside.findingsOpened;
+  const { withheld, ...outsideReview } = outside;
 
   await tx.accessImportSource.update({ where: { id: source.id }, data: { lastSha256: full.plan.source.fileSha256, lastPlanHash: full.plan.planHash, lastAppliedAt: now } });
 
   t.lap("gone from source and findings");
-  const outboxRows = await enqueueProxyOps(tx, full, ids, { aNew, aUpd, eNew, eUpd, cNew, cUpd, gNew, gUpd });
+  const outboxRows = await enqueueProxyOps(tx, full, ids, { aNew, aUpd, eNew, eUpd, cNew, cUpd, gNew, gUpd }, withheld);
 
   t.lap("outbox");
   const written = {} as ApplyCounts["written"];
@@ -174,10 +184,10 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
     action: "inventory.access_import",
     target: `import-source:${source.id}`,
     // Counts, hashes and names only: never a key (credentials are counted, not listed).
-    data: { source: sourceName, format, environment: full.plan.source.environment, fileSha256: full.plan.source.fileSha256, planHash: full.plan.planHash, written, findingsOpened, outboxRows },
+    data: { source: sourceName, format, environment: full.plan.source.environment, fileSha256: full.plan.source.fileSha256, planHash: full.plan.planHash, written, findingsOpened, outboxRows, outsideReview },
   });
   t.lap("audit event");
-  return { written, findingsOpened, outboxRows };
+  return { written, findingsOpened, outboxRows, outsideReview };
 }
 
 /**
@@ -217,7 +227,7 @@ async function openGoneFindings(tx: Tx, full: FullPlan, sourceName: string, gone
 type Sets = Record<"aNew" | "aUpd" | "eNew" | "eUpd" | "cNew" | "cUpd" | "gNew" | "gUpd", Set<string>>;
 
 /** The created and changed objects as one `POST /admin/v1/batch` per proxy; what is gone stays enforced until reviewed. */
-async function enqueueProxyOps(tx: Tx, full: FullPlan, ids: Record<Kind, Map<string, string>>, s: Sets): Promise<number> {
+async function enqueueProxyOps(tx: Tx, full: FullPlan, ids: Record<Kind, Map<string, string>>, s: Sets, withheld: OutsideResult["withheld"]): Promise<number> {
   const proxies = await tx.proxy.findMany({ where: { environmentId: full.environmentId }, select: { id: true } });
   if (proxies.length === 0) return 0;
   const { desired } = full;
@@ -229,10 +239,11 @@ async function enqueueProxyOps(tx: Tx, full: FullPlan, ids: Record<Kind, Map<str
   for (const e of desired.endpoints.filter(touched(s.eNew, s.eUpd))) {
     ops.push({ op: "upsert", kind: "route", value: { id: ids.endpoint.get(e.ext), apiId: ids.api.get(e.apiExt), method: e.method, pathTemplate: e.pathTemplate, requirements: anyOf(e.scopeExts.map((x) => ids.scope.get(x)!)), public: e.public } });
   }
-  for (const c of desired.credentials.filter(touched(s.cNew, s.cUpd))) {
+  // Access rolled back in this same transaction never reaches a proxy (its revocations' deletes follow anyway).
+  for (const c of desired.credentials.filter(touched(s.cNew, s.cUpd)).filter((x) => !withheld.credentialIds.has(ids.credential.get(x.ext)!))) {
     ops.push({ op: "upsert", kind: "credential", value: { id: ids.credential.get(c.ext), principalId: ids.principal.get(c.principalExt), hash: c.hash, expiresAt: c.expiresAt } });
   }
-  for (const g of desired.grants.filter(touched(s.gNew, s.gUpd))) {
+  for (const g of desired.grants.filter(touched(s.gNew, s.gUpd)).filter((x) => !withheld.grantIds.has(ids.grant.get(x.ext)!))) {
     ops.push({ op: "upsert", kind: "grant", value: { id: ids.grant.get(g.ext), principalId: ids.principal.get(g.principalExt), scopeId: ids.scope.get(g.scopeExt), expiresAt: g.expiresAt } });
   }
   // Larger changes reach the proxies through the periodic reconcile (a full snapshot).

@@ -154,7 +154,7 @@ export async function applyAccessImport(actor: Actor, raw: AccessImportInput, op
         }
         if (full.plan.empty) {
           const none = { created: 0, updated: 0, gone: 0 };
-          return { ...full.plan, applied: false, written: { principal: none, credential: none, api: none, scope: none, endpoint: none, grant: none }, findingsOpened: 0, outboxRows: 0 };
+          return { ...full.plan, applied: false, written: { principal: none, credential: none, api: none, scope: none, endpoint: none, grant: none }, findingsOpened: 0, outboxRows: 0, outsideReview: { findingsOpened: 0, rolledBackGrants: 0, proposedGrants: 0, revokedKeys: 0 } };
         }
         const counts = await writePlan(tx, actor, full, p.sourceName, p.input.format);
         return { ...full.plan, applied: true, ...counts };
@@ -166,7 +166,7 @@ export async function applyAccessImport(actor: Actor, raw: AccessImportInput, op
     if ((e as { code?: string }).code === "P2002") throw conflict("A concurrent change created the same rows: review the new plan and apply again");
     throw e;
   }
-  if (result.outboxRows > 0) wakeDelivery();
+  if (result.outboxRows > 0 || result.outsideReview.rolledBackGrants + result.outsideReview.revokedKeys > 0) wakeDelivery();
   return result;
 }
 

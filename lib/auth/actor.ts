@@ -34,6 +34,8 @@ export const PERMISSIONS = {
   /** One's own notification centre (every signed-in person). */
   "notifications:read": ["admin", "reviewer", "manager", "auditor"],
   "imports:write": ["admin"],
+  /** Remediation policies (issue 22): define, preview, enable, roll back. Objections are the owner's and manager's. */
+  "policies:manage": ["admin"],
   "discovery:triage": ["admin", "reviewer"],
   /** Create service accounts: admins anywhere, managers for their own team (checked in lib/access). */
   "serviceAccounts:create": ["admin", "manager"],

@@ -14,13 +14,13 @@ afterAll(async () => {
 });
 
 test("starts the worker and registers the analysis, reconciliation, campaign, abandoned-export and access-expiry schedules in pg-boss", async () => {
-  const { startBackground, ANALYSIS_QUEUE, RECONCILE_QUEUE, EXPORTS_QUEUE, ACCESS_QUEUE } = await import("./background");
+  const { startBackground, ANALYSIS_QUEUE, RECONCILE_QUEUE, EXPORTS_QUEUE, ACCESS_QUEUE, REMEDIATION_QUEUE } = await import("./background");
   const { CAMPAIGN_QUEUE } = await import("@/lib/campaigns/jobs");
   const { worker, boss } = await startBackground();
   try {
     expect(boss).not.toBeNull();
     const schedules = await boss!.getSchedules();
-    expect(schedules.map((s) => s.name).sort()).toEqual([ANALYSIS_QUEUE, RECONCILE_QUEUE, CAMPAIGN_QUEUE, EXPORTS_QUEUE, ACCESS_QUEUE].sort());
+    expect(schedules.map((s) => s.name).sort()).toEqual([ANALYSIS_QUEUE, RECONCILE_QUEUE, CAMPAIGN_QUEUE, EXPORTS_QUEUE, ACCESS_QUEUE, REMEDIATION_QUEUE].sort());
     // Started once per process, however often instrumentation calls it.
     expect((await startBackground()).worker).toBe(worker);
   } finally {

@@ -8,18 +8,22 @@ import { CAMPAIGN_QUEUE, runCampaignJobs } from "@/lib/campaigns/jobs";
 import { expireStaleRequests, markExpiredGrants } from "@/lib/access/requests";
 import { failAbandonedExports } from "@/lib/reports/records";
 import { startCheckpointSchedule } from "@/lib/audit/schedule";
+import { runRemediation } from "@/lib/remediation";
 import { reconcileProxies } from "./reconcile";
 import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 
 /**
  * Schedules (cron, UTC): analysis hourly, drift reconciliation every minute, campaign jobs every 15 minutes,
- * abandoned-export cleanup hourly, access-request and time-boxed grant expiry every minute.
+ * abandoned-export cleanup hourly, access-request and time-boxed grant expiry every minute, remediation
+ * policies every 15 minutes.
  */
 export const ANALYSIS_QUEUE = "analysis-run";
 export const RECONCILE_QUEUE = "enforcement-reconcile";
 export const EXPORTS_QUEUE = "reports-abandoned";
 /** Access requests: unanswered ones expire after 7 days; time-boxed grants the proxy already ended are marked expired. */
 export const ACCESS_QUEUE = "access-expiry";
+/** Remediation policies (issue 22): notice what enabled policies would act on, execute what is due. */
+export const REMEDIATION_QUEUE = "remediation-run";
 
 /** One scheduled job: a pg-boss queue, its cron (UTC) and its handler. */
 export interface ScheduledJob {
@@ -84,6 +88,7 @@ function scheduledJobs(client: ReturnType<typeof db>): ScheduledJob[] {
         await markExpiredGrants(client, now);
       },
     },
+    { queue: REMEDIATION_QUEUE, cron: "*/15 * * * *", work: async () => void (await runRemediation(client, new Date())) },
   ];
 }
 

@@ -13,12 +13,18 @@ export interface Overview {
   unusedGrants90d: number;
   /** Active grants per environment and last-use age, one object per environment (recharts' stacked-bar shape). */
   byEnvironment: ({ environment: string } & Record<AgeBucket, number>)[];
+  /**
+   * Where access came from (issue 22): active grants given through Tollgate (approved requests), active grants
+   * imported from a source as reviewed baseline, and grants a re-import showed were given at the gateway outside
+   * review (ever; `rolledBack` of them revoked by a source's automatic rollback).
+   */
+  grantOrigins: { throughTollgate: number; imported: number; outsideReview: number; rolledBack: number };
 }
 
 export async function getOverview(actor: Actor, client: PrismaClient = db()): Promise<Overview> {
   authorize(actor, "inventory:read");
-  const [figures, buckets] = await Promise.all([
-    client.$queryRaw<Omit<Overview, "byEnvironment">[]>`
+  const [figures, buckets, origins] = await Promise.all([
+    client.$queryRaw<Omit<Overview, "byEnvironment" | "grantOrigins">[]>`
       SELECT (SELECT count(*) FROM "Api")::int AS apis,
              (SELECT count(*) FROM "Endpoint")::int AS endpoints,
              (SELECT count(*) FROM "Principal")::int AS principals,
@@ -37,6 +43,14 @@ export async function getOverview(actor: Actor, client: PrismaClient = db()): Pr
           ELSE '> 90 days' END AS bucket) b
       WHERE g.status = 'active'
       GROUP BY 1, 2, 3`,
+    client.$queryRaw<Overview["grantOrigins"][]>`
+      WITH outside AS (SELECT DISTINCT "grantId" FROM "Finding" WHERE rule = 'granted_outside_review')
+      SELECT (SELECT count(*) FROM "Grant" WHERE status = 'active' AND origin = 'request')::int AS "throughTollgate",
+             (SELECT count(*) FROM "Grant" g WHERE g.status = 'active' AND g.origin = 'import'
+                AND NOT EXISTS (SELECT 1 FROM outside o WHERE o."grantId" = g.id))::int AS imported,
+             (SELECT count(*) FROM outside)::int AS "outsideReview",
+             (SELECT count(DISTINCT "grantId") FROM "Decision"
+                WHERE automation = 'import_rollback' AND discard IS NULL AND enforcement <> 'proposed')::int AS "rolledBack"`,
   ]);
   const tierOrder = ["production", "staging", "development"];
   const envs = [...new Map(buckets.map((b) => [b.environment, b.tier])).entries()].sort(
@@ -48,5 +62,5 @@ export async function getOverview(actor: Actor, client: PrismaClient = db()): Pr
     for (const b of buckets) if (b.environment === environment) row[b.bucket] = b.n;
     return row;
   });
-  return { ...figures[0], byEnvironment };
+  return { ...figures[0], byEnvironment, grantOrigins: origins[0] };
 }

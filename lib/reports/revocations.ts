@@ -5,8 +5,8 @@ import { GRANT_JOINS, grantColumns, proxyRevisions } from "./columns";
 import type { ReportDefinition } from "./types";
 
 /**
- * Revocations log: every revoke or reduce decision, from the review queue or a
- * campaign, with who decided, who confirmed it under the two-person rule, the
+ * Revocations log: every revoke or reduce decision, from the review queue, a
+ * campaign, a remediation policy ("by policy") or an import source's automatic rollback, with who decided, who confirmed it under the two-person rule, the
  * justification, and the enforcement proof (applied at, verified removed at, and
  * the revision each proxy acknowledged).
  */
@@ -55,7 +55,9 @@ export const revocationsReport: ReportDefinition<PeriodFilters> = {
   ],
   query: (f) => ({
     text: `SELECT d.id AS "decisionId", d.kind::text AS kind,
-              CASE WHEN d."campaignItemId" IS NOT NULL THEN 'campaign' ELSE 'queue' END AS source,
+              -- Issue 22: automation signs with the admin who enabled it; the source says it was not a reviewer's click.
+              CASE WHEN d.automation = 'policy' THEN 'by policy' WHEN d.automation = 'import_rollback' THEN 'import rollback'
+                   WHEN d."campaignItemId" IS NOT NULL THEN 'campaign' ELSE 'queue' END AS source,
               d."findingId" AS "findingId", f.rule::text AS rule, d."campaignItemId" AS "campaignItemId",
               g.id AS "grantId", p."displayName" AS principal, p.kind::text AS "principalKind", t.name AS team,
               a.name AS api, s.name AS scope, e.name AS environment,
@@ -75,6 +77,7 @@ export const revocationsReport: ReportDefinition<PeriodFilters> = {
       where: [["Verified removed at the proxy", `d."verifiedRemovedAt" IS NOT NULL`]],
       breakdowns: [
         { title: "Decisions by type", by: "d.kind::text" },
+        { title: "Decisions by source", by: `CASE WHEN d.automation = 'policy' THEN 'by policy' WHEN d.automation = 'import_rollback' THEN 'import rollback' WHEN d."campaignItemId" IS NOT NULL THEN 'campaign' ELSE 'queue' END` },
         { title: "Decisions by enforcement state", by: "d.enforcement::text" },
         { title: "Decisions by team", by: "coalesce(t.name, '(no team)')" },
         { title: "Decisions by reviewer", by: "du.email" },

@@ -43,6 +43,9 @@ export interface DecisionRequest {
   /** Two-person rule: store as a proposal, apply nothing yet. */
   awaitingConfirmation: boolean;
   now: Date;
+  /** Made by automation (an import rollback, a remediation policy): the decider is the admin who enabled it. */
+  automation?: "import_rollback" | "policy";
+  remediationItemId?: string;
 }
 
 export interface PlannedDecision {
@@ -127,6 +130,8 @@ export async function recordDecision(tx: Tx, r: DecisionRequest): Promise<Record
       keptScopeIds: kept,
       plannedRevokeGrantIds: plan.revokeGrantIds,
       deciderId: r.deciderId,
+      automation: r.automation ?? null,
+      remediationItemId: r.remediationItemId ?? null,
       // The two say the same (CHECK "Decision_proposed_state", migration 0023).
       awaitingConfirmation: proposed,
       enforcement: proposed ? "proposed" : enforcementFor(plan),

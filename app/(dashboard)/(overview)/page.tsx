@@ -35,6 +35,12 @@ export default async function OverviewPage() {
         <StatCard label="Unused 90+ days" value={o.unusedGrants90d} tone={o.unusedGrants90d > 0 ? "warn" : "default"}
           hint="active, no use (or never used) in 90 days" href="/grants?status=active&sort=lastUsedAt&dir=asc" />
       </section>
+      <section aria-label="Where access came from" className="grid grid-cols-2 gap-3 md:grid-cols-3" data-testid="grant-origins">
+        <StatCard label="Granted through Tollgate" value={o.grantOrigins.throughTollgate} hint="active grants from approved access requests" />
+        <StatCard label="Imported (reviewed baseline)" value={o.grantOrigins.imported} hint="active grants from access import sources" />
+        <StatCard label="Granted outside review" value={o.grantOrigins.outsideReview} tone={o.grantOrigins.outsideReview > 0 ? "warn" : "default"}
+          hint={`added at the gateway after a source's first import; ${o.grantOrigins.rolledBack} rolled back automatically`} href="/queues?rule=granted_outside_review" />
+      </section>
       <div className="grid gap-4 xl:grid-cols-2">
         <Panel
           id="trend-chart"
