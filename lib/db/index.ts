@@ -9,9 +9,25 @@ export type { PrismaClient } from "@/lib/generated/prisma/client";
 // so the instance lives on globalThis to survive that.
 const globalForDb = globalThis as unknown as { __tollgateDb?: PrismaClient };
 
+const adapters = new WeakMap<PrismaClient, ResilientPrismaPg>();
+
 export function createDb(url: string, poolSize?: number): PrismaClient {
   const adapter = new ResilientPrismaPg({ ...pgConfigFromUrl(url), max: poolSize ?? env().DATABASE_POOL_SIZE });
-  return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter });
+  adapters.set(client, adapter);
+  return client;
+}
+
+/**
+ * The pg pool behind a client made by createDb, for work Prisma cannot do
+ * (COPY FROM STDIN into a staging table). The client connects first if it has not yet.
+ */
+export async function pgPoolOf(client: PrismaClient): Promise<import("pg").Pool> {
+  const adapter = adapters.get(client);
+  if (!adapter) throw new Error("pgPoolOf: this client was not made by createDb()");
+  if (!adapter.pool) await client.$queryRawUnsafe("SELECT 1");
+  if (!adapter.pool) throw new Error("pgPoolOf: the client's adapter did not connect");
+  return adapter.pool;
 }
 
 export function db(): PrismaClient {
