@@ -131,7 +131,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   );
   t.lap("import mapping");
   // After the mapping: a grant finds its principal's and scope's ids through it.
-  await writeGrants(tx, source.id, environmentId, now, { create: full.grants.counts.create });
+  await writeGrants(tx, source.id, environmentId, now, full.grants.counts);
   t.lap("grants (SQL)");
   const goneKinds: string[] = [];
   const goneExts: string[] = [];
