@@ -16,7 +16,7 @@ import type { DesiredGrant } from "./desired";
 export const STAGE_SCHEMA = "access_import_stage";
 /** Tables a crashed import left behind are dropped by the next import after this long. */
 const ABANDONED_MS = 24 * 3600_000;
-const FLUSH_BYTES = 1 << 18;
+const FLUSH_ROWS = 4000;
 
 export interface StagedGrant extends DesiredGrant {
   /** Record number across the whole import (files in order): orders errors, samples and conflicts as the file does. */
@@ -46,21 +46,23 @@ export interface UndefinedRef {
 const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 const esc = (v: string | number | null) => (v === null ? "\\N" : String(v).replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]));
 
+type CopyStream = NodeJS.WritableStream & { on(e: string, f: (...a: unknown[]) => void): unknown };
+
 export class GrantStage implements GrantSink {
   count = 0;
-  private buffered: string[] = [];
-  private bufferedBytes = 0;
+  private buffered: StagedGrant[] = [];
   private failure: Error | null = null;
   private closed = false;
 
+  /** `copy` null: the embedded PGlite server, whose socket server does not speak COPY FROM STDIN (batched INSERTs instead). */
   private constructor(
     private readonly pool: pg.Pool,
     private conn: pg.PoolClient | null,
-    private readonly copy: NodeJS.WritableStream & { on(e: string, f: (...a: unknown[]) => void): unknown },
+    private readonly copy: CopyStream | null,
     /** Schema-qualified, quoted: safe to put in SQL. */
     readonly table: string,
   ) {
-    copy.on("error", (e) => (this.failure ??= e as Error));
+    copy?.on("error", (e) => (this.failure ??= e as Error));
   }
 
   static async open(client: PrismaClient): Promise<GrantStage> {
@@ -73,6 +75,11 @@ export class GrantStage implements GrantSink {
       await conn.query(`CREATE UNLOGGED TABLE ${table} (
         seq bigint NOT NULL, file text, line int, ext text NOT NULL, principal_ext text NOT NULL,
         scope_ext text NOT NULL, api text, expires_at timestamptz)`);
+      const { rows } = await conn.query<{ v: string }>(`SELECT version() AS v`);
+      if (rows[0].v.includes("PGlite")) {
+        conn.release();
+        return new GrantStage(pool, null, null, table);
+      }
       const copy = conn.query(copyFrom(`COPY ${table} (seq, file, line, ext, principal_ext, scope_ext, api, expires_at) FROM STDIN`));
       return new GrantStage(pool, conn, copy, table);
     } catch (e) {
@@ -87,22 +94,28 @@ export class GrantStage implements GrantSink {
       // Postgres text cannot hold NUL; refuse it here rather than fail the COPY.
       if (v.includes("\0")) throw badRequest(`${g.file ?? "file"}:${g.line ?? "?"}: a NUL character in an id; nothing was imported`, `line ${g.line}`);
     }
-    const row = [g.seq, g.file, g.line, g.ext, g.principalExt, g.scopeExt, g.api, g.expiresAt].map(esc).join("\t") + "\n";
-    this.buffered.push(row);
-    this.bufferedBytes += row.length;
+    this.buffered.push(g);
     this.count++;
   }
 
   get full(): boolean {
-    return this.bufferedBytes >= FLUSH_BYTES;
+    return this.buffered.length >= FLUSH_ROWS;
   }
 
   async flush(): Promise<void> {
     if (this.failure) throw this.failure;
     if (!this.buffered.length) return;
-    const chunk = this.buffered.join("");
+    const rows = this.buffered;
     this.buffered = [];
-    this.bufferedBytes = 0;
+    if (!this.copy) {
+      await this.pool.query(
+        `INSERT INTO ${this.table} (seq, file, line, ext, principal_ext, scope_ext, api, expires_at)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])`,
+        [rows.map((g) => g.seq), rows.map((g) => g.file), rows.map((g) => g.line), rows.map((g) => g.ext), rows.map((g) => g.principalExt), rows.map((g) => g.scopeExt), rows.map((g) => g.api), rows.map((g) => g.expiresAt)],
+      );
+      return;
+    }
+    const chunk = rows.map((g) => [g.seq, g.file, g.line, g.ext, g.principalExt, g.scopeExt, g.api, g.expiresAt].map(esc).join("\t") + "\n").join("");
     if (!this.copy.write(chunk)) await new Promise<void>((resolve, reject) => {
       const done = (e?: unknown) => (e ? reject(e as Error) : resolve());
       (this.copy as unknown as NodeJS.EventEmitter).once("drain", () => done());
@@ -121,13 +134,18 @@ export class GrantStage implements GrantSink {
   /** Ends the COPY (the rows are committed) and gives the planner the table's statistics. */
   async close(): Promise<void> {
     await this.flush();
+    this.closed = true;
+    if (!this.copy) {
+      await this.pool.query(`ANALYZE ${this.table}`);
+      return;
+    }
+    const copy = this.copy;
     await new Promise<void>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      (this.copy as unknown as NodeJS.EventEmitter).once("finish", () => resolve());
-      (this.copy as unknown as NodeJS.EventEmitter).once("error", (e) => reject(e as Error));
-      this.copy.end();
+      (copy as unknown as NodeJS.EventEmitter).once("finish", () => resolve());
+      (copy as unknown as NodeJS.EventEmitter).once("error", (e) => reject(e as Error));
+      copy.end();
     });
-    this.closed = true;
     await this.conn!.query(`ANALYZE ${this.table}`);
     this.conn!.release();
     this.conn = null;
@@ -174,7 +192,7 @@ export class GrantStage implements GrantSink {
   /** Drops the table (and, after a failed read, the connection the COPY was on). Never throws. */
   async drop(): Promise<void> {
     if (this.conn) {
-      if (!this.closed) (this.copy as unknown as { destroy?: () => void }).destroy?.();
+      if (!this.closed) (this.copy as unknown as { destroy?: () => void } | null)?.destroy?.();
       this.conn.release(true);
       this.conn = null;
     }
