@@ -5,6 +5,7 @@ import { Prisma, type Tx } from "@/lib/db";
 import { anyOf } from "@/proxy/requirements";
 import { KINDS, type Kind } from "./desired";
 import { phaseTimer } from "./phases";
+import { GONE_GRANT_IDS, grantOps, writeGrants } from "./grant-plan";
 import { outsideAccess, recordOutsideAccess, type OutsideResult } from "./outside";
 import type { FullPlan } from "./plan";
 
@@ -13,7 +14,8 @@ import type { FullPlan } from "./plan";
 // UPDATE … FROM unnest() per kind; findings for what went missing; one outbox
 // batch per proxy of the environment; one audit event without any key.
 
-export const MAX_OUTBOX_OPS = 200_000;
+/** Above this many changed objects nothing is queued and the reconciler pushes a full snapshot (enqueueProxyOps). */
+export const MAX_OUTBOX_OPS = 20_000;
 
 export interface ApplyCounts {
   written: Record<Kind, { created: number; updated: number; gone: number }>;
@@ -107,20 +109,6 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
     await tx.credential.update({ where: { id: ids.credential.get(c.ext)! }, data: { principalId: ids.principal.get(c.principalExt)!, expiresAt: c.expiresAt ? new Date(c.expiresAt) : null } });
   }
   t.lap("credentials");
-  const gNew = creating("grant");
-  const gUpd = updating("grant");
-  const newGrants = desired.grants.filter((g) => gNew.has(g.ext));
-  await insertUnnest(tx, `INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "expiresAt", origin) SELECT a::uuid, b::uuid, c::uuid, $5::uuid, d::timestamptz, 'import' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(a, b, c, d)`, [
-    newGrants.map((g) => ids.grant.get(g.ext)!),
-    newGrants.map((g) => ids.principal.get(g.principalExt)!),
-    newGrants.map((g) => ids.scope.get(g.scopeExt)!),
-    newGrants.map((g) => g.expiresAt),
-  ], [environmentId]);
-  for (const g of desired.grants.filter((x) => gUpd.has(x.ext))) {
-    await tx.grant.update({ where: { id: ids.grant.get(g.ext)! }, data: { expiresAt: g.expiresAt ? new Date(g.expiresAt) : null } });
-  }
-
-  t.lap("grants");
   // What this source now maps, and what went missing from it.
   const mapKinds: string[] = [];
   const mapExts: string[] = [];
@@ -146,6 +134,9 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
     [source.id, now.toISOString()],
   );
   t.lap("import mapping");
+  // After the mapping: a grant finds its principal's and scope's ids through it.
+  await writeGrants(tx, source.id, environmentId, now, full.grants.counts);
+  t.lap("grants (SQL)");
   const goneKinds: string[] = [];
   const goneExts: string[] = [];
   for (const k of KINDS) {
@@ -166,7 +157,7 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   const goneFindings = await openGoneFindings(tx, full, sourceName, goneIds);
   // The first import of a source is its baseline; only later ones can show access granted outside review.
   const outside = before?.lastAppliedAt
-    ? await recordOutsideAccess(tx, actor, full, source, outsideAccess(full, ids), now)
+    ? await recordOutsideAccess(tx, actor, full, source, await outsideAccess(tx, full, ids), now)
     : { findingsOpened: 0, rolledBackGrants: 0, proposedGrants: 0, revokedKeys: 0, withheld: { grantIds: new Set<string>(), credentialIds: new Set<string>() } };
   const findingsOpened = goneFindings + outside.findingsOpened;
   const { withheld, ...outsideReview } = outside;
@@ -174,11 +165,12 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   await tx.accessImportSource.update({ where: { id: source.id }, data: { lastSha256: full.plan.source.fileSha256, lastPlanHash: full.plan.planHash, lastAppliedAt: now } });
 
   t.lap("gone from source and findings");
-  const outboxRows = await enqueueProxyOps(tx, full, ids, { aNew, aUpd, eNew, eUpd, cNew, cUpd, gNew, gUpd }, withheld);
+  const outboxRows = await enqueueProxyOps(tx, full, ids, source.id, { aNew, aUpd, eNew, eUpd, cNew, cUpd }, withheld);
 
   t.lap("outbox");
   const written = {} as ApplyCounts["written"];
   for (const k of KINDS) written[k] = { created: diff[k].create.length, updated: diff[k].update.length, gone: diff[k].gone.length };
+  written.grant = { created: full.grants.counts.create, updated: full.grants.counts.update, gone: full.grants.counts.gone };
   await appendAuditEvent(tx, {
     actor,
     action: "inventory.access_import",
@@ -208,28 +200,40 @@ async function insertUnnest(tx: Tx, sql: string, columns: unknown[][], fixed: un
  * `gone_from_source` finding for review, unless it already has one.
  */
 async function openGoneFindings(tx: Tx, full: FullPlan, sourceName: string, goneIds: (k: Kind) => string[]): Promise<number> {
-  const grants = goneIds("grant");
   const principals = goneIds("principal");
   const credPrincipals = full.diff.credential.gone.map((g) => full.live.credential.get(g.ext)?.row?.principalId).filter((x): x is string => !!x);
   const scopes = goneIds("scope");
-  if (grants.length + principals.length + credPrincipals.length + scopes.length === 0) return 0;
+  if (full.grants.counts.gone + principals.length + credPrincipals.length + scopes.length === 0) return 0;
   const evidence = JSON.stringify({ source: sourceName, fileSha256: full.plan.source.fileSha256, planHash: full.plan.planHash, removal: `no longer in import source ${sourceName}` });
-  return tx.$executeRaw`
-    INSERT INTO "Finding" (id, "grantId", rule, severity, "riskScore", evidence, suggestion)
-    SELECT gen_random_uuid(), g.id, 'gone_from_source', 'medium', 50, ${evidence}::jsonb,
-           'Gone from the import source: revoke this access, or restore it in the source if it is still needed.'
-    FROM "Grant" g
-    WHERE g.status = 'active'
-      AND (g.id = ANY(${grants}::uuid[]) OR g."principalId" = ANY(${principals}::uuid[]) OR g."principalId" = ANY(${credPrincipals}::uuid[]) OR g."scopeId" = ANY(${scopes}::uuid[]))
-      AND NOT EXISTS (SELECT 1 FROM "Finding" f WHERE f."grantId" = g.id AND f.rule = 'gone_from_source' AND f.status = 'open')`;
+  // Grants gone from the source come from the plan's diff table (grant-plan.ts), as a sub-select.
+  return tx.$executeRawUnsafe(
+    `INSERT INTO "Finding" (id, "grantId", rule, severity, "riskScore", evidence, suggestion)
+     SELECT gen_random_uuid(), g.id, 'gone_from_source', 'medium', 50, $1::jsonb,
+            'Gone from the import source: revoke this access, or restore it in the source if it is still needed.'
+     FROM "Grant" g
+     WHERE g.status = 'active'
+       AND (g.id IN (${GONE_GRANT_IDS}) OR g."principalId" = ANY($2::uuid[]) OR g."principalId" = ANY($3::uuid[]) OR g."scopeId" = ANY($4::uuid[]))
+       AND NOT EXISTS (SELECT 1 FROM "Finding" f WHERE f."grantId" = g.id AND f.rule = 'gone_from_source' AND f.status = 'open')`,
+    evidence,
+    principals,
+    credPrincipals,
+    scopes,
+  );
 }
 
-type Sets = Record<"aNew" | "aUpd" | "eNew" | "eUpd" | "cNew" | "cUpd" | "gNew" | "gUpd", Set<string>>;
+type Sets = Record<"aNew" | "aUpd" | "eNew" | "eUpd" | "cNew" | "cUpd", Set<string>>;
 
-/** The created and changed objects as one `POST /admin/v1/batch` per proxy; what is gone stays enforced until reviewed. */
-async function enqueueProxyOps(tx: Tx, full: FullPlan, ids: Record<Kind, Map<string, string>>, s: Sets, withheld: OutsideResult["withheld"]): Promise<number> {
+/**
+ * The created and changed objects as one `POST /admin/v1/batch` per proxy; what is gone stays enforced until reviewed.
+ * A large import queues nothing: one batch of hundreds of thousands of ops would be slower to build, store and
+ * apply than the full snapshot the reconciler pushes (lib/enforcement/reconcile.ts: its digest comparison finds most
+ * buckets differing and pushes the environment's whole state, conditioned on the proxy's revision).
+ */
+async function enqueueProxyOps(tx: Tx, full: FullPlan, ids: Record<Kind, Map<string, string>>, sourceId: string, s: Sets, withheld: OutsideResult["withheld"]): Promise<number> {
   const proxies = await tx.proxy.findMany({ where: { environmentId: full.environmentId }, select: { id: true } });
   if (proxies.length === 0) return 0;
+  const grantChanges = full.grants.counts.create + full.grants.counts.update;
+  if (grantChanges > MAX_OUTBOX_OPS) return 0;
   const { desired } = full;
   const ops: unknown[] = [];
   const touched = (set1: Set<string>, set2: Set<string>) => (x: { ext: string }) => set1.has(x.ext) || set2.has(x.ext);
@@ -243,9 +247,9 @@ async function enqueueProxyOps(tx: Tx, full: FullPlan, ids: Record<Kind, Map<str
   for (const c of desired.credentials.filter(touched(s.cNew, s.cUpd)).filter((x) => !withheld.credentialIds.has(ids.credential.get(x.ext)!))) {
     ops.push({ op: "upsert", kind: "credential", value: { id: ids.credential.get(c.ext), principalId: ids.principal.get(c.principalExt), hash: c.hash, expiresAt: c.expiresAt } });
   }
-  for (const g of desired.grants.filter(touched(s.gNew, s.gUpd)).filter((x) => !withheld.grantIds.has(ids.grant.get(x.ext)!))) {
-    ops.push({ op: "upsert", kind: "grant", value: { id: ids.grant.get(g.ext), principalId: ids.principal.get(g.principalExt), scopeId: ids.scope.get(g.scopeExt), expiresAt: g.expiresAt } });
-  }
+  // Revoked or expired grants back in the source stay as they are: never sent as an upsert (that would re-allow them).
+  // Access rolled back in this same transaction is left out here too.
+  for (const g of grantChanges ? await grantOps(tx, sourceId, MAX_OUTBOX_OPS) : []) if (!withheld.grantIds.has(g.id)) ops.push({ op: "upsert", kind: "grant", value: g });
   // Larger changes reach the proxies through the periodic reconcile (a full snapshot).
   if (ops.length === 0 || ops.length > MAX_OUTBOX_OPS) return 0;
   const idempotencyKey = `access-import:${randomUUID()}`;

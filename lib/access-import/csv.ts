@@ -5,6 +5,7 @@ import { AppError, badRequest } from "@/lib/errors";
 import type { DesiredState } from "./desired";
 import { meter, type ByteBudget } from "./metered";
 import { AccessRecordReader } from "./ndjson";
+import type { GrantSink, UndefinedRef } from "./stage";
 
 // Tollgate's CSV format (docs/IMPORT.md, "CSV"): one file per kind, named by the
 // kind (principals.csv, …; a prefix such as acme-grants.csv is allowed), a
@@ -101,6 +102,7 @@ async function readOne(f: CsvFile, reader: AccessRecordReader, budget: ByteBudge
       });
       const cols = header;
       reader.record(raw, { file: f.filename, line, column: (field) => (cols.includes(field) ? String(cols.indexOf(field) + 1) : null) });
+      if (reader.grants?.full) await reader.grants.flush();
     }
   } catch (e) {
     m.stop();
@@ -128,7 +130,7 @@ function checkHeader(filename: string, kind: CsvKind, header: string[]) {
  * SHA-256 covers every file's name and content (in name order), so renaming or
  * editing any file is a change of source.
  */
-export async function readCsvFiles(files: CsvFile[], maxBytes: number): Promise<{ desired: DesiredState; sha256: string }> {
+export async function readCsvFiles(files: CsvFile[], maxBytes: number, grants: GrantSink | null = null): Promise<{ desired: DesiredState; undefinedRef: UndefinedRef | null; sha256: string }> {
   const names = files.map((f) => f.filename);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   const refuse = (message: string) => {
@@ -137,7 +139,7 @@ export async function readCsvFiles(files: CsvFile[], maxBytes: number): Promise<
   };
   if (files.length === 0) throw refuse("CSV import needs at least one file (principals.csv, apis.csv, …)");
   if (twice) throw refuse(`${twice} is given twice`);
-  const reader = new AccessRecordReader("these files");
+  const reader = new AccessRecordReader("these files", grants);
   const budget: ByteBudget = { used: 0, max: maxBytes };
   const digests: string[] = [];
   for (const [i, f] of files.entries()) {
@@ -149,5 +151,5 @@ export async function readCsvFiles(files: CsvFile[], maxBytes: number): Promise<
     }
   }
   const sha256 = createHash("sha256").update(digests.sort().join("\n")).digest("hex");
-  return { desired: reader.finish(), sha256 };
+  return { desired: reader.finish(), undefinedRef: grants ? reader.firstUndefinedRef() : null, sha256 };
 }

@@ -12,6 +12,7 @@ import { parseKongFile } from "./kong/parse";
 import { readCsvFiles } from "./csv";
 import { readNdjson } from "./ndjson";
 import { phaseTimer } from "./phases";
+import { GrantStage, type UndefinedRef } from "./stage";
 import { computePlan, type AccessPlan } from "./plan";
 
 // Access import: one entry for the CLI (`npm run import:access`), the upload
@@ -64,7 +65,12 @@ export function importMaxBytes(): number {
   return n;
 }
 
-async function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions) {
+/**
+ * Reads and checks the file: everything but the grants into memory (the desired
+ * state), the grants into a staging table (stage.ts) the plan reads with SQL.
+ * The caller drops the stage when it is done (also on failure).
+ */
+async function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions, client: PrismaClient) {
   const t = phaseTimer("");
   try {
     authorize(actor, "imports:write");
@@ -78,24 +84,39 @@ async function prepare(actor: Actor, raw: AccessImportInput, opts: AccessImportO
   const max = maxBytes(opts);
   let desired: DesiredState;
   let fileSha256: string;
-  if (input.format === "ndjson") {
-    // Streamed line by line whatever it came as: one code path, never the file whole in memory twice.
-    const read = await readNdjson(asStream(input.file!), input.filename, max);
-    desired = read.desired;
-    fileSha256 = read.sha256;
-  } else if (input.format === "csv") {
-    const files = input.files ?? [{ filename: input.filename, file: input.file! }];
-    const read = await readCsvFiles(files.map((f) => ({ filename: f.filename, file: asStream(f.file) })), max);
-    desired = read.desired;
-    fileSha256 = read.sha256;
-  } else {
-    // YAML is parsed as one document: a stream is read (up to the limit) first.
-    const file = input.file instanceof Readable ? await readWhole(input.file, input.filename, max) : input.file!;
-    desired = parseKongFile(file, input.filename, input.vars, max);
-    fileSha256 = createHash("sha256").update(file).digest("hex");
+  const stage = await GrantStage.open(client);
+  try {
+    let undefinedRef: UndefinedRef | null = null;
+    if (input.format === "ndjson") {
+      // Streamed line by line whatever it came as: one code path, never the file whole in memory twice.
+      const read = await readNdjson(asStream(input.file!), input.filename, max, stage);
+      ({ desired, undefinedRef } = read);
+      fileSha256 = read.sha256;
+    } else if (input.format === "csv") {
+      const files = input.files ?? [{ filename: input.filename, file: input.file! }];
+      const read = await readCsvFiles(files.map((f) => ({ filename: f.filename, file: asStream(f.file) })), max, stage);
+      ({ desired, undefinedRef } = read);
+      fileSha256 = read.sha256;
+    } else {
+      // YAML is parsed as one document: a stream is read (up to the limit) first.
+      const file = input.file instanceof Readable ? await readWhole(input.file, input.filename, max) : input.file!;
+      desired = parseKongFile(file, input.filename, input.vars, max);
+      fileSha256 = createHash("sha256").update(file).digest("hex");
+      await stage.addAll(desired.grants);
+      desired.grants = [];
+    }
+    t.lap("read and validate the file");
+    await stage.close();
+    if (input.format !== "kong") {
+      // Kong's translation makes its grants from the consumers and scopes it defines: nothing to check.
+      await stage.check({ principals: desired.principals.map((p) => p.ext), scopes: desired.scopes.map((s) => s.ext) }, undefinedRef, input.format === "csv" ? "these files" : "this file");
+    }
+    t.lap("stage the grants (COPY) and check them");
+  } catch (e) {
+    await stage.drop();
+    throw e;
   }
-  t.lap("read and validate the file");
-  return { input, desired, fileSha256, sourceName: input.source ?? `${input.format}-${input.environment}` };
+  return { input, desired, fileSha256, stage, sourceName: input.source ?? `${input.format}-${input.environment}` };
 }
 
 const asStream = (f: Buffer | Readable): Readable => (f instanceof Readable ? f : Readable.from([f]));
@@ -123,11 +144,21 @@ async function environmentOf(client: PrismaClient | Parameters<Parameters<Prisma
 
 /** What the file would change, with its risk summary. Writes nothing. */
 export async function planAccessImport(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions = {}): Promise<AccessPlan> {
-  const p = await prepare(actor, raw, opts);
   const client = opts.client ?? db();
-  const environment = await environmentOf(client, p.input.environment);
-  const full = await computePlan(client, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired });
-  return full.plan;
+  const p = await prepare(actor, raw, opts, client);
+  try {
+    // A transaction that writes nothing lasting: the grant diff is a temporary table dropped at its end.
+    return await client.$transaction(
+      async (tx) => {
+        const environment = await environmentOf(tx, p.input.environment);
+        const full = await computePlan(tx, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired, stageTable: p.stage.table });
+        return full.plan;
+      },
+      { timeout: 600_000, maxWait: 30_000 },
+    );
+  } finally {
+    await p.stage.drop();
+  }
 }
 
 /**
@@ -136,8 +167,8 @@ export async function planAccessImport(actor: Actor, raw: AccessImportInput, opt
  * from is a 409 and nothing is written. An unchanged source is a no-op.
  */
 export async function applyAccessImport(actor: Actor, raw: AccessImportInput, opts: AccessImportOptions = {}): Promise<AccessImportResult> {
-  const p = await prepare(actor, raw, opts);
   const client = opts.client ?? db();
+  const p = await prepare(actor, raw, opts, client);
   let result: AccessImportResult;
   try {
     // A deadlock, serialization failure or no connection in time rolled everything
@@ -148,7 +179,7 @@ export async function applyAccessImport(actor: Actor, raw: AccessImportInput, op
         // One apply per source at a time; a second waits and then sees the first's rows.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"access-import:" + p.sourceName}))`;
         const environment = await environmentOf(tx, p.input.environment);
-        const full = await computePlan(tx, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired });
+        const full = await computePlan(tx, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired, stageTable: p.stage.table });
         if (p.input.expectedPlanHash && p.input.expectedPlanHash !== full.plan.planHash) {
           throw conflict("The inventory or the file changed since this plan was computed: review the new plan and apply again");
         }
@@ -165,6 +196,8 @@ export async function applyAccessImport(actor: Actor, raw: AccessImportInput, op
     if (e instanceof AppError) throw e;
     if ((e as { code?: string }).code === "P2002") throw conflict("A concurrent change created the same rows: review the new plan and apply again");
     throw e;
+  } finally {
+    await p.stage.drop();
   }
   if (result.outboxRows > 0 || result.outsideReview.rolledBackGrants + result.outsideReview.revokedKeys > 0) wakeDelivery();
   return result;

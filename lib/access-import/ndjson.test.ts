@@ -19,6 +19,9 @@ beforeAll(async () => {
   await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
 });
 
+/** Staging tables left behind (stage.ts): every import drops its own. */
+const stagingTables = async () => (await ctx.client.$queryRaw<{ t: string }[]>`SELECT tablename::text AS t FROM pg_tables WHERE schemaname = 'access_import_stage'`).map((r) => r.t);
+
 const input = (text: string, extra = {}) => ({ format: "ndjson" as const, environment: "production", file: Buffer.from(text), filename: "access.ndjson", ...extra });
 
 describe("NDJSON import", () => {
@@ -51,6 +54,11 @@ describe("NDJSON import", () => {
     ['{"kind":"endpoint","api":"billing","method":"GET","path":"orders"}', /access\.ndjson:16: path: must be a path template/],
     ['{"kind":"principal","id":"x","name":"X","type":"robot"}', /access\.ndjson:16: type: /],
     ["{not json", /access\.ndjson:16: not a JSON object/],
+    // Grants are checked in SQL after the last line (stage.ts), with the same messages and lines as the other kinds.
+    ['{"kind":"grant","principal":"svc-checkout","api":"billing","scope":"billing:admin"}', /access\.ndjson:16: grant of billing:admin \(api billing\) to svc-checkout is given twice \(also on line \d+\)/],
+    ['{"kind":"grant","principal":"svc-checkout","api":"billing","scope":"nope|x"}', /access\.ndjson:16: scope nope\|x of api billing is not defined in this file/],
+    ['{"kind":"grant","principal":"svc-checkout","api":"billing","scope":"invoices:read","expiresAt":"2027-02-29T00:00:00Z"}', /access\.ndjson:16: expiresAt: /],
+    ['{"kind":"grant","principal":"svc-checkout","api":"billing","scope":"invoices:read","why":"x"}', /access\.ndjson:16: Unrecognized key/],
   ])("refuses %s naming the line, and changes nothing", async (line, message) => {
     const before = await ctx.client.principal.count();
     const e = await applyAccessImport(admin, input(`${EXAMPLE}${line}\n`), { client: ctx.client }).then(
@@ -61,6 +69,36 @@ describe("NDJSON import", () => {
     expect((e as AppError).message).toMatch(message);
     expect((e as AppError).message).not.toContain("rep-0f5b1c2d9e8a7b6c");
     expect(await ctx.client.principal.count()).toBe(before);
+    expect(await stagingTables()).toEqual([]);
+  });
+
+  it("reports the earliest undefined reference in the file, whether on a grant or on another kind", async () => {
+    const grantFirst = `{"kind":"grant","principal":"ghost","api":"billing","scope":"invoices:read"}\n${EXAMPLE}{"kind":"credential","principal":"nobody","key":"k-1"}\n`;
+    await expect(planAccessImport(admin, input(grantFirst), { client: ctx.client })).rejects.toThrow(/access\.ndjson:1: principal ghost is not defined/);
+    const credentialFirst = `{"kind":"credential","principal":"nobody","key":"k-1"}\n${EXAMPLE}{"kind":"grant","principal":"ghost","api":"billing","scope":"invoices:read"}\n`;
+    await expect(planAccessImport(admin, input(credentialFirst), { client: ctx.client })).rejects.toThrow(/access\.ndjson:1: principal nobody is not defined/);
+    expect(await stagingTables()).toEqual([]);
+  });
+
+  it("a grant revoked in Tollgate stays revoked when the file still has it, is listed as a conflict, and comes back after a removal still revoked", async () => {
+    const db = ctx.client;
+    const source = "ndjson-production"; // the example's keys belong to this source (another one would be refused)
+    await applyAccessImport(admin, input(EXAMPLE), { client: db });
+    const mapped = await db.importedObject.findFirstOrThrow({ where: { source: { name: source }, kind: "grant", externalKey: { contains: "billing:admin" } } });
+    await db.grant.update({ where: { id: mapped.objectId }, data: { status: "revoked" } });
+    const plan = await planAccessImport(admin, input(EXAMPLE), { client: db });
+    expect(plan.empty).toBe(true);
+    expect(plan.conflicts.map((c) => c.message)).toEqual([expect.stringMatching(/^grant Checkout service -> .*billing:admin is revoked in Tollgate but still in the source: left revoked$/)]);
+    // Removed from the file, then back: an update ("back in source") that leaves it revoked.
+    const without = EXAMPLE.split("\n").filter((l) => !l.includes('"scope":"billing:admin"') || !l.includes('"kind":"grant"')).join("\n");
+    await applyAccessImport(admin, input(without), { client: db });
+    expect((await db.importedObject.findFirstOrThrow({ where: { source: { name: source }, externalKey: mapped.externalKey } })).goneAt).not.toBeNull();
+    const back = await applyAccessImport(admin, input(EXAMPLE), { client: db });
+    expect(back.counts.grant).toEqual({ create: 0, update: 1, gone: 0, unchanged: 2 });
+    expect(back.samples.grant.update.map((u) => u.fields)).toEqual([["back in source"]]);
+    expect(back.conflicts).toHaveLength(1);
+    expect((await db.grant.findUniqueOrThrow({ where: { id: mapped.objectId } })).status).toBe("revoked");
+    expect(await stagingTables()).toEqual([]);
   });
 
   it("streams a file line by line: chunks cut mid-line, mid-character and mid-CRLF give the same plan as the bytes", async () => {

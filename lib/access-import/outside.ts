@@ -7,6 +7,7 @@ import { recordAccessChange } from "@/lib/access/common";
 import { planDecision, recordDecision, twoPersonRuleCovers } from "@/lib/review/record";
 import type { Kind } from "./desired";
 import type { FullPlan } from "./plan";
+import { freshGrantIds } from "./grant-plan";
 
 // Granted outside review (issue 22, point 5). Once a source has been imported,
 // its file is the gateway's own record of who may call what; a later import
@@ -34,9 +35,10 @@ export interface OutsideResult {
 }
 
 /** Creates of the diff that no earlier import of this source mapped (a mapped row deleted since is not new). */
-export function outsideAccess(full: FullPlan, ids: Record<Kind, Map<string, string>>): OutsideAccess {
-  const fresh = (k: "grant" | "credential") => full.diff[k].create.filter((c) => !full.live[k].has(c.ext)).map((c) => ids[k].get(c.ext)!);
-  return { grantIds: fresh("grant"), credentialIds: fresh("credential") };
+export async function outsideAccess(tx: Tx, full: FullPlan, ids: Record<Kind, Map<string, string>>): Promise<OutsideAccess> {
+  const credentialIds = full.diff.credential.create.filter((c) => !full.live.credential.has(c.ext)).map((c) => ids.credential.get(c.ext)!);
+  // Grants are planned in SQL (grant-plan.ts): read from this transaction's diff table.
+  return { grantIds: await freshGrantIds(tx), credentialIds };
 }
 
 interface OpenedFinding {

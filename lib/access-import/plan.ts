@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import type { PrismaClient, Tx } from "@/lib/db";
+import type { Tx } from "@/lib/db";
 import { badRequest } from "@/lib/errors";
 import { anyOf, canonicalRequirements } from "@/proxy/requirements";
-import { KINDS, type DesiredApi, type DesiredCredential, type DesiredEndpoint, type DesiredGrant, type DesiredPrincipal, type DesiredScope, type DesiredState, type Kind, type Note } from "./desired";
+import { KINDS, type DesiredApi, type DesiredCredential, type DesiredEndpoint, type DesiredPrincipal, type DesiredScope, type DesiredState, type Kind, type Note } from "./desired";
+import { planGrants, type GrantPlan } from "./grant-plan";
 import { loadLiveState, type LiveState, type Mapped } from "./live";
 import { phaseTimer } from "./phases";
 
@@ -56,14 +57,17 @@ export interface AccessPlan {
 /** The full diff (every row), kept server-side for apply; the plan shows counts and samples. */
 export interface FullPlan {
   plan: AccessPlan;
+  /** Every kind but grants row by row; grants are in `grants` (and the transaction's diff table). */
   diff: Record<Kind, KindDiff>;
+  grants: GrantPlan;
   desired: DesiredState;
   live: LiveState;
   sourceId: string | null;
   environmentId: string;
 }
 
-type Client = PrismaClient | Tx;
+/** A transaction: the grant diff lives in a temporary table of it. */
+type Client = Tx;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 /** Key order does not count (jsonb stores object keys in its own order). */
 const canonical = (v: unknown): string =>
@@ -72,7 +76,7 @@ const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
 export async function computePlan(
   client: Client,
-  input: { sourceName: string; format: string; environment: { id: string; name: string }; fileSha256: string; desired: DesiredState },
+  input: { sourceName: string; format: string; environment: { id: string; name: string }; fileSha256: string; desired: DesiredState; stageTable: string },
 ): Promise<FullPlan> {
   const { desired } = input;
   const t = phaseTimer("plan: ");
@@ -138,19 +142,18 @@ export async function computePlan(
     return f;
   });
   const scopeLabel = new Map(desired.scopes.map((s) => [s.ext, `${apiName.get(s.apiExt)}: ${s.name}`]));
-  const grants = diffKind(live.grant, desired.grants, (d: DesiredGrant) => `${principalName.get(d.principalExt)} -> ${scopeLabel.get(d.scopeExt)}`, (d, row) => {
-    if (row.status !== "active") {
-      conflicts.push({ where: d.ext, message: `grant ${principalName.get(d.principalExt)} -> ${scopeLabel.get(d.scopeExt)} is ${row.status} in Tollgate but still in the source: left ${row.status}` });
-      return [];
-    }
-    const f: string[] = [];
-    if (row.principalId !== idOf("principal", d.principalExt) || row.scopeId !== idOf("scope", d.scopeExt)) f.push("target");
-    if (iso(row.expiresAt) !== d.expiresAt) f.push("expiresAt");
-    return f;
-  });
+  t.lap("diff");
+  // Grants: SQL over the import's staging table (grant-plan.ts), never rows in memory.
+  const grantPlan = await planGrants(client, input.stageTable, source?.id ?? null, {
+    principalName,
+    scopeLabel,
+    adminScopeExts: desired.scopes.filter((s) => s.level === "admin").map((s) => s.ext),
+  }, SAMPLE_ROWS);
+  conflicts.push(...grantPlan.conflicts);
+  const grants: KindDiff = { create: [], update: [], gone: [], unchanged: grantPlan.counts.unchanged };
   const diff: Record<Kind, KindDiff> = { principal: principals, credential: credentials, api: apis, scope: scopes, endpoint: endpoints, grant: grants };
 
-  t.lap("diff");
+  t.lap("grants (SQL)");
   await refuseCollisions(client, input.environment.id, source?.id ?? null, diff, desired);
 
   const counts = {} as AccessPlan["counts"];
@@ -160,13 +163,15 @@ export async function computePlan(
     counts[k] = { create: d.create.length, update: d.update.length, gone: d.gone.length, unchanged: d.unchanged };
     samples[k] = { create: d.create.slice(0, SAMPLE_ROWS), update: d.update.slice(0, SAMPLE_ROWS), gone: d.gone.slice(0, SAMPLE_ROWS) };
   }
-  const empty = KINDS.every((k) => diff[k].create.length + diff[k].update.length + diff[k].gone.length === 0);
+  counts.grant = grantPlan.counts;
+  samples.grant = grantPlan.samples;
+  const empty = KINDS.every((k) => counts[k].create + counts[k].update + counts[k].gone === 0);
 
   const plan: AccessPlan = {
     source: { name: input.sourceName, format: input.format, environment: input.environment.name, fileSha256: input.fileSha256 },
     counts,
     samples,
-    risk: riskSummary(desired, live, apiName, principalName),
+    risk: riskSummary(desired, live, apiName, principalName, grantPlan.adminScopes),
     conflicts,
     notImported: desired.notImported,
     warnings: desired.warnings,
@@ -174,9 +179,9 @@ export async function computePlan(
     planHash: "",
   };
   t.lap("collisions and risk summary");
-  plan.planHash = hashPlan(input.sourceName, input.environment.id, desired, live);
+  plan.planHash = hashPlan(input.sourceName, input.environment.id, desired, live, grantPlan.digest);
   t.lap("plan hash");
-  return { plan, diff, desired, live, sourceId: source?.id ?? null, environmentId: input.environment.id };
+  return { plan, diff, grants: grantPlan, desired, live, sourceId: source?.id ?? null, environmentId: input.environment.id };
 }
 
 function diffKind<D extends { ext: string }, R>(
@@ -236,14 +241,11 @@ async function refuseCollisions(client: Client, environmentId: string, sourceId:
   }
 }
 
-function riskSummary(desired: DesiredState, live: LiveState, apiName: Map<string, string>, principalName: Map<string, string>): AccessPlan["risk"] {
+function riskSummary(desired: DesiredState, live: LiveState, apiName: Map<string, string>, principalName: Map<string, string>, adminGrants: Map<string, string[]>): AccessPlan["risk"] {
   const apiPrefix = new Map(desired.apis.map((a) => [a.ext, a.proxyPrefix ?? ""]));
   const adminScopes = new Map(desired.scopes.filter((s) => s.level === "admin").map((s) => [s.ext, `${apiName.get(s.apiExt)}: ${s.name}`]));
   const adminByPrincipal = new Map<string, string[]>();
-  for (const g of desired.grants) {
-    const s = adminScopes.get(g.scopeExt);
-    if (s) adminByPrincipal.set(g.principalExt, [...(adminByPrincipal.get(g.principalExt) ?? []), s]);
-  }
+  for (const [principalExt, scopeExts] of adminGrants) adminByPrincipal.set(principalExt, scopeExts.map((s) => adminScopes.get(s)!));
   const owned = (ext: string) => {
     const row = live.principal.get(ext)?.row;
     return !!row && (row.teamId !== null || row.managerId !== null);
@@ -262,7 +264,7 @@ function riskSummary(desired: DesiredState, live: LiveState, apiName: Map<string
 }
 
 /** Covers the source, the desired state and every live row read: any change to either changes it. */
-function hashPlan(sourceName: string, environmentId: string, desired: DesiredState, live: LiveState): string {
+function hashPlan(sourceName: string, environmentId: string, desired: DesiredState, live: LiveState, grantDigest: string): string {
   const h = createHash("sha256");
   h.update(JSON.stringify({ v: 1, sourceName, environmentId }));
   for (const k of KINDS) {
@@ -271,5 +273,6 @@ function hashPlan(sourceName: string, environmentId: string, desired: DesiredSta
     const rows = [...live[k].values()].sort((a, b) => (a.ext < b.ext ? -1 : 1));
     for (const m of rows) h.update(JSON.stringify(m) + "\n");
   }
+  h.update(`grants ${grantDigest}\n`);
   return h.digest("hex");
 }

@@ -25,8 +25,12 @@ interface AdapterLike {
 }
 
 export class ResilientPrismaPg extends PrismaPg {
+  /** The pg pool of the connected adapter: bulk work (COPY) needs a connection of its own. */
+  pool: pg.Pool | null = null;
+
   async connect(): ReturnType<PrismaPg["connect"]> {
     const adapter = await super.connect();
+    this.pool = (adapter as unknown as { underlyingDriver(): pg.Pool }).underlyingDriver();
     const a = adapter as unknown as AdapterLike;
     const start = a.startTransaction.bind(a);
     a.startTransaction = async (isolationLevel) => releaseOnFailedEnd(await start(isolationLevel));

@@ -1,0 +1,213 @@
+import { randomBytes } from "node:crypto";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { pgPoolOf, type PrismaClient } from "@/lib/db";
+import { AppError, badRequest } from "@/lib/errors";
+import type { DesiredGrant } from "./desired";
+
+// The grants of one import, streamed into a staging table of their own with
+// COPY as the file is read, so a million-grant file is never held in memory:
+// the plan and the apply are SQL over this table (grant-plan.ts). The table is
+// UNLOGGED (nothing to recover after a crash: the import is simply redone) in
+// the schema "access_import_stage" (migration 0028), filled on a connection of
+// its own and committed, so the plan's and the apply's transactions (and a
+// retried apply) all read it; the import drops it when it is done.
+
+export const STAGE_SCHEMA = "access_import_stage";
+/** Tables a crashed import left behind are dropped by the next import after this long. */
+const ABANDONED_MS = 24 * 3600_000;
+const FLUSH_ROWS = 4000;
+
+export interface StagedGrant extends DesiredGrant {
+  /** Record number across the whole import (files in order): orders errors, samples and conflicts as the file does. */
+  seq: number;
+  /** File and line, for error messages; null for a format without lines (Kong). */
+  file: string | null;
+  line: number | null;
+  /** The file's api id, to name the scope in messages (a scope's name may hold `|`). */
+  api: string | null;
+}
+
+/** Where a reader sends grants instead of keeping them (ndjson.ts, csv.ts). */
+export interface GrantSink {
+  add(g: StagedGrant): void;
+  /** True when enough is buffered that the reader should await flush() before the next record. */
+  readonly full: boolean;
+  flush(): Promise<void>;
+}
+
+/** A reference a reader could not resolve, by record order (the earliest one is reported). */
+export interface UndefinedRef {
+  seq: number;
+  error: AppError;
+}
+
+// COPY text format: backslash, tab, newline and carriage return are escaped; \N is NULL.
+const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+const esc = (v: string | number | null) => (v === null ? "\\N" : String(v).replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]));
+
+type CopyStream = NodeJS.WritableStream & { on(e: string, f: (...a: unknown[]) => void): unknown };
+
+export class GrantStage implements GrantSink {
+  count = 0;
+  private buffered: StagedGrant[] = [];
+  private failure: Error | null = null;
+  private closed = false;
+
+  /** `copy` null: the embedded PGlite server, whose socket server does not speak COPY FROM STDIN (batched INSERTs instead). */
+  private constructor(
+    private readonly pool: pg.Pool,
+    private conn: pg.PoolClient | null,
+    private readonly copy: CopyStream | null,
+    /** Schema-qualified, quoted: safe to put in SQL. */
+    readonly table: string,
+  ) {
+    copy?.on("error", (e) => (this.failure ??= e as Error));
+  }
+
+  static async open(client: PrismaClient): Promise<GrantStage> {
+    const pool = await pgPoolOf(client);
+    await dropAbandoned(pool);
+    const name = `grants_${Date.now()}_${randomBytes(6).toString("hex")}`;
+    const table = `"${STAGE_SCHEMA}"."${name}"`;
+    const conn = await pool.connect();
+    try {
+      await conn.query(`CREATE UNLOGGED TABLE ${table} (
+        seq bigint NOT NULL, file text, line int, ext text NOT NULL, principal_ext text NOT NULL,
+        scope_ext text NOT NULL, api text, expires_at timestamptz)`);
+      const { rows } = await conn.query<{ v: string }>(`SELECT version() AS v`);
+      if (rows[0].v.includes("PGlite")) {
+        conn.release();
+        return new GrantStage(pool, null, null, table);
+      }
+      const copy = conn.query(copyFrom(`COPY ${table} (seq, file, line, ext, principal_ext, scope_ext, api, expires_at) FROM STDIN`));
+      return new GrantStage(pool, conn, copy, table);
+    } catch (e) {
+      conn.release(true);
+      await pool.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  add(g: StagedGrant): void {
+    for (const v of [g.ext, g.principalExt, g.scopeExt]) {
+      // Postgres text cannot hold NUL; refuse it here rather than fail the COPY.
+      if (v.includes("\0")) throw badRequest(`${g.file ?? "file"}:${g.line ?? "?"}: a NUL character in an id; nothing was imported`, `line ${g.line}`);
+    }
+    this.buffered.push(g);
+    this.count++;
+  }
+
+  get full(): boolean {
+    return this.buffered.length >= FLUSH_ROWS;
+  }
+
+  async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.buffered.length) return;
+    const rows = this.buffered;
+    this.buffered = [];
+    if (!this.copy) {
+      await this.pool.query(
+        `INSERT INTO ${this.table} (seq, file, line, ext, principal_ext, scope_ext, api, expires_at)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])`,
+        [rows.map((g) => g.seq), rows.map((g) => g.file), rows.map((g) => g.line), rows.map((g) => g.ext), rows.map((g) => g.principalExt), rows.map((g) => g.scopeExt), rows.map((g) => g.api), rows.map((g) => g.expiresAt)],
+      );
+      return;
+    }
+    const chunk = rows.map((g) => [g.seq, g.file, g.line, g.ext, g.principalExt, g.scopeExt, g.api, g.expiresAt].map(esc).join("\t") + "\n").join("");
+    if (!this.copy.write(chunk)) await new Promise<void>((resolve, reject) => {
+      const done = (e?: unknown) => (e ? reject(e as Error) : resolve());
+      (this.copy as unknown as NodeJS.EventEmitter).once("drain", () => done());
+      (this.copy as unknown as NodeJS.EventEmitter).once("error", done);
+    });
+  }
+
+  /** Stages grants that are already in memory (Kong: the translation produces them as a list). */
+  async addAll(grants: DesiredGrant[]): Promise<void> {
+    for (const g of grants) {
+      this.add({ ...g, seq: this.count, file: null, line: null, api: null });
+      if (this.full) await this.flush();
+    }
+  }
+
+  /** Ends the COPY (the rows are committed) and gives the planner the table's statistics. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (!this.copy) {
+      await this.pool.query(`ANALYZE ${this.table}`);
+      return;
+    }
+    const copy = this.copy;
+    await new Promise<void>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      (copy as unknown as NodeJS.EventEmitter).once("finish", () => resolve());
+      (copy as unknown as NodeJS.EventEmitter).once("error", (e) => reject(e as Error));
+      copy.end();
+    });
+    await this.conn!.query(`ANALYZE ${this.table}`);
+    this.conn!.release();
+    this.conn = null;
+  }
+
+  /**
+   * The checks a reader does for grants it keeps in memory, here in SQL after
+   * the last line: the same grant twice (reported on its second line, as the
+   * reader would), then references to principals or scopes the file does not
+   * define, reported with `earlier` (the reader's own first unresolved
+   * reference) whichever comes first in the file.
+   */
+  async check(defined: { principals: string[]; scopes: string[] }, earlier: UndefinedRef | null, within: string): Promise<void> {
+    const conn = this.pool;
+    const dup = await conn.query<{ ext: string }>(`SELECT ext FROM ${this.table} GROUP BY ext HAVING count(*) > 1 LIMIT 1`);
+    if (dup.rows.length) {
+      const { rows } = await conn.query<{ file: string; line: number; principal_ext: string; scope_ext: string; api: string; pfile: string; pline: number }>(
+        `SELECT file, line, principal_ext, scope_ext, api, pfile, pline FROM (
+           SELECT seq, file, line, principal_ext, scope_ext, api, lag(file) OVER w AS pfile, lag(line) OVER w AS pline, row_number() OVER w AS n
+           FROM ${this.table} WHERE ext IN (SELECT ext FROM ${this.table} GROUP BY ext HAVING count(*) > 1)
+           WINDOW w AS (PARTITION BY ext ORDER BY seq)) x
+         WHERE n = 2 ORDER BY seq LIMIT 1`,
+      );
+      const r = rows[0];
+      const also = r.pfile === r.file ? `on line ${r.pline}` : `at ${r.pfile}:${r.pline}`;
+      throw badRequest(`${r.file}:${r.line}: grant of ${scopeName(r)} (api ${r.api}) to ${principalId(r.principal_ext)} is given twice (also ${also}); nothing was imported`, `line ${r.line}`);
+    }
+    const { rows } = await conn.query<{ seq: string; file: string; line: number; principal_ext: string; scope_ext: string; api: string; no_principal: boolean }>(
+      `SELECT s.seq::text AS seq, s.file, s.line, s.principal_ext, s.scope_ext, s.api, p.x IS NULL AS no_principal
+       FROM ${this.table} s
+       LEFT JOIN unnest($1::text[]) AS p(x) ON p.x = s.principal_ext
+       LEFT JOIN unnest($2::text[]) AS c(x) ON c.x = s.scope_ext
+       WHERE p.x IS NULL OR c.x IS NULL ORDER BY s.seq LIMIT 1`,
+      [defined.principals, defined.scopes],
+    );
+    const r = rows[0];
+    if (earlier && (!r || earlier.seq < Number(r.seq))) throw earlier.error;
+    if (r) {
+      const what = r.no_principal ? `principal ${principalId(r.principal_ext)}` : `scope ${scopeName(r)} of api ${r.api}`;
+      throw badRequest(`${r.file}:${r.line}: ${what} is not defined in ${within}; nothing was imported`, `line ${r.line}`);
+    }
+  }
+
+  /** Drops the table (and, after a failed read, the connection the COPY was on). Never throws. */
+  async drop(): Promise<void> {
+    if (this.conn) {
+      if (!this.closed) (this.copy as unknown as { destroy?: () => void } | null)?.destroy?.();
+      this.conn.release(true);
+      this.conn = null;
+    }
+    await this.pool.query(`DROP TABLE IF EXISTS ${this.table}`).catch(() => undefined);
+  }
+}
+
+const principalId = (ext: string) => ext.replace(/^principal:/, "");
+const scopeName = (r: { scope_ext: string; api: string }) => r.scope_ext.slice(`api:${r.api}|`.length);
+
+/** Staging tables of imports that crashed (the process died before dropping them). */
+async function dropAbandoned(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'grants\\_%'`, [STAGE_SCHEMA]);
+  for (const { name } of rows) {
+    const at = Number(name.split("_")[1]);
+    if (Number.isFinite(at) && Date.now() - at > ABANDONED_MS) await pool.query(`DROP TABLE IF EXISTS "${STAGE_SCHEMA}"."${name}"`).catch(() => undefined);
+  }
+}
