@@ -193,7 +193,7 @@ describe("anomaly findings from the real proxy's usage signals", () => {
       expect(batch.every((r) => r.status === 200)).toBe(true);
     }
     for (let i = 0; i < 5; i++) expect((await call(proxy.dataUrl, "GET", "/orders/orders/8", bearer("quiet"))).status).toBe(200);
-    const fs = await until("a volume_spike finding", () => findingsOf(grant["spiker:read"]), (x) => x.length > 0, 60_000);
+    await until("a volume_spike finding", () => findingsOf(grant["spiker:read"]), (x) => x.length > 0, 60_000);
     // Every request of the spike reported (several reports at 200 ms), and the quiet key's too.
     await until(
       "all spike requests ingested",

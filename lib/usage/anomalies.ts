@@ -106,7 +106,12 @@ export async function signalCandidates(tx: Tx, signals: SignalRow[], environment
   // Endpoint history, and new_endpoint. The outer SELECT sees the table as it was before this statement's insert.
   const pc: string[] = [];
   const pe: string[] = [];
-  for (const s of signals) for (const e of s.endpoints) (pc.push(s.credentialId), pe.push(e));
+  for (const s of signals) {
+    for (const e of s.endpoints) {
+      pc.push(s.credentialId);
+      pe.push(e);
+    }
+  }
   if (pc.length > 0) {
     const fresh = await tx.$queryRaw<{ credentialId: string; grantId: string; level: string; method: string; path: string }[]>`
       WITH ins AS (
@@ -139,7 +144,12 @@ export async function signalCandidates(tx: Tx, signals: SignalRow[], environment
   // Network history, and new_network (production keys only).
   const nc: string[] = [];
   const nn: string[] = [];
-  for (const s of signals) for (const n of s.networks) (nc.push(s.credentialId), nn.push(n));
+  for (const s of signals) {
+    for (const n of s.networks) {
+      nc.push(s.credentialId);
+      nn.push(n);
+    }
+  }
   if (nc.length > 0) {
     const [env] = await tx.$queryRaw<{ tier: string }[]>`SELECT tier::text FROM "Environment" WHERE name = ${environment}`;
     const fresh = await tx.$queryRaw<{ credentialId: string; network: string; known: string[] }[]>`
@@ -171,7 +181,13 @@ export async function signalCandidates(tx: Tx, signals: SignalRow[], environment
   const mc: string[] = [];
   const mm: string[] = [];
   const mn: number[] = [];
-  for (const s of signals) for (const m of s.minutes) (mc.push(s.credentialId), mm.push(m.minute), mn.push(m.count));
+  for (const s of signals) {
+    for (const m of s.minutes) {
+      mc.push(s.credentialId);
+      mm.push(m.minute);
+      mn.push(m.count);
+    }
+  }
   if (mc.length > 0) {
     const spikes = await tx.$queryRaw<{ credentialId: string; minute: Date; requests: number; p95: number; minutes: bigint }[]>`
       WITH ins AS (

@@ -21,6 +21,7 @@ export const webhookUrl = z
   .max(2000)
   .url("must be a URL like https://hooks.example.com/tollgate")
   .superRefine((v, ctx) => {
+    if (!URL.canParse(v)) return; // the url() check above has named it
     const u = new URL(v);
     if (u.username || u.password) ctx.addIssue({ code: "custom", message: "must not carry a user name or password" });
     else if (u.protocol === "http:" && !LOOPBACK.test(u.hostname)) ctx.addIssue({ code: "custom", message: "must use https:// (plain http:// only to 127.0.0.1, [::1] or localhost)" });

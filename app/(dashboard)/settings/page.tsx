@@ -33,6 +33,7 @@ export default async function SettingsPage() {
         <nav className="flex gap-3 text-sm text-sky-800">
           {can(actor, "proxies:manage") ? <Link href="/settings/proxies">Enforcement proxies</Link> : null}
           <Link href="/settings/tokens">Service tokens</Link>
+          {editable ? <Link href="/settings/webhooks">Webhooks</Link> : null}
         </nav>
       </div>
       <ActionForm action={saveThresholdsAction} className="space-y-3 rounded border border-slate-200 bg-white p-4">
