@@ -119,7 +119,9 @@ export async function signalCandidates(tx: Tx, signals: SignalRow[], environment
         SELECT DISTINCT u.c, u.e, ${now}::timestamptz, ${now}::timestamptz
         FROM unnest(${pc}::uuid[], ${pe}::uuid[]) AS u(c, e)
         JOIN "Credential" c ON c.id = u.c JOIN "Endpoint" en ON en.id = u.e
-        ON CONFLICT ("credentialId", "endpointId") DO UPDATE SET "lastSeenAt" = greatest("CredentialEndpointSeen"."lastSeenAt", excluded."lastSeenAt")
+        ON CONFLICT ("credentialId", "endpointId") DO UPDATE SET "lastSeenAt" = excluded."lastSeenAt"
+          -- A known pair is rewritten at most hourly: the steady state is then reads, not a row version per report.
+          WHERE "CredentialEndpointSeen"."lastSeenAt" < excluded."lastSeenAt" - interval '1 hour'
         RETURNING "credentialId", "endpointId", (xmax = 0) AS inserted)
       SELECT ins."credentialId", w.id AS "grantId", w.level::text AS level, en.method, en."pathTemplate" AS path
       FROM ins
@@ -157,7 +159,8 @@ export async function signalCandidates(tx: Tx, signals: SignalRow[], environment
         INSERT INTO "CredentialNetworkSeen" ("credentialId", network, "firstSeenAt", "lastSeenAt")
         SELECT DISTINCT u.c, u.n, ${now}::timestamptz, ${now}::timestamptz
         FROM unnest(${nc}::uuid[], ${nn}::text[]) AS u(c, n) JOIN "Credential" c ON c.id = u.c
-        ON CONFLICT ("credentialId", network) DO UPDATE SET "lastSeenAt" = greatest("CredentialNetworkSeen"."lastSeenAt", excluded."lastSeenAt")
+        ON CONFLICT ("credentialId", network) DO UPDATE SET "lastSeenAt" = excluded."lastSeenAt"
+          WHERE "CredentialNetworkSeen"."lastSeenAt" < excluded."lastSeenAt" - interval '1 hour'
         RETURNING "credentialId", network, (xmax = 0) AS inserted)
       SELECT ins."credentialId", ins.network,
              ARRAY(SELECT h.network FROM "CredentialNetworkSeen" h WHERE h."credentialId" = ins."credentialId" ORDER BY h."lastSeenAt" DESC LIMIT 10) AS known
