@@ -232,6 +232,20 @@ async function refuseImplausible(tx: Queryable, r: Report): Promise<void> {
       throw badRequest(`credentials.${i}: last used ${r.credentials[i].lastUsedAt}, before credential ${r.credentials[i].credentialId} was created (${early[0].created.toISOString()})`, `credentials.${i}`);
     }
   }
+  if (r.signals.length > 0) {
+    // A signal's minutes are usage too: none before its credential existed (less the same slack).
+    const earliest = r.signals.map((x) => (x.minutes.length ? new Date(Math.min(...x.minutes.map((m) => Date.parse(m.minute)))).toISOString() : null));
+    const early = await tx.$queryRaw<{ i: bigint; created: Date }[]>`
+      SELECT u.i, c."createdAt" AS created
+      FROM unnest(${r.signals.map((x) => x.credentialId)}::uuid[], ${earliest}::timestamptz[]) WITH ORDINALITY AS u(c, t, i)
+      JOIN "Credential" c ON c.id = u.c
+      WHERE u.t IS NOT NULL AND u.t < c."createdAt" - ${USAGE_CREATION_SLACK}::interval
+      ORDER BY u.i LIMIT 1`;
+    if (early[0]) {
+      const i = Number(early[0].i) - 1;
+      throw badRequest(`signals.${i}.minutes: usage from ${earliest[i]}, before credential ${r.signals[i].credentialId} was created (${early[0].created.toISOString()})`, `signals.${i}.minutes`);
+    }
+  }
   if (r.shadow.length > 0) {
     const env = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Environment" WHERE name = ${r.environment}`;
     if (!env[0]) throw badRequest(`environment: no environment named ${JSON.stringify(r.environment)} for these shadow observations`, "environment");
