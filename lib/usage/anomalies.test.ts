@@ -14,6 +14,7 @@ import { ingestUsageReport } from "@/lib/usage/ingest";
 import { createWebhook, listWebhookDeliveries } from "@/lib/webhooks/admin";
 import { verifySignature } from "@/lib/webhooks/signature";
 import { ADMIN_TOKEN, admin as proxyAdmin, call, sha, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
+import { revokeGrant } from "@/lib/review/decide";
 import { SPIKE_FLOOR } from "./anomalies";
 
 // Issue 22, points 1-3 end to end: the real proxy counts signals and reports them to a
@@ -37,6 +38,7 @@ const grant: Record<string, string> = {};
 const credential: Record<string, string> = {};
 const bearer = (who: Who) => ({ authorization: `Bearer ${keys[who]}` });
 let secret = "";
+let slackSecret = "";
 let teamUserId = "";
 /** Every webhook attempt the receiver saw: delivery id, whether its signature verified, what it answered. */
 const attempts: { delivery: string; event: string; verified: boolean; answered: number; body: string }[] = [];
@@ -67,7 +69,7 @@ beforeAll(async () => {
     req.on("data", (c) => (body += c));
     req.on("end", () => {
       const delivery = String(req.headers["tollgate-delivery"]);
-      const verified = verifySignature(secret, body, String(req.headers["tollgate-signature"] ?? ""));
+      const verified = verifySignature(req.url === "/slack" ? slackSecret : secret, body, String(req.headers["tollgate-signature"] ?? ""));
       const answered = attempts.filter((a) => a.delivery === delivery).length < 2 ? 500 : 200;
       attempts.push({ delivery, event: String(req.headers["tollgate-event"]), verified, answered, body });
       res.writeHead(answered).end();
@@ -132,6 +134,7 @@ beforeAll(async () => {
   await client.outboxItem.deleteMany();
   const admin = (await makeReviewer(client, ["admin"])).actor;
   secret = (await createWebhook(admin, { name: "soc", url: `${receiverUrl}/hook`, events: ["anomaly"], format: "tollgate" }, client)).secret;
+  slackSecret = (await createWebhook(admin, { name: "chat", url: `${receiverUrl}/slack`, events: ["decision.enforced"], format: "slack" }, client)).secret;
   worker = await startDeliveryWorker({ client, pollMs: 200, verify: false, baseBackoffMs: 200 });
 }, 240_000);
 
@@ -214,5 +217,16 @@ describe("anomaly findings from the real proxy's usage signals", () => {
     expect(fs.map((x) => x.rule)).toEqual(["new_network"]);
     expect(fs[0].evidence).toMatchObject({ network: "198.51.100.0/24", knownNetworks: expect.arrayContaining(["127.0.0.0/24"]) });
     expect(ingestErrors).toEqual([]);
+  });
+
+  it("revoking an anomaly's grant is enforced at the proxy and sent to a Slack-compatible webhook as decision.enforced", async () => {
+    const [f] = await findingsOf(grant["roamer:read"]);
+    const reviewer = await makeReviewer(client, ["reviewer"]);
+    const r = await revokeGrant(reviewer.actor, { findingId: f.id, justification: "unknown network" }, client);
+    await until("the revocation enforced", () => client.decision.findUniqueOrThrow({ where: { id: r.decisionId } }), (d) => d.enforcement === "applied", 60_000);
+    expect((await call(proxy.dataUrl, "GET", "/orders/orders/9", bearer("roamer"))).status).toBe(403);
+    const seen = await until("the decision.enforced webhook", async () => attempts.filter((a) => a.delivery === `decision.enforced:${r.decisionId}`), (x) => x.some((a) => a.answered === 200), 60_000);
+    expect(seen.every((a) => a.verified && a.event === "decision.enforced")).toBe(true);
+    expect(JSON.parse(seen.at(-1)!.body)).toEqual({ text: expect.stringContaining(`Decision revoke ${r.decisionId} enforced`) });
   });
 });
