@@ -8,6 +8,9 @@
  * tens of percent from one run to the next; adjacent runs of the two versions feel the same load, so the median of
  * the paired ratios is what says whether a change costs throughput. bench/proxy.ts's Tollgate/nginx ratio moves by
  * the same factor. A tool for a change on the request path, not a target of an issue.
+ * One tree against itself with a setting changed: `--base .` with BENCH_AB_BASE_ENV / BENCH_AB_CURRENT_ENV
+ * ("NAME=value,NAME=value", added to that side's environment), e.g. BENCH_AB_BASE_ENV=PROXY_SIGNALS=false
+ * for the cost of usage signals (issue 22).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,11 +38,15 @@ function processCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / TICK;
 }
 
-async function startProxy(root: string, upstreamUrl: string) {
+/** "A=1,B=2" → { A: "1", B: "2" } */
+const envList = (v: string | undefined): Record<string, string> =>
+  Object.fromEntries((v ?? "").split(",").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+
+async function startProxy(root: string, upstreamUrl: string, extraEnv: Record<string, string> = {}) {
   const [dataPort, adminPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "proxy/main.ts")], {
     cwd: root,
-    env: benchProxyEnv({ dataPort, adminPort, adminToken: ADMIN_TOKEN, stateFile: path.join(tmp, `${path.basename(root)}-${dataPort}.ndjson`) }),
+    env: { ...benchProxyEnv({ dataPort, adminPort, adminToken: ADMIN_TOKEN, stateFile: path.join(tmp, `${path.basename(root)}-${dataPort}.ndjson`) }), ...extraEnv },
     stdio: ["ignore", "ignore", "inherit"],
   });
   children.push(child);
@@ -87,7 +94,9 @@ async function main() {
   await new Promise((r) => up.once("message", r));
   const upstreamUrl = `http://127.0.0.1:${upPort}`;
   const t0 = performance.now();
-  const [base, current] = await Promise.all([startProxy(BASE, upstreamUrl), startProxy(CURRENT, upstreamUrl)]);
+  const [baseEnv, currentEnv] = [envList(process.env.BENCH_AB_BASE_ENV), envList(process.env.BENCH_AB_CURRENT_ENV)];
+  if (Object.keys(baseEnv).length || Object.keys(currentEnv).length) console.log(`[proxy-ab] base env ${JSON.stringify(baseEnv)}, current env ${JSON.stringify(currentEnv)}`);
+  const [base, current] = await Promise.all([startProxy(BASE, upstreamUrl, baseEnv), startProxy(CURRENT, upstreamUrl, currentEnv)]);
   console.log(`[proxy-ab] both proxies loaded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
   const { benchRequests } = await import(path.join(CURRENT, "bench/proxy-state.ts"));

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 // The proxy's configuration, parsed once from the environment. A bad value stops
@@ -54,6 +55,18 @@ export const configSchema = z.object({
   /** Distinct grant-day usage entries held while the dashboard is unreachable. */
   PROXY_USAGE_MAX_ENTRIES: z.coerce.number().int().min(100).default(1_000_000),
   PROXY_SHADOW_MAX_ENTRIES: z.coerce.number().int().min(10).default(10_000),
+  /** Usage signals per credential (endpoints, client networks, per-minute counts) for the anomaly rules. */
+  PROXY_SIGNALS: bool.default(true),
+  /** Credentials and (credential, endpoint) pairs held per report window (see proxy/signals.ts). */
+  PROXY_SIGNAL_MAX_CREDENTIALS: z.coerce.number().int().min(10).default(200_000),
+  PROXY_SIGNAL_MAX_PAIRS: z.coerce.number().int().min(10).default(1_000_000),
+  PROXY_SIGNAL_MAX_NETWORKS: z.coerce.number().int().min(1).max(64).default(4),
+  /** Exact addresses of proxies in front of this one whose X-Forwarded-For names the client (comma-separated). */
+  PROXY_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every((a) => isIP(a) !== 0), "must be a comma-separated list of IP addresses"),
 });
 
 export type ProxyConfig = z.infer<typeof configSchema>;

@@ -8,6 +8,7 @@ import { UpstreamDeadlines, type Watched } from "./deadlines";
 import { decide, recordAllowedUsage, type Decision } from "./decide";
 import { queryWithoutKeys } from "./key-location";
 import { hasEncodedSpecial } from "./normalize";
+import { clientNetwork } from "./network";
 import type { Metrics } from "./metrics";
 import type { UsageAggregator } from "./usage";
 
@@ -227,9 +228,12 @@ export class DataPlane {
   private readonly pools = new Map<string, Pool>();
   private readonly upstreams = new Map<string, { pool: Pool; base: string }>();
   readonly deadlines: UpstreamDeadlines;
+  /** PROXY_TRUSTED_PROXIES: whose X-Forwarded-For names the client network (usage signals). */
+  private readonly trustedProxies: ReadonlySet<string>;
   inFlight = 0;
 
   constructor(readonly ctx: Ctx) {
+    this.trustedProxies = new Set(ctx.config.PROXY_TRUSTED_PROXIES);
     this.deadlines = new UpstreamDeadlines(ctx.config.PROXY_HEADERS_TIMEOUT_MS, ctx.config.PROXY_BODY_TIMEOUT_MS);
     this.server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
@@ -302,7 +306,14 @@ export class DataPlane {
     if (d.kind !== "allow") return sendError(res, d.kind);
     // state is non-null here: only a serving state allows.
     recordAllowedUsage(state!, d, now, this.ctx.usage);
+    this.signal(req, d, now);
     this.forward(req, d, x);
+  }
+
+  /** Usage signals of an allowed request with a key (public routes have none). */
+  private signal(req: IncomingMessage, d: Extract<Decision, { kind: "allow" }>, now: number): void {
+    if (d.credentialId === null || this.ctx.usage.signals === null) return;
+    this.ctx.usage.recordSignal(d.credentialId, d.grantId, d.route.id, clientNetwork(req, this.trustedProxies), now);
   }
 
   private forward(req: IncomingMessage, d: Extract<Decision, { kind: "allow" }>, x: Exchange): void {
@@ -371,6 +382,7 @@ export class DataPlane {
     const body = (code: string) => JSON.stringify({ error: { code } });
     if (d.kind === "allow") {
       recordAllowedUsage(state!, d, now, this.ctx.usage);
+      this.signal(req, d, now);
       res.writeHead(200, { "x-tollgate-principal": d.principalId ?? "", "content-length": 0 });
       return void res.end();
     }

@@ -56,6 +56,9 @@ export async function startProxy(config: ProxyConfig, logger?: Logger): Promise<
       flushMs: config.PROXY_USAGE_FLUSH_MS,
       maxEntries: config.PROXY_USAGE_MAX_ENTRIES,
       maxShadow: config.PROXY_SHADOW_MAX_ENTRIES,
+      signals: config.PROXY_SIGNALS
+        ? { maxCredentials: config.PROXY_SIGNAL_MAX_CREDENTIALS, maxPairs: config.PROXY_SIGNAL_MAX_PAIRS, maxNetworks: config.PROXY_SIGNAL_MAX_NETWORKS }
+        : null,
     },
     metrics,
     log,

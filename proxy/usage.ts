@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { request } from "undici";
 import type { Metrics } from "./metrics";
+import { SignalTable, type SignalEntry, type SignalLimits } from "./signals";
 
 // Usage aggregated in memory and delivered to the dashboard
 // (POST /api/v1/usage). A report, once cut, keeps its id until the dashboard
@@ -33,6 +34,8 @@ export interface UsageReport {
   shadow: { apiId: string | null; method: string; path: string; count: number; distinctKeys: number; firstSeenAt: string; lastSeenAt: string }[];
   /** Allowed requests per route and UTC day: the dashboard's per-endpoint traffic (zombie endpoints, issue 17). */
   routes: { routeId: string; day: string; count: number; lastUsedAt: string }[];
+  /** Per-credential usage signals (issue 22; proxy/signals.ts); absent when PROXY_SIGNALS is off. */
+  signals?: SignalEntry[];
 }
 interface RouteDay {
   routeId: string;
@@ -44,6 +47,10 @@ interface RouteDay {
 const MAX_KEYS_PER_SHADOW = 1000;
 const ENTRIES_PER_REPORT = 5000;
 const HEARTBEAT_MS = 60_000;
+/** Signal entries carry arrays (endpoints, minutes): fewer per report than plain counts. */
+const SIGNALS_PER_REPORT = 2000;
+/** While the dashboard is unreachable, signals stop being cut into new reports after this many wait. */
+const MAX_QUEUED_SIGNAL_REPORTS = 50;
 const iso = (t: number) => new Date(t).toISOString();
 
 export class UsageAggregator {
@@ -62,6 +69,8 @@ export class UsageAggregator {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private lastDeliveredAt = 0;
+  /** Null when signals are off (PROXY_SIGNALS=false): nothing is recorded or reported. */
+  readonly signals: SignalTable | null;
 
   constructor(
     private readonly opts: {
@@ -72,10 +81,18 @@ export class UsageAggregator {
       flushMs: number;
       maxEntries: number;
       maxShadow: number;
+      signals?: SignalLimits | null;
     },
     private readonly metrics: Metrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.signals = opts.signals ? new SignalTable(opts.signals) : null;
+  }
+
+  /** One allowed request with a credential: its signals (endpoint, network, minute). */
+  recordSignal(credentialId: string, grantId: string | null, routeId: string, network: string | null, now: number): void {
+    this.signals?.record(credentialId, grantId, routeId, network, now);
+  }
 
   /** Starts a new UTC day when `now` is past the current one; today's counts move to `earlier`. */
   private utcDay(now: number): string {
@@ -150,8 +167,8 @@ export class UsageAggregator {
   }
 
   pendingEntries(): number {
-    let n = this.grants.size + this.earlier.length + this.credentials.size + this.shadow.size + this.routes.size + this.earlierRoutes.length;
-    for (const r of this.queue) n += r.grants.length + r.credentials.length + r.shadow.length + r.routes.length;
+    let n = this.grants.size + this.earlier.length + this.credentials.size + this.shadow.size + this.routes.size + this.earlierRoutes.length + (this.signals?.size ?? 0);
+    for (const r of this.queue) n += r.grants.length + r.credentials.length + r.shadow.length + r.routes.length + (r.signals?.length ?? 0);
     return n;
   }
 
@@ -175,12 +192,17 @@ export class UsageAggregator {
     this.shadow = new Map();
     this.routes = new Map();
     this.earlierRoutes = [];
-    while (grants.length || credentials.length || shadow.length || routes.length) {
+    // A waiting report keeps its signals: if the dashboard is down, later windows queue behind it (bounded like usage).
+    const signals = this.signals && this.queue.length < MAX_QUEUED_SIGNAL_REPORTS ? this.signals.take() : [];
+    while (grants.length || credentials.length || shadow.length || routes.length || signals.length) {
       const g = grants.splice(0, ENTRIES_PER_REPORT);
       const c = credentials.splice(0, ENTRIES_PER_REPORT);
       const s = shadow.splice(0, ENTRIES_PER_REPORT);
       const r = routes.splice(0, ENTRIES_PER_REPORT);
-      this.queue.push({ reportId: randomUUID(), proxy: this.opts.proxyName, environment: this.opts.environment, grants: g, credentials: c, shadow: s, routes: r });
+      const sig = signals.splice(0, SIGNALS_PER_REPORT);
+      const report: UsageReport = { reportId: randomUUID(), proxy: this.opts.proxyName, environment: this.opts.environment, grants: g, credentials: c, shadow: s, routes: r };
+      if (this.signals) report.signals = sig;
+      this.queue.push(report);
     }
     // With no traffic, still report (empty) about once a minute: the dashboard
     // holds dormancy findings back when a proxy's feed goes quiet, and must be

@@ -58,7 +58,7 @@ async function throughBalancer(key: string, n = 20): Promise<number[]> {
 }
 
 const outboxOf = async (decisionId: string) =>
-  Object.fromEntries((await client.outboxItem.findMany({ where: { decisionId }, select: { status: true, proxy: { select: { name: true } } } })).map((o) => [o.proxy.name, o.status]));
+  Object.fromEntries((await client.outboxItem.findMany({ where: { decisionId, proxyId: { not: null } }, select: { status: true, proxy: { select: { name: true } } } })).map((o) => [o.proxy?.name, o.status]));
 
 describe.skipIf(missing !== null)("two proxies behind a load balancer", () => {
   beforeAll(async () => {

@@ -186,4 +186,12 @@ export const RULES: RuleDefinition[] = [
   },
 ];
 
-export const RULE_TITLES = Object.fromEntries(RULES.map((r) => [r.rule, r.title])) as Record<FindingRule, string>;
+/** Rules evaluated as usage arrives (lib/usage/anomalies.ts), not by the analysis run. */
+export const ANOMALY_TITLES = {
+  reactivated: "Reactivated after dormancy",
+  new_endpoint: "First call of a write/admin endpoint",
+  volume_spike: "Volume spike",
+  new_network: "New client network",
+} as const;
+
+export const RULE_TITLES = { ...Object.fromEntries(RULES.map((r) => [r.rule, r.title])), ...ANOMALY_TITLES } as Record<FindingRule, string>;

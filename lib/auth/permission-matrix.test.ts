@@ -7,6 +7,7 @@ import { createTokenFromForm, listServiceTokens } from "./token-admin";
 import { revokeServiceToken } from "./service-tokens";
 import { updateTwoPersonRule } from "./sod";
 import { markNotificationsRead } from "@/lib/notifications";
+import { createWebhook, listWebhooks } from "@/lib/webhooks/admin";
 
 // Every role against every identity/audit entry point, called directly (not
 // through the UI). A denied call is a 403 and leaves the database unchanged.
@@ -48,6 +49,8 @@ const calls = {
     permission: "settings:write",
     run: (a: Actor) => updateTwoPersonRule(a, { enabled: true, levels: ["admin"], environments: ["production", "staging"] }, client),
   },
+  "webhook list": { permission: "settings:write", run: (a: Actor) => listWebhooks(a, client) },
+  "webhook create": { permission: "settings:write", run: (a: Actor) => createWebhook(a, { name: `wh-${(a as { name: string }).name}`, url: "https://hooks.example.com/t", events: ["anomaly"] }, client) },
   "notifications mark read": { permission: "notifications:read", run: (a: Actor) => markNotificationsRead(a, { all: true }, client) },
 } as const;
 

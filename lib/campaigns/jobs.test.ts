@@ -118,6 +118,25 @@ describe("reminders", () => {
   });
 });
 
+describe("campaign.overdue webhook", () => {
+  test("an overdue campaign queues one signed webhook delivery per overdue day, however often the job runs", async () => {
+    const s = await setup({ period: "2026-H2" });
+    const hook = await ctx.client.webhookEndpoint.create({ data: { name: `wh-${s.campaignId.slice(0, 8)}`, url: "http://127.0.0.1:1/hook", secret: "whsec_test", events: ["campaign.overdue"], createdBy: "test" } });
+    const rows = () => ctx.client.outboxItem.findMany({ where: { webhookId: hook.id }, orderBy: { id: "asc" } });
+    await sendReminders(ctx.client, at(s.dueAt, -2));
+    expect(await rows()).toEqual([]);
+    await sendReminders(ctx.client, at(s.dueAt, 0, 2));
+    await sendReminders(ctx.client, at(s.dueAt, 0, 3));
+    await sendReminders(ctx.client, at(s.dueAt, 1, 2));
+    const r = await rows();
+    expect(r.map((x) => x.idempotencyKey)).toEqual([`campaign.overdue:${s.campaignId}:overdue-1`, `campaign.overdue:${s.campaignId}:overdue-2`]);
+    expect(r[0].payload).toMatchObject({ type: "campaign.overdue", data: { campaignId: s.campaignId, undecidedAssignments: 3 } });
+    // Out of the way of the escalation tests below, which count every overdue item.
+    await ctx.client.webhookEndpoint.delete({ where: { id: hook.id } });
+    await ctx.client.campaign.update({ where: { id: s.campaignId }, data: { status: "closed", closedAt: new Date() } });
+  });
+});
+
 describe("escalation, fallback round and close policy", () => {
   test("a day overdue, items escalate once to the reviewer's manager, who can then decide them", async () => {
     const s = await setup();

@@ -1,4 +1,6 @@
 import { systemActor } from "@/lib/auth/actor";
+import { enqueueWebhookEvent } from "@/lib/webhooks/events";
+import { wakeDelivery } from "@/lib/enforcement/wake";
 import { appendAuditEvent } from "@/lib/audit";
 import { env } from "@/lib/config/env";
 import type { PrismaClient } from "@/lib/db";
@@ -56,7 +58,30 @@ export async function sendReminders(client: PrismaClient, now: Date): Promise<nu
       createdAt: now,
     });
   }
-  return client.$transaction((tx) => createNotifications(tx, notes));
+  // One campaign.overdue webhook event per campaign and overdue day (idempotent per webhook, like the notifications).
+  const overdue = new Map<string, { name: string; dueAt: Date; stage: string; items: number }>();
+  for (const r of rows) {
+    const stage = reminderStage(r.dueAt, now);
+    if (stage?.startsWith("overdue")) {
+      const o = overdue.get(r.campaignId) ?? { name: r.name, dueAt: r.dueAt, stage, items: 0 };
+      o.items += r.n;
+      overdue.set(r.campaignId, o);
+    }
+  }
+  const created = await client.$transaction(async (tx) => {
+    const n = await createNotifications(tx, notes);
+    for (const [campaignId, o] of overdue) {
+      await enqueueWebhookEvent(tx, "campaign.overdue", `${campaignId}:${o.stage}`, `Campaign "${o.name}" is overdue (was due ${o.dueAt.toISOString().slice(0, 10)})`, {
+        campaignId,
+        name: o.name,
+        dueAt: o.dueAt.toISOString(),
+        undecidedAssignments: o.items,
+      });
+    }
+    return n;
+  });
+  if (overdue.size > 0) wakeDelivery();
+  return created;
 }
 
 /**

@@ -3,6 +3,8 @@ import type { PrismaClient } from "@/lib/db";
 import { adminRequest, describeFailure, mutationResult, type ProxyTarget } from "./admin-client";
 import { OUTBOX_CHANNEL } from "./outbox";
 import { onWake } from "./wake";
+import { enqueueWebhookEvent } from "@/lib/webhooks/events";
+import { deliverWebhooks } from "@/lib/webhooks/outbox";
 
 export interface DeliveryWorkerOptions {
   client: PrismaClient;
@@ -25,7 +27,9 @@ export interface DeliveryWorkerOptions {
 
 interface Claimed {
   id: bigint;
-  proxyId: string;
+  /** One of proxyId and webhookId is set (migration 0031): webhooks ride the same outbox. */
+  proxyId: string | null;
+  webhookId: string | null;
   decisionId: string | null;
   /** Access changes (lib/access) record enforcement on AccessChange instead of Decision. */
   accessChangeId: string | null;
@@ -170,22 +174,25 @@ export class DeliveryWorker {
        UPDATE "OutboxItem" o
        SET "nextAttemptAt" = now() + make_interval(secs => $2::double precision / 1000), attempts = o.attempts + 1
        FROM due WHERE o.id = due.id
-       RETURNING o.id, o."proxyId", o."decisionId", o."accessChangeId", o.payload, o.attempts`,
+       RETURNING o.id, o."proxyId", o."webhookId", o."decisionId", o."accessChangeId", o.payload, o.attempts`,
       this.o.batchSize,
       this.o.leaseMs,
     );
     if (claimed.length === 0) return 0;
+    const forProxies = claimed.filter((c) => c.proxyId !== null);
+    const forWebhooks = claimed.filter((c) => c.webhookId !== null);
     const proxies = await this.o.client.proxy.findMany({
-      where: { id: { in: [...new Set(claimed.map((c) => c.proxyId))] } },
+      where: { id: { in: [...new Set(forProxies.map((c) => c.proxyId!))] } },
       select: { id: true, adminUrl: true, adminToken: true },
     });
     const byProxy = new Map<string, Claimed[]>();
-    for (const c of claimed.sort((a, b) => (a.id < b.id ? -1 : 1))) {
-      byProxy.set(c.proxyId, [...(byProxy.get(c.proxyId) ?? []), c]);
+    for (const c of forProxies.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      byProxy.set(c.proxyId!, [...(byProxy.get(c.proxyId!) ?? []), c]);
     }
-    // Proxies in parallel; one proxy's rows in order, so its revisions follow decision order.
-    await Promise.all(
-      proxies.map(async (proxy) => {
+    // Proxies (and webhooks) in parallel; one proxy's rows in order, so its revisions follow decision order.
+    await Promise.all([
+      deliverWebhooks(this.o.client, forWebhooks, this.o),
+      ...proxies.map(async (proxy) => {
         const items = byProxy.get(proxy.id) ?? [];
         for (const [i, item] of items.entries()) {
           const unreachable = await this.deliver(proxy, item);
@@ -197,7 +204,7 @@ export class DeliveryWorker {
           }
         }
       }),
-    );
+    ]);
     return claimed.length;
   }
 
@@ -264,11 +271,20 @@ export class DeliveryWorker {
           WHERE c.id = ${item.accessChangeId}::uuid AND c.enforcement <> 'applied'
             AND NOT EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."accessChangeId" = c.id AND o.status <> 'applied')`;
       if (!item.decisionId) return null;
-      return tx.$queryRaw<{ id: string; kind: string }[]>`
+      const done = await tx.$queryRaw<{ id: string; kind: string; findingId: string | null }[]>`
         UPDATE "Decision" d SET enforcement = 'applied', "enforcedAt" = now()
         WHERE d.id = ${item.decisionId}::uuid AND d.enforcement <> 'applied'
           AND NOT EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied')
-        RETURNING d.id, d.kind::text AS kind`;
+        RETURNING d.id, d.kind::text AS kind, d."findingId"`;
+      // The decision.enforced webhook event commits with the flip (at most once per decision).
+      if (done[0]) {
+        await enqueueWebhookEvent(tx, "decision.enforced", done[0].id, `Decision ${done[0].kind} ${done[0].id} enforced at every proxy`, {
+          decisionId: done[0].id,
+          kind: done[0].kind,
+          findingId: done[0].findingId,
+        });
+      }
+      return done;
     });
     const decision = flipped?.[0];
     // The fast path: check at once. If this process dies first, the check is still due
@@ -365,6 +381,7 @@ export async function verifyRemoved(client: PrismaClient, decisionId: string): P
   });
   if (!decision || decision.verifiedRemovedAt) return Boolean(decision?.verifiedRemovedAt);
   for (const row of decision.outbox) {
+    if (!row.proxy) continue; // a decision's rows all go to proxies; the type allows webhook rows too
     const ops = (row.payload as { ops?: { op: string; kind: string; id?: string }[] }).ops ?? [];
     for (const op of ops) {
       if (op.op !== "delete" || op.kind !== "grant" || !op.id) continue;

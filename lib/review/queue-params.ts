@@ -6,7 +6,7 @@ import { optionalParam as opt, searchParamsParser } from "@/lib/url-state";
  * the client table: every view is a shareable link. Unknown or malformed
  * values fall back to the default rather than erroring (a stale bookmark still opens; lib/url-state.ts).
  */
-export const RULES = ["dormant", "never_used", "over_privileged", "orphaned", "expired_active", "stale_credential", "cross_environment", "privileged_service", "deprecated_scope", "granted_outside_review"] as const;
+export const RULES = ["dormant", "never_used", "over_privileged", "orphaned", "expired_active", "stale_credential", "cross_environment", "privileged_service", "deprecated_scope", "reactivated", "new_endpoint", "volume_spike", "new_network", "granted_outside_review"] as const;
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
 export const QUEUE_PER_PAGE = [25, 50, 100] as const;
 

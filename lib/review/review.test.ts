@@ -58,7 +58,7 @@ describe("decisions", () => {
     expect((await client.finding.findUniqueOrThrow({ where: { id: finding.id } })).status).toBe("revoked");
     expect((await client.finding.findUniqueOrThrow({ where: { id: other.id } })).status).toBe("closed");
     const outbox = await client.outboxItem.findMany({ where: { decisionId: r.decisionId }, include: { proxy: true } });
-    expect(outbox.map((o) => o.proxy.name).sort()).toEqual(["prod-a", "prod-b"]);
+    expect(outbox.map((o) => o.proxy?.name).sort()).toEqual(["prod-a", "prod-b"]);
     expect(outbox[0].payload).toEqual({ idempotencyKey: r.decisionId, ops: [{ op: "delete", kind: "grant", id: grant.id }] });
     const audit = await client.auditEvent.findFirstOrThrow({ where: { action: "decision.revoke", target: `finding:${finding.id}` } });
     expect(audit.actor).toBe(reviewer.actor.email);

@@ -4,6 +4,8 @@ import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, fromZod } from "@/lib/errors";
 import { plainText } from "@/lib/validation/text";
 import { openZombieFindings } from "@/lib/discovery/zombies";
+import { wakeDelivery } from "@/lib/enforcement/wake";
+import { openAnomalies, reactivatedCandidates, signalCandidates } from "./anomalies";
 
 /**
  * Ingestion of the enforcement proxy's usage reports (POST /api/v1/usage).
@@ -73,6 +75,19 @@ export const usageReportSchema = z.object({
     .array(z.object({ routeId: z.guid(), day: usageDay, count: z.number().int().min(1).max(1_000_000_000), lastUsedAt: instant }))
     .max(MAX_ROWS)
     .default([]),
+  /** Per-credential usage signals (issue 22, proxy/signals.ts); absent from older proxies and with PROXY_SIGNALS off. */
+  signals: z
+    .array(
+      z.object({
+        credentialId: z.guid(),
+        grantId: z.guid().nullable(),
+        endpoints: z.array(z.guid()).max(10_000),
+        networks: z.array(z.string().regex(/^[0-9a-f.:]{2,39}\/(24|48)$/, "must be an IPv4 /24 or IPv6 /48 network")).max(64),
+        minutes: z.array(z.object({ minute: instant, count: z.number().int().min(1).max(100_000_000) })).max(1_000),
+      }),
+    )
+    .max(MAX_ROWS)
+    .default([]),
 });
 export type UsageReportInput = z.input<typeof usageReportSchema>;
 
@@ -85,6 +100,8 @@ export interface IngestResult {
   /** Endpoint-days counted, and zombie findings opened by this report (lib/discovery/zombies.ts). */
   endpointDays: number;
   zombieFindings: number;
+  /** Anomaly findings this report opened (lib/usage/anomalies.ts). */
+  anomalies: { id: string; grantId: string; rule: string; severity: string }[];
   proxyKnown: boolean;
 }
 
@@ -94,12 +111,14 @@ export async function ingestUsageReport(actor: Actor, input: unknown, client: Pr
   if (!parsed.success) throw fromZod(parsed.error);
   const r = parsed.data;
 
-  return client.$transaction(async (tx) => {
+  const result = await client.$transaction(async (tx) => {
     await refuseImplausible(tx, r);
     const fresh = await tx.$queryRaw<{ id: string }[]>`
       INSERT INTO "UsageReport" (id, "proxyName") VALUES (${r.reportId}, ${r.proxy})
       ON CONFLICT (id) DO NOTHING RETURNING id`;
-    if (fresh.length === 0) return { accepted: false, grantDays: 0, credentials: 0, shadow: 0, endpointDays: 0, zombieFindings: 0, proxyKnown: false };
+    if (fresh.length === 0) return { accepted: false, grantDays: 0, credentials: 0, shadow: 0, endpointDays: 0, zombieFindings: 0, anomalies: [], proxyKnown: false };
+    // Before lastUsedAt moves forward: what wakes from ≥ 90 days of disuse.
+    const reactivated = await reactivatedCandidates(tx, r.grants, r.credentials, r.signals);
 
     let grantDays = 0;
     if (r.grants.length > 0) {
@@ -165,10 +184,15 @@ export async function ingestUsageReport(actor: Actor, input: unknown, client: Pr
       zombieFindings = await openZombieFindings(tx, { endpointIds: [...new Set(ids)] });
     }
 
+    const anomalies = await openAnomalies(tx, [...reactivated, ...(await signalCandidates(tx, r.signals, r.environment, new Date()))]);
+
     // Only a registered proxy gets its last-report time; an unregistered one is not created here.
     const proxyKnown = (await tx.$executeRaw`UPDATE "Proxy" SET "lastReportAt" = now() WHERE name = ${r.proxy}`) > 0;
-    return { accepted: true, grantDays, credentials, shadow, endpointDays, zombieFindings, proxyKnown };
+    return { accepted: true, grantDays, credentials, shadow, endpointDays, zombieFindings, anomalies, proxyKnown };
   });
+  // Anomalies may have queued webhook deliveries: send them now, not at the worker's next poll.
+  if (result.anomalies.length > 0) wakeDelivery();
+  return result;
 }
 
 type Report = z.output<typeof usageReportSchema>;
@@ -206,6 +230,20 @@ async function refuseImplausible(tx: Queryable, r: Report): Promise<void> {
     if (early[0]) {
       const i = Number(early[0].i) - 1;
       throw badRequest(`credentials.${i}: last used ${r.credentials[i].lastUsedAt}, before credential ${r.credentials[i].credentialId} was created (${early[0].created.toISOString()})`, `credentials.${i}`);
+    }
+  }
+  if (r.signals.length > 0) {
+    // A signal's minutes are usage too: none before its credential existed (less the same slack).
+    const earliest = r.signals.map((x) => (x.minutes.length ? new Date(Math.min(...x.minutes.map((m) => Date.parse(m.minute)))).toISOString() : null));
+    const early = await tx.$queryRaw<{ i: bigint; created: Date }[]>`
+      SELECT u.i, c."createdAt" AS created
+      FROM unnest(${r.signals.map((x) => x.credentialId)}::uuid[], ${earliest}::timestamptz[]) WITH ORDINALITY AS u(c, t, i)
+      JOIN "Credential" c ON c.id = u.c
+      WHERE u.t IS NOT NULL AND u.t < c."createdAt" - ${USAGE_CREATION_SLACK}::interval
+      ORDER BY u.i LIMIT 1`;
+    if (early[0]) {
+      const i = Number(early[0].i) - 1;
+      throw badRequest(`signals.${i}.minutes: usage from ${earliest[i]}, before credential ${r.signals[i].credentialId} was created (${early[0].created.toISOString()})`, `signals.${i}.minutes`);
     }
   }
   if (r.shadow.length > 0) {

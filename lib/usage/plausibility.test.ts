@@ -88,6 +88,17 @@ describe("usage reports that cannot be true are refused, the grant unchanged", (
   });
 });
 
+describe("usage signals that cannot be true are refused (issue 22)", () => {
+  const signal = (over: Record<string, unknown>) => ({ credentialId: ids.cred, grantId: ids.grant, endpoints: [], networks: ["10.0.0.0/24"], minutes: [{ minute: at(0), count: 3 }], ...over });
+  it("minutes before the credential existed, in the future, or with no count; networks that are not a /24 or /48", async () => {
+    await refused({ signals: [signal({ minutes: [{ minute: at(-10), count: 3 }] })] }, "signals.0.minutes", /before credential/);
+    await refused({ signals: [signal({ minutes: [{ minute: "9999-12-31T23:59:00Z", count: 3 }] })] }, "signals.0.minutes.0.minute");
+    await refused({ signals: [signal({ minutes: [{ minute: at(0), count: 0 }] })] }, "signals.0.minutes.0.count");
+    await refused({ signals: [signal({ networks: ["10.0.0.7"] })] }, "signals.0.networks.0", /IPv4 \/24 or IPv6 \/48/);
+    await refused({ signals: [signal({ endpoints: ["not-an-id"] })] }, "signals.0.endpoints.0");
+  });
+});
+
 describe("POST /api/v1/usage", () => {
   it("refuses a body that is not UTF-8 with a 400, writing nothing", async () => {
     const { POST } = await import("@/app/api/v1/usage/route");

@@ -34,6 +34,7 @@ export default async function SettingsPage() {
           {can(actor, "proxies:manage") ? <Link href="/settings/proxies">Enforcement proxies</Link> : null}
           <Link href="/settings/tokens">Service tokens</Link>
           {can(actor, "policies:manage") ? <Link href="/settings/policies">Remediation policies</Link> : null}
+          {editable ? <Link href="/settings/webhooks">Webhooks</Link> : null}
         </nav>
       </div>
       <ActionForm action={saveThresholdsAction} className="space-y-3 rounded border border-slate-200 bg-white p-4">
