@@ -10,12 +10,12 @@ import { CompletionChart, DecisionsByChart } from "@/components/campaigns/campai
 import { EmptyState } from "@/components/empty-state";
 import { LaunchPreviewPanel } from "@/components/campaigns/launch-preview";
 import { StatCard } from "@/components/stat-card";
-import { words } from "@/components/format";
+import { stamp, words } from "@/components/format";
 
 export const metadata: Metadata = { title: "Campaign" };
 export const dynamic = "force-dynamic";
 
-const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—");
+const when = (d: Date | null) => stamp(d);
 
 export default async function CampaignPage({ params }: { params: Promise<{ id: string }> }) {
   const actor = await requirePageActor();
