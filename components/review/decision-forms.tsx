@@ -56,7 +56,7 @@ export function ReduceForm({ scopes, busy, onSubmit, onCancel }: { scopes: Findi
               checked={keep.includes(s.scopeId)}
               onChange={(e) => setKeep((k) => (e.target.checked ? [...k, s.scopeId] : k.filter((x) => x !== s.scopeId)))}
             />
-            {s.name} {s.usedInWindow ? <span className="text-emerald-700">(used)</span> : <span className="text-slate-400">(unused)</span>}
+            {s.name} {s.usedInWindow ? <span className="text-emerald-700">(used)</span> : <span className="text-slate-600">(unused)</span>}
             {s.requiredWith.length ? <span className="text-xs text-slate-500">keep with {s.requiredWith.join(", ")}: an endpoint needs them together</span> : null}
           </label>
         ))}

@@ -2,6 +2,7 @@
 import { useImperativeHandle, useState } from "react";
 import { approveAction, confirmAction, reduceAction, retryAction, revokeAction } from "@/app/(dashboard)/queues/actions";
 import { Badge, levelTone } from "@/components/badge";
+import { words } from "@/components/format";
 import { DailyUsageChart } from "@/components/charts/daily-usage-chart";
 import type { ActionResult } from "@/lib/action";
 import type { DecisionResult } from "@/lib/review";
@@ -153,7 +154,7 @@ function Evidence({ detail }: { detail: FindingDetailView }) {
         </dd>
         <dt className="text-slate-500">Principal</dt>
         <dd>
-          {g.principal.kind.replace("_", " ")} · {g.principal.status}
+          {words(g.principal.kind)} · {g.principal.status}
         </dd>
         <dt className="text-slate-500">Risk</dt>
         <dd>
@@ -170,7 +171,7 @@ function Evidence({ detail }: { detail: FindingDetailView }) {
               <Badge tone={s.usedInWindow ? "good" : "warn"}>{s.usedInWindow ? "used" : "unused"}</Badge>
               <span>{s.name}</span>
               {s.requiredWith.length ? <span className="text-xs text-slate-500">required together with {s.requiredWith.join(" AND ")}</span> : null}
-              <span className="text-slate-400">last used {day(s.lastUsedAt)}</span>
+              <span className="text-slate-600">last used {day(s.lastUsedAt)}</span>
             </li>
           ))}
         </ul>

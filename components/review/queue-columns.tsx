@@ -1,6 +1,7 @@
 "use client";
 import { createColumnHelper } from "@tanstack/react-table";
 import { Badge, levelTone } from "@/components/badge";
+import { words } from "@/components/format";
 import type { QueueRow } from "@/lib/review";
 import { EnforcementBadge } from "./enforcement-badge";
 import type { DecisionStateView } from "./use-decision-states";
@@ -27,7 +28,10 @@ export function queueColumns({ rows, selected, states, toggle, setSelected, retr
         <input
           type="checkbox"
           aria-label="Select all on this page"
-          checked={rows.length > 0 && rows.every((r) => selected.has(r.id) || states.has(r.id))}
+          // Only rows still open count: on a page of decided findings (the "Recently decided" view) nothing is
+          // selectable, so the box is neither ticked nor usable.
+          disabled={rows.every((r) => states.has(r.id))}
+          checked={rows.some((r) => !states.has(r.id)) && rows.every((r) => selected.has(r.id) || states.has(r.id))}
           onChange={(e) => setSelected(e.target.checked ? new Set(rows.filter((r) => !states.has(r.id)).map((r) => r.id)) : new Set())}
         />
       ),
@@ -42,12 +46,12 @@ export function queueColumns({ rows, selected, states, toggle, setSelected, retr
       ),
     }),
     col.accessor("severity", { header: "Severity", cell: (c) => <Badge tone={SEVERITY_TONE[c.getValue() as keyof typeof SEVERITY_TONE]}>{c.getValue()} · {c.row.original.riskScore}</Badge> }),
-    col.accessor("rule", { header: "Rule", cell: (c) => c.getValue().replace("_", " ") }),
+    col.accessor("rule", { header: "Rule", cell: (c) => words(c.getValue()) }),
     col.accessor("principal", { header: "Principal" }),
     col.accessor("scope", { header: "Scope", cell: (c) => <Badge tone={levelTone(c.row.original.level)}>{c.getValue()}</Badge> }),
     col.accessor("environment", { header: "Env" }),
     col.accessor("lastUsedAt", { header: "Last used", cell: (c) => day(c.getValue()) }),
-    col.accessor("assigneeName", { header: "Assignee", cell: (c) => c.getValue() ?? <span className="text-slate-400">—</span> }),
+    col.accessor("assigneeName", { header: "Assignee", cell: (c) => c.getValue() ?? <span className="text-slate-600">—</span> }),
     col.display({
       id: "state",
       header: "Decision",
