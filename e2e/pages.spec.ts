@@ -112,7 +112,8 @@ test("the sign-in page", async ({ page }, info) => {
 
 for (const role of ROLES) {
   test(`every page as ${role}: no serious or critical axe violation, no sideways scroll`, async ({ browser }, info) => {
-    test.setTimeout(150_000);
+    // About 20 pages with an axe run each: well under a minute per role on a quiet machine, several at load 25+.
+    test.setTimeout(420_000);
     const page = await signedIn(browser, role);
     const problems: Problem[] = [];
     for (const url of [...PAGES, ...detailPages]) problems.push(...(await checkPage(page, url, info, role)));
