@@ -1,5 +1,6 @@
-// Formatting shared by server and client components. Relative times take an
-// explicit `now` (rendered by the server) so server and client output match.
+// Formatting shared by server and client components. Dates are shown absolute, in UTC (day() or stamp());
+// the relative form (ago()) is only their tooltip (components/when.tsx). Relative times take an explicit
+// `now` (rendered by the server) so server and client output match.
 const DAY = 86_400_000;
 
 export function ago(date: Date | string | null | undefined, now: number, never = "never"): string {
@@ -23,6 +24,11 @@ function span(ms: number): string {
 /** YYYY-MM-DD in UTC: unambiguous for a security audience. */
 export function day(date: Date | string | null | undefined, empty = "—"): string {
   return date ? new Date(date).toISOString().slice(0, 10) : empty;
+}
+
+/** YYYY-MM-DD HH:MM UTC: a moment, absolute, the way every page shows one (components/when.tsx). */
+export function stamp(date: Date | string | null | undefined, empty = "—"): string {
+  return date ? `${new Date(date).toISOString().replace("T", " ").slice(0, 16)} UTC` : empty;
 }
 
 export const number = (n: number) => n.toLocaleString("en-US");

@@ -1,7 +1,8 @@
 import Link from "next/link";
 import type { OverviewTrends } from "@/lib/inventory";
 import { PROXY_LAG_WARN_SECONDS } from "@/lib/inventory";
-import { ago, number, words } from "@/components/format";
+import { number, words } from "@/components/format";
+import { When } from "@/components/when";
 
 // The overview's small panels (server components): plain HTML, dense, each figure with a test id.
 
@@ -67,7 +68,7 @@ export function ProxyLag({ proxies, now }: { proxies: OverviewTrends["proxies"];
             <span className="truncate font-medium">{p.name}</span>
             <span className="text-xs text-slate-500">{p.environment}</span>
             <span className="ml-auto text-right text-xs tabular-nums text-slate-600">
-              <span data-testid="proxy-pending">{p.pending}</span> pending{p.lagSeconds !== null ? ` · oldest ${Math.round(p.lagSeconds)} s` : ""} · synced {ago(p.lastSyncAt, now)}
+              <span data-testid="proxy-pending">{p.pending}</span> pending{p.lagSeconds !== null ? ` · oldest ${Math.round(p.lagSeconds)} s` : ""} · synced <When date={p.lastSyncAt} now={now} time />
             </span>
           </li>
         );
@@ -102,7 +103,7 @@ export function CampaignsInFlight({ campaigns }: { campaigns: OverviewTrends["ca
   );
 }
 
-const SEVERITY_TONE: Record<string, string> = { critical: "bg-red-700 text-white", high: "bg-orange-500 text-white", medium: "bg-amber-200 text-amber-950", low: "bg-slate-200 text-slate-800" };
+const SEVERITY_TONE: Record<string, string> = { critical: "bg-red-700 text-white", high: "bg-orange-800 text-white", medium: "bg-amber-200 text-amber-950", low: "bg-slate-200 text-slate-800" };
 
 export function RiskiestFindings({ rows }: { rows: OverviewTrends["riskiest"] }) {
   if (rows.length === 0) return <p className="text-sm text-slate-500">No open findings.</p>;

@@ -56,13 +56,13 @@ test("the manager revokes one (enforced by the proxy), delegates one, bulk-keeps
   await page.goto(`/certifications?campaign=${campaignId}`);
   await expect(page.getByTestId("progress-figure")).toContainText("0 /");
   const table = page.getByTestId("certification-table");
-  await page.getByLabel("Justification").fill("Quarterly certification with the Checkout leads");
 
   // Revoke Dora's write access.
   const dora = await displayName("emp-dormant-dora");
   const group = table.locator("tr", { hasText: dora }).first();
   await expect(group).toBeVisible();
   const doraItem = table.locator('[data-testid="item-row"]', { hasText: "orders:write" }).filter({ has: page.getByLabel(`Select ${dora} orders:write`) });
+  await doraItem.getByTestId("item-note").fill("Dora's write access is no longer needed");
   await doraItem.getByRole("button", { name: "Revoke" }).click();
   await expect(page.getByTestId("certify-message")).toHaveText("Item revoked");
   await untilStatus("POST", path, key, 403, 5_000);
@@ -93,6 +93,8 @@ test("the manager revokes one (enforced by the proxy), delegates one, bulk-keeps
   await expect(page.getByRole("button", { name: "Sign off" })).toBeDisabled();
   const left = await rows.filter({ has: page.locator('input[type="checkbox"]') }).count();
   expect(left).toBeGreaterThan(1);
+  // Each row carries its own note (an item with open findings is not kept without one).
+  for (const note of await rows.getByTestId("item-note").all()) await note.fill("Quarterly certification with the Checkout leads");
   await page.getByLabel("Select all on this page").check();
   await expect(page.getByTestId("selected-count")).toHaveText(`${left} selected`);
   await page.getByRole("button", { name: "Keep selected" }).click();
@@ -169,9 +171,9 @@ test("two-person rule: the manager's revoke of a production admin scope waits; a
   const manager = await (await browser.newContext()).newPage();
   await signIn(manager, "manager@tollgate.test");
   await manager.goto(`/certifications?campaign=${id}`);
-  await manager.getByLabel("Justification").fill("Admin on identity is no longer part of the role");
   // The only identity:admin item of the campaign.
   const row = (p: Page) => p.getByTestId("certification-table").locator('[data-testid="item-row"]').filter({ hasText: "identity:admin" });
+  await row(manager).getByTestId("item-note").fill("Admin on identity is no longer part of the role");
   await row(manager).getByRole("button", { name: "Revoke" }).click();
   await expect(manager.getByTestId("certify-message")).toContainText("Revoke proposed");
   await expect(row(manager).getByTestId("proposal")).toContainText("awaiting 2nd reviewer");

@@ -2,8 +2,9 @@ import Link from "next/link";
 import { Badge, type BadgeTone } from "@/components/badge";
 import { CellsTable } from "@/components/data-table/cells-table";
 import type { RequestRow } from "@/lib/access/queries";
+import { stamp } from "@/components/format";
 
-const fmt = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) : "—");
+const fmt = (d: Date | null) => stamp(d);
 const TONE: Record<string, BadgeTone> = { pending: "warn", approved: "good", denied: "bad", expired: "neutral" };
 const duration = (r: RequestRow) => (r.durationSeconds ? `${Math.round(r.durationSeconds / 360) / 10} h` : `until ${fmt(r.until)}`);
 

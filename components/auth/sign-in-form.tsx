@@ -63,7 +63,7 @@ export function SignInForm({ oidc, demo, callbackUrl, publicUrl }: { oidc: boole
             void demoSignIn(String(data.get("email")), String(data.get("password")));
           }}
         >
-          {oidc && <div className="text-center text-xs uppercase tracking-wide text-slate-400">or a demo account</div>}
+          {oidc && <div className="text-center text-xs uppercase tracking-wide text-slate-600">or a demo account</div>}
           <label className="flex flex-col gap-1">
             <span className="font-medium">Email</span>
             <input name="email" type="email" required autoComplete="username" defaultValue="admin@tollgate.test" className="rounded border border-slate-300 px-2 py-1.5" />

@@ -11,9 +11,9 @@ export function CreateTokenForm({ scopes }: { scopes: readonly string[] }) {
           <span className="text-xs font-medium text-slate-600">Name</span>
           <input name="name" required maxLength={100} placeholder="proxy-production" className="rounded border border-slate-300 px-2 py-1" />
         </label>
-        <fieldset className="flex flex-col gap-1">
+        <fieldset className="flex min-w-0 flex-col gap-1">
           <legend className="text-xs font-medium text-slate-600">Scopes</legend>
-          <div className="flex gap-3">
+          <div className="flex flex-wrap gap-x-3 gap-y-1">
             {scopes.map((s) => (
               <label key={s} className="flex items-center gap-1 font-mono text-xs">
                 <input type="checkbox" name="scopes" value={s} /> {s}

@@ -7,7 +7,7 @@ const btn = "rounded border px-2 py-0.5 text-xs disabled:opacity-40";
 /**
  * An item whose decision awaits a second person (two-person rule). The
  * proposer sees that it waits; someone who may confirm gets Confirm / Reject
- * (the rejection's reason is the justification field above the table); anyone
+ * (the rejection's reason is the note on the item's row); anyone
  * else sees why they cannot. No button is shown that could only be refused.
  */
 export function ProposalCell({ proposal, frozen, busy, onConfirm, onReject }: { proposal: ItemProposalView; frozen: boolean; busy: boolean; onConfirm: () => void; onReject: () => void }) {
@@ -28,7 +28,7 @@ export function ProposalCell({ proposal, frozen, busy, onConfirm, onReject }: { 
           <button type="button" disabled={busy} onClick={onConfirm} className={`${btn} border-emerald-700 text-emerald-800`} aria-label={`Confirm the proposed ${proposal.decision}`}>
             Confirm
           </button>
-          <button type="button" disabled={busy} onClick={onReject} className={`${btn} border-slate-600`} aria-label={`Reject the proposed ${proposal.decision} (the justification above is the reason)`}>
+          <button type="button" disabled={busy} onClick={onReject} className={`${btn} border-slate-600`} aria-label={`Reject the proposed ${proposal.decision} (the note on this row is the reason)`}>
             Reject
           </button>
         </div>

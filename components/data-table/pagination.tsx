@@ -26,7 +26,7 @@ export function Pagination({ page, pageCount, total, totalCapped = false, hasNex
     <nav aria-label="Pagination" className="flex flex-wrap items-center justify-between gap-2 text-slate-600">
       <div data-testid="pagination-summary">
         {first.toLocaleString("en-US")}–{last.toLocaleString("en-US")} of {totalLabel}
-        {totalCapped ? <span className="ml-1 text-xs text-slate-400">(narrow the filters to page further)</span> : null}
+        {totalCapped ? <span className="ml-1 text-xs text-slate-600">(narrow the filters to page further)</span> : null}
       </div>
       <div className="flex items-center gap-1">
         {perPageOptions.length > 1 ? (

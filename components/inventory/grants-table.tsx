@@ -4,7 +4,8 @@ import Link from "next/link";
 import { Badge, levelTone, statusTone } from "@/components/badge";
 import { DataTable } from "@/components/data-table/data-table";
 import type { PaginationProps } from "@/components/data-table/pagination";
-import { ago, day } from "@/components/format";
+import { day } from "@/components/format";
+import { When } from "@/components/when";
 import type { GrantRow } from "@/lib/inventory/grants";
 import { GRANT_SORTS } from "@/lib/inventory/grants-params";
 
@@ -48,7 +49,7 @@ function columns(now: number): ColumnDef<GrantRow, unknown>[] {
         const stale = now - new Date(g.lastUsedAt ?? g.grantedAt).getTime() > 90 * 86_400_000;
         return (
           <span className={stale && g.status === "active" ? "font-medium text-amber-700" : ""} title={g.lastUsedAt ? day(g.lastUsedAt) : "never used"}>
-            {ago(g.lastUsedAt, now)}
+            <When date={g.lastUsedAt} now={now} />
           </span>
         );
       },

@@ -97,7 +97,7 @@ export function NotificationBell({ initialUnread }: { initialUnread: number }) {
                     n.message
                   )}
                 </div>
-                <div className="mt-0.5 flex items-center justify-between text-xs text-slate-400">
+                <div className="mt-0.5 flex items-center justify-between text-xs text-slate-600">
                   <span>{new Date(n.createdAt).toISOString().replace("T", " ").slice(0, 16)} UTC</span>
                   {!n.readAt && (
                     <button type="button" disabled={busy} onClick={() => mark({ ids: [n.id] })} className="text-blue-700 hover:underline">

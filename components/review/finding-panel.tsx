@@ -2,6 +2,7 @@
 import { useImperativeHandle, useState } from "react";
 import { approveAction, confirmAction, reduceAction, retryAction, revokeAction } from "@/app/(dashboard)/queues/actions";
 import { Badge, levelTone } from "@/components/badge";
+import { words } from "@/components/format";
 import { DailyUsageChart } from "@/components/charts/daily-usage-chart";
 import type { ActionResult } from "@/lib/action";
 import type { DecisionResult } from "@/lib/review";
@@ -200,7 +201,7 @@ function Evidence({ detail }: { detail: FindingDetailView }) {
         </dd>
         <dt className="text-slate-600">Principal</dt>
         <dd>
-          {g.principal.kind.replaceAll("_", " ")} · {g.principal.status}
+          {words(g.principal.kind)} · {g.principal.status}
         </dd>
         <dt className="text-slate-600">Risk</dt>
         <dd>

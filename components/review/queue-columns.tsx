@@ -2,6 +2,7 @@
 import { createColumnHelper, type CellContext } from "@tanstack/react-table";
 import { createContext, useContext } from "react";
 import { Badge, levelTone } from "@/components/badge";
+import { words } from "@/components/format";
 import type { QueueRow } from "@/lib/review";
 import { EnforcementBadge } from "./enforcement-badge";
 import type { DecisionStateView } from "./use-decision-states";
@@ -10,7 +11,7 @@ import type { UndoEntry } from "./use-undo-decisions";
 const SEVERITY_TONE = { critical: "bad", high: "bad", medium: "warn", low: "neutral" } as const;
 const col = createColumnHelper<QueueRow>();
 const day = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0, 10) : "never");
-const ruleLabel = (rule: string) => rule.replaceAll("_", " ");
+const ruleLabel = words;
 
 /** What the cells need that changes while the page is open (selection, decision states, undo windows). */
 export interface QueueCellsState {

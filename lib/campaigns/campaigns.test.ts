@@ -215,6 +215,45 @@ describe("certify", () => {
   });
 });
 
+describe("notes and recommendations (issue 19, point 7)", () => {
+  test("keeping an item with open findings needs its own note; a revoke or a keep of a clean item does not", async () => {
+    const co = await company();
+    const c = await launched(co);
+    const risky = c.byGrant(co.grants.aliceWrite.id); // dormant finding
+    await expectError(certifyItem(co.manager.actor, { itemId: risky.id, decision: "keep" }, ctx.client), "bad_request", "justification");
+    expect((await ctx.client.campaignItem.findUniqueOrThrow({ where: { id: risky.id } })).decision).toBeNull();
+    await certifyItem(co.manager.actor, { itemId: risky.id, decision: "keep", justification: "Alice runs the quarterly write-back" }, ctx.client);
+    const clean = await certifyItem(co.manager.actor, { itemId: c.byGrant(co.grants.bobRead.id).id, decision: "keep" }, ctx.client);
+    expect(await ctx.client.campaignItem.findUniqueOrThrow({ where: { id: clean.itemId } })).toMatchObject({ decision: "keep", justification: null });
+  });
+
+  test("an accepted recommendation is recomputed from the item's findings and recorded in words; a stale one is a conflict", async () => {
+    const co = await company();
+    const c = await launched(co);
+    const dormant = c.byGrant(co.grants.aliceWrite.id);
+    await expectError(certifyItem(co.manager.actor, { itemId: dormant.id, decision: "keep", acceptRecommendation: true }, ctx.client), "conflict");
+    const r = await certifyItem(co.manager.actor, { itemId: dormant.id, decision: "revoke", acceptRecommendation: true }, ctx.client);
+    expect(r).toMatchObject({ decision: "revoke", awaitingConfirmation: false });
+    expect((await ctx.client.campaignItem.findUniqueOrThrow({ where: { id: dormant.id } })).justification).toBe("Accepted the recommendation to revoke (dormant)");
+    expect((await ctx.client.grant.findUniqueOrThrow({ where: { id: dormant.grantId } })).status).toBe("revoked");
+    // The reviewer's own note wins over the generated sentence.
+    const kept = await certifyItem(co.manager.actor, { itemId: c.byGrant(co.grants.bobRead.id).id, decision: "keep", acceptRecommendation: true, justification: "Checked with Bob's lead" }, ctx.client);
+    expect((await ctx.client.campaignItem.findUniqueOrThrow({ where: { id: kept.itemId } })).justification).toBe("Checked with Bob's lead");
+  });
+
+  test("bulk keep takes each row's note: a risky item without one is refused on its row, the others are kept with theirs", async () => {
+    const co = await company();
+    const c = await launched(co);
+    const [risky, clean, noted] = [co.grants.aliceWrite.id, co.grants.bobRead.id, co.grants.aliceRead.id].map((g) => c.byGrant(g).id);
+    const r = await bulkCertify(co.manager.actor, { itemIds: [risky, clean, noted], decision: "keep", notes: { [noted]: "Alice reads orders daily" } }, ctx.client);
+    expect(r.decided.map((d) => d.itemId).sort()).toEqual([clean, noted].sort());
+    expect(r.failed).toEqual([{ itemId: risky, code: "bad_request", message: expect.stringContaining("needs a note") }]);
+    const items = await ctx.client.campaignItem.findMany({ where: { id: { in: [risky, clean, noted] } }, select: { id: true, decision: true, justification: true } });
+    expect(Object.fromEntries(items.map((i) => [i.id, [i.decision, i.justification]]))).toEqual({ [risky]: [null, null], [clean]: ["keep", null], [noted]: ["keep", "Alice reads orders daily"] });
+    await expectError(bulkCertify(co.manager.actor, { itemIds: [risky], decision: "keep", notes: { [risky]: "short" } }, ctx.client), "bad_request");
+  });
+});
+
 describe("delegate and sign-off", () => {
   test("delegating moves the items to the delegate (audited, notified); the delegate must be allowed to decide them", async () => {
     const co = await company();

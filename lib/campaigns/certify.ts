@@ -2,7 +2,7 @@ import type { Actor } from "@/lib/auth/actor";
 import { assertNotSelfReview, loadTwoPersonRule } from "@/lib/auth/sod";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient, type Tx } from "@/lib/db";
-import { AppError, conflict, forbidden } from "@/lib/errors";
+import { AppError, badRequest, conflict, forbidden } from "@/lib/errors";
 import type { CertificationDecision, EnforcementState } from "@/lib/generated/prisma/client";
 import { wakeDelivery } from "@/lib/enforcement/wake";
 import { planDecision, recordDecision, twoPersonRuleCovers, type PlannedDecision } from "@/lib/review/record";
@@ -10,6 +10,7 @@ import { parse, requireCertifier } from "./common";
 import { isReviewerOf, lockOpenItem, type LockedItem } from "./lock";
 import { itemEventData, recordItemOutcome } from "./outcome";
 import { proposeItemTx } from "./propose";
+import { acceptedJustification, isRisky, recommend } from "./recommend";
 import { bulkCertifyInput, CERTIFICATION_TO_DECISION, certifyInput } from "./schemas";
 
 export interface CertifyResult {
@@ -24,7 +25,7 @@ export interface CertifyResult {
 export interface ItemDecision {
   item: LockedItem;
   decision: CertificationDecision;
-  justification: string;
+  justification: string | null;
   keepScopeIds?: string[];
   /** The caller's plan, if it made one (the two-person check); planned here otherwise. */
   planned?: PlannedDecision;
@@ -86,7 +87,27 @@ export async function decideItemTx(tx: Tx, d: ItemDecision): Promise<CertifyResu
   return { itemId: item.id, decisionId, decision: d.decision, awaitingConfirmation: false, enforcement };
 }
 
-type CertifyOne = { itemId: string; decision: CertificationDecision; justification: string; keepScopeIds?: string[] };
+type CertifyOne = { itemId: string; decision: CertificationDecision; justification?: string; keepScopeIds?: string[]; acceptRecommendation?: boolean };
+
+/**
+ * The justification recorded with a person's decision: their note, or for an accepted recommendation
+ * (recomputed here from the item's findings, so a stale chip is a 409) a sentence naming it. Keeping an
+ * item with open findings needs a note: that is the decision an auditor asks about.
+ */
+function justificationFor(item: LockedItem, v: CertifyOne): string | null {
+  const note = v.justification?.trim() || null;
+  if (v.acceptRecommendation) {
+    const rec = recommend(item.openFindings);
+    if (!rec || rec.decision !== v.decision) throw conflict(`The recommendation for this item is ${rec ? `to ${rec.decision}` : "gone"}, not to ${v.decision}: reload the list`);
+    if (v.keepScopeIds) throw badRequest("keepScopeIds: an accepted reduce keeps the scopes used in the dormancy window", "keepScopeIds");
+    return note ?? acceptedJustification(rec);
+  }
+  if (v.decision === "keep" && isRisky(item.openFindings) && !note) {
+    const rules = [...new Set(item.openFindings.map((f) => f.rule.replaceAll("_", " ")))].join(", ");
+    throw badRequest(`justification: keeping an item with open findings (${rules}) needs a note saying why the access is still needed`, "justification");
+  }
+  return note;
+}
 
 /** lock → on the caller's list → no proposal pending → SoD → (propose | apply), in one transaction. */
 async function certifyOne(actor: Actor, v: CertifyOne, client: PrismaClient): Promise<CertifyResult> {
@@ -96,12 +117,13 @@ async function certifyOne(actor: Actor, v: CertifyOne, client: PrismaClient): Pr
     if (!(await isReviewerOf(tx, item.id, person.userId))) throw forbidden("This item is not on your certification list");
     if (item.proposal) throw conflict("This item already has a proposed decision awaiting a second reviewer: confirm or reject it first");
     await assertNotSelfReview(tx, person, item.grantId);
+    const justification = justificationFor(item, v);
     const now = new Date();
     const planned = await planDecision(tx, item.grant, CERTIFICATION_TO_DECISION[v.decision], v.keepScopeIds, now);
     if (await twoPersonRuleCovers(tx, item.grant, planned.plan, await loadTwoPersonRule(tx))) {
-      return proposeItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, planned, person, now });
+      return proposeItemTx(tx, { item, decision: v.decision, justification, keepScopeIds: v.keepScopeIds, planned, person, now });
     }
-    return decideItemTx(tx, { item, decision: v.decision, justification: v.justification, keepScopeIds: v.keepScopeIds, planned, deciderId: person.userId, auditActor: person, now });
+    return decideItemTx(tx, { item, decision: v.decision, justification, keepScopeIds: v.keepScopeIds, planned, deciderId: person.userId, auditActor: person, now });
   });
   if (result.enforcement === "pending") wakeDelivery();
   return result;
@@ -132,7 +154,7 @@ export async function bulkCertify(actor: Actor, input: unknown, client: PrismaCl
   const result: BulkCertifyResult = { decided: [], proposed: [], failed: [] };
   for (const itemId of new Set(v.itemIds)) {
     try {
-      const r = await certifyOne(actor, { itemId, decision: v.decision, justification: v.justification }, client);
+      const r = await certifyOne(actor, { itemId, decision: v.decision, justification: v.notes?.[itemId] || v.justification }, client);
       (r.awaitingConfirmation ? result.proposed : result.decided).push(r);
     } catch (e) {
       if (!(e instanceof AppError)) throw e;

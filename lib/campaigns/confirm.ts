@@ -57,7 +57,7 @@ export async function confirmItemDecision(actor: Actor, input: unknown, client: 
     if (item.grantStatus !== "active") throw conflict(`Stale proposal: the grant is now ${item.grantStatus}. Reject the proposal`);
     const { plan, enforcement } = await confirmProposal(tx, proposal, item.grant, person.userId, now);
     const decision = DECISION_TO_CERTIFICATION[proposal.kind];
-    const justification = proposal.justification ?? "";
+    const justification = proposal.justification;
     const { supersededProposalIds } = await recordItemOutcome(tx, {
       item,
       decision,

@@ -14,6 +14,8 @@ export interface LockedItem {
   principalId: string;
   principalKind: string;
   apiName: string;
+  /** The open findings the launch snapshotted on the item (what its recommendation and "risky" follow from). */
+  openFindings: { rule: string; severity: string }[];
   grant: DecisionGrant;
   /** Two-person rule: the proposal awaiting a second person, if any (the item is undecided meanwhile). */
   proposal: { id: string; deciderId: string } | null;
@@ -31,12 +33,12 @@ export async function lockOpenItem(tx: Tx, itemId: string, opts: { allowInactive
     {
       id: string; campaignId: string; campaignName: string; campaignStatus: string; ownerId: string; decision: string | null; grantId: string;
       grantStatus: string; principalId: string; principalKind: string; environmentId: string; apiId: string; level: string; scopeName: string;
-      tier: string; envName: string; displayName: string; apiName: string; proposalId: string | null; proposerId: string | null;
+      tier: string; envName: string; displayName: string; apiName: string; openFindings: unknown; proposalId: string | null; proposerId: string | null;
     }[]
   >`
     SELECT ci.id, ci."campaignId", c.name AS "campaignName", c.status::text AS "campaignStatus", c."ownerId", ci.decision::text AS decision,
       ci."grantId", g.status::text AS "grantStatus", g."principalId", p.kind::text AS "principalKind", g."environmentId",
-      s."apiId", s.level::text AS level, s.name AS "scopeName", e.tier::text AS tier, e.name AS "envName", p."displayName", ci."apiName",
+      s."apiId", s.level::text AS level, s.name AS "scopeName", e.tier::text AS tier, e.name AS "envName", p."displayName", ci."apiName", ci."openFindings",
       pd.id AS "proposalId", pd."deciderId" AS "proposerId"
     FROM "CampaignItem" ci
     JOIN "Campaign" c ON c.id = ci."campaignId"
@@ -64,6 +66,7 @@ export async function lockOpenItem(tx: Tx, itemId: string, opts: { allowInactive
     principalId: row.principalId,
     principalKind: row.principalKind,
     apiName: row.apiName,
+    openFindings: Array.isArray(row.openFindings) ? (row.openFindings as { rule: string; severity: string }[]) : [],
     grant: {
       id: row.grantId,
       principalId: row.principalId,

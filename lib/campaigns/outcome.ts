@@ -8,7 +8,8 @@ export const DECISION_TO_CERTIFICATION = { approve: "keep", revoke: "revoke", re
 export interface ItemOutcome {
   item: LockedItem;
   decision: CertificationDecision;
-  justification: string;
+  /** The certifier's note; null when they wrote none (allowed unless they keep an item with open findings). */
+  justification: string | null;
   kept: string[];
   plan: DecisionPlan;
   /** Whose judgement it was (the certifier, the proposer of a confirmed decision, or the owner for the close policy). */
@@ -21,7 +22,7 @@ export interface ItemOutcome {
 }
 
 /** What every campaign-item audit event says about the item: whose access, which grant, under which decision. */
-export function itemEventData(item: LockedItem, decisionId: string, justification: string) {
+export function itemEventData(item: LockedItem, decisionId: string, justification: string | null) {
   return {
     campaignId: item.campaignId,
     decisionId,

@@ -12,7 +12,7 @@ import { CERTIFICATION_TO_DECISION } from "./schemas";
 export interface ItemProposal {
   item: LockedItem;
   decision: CertificationDecision;
-  justification: string;
+  justification: string | null;
   keepScopeIds?: string[];
   /** Made by the caller for the two-person check. */
   planned: PlannedDecision;

@@ -35,20 +35,37 @@ export const campaignIdInput = z.object({ campaignId: z.uuid("must be a campaign
 /** `confirmItemCount`: the item count the admin saw in the preview; the dashboard requires it above LAUNCH_CONFIRM_ABOVE. */
 export const launchInput = campaignIdInput.extend({ confirmItemCount: z.coerce.number().int().min(0).optional() });
 
-const justification = z.string().trim().min(10, "explain the decision (at least 10 characters)").max(2000);
 const itemIds = z.array(z.uuid("must be item ids")).min(1, "select at least one item").max(500, "at most 500 items at once");
+
+/**
+ * A certifier's note on one item: optional, except that keeping an item with open findings needs one
+ * (checked in certify.ts, where the item's findings are known); when written, it says something.
+ */
+const note = z
+  .string()
+  .trim()
+  .max(2000)
+  .refine((s) => s === "" || s.length >= 10, "explain the decision (at least 10 characters)");
 
 export const certifyInput = z.object({
   itemId: z.uuid("must be an item id"),
   decision: z.enum(["keep", "revoke", "reduce"], { error: "choose keep, revoke or reduce" }),
-  justification,
+  justification: note.optional(),
   /** reduce: the scopes of the principal on the item's API to keep (default: those used recently). */
   keepScopeIds: z.array(z.uuid()).max(500).optional(),
+  /** One click on the item's recommendation (recommend.ts): recomputed from the item, a stale one is a 409. */
+  acceptRecommendation: z.boolean().optional(),
 });
 export const bulkCertifyInput = z.object({
   itemIds,
   decision: z.enum(["keep", "revoke", "reduce"], { error: "choose keep, revoke or reduce" }),
-  justification,
+  /** Each item's own note, by item id (the certification list sends the notes written on the selected rows). */
+  notes: z
+    .record(z.uuid("notes: keys must be item ids"), note)
+    .refine((n) => Object.keys(n).length <= 500, "notes: at most 500")
+    .optional(),
+  /** A note for the items without one of their own (API callers; the dashboard sends per-row notes). */
+  justification: note.optional(),
 });
 /** Two-person rule: the proposal is named by its Decision id, so nobody confirms a newer proposal than the one they saw. */
 export const confirmItemInput = z.object({ decisionId: z.uuid("must be a decision id") });

@@ -5,14 +5,13 @@ import { requirePageActor } from "@/lib/auth/session";
 import { ATTESTATION, listMyCampaigns, listMyItems } from "@/lib/campaigns";
 import { AppError } from "@/lib/errors";
 import { CertificationTable } from "@/components/campaigns/certification-table";
-import { SignOffForm } from "@/components/campaigns/sign-off-form";
 import { EmptyState } from "@/components/empty-state";
+import { day } from "@/components/format";
 
 export const metadata: Metadata = { title: "My certifications" };
 export const dynamic = "force-dynamic";
 
 type Search = { campaign?: string; groupBy?: string; status?: string; q?: string; page?: string; perPage?: string };
-const day = (d: Date) => d.toISOString().slice(0, 10);
 
 export default async function CertificationsPage({ searchParams }: { searchParams: Promise<Search> }) {
   const actor = await requirePageActor();
@@ -47,25 +46,9 @@ export default async function CertificationsPage({ searchParams }: { searchParam
       {selectedId && !page && <p role="alert">That campaign does not exist.</p>}
       {page && (
         <>
-          <section className="flex flex-wrap items-center gap-6 rounded border border-slate-200 bg-white p-4" data-testid="progress">
-            <div>
-              <div className="text-xs uppercase text-slate-500">Progress</div>
-              <div className="text-2xl font-semibold tabular-nums" data-testid="progress-figure">
-                {page.progress.decided} / {page.progress.total}
-              </div>
-            </div>
-            <div className="h-2 w-64 rounded bg-slate-200" role="progressbar" aria-valuemin={0} aria-valuemax={page.progress.total} aria-valuenow={page.progress.decided} aria-label="Items decided">
-              <div className="h-2 rounded bg-blue-600" style={{ width: `${page.progress.total ? (page.progress.decided / page.progress.total) * 100 : 0}%` }} />
-            </div>
-            <div className="text-slate-600">
-              {page.campaign.name} · {page.campaign.status} · due {day(page.campaign.dueAt)}
-            </div>
-            {page.progress.awaiting > 0 ? (
-              <Link href={href({ status: "awaiting", page: "1" })} className="text-amber-800 underline" data-testid="awaiting-count">
-                {page.progress.awaiting} awaiting a 2nd reviewer
-              </Link>
-            ) : null}
-          </section>
+          <p className="text-slate-600">
+            {page.campaign.name} · {page.campaign.status} · due {day(page.campaign.dueAt)}
+          </p>
           <form className="flex flex-wrap items-end gap-3" action="/certifications">
             <input type="hidden" name="campaign" value={page.campaign.id} />
             <input type="hidden" name="groupBy" value={page.groupBy} />
@@ -91,6 +74,14 @@ export default async function CertificationsPage({ searchParams }: { searchParam
             groupBy={page.groupBy}
             frozen={page.campaign.status === "closed"}
             delegates={page.delegates}
+            progress={{
+              campaignId: page.campaign.id,
+              attestation: ATTESTATION,
+              ...page.progress,
+              awaitingHref: href({ status: "awaiting", page: "1" }),
+              signedAt: page.campaign.signedAt?.toISOString() ?? null,
+              open: page.campaign.status !== "closed",
+            }}
             empty={
               <EmptyState title={page.status === "pending" ? "Nothing left to decide" : page.status === "awaiting" ? "Nothing awaits a second reviewer" : "No items match"}>
                 {page.status === "pending" ? <Link href={href({ status: "all" })}>Show all items</Link> : null}
@@ -104,13 +95,6 @@ export default async function CertificationsPage({ searchParams }: { searchParam
             {page.page > 1 && <Link href={href({ page: String(page.page - 1) })}>← Previous</Link>}
             {page.page * page.perPage < page.total && <Link href={href({ page: String(page.page + 1) })}>Next →</Link>}
           </nav>
-          {page.campaign.signedAt ? (
-            <p role="status" className="rounded border border-emerald-300 bg-emerald-50 p-3" data-testid="signed-off">
-              You signed off on {page.campaign.signedAt.toISOString().replace("T", " ").slice(0, 16)} UTC: “{ATTESTATION}”.
-            </p>
-          ) : page.campaign.status !== "closed" ? (
-            <SignOffForm campaignId={page.campaign.id} attestation={ATTESTATION} pending={page.progress.pending} awaiting={page.progress.awaiting} />
-          ) : null}
         </>
       )}
     </div>

@@ -5,11 +5,12 @@ import { ZombieTable } from "@/components/discovery/zombie-table";
 import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { listEndpointFindings, listShadowEndpoints, listZombieEndpoints, ZOMBIE_WINDOW_DAYS } from "@/lib/discovery";
+import { stamp } from "@/components/format";
 
 export const metadata: Metadata = { title: "Discovery" };
 export const dynamic = "force-dynamic";
 
-const when = (d: Date) => d.toISOString().replace("T", " ").slice(0, 16);
+const when = (d: Date) => stamp(d);
 const RULE = { public_write: "Public write in production", zombie_traffic: "Zombie endpoint with traffic" } as const;
 
 export default async function DiscoveryPage() {

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { FilterSelect } from "@/components/data-table/filter-select";
+import { words } from "@/components/format";
 import { AnalysisButton } from "@/components/review/analysis-button";
 import { QueueView } from "@/components/review/queue-view";
 import { requirePageActor } from "@/lib/auth/session";
@@ -13,7 +14,7 @@ export const dynamic = "force-dynamic";
 
 type Params = Record<string, string | string[] | undefined>;
 
-const RULE_TABS = [["", "All"], ...RULES.map((r) => [r, r.replaceAll("_", " ")])] as const;
+const RULE_TABS = [["", "All"], ...RULES.map((r) => [r, words(r)])] as const;
 
 export default async function QueuesPage({ searchParams }: { searchParams: Promise<Params> }) {
   const actor = await requirePageActor();

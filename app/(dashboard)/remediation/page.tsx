@@ -4,11 +4,12 @@ import { CellsTable } from "@/components/data-table/cells-table";
 import { requirePageActor } from "@/lib/auth/session";
 import { myNotices } from "@/lib/remediation";
 import { objectAction } from "./actions";
+import { stamp } from "@/components/format";
 
 export const metadata: Metadata = { title: "Remediation notices" };
 export const dynamic = "force-dynamic";
 
-const fmt = (d: Date) => d.toISOString().replace("T", " ").slice(0, 16);
+const fmt = (d: Date | null) => stamp(d, "");
 
 export default async function RemediationNoticesPage() {
   const actor = await requirePageActor();

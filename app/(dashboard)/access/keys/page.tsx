@@ -7,11 +7,12 @@ import { can } from "@/lib/auth/actor";
 import { requirePageActor } from "@/lib/auth/session";
 import { latestChanges, listManagedServiceAccounts, serviceAccountFormOptions } from "@/lib/access/service-accounts";
 import { createServiceAccountAction, revokeAllKeysAction, revokeKeyAction } from "./actions";
+import { stamp, words } from "@/components/format";
 
 export const metadata: Metadata = { title: "Service accounts & keys" };
 export const dynamic = "force-dynamic";
 
-const fmt = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) : "—");
+const fmt = (d: Date | null) => stamp(d);
 const ENFORCEMENT_TONE: Record<string, BadgeTone> = { applied: "good", pending: "warn", failed: "bad", not_required: "neutral" };
 
 function keyState(c: { revokedAt: Date | null; expiresAt: Date | null; rotatedAt: Date | null }, now: Date): { label: string; tone: BadgeTone } {
@@ -78,7 +79,7 @@ export default async function KeysPage() {
               {change && (
                 <Badge tone={ENFORCEMENT_TONE[change.enforcement] ?? "neutral"} title={`last change ${change.kind} at ${fmt(change.createdAt)}`}>
                   <span data-testid="enforcement">
-                    {change.kind.replaceAll("_", " ")}: {change.enforcement === "applied" ? `enforced ${fmt(change.enforcedAt)}` : change.enforcement}
+                    {words(change.kind)}: {change.enforcement === "applied" ? `enforced ${fmt(change.enforcedAt)}` : change.enforcement}
                   </span>
                 </Badge>
               )}

@@ -4,7 +4,8 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { Badge, levelTone, statusTone } from "@/components/badge";
 import { EmptyState } from "@/components/empty-state";
-import { ago, number } from "@/components/format";
+import { number } from "@/components/format";
+import { When } from "@/components/when";
 import { requirePageActor } from "@/lib/auth/session";
 import { getApi } from "@/lib/inventory";
 import { can } from "@/lib/auth/actor";
@@ -98,7 +99,7 @@ export default async function ApiPage({ params }: { params: Promise<{ id: string
                         <Link href={`/principals/${h.principalId}`} className="text-sky-800 hover:underline">{h.displayName}</Link>
                         {h.principalStatus !== "active" ? <Badge tone={statusTone(h.principalStatus)}>{h.principalStatus}</Badge> : null}
                       </span>
-                      <span className="text-xs text-slate-500">used {ago(h.lastUsedAt, now)}</span>
+                      <span className="text-xs text-slate-500">used <When date={h.lastUsedAt} now={now} /></span>
                     </li>
                   ))}
                   {s.activeGrants > s.holders.length ? (

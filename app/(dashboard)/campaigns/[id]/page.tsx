@@ -10,12 +10,12 @@ import { CompletionChart, DecisionsByChart } from "@/components/campaigns/campai
 import { EmptyState } from "@/components/empty-state";
 import { LaunchPreviewPanel } from "@/components/campaigns/launch-preview";
 import { StatCard } from "@/components/stat-card";
-import { words } from "@/components/format";
+import { stamp, words } from "@/components/format";
 
 export const metadata: Metadata = { title: "Campaign" };
 export const dynamic = "force-dynamic";
 
-const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—");
+const when = (d: Date | null) => stamp(d);
 
 export default async function CampaignPage({ params }: { params: Promise<{ id: string }> }) {
   const actor = await requirePageActor();
@@ -39,7 +39,7 @@ export default async function CampaignPage({ params }: { params: Promise<{ id: s
           <h1 className="text-xl font-semibold">{c.name}</h1>
           <p className="text-slate-600">
             {c.period} · <span data-testid="campaign-status">{c.status}</span> · due {when(c.dueAt)} · reviewers: {words(c.reviewerRule)} · unreviewed at
-            close: {c.closePolicy.replaceAll("_", " ")}
+            close: {words(c.closePolicy)}
             {c.fallbackReviewer ? ` after a ${c.fallbackDays}-day round with ${c.fallbackReviewer}` : ""} · owner {c.owner}
             {c.recurrence === "quarterly" ? " · repeats quarterly" : ""}
           </p>

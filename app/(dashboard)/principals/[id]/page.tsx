@@ -5,7 +5,8 @@ import { notFound } from "next/navigation";
 import { Badge, levelTone, statusTone } from "@/components/badge";
 import { DailyUsageChart } from "@/components/charts/daily-usage-chart";
 import { EmptyState } from "@/components/empty-state";
-import { ago, day, number } from "@/components/format";
+import { day, number } from "@/components/format";
+import { When } from "@/components/when";
 import { requirePageActor } from "@/lib/auth/session";
 import { getPrincipal } from "@/lib/inventory";
 
@@ -28,15 +29,15 @@ export default async function PrincipalPage({ params }: { params: Promise<{ id: 
           {p.displayName} <Badge tone={statusTone(p.status)}>{p.status}</Badge>
         </h1>
         <dl className="mt-1 flex flex-wrap gap-x-6 gap-y-1 text-slate-600">
-          <div><dt className="inline text-slate-400">Kind </dt><dd className="inline">{KIND_LABEL[p.kind]}</dd></div>
-          {p.email ? <div><dt className="inline text-slate-400">Email </dt><dd className="inline">{p.email}</dd></div> : null}
-          {p.externalId ? <div><dt className="inline text-slate-400">External id </dt><dd className="inline font-mono text-xs">{p.externalId}</dd></div> : null}
-          <div><dt className="inline text-slate-400">Team </dt><dd className="inline">{p.team ?? "—"}</dd></div>
+          <div><dt className="inline text-slate-600">Kind </dt><dd className="inline">{KIND_LABEL[p.kind]}</dd></div>
+          {p.email ? <div><dt className="inline text-slate-600">Email </dt><dd className="inline">{p.email}</dd></div> : null}
+          {p.externalId ? <div><dt className="inline text-slate-600">External id </dt><dd className="inline font-mono text-xs">{p.externalId}</dd></div> : null}
+          <div><dt className="inline text-slate-600">Team </dt><dd className="inline">{p.team ?? "—"}</dd></div>
           {p.manager ? (
-            <div><dt className="inline text-slate-400">Manager </dt><dd className="inline"><Link href={`/principals/${p.manager.id}`} className="text-sky-800 hover:underline">{p.manager.displayName}</Link></dd></div>
+            <div><dt className="inline text-slate-600">Manager </dt><dd className="inline"><Link href={`/principals/${p.manager.id}`} className="text-sky-800 hover:underline">{p.manager.displayName}</Link></dd></div>
           ) : null}
-          {p.homeEnvironment ? <div><dt className="inline text-slate-400">Home environment </dt><dd className="inline">{p.homeEnvironment}</dd></div> : null}
-          {p.status !== "active" ? <div><dt className="inline text-slate-400">{p.status} since </dt><dd className="inline">{day(p.statusChangedAt)}</dd></div> : null}
+          {p.homeEnvironment ? <div><dt className="inline text-slate-600">Home environment </dt><dd className="inline">{p.homeEnvironment}</dd></div> : null}
+          {p.status !== "active" ? <div><dt className="inline text-slate-600">{p.status} since </dt><dd className="inline">{day(p.statusChangedAt)}</dd></div> : null}
         </dl>
       </div>
 
@@ -60,7 +61,7 @@ export default async function PrincipalPage({ params }: { params: Promise<{ id: 
           <CellsTable
             testId="principal-grants"
             label="Grants"
-            columns={{ api: "API", scope: "Scope", environment: "Environment", status: "Status", granted: "Granted", lastUsed: "Last used", requests: ["Requests (90 d)", NUMERIC], expires: "Expires" }}
+            columns={{ api: "API", scope: "Scope", environment: "Environment", status: "Status", granted: "Granted (UTC)", lastUsed: "Last used (UTC)", requests: ["Requests (90 d)", NUMERIC], expires: "Expires" }}
             rows={p.grants.map((g) => ({
               id: g.id,
               cells: {
@@ -69,7 +70,7 @@ export default async function PrincipalPage({ params }: { params: Promise<{ id: 
                 environment: g.environment,
                 status: <Badge tone={statusTone(g.status)}>{g.status}</Badge>,
                 granted: day(g.grantedAt),
-                lastUsed: ago(g.lastUsedAt, now),
+                lastUsed: <When date={g.lastUsedAt} now={now} />,
                 requests: number(g.requests90d),
                 expires: day(g.expiresAt),
               },
@@ -94,7 +95,7 @@ export default async function PrincipalPage({ params }: { params: Promise<{ id: 
                 created: day(c.createdAt),
                 rotated: day(c.rotatedAt, "never"),
                 age: <span className={!c.revokedAt && c.ageDays > 180 ? "font-medium text-amber-700" : ""}>{c.ageDays} days</span>,
-                lastUsed: ago(c.lastUsedAt, now),
+                lastUsed: <When date={c.lastUsedAt} now={now} />,
                 expires: <span className={c.expired && !c.revokedAt ? "font-medium text-red-700" : ""}>{day(c.expiresAt, "no expiry")}</span>,
                 state: c.revokedAt ? <Badge tone="neutral">revoked {day(c.revokedAt)}</Badge> : c.expired ? <Badge tone="bad">expired</Badge> : c.ageDays > 180 ? <Badge tone="warn">stale</Badge> : <Badge tone="good">valid</Badge>,
               },

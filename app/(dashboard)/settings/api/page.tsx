@@ -17,7 +17,7 @@ export default async function InventoryApiPage() {
       <p className="max-w-2xl text-slate-600">
         Automation reads and changes the inventory under <code>/api/v1</code> with a service token (scopes <code>inventory:read</code>,{" "}
         <code>inventory:write</code>; create one under Service tokens). The machine-readable description is at{" "}
-        <a className="text-blue-700 hover:underline" href="/api/v1/openapi.json">/api/v1/openapi.json</a>.
+        <a className="text-blue-700 underline" href="/api/v1/openapi.json">/api/v1/openapi.json</a>.
       </p>
       <InventoryApiReference document={inventoryOpenApi()} />
     </div>

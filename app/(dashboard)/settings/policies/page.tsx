@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { stamp, words } from "@/components/format";
 import { z } from "zod";
 import { ActionForm } from "@/components/action-form";
 import { CellsTable, NUMERIC } from "@/components/data-table/cells-table";
@@ -12,7 +13,7 @@ export const metadata: Metadata = { title: "Remediation policies" };
 export const dynamic = "force-dynamic";
 
 const selected = z.object({ policy: z.uuid().optional().catch(undefined) });
-const fmt = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) : "");
+const fmt = (d: Date | null) => stamp(d, "");
 const BUTTON = "rounded border border-slate-300 px-2 py-0.5 text-xs hover:bg-slate-50";
 
 export default async function PoliciesPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
@@ -116,7 +117,7 @@ async function PolicyDetail({ policy }: { policy: Awaited<ReturnType<typeof list
           cells: {
             principal: i.principal,
             summary: i.summary,
-            status: i.status.replace("_", " "),
+            status: words(i.status),
             due: fmt(i.dueAt),
             objection: i.objectionReason ? (
               <span>{i.objectionReason}{i.findingId ? <> · <Link href="/queues" className="text-sky-800 hover:underline">finding in the queue</Link></> : null}</span>

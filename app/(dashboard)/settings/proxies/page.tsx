@@ -8,6 +8,7 @@ import { listProxies } from "@/lib/enforcement/proxies";
 import { queueFilterOptions } from "@/lib/review";
 import { ProxyControls } from "@/components/settings/proxy-controls";
 import { addProxyAction, removeProxyAction } from "./actions";
+import { stamp } from "@/components/format";
 
 export const metadata: Metadata = { title: "Enforcement proxies" };
 export const dynamic = "force-dynamic";
@@ -33,7 +34,7 @@ export default async function ProxiesPage() {
             adminUrl: p.adminUrl,
             environment: p.environment,
             revision: p.lastRevision,
-            report: p.lastReportAt ? p.lastReportAt.toISOString().replace("T", " ").slice(0, 16) : "never",
+            report: stamp(p.lastReportAt, "never"),
             state: (
               <>
                 {/* Green only for a proxy that has answered: one never reached is grey, not "ok". */}

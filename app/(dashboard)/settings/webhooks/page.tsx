@@ -8,11 +8,12 @@ import { requirePageActor } from "@/lib/auth/session";
 import { listWebhookDeliveries, listWebhooks } from "@/lib/webhooks/admin";
 import { WEBHOOK_EVENTS } from "@/lib/webhooks/events";
 import { deleteWebhookAction, retryWebhookDeliveryAction, setWebhookEnabledAction } from "./actions";
+import { stamp } from "@/components/format";
 
 export const metadata: Metadata = { title: "Webhooks" };
 export const dynamic = "force-dynamic";
 
-const fmt = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 19) : "");
+const fmt = (d: Date | null) => stamp(d, "");
 const TONE = { delivered: "good", pending: "neutral", failed: "bad" } as const;
 
 export default async function WebhooksPage() {
