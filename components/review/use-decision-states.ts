@@ -44,7 +44,7 @@ export function useDecisionStates(rows: QueueRow[]) {
   const record = useCallback((results: (Pick<DecisionState, "decisionId" | "kind" | "awaitingConfirmation" | "enforcement"> & { findingId: string })[]) => {
     setStates((old) => {
       const next = new Map(old);
-      for (const d of results) next.set(d.findingId, { ...d, revision: null, enforcedAt: null, verifiedRemovedAt: null, lastError: null });
+      for (const d of results) next.set(d.findingId, { ...d, revision: null, enforcedAt: null, verifiedRemovedAt: null, lastError: null, waitingOn: null });
       return next;
     });
   }, []);

@@ -36,6 +36,8 @@ export interface DecisionState {
   enforcedAt: Date | null;
   verifiedRemovedAt: Date | null;
   lastError: string | null;
+  /** Replicas: the proxies (by name) that have not acknowledged it yet, e.g. "edge-b"; null once all did. */
+  waitingOn: string | null;
 }
 
 export interface QueuePage {
@@ -57,7 +59,9 @@ const DECISION_LATERAL = Prisma.sql`
     SELECT d.id AS "decisionId", d.kind::text AS "decisionKind", d.enforcement::text AS enforcement,
       d."awaitingConfirmation", d."enforcedAt", d."verifiedRemovedAt",
       (SELECT max(o."appliedRevision") FROM "OutboxItem" o WHERE o."decisionId" = d.id)::int AS revision,
-      (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError"
+      (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError",
+      (SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM "OutboxItem" o JOIN "Proxy" p ON p.id = o."proxyId"
+        WHERE o."decisionId" = d.id AND o.status <> 'applied') AS "waitingOn"
     FROM "Decision" d WHERE d."findingId" = f.id ORDER BY d."createdAt" DESC LIMIT 1) dec ON true`;
 
 /**
@@ -133,6 +137,7 @@ export async function listQueue(actor: Actor, query: QueueQuery, client: PrismaC
             enforcedAt: (r.enforcedAt as Date | null) ?? null,
             verifiedRemovedAt: (r.verifiedRemovedAt as Date | null) ?? null,
             lastError: (r.lastError as string | null) ?? null,
+            waitingOn: (r.waitingOn as string | null) ?? null,
           }
         : null,
     })),
@@ -153,7 +158,9 @@ export async function decisionStates(actor: Actor, decisionIds: string[], client
     SELECT d.id AS "decisionId", d."findingId", d.kind::text AS kind, d.enforcement::text AS enforcement, d."awaitingConfirmation",
       d."enforcedAt", d."verifiedRemovedAt",
       (SELECT max(o."appliedRevision") FROM "OutboxItem" o WHERE o."decisionId" = d.id)::int AS revision,
-      (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError"
+      (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError",
+      (SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM "OutboxItem" o JOIN "Proxy" p ON p.id = o."proxyId"
+        WHERE o."decisionId" = d.id AND o.status <> 'applied') AS "waitingOn"
     FROM "Decision" d WHERE d.id = ANY(${ids}::uuid[])`;
 }
 
