@@ -28,7 +28,7 @@ test("a replacement applied as a difference equals the snapshot, survives a rest
   const file = path.join(dir, "a.ndjson");
   const w = world("http://127.0.0.1:9");
   const core = new Core("production", file, 1000, log);
-  await core.replace("first", "h1", w.snapshot);
+  await core.replace("first", "h1", { idempotencyKey: "first", ...w.snapshot });
   const served = core.state!;
 
   // Second snapshot: a grant gone, one with a new expiry, a credential added, a route's requirement changed,
@@ -71,7 +71,7 @@ test("a replacement applied as a difference equals the snapshot, survives a rest
 test("a streamed replacement read as a difference is checked like a fresh state: digest, prefixes, routes, grant ids", async () => {
   const w = world("http://127.0.0.1:9");
   const core = new Core("production", undefined, 1000, log);
-  await core.replace("first", "h1", w.snapshot);
+  await core.replace("first", "h1", { idempotencyKey: "first", ...w.snapshot });
   const lines = [...snapshotNdjson({ revision: 1, environment: "production", ...w.snapshot, skipped: [] }, "k")];
   const read = (ls: string[]) => readNdjsonSnapshot(readable(ls), { maxBytes: 1e7, hashPrefix: "t\n", against: core.state }).then(() => "ok", (e: unknown) => (e instanceof NdjsonError ? e.message : String(e)));
   // Same counts and valid lines, one grant moved to another scope: only the digest tells.
