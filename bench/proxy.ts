@@ -161,7 +161,7 @@ async function main() {
   const proxyStarted = Date.now();
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  await untilAdminAnswers(adminUrl, ADMIN_TOKEN, 200, "proxy");
+  await untilAdminAnswers(adminUrl, ADMIN_TOKEN, 1200, "proxy"); // a loaded machine starts tsx slowly
 
   console.log(`[proxy] pushing snapshot: ${CREDENTIALS} credentials, ${GRANTS} grants, ${APIS * RESOURCES_PER_API * 2} endpoint templates`);
   const tPush = performance.now();

@@ -61,6 +61,39 @@ test("a proxy that never answered is grey 'never contacted'; Test connection say
   }
 });
 
+test("a proxy unreachable past the setting is 'degraded'; an admin deregisters it after confirming, audited", async ({ page }) => {
+  const [env] = await sql<{ id: string }>(`SELECT id FROM "Environment" ORDER BY name LIMIT 1`);
+  const name = `down-${randomUUID().slice(0, 8)}`;
+  // Last good answer 10 minutes ago, failing since: past the default of 5 minutes.
+  await sql(
+    `INSERT INTO "Proxy" (id, name, "adminUrl", "adminToken", "environmentId", "lastSyncAt", "lastRevision", "lastError")
+     VALUES (gen_random_uuid(), $1, 'http://127.0.0.1:9', $2, $3, now() - interval '10 minutes', 7, 'connect ECONNREFUSED 127.0.0.1:9')`,
+    [name, "t".repeat(32), env.id],
+  );
+  try {
+    await signIn(page, "admin@tollgate.test");
+    await page.goto("/settings/proxies");
+    const row = page.getByTestId("proxies-table").locator("tr", { hasText: name });
+    await expect(row.getByTestId("proxy-health")).toHaveAttribute("data-health", "degraded");
+    await expect(row).toContainText("unreachable since");
+    await expect(row).toContainText("up to date");
+    // The first click only asks; Cancel leaves it registered.
+    await row.getByRole("button", { name: "Deregister" }).click();
+    await expect(row.getByRole("group", { name: `Confirm deregistering ${name}` })).toContainText("0 undelivered decisions will be dropped");
+    await row.getByRole("button", { name: "Cancel" }).click();
+    expect(await sql(`SELECT 1 FROM "Proxy" WHERE name = $1`, [name])).toHaveLength(1);
+    await row.getByRole("button", { name: "Deregister" }).click();
+    await row.getByRole("button", { name: "Confirm deregister" }).click();
+    // The row (with its form) goes once the page is revalidated.
+    await expect(row).toHaveCount(0);
+    expect(await sql(`SELECT 1 FROM "Proxy" WHERE name = $1`, [name])).toHaveLength(0);
+    const [audit] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "AuditEvent" WHERE action = 'proxy.delete' AND data->>'name' = $1`, [name]);
+    expect(audit.n).toBe(1);
+  } finally {
+    await sql(`DELETE FROM "Proxy" WHERE name = $1`, [name]);
+  }
+});
+
 test("Add API imports a description for a new API; deprecating endpoints that hold grants needs the API's name typed", async ({ page }, info) => {
   await signIn(page, "admin@tollgate.test");
   await page.goto("/apis");

@@ -9,6 +9,7 @@ import { DamagedState } from "../proxy/store";
 import { Metrics } from "../proxy/metrics";
 import type { Op, SnapshotBody } from "../proxy/schemas";
 import type { EnforcementState } from "../proxy/state";
+import type { SnapshotDiff } from "../proxy/state-diff";
 import { startSync } from "../proxy/sync";
 import { UsageAggregator } from "../proxy/usage";
 import { NginxMirror, NginxUnavailable } from "./mirror";
@@ -35,6 +36,16 @@ class NginxCore extends Core {
   override async mutate(key: string, hash: string, ops: Op[], ifRevision?: number): Promise<MutationResult> {
     const r = await super.mutate(key, hash, ops, ifRevision);
     if (r.applied) this.mirror.record(r.revision, ops);
+    await this.mirrored();
+    return r;
+  }
+
+  protected override diffApplied(revision: number, ops: Op[]): void {
+    this.mirror.record(revision, ops);
+  }
+
+  override async replaceByDiff(key: string, hash: string, diff: SnapshotDiff, ifRevision?: number): Promise<MutationResult> {
+    const r = await super.replaceByDiff(key, hash, diff, ifRevision);
     await this.mirrored();
     return r;
   }

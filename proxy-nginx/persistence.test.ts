@@ -2,10 +2,11 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { Client } from "undici";
+import { Client, request } from "undici";
+import { snapshotNdjson } from "@/lib/enforcement/snapshot";
 import { freePort } from "@/test/support/db";
 import { startUpstream, type Upstream } from "@/test/support/upstream";
-import { admin, world } from "@/proxy/test-support";
+import { admin, ADMIN_TOKEN, world } from "@/proxy/test-support";
 import { nginxPlaneMissing, spawnNginxPlane, type NginxPlane } from "./test-support";
 
 // The nginx data plane keeps every acknowledged revoke: on both workers from
@@ -123,5 +124,23 @@ describe.skipIf(missing !== null)("nginx data plane: acknowledged revokes hold",
     expect(statuses(await burst("/orders/orders", fixture.keys.alice))).toEqual([403]);
     expect(statuses(await burst("/orders/orders/1", fixture.keys.alice))).toEqual([403]);
     expect(statuses(await burst("/orders/health", fixture.keys.alice, 2))).toEqual([200]);
+  });
+
+  test("a streamed replacement onto the ready plane is applied as its difference and reaches the workers", async () => {
+    const push = async (grants: typeof fixture.snapshot.grants, key: string) => {
+      const body = [...snapshotNdjson({ revision: 1, environment: "production", ...fixture.snapshot, grants, skipped: [] }, key)].join("");
+      const r = await request(`${plane.adminUrl}/admin/v1/snapshot`, { method: "PUT", headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/x-ndjson" }, body });
+      return { status: r.statusCode, body: (await r.body.json()) as { applied?: boolean } };
+    };
+    // Read granted again, write still gone.
+    const back = await push(fixture.snapshot.grants.filter((g) => g.id !== fixture.ids.aliceWrite), "replace-1");
+    expect(back).toMatchObject({ status: 200, body: { applied: true } });
+    // (Which worker takes a connection is the kernel's choice; the dicts they read are one.)
+    expect(statuses(await burst("/orders/orders", fixture.keys.alice))).toEqual([200]);
+    expect(statuses(await burst("/orders/orders/export", fixture.keys.alice, 8))).toEqual([403]);
+    // A replacement that leaves a grant out removes it on every worker.
+    expect((await push(fixture.snapshot.grants.filter((g) => g.id !== fixture.ids.aliceWrite && g.id !== fixture.ids.aliceRead), "replace-2")).status).toBe(200);
+    expect(statuses(await burst("/orders/orders", fixture.keys.alice))).toEqual([403]);
+    expect((await admin(plane.adminUrl, "GET", "/admin/v1/ready")).status).toBe(200);
   });
 });

@@ -50,6 +50,8 @@ export interface NginxPlane {
   reload(): Promise<void>;
   startController(): Promise<void>;
   stopController(signal?: NodeJS.Signals): Promise<void>;
+  /** The running controller's pid (memory samples), or null. */
+  controllerPid(): number | null;
   output(): string;
   stop(): Promise<void>;
 }
@@ -135,6 +137,10 @@ export async function spawnNginxPlane(env: Record<string, string>, ports: { data
         c.once("exit", () => resolve());
         c.kill(signal);
       }),
+    controllerPid: () => {
+      const c = controller as ChildProcess | null;
+      return c && c.exitCode === null ? (c.pid ?? null) : null;
+    },
     output: () => out + (existsSync(path.join(dir, "logs/error.log")) ? readFileSync(path.join(dir, "logs/error.log"), "utf8") : ""),
     async stop() {
       await plane.stopController("SIGKILL");

@@ -169,12 +169,14 @@ export function createAdminServer(ctx: Ctx): http.Server {
     if (method === "PUT" && sub === "/snapshot" && (req.headers["content-type"] ?? "").startsWith("application/x-ndjson")) {
       let streamed;
       try {
-        streamed = await readNdjsonSnapshot(req, { maxBytes: maxBody, hashPrefix: `${req.method} ${req.url}\n` });
+        // Against the state being served: the replacement is applied as a difference (proxy/state-diff.ts).
+        streamed = await readNdjsonSnapshot(req, { maxBytes: maxBody, hashPrefix: `${req.method} ${req.url}\n`, against: core.state });
       } catch (e) {
         if (e instanceof NdjsonError) throw new HttpError(e.field === "body" ? 413 : 400, "invalid_body", e.message, e.field);
         throw e;
       }
-      return send(res, 200, await core.replace(streamed.idempotencyKey!, streamed.hash, streamed.state, undefined, streamed.ifRevision));
+      if (streamed.diff) return send(res, 200, await core.replaceByDiff(streamed.idempotencyKey!, streamed.hash, streamed.diff, streamed.ifRevision));
+      return send(res, 200, await core.replace(streamed.idempotencyKey!, streamed.hash, streamed.state!, undefined, streamed.ifRevision));
     }
     if (method === "PUT" && sub === "/snapshot") {
       const raw = await readBody(req);

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { EnforcementState, StateError } from "./state";
 import { collectGarbage } from "./heap";
+import type { SnapshotDiff } from "./state-diff";
 import { StateStore, type IdempotencyRecord, type PersistedMeta } from "./store";
 import type { Op, SnapshotBody } from "./schemas";
 
@@ -105,6 +106,9 @@ export class Core {
    */
   protected removedEarly(_removals: Op[]): void {}
 
+  /** Called for each batch a replacement-by-diff journaled and applied, with its revision (the nginx mirror). */
+  protected diffApplied(_revision: number, _ops: Op[]): void {}
+
   /** Applies a batch of ops atomically. Throws StateError (400) or IdempotencyConflict (409). */
   mutate(key: string, hash: string, ops: Op[], ifRevision?: number): Promise<MutationResult> {
     return this.exclusive(async () => {
@@ -168,6 +172,42 @@ export class Core {
       this.holding = false;
       const gcMs = collectGarbage();
       this.log.info({ revision: rev, counts: next.counts(), gcMs, rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, "state replaced");
+      return { revision: rev, applied: true };
+    });
+  }
+
+  /**
+   * A pushed replacement applied as the difference a streamed snapshot has with
+   * the current state (state-diff.ts), so it never holds two full states. Like a
+   * batch: removals take effect at once, the rest once the difference is in the
+   * journal. (A pull still builds a full state: its recorded batches must be
+   * re-applied before anything of it is served; see replace.)
+   */
+  replaceByDiff(key: string, hash: string, diff: SnapshotDiff, ifRevision?: number): Promise<MutationResult> {
+    return this.exclusive(async () => {
+      const prior = this.replay(key, hash);
+      if (prior) return prior;
+      if (!this.state || this.state !== diff.base) throw new RevisionConflict("the state was replaced while this snapshot streamed in: send it again");
+      this.checkRevision(ifRevision);
+      const state = this.state;
+      const ops = diff.ops();
+      const removals = ops.filter((o) => o.op === "delete" && (o.kind === "grant" || o.kind === "credential"));
+      if (removals.length > 0) {
+        state.applyOps(removals);
+        this.removedEarly(removals);
+      }
+      const rev = this.revision + 1;
+      const at = new Date().toISOString();
+      await this.store?.append({ rev, key, hash, ops, at });
+      state.applyOps(ops);
+      this.revision = rev;
+      this.remember(key, rev, hash);
+      this.lastSyncAt = at;
+      this.holding = false;
+      this.diffApplied(rev, ops);
+      for (const r of this.recorders) r.push(ops);
+      if (this.store && this.store.journalEntries >= this.compactEvery && !this.compacting) await this.startCompaction();
+      this.log.info({ revision: rev, changed: ops.length, counts: state.counts(), rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, "state replaced by its difference");
       return { revision: rev, applied: true };
     });
   }

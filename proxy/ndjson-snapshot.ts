@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 import { digestState } from "./digest";
 import { firstIssue, KINDS, ndjsonHeader, ndjsonLine, ndjsonPullHeader, type Kind, type Op } from "./schemas";
 import { EnforcementState, StateError } from "./state";
+import { SnapshotDiff } from "./state-diff";
 
 type Plural = "apis" | "routes" | "credentials" | "grants";
 
@@ -32,10 +33,12 @@ export interface StreamedSnapshot {
   ifRevision?: number;
   /** SHA-256 over `hashPrefix` and the body: the idempotency hash. */
   hash: string;
-  state: EnforcementState;
+  /** Built from the stream; or, when read `against` a current state, the difference from it instead. */
+  state: EnforcementState | null;
+  diff: SnapshotDiff | null;
 }
 
-export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: number; hashPrefix: string; pulled?: boolean }): Promise<StreamedSnapshot> {
+export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: number; hashPrefix: string; pulled?: boolean; against?: EnforcementState | null }): Promise<StreamedSnapshot> {
   const hash = createHash("sha256").update(opts.hashPrefix);
   let size = 0;
   input.on("data", (c: Buffer) => {
@@ -44,7 +47,9 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
     if (size > opts.maxBytes) input.destroy(new NdjsonError("body", "body too large"));
   });
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
-  const state = new EnforcementState();
+  const base = opts.against ?? null;
+  const state = base ? null : new EnforcementState();
+  let diff: SnapshotDiff | null = null;
   const headerSchema = opts.pulled ? ndjsonPullHeader : ndjsonHeader;
   let header: {
     idempotencyKey?: string;
@@ -59,6 +64,7 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
   let batch: Op[] = [];
   let batchStart = 0;
   const flush = () => {
+    if (!state) return;
     try {
       state.validate(batch, "ops");
     } catch (e) {
@@ -88,6 +94,7 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
         throw new NdjsonError(`line 1: ${field ?? ""}`, `line 1: ${message}`);
       }
       header = h.data;
+      if (base) diff = new SnapshotDiff(base, header.digest ? header.digest.asOf : null);
       continue;
     }
     const r = ndjsonLine.safeParse(json);
@@ -95,8 +102,17 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
       const { field, message } = firstIssue(r.error);
       throw new NdjsonError(`line ${n}: ${field ?? ""}`, `line ${n}: ${message}`);
     }
-    if (batch.length === 0) batchStart = n;
     seen[`${r.data.kind}s`]++;
+    if (diff) {
+      try {
+        diff.add(r.data.kind, r.data.value as unknown as Record<string, unknown>);
+      } catch (e) {
+        if (e instanceof StateError) throw new NdjsonError(`line ${n}: ${e.field}`, `line ${n}: ${e.message}`);
+        throw e;
+      }
+      continue;
+    }
+    if (batch.length === 0) batchStart = n;
     batch.push({ op: "upsert", kind: r.data.kind, value: r.data.value } as Op);
     if (batch.length >= 5000) flush();
   }
@@ -110,10 +126,10 @@ export async function readNdjsonSnapshot(input: Readable, opts: { maxBytes: numb
   }
   // A sender that announces its content digest (the dashboard does) gets its state verified, not just parsed.
   if (header.digest) {
-    const got = await digestState(state, header.digest.asOf);
+    const got = diff ? diff.digest!.result() : await digestState(state!, header.digest.asOf);
     for (const k of KINDS) {
       if (got[k].digest !== header.digest.kinds[k]) throw new NdjsonError("digest", `the ${k}s received do not match the digest in the header: not verified, nothing applied`);
     }
   }
-  return { idempotencyKey: header.idempotencyKey, revision: header.revision, environment: header.environment, ifRevision: header.ifRevision, hash: hash.digest("hex"), state };
+  return { idempotencyKey: header.idempotencyKey, revision: header.revision, environment: header.environment, ifRevision: header.ifRevision, hash: hash.digest("hex"), state, diff };
 }

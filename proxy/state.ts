@@ -133,6 +133,19 @@ export class EnforcementState {
     return slot < 0 ? undefined : this.grantEntry(slot);
   }
 
+  /** For a replacement applied as a diff (state-diff.ts): grants by slot, without materialising them. */
+  grantSlotOfId(id: string): number {
+    return this.grants.slotOf(id);
+  }
+
+  grantSlots(): Generator<number> {
+    return this.grants.slots();
+  }
+
+  grantIdAt(slot: number): string {
+    return this.grants.idOf(slot);
+  }
+
   private grantEntry(slot: number): GrantEntry {
     const r = this.grants.row(slot);
     return { id: r.id, principalId: this.principals.string(r.principal), scopeId: this.scopes.string(r.scope), expiresAt: r.expiresAt === Infinity ? null : r.expiresAt };

@@ -37,7 +37,7 @@ export async function pullSnapshot(core: Core, dashboardUrl: string, token: stri
       if (streamed.environment !== undefined && streamed.environment !== core.environment) {
         throw new Error(`dashboard snapshot is for environment ${streamed.environment}, not ${core.environment}`);
       }
-      const result = await core.replace(`pull-${randomUUID()}`, streamed.hash, streamed.state, recording.ops);
+      const result = await core.replace(`pull-${randomUUID()}`, streamed.hash, streamed.state!, recording.ops);
       log.info({ revision: result.revision, dashboardRevision: streamed.revision, streamed: true }, "snapshot pulled from dashboard");
       return;
     }

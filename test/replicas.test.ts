@@ -12,7 +12,10 @@ import { authenticateServiceToken, createServiceToken } from "@/lib/auth/service
 import { closeAdminPools } from "@/lib/enforcement/admin-client";
 import { buildProxySnapshot, snapshotDigest, snapshotNdjson } from "@/lib/enforcement/snapshot";
 import { startDeliveryWorker, type DeliveryWorker } from "@/lib/enforcement/worker";
-import { revokeGrant } from "@/lib/review";
+import { decisionStates, revokeGrant } from "@/lib/review";
+import { deleteProxy, listProxies } from "@/lib/enforcement/proxies";
+import { alertDegradedProxies } from "@/lib/enforcement/proxy-health";
+import { updateSettings } from "@/lib/settings";
 import { ADMIN_TOKEN, sha, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 import { startNginx, type Nginx } from "@/proxy/nginx-support";
 import { nginxPlaneMissing, spawnNginxPlane, type NginxPlane } from "@/proxy-nginx/test-support";
@@ -40,6 +43,7 @@ let nginxPlane: NginxPlane;
 let lb: Nginx;
 let worker: DeliveryWorker;
 let reviewer: Awaited<ReturnType<typeof makeReviewer>>;
+let adminUser: Awaited<ReturnType<typeof makeReviewer>>;
 const keys: string[] = [];
 const findingIds: string[] = [];
 let stateDir: string;
@@ -71,7 +75,7 @@ describe.skipIf(missing !== null)("two proxies behind a load balancer", () => {
     const endpoint = await client.endpoint.create({ data: { apiId: api.id, method: "GET", pathTemplate: "/items" } });
     await client.endpointScope.create({ data: { endpointId: endpoint.id, scopeId: scopes.read.id } });
     reviewer = await makeReviewer(client);
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       const p = await client.principal.create({ data: { kind: "service_account", displayName: `svc-${i}` } });
       const key = `tg_live_replica_${i}_${tdb.url.length}_${Math.random().toString(36).slice(2)}`;
       keys.push(key);
@@ -81,7 +85,7 @@ describe.skipIf(missing !== null)("two proxies behind a load balancer", () => {
       findingIds.push(f.id);
     }
     // The dashboard's snapshot route (app/api/v1/proxy/snapshot/route.ts), NDJSON form, over this test's database.
-    const adminUser = await makeReviewer(client, ["admin"]);
+    adminUser = await makeReviewer(client, ["admin"]);
     const token = (await createServiceToken(adminUser.actor, { name: "replicas", scopes: ["proxy:sync"] }, client)).token;
     dashboard = createServer((req, res) => {
       void (async () => {
@@ -174,5 +178,51 @@ describe.skipIf(missing !== null)("two proxies behind a load balancer", () => {
     expect(await outboxOf(r.decisionId)).toEqual({ node: "applied", nginx: "applied" });
     expect(new Set(await throughBalancer(keys[1]))).toEqual(new Set([403]));
     expect(new Set(await throughBalancer(keys[2], 6))).toEqual(new Set([200]));
+  });
+
+  // Last: it deregisters the nginx plane.
+  test("the dashboard: pending overall naming the lagging proxy, degraded after the setting, alert, deregister", { timeout: LONG }, async () => {
+    await nginxPlane.stopController("SIGKILL");
+    await nginxPlane.killNginx();
+    const r = await revokeGrant(reviewer.actor, { findingId: findingIds[3] }, client);
+    await until("applied on the node proxy", () => outboxOf(r.decisionId), (o) => o.node === "applied", 120_000);
+    await until("nginx delivery failed once", () => client.proxy.findUniqueOrThrow({ where: { name: "nginx" } }), (p) => p.lastError !== null, 60_000);
+    const [state] = await decisionStates(reviewer.actor, [r.decisionId], client);
+    expect(state).toMatchObject({ enforcement: "pending", waitingOn: "nginx" });
+
+    // Per-proxy state and lag; "degraded" only once the outage is longer than the setting (3 min here).
+    await updateSettings(adminUser.actor, { proxyDegradedMinutes: 3 }, client);
+    const since = (await client.proxy.findUniqueOrThrow({ where: { name: "nginx" } })).lastSyncAt!;
+    const byName = async (now: Date) => Object.fromEntries((await listProxies(adminUser.actor, client, now)).map((p) => [p.name, p]));
+    let view = await byName(new Date(since.getTime() + 60_000));
+    expect(view.node).toMatchObject({ health: "ok", pendingDeliveries: 0, lagSeconds: null });
+    expect(view.nginx).toMatchObject({ health: "error", pendingDeliveries: 1 });
+    expect(view.nginx.lagSeconds).toBeGreaterThan(0);
+    const later = new Date(since.getTime() + 4 * 60_000);
+    view = await byName(later);
+    expect(view.nginx).toMatchObject({ health: "degraded", unreachableSince: since });
+    expect(view.node.health).toBe("ok");
+
+    // One alert per admin per outage: running the check again adds nothing.
+    expect(await alertDegradedProxies(client, new Date(since.getTime() + 60_000))).toBe(0);
+    const admins = await client.user.count({ where: { roles: { has: "admin" } } });
+    expect(await alertDegradedProxies(client, later)).toBe(admins);
+    expect(await alertDegradedProxies(client, later)).toBe(0);
+    const alert = await client.notification.findFirstOrThrow({ where: { userId: adminUser.user.id, kind: "proxy.degraded" } });
+    expect(alert.message).toContain("Proxy nginx (prod) has been unreachable since");
+    expect(await client.notification.count({ where: { userId: reviewer.user.id } })).toBe(0);
+
+    // Deregister: its pending rows are dropped, the decision stops waiting on it, and it is audited.
+    const nginxId = view.nginx.id;
+    await expect(deleteProxy(reviewer.actor, { id: nginxId }, client)).rejects.toMatchObject({ code: "forbidden" });
+    expect(await deleteProxy(adminUser.actor, { id: nginxId }, client)).toEqual({ id: nginxId, droppedPendingDeliveries: 1, decisionsNowEnforced: 1 });
+    expect(await outboxOf(r.decisionId)).toEqual({ node: "applied" });
+    const [after] = await decisionStates(reviewer.actor, [r.decisionId], client);
+    expect(after).toMatchObject({ enforcement: "applied", waitingOn: null });
+    const audit = await client.auditEvent.findFirstOrThrow({ where: { action: "proxy.delete", target: `proxy:${nginxId}` } });
+    expect(audit.data).toMatchObject({ name: "nginx", droppedPendingDeliveries: 1, decisionsNowEnforced: 1 });
+    // Back up (no longer registered) so the shared teardown stops it as it stops a running plane.
+    await nginxPlane.startNginx();
+    await nginxPlane.startController();
   });
 });

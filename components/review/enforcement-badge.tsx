@@ -48,7 +48,13 @@ export function EnforcementBadge({ state, onRetry }: { state: DecisionStateView;
         ) : null}
       </span>
     );
-  else badge = <Badge tone="info" title={state.lastError ?? undefined}>{label} · pending{state.lastError ? " (retrying)" : "…"}</Badge>;
+  else
+    badge = (
+      <Badge tone="info" title={state.lastError ?? undefined}>
+        {label} · pending{state.waitingOn ? ` on ${state.waitingOn}` : ""}
+        {state.lastError ? " (retrying)" : "…"}
+      </Badge>
+    );
   return (
     <span data-testid="enforcement-state" data-enforcement={name}>
       {badge}

@@ -60,7 +60,7 @@ export function useDecisionStates(rows: QueueRow[]) {
   const record = useCallback((results: (Pick<DecisionState, "decisionId" | "kind" | "awaitingConfirmation" | "enforcement" | "environment"> & { findingId: string })[]) => {
     setStates((old) => {
       const next = new Map(old);
-      for (const d of results) next.set(d.findingId, { ...d, revision: null, enforcedAt: null, verifiedRemovedAt: null, lastError: null, decider: null, confirmer: null });
+      for (const d of results) next.set(d.findingId, { ...d, revision: null, enforcedAt: null, verifiedRemovedAt: null, lastError: null, decider: null, confirmer: null, waitingOn: null });
       return next;
     });
   }, []);

@@ -9,6 +9,7 @@ import { expireStaleRequests, markExpiredGrants } from "@/lib/access/requests";
 import { failAbandonedExports } from "@/lib/reports/records";
 import { startCheckpointSchedule } from "@/lib/audit/schedule";
 import { runRemediation } from "@/lib/remediation";
+import { alertDegradedProxies } from "./proxy-health";
 import { reconcileProxies } from "./reconcile";
 import { startDeliveryWorker, type DeliveryWorker } from "./worker";
 
@@ -75,7 +76,15 @@ function scheduledJobs(client: ReturnType<typeof db>): ScheduledJob[] {
         }
       },
     },
-    { queue: RECONCILE_QUEUE, cron: cfg.TOLLGATE_RECONCILE_CRON, work: async () => void (await reconcileProxies(client)) },
+    {
+      queue: RECONCILE_QUEUE,
+      cron: cfg.TOLLGATE_RECONCILE_CRON,
+      work: async () => {
+        await reconcileProxies(client);
+        // The pass just recorded which proxies answer: alert admins about those down too long.
+        await alertDegradedProxies(client);
+      },
+    },
     { queue: EXPORTS_QUEUE, cron: "41 * * * *", work: async () => void (await failAbandonedExports(client, new Date())) },
     // Campaign reminders, escalation, fallback round, close policy, quarterly launches, email.
     { queue: CAMPAIGN_QUEUE, cron: cfg.TOLLGATE_CAMPAIGN_CRON, work: async () => void (await runCampaignJobs(client, new Date())) },

@@ -3,6 +3,8 @@ import { authorize, type Actor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import { db, type PrismaClient } from "@/lib/db";
 import { badRequest, conflict, fromZod, notFound } from "@/lib/errors";
+import { loadSettings } from "@/lib/settings";
+import { proxyHealth, unreachableSince, type ProxyHealth } from "./proxy-health";
 
 /** Proxies the dashboard delivers decisions to. The admin token is write-only: it is never returned. */
 export interface ProxyView {
@@ -16,6 +18,10 @@ export interface ProxyView {
   lastReportAt: Date | null;
   lastError: string | null;
   pendingDeliveries: number;
+  /** Seconds since the oldest delivery this proxy has not acknowledged (null: none waiting). */
+  lagSeconds: number | null;
+  health: ProxyHealth;
+  unreachableSince: Date | null;
 }
 
 const fields = {
@@ -34,12 +40,17 @@ export const updateProxyInput = z
   .strict();
 export const deleteProxyInput = z.object({ id: z.uuid() }).strict();
 
-export async function listProxies(actor: Actor, client: PrismaClient = db()): Promise<ProxyView[]> {
+export async function listProxies(actor: Actor, client: PrismaClient = db(), now = new Date()): Promise<ProxyView[]> {
   authorize(actor, "proxies:manage");
-  const rows = await client.proxy.findMany({
-    include: { environment: { select: { name: true } }, _count: { select: { outbox: { where: { status: { not: "applied" } } } } } },
-    orderBy: { name: "asc" },
-  });
+  const [rows, waiting, settings] = await Promise.all([
+    client.proxy.findMany({
+      include: { environment: { select: { name: true } }, _count: { select: { outbox: { where: { status: { not: "applied" } } } } } },
+      orderBy: { name: "asc" },
+    }),
+    client.outboxItem.groupBy({ by: ["proxyId"], where: { status: { not: "applied" } }, _min: { createdAt: true } }),
+    loadSettings(client),
+  ]);
+  const oldest = new Map(waiting.map((w) => [w.proxyId, w._min.createdAt]));
   return rows.map((p) => ({
     id: p.id,
     name: p.name,
@@ -51,6 +62,9 @@ export async function listProxies(actor: Actor, client: PrismaClient = db()): Pr
     lastReportAt: p.lastReportAt,
     lastError: p.lastError,
     pendingDeliveries: p._count.outbox,
+    lagSeconds: oldest.get(p.id) ? Math.max(0, Math.round((now.getTime() - oldest.get(p.id)!.getTime()) / 1000)) : null,
+    health: proxyHealth(p, now, settings.proxyDegradedMinutes),
+    unreachableSince: unreachableSince(p),
   }));
 }
 
@@ -98,7 +112,11 @@ export async function updateProxy(actor: Actor, input: unknown, client: PrismaCl
   }
 }
 
-/** Removing a proxy drops its undelivered outbox rows with it (cascade): say so in the audit event. */
+/**
+ * Deregistering a proxy drops its undelivered outbox rows: say so in the audit event. Decisions
+ * that were waiting only on it and were acknowledged by another proxy of the environment now
+ * count as enforced; one no remaining proxy acknowledged stays pending (nothing enforces it).
+ */
 export async function deleteProxy(actor: Actor, input: unknown, client: PrismaClient = db()) {
   authorize(actor, "proxies:manage");
   const parsed = deleteProxyInput.safeParse(input);
@@ -107,10 +125,32 @@ export async function deleteProxy(actor: Actor, input: unknown, client: PrismaCl
   return client.$transaction(async (tx) => {
     const p = await tx.proxy.findUnique({ where: { id }, select: { name: true, _count: { select: { outbox: { where: { status: { not: "applied" } } } } } } });
     if (!p) throw notFound("Proxy");
+    const waiting = await tx.outboxItem.findMany({ where: { proxyId: id, status: { not: "applied" } }, select: { decisionId: true, accessChangeId: true } });
+    const decisionIds = [...new Set(waiting.flatMap((w) => (w.decisionId ? [w.decisionId] : [])))];
+    const changeIds = [...new Set(waiting.flatMap((w) => (w.accessChangeId ? [w.accessChangeId] : [])))];
     await tx.outboxItem.deleteMany({ where: { proxyId: id } });
     await tx.proxy.delete({ where: { id } });
-    await appendAuditEvent(tx, { actor, action: "proxy.delete", target: `proxy:${id}`, data: { name: p.name, droppedPendingDeliveries: p._count.outbox } });
-    return { id };
+    // The same rule as the delivery worker's: enforced once every remaining delivery is applied.
+    const enforced = decisionIds.length
+      ? await tx.$executeRaw`
+          UPDATE "Decision" d SET enforcement = 'applied', "enforcedAt" = now()
+          WHERE d.id = ANY(${decisionIds}::uuid[]) AND d.enforcement <> 'applied'
+            AND EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."decisionId" = d.id)
+            AND NOT EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied')`
+      : 0;
+    if (changeIds.length)
+      await tx.$executeRaw`
+        UPDATE "AccessChange" c SET enforcement = 'applied', "enforcedAt" = now()
+        WHERE c.id = ANY(${changeIds}::uuid[]) AND c.enforcement <> 'applied'
+          AND EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."accessChangeId" = c.id)
+          AND NOT EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."accessChangeId" = c.id AND o.status <> 'applied')`;
+    await appendAuditEvent(tx, {
+      actor,
+      action: "proxy.delete",
+      target: `proxy:${id}`,
+      data: { name: p.name, droppedPendingDeliveries: p._count.outbox, decisionsNowEnforced: enforced },
+    });
+    return { id, droppedPendingDeliveries: p._count.outbox, decisionsNowEnforced: enforced };
   });
 }
 

@@ -41,6 +41,8 @@ export interface DecisionState {
   /** Who decided (under the two-person rule: proposed) and who confirmed. */
   decider: string | null;
   confirmer: string | null;
+  /** Replicas: the proxies (by name) that have not acknowledged it yet, e.g. "edge-b"; null once all did. */
+  waitingOn: string | null;
 }
 
 export interface QueuePage {
@@ -64,7 +66,9 @@ const DECISION_LATERAL = Prisma.sql`
       (SELECT max(o."appliedRevision") FROM "OutboxItem" o WHERE o."decisionId" = d.id)::int AS revision,
       (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError",
       (SELECT u.name FROM "User" u WHERE u.id = d."deciderId") AS "deciderName",
-      (SELECT u.name FROM "User" u WHERE u.id = d."confirmerId") AS "confirmerName"
+      (SELECT u.name FROM "User" u WHERE u.id = d."confirmerId") AS "confirmerName",
+      (SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM "OutboxItem" o JOIN "Proxy" p ON p.id = o."proxyId"
+        WHERE o."decisionId" = d.id AND o.status <> 'applied') AS "waitingOn"
     FROM "Decision" d WHERE d."findingId" = f.id ORDER BY d."createdAt" DESC LIMIT 1) dec ON true`;
 
 // Findings with a two-person proposal waiting (few at any time: a scan of Decision's proposals).
@@ -173,6 +177,7 @@ export async function listQueue(actor: Actor, query: QueueQuery, client: PrismaC
             environment: r.environment,
             decider: (r.deciderName as string | null) ?? null,
             confirmer: (r.confirmerName as string | null) ?? null,
+            waitingOn: (r.waitingOn as string | null) ?? null,
           }
         : null,
     })),
@@ -194,7 +199,9 @@ export async function decisionStates(actor: Actor, decisionIds: string[], client
       d."enforcedAt", d."verifiedRemovedAt",
       (SELECT max(o."appliedRevision") FROM "OutboxItem" o WHERE o."decisionId" = d.id)::int AS revision,
       (SELECT o."lastError" FROM "OutboxItem" o WHERE o."decisionId" = d.id AND o.status <> 'applied' AND o."lastError" IS NOT NULL LIMIT 1) AS "lastError",
-      e.name AS environment, du.name AS decider, cu.name AS confirmer
+      e.name AS environment, du.name AS decider, cu.name AS confirmer,
+      (SELECT string_agg(p.name, ', ' ORDER BY p.name) FROM "OutboxItem" o JOIN "Proxy" p ON p.id = o."proxyId"
+        WHERE o."decisionId" = d.id AND o.status <> 'applied') AS "waitingOn"
     FROM "Decision" d
     JOIN "Grant" g ON g.id = d."grantId"
     JOIN "Environment" e ON e.id = g."environmentId"

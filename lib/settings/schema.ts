@@ -15,6 +15,8 @@ export const settingsSchema = z.object({
   staleFeedDays: z.number().int().min(1).max(90).default(5),
   /** Credentials older than this (since creation or last rotation) should be rotated. */
   credentialRotationDays: z.number().int().min(1).max(3650).default(180),
+  /** A proxy unreachable for longer than this is shown as degraded and admins are alerted. */
+  proxyDegradedMinutes: z.number().int().min(1).max(1440).default(5),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -29,6 +31,7 @@ export const settingsUpdateSchema = z
     graceDays: settingsSchema.shape.graceDays.unwrap(),
     staleFeedDays: settingsSchema.shape.staleFeedDays.unwrap(),
     credentialRotationDays: settingsSchema.shape.credentialRotationDays.unwrap(),
+    proxyDegradedMinutes: settingsSchema.shape.proxyDegradedMinutes.unwrap(),
   })
   .partial()
   .strict();

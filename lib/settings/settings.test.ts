@@ -7,7 +7,7 @@ import { DEFAULT_SETTINGS, getSettings, loadSettings, updateSettings } from "./i
 const ctx = useTestDatabase();
 
 test("defaults without any row: 90 / 14 / 5 / 180", async () => {
-  expect(await loadSettings(ctx.client)).toEqual({ dormancyDays: 90, dormancyDaysByEnvironment: {}, graceDays: 14, staleFeedDays: 5, credentialRotationDays: 180 });
+  expect(await loadSettings(ctx.client)).toEqual({ dormancyDays: 90, dormancyDaysByEnvironment: {}, graceDays: 14, staleFeedDays: 5, credentialRotationDays: 180, proxyDegradedMinutes: 5 });
   expect(DEFAULT_SETTINGS.dormancyDays).toBe(90);
 });
 

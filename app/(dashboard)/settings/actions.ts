@@ -5,7 +5,7 @@ import { settingsUpdateSchema, updateSettings } from "@/lib/settings";
 import { environmentMaxInput, setEnvironmentMaxAccess } from "@/lib/access/requests";
 import { twoPersonRuleSchema, updateTwoPersonRule } from "@/lib/auth/sod";
 
-const THRESHOLDS = ["dormancyDays", "graceDays", "staleFeedDays", "credentialRotationDays"] as const;
+const THRESHOLDS = ["dormancyDays", "graceDays", "staleFeedDays", "credentialRotationDays", "proxyDegradedMinutes"] as const;
 
 /** The thresholds form: number fields, plus one optional `env:<id>` field per environment (empty = the default). */
 function thresholdsFromForm(form: FormData) {

@@ -19,6 +19,7 @@ const FIELDS = [
   ["graceDays", "Grace for new grants (days)", "Added to the window before a new grant can be called unused."],
   ["staleFeedDays", "Stale usage feed (days)", "If a proxy has not reported for longer, dormancy findings in its environment are held back."],
   ["credentialRotationDays", "Credential rotation (days)", "Credentials older than this are flagged."],
+  ["proxyDegradedMinutes", "Proxy degraded after (minutes)", "A proxy unreachable for longer is shown as degraded and admins are notified."],
 ] as const;
 
 export default async function SettingsPage() {

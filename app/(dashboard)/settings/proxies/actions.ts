@@ -11,9 +11,9 @@ export const addProxyAction = formAction(createProxyInput, (form) => formFields(
 });
 
 export const removeProxyAction = formAction(deleteProxyInput, (form) => formFields(form), async (input, { actor }) => {
-  await deleteProxy(actor, input);
+  const r = await deleteProxy(actor, input);
   revalidatePath("/settings/proxies");
-  return "Proxy removed";
+  return `Proxy deregistered: ${r.droppedPendingDeliveries} undelivered decisions dropped, ${r.decisionsNowEnforced} now enforced by the other proxies`;
 });
 
 export const editProxyAction = formAction(updateProxyInput, (form) => formFields(form), async (input, { actor }) => {
