@@ -5,16 +5,17 @@
  * cannot (docs/BENCHMARKS.md, issue 17).
  *
  * For each tree: the proxy is bundled with esbuild (so no TypeScript loader runs under valgrind) and started under
- * callgrind (BENCH_NODE_FLAGS, default `--single-threaded`: normal JIT, no concurrent compiler or GC threads;
- * `--jitless --single-threaded` for the interpreter only); it is loaded with that tree's bench state made small
+ * callgrind (BENCH_NODE_FLAGS, default `--single-threaded --predictable`: normal JIT, no concurrent compiler or GC
+ * threads, and V8's heuristics made independent of time; `--jitless` cannot run it: undici's HTTP parser is
+ * WebAssembly, which --jitless turns off); it is loaded with that tree's bench state made small
  * (BENCH_CREDENTIALS/BENCH_GRANTS), then a client in this process sends WARMUP and then N allowed requests one after
  * another on one keep-alive connection (one request per event-loop turn: no batching that depends on timing), and
  * the proxy is stopped. The same run with N = 0 is subtracted: (Ir(N) - Ir(0)) / N is the cost of one request,
  * start-up, state loading, warm-up and shutdown cancelling out. Each run is repeated REPEATS times.
  *
- * Measured 2026-12-06: with the JIT, the totals are NOT repeatable at N = 2,000 (the same tree twice: 407k and 439k
- * per request), because TurboFan compilation is still running after 2,000 warm-up requests and where a GC falls
- * moves with wall-clock timers; the JIT-compiled code, Node's C++ and crypto are repeatable within a few %. Keep the
+ * Measured 2026-12-06: without --predictable the totals were not repeatable at N = 2,000 (the same tree twice: 407k
+ * and 439k per request: compilation and GC moved with wall-clock time); with it the JIT-compiled code, builtins,
+ * compiler and Node's C++ repeat within 1% and the totals within 3-6% (GC still falls in steps). Keep the
  * callgrind files (BENCH_KEEP=1) and split them by part with bench/callgrind-diff.py.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -36,7 +37,7 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 4);
 // Priority, not counts: on a machine shared by many, a process under valgrind at nice 0 gets a few % of a core.
 const NICE = process.env.BENCH_NICE ?? "-10";
-const JIT_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--single-threaded").split(" ").filter(Boolean);
+const JIT_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--single-threaded --predictable").split(" ").filter(Boolean);
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
 // Small state: under callgrind a 1M-grant push takes an hour; the request path is hash lookups whose instruction
 // count does not grow with the table size.
