@@ -25,7 +25,7 @@ export async function objectToItem(actor: Actor, input: unknown, client: PrismaC
     const item = await tx.remediationItem.findUniqueOrThrow({ where: { id: itemId }, include: { policy: true } });
     const who = (await accountableFor(tx, [item.principalId])).get(item.principalId);
     if (actor.principalId !== who?.ownerPrincipalId && actor.principalId !== who?.managerPrincipalId) throw forbidden("Only the owner or the manager of this access can object");
-    if (item.status !== "noticed") throw conflict(`This item is ${item.status.replace("_", " ")}: it can no longer be objected to`);
+    if (item.status !== "noticed") throw conflict(`This item is ${item.status.replaceAll("_", " ")}: it can no longer be objected to`);
     if (item.dueAt <= now) throw conflict("The notice period is over");
 
     // The finding goes on the item's grant; a key item on one of its principal's active grants (a finding is about a grant).
@@ -34,18 +34,21 @@ export async function objectToItem(actor: Actor, input: unknown, client: PrismaC
     if (grantId) {
       const g = await tx.grant.findUnique({ where: { id: grantId }, select: { lastUsedAt: true, status: true } });
       if (g?.status === "active") {
-        const f = await tx.finding.create({
-          data: {
-            grantId,
-            rule: findingRuleFor(item.policy.kind, g.lastUsedAt === null),
-            severity: "medium",
-            riskScore: 50,
-            evidence: { policy: item.policy.name, remediationItemId: item.id, summary: item.summary, objection: reason, objectedBy: actor.email },
-            suggestion: `Objected to remediation policy "${item.policy.name}": ${reason}`,
-          },
-          select: { id: true },
-        });
-        findingId = f.id;
+        const rule = findingRuleFor(item.policy.kind, g.lastUsedAt === null);
+        const objection = { policy: item.policy.name, remediationItemId: item.id, summary: item.summary, objection: reason, objectedBy: actor.email };
+        // The analysis may already have this finding open (one open finding per grant and rule): the objection joins it.
+        const open = await tx.finding.findFirst({ where: { grantId, rule, status: "open" }, select: { id: true, evidence: true } });
+        if (open) {
+          const evidence = open.evidence && typeof open.evidence === "object" && !Array.isArray(open.evidence) ? open.evidence : {};
+          await tx.finding.update({ where: { id: open.id }, data: { evidence: { ...evidence, remediationObjection: objection } } });
+          findingId = open.id;
+        } else {
+          const f = await tx.finding.create({
+            data: { grantId, rule, severity: "medium", riskScore: 50, evidence: objection, suggestion: `Objected to remediation policy "${item.policy.name}": ${reason}` },
+            select: { id: true },
+          });
+          findingId = f.id;
+        }
       }
     }
     await tx.remediationItem.update({ where: { id: item.id }, data: { status: "objected", objectionReason: reason, objectedById: actor.userId, objectedAt: now, findingId } });
