@@ -31,6 +31,9 @@ const PAGES = [
   "/settings/tokens",
   "/settings/api",
   "/settings/proxies",
+  "/settings/policies",
+  "/settings/webhooks",
+  "/remediation",
 ];
 
 let detailPages: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { flatSearchParams, optionalParam, searchParamsParser, toSearchString } from "./url-state";
+import { flatSearchParams, optionalParam, searchParamsParser, searchTextParam, toSearchString } from "./url-state";
 
 const parse = searchParamsParser(
   z.object({
@@ -30,11 +30,12 @@ describe("URL state (lib/url-state.ts)", () => {
     expect(flatSearchParams(new URLSearchParams("a=&b=1&b=2"))).toEqual({ b: "1" });
   });
 
-  it("drops a value holding NUL (Postgres text cannot store it, so as a filter it was a 500) and names it as ignored", () => {
-    const text = searchParamsParser(z.object({ action: optionalParam(z.string().min(1).max(64)) }));
-    expect(text(new URLSearchParams("action=%00x"))).toEqual({ action: undefined });
-    expect(text.ignored(new URLSearchParams("action=%00x"))).toEqual(["action"]);
-    expect(text(new URLSearchParams("action=decision.record"))).toEqual({ action: "decision.record" });
+  it("cleans free text: control characters (a NUL was a 500 on /audit) and lone surrogates go, nothing left means absent", () => {
+    const text = searchParamsParser(z.object({ action: searchTextParam(64) }));
+    expect(text(new URLSearchParams("action=%00x"))).toEqual({ action: "x" });
+    expect(text(new URLSearchParams("action=%00"))).toEqual({ action: undefined });
+    expect(text.ignored(new URLSearchParams("action=%00"))).toEqual(["action"]);
+    expect(text({ action: " decision.record\ud800 " })).toEqual({ action: "decision.record" });
   });
 
   it("writes the canonical query string without defaults", () => {

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 
 /**
  * URL state: every table's filters, sort and page live in the URL, parsed by
@@ -14,16 +14,27 @@ export type RawSearchParams = URLSearchParams | Record<string, string | string[]
 export const optionalParam = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 
 /**
- * The first value of each key; an empty value (a cleared <select>) means "absent", not "invalid".
- * A value holding NUL (`%00`) is dropped too: Postgres text cannot hold it, so as a filter it
- * would be a 500, and no stored value could match it anyway. `ignored()` still names it.
+ * Free text typed into a search or filter box: control characters and lone surrogates are dropped
+ * (Postgres cannot take a NUL in a query parameter: a "?q=%00" link was an error page), then trimmed;
+ * absent when nothing is left or it is longer than `max`.
  */
-export function flatSearchParams(params: RawSearchParams, opts: { keepUnstorable?: boolean } = {}): Record<string, string> {
+export const searchTextParam = (max: number) => optionalParam(z.string().transform(cleanText).pipe(z.string().min(1).max(max)));
+
+function cleanText(s: string): string {
+  return s
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are stripped
+    .replace(/[\u0000-\u001f\u007f]/g, "")
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "")
+    .trim();
+}
+
+/** The first value of each key; an empty value (a cleared <select>) means "absent", not "invalid". */
+export function flatSearchParams(params: RawSearchParams): Record<string, string> {
   const flat: Record<string, string> = {};
   const entries = params instanceof URLSearchParams ? [...params.entries()] : Object.entries(params);
   for (const [key, value] of entries) {
     const v = Array.isArray(value) ? value[0] : value;
-    if (v !== undefined && v !== "" && !(key in flat) && (opts.keepUnstorable || !v.includes("\u0000"))) flat[key] = v;
+    if (v !== undefined && v !== "" && !(key in flat)) flat[key] = v;
   }
   return flat;
 }
@@ -39,8 +50,8 @@ export function searchParamsParser<S extends z.ZodObject>(schema: S): SearchPara
   const parse = (params: RawSearchParams) => schema.parse(flatSearchParams(params));
   const defaults: Record<string, unknown> = schema.parse({});
   const ignored = (params: RawSearchParams) => {
-    const given = flatSearchParams(params, { keepUnstorable: true });
-    const parsed: Record<string, unknown> = parse(params);
+    const given = flatSearchParams(params);
+    const parsed: Record<string, unknown> = parse(given);
     return Object.keys(given).filter((k) => k in schema.shape && parsed[k] === defaults[k] && String(defaults[k] ?? "") !== given[k]);
   };
   return Object.assign(parse, { ignored });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { optionalParam as optional, searchParamsParser } from "@/lib/url-state";
+import { optionalParam as optional, searchParamsParser, searchTextParam } from "@/lib/url-state";
 
 /**
  * The one parser for the grants table's URL: the server page and the client
@@ -42,18 +42,8 @@ const schema = z.object({
   status: optional(z.enum(GRANT_STATUSES)),
   lastUsed: optional(z.enum(LAST_USED_BUCKETS)),
   principal: optional(z.guid()),
-  // Control characters and lone surrogates are dropped: Postgres cannot take a
-  // NUL in a query parameter (a "?q=%00" link was an error page).
-  q: optional(z.string().transform(cleanSearch).pipe(z.string().min(1).max(100))),
+  q: searchTextParam(100),
 });
-
-function cleanSearch(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point: they are refused or stripped
-    .replace(/[\u0000-\u001f\u007f]/g, "")
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "")
-    .trim();
-}
 
 export type GrantsQuery = z.infer<typeof schema>;
 export type GrantsFilterKey = "api" | "scope" | "level" | "environment" | "kind" | "status" | "lastUsed" | "principal" | "q";
