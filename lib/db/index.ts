@@ -7,12 +7,17 @@ export type { PrismaClient } from "@/lib/generated/prisma/client";
 
 // One client per process. Next's dev server re-evaluates modules on reload,
 // so the instance lives on globalThis to survive that.
-const globalForDb = globalThis as unknown as { __tollgateDb?: PrismaClient };
+const globalForDb = globalThis as unknown as {
+  __tollgateDb?: PrismaClient;
+  __tollgateDbOrigins?: { urls: WeakMap<PrismaClient, string>; adapters: WeakMap<PrismaClient, ResilientPrismaPg> };
+};
 
-// The URL each client was made for: a few hot paths talk to the same database over a plain pg
-// connection of their own (lib/audit/checkpoint-connection.ts), which Prisma does not expose.
-const urls = new WeakMap<PrismaClient, string>();
-const adapters = new WeakMap<PrismaClient, ResilientPrismaPg>();
+// The URL and adapter each client was made with: a few paths talk to the same database over plain
+// pg (lib/audit/checkpoint-connection.ts, the access import's COPY), which Prisma does not expose.
+// On globalThis like the client itself: Next bundles this module into several server chunks, and a
+// module-level map in one chunk would not know the client another chunk created.
+globalForDb.__tollgateDbOrigins ??= { urls: new WeakMap(), adapters: new WeakMap() };
+const { urls, adapters } = globalForDb.__tollgateDbOrigins;
 
 export function createDb(url: string, poolSize?: number): PrismaClient {
   const adapter = new ResilientPrismaPg({ ...pgConfigFromUrl(url), max: poolSize ?? env().DATABASE_POOL_SIZE });
