@@ -34,7 +34,8 @@ export async function updateSettings(actor: Actor, input: unknown, client: Prism
   authorize(actor, "settings:write");
   const parsed = settingsUpdateSchema.safeParse(input);
   if (!parsed.success) throw fromZod(parsed.error);
-  const changes = parsed.data;
+  // A field left out (undefined) is no change: a form without a newer field must not write a null.
+  const changes = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
   const by = actor.kind === "user" ? actor.email : actor.name;
   return client.$transaction(async (tx) => {
     const before = await loadSettings(tx);

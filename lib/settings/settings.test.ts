@@ -29,4 +29,8 @@ test("admins change thresholds with an audit event; bad values name the field; o
   const refused = await updateSettings(reviewer.actor, { dormancyDays: 10 }, ctx.client).catch((e: unknown) => e);
   expect((refused as AppError).code).toBe("forbidden");
   expect((await loadSettings(ctx.client)).dormancyDays).toBe(60);
+
+  // A form that does not send a newer field (undefined) changes nothing there, and is not a database error.
+  const partial = await updateSettings(admin.actor, { graceDays: 21, proxyDegradedMinutes: undefined }, ctx.client);
+  expect(partial).toMatchObject({ graceDays: 21, proxyDegradedMinutes: 5, dormancyDays: 60 });
 });
