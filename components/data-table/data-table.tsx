@@ -115,6 +115,7 @@ export function DataTable<T>(props: DataTableProps<T>) {
   };
 
   const showMenu = Boolean(storageKey);
+  const { ref: scroller, scrolls } = useScrollsSideways<HTMLDivElement>();
   return (
     <div className="space-y-2">
       {toolbar || showMenu ? (
@@ -123,7 +124,13 @@ export function DataTable<T>(props: DataTableProps<T>) {
           {showMenu ? <ColumnVisibilityMenu table={table} /> : null}
         </div>
       ) : null}
-      <div className={`overflow-x-auto rounded border border-slate-200 bg-white transition-opacity ${pending ? "opacity-60" : ""}`} aria-busy={pending || loading}>
+      <div
+        ref={scroller}
+        // A table wider than its box scrolls sideways; keyboard users reach that scroll only if the box takes focus.
+        {...(scrolls ? { tabIndex: 0, role: "region", "aria-label": props.label ?? "Table (scrolls sideways)" } : {})}
+        className={`overflow-x-auto rounded border border-slate-200 bg-white transition-opacity ${pending ? "opacity-60" : ""}`}
+        aria-busy={pending || loading}
+      >
         <table className="w-full text-left text-sm" data-testid={testId} aria-label={props.label}>
           <thead className="border-b border-slate-200 bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
             {table.getHeaderGroups().map((hg) => (
@@ -226,4 +233,21 @@ function readVisibility(saved: string | null): VisibilityState | null {
   } catch {
     return null; // a corrupt preference is ignored
   }
+}
+
+/** Whether an element is wider inside than its box (kept up to date as it resizes). */
+function useScrollsSideways<T extends HTMLElement>() {
+  const ref = useRef<T>(null);
+  const [scrolls, setScrolls] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const check = () => setScrolls(el.scrollWidth > el.clientWidth);
+    check();
+    const observer = new ResizeObserver(check);
+    observer.observe(el);
+    if (el.firstElementChild) observer.observe(el.firstElementChild);
+    return () => observer.disconnect();
+  }, []);
+  return { ref, scrolls };
 }
