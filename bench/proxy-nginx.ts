@@ -18,7 +18,7 @@ import { NGINX } from "../proxy/nginx-support";
 import { controlSocket, writeNginxPlane } from "../proxy-nginx/generate";
 import { freePort } from "../test/support/db";
 import { untilAdminAnswers } from "./support";
-import { allowedRequest, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, stateRecords } from "./proxy-state";
+import { allowedRequest, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, snapshotBody } from "./proxy-state";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
@@ -98,18 +98,6 @@ function wrk(url: string, script: string): number {
 }
 
 const kb = (pid: number, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-
-async function* snapshotBody(upstreamUrl: string): AsyncGenerator<string> {
-  let buf = JSON.stringify({ idempotencyKey: "bench-snapshot" }) + "\n";
-  for (const r of stateRecords(upstreamUrl)) {
-    buf += `{"kind":"${r.kind}","value":${JSON.stringify(r.value)}}\n`;
-    if (buf.length > 1 << 20) {
-      yield buf;
-      buf = "";
-    }
-  }
-  yield buf;
-}
 
 async function main() {
   const [upPort, plainPort, planePort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
