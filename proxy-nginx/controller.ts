@@ -10,7 +10,7 @@ import { Metrics } from "../proxy/metrics";
 import type { Op, SnapshotBody } from "../proxy/schemas";
 import type { EnforcementState } from "../proxy/state";
 import type { SnapshotDiff } from "../proxy/state-diff";
-import { startSync } from "../proxy/sync";
+import { startSyncHoldingState } from "../proxy/sync";
 import { UsageAggregator } from "../proxy/usage";
 import { NginxMirror, NginxUnavailable } from "./mirror";
 
@@ -129,17 +129,7 @@ export async function startController(config: ProxyConfig, socket: string, check
     }, () => undefined);
   }, Math.min(1_000, config.PROXY_USAGE_FLUSH_MS));
 
-  let holdTimer: NodeJS.Timeout | undefined;
-  const release = (why: string) => {
-    clearTimeout(holdTimer);
-    if (!core.holding) return;
-    core.holding = false;
-    log.warn({ revision: core.revision, why }, "serving the persisted state without a fresh pull");
-  };
-  if (core.holding) holdTimer = setTimeout(() => release("the dashboard did not answer in time"), config.PROXY_START_PULL_WAIT_MS).unref();
-  const stopSync = config.DASHBOARD_URL
-    ? startSync(core, config.DASHBOARD_URL, config.DASHBOARD_TOKEN!, config.PROXY_SYNC_INTERVAL_MS, log, (err) => (err ? release(`first pull failed: ${err}`) : clearTimeout(holdTimer)))
-    : () => {};
+  const stopSync = startSyncHoldingState(core, config, log);
   log.info({ adminPort, revision: core.revision }, "nginx controller listening");
 
   return {
@@ -149,7 +139,6 @@ export async function startController(config: ProxyConfig, socket: string, check
       stopSync();
       clearInterval(check);
       clearInterval(drain);
-      clearTimeout(holdTimer);
       await new Promise<void>((r) => {
         admin.close(() => r());
         admin.closeAllConnections();

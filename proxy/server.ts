@@ -7,7 +7,7 @@ import { DamagedState } from "./store";
 import { DataPlane } from "./dataplane";
 import { boundHeapGrowth } from "./heap";
 import { Metrics } from "./metrics";
-import { startSync } from "./sync";
+import { startSyncHoldingState } from "./sync";
 import { UsageAggregator } from "./usage";
 
 export interface RunningProxy {
@@ -68,24 +68,13 @@ export async function startProxy(config: ProxyConfig, logger?: Logger): Promise<
   const dataPort = await listen(data.server, config.PROXY_LISTEN.host, config.PROXY_LISTEN.port);
   const adminPort = await listen(admin, config.PROXY_ADMIN_LISTEN.host, config.PROXY_ADMIN_LISTEN.port);
   usage.start();
-  let holdTimer: NodeJS.Timeout | undefined;
-  const release = (why: string) => {
-    clearTimeout(holdTimer);
-    if (!core.holding) return;
-    core.holding = false;
-    log.warn({ revision: core.revision, why }, "serving the persisted state without a fresh pull");
-  };
-  if (core.holding) holdTimer = setTimeout(() => release("the dashboard did not answer in time"), config.PROXY_START_PULL_WAIT_MS).unref();
-  const stopSync = config.DASHBOARD_URL
-    ? startSync(core, config.DASHBOARD_URL, config.DASHBOARD_TOKEN!, config.PROXY_SYNC_INTERVAL_MS, log, (err) => (err ? release(`first pull failed: ${err}`) : clearTimeout(holdTimer)))
-    : () => {};
+  const stopSync = startSyncHoldingState(core, config, log);
   log.info({ dataPort, adminPort, ready: core.ready, revision: core.revision }, "proxy listening");
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       stopSync();
-      clearTimeout(holdTimer);
       const drained = Promise.all([
         new Promise<void>((r) => data.server.close(() => r())),
         new Promise<void>((r) => admin.close(() => r())),

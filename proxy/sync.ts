@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { request } from "undici";
+import type { ProxyConfig } from "./config";
 import type { Core } from "./core";
 import { readNdjsonSnapshot } from "./ndjson-snapshot";
 import { firstIssue, snapshotBody } from "./schemas";
@@ -84,5 +85,28 @@ export function startSync(core: Core, dashboardUrl: string, token: string, inter
   return () => {
     stopped = true;
     if (timer) clearTimeout(timer);
+  };
+}
+
+/**
+ * Starts the dashboard pull, holding a persisted state back (core.holding) until the first pull answers or
+ * PROXY_START_PULL_WAIT_MS passes. Shared so the Node proxy and the nginx controller start alike.
+ * Returns a stop that also drops the hold timer.
+ */
+export function startSyncHoldingState(core: Core, config: ProxyConfig, log: Logger): () => void {
+  let holdTimer: NodeJS.Timeout | undefined;
+  const release = (why: string) => {
+    clearTimeout(holdTimer);
+    if (!core.holding) return;
+    core.holding = false;
+    log.warn({ revision: core.revision, why }, "serving the persisted state without a fresh pull");
+  };
+  if (core.holding) holdTimer = setTimeout(() => release("the dashboard did not answer in time"), config.PROXY_START_PULL_WAIT_MS).unref();
+  const stopSync = config.DASHBOARD_URL
+    ? startSync(core, config.DASHBOARD_URL, config.DASHBOARD_TOKEN!, config.PROXY_SYNC_INTERVAL_MS, log, (err) => (err ? release(`first pull failed: ${err}`) : clearTimeout(holdTimer)))
+    : () => {};
+  return () => {
+    stopSync();
+    clearTimeout(holdTimer);
   };
 }
