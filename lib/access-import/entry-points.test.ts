@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
+import { importRouteSetup, useAppDatabase } from "@/test/support/use-test-database";
 
 // The machine entry points over the same lib function: the HTTP route (service
 // token, multipart or raw body) and the CLI (a real child process).
@@ -20,11 +20,8 @@ let importToken: string;
 let otherToken: string;
 
 beforeAll(async () => {
-  importToken = await serviceToken("ci", ["imports:write"]);
-  otherToken = await serviceToken("inv", ["inventory:read"]);
-  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
+  ({ POST, importToken, otherToken } = await importRouteSetup(ctx, () => import("@/app/api/v1/imports/access/route"), { name: "inv", scopes: ["inventory:read"] }));
   await ctx.client.environment.create({ data: { name: "staging", tier: "staging" } });
-  ({ POST } = await import("@/app/api/v1/imports/access/route"));
 });
 
 const url = (q: string) => `http://localhost/api/v1/imports/access?${q}`;

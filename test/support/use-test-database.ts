@@ -45,3 +45,17 @@ export async function serviceToken(name: string, scopes: string[]): Promise<stri
   const { createServiceToken } = await import("@/lib/auth/service-tokens");
   return (await createServiceToken(systemActor("test"), { name, scopes })).token;
 }
+
+type RoutePost = (req: Request, ctx: unknown) => Promise<Response>;
+
+/**
+ * The set-up the import routes' entry-point tests share: a token that may import ("ci", imports:write), one that may
+ * not (`other`), the production environment, then the route's POST (loaded only now, see useAppDatabase).
+ */
+export async function importRouteSetup(ctx: { client: PrismaClient }, load: () => Promise<{ POST: RoutePost }>, other: { name: string; scopes: string[] }) {
+  const importToken = await serviceToken("ci", ["imports:write"]);
+  const otherToken = await serviceToken(other.name, other.scopes);
+  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
+  const { POST } = await load();
+  return { POST, importToken, otherToken };
+}

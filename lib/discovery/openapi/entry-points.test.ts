@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
+import { importRouteSetup, useAppDatabase } from "@/test/support/use-test-database";
 
 // The two machine entry points over the same lib function: the HTTP route
 // (service token) and the CLI (a real child process).
@@ -17,10 +17,7 @@ let importToken: string;
 let otherToken: string;
 
 beforeAll(async () => {
-  importToken = await serviceToken("ci", ["imports:write"]);
-  otherToken = await serviceToken("usage", ["usage:ingest"]);
-  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
-  ({ POST } = await import("@/app/api/v1/imports/openapi/route"));
+  ({ POST, importToken, otherToken } = await importRouteSetup(ctx, () => import("@/app/api/v1/imports/openapi/route"), { name: "usage", scopes: ["usage:ingest"] }));
 });
 
 const url = (q: string) => `http://localhost/api/v1/imports/openapi?${q}`;
