@@ -5,12 +5,11 @@ import { z } from "zod";
 import { createAdminServer } from "../proxy/admin";
 import { parseConfig, type ProxyConfig } from "../proxy/config";
 import { Core, NotReady, type MutationResult } from "../proxy/core";
-import { DamagedState } from "../proxy/store";
 import { Metrics } from "../proxy/metrics";
 import type { Op, SnapshotBody } from "../proxy/schemas";
 import type { EnforcementState } from "../proxy/state";
 import type { SnapshotDiff } from "../proxy/state-diff";
-import { startSyncHoldingState } from "../proxy/sync";
+import { loadPersistedState, startSyncHoldingState } from "../proxy/sync";
 import { UsageAggregator } from "../proxy/usage";
 import { NginxMirror, NginxUnavailable } from "./mirror";
 
@@ -83,13 +82,7 @@ export async function startController(config: ProxyConfig, socket: string, check
   const metrics = new Metrics();
   const core = new NginxCore(config.PROXY_ENVIRONMENT, config.PROXY_STATE_FILE, config.PROXY_COMPACT_EVERY, log);
   core.mirror = new NginxMirror(socket, core, log);
-  try {
-    await core.loadPersisted();
-  } catch (e) {
-    const aside = e instanceof DamagedState ? { keptAs: e.aside } : {};
-    log.error({ err: (e as Error).message, ...aside }, "persisted state unusable; not ready until a verified snapshot is pulled or pushed");
-  }
-  if (core.state && config.DASHBOARD_URL) core.holding = true;
+  await loadPersistedState(core, config, log);
   const usage = new UsageAggregator(
     { proxyName: config.PROXY_NAME, environment: config.PROXY_ENVIRONMENT, dashboardUrl: config.DASHBOARD_URL, dashboardToken: config.DASHBOARD_TOKEN, flushMs: config.PROXY_USAGE_FLUSH_MS, maxEntries: config.PROXY_USAGE_MAX_ENTRIES, maxShadow: config.PROXY_SHADOW_MAX_ENTRIES },
     metrics,

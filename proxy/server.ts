@@ -3,11 +3,10 @@ import pino, { type Logger } from "pino";
 import { createAdminServer } from "./admin";
 import type { ProxyConfig } from "./config";
 import { Core } from "./core";
-import { DamagedState } from "./store";
 import { DataPlane } from "./dataplane";
 import { boundHeapGrowth } from "./heap";
 import { Metrics } from "./metrics";
-import { startSyncHoldingState } from "./sync";
+import { loadPersistedState, startSyncHoldingState } from "./sync";
 import { UsageAggregator } from "./usage";
 
 export interface RunningProxy {
@@ -33,18 +32,7 @@ export async function startProxy(config: ProxyConfig, logger?: Logger): Promise<
   boundHeapGrowth(); // before any state is loaded; see heap.ts
   const metrics = new Metrics();
   const core = new Core(config.PROXY_ENVIRONMENT, config.PROXY_STATE_FILE, config.PROXY_COMPACT_EVERY, log);
-  try {
-    await core.loadPersisted();
-  } catch (e) {
-    // Never serve from a state file we cannot fully read: stay not-ready until a push or pull.
-    const aside = e instanceof DamagedState ? { keptAs: e.aside } : {};
-    log.error({ err: (e as Error).message, ...aside }, "persisted state unusable; not ready until a verified snapshot is pulled or pushed");
-  }
-  // After any restart a fresh pull beats the persisted state (it may lack a
-  // change that was enforced in memory but not yet on disk when the process
-  // died): hold the loaded state back until the first pull has succeeded or
-  // failed, or PROXY_START_PULL_WAIT_MS has passed, whichever comes first.
-  if (core.state && config.DASHBOARD_URL) core.holding = true;
+  await loadPersistedState(core, config, log);
   if (!core.ready && !config.PROXY_STATE_FILE) log.warn("PROXY_STATE_FILE is not set: acknowledged state will not survive a restart");
 
   const usage = new UsageAggregator(

@@ -4,6 +4,7 @@ import { request } from "undici";
 import type { ProxyConfig } from "./config";
 import type { Core } from "./core";
 import { readNdjsonSnapshot } from "./ndjson-snapshot";
+import { DamagedState } from "./store";
 import { firstIssue, snapshotBody } from "./schemas";
 
 // Pulls the full state from the dashboard (GET /api/v1/proxy/snapshot). Batches
@@ -109,4 +110,20 @@ export function startSyncHoldingState(core: Core, config: ProxyConfig, log: Logg
     stopSync();
     clearTimeout(holdTimer);
   };
+}
+
+/** Loads the persisted state at start; shared so the Node proxy and the nginx controller start from disk alike. */
+export async function loadPersistedState(core: Core, config: ProxyConfig, log: Logger): Promise<void> {
+  try {
+    await core.loadPersisted();
+  } catch (e) {
+    // Never serve from a state file we cannot fully read: stay not-ready until a push or pull.
+    const aside = e instanceof DamagedState ? { keptAs: e.aside } : {};
+    log.error({ err: (e as Error).message, ...aside }, "persisted state unusable; not ready until a verified snapshot is pulled or pushed");
+  }
+  // After any restart a fresh pull beats the persisted state (it may lack a
+  // change that was enforced in memory but not yet on disk when the process
+  // died): hold the loaded state back until the first pull has succeeded or
+  // failed, or PROXY_START_PULL_WAIT_MS has passed, whichever comes first (startSyncHoldingState).
+  if (core.state && config.DASHBOARD_URL) core.holding = true;
 }
