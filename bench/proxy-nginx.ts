@@ -15,10 +15,10 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { Agent, Pool, request } from "undici";
 import { NGINX } from "../proxy/nginx-support";
-import { controlSocket, writeNginxPlane } from "../proxy-nginx/generate";
+import { controlSocket, nginxMainLines, nginxTempPaths, writeNginxPlane } from "../proxy-nginx/generate";
 import { freePort } from "../test/support/db";
 import { untilAdminAnswers } from "./support";
-import { allowedRequest, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, stateRecords } from "./proxy-state";
+import { allowedRequest, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, snapshotBody } from "./proxy-state";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
@@ -28,7 +28,7 @@ const STATE_MB = Number(process.env.BENCH_NGINX_STATE_MB ?? 768);
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const children: ChildProcess[] = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tollgate-bench-nginx-"));
-const root = process.getuid?.() === 0 ? "user root;" : "";
+const root = process.getuid?.() === 0;
 
 const f = (n: number, d = 2) => n.toFixed(d);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -38,16 +38,11 @@ function plainConfig(dir: string, port: number, upPort: number, workers: number)
   const file = path.join(dir, "nginx.conf");
   writeFileSync(
     file,
-    `${root}
-worker_processes ${workers};
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
+    `${nginxMainLines(dir, workers, root)}
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
+${nginxTempPaths(dir)}
   upstream bench_upstream { server 127.0.0.1:${upPort}; keepalive 64; }
   server {
     listen 127.0.0.1:${port} reuseport;
@@ -99,18 +94,6 @@ function wrk(url: string, script: string): number {
 
 const kb = (pid: number, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 
-async function* snapshotBody(upstreamUrl: string): AsyncGenerator<string> {
-  let buf = JSON.stringify({ idempotencyKey: "bench-snapshot" }) + "\n";
-  for (const r of stateRecords(upstreamUrl)) {
-    buf += `{"kind":"${r.kind}","value":${JSON.stringify(r.value)}}\n`;
-    if (buf.length > 1 << 20) {
-      yield buf;
-      buf = "";
-    }
-  }
-  yield buf;
-}
-
 async function main() {
   const [upPort, plainPort, planePort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const up = fork(path.join(ROOT, "bench/proxy-upstream.ts"), [String(upPort)], { execArgv: ["--import", "tsx"], stdio: "ignore" });
@@ -121,7 +104,7 @@ async function main() {
   const plainDir = path.join(tmp, "plain");
   for (const d of ["logs", "tmp"]) mkdirSync(path.join(plainDir, d), { recursive: true });
   const planeDir = path.join(tmp, "plane");
-  const planeOpts = (workers: number) => ({ prefix: planeDir, listen: { host: "127.0.0.1", port: planePort }, workers, stateDictMb: STATE_MB, userRoot: root !== "" });
+  const planeOpts = (workers: number) => ({ prefix: planeDir, listen: { host: "127.0.0.1", port: planePort }, workers, stateDictMb: STATE_MB, userRoot: root });
   const plain = await runNginx(plainDir, plainConfig(plainDir, plainPort, upPort, 1), plainPort);
   const plane = await runNginx(planeDir, writeNginxPlane(planeOpts(1)), planePort);
   nginxes.push(plain, plane);

@@ -18,7 +18,7 @@ import { Pool, request } from "undici";
 import { startNginx } from "../proxy/nginx-support";
 import { freePort } from "../test/support/db";
 import { benchProxyEnv, untilAdminAnswers } from "./support";
-import { allowedRequest, APIS, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, RESOURCES_PER_API, stateRecords } from "./proxy-state";
+import { allowedRequest, APIS, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, RESOURCES_PER_API, snapshotBody } from "./proxy-state";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
@@ -31,22 +31,6 @@ const ADMIN_TOKEN = "bench-admin-token-0123456789";
 
 const children: ChildProcess[] = [];
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tollgate-bench-proxy-"));
-
-/**
- * Streams the snapshot as NDJSON (PUT /admin/v1/snapshot, application/x-ndjson):
- * the proxy validates and indexes it line by line, never holding a 200 MB body.
- */
-async function* snapshotBody(upstreamUrl: string, idempotencyKey = "bench-snapshot"): AsyncGenerator<string> {
-  let buf = JSON.stringify({ idempotencyKey }) + "\n";
-  for (const r of stateRecords(upstreamUrl)) {
-    buf += `{"kind":"${r.kind}","value":${JSON.stringify(r.value)}}\n`;
-    if (buf.length > 1 << 20) {
-      yield buf;
-      buf = "";
-    }
-  }
-  yield buf;
-}
 
 const TICK = 100; // USER_HZ: /proc's clock ticks per second on Linux
 

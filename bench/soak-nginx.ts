@@ -23,7 +23,7 @@ import { Agent, Pool, request } from "undici";
 
 process.env.BENCH_CREDENTIALS ??= "20000";
 process.env.BENCH_GRANTS ??= "100000";
-const { allowedRequest, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, stateRecords } = await import("./proxy-state");
+const { allowedRequest, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, snapshotBody } = await import("./proxy-state");
 const { ADMIN_TOKEN } = await import("../proxy/test-support");
 const { nginxPlaneMissing, spawnNginxPlane } = await import("../proxy-nginx/test-support");
 const { controlSocket } = await import("../proxy-nginx/generate");
@@ -47,18 +47,6 @@ const kb = (pid: number, k: string) => {
     return 0;
   }
 };
-
-async function* snapshotBody(upstreamUrl: string): AsyncGenerator<string> {
-  let buf = JSON.stringify({ idempotencyKey: "soak-snapshot" }) + "\n";
-  for (const r of stateRecords(upstreamUrl)) {
-    buf += `{"kind":"${r.kind}","value":${JSON.stringify(r.value)}}\n`;
-    if (buf.length > 1 << 20) {
-      yield buf;
-      buf = "";
-    }
-  }
-  yield buf;
-}
 
 function capacity(url: string): number {
   const reqs = benchRequests();
@@ -85,7 +73,7 @@ async function main() {
   try {
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const t = performance.now();
-    const push = await request(`${plane.adminUrl}/admin/v1/snapshot`, { method: "PUT", headers: { ...auth, "content-type": "application/x-ndjson" }, body: Readable.from(snapshotBody(upstreamUrl)), headersTimeout: 1_800_000, bodyTimeout: 1_800_000 });
+    const push = await request(`${plane.adminUrl}/admin/v1/snapshot`, { method: "PUT", headers: { ...auth, "content-type": "application/x-ndjson" }, body: Readable.from(snapshotBody(upstreamUrl, "soak-snapshot")), headersTimeout: 1_800_000, bodyTimeout: 1_800_000 });
     const pushText = await push.body.text();
     if (push.statusCode !== 200) throw new Error(`snapshot push failed: ${push.statusCode} ${pushText.slice(0, 300)}`);
     log(`state loaded (${CREDENTIALS} credentials, ${GRANTS} grants) in ${((performance.now() - t) / 1000).toFixed(1)} s`);

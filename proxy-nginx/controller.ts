@@ -5,12 +5,11 @@ import { z } from "zod";
 import { createAdminServer } from "../proxy/admin";
 import { parseConfig, type ProxyConfig } from "../proxy/config";
 import { Core, NotReady, type MutationResult } from "../proxy/core";
-import { DamagedState } from "../proxy/store";
 import { Metrics } from "../proxy/metrics";
 import type { Op, SnapshotBody } from "../proxy/schemas";
 import type { EnforcementState } from "../proxy/state";
 import type { SnapshotDiff } from "../proxy/state-diff";
-import { startSync } from "../proxy/sync";
+import { loadPersistedState, startSyncHoldingState } from "../proxy/sync";
 import { UsageAggregator } from "../proxy/usage";
 import { NginxMirror, NginxUnavailable } from "./mirror";
 
@@ -83,13 +82,7 @@ export async function startController(config: ProxyConfig, socket: string, check
   const metrics = new Metrics();
   const core = new NginxCore(config.PROXY_ENVIRONMENT, config.PROXY_STATE_FILE, config.PROXY_COMPACT_EVERY, log);
   core.mirror = new NginxMirror(socket, core, log);
-  try {
-    await core.loadPersisted();
-  } catch (e) {
-    const aside = e instanceof DamagedState ? { keptAs: e.aside } : {};
-    log.error({ err: (e as Error).message, ...aside }, "persisted state unusable; not ready until a verified snapshot is pulled or pushed");
-  }
-  if (core.state && config.DASHBOARD_URL) core.holding = true;
+  await loadPersistedState(core, config, log);
   const usage = new UsageAggregator(
     { proxyName: config.PROXY_NAME, environment: config.PROXY_ENVIRONMENT, dashboardUrl: config.DASHBOARD_URL, dashboardToken: config.DASHBOARD_TOKEN, flushMs: config.PROXY_USAGE_FLUSH_MS, maxEntries: config.PROXY_USAGE_MAX_ENTRIES, maxShadow: config.PROXY_SHADOW_MAX_ENTRIES },
     metrics,
@@ -129,17 +122,7 @@ export async function startController(config: ProxyConfig, socket: string, check
     }, () => undefined);
   }, Math.min(1_000, config.PROXY_USAGE_FLUSH_MS));
 
-  let holdTimer: NodeJS.Timeout | undefined;
-  const release = (why: string) => {
-    clearTimeout(holdTimer);
-    if (!core.holding) return;
-    core.holding = false;
-    log.warn({ revision: core.revision, why }, "serving the persisted state without a fresh pull");
-  };
-  if (core.holding) holdTimer = setTimeout(() => release("the dashboard did not answer in time"), config.PROXY_START_PULL_WAIT_MS).unref();
-  const stopSync = config.DASHBOARD_URL
-    ? startSync(core, config.DASHBOARD_URL, config.DASHBOARD_TOKEN!, config.PROXY_SYNC_INTERVAL_MS, log, (err) => (err ? release(`first pull failed: ${err}`) : clearTimeout(holdTimer)))
-    : () => {};
+  const stopSync = startSyncHoldingState(core, config, log);
   log.info({ adminPort, revision: core.revision }, "nginx controller listening");
 
   return {
@@ -149,7 +132,6 @@ export async function startController(config: ProxyConfig, socket: string, check
       stopSync();
       clearInterval(check);
       clearInterval(drain);
-      clearTimeout(holdTimer);
       await new Promise<void>((r) => {
         admin.close(() => r());
         admin.closeAllConnections();

@@ -7,7 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { request } from "undici";
-import { ADMIN_TOKEN } from "../proxy/test-support";
+import { spawnUnderTsx } from "../proxy/test-support";
 import { NGINX } from "../proxy/nginx-support";
 import { controlSocket, writeNginxPlane } from "./generate";
 
@@ -98,20 +98,11 @@ export async function spawnNginxPlane(env: Record<string, string>, ports: { data
       await waitFor("nginx reload", async () => plane.nginxPids().slice(1).every((p) => !before.includes(p)), () => null, 10_000);
     },
     async startController() {
-      const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "proxy-nginx/controller.ts")], {
-        cwd: root,
-        env: {
-          NODE_ENV: "test",
-          PATH: process.env.PATH ?? "",
-          PROXY_ADMIN_LISTEN: `127.0.0.1:${ports.admin}`,
-          PROXY_ADMIN_TOKEN: ADMIN_TOKEN,
-          PROXY_ENVIRONMENT: "production",
-          PROXY_LOG_LEVEL: "warn",
-          NGINX_CONTROL_SOCKET: controlSocket(dir),
-          NGINX_SYNC_CHECK_MS: "50",
-          ...env,
-        },
-        stdio: ["ignore", "pipe", "pipe"],
+      const child = spawnUnderTsx(root, "proxy-nginx/controller.ts", {
+        PROXY_ADMIN_LISTEN: `127.0.0.1:${ports.admin}`,
+        NGINX_CONTROL_SOCKET: controlSocket(dir),
+        NGINX_SYNC_CHECK_MS: "50",
+        ...env,
       });
       controller = child;
       child.stdout!.on("data", (d) => (out += d));

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { nginxMainLines, nginxTempPaths } from "../proxy-nginx/generate";
 
 export const NGINX = process.env.NGINX_PATH ?? "/usr/sbin/nginx";
 export const nginxAvailable = () => existsSync(NGINX);
@@ -18,22 +19,13 @@ export interface Nginx {
 export async function startNginx(port: number, serverBlock: string, extraHttp = ""): Promise<Nginx> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "tollgate-nginx-"));
   for (const d of ["logs", "tmp"]) mkdirSync(path.join(dir, d));
-  const user = process.getuid?.() === 0 ? "user root;" : "";
   writeFileSync(
     path.join(dir, "nginx.conf"),
-    `${user}
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/logs/error.log warn;
+    `${nginxMainLines(dir, 1, process.getuid?.() === 0)}
 events { worker_connections 4096; }
 http {
   access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
+${nginxTempPaths(dir)}
   ${extraHttp}
   server {
     listen 127.0.0.1:${port};

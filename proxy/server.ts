@@ -3,11 +3,10 @@ import pino, { type Logger } from "pino";
 import { createAdminServer } from "./admin";
 import type { ProxyConfig } from "./config";
 import { Core } from "./core";
-import { DamagedState } from "./store";
 import { DataPlane } from "./dataplane";
 import { boundHeapGrowth } from "./heap";
 import { Metrics } from "./metrics";
-import { startSync } from "./sync";
+import { loadPersistedState, startSyncHoldingState } from "./sync";
 import { UsageAggregator } from "./usage";
 
 export interface RunningProxy {
@@ -33,18 +32,7 @@ export async function startProxy(config: ProxyConfig, logger?: Logger): Promise<
   boundHeapGrowth(); // before any state is loaded; see heap.ts
   const metrics = new Metrics();
   const core = new Core(config.PROXY_ENVIRONMENT, config.PROXY_STATE_FILE, config.PROXY_COMPACT_EVERY, log);
-  try {
-    await core.loadPersisted();
-  } catch (e) {
-    // Never serve from a state file we cannot fully read: stay not-ready until a push or pull.
-    const aside = e instanceof DamagedState ? { keptAs: e.aside } : {};
-    log.error({ err: (e as Error).message, ...aside }, "persisted state unusable; not ready until a verified snapshot is pulled or pushed");
-  }
-  // After any restart a fresh pull beats the persisted state (it may lack a
-  // change that was enforced in memory but not yet on disk when the process
-  // died): hold the loaded state back until the first pull has succeeded or
-  // failed, or PROXY_START_PULL_WAIT_MS has passed, whichever comes first.
-  if (core.state && config.DASHBOARD_URL) core.holding = true;
+  await loadPersistedState(core, config, log);
   if (!core.ready && !config.PROXY_STATE_FILE) log.warn("PROXY_STATE_FILE is not set: acknowledged state will not survive a restart");
 
   const usage = new UsageAggregator(
@@ -68,24 +56,13 @@ export async function startProxy(config: ProxyConfig, logger?: Logger): Promise<
   const dataPort = await listen(data.server, config.PROXY_LISTEN.host, config.PROXY_LISTEN.port);
   const adminPort = await listen(admin, config.PROXY_ADMIN_LISTEN.host, config.PROXY_ADMIN_LISTEN.port);
   usage.start();
-  let holdTimer: NodeJS.Timeout | undefined;
-  const release = (why: string) => {
-    clearTimeout(holdTimer);
-    if (!core.holding) return;
-    core.holding = false;
-    log.warn({ revision: core.revision, why }, "serving the persisted state without a fresh pull");
-  };
-  if (core.holding) holdTimer = setTimeout(() => release("the dashboard did not answer in time"), config.PROXY_START_PULL_WAIT_MS).unref();
-  const stopSync = config.DASHBOARD_URL
-    ? startSync(core, config.DASHBOARD_URL, config.DASHBOARD_TOKEN!, config.PROXY_SYNC_INTERVAL_MS, log, (err) => (err ? release(`first pull failed: ${err}`) : clearTimeout(holdTimer)))
-    : () => {};
+  const stopSync = startSyncHoldingState(core, config, log);
   log.info({ dataPort, adminPort, ready: core.ready, revision: core.revision }, "proxy listening");
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       stopSync();
-      clearTimeout(holdTimer);
       const drained = Promise.all([
         new Promise<void>((r) => data.server.close(() => r())),
         new Promise<void>((r) => admin.close(() => r())),

@@ -1,8 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { request } from "undici";
+import type { ProxyConfig } from "./config";
 import type { Core } from "./core";
 import { readNdjsonSnapshot } from "./ndjson-snapshot";
+import { DamagedState } from "./store";
 import { firstIssue, snapshotBody } from "./schemas";
 
 // Pulls the full state from the dashboard (GET /api/v1/proxy/snapshot). Batches
@@ -85,4 +87,43 @@ export function startSync(core: Core, dashboardUrl: string, token: string, inter
     stopped = true;
     if (timer) clearTimeout(timer);
   };
+}
+
+/**
+ * Starts the dashboard pull, holding a persisted state back (core.holding) until the first pull answers or
+ * PROXY_START_PULL_WAIT_MS passes. Shared so the Node proxy and the nginx controller start alike.
+ * Returns a stop that also drops the hold timer.
+ */
+export function startSyncHoldingState(core: Core, config: ProxyConfig, log: Logger): () => void {
+  let holdTimer: NodeJS.Timeout | undefined;
+  const release = (why: string) => {
+    clearTimeout(holdTimer);
+    if (!core.holding) return;
+    core.holding = false;
+    log.warn({ revision: core.revision, why }, "serving the persisted state without a fresh pull");
+  };
+  if (core.holding) holdTimer = setTimeout(() => release("the dashboard did not answer in time"), config.PROXY_START_PULL_WAIT_MS).unref();
+  const stopSync = config.DASHBOARD_URL
+    ? startSync(core, config.DASHBOARD_URL, config.DASHBOARD_TOKEN!, config.PROXY_SYNC_INTERVAL_MS, log, (err) => (err ? release(`first pull failed: ${err}`) : clearTimeout(holdTimer)))
+    : () => {};
+  return () => {
+    stopSync();
+    clearTimeout(holdTimer);
+  };
+}
+
+/** Loads the persisted state at start; shared so the Node proxy and the nginx controller start from disk alike. */
+export async function loadPersistedState(core: Core, config: ProxyConfig, log: Logger): Promise<void> {
+  try {
+    await core.loadPersisted();
+  } catch (e) {
+    // Never serve from a state file we cannot fully read: stay not-ready until a push or pull.
+    const aside = e instanceof DamagedState ? { keptAs: e.aside } : {};
+    log.error({ err: (e as Error).message, ...aside }, "persisted state unusable; not ready until a verified snapshot is pulled or pushed");
+  }
+  // After any restart a fresh pull beats the persisted state (it may lack a
+  // change that was enforced in memory but not yet on disk when the process
+  // died): hold the loaded state back until the first pull has succeeded or
+  // failed, or PROXY_START_PULL_WAIT_MS has passed, whichever comes first (startSyncHoldingState).
+  if (core.state && config.DASHBOARD_URL) core.holding = true;
 }

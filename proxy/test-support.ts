@@ -21,6 +21,15 @@ export function prng(seed: number) {
 /** Path segments the fuzz tests build request targets from (proxy/fuzz.test.ts, test/conformance). */
 export const FUZZ_SEGMENTS = ["orders", "orders", "export", "42", "..", ".", "%2e%2e", "%2E", "%2f", "%2F", "%5c", "%00", "%", "%zz", "%c0%ae", "\\", "", ";", "..;", "%252e%252e", "{id}", "é", "😀", "a".repeat(3000), "%41", "~", "*", "@", "?x=1", "?a=%00", "#frag", "%0d%0aX-Injected:1"];
 
+/** Starts a proxy entry point (proxy/main.ts, proxy-nginx/controller.ts) under tsx with the env both test harnesses give it. */
+export function spawnUnderTsx(root: string, script: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", path.join(root, script)], {
+    cwd: root,
+    env: { NODE_ENV: "test", PATH: process.env.PATH ?? "", PROXY_ADMIN_TOKEN: ADMIN_TOKEN, PROXY_ENVIRONMENT: "production", PROXY_LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
 export interface ProxyProcess {
   child: ChildProcess;
   dataUrl: string;
@@ -31,20 +40,7 @@ export interface ProxyProcess {
 
 export async function spawnProxy(env: Record<string, string>, ports: { data: number; admin: number }): Promise<ProxyProcess> {
   const root = path.resolve(__dirname, "..");
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "proxy/main.ts")], {
-    cwd: root,
-    env: {
-      NODE_ENV: "test",
-      PATH: process.env.PATH ?? "",
-      PROXY_LISTEN: `127.0.0.1:${ports.data}`,
-      PROXY_ADMIN_LISTEN: `127.0.0.1:${ports.admin}`,
-      PROXY_ADMIN_TOKEN: ADMIN_TOKEN,
-      PROXY_ENVIRONMENT: "production",
-      PROXY_LOG_LEVEL: "warn",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnUnderTsx(root, "proxy/main.ts", { PROXY_LISTEN: `127.0.0.1:${ports.data}`, PROXY_ADMIN_LISTEN: `127.0.0.1:${ports.admin}`, ...env });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));

@@ -1,6 +1,7 @@
 "use client";
 import { useActionState } from "react";
 import { createTokenAction, revokeTokenAction } from "@/app/(dashboard)/settings/tokens/actions";
+import { ShownOnceResult } from "@/components/shown-once";
 
 export function CreateTokenForm({ scopes }: { scopes: readonly string[] }) {
   const [state, formAction, pending] = useActionState(createTokenAction, null);
@@ -25,19 +26,7 @@ export function CreateTokenForm({ scopes }: { scopes: readonly string[] }) {
           Create token
         </button>
       </form>
-      {state && !state.ok && (
-        <p role="alert" className="text-red-700">
-          {state.error.message}
-        </p>
-      )}
-      {state?.ok && (
-        <div role="status" className="rounded border border-amber-300 bg-amber-50 p-3">
-          <p className="font-medium">Token “{state.data.name}” created. Copy it now: it will not be shown again.</p>
-          <code data-testid="new-token" className="mt-2 block break-all rounded bg-white p-2 font-mono text-xs">
-            {state.data.token}
-          </code>
-        </div>
-      )}
+      <ShownOnceResult state={state} testId="new-token" message={(d) => `Token “${d.name}” created. Copy it now: it will not be shown again.`} secret={(d) => d.token} />
     </div>
   );
 }

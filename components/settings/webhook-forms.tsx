@@ -1,6 +1,7 @@
 "use client";
 import { useActionState } from "react";
 import { createWebhookAction } from "@/app/(dashboard)/settings/webhooks/actions";
+import { ShownOnceResult } from "@/components/shown-once";
 
 /** The "Add a webhook" form: validation errors name the field; the signing secret is shown once. */
 export function CreateWebhookForm({ events }: { events: readonly string[] }) {
@@ -32,19 +33,13 @@ export function CreateWebhookForm({ events }: { events: readonly string[] }) {
           Add webhook
         </button>
       </form>
-      {state && !state.ok && (
-        <p role="alert" className="text-red-700">
-          {state.error.message}
-        </p>
-      )}
-      {state?.ok && (
-        <div role="status" className="max-w-2xl rounded border border-amber-300 bg-amber-50 p-3 text-sm">
-          <p className="font-medium">Webhook “{state.data.name}” added. Copy its signing secret now: it will not be shown again.</p>
-          <code data-testid="webhook-secret" className="mt-2 block break-all rounded bg-white p-2 font-mono text-xs">
-            {state.data.secret}
-          </code>
-        </div>
-      )}
+      <ShownOnceResult
+        state={state}
+        className="max-w-2xl text-sm"
+        testId="webhook-secret"
+        message={(d) => `Webhook “${d.name}” added. Copy its signing secret now: it will not be shown again.`}
+        secret={(d) => d.secret}
+      />
     </div>
   );
 }

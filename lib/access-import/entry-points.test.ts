@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
+import { useAppDatabase, useImportRoute } from "@/test/support/use-test-database";
 
 // The machine entry points over the same lib function: the HTTP route (service
 // token, multipart or raw body) and the CLI (a real child process).
@@ -15,37 +15,31 @@ const FIXTURE = readFileSync(path.resolve("test/fixtures/kong/acceptance.yml"), 
 const RESOLVED = FIXTURE.replace(/\$\{UPSTREAM_URL\}/g, "http://upstream.test").replace('${{ env "DECK_DAVE_KEY" }}', "dave-secret-from-env");
 
 const ctx = useAppDatabase();
-let POST: (req: Request, ctx: unknown) => Promise<Response>;
-let importToken: string;
-let otherToken: string;
+const route = useImportRoute(ctx, () => import("@/app/api/v1/imports/access/route"), { name: "inv", scopes: ["inventory:read"] });
 
 beforeAll(async () => {
-  importToken = await serviceToken("ci", ["imports:write"]);
-  otherToken = await serviceToken("inv", ["inventory:read"]);
-  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
   await ctx.client.environment.create({ data: { name: "staging", tier: "staging" } });
-  ({ POST } = await import("@/app/api/v1/imports/access/route"));
 });
 
 const url = (q: string) => `http://localhost/api/v1/imports/access?${q}`;
 
 describe("POST /api/v1/imports/access", () => {
   it("refuses a token without imports:write (403) and writes nothing", async () => {
-    const res = await POST(new Request(url("env=production&dryRun=1"), { method: "POST", headers: { authorization: `Bearer ${otherToken}` }, body: RESOLVED }), {});
+    const res = await route.POST(new Request(url("env=production&dryRun=1"), { method: "POST", headers: { authorization: `Bearer ${route.otherToken}` }, body: RESOLVED }), {});
     expect(res.status).toBe(403);
     expect(await ctx.client.principal.count()).toBe(0);
   });
 
   it("never resolves placeholders from the server's environment", async () => {
     process.env.DECK_DAVE_KEY = "from-the-server";
-    const res = await POST(new Request(url("env=production&dryRun=1"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: FIXTURE }), {});
+    const res = await route.POST(new Request(url("env=production&dryRun=1"), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body: FIXTURE }), {});
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toMatch(/unresolved environment placeholder\(s\).*DECK_DAVE_KEY/);
     delete process.env.DECK_DAVE_KEY;
   });
 
   it("plans (dry run), then applies the reviewed plan from a multipart upload; a stale hash is 409", async () => {
-    const planRes = await POST(new Request(url("env=production&dryRun=1"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: RESOLVED }), {});
+    const planRes = await route.POST(new Request(url("env=production&dryRun=1"), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body: RESOLVED }), {});
     expect(planRes.status).toBe(200);
     const plan = await planRes.json();
     expect(plan.dryRun).toBe(true);
@@ -54,11 +48,11 @@ describe("POST /api/v1/imports/access", () => {
     const form = new FormData();
     form.set("file", new Blob([RESOLVED]), "kong.yml");
     form.set("planHash", "0".repeat(64));
-    const stale = await POST(new Request(url("env=production"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: form }), {});
+    const stale = await route.POST(new Request(url("env=production"), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body: form }), {});
     expect(stale.status).toBe(409);
     expect(await ctx.client.principal.count()).toBe(0);
     form.set("planHash", plan.planHash);
-    const res = await POST(new Request(url("env=production"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: form }), {});
+    const res = await route.POST(new Request(url("env=production"), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body: form }), {});
     expect(res.status).toBe(200);
     expect((await res.json()).applied).toBe(true);
     expect(await ctx.client.principal.count()).toBe(4);
@@ -68,7 +62,7 @@ describe("POST /api/v1/imports/access", () => {
 describe("POST /api/v1/imports/access with a raw NDJSON body", () => {
   const example = readFileSync(path.resolve("test/fixtures/access/example.ndjson"), "utf8");
   const post = (q: string, body: ReadableStream<Uint8Array> | string) =>
-    POST(new Request(url(q), { method: "POST", headers: { authorization: `Bearer ${importToken}`, "content-type": "application/x-ndjson" }, body, duplex: "half" } as RequestInit), {});
+    route.POST(new Request(url(q), { method: "POST", headers: { authorization: `Bearer ${route.importToken}`, "content-type": "application/x-ndjson" }, body, duplex: "half" } as RequestInit), {});
 
   it("plans from the body as it streams", async () => {
     const res = await post("env=production&format=ndjson&dryRun=1", example);
@@ -199,7 +193,7 @@ describe("POST /api/v1/imports/access with CSV files", () => {
       for (const [k, v] of Object.entries(extra)) f.set(k, v);
       return f;
     };
-    const post = (q: string, body: FormData | string) => POST(new Request(url(q), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body }), {});
+    const post = (q: string, body: FormData | string) => route.POST(new Request(url(q), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body }), {});
     const raw = await post("env=csv-http&format=csv&dryRun=1", readFileSync(path.join(dir, "principals.csv"), "utf8"));
     expect(raw.status).toBe(400);
     expect((await raw.json()).error.message).toMatch(/multipart body with one "file" field per file/);

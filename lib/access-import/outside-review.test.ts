@@ -10,6 +10,7 @@ import { createDb, type PrismaClient } from "@/lib/db";
 import { startDeliveryWorker, type DeliveryWorker } from "@/lib/enforcement/worker";
 import { getOverview } from "@/lib/inventory/overview";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
+import { stopProxyStack } from "@/test/support/proxy-stack";
 import { until } from "@/test/support/until";
 import { buildProxySnapshot } from "@/lib/enforcement/snapshot";
 import { ADMIN_TOKEN, admin as proxyAdmin, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
@@ -79,13 +80,7 @@ beforeAll(async () => {
   expect(await status(KEYS.alice)).toBe(200);
 }, 120_000);
 
-afterAll(async () => {
-  await worker?.stop();
-  await proxy?.stop();
-  await new Promise((r) => upstream?.close(r));
-  await client?.$disconnect();
-  await tdb?.drop();
-});
+afterAll(() => stopProxyStack({ worker, proxy, upstream, client, tdb }));
 
 describe("granted outside review", () => {
   it("a consumer added at the gateway opens a granted_outside_review finding per grant, naming its key", async () => {

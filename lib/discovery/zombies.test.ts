@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify as toYaml } from "yaml";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
 import { until } from "@/test/support/until";
+import { usageDashboard } from "@/test/support/usage-dashboard";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { systemActor } from "@/lib/auth/actor";
 import { applyImport, listZombieEndpoints, stopRoutingZombie } from "@/lib/discovery";
 import { buildProxySnapshot } from "@/lib/enforcement/snapshot";
 import { closeAdminPools } from "@/lib/enforcement/admin-client";
 import { startDeliveryWorker, type DeliveryWorker } from "@/lib/enforcement/worker";
-import { ingestUsageReport } from "@/lib/usage/ingest";
 import { ADMIN_TOKEN, admin as proxyAdmin, call, sha, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 
 // Issue 17, point 3, end to end: an endpoint removed from the description but kept (its scope is
@@ -50,20 +50,7 @@ beforeAll(async () => {
   client = createDb(tdb.url, 6);
   upstream = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"upstream":true}'));
   const upstreamUrl = await listen(upstream);
-  // The dashboard's usage endpoint, backed by the real ingest (the proxy posts its reports here).
-  dashboard = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", async () => {
-      if (req.method !== "POST" || req.url !== "/api/v1/usage") return void res.writeHead(503).end();
-      try {
-        await ingestUsageReport(actor, JSON.parse(Buffer.concat(chunks).toString()), client);
-        res.writeHead(200, { "content-type": "application/json" }).end("{}");
-      } catch {
-        res.writeHead(500).end();
-      }
-    });
-  });
+  dashboard = usageDashboard(actor, client);
   const dashboardUrl = await listen(dashboard);
   const ports = { data: await freePort(), admin: await freePort() };
   proxy = await spawnProxy({ DASHBOARD_URL: dashboardUrl, DASHBOARD_TOKEN: "tgs_test", PROXY_USAGE_FLUSH_MS: "200", PROXY_SYNC_INTERVAL_MS: "3600000", PROXY_NAME: "edge-1" }, ports);

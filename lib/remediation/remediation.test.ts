@@ -9,6 +9,7 @@ import { buildProxySnapshot } from "@/lib/enforcement/snapshot";
 import { startDeliveryWorker, type DeliveryWorker } from "@/lib/enforcement/worker";
 import { revocationsReport } from "@/lib/reports/revocations";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
+import { stopProxyStack } from "@/test/support/proxy-stack";
 import { until } from "@/test/support/until";
 import { ADMIN_TOKEN, admin as proxyAdmin, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
 import { createPolicy, enablePolicy, listPolicyItems, myNotices, objectToItem, previewPolicy, rollbackItem, runRemediation } from "./index";
@@ -85,13 +86,7 @@ beforeAll(async () => {
   for (const name of [...PEOPLE, "eli"]) expect(await status(name)).toBe(200);
 }, 120_000);
 
-afterAll(async () => {
-  await worker?.stop();
-  await proxy?.stop();
-  await new Promise((r) => upstream?.close(r));
-  await client?.$disconnect();
-  await tdb?.drop();
-});
+afterAll(() => stopProxyStack({ worker, proxy, upstream, client, tdb }));
 
 describe("a remediation policy, end to end", () => {
   let policyId: string;

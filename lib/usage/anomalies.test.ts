@@ -4,13 +4,13 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, freePort, type TestDatabase } from "@/test/support/db";
 import { until } from "@/test/support/until";
+import { usageDashboard } from "@/test/support/usage-dashboard";
 import { createDb, type PrismaClient } from "@/lib/db";
 import { systemActor } from "@/lib/auth/actor";
 import { daysAgo, makeReviewer } from "@/lib/analysis/fixtures";
 import { buildProxySnapshot } from "@/lib/enforcement/snapshot";
 import { closeAdminPools } from "@/lib/enforcement/admin-client";
 import { startDeliveryWorker, type DeliveryWorker } from "@/lib/enforcement/worker";
-import { ingestUsageReport } from "@/lib/usage/ingest";
 import { createWebhook, listWebhookDeliveries } from "@/lib/webhooks/admin";
 import { verifySignature } from "@/lib/webhooks/signature";
 import { ADMIN_TOKEN, admin as proxyAdmin, call, sha, spawnProxy, type ProxyProcess } from "@/proxy/test-support";
@@ -48,20 +48,7 @@ beforeAll(async () => {
   client = createDb(tdb.url, 8);
   upstream = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
   const upstreamUrl = await listen(upstream);
-  dashboard = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", async () => {
-      if (req.method !== "POST" || req.url !== "/api/v1/usage") return void res.writeHead(503).end();
-      try {
-        await ingestUsageReport(actor, JSON.parse(Buffer.concat(chunks).toString()), client);
-        res.writeHead(200, { "content-type": "application/json" }).end("{}");
-      } catch (e) {
-        ingestErrors.push(String(e));
-        res.writeHead(500).end();
-      }
-    });
-  });
+  dashboard = usageDashboard(actor, client, (e) => ingestErrors.push(String(e)));
   const dashboardUrl = await listen(dashboard);
   // The receiver answers 500 to the first two attempts of each delivery, then 200.
   receiver = http.createServer((req, res) => {

@@ -45,3 +45,21 @@ export async function serviceToken(name: string, scopes: string[]): Promise<stri
   const { createServiceToken } = await import("@/lib/auth/service-tokens");
   return (await createServiceToken(systemActor("test"), { name, scopes })).token;
 }
+
+type RoutePost = (req: Request, ctx: unknown) => Promise<Response>;
+
+/**
+ * The set-up the import routes' entry-point tests share, before all tests: a token that may import ("ci",
+ * imports:write), one that may not (`other`), the production environment, then the route's POST (loaded only now,
+ * see useAppDatabase). Read `route.POST` and the tokens inside tests/hooks.
+ */
+export function useImportRoute(ctx: { client: PrismaClient }, load: () => Promise<{ POST: RoutePost }>, other: { name: string; scopes: string[] }) {
+  const route = {} as { POST: RoutePost; importToken: string; otherToken: string };
+  beforeAll(async () => {
+    route.importToken = await serviceToken("ci", ["imports:write"]);
+    route.otherToken = await serviceToken(other.name, other.scopes);
+    await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
+    ({ POST: route.POST } = await load());
+  });
+  return route;
+}

@@ -2,8 +2,8 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
-import { serviceToken, useAppDatabase } from "@/test/support/use-test-database";
+import { describe, expect, it } from "vitest";
+import { useAppDatabase, useImportRoute } from "@/test/support/use-test-database";
 
 // The two machine entry points over the same lib function: the HTTP route
 // (service token) and the CLI (a real child process).
@@ -12,22 +12,13 @@ const PETSTORE = path.resolve("node_modules/@readme/oas-examples/3.0/yaml/petsto
 const BAD = path.resolve("test/fixtures/openapi/bad/03-unresolved-ref.yaml");
 
 const ctx = useAppDatabase();
-let POST: (req: Request, ctx: unknown) => Promise<Response>;
-let importToken: string;
-let otherToken: string;
-
-beforeAll(async () => {
-  importToken = await serviceToken("ci", ["imports:write"]);
-  otherToken = await serviceToken("usage", ["usage:ingest"]);
-  await ctx.client.environment.create({ data: { name: "production", tier: "production" } });
-  ({ POST } = await import("@/app/api/v1/imports/openapi/route"));
-});
+const route = useImportRoute(ctx, () => import("@/app/api/v1/imports/openapi/route"), { name: "usage", scopes: ["usage:ingest"] });
 
 const url = (q: string) => `http://localhost/api/v1/imports/openapi?${q}`;
 
 describe("POST /api/v1/imports/openapi", () => {
   it("dry run with a raw body returns the plan and writes nothing", async () => {
-    const res = await POST(new Request(url("api=petstore&env=production&dryRun=1&baseUrl=https://pets.example"), { method: "POST", headers: { authorization: `Bearer ${importToken}`, "content-type": "application/yaml" }, body: readFileSync(PETSTORE) }), {});
+    const res = await route.POST(new Request(url("api=petstore&env=production&dryRun=1&baseUrl=https://pets.example"), { method: "POST", headers: { authorization: `Bearer ${route.importToken}`, "content-type": "application/yaml" }, body: readFileSync(PETSTORE) }), {});
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.dryRun).toBe(true);
@@ -36,31 +27,31 @@ describe("POST /api/v1/imports/openapi", () => {
   });
 
   it("multipart upload applies the plan that was reviewed", async () => {
-    const plan = await (await POST(new Request(url("api=petstore&env=production&dryRun=1&baseUrl=https://pets.example"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: readFileSync(PETSTORE) }), {})).json();
+    const plan = await (await route.POST(new Request(url("api=petstore&env=production&dryRun=1&baseUrl=https://pets.example"), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body: readFileSync(PETSTORE) }), {})).json();
     const form = new FormData();
     form.set("file", new Blob([readFileSync(PETSTORE)]), "petstore.yaml");
     form.set("planHash", plan.planHash);
-    const res = await POST(new Request(url("api=petstore&env=production&baseUrl=https://pets.example"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: form }), {});
+    const res = await route.POST(new Request(url("api=petstore&env=production&baseUrl=https://pets.example"), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body: form }), {});
     expect(res.status).toBe(200);
     expect((await res.json()).applied).toBe(true);
     expect(await ctx.client.endpoint.count()).toBe(20);
   });
 
   it("a stale planHash is a 409", async () => {
-    const res = await POST(new Request(url(`api=petstore&env=production&planHash=${"a".repeat(64)}`), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: readFileSync(PETSTORE) }), {});
+    const res = await route.POST(new Request(url(`api=petstore&env=production&planHash=${"a".repeat(64)}`), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body: readFileSync(PETSTORE) }), {});
     expect(res.status).toBe(409);
   });
 
   it("refuses a bad token (401), a token without imports:write (403), a bad document and missing params (400)", async () => {
     const body = readFileSync(PETSTORE);
-    const bad = await POST(new Request(url("api=x&env=production"), { method: "POST", headers: { authorization: "Bearer tgs_notarealtokennotarealtoken" }, body }), {});
+    const bad = await route.POST(new Request(url("api=x&env=production"), { method: "POST", headers: { authorization: "Bearer tgs_notarealtokennotarealtoken" }, body }), {});
     expect(bad.status).toBe(401);
-    const wrongScope = await POST(new Request(url("api=x&env=production"), { method: "POST", headers: { authorization: `Bearer ${otherToken}` }, body }), {});
+    const wrongScope = await route.POST(new Request(url("api=x&env=production"), { method: "POST", headers: { authorization: `Bearer ${route.otherToken}` }, body }), {});
     expect(wrongScope.status).toBe(403);
-    const badDoc = await POST(new Request(url("api=x&env=production"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body: readFileSync(BAD) }), {});
+    const badDoc = await route.POST(new Request(url("api=x&env=production"), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body: readFileSync(BAD) }), {});
     expect(badDoc.status).toBe(400);
     expect((await badDoc.json()).error.message).toContain("#/components/schemas/Missing");
-    const noApi = await POST(new Request(url("env=production"), { method: "POST", headers: { authorization: `Bearer ${importToken}` }, body }), {});
+    const noApi = await route.POST(new Request(url("env=production"), { method: "POST", headers: { authorization: `Bearer ${route.importToken}` }, body }), {});
     expect(noApi.status).toBe(400);
     expect((await noApi.json()).error.field).toBe("api");
     expect(await ctx.client.api.count({ where: { name: "x" } })).toBe(0);
