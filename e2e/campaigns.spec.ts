@@ -63,7 +63,7 @@ test("the manager revokes one (enforced by the proxy), delegates one, bulk-keeps
   await expect(group).toBeVisible();
   const doraItem = table.locator('[data-testid="item-row"]', { hasText: "orders:write" }).filter({ has: page.getByLabel(`Select ${dora} orders:write`) });
   await doraItem.getByTestId("item-note").fill("Dora's write access is no longer needed");
-  await doraItem.getByRole("button", { name: "Revoke" }).click();
+  await doraItem.getByRole("button", { name: "Revoke", exact: true }).click();
   await expect(page.getByTestId("certify-message")).toHaveText("Item revoked");
   await untilStatus("POST", path, key, 403, 5_000);
   const [d] = await sql<{ enforcement: string; findingId: string | null }>(
@@ -174,7 +174,7 @@ test("two-person rule: the manager's revoke of a production admin scope waits; a
   // The only identity:admin item of the campaign.
   const row = (p: Page) => p.getByTestId("certification-table").locator('[data-testid="item-row"]').filter({ hasText: "identity:admin" });
   await row(manager).getByTestId("item-note").fill("Admin on identity is no longer part of the role");
-  await row(manager).getByRole("button", { name: "Revoke" }).click();
+  await row(manager).getByRole("button", { name: "Revoke", exact: true }).click();
   await expect(manager.getByTestId("certify-message")).toContainText("Revoke proposed");
   await expect(row(manager).getByTestId("proposal")).toContainText("awaiting 2nd reviewer");
   await expect(row(manager).getByTestId("proposal")).toContainText("proposed by you");
