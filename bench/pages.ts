@@ -75,6 +75,9 @@ async function timeLoad(page: Page, url: string): Promise<{ response: number; co
   return { ...t, status: res?.status() ?? 0 };
 }
 
+/** Admin pages reached from /settings rather than from the main navigation. */
+const SETTINGS_PAGES = ["/settings/proxies", "/settings/webhooks"];
+
 async function pagesOf(page: Page): Promise<string[]> {
   // The role's navigation, as the layout renders it.
   return page.locator('nav[aria-label="Main"] a').evaluateAll((as) => as.map((a) => new URL((a as HTMLAnchorElement).href).pathname));
@@ -137,7 +140,10 @@ runBench(async () => {
       const c = await ctx();
       const page = await c.newPage();
       await signIn(page, role);
-      const urls = [...(await pagesOf(page)), ...details];
+      // Settings' own sub-pages (proxies, webhooks) are linked from /settings, not from the navigation.
+      const nav = await pagesOf(page);
+      const extra = role === "admin" ? SETTINGS_PAGES.filter((p) => !nav.includes(p)) : [];
+      const urls = [...nav, ...extra, ...details];
       for (const url of urls) {
         await timeLoad(page, url); // warm-up: the first render of a route compiles nothing in production, but fills caches
         const runs = [];
