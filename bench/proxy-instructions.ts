@@ -17,6 +17,10 @@
  * and 439k per request: compilation and GC moved with wall-clock time); with it the JIT-compiled code, builtins,
  * compiler and Node's C++ repeat within 1% and the totals within 3-6% (GC still falls in steps). Keep the
  * callgrind files (BENCH_KEEP=1) and split them by part with bench/callgrind-diff.py.
+ *
+ * One tree against itself with a setting changed, as in bench/proxy-ab.ts: `--base .` with BENCH_AB_BASE_ENV /
+ * BENCH_AB_CURRENT_ENV ("NAME=value,..."), e.g. BENCH_AB_BASE_ENV=PROXY_SIGNALS=false for the usage signals' cost
+ * per request (issue 22).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -39,6 +43,10 @@ const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 4);
 const NICE = process.env.BENCH_NICE ?? "-10";
 const JIT_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--single-threaded --predictable").split(" ").filter(Boolean);
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
+/** "A=1,B=2" -> { A: "1", B: "2" }: added to that side's proxy environment. */
+const envList = (v: string | undefined): Record<string, string> =>
+  Object.fromEntries((v ?? "").split(",").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+const SIDE_ENV = { base: envList(process.env.BENCH_AB_BASE_ENV), current: envList(process.env.BENCH_AB_CURRENT_ENV) };
 // Small state: under callgrind a 1M-grant push takes an hour; the request path is hash lookups whose instruction
 // count does not grow with the table size.
 const SMALL_STATE = { BENCH_CREDENTIALS: process.env.BENCH_CREDENTIALS ?? "2000", BENCH_GRANTS: process.env.BENCH_GRANTS ?? "10000" };
@@ -71,12 +79,12 @@ async function pushState(root: string, adminUrl: string, upstreamUrl: string) {
 }
 
 /** One proxy run under callgrind: start, load, WARMUP + n requests, stop; returns the total instructions (Ir). */
-async function countedRun(root: string, script: string, upstreamUrl: string, reqs: { path: string; key: string }[], n: number, label: string): Promise<number> {
+async function countedRun(root: string, script: string, upstreamUrl: string, reqs: { path: string; key: string }[], n: number, label: string, extraEnv: Record<string, string>): Promise<number> {
   const outFile = path.join(tmp, `${label}.callgrind`);
   // Ports 0: a proxy under valgrind takes minutes to bind, and a port picked free beforehand may meanwhile be taken
   // by any other process on a shared machine. The proxy logs the ports it got ("proxy listening", at info level;
   // the access log stays off, so no line is written per request).
-  const env = { ...benchProxyEnv({ dataPort: 0, adminPort: 0, adminToken: ADMIN_TOKEN, stateFile: path.join(tmp, `${label}.ndjson`) }), PROXY_LOG_LEVEL: "info" };
+  const env = { ...benchProxyEnv({ dataPort: 0, adminPort: 0, adminToken: ADMIN_TOKEN, stateFile: path.join(tmp, `${label}.ndjson`) }), PROXY_LOG_LEVEL: "info", ...extraEnv };
   const child = spawn("nice", ["-n", NICE, "valgrind", "--tool=callgrind", `--callgrind-out-file=${outFile}`, process.execPath, ...JIT_FLAGS, script], {
     cwd: root,
     env,
@@ -125,7 +133,7 @@ async function main() {
   const reqs = benchRequests() as { path: string; key: string }[];
   const trees = { base: BASE, current: CURRENT };
   const scripts = { base: bundle(BASE), current: bundle(CURRENT) };
-  console.log(`[proxy-ir] node ${process.version} ${JIT_FLAGS.join(" ")}; state ${SMALL_STATE.BENCH_CREDENTIALS} credentials, ${SMALL_STATE.BENCH_GRANTS} grants; warm-up ${WARMUP}, N ${N}`);
+  console.log(`[proxy-ir] node ${process.version} ${JIT_FLAGS.join(" ")}; base env ${JSON.stringify(SIDE_ENV.base)}, current env ${JSON.stringify(SIDE_ENV.current)}; state ${SMALL_STATE.BENCH_CREDENTIALS} credentials, ${SMALL_STATE.BENCH_GRANTS} grants; warm-up ${WARMUP}, N ${N}`);
   // Counts do not depend on what runs beside them, so the runs go BENCH_PARALLEL at a time (each is one
   // single-threaded process under valgrind; on a shared machine this is what makes the whole fit in minutes).
   const jobs: { rep: number; name: "base" | "current"; n: number }[] = [];
@@ -137,7 +145,7 @@ async function main() {
       while (next < jobs.length) {
         const j = jobs[next++];
         const label = `${j.name}-${j.rep}-${j.n}`;
-        totals.set(label, await countedRun(trees[j.name], scripts[j.name], upstreamUrl, reqs, j.n, label));
+        totals.set(label, await countedRun(trees[j.name], scripts[j.name], upstreamUrl, reqs, j.n, label, SIDE_ENV[j.name]));
         console.log(`[proxy-ir] ${label}: Ir ${totals.get(label)!.toLocaleString("en")}`);
       }
     }),
