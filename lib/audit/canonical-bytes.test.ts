@@ -137,9 +137,9 @@ describe("byte-level verification against real Postgres", () => {
     const r = rng(1818);
     const actors = ['al"ice', "bob\n", "é✓", "😀", "plain@example.test"];
     for (let i = 0; i < 200; i++) {
-      // Left out here: a lone surrogate (Postgres refuses it in jsonb) and integers beyond 2^53 (Prisma writes
-      // them to jsonb with other digits than JSON.stringify hashed, so such an event reads as modified; see the report).
-      const text = genText(r, 1, () => "").replaceAll("\\ud800", "x").replaceAll("12345678901234567890", "7");
+      // Left out here: a lone surrogate (Postgres refuses it in jsonb). Integers beyond 2^53 stay in: the event is
+      // stored with the digits that were hashed (appendAuditEvent sends the canonical text to jsonb).
+      const text = genText(r, 1, () => "").replaceAll("\\ud800", "x");
       const data = JSON.parse(text.startsWith("{") ? text : "{}") as unknown;
       await ctx.client.$transaction((tx) => appendAuditEvent(tx, { actor: actors[i % actors.length], action: `test.gen_${i % 7}`, target: i % 3 ? `grant:${i} "q"` : null, data }));
     }

@@ -56,20 +56,22 @@ export async function appendAuditEvent(tx: Tx, input: AuditEventInput): Promise<
   }
   const head = await tx.auditEvent.findFirst({ orderBy: { seq: "desc" }, select: { hash: true } });
   const prevHash = head?.hash ?? GENESIS_HASH;
+  const dataText = canonicalJSON(input.data ?? {});
   const content = {
     id: randomUUID(),
     at: new Date(),
     actor: typeof input.actor === "string" ? input.actor : actorLabel(input.actor),
     action: parsed.action,
     target: parsed.target ?? null,
-    // Stored exactly as hashed: the canonical form, re-parsed.
-    data: JSON.parse(canonicalJSON(input.data ?? {})) as unknown,
+    data: JSON.parse(dataText) as unknown,
   };
   const hash = eventHash(prevHash, content);
-  const row = await tx.auditEvent.create({
-    data: { ...content, data: content.data as object, prevHash, hash },
-    select: { seq: true, id: true, hash: true },
-  });
+  // The data goes to Postgres as the canonical text that was hashed, parsed by jsonb itself: through Prisma's
+  // JSON parameter a number past 2^53 arrived with other digits, and the event then verified as modified.
+  const [row] = await tx.$queryRaw<AppendedEvent[]>`
+    INSERT INTO "AuditEvent" (id, at, actor, action, target, data, "prevHash", hash)
+    VALUES (${content.id}::uuid, ${content.at}, ${content.actor}, ${content.action}, ${content.target}, ${dataText}::jsonb, ${prevHash}, ${hash})
+    RETURNING seq, id::text AS id, hash`;
   return row;
 }
 
