@@ -65,7 +65,7 @@ async function main() {
   children.push(up);
   await new Promise((r) => up.once("message", r));
   const upstreamUrl = `http://127.0.0.1:${upPort}`;
-  const plane = await spawnNginxPlane({ PROXY_STATE_FILE: path.join(tmp, "state.ndjson") }, { data: await freePort(), admin: await freePort() }, 2, path.join(tmp, "plane"));
+  const plane = await spawnNginxPlane({ PROXY_STATE_FILE: path.join(tmp, "state.ndjson"), NGINX_STATE_DICT_MB: process.env.BENCH_NGINX_STATE_MB ?? "768" }, { data: await freePort(), admin: await freePort() }, 2, path.join(tmp, "plane"));
   const stopAll = async () => {
     await plane.stop();
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");

@@ -57,7 +57,7 @@ export interface NginxPlane {
 }
 
 export async function spawnNginxPlane(env: Record<string, string>, ports: { data: number; admin: number }, workers = 1, dir = mkdtempSync(path.join(os.tmpdir(), "tollgate-nginx-plane-"))): Promise<NginxPlane> {
-  const conf = writeNginxPlane({ prefix: dir, listen: { host: "127.0.0.1", port: ports.data }, workers, userRoot: process.getuid?.() === 0, refuseEncodedSpecials: env.PROXY_REFUSE_ENCODED_SPECIALS !== "false", exposeWorker: true });
+  const conf = writeNginxPlane({ prefix: dir, listen: { host: "127.0.0.1", port: ports.data }, workers, stateDictMb: env.NGINX_STATE_DICT_MB ? Number(env.NGINX_STATE_DICT_MB) : undefined, userRoot: process.getuid?.() === 0, refuseEncodedSpecials: env.PROXY_REFUSE_ENCODED_SPECIALS !== "false", exposeWorker: true });
   const root = path.resolve(import.meta.dirname, "..");
   let nginx: ChildProcess | null = null;
   let controller: ChildProcess | null = null;

@@ -219,7 +219,7 @@ export function createAdminServer(ctx: Ctx): http.Server {
       else if (e instanceof StateError) err = new HttpError(400, "invalid_body", `${e.field}: ${e.message}`, e.field);
       else if (e instanceof IdempotencyConflict) err = new HttpError(409, "idempotency_conflict", e.message);
       else if (e instanceof RevisionConflict) err = new HttpError(409, "revision_conflict", e.message, "ifRevision");
-      else if (e instanceof NotReady) err = new HttpError(503, "not_ready", "no state loaded yet: push a snapshot first");
+      else if (e instanceof NotReady) err = new HttpError(503, "not_ready", e.message || "no state loaded yet: push a snapshot first"); // the nginx controller says why its data plane refused
       else {
         ctx.log.error({ err: e }, "admin request failed");
         err = new HttpError(500, "internal", "internal error");
