@@ -28,7 +28,8 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const WRK_SECONDS = Number(process.env.BENCH_WRK_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 250);
-const STATE_MB = Number(process.env.BENCH_NGINX_STATE_MB ?? 768);
+// Room for two generations of the full state (2 x 444 MB): a full load writes the new one beside the served one.
+const STATE_MB = Number(process.env.BENCH_NGINX_STATE_MB ?? 1024);
 const FULL_RELOAD = process.env.BENCH_NGINX_FULL_RELOAD !== "0";
 const ADMIN_TOKEN = "bench-admin-token-0123456789";
 const root = process.getuid?.() === 0;
