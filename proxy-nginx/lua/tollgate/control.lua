@@ -164,18 +164,42 @@ local function body_json()
   return cjson.decode(data or "")
 end
 
--- Deletes the keys of a generation that is not served (retired, or a load that did not commit).
--- get_keys(0) copies every key of the dict into this worker's Lua heap (hundreds of MB at a million
--- grants): collected at once, so the worker gives that memory back rather than keep it until a later GC.
+-- Deletes the keys of a generation that is not served (retired, or a load that did not commit), a batch at a
+-- time: get_keys(n) lists the n least recently used keys (from the LRU tail) and a get moves a key to the head,
+-- so each batch's keys of other generations are moved out of the way, and the pass ends at a mark set at its start
+-- (every key older than the mark has then been seen once). get_keys(0) would copy every key of the dict into this
+-- worker's Lua heap instead (~490 MB at a million grants, kept by the worker after the sweep), and hold the dict's
+-- lock for the whole listing. A request in flight across a switch may still touch an old key after the mark and be
+-- left behind: never read again (generations are not reused), a few entries at most.
+local SWEEP_BATCH = 2000
+
 local function sweep_now(old)
   local prefix = old .. ":"
-  local keys = state:get_keys(0)
-  for i = 1, #keys do
-    local k = keys[i]
-    if sub(k, 1, #prefix) == prefix then state:delete(k) end
+  local mark = "sweep-mark:" .. old .. ":" .. ngx.worker.pid() .. ":" .. ngx.now()
+  state:set(mark, true)
+  local last_first
+  while true do
+    local keys = state:get_keys(SWEEP_BATCH)
+    if #keys == 0 then break end
+    -- No key moved since the last batch: the dict does not behave as assumed; fall back to one full listing.
+    if keys[1] == last_first then
+      ngx.log(ngx.WARN, "tollgate: sweep of generation ", old, " falls back to a full key listing")
+      for _, k in ipairs(state:get_keys(0)) do
+        if sub(k, 1, #prefix) == prefix then state:delete(k) end
+      end
+      break
+    end
+    last_first = keys[1]
+    local done = false
+    for i = 1, #keys do
+      local k = keys[i]
+      if k == mark then done = true; break end
+      if sub(k, 1, #prefix) == prefix then state:delete(k) else state:get(k) end
+    end
+    if done then break end
+    ngx.sleep(0) -- let this worker serve requests between batches
   end
-  keys = nil
-  collectgarbage("collect")
+  state:delete(mark)
 end
 
 local function sweep(premature, old)
