@@ -176,17 +176,21 @@ local SWEEP_BATCH = 2000
 local function sweep_now(old)
   local prefix = old .. ":"
   local mark = "sweep-mark:" .. old .. ":" .. ngx.worker.pid() .. ":" .. ngx.now()
-  state:set(mark, true)
+  local function full_listing(why)
+    ngx.log(ngx.WARN, "tollgate: sweep of generation ", old, " falls back to a full key listing: ", why)
+    for _, k in ipairs(state:get_keys(0)) do
+      if sub(k, 1, #prefix) == prefix then state:delete(k) end
+    end
+  end
+  -- safe_set: a plain set into a full dict would evict the least recently used entries, served ones included.
+  if not state:safe_set(mark, true) then return full_listing("no room for the mark") end
   local last_first
   while true do
     local keys = state:get_keys(SWEEP_BATCH)
     if #keys == 0 then break end
-    -- No key moved since the last batch: the dict does not behave as assumed; fall back to one full listing.
+    -- No key moved since the last batch: the dict does not behave as assumed.
     if keys[1] == last_first then
-      ngx.log(ngx.WARN, "tollgate: sweep of generation ", old, " falls back to a full key listing")
-      for _, k in ipairs(state:get_keys(0)) do
-        if sub(k, 1, #prefix) == prefix then state:delete(k) end
-      end
+      full_listing("the LRU order did not move")
       break
     end
     last_first = keys[1]
@@ -290,7 +294,7 @@ function M.dispatch()
     local stale = state:get("loading")
     if stale and stale ~= state:get("gen") then sweep_now(stale) end
     local gen = state:incr("genseq", 1, 0)
-    state:set("loading", gen)
+    put("loading", gen)
     return reply(200, { generation = gen })
   end
   local gen = tonumber(args.generation)
