@@ -7,6 +7,9 @@
  * Reports req/s and p50/p99 (wrk, closed loop, 5 interleaved rounds; medians), the Tollgate/nginx ratio, added
  * p99 at a fixed moderate rate (open loop), proxy RSS (and its peaks: loading the state, serving it, and
  * replacing it in full while serving), and revoke-to-first-403 latency over 250 revocations.
+ *   4. then (BENCH_NGINX=0 to skip) the nginx data plane (proxy-nginx/) against plain nginx at 1 and 2 workers with
+ *      the same state, upstream and rounds (bench/proxy-nginx.ts, run after the Node processes have stopped):
+ *      its rows join the table, its figures and targets the final JSON.
  * Results go into docs/BENCHMARKS.md by hand.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -17,6 +20,8 @@ import { Readable } from "node:stream";
 import { Pool, request } from "undici";
 import { startNginx } from "../proxy/nginx-support";
 import { freePort } from "../test/support/db";
+import { nginxPlaneMissing } from "../proxy-nginx/test-support";
+import { runNginxPlaneBench, type NginxPlaneResult } from "./proxy-nginx";
 import { benchProxyEnv, untilAdminAnswers } from "./support";
 import { allowedRequest, APIS, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, RESOURCES_PER_API, snapshotBody } from "./proxy-state";
 
@@ -294,6 +299,14 @@ async function main() {
   const memReplacement = rss(proxy.pid!);
   console.log(`[proxy] full replacement applied in ${f(replaceSeconds, 1)} s; RSS ${memReplacement.rssMb} MB one second later, peak ${memReplacement.peakMb} MB during it`);
 
+  // The Node side is done: its processes stop, so the nginx phase has the machine (the upstream stays).
+  await nginx.stop();
+  await stopChildren(children.filter((c) => c !== up));
+  let nginxPlane: NginxPlaneResult | null = null;
+  const skipNginx = process.env.BENCH_NGINX === "0" ? "BENCH_NGINX=0" : nginxPlaneMissing();
+  if (skipNginx === null) nginxPlane = await runNginxPlaneBench({ upstreamUrl });
+  else console.log(`[proxy] nginx data plane skipped: ${skipNginx}`);
+
   const ratio = median(roundRatios);
   const addedP99 = open.tollgate.p99 - open.direct.p99;
   const addedP99VsNginx = open.tollgate.p99 - open.nginx.p99;
@@ -317,20 +330,45 @@ async function main() {
       // Serving the state: RSS after the load phases and the peaks of loading it and of serving it.
       rss: Math.max(memAfterLoadTest.rssMb, memAfterLoad.peakMb, memAfterLoadTest.peakMb) <= 400 ? "met" : "MISSED",
       rssPeakDuringReplacement: memReplacement.peakMb <= 400 ? "met" : "MISSED",
+      ...(nginxPlane ? Object.fromEntries(Object.entries(nginxPlane.targets).map(([k, v]) => [`nginxPlane${k[0].toUpperCase()}${k.slice(1)}`, v])) : {}),
     },
+    nginxPlane,
     totalSeconds: Math.round((Date.now() - t0) / 1000),
   };
   console.log(`[proxy] revoke-to-first-403 over ${REVOCATIONS}: p50 ${summary.revokeTo403Ms.p50} ms, p99 ${summary.revokeTo403Ms.p99} ms; revoke acknowledged (fsynced) p50 ${summary.revokeAckMs.p50} ms, p99 ${summary.revokeAckMs.p99} ms`);
   console.log(`[proxy] Node pass-through (bench/proxy-floor.ts)/nginx ${f(median(floorRatios))}x: the ceiling for any Node proxy on this stack here`);
   console.log(`[proxy] Tollgate/nginx throughput ${f(ratio)}x (median of rounds ${roundRatios.map((r) => f(r)).join(", ")}); added p99 at ${FIXED_RATE} req/s: ${f(addedP99)} ms vs direct, ${f(addedP99VsNginx)} ms vs nginx`);
+  printTable(closed, median(floorRatios), ratio, nginxPlane);
   console.log(JSON.stringify(summary, null, 2));
-  await nginx.stop();
+}
+
+/** Every data plane's median req/s, each against plain nginx at its worker count. */
+function printTable(closed: Record<string, { rps: number }>, floorRatio: number, ratio: number, plane: NginxPlaneResult | null): void {
+  const rows: [string, string, number, string][] = [
+    ["plain nginx (Node phase)", "1", closed.nginx.rps, "1.00x"],
+    ["Tollgate Node proxy", "1 process", closed.tollgate.rps, `${f(ratio)}x`],
+    ["Node pass-through (bench/proxy-floor.ts)", "1 process", closed.nodeFloor.rps, `${f(floorRatio)}x`],
+  ];
+  for (const [w, t] of Object.entries(plane?.throughput ?? {})) {
+    rows.push([`plain nginx (nginx phase)`, w, t.plain, "1.00x"], ["Tollgate nginx data plane", w, t.plane, `${f(t.ratio)}x`]);
+  }
+  console.log(`[proxy] side by side, medians of ${ROUNDS} interleaved round(s); ratios per round against plain nginx at the same worker count:`);
+  console.log("| data plane | workers | req/s | vs plain nginx |\n|---|---|---|---|");
+  for (const [name, w, rps, r] of rows) console.log(`| ${name} | ${w} | ${f(rps, 0)} | ${r} |`);
+  if (plane) {
+    const m = plane.memory;
+    console.log(
+      `[proxy] nginx data plane: revoke -> first 403 p50 ${plane.revokeTo403Ms.p50} ms, p99 ${plane.revokeTo403Ms.p99} ms (2 workers); ` +
+        `memory: dict used ${m.dictUsedMb} MB (configured ${m.dictConfiguredMb}) + workers ${m.workerPrivateMb.join(" + ")} MB = ${m.totalMb} MB` +
+        (plane.fullReload ? `; a second full load ${plane.fullReload.ok ? "fits" : "does NOT fit"} (peak ${plane.fullReload.dictUsedPeakMb} MB used)` : ""),
+    );
+  }
 }
 
 /** SIGTERM first (the proxy drains and exits, so e.g. --cpu-prof gets written), SIGKILL after 5 s. */
-async function cleanup() {
+async function stopChildren(list: ChildProcess[]) {
   await Promise.all(
-    children
+    list
       .filter((c) => c.exitCode === null && c.signalCode === null)
       .map(
         (c) =>
@@ -341,6 +379,10 @@ async function cleanup() {
           }),
       ),
   );
+}
+
+async function cleanup() {
+  await stopChildren(children);
   rmSync(tmp, { recursive: true, force: true });
 }
 

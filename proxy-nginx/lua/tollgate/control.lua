@@ -7,14 +7,25 @@
 --   gen      generation the data plane reads (absent: not ready, every request 503)
 --   rev      the controller's revision this state is at
 --   topo/tv  APIs and routes as JSON, and its version (workers recompile on change)
+--   genseq   the last generation handed out; loading: the generation a full load is writing (until its commit)
 --   <gen>:c<sha256 raw>          "expMs\tprincipalId\tcredentialId" ("" expMs: never)
---   <gen>:C<credentialId>        sha256 raw (to unindex it)
 --   <gen>:p<principal>\t<scope>  "expMs\tgrantId" (the latest grant for the pair is enforced, as in state.ts)
---   <gen>:g<grantId>             "principal\tscope"
+-- and the reverse indexes by id, read only here (to unindex on a delete or an update):
+--   <gen>:U<credentialId, 16 raw bytes>       sha256 raw                   id a lower-case uuid
+--   <gen>:C<credentialId as text>             sha256 raw                   any other id
+--   <gen>:u<grantId, 16 raw bytes>            principal .. scope, 16 raw bytes each  all three lower-case uuids
+--   <gen>:g<grantId as text>                  "principal\tscope"           otherwise
+-- The raw forms keep the reverse entries in the 128-byte class of nginx's slab allocator: an entry takes
+-- 68 bytes (rbtree node up to color, 32, + ngx_http_lua_shdict_node_t up to data, 36) + key + value, rounded
+-- up to a power of two; "<gen>:U" + 16 + 32 = 50 + digits of gen <= 60 up to a 10-digit generation, where the
+-- text forms (36-char uuids) take 256. Only lower-case uuids are packed, since unpacking must give back the
+-- exact text of the hot-path keys; each letter is its own namespace, so the two forms never collide, and an
+-- unindex looks in both (a uuid grant whose principal or scope is not one is indexed under g).
 local cjson = require "cjson.safe"
+local ffi = require "ffi"
 local state = ngx.shared.tollgate
 local usage = ngx.shared.tollgate_usage
-local find, sub = string.find, string.sub
+local find, sub, byte = string.find, string.sub, string.byte
 
 local M = {}
 
@@ -41,27 +52,79 @@ local function put(k, v)
   if not ok then error("shared dict: " .. tostring(err)) end
 end
 
-local function remove_credential(G, id)
-  local hash = state:get(G .. "C" .. id)
+-- Lower-case uuid text <-> 16 raw bytes (the reverse indexes' compact form).
+local NIBBLE = {}
+for i = 0, 9 do NIBBLE[48 + i] = i end
+for i = 0, 5 do NIBBLE[97 + i] = 10 + i end
+local HEX = {}
+for i = 0, 255 do HEX[i] = string.format("%02x", i) end
+local raw_buf = ffi.new("uint8_t[16]")
+
+--- The 16 bytes of a lower-case 8-4-4-4-12 uuid, or nil for any other value (upper case included).
+local function uuid_raw(id)
+  if type(id) ~= "string" or #id ~= 36 then return nil end
+  local i, j = 1, 0
+  while i <= 36 do
+    if i == 9 or i == 14 or i == 19 or i == 24 then
+      if byte(id, i) ~= 45 then return nil end
+      i = i + 1
+    else
+      local h, l = NIBBLE[byte(id, i)], NIBBLE[byte(id, i + 1)]
+      if not h or not l then return nil end
+      raw_buf[j] = h * 16 + l
+      i, j = i + 2, j + 1
+    end
+  end
+  return ffi.string(raw_buf, 16)
+end
+
+--- The uuid text of the 16 bytes of `raw` from `at`.
+local function uuid_text(raw, at)
+  local b = { byte(raw, at, at + 15) }
+  return HEX[b[1]] .. HEX[b[2]] .. HEX[b[3]] .. HEX[b[4]] .. "-" .. HEX[b[5]] .. HEX[b[6]] .. "-" .. HEX[b[7]] .. HEX[b[8]] .. "-"
+    .. HEX[b[9]] .. HEX[b[10]] .. "-" .. HEX[b[11]] .. HEX[b[12]] .. HEX[b[13]] .. HEX[b[14]] .. HEX[b[15]] .. HEX[b[16]]
+end
+
+-- A hot-path entry's value ends with "\t" .. the id of what it belongs to: deleted only by its owner.
+local function owned(v, id)
+  return v ~= nil and sub(v, -#id - 1) == "\t" .. id
+end
+
+-- Removes a credential's hot-path entry through the reverse entry `rk` (if present), and `rk`.
+local function unindex_credential(G, rk, id)
+  local hash = state:get(rk)
   if not hash then return end
-  local c = state:get(G .. "c" .. hash)
-  if c and sub(c, -#id) == id then state:delete(G .. "c" .. hash) end
-  state:delete(G .. "C" .. id)
+  if owned(state:get(G .. "c" .. hash), id) then state:delete(G .. "c" .. hash) end
+  state:delete(rk)
+end
+
+local function remove_credential(G, id)
+  local raw = uuid_raw(id)
+  if raw then unindex_credential(G, G .. "U" .. raw, id) end
+  unindex_credential(G, G .. "C" .. id, id)
+end
+
+local function unindex_grant(G, rk, ps, id)
+  if owned(state:get(G .. "p" .. ps), id) then state:delete(G .. "p" .. ps) end
+  state:delete(rk)
 end
 
 local function remove_grant(G, id)
+  local raw = uuid_raw(id)
+  if raw then
+    local v = state:get(G .. "u" .. raw)
+    if v then unindex_grant(G, G .. "u" .. raw, uuid_text(v, 1) .. "\t" .. uuid_text(v, 17), id) end
+  end
   local ps = state:get(G .. "g" .. id)
-  if not ps then return end
-  local v = state:get(G .. "p" .. ps)
-  if v and sub(v, -#id) == id then state:delete(G .. "p" .. ps) end
-  state:delete(G .. "g" .. id)
+  if ps then unindex_grant(G, G .. "g" .. id, ps, id) end
 end
 
 local function upsert_credential(G, v)
   remove_credential(G, v.id)
   local hash = unhex(v.hash)
   put(G .. "c" .. hash, exp_of(v.expiresAt) .. "\t" .. v.principalId .. "\t" .. v.id)
-  put(G .. "C" .. v.id, hash)
+  local raw = uuid_raw(v.id)
+  if raw then put(G .. "U" .. raw, hash) else put(G .. "C" .. v.id, hash) end
 end
 
 local function upsert_grant(G, v)
@@ -69,7 +132,8 @@ local function upsert_grant(G, v)
   local ps = v.principalId .. "\t" .. v.scopeId
   -- A full load marks the grant state.ts enforces for its pair; ops arrive in order (the last one wins).
   if v.enforced ~= false then put(G .. "p" .. ps, exp_of(v.expiresAt) .. "\t" .. v.id) end
-  put(G .. "g" .. v.id, ps)
+  local raw, pr, sr = uuid_raw(v.id), uuid_raw(v.principalId), uuid_raw(v.scopeId)
+  if raw and pr and sr then put(G .. "u" .. raw, pr .. sr) else put(G .. "g" .. v.id, ps) end
 end
 
 local function apply(G, op)
@@ -100,13 +164,51 @@ local function body_json()
   return cjson.decode(data or "")
 end
 
--- Deletes the keys of a retired generation in the background.
+-- Deletes the keys of a generation that is not served (retired, or a load that did not commit), a batch at a
+-- time: get_keys(n) lists the n least recently used keys (from the LRU tail) and a get moves a key to the head,
+-- so each batch's keys of other generations are moved out of the way, and the pass ends at a mark set at its start
+-- (every key older than the mark has then been seen once). get_keys(0) would copy every key of the dict into this
+-- worker's Lua heap instead (~490 MB at a million grants, kept by the worker after the sweep), and hold the dict's
+-- lock for the whole listing. A request in flight across a switch may still touch an old key after the mark and be
+-- left behind: never read again (generations are not reused), a few entries at most.
+local SWEEP_BATCH = 2000
+
+local function sweep_now(old)
+  local prefix = old .. ":"
+  local mark = "sweep-mark:" .. old .. ":" .. ngx.worker.pid() .. ":" .. ngx.now()
+  local function full_listing(why)
+    ngx.log(ngx.WARN, "tollgate: sweep of generation ", old, " falls back to a full key listing: ", why)
+    for _, k in ipairs(state:get_keys(0)) do
+      if sub(k, 1, #prefix) == prefix then state:delete(k) end
+    end
+  end
+  -- safe_set: a plain set into a full dict would evict the least recently used entries, served ones included.
+  if not state:safe_set(mark, true) then return full_listing("no room for the mark") end
+  local last_first
+  while true do
+    local keys = state:get_keys(SWEEP_BATCH)
+    if #keys == 0 then break end
+    -- No key moved since the last batch: the dict does not behave as assumed.
+    if keys[1] == last_first then
+      full_listing("the LRU order did not move")
+      break
+    end
+    last_first = keys[1]
+    local done = false
+    for i = 1, #keys do
+      local k = keys[i]
+      if k == mark then done = true; break end
+      if sub(k, 1, #prefix) == prefix then state:delete(k) else state:get(k) end
+    end
+    if done then break end
+    ngx.sleep(0) -- let this worker serve requests between batches
+  end
+  state:delete(mark)
+end
+
 local function sweep(premature, old)
   if premature then return end
-  local prefix = old .. ":"
-  for _, k in ipairs(state:get_keys(0)) do
-    if sub(k, 1, #prefix) == prefix then state:delete(k) end
-  end
+  sweep_now(old)
 end
 
 -- Control requests may land on different workers at once: every change to the
@@ -128,7 +230,9 @@ end
 function M.handle()
   if ngx.var.uri == "/status" or ngx.req.get_method() ~= "POST" then return M.dispatch() end
   local ok, err = pcall(locked, M.dispatch)
-  if not ok then return reply(503, { error = tostring(err) }) end
+  if not ok then reply(503, { error = tostring(err) }) end
+  -- A chunk of a full load is a decoded JSON body of 20,000 entries: freed now, not at some later request's GC.
+  if sub(ngx.var.uri, 1, 6) == "/load/" then collectgarbage("collect") end
 end
 
 function M.dispatch()
@@ -138,6 +242,7 @@ function M.dispatch()
       ready = state:get("gen") ~= nil, revision = state:get("rev") or cjson.null, generation = state:get("gen") or cjson.null, pid = ngx.worker.pid(),
       -- The shared dicts' size and what is left of it (bench/proxy-nginx.ts reports the state's memory from these).
       dict = { capacity = state:capacity(), free = state:free_space(), usageCapacity = usage:capacity(), usageFree = usage:free_space() },
+      loading = state:get("loading") or cjson.null,
     })
   end
   if method ~= "POST" then return reply(404, { error = "no such control path" }) end
@@ -184,7 +289,13 @@ function M.dispatch()
     return reply(200, {})
   end
   if uri == "/load/begin" then
-    return reply(200, { generation = state:incr("genseq", 1, 0) })
+    -- A load that never committed (refused for space, or its controller died) left a partial generation:
+    -- swept before this one starts, so failed loads cannot pile up and fill the dict.
+    local stale = state:get("loading")
+    if stale and stale ~= state:get("gen") then sweep_now(stale) end
+    local gen = state:incr("genseq", 1, 0)
+    put("loading", gen)
+    return reply(200, { generation = gen })
   end
   local gen = tonumber(args.generation)
   if not gen or not body then return reply(400, { error = "generation and a JSON body are required" }) end
@@ -203,6 +314,7 @@ function M.dispatch()
     local old = state:get("gen")
     state:set("rev", tonumber(args.revision))
     state:set("gen", gen)
+    if state:get("loading") == gen then state:delete("loading") end
     if old and old ~= gen then ngx.timer.at(0, sweep, old) end
     return reply(200, { revision = tonumber(args.revision), generation = gen })
   end
