@@ -9,19 +9,33 @@ local norm = require "tollgate.normalize"
 
 local ngx = ngx
 local byte, sub, find, lower = string.byte, string.sub, string.find, string.lower
+local huge, min = math.huge, math.min
+local var = ngx.var
 local state = ngx.shared.tollgate
 local usage = ngx.shared.tollgate_usage
 
 local M = {}
 
-ffi.cdef [[ unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md); ]]
+-- OpenSSL's low-level SHA-256 (deprecated in 3.0, still exported): the one-shot
+-- SHA256() of OpenSSL 3 fetches the algorithm from its provider and allocates a
+-- context on every call, about 5,800 instructions for a short key (callgrind);
+-- Init/Update/Final on one preallocated context cost a fraction of that.
+ffi.cdef [[
+typedef struct { unsigned int h[8]; unsigned int Nl, Nh; unsigned int data[16]; unsigned int num, md_len; } tollgate_sha256_ctx;
+int SHA256_Init(tollgate_sha256_ctx *c);
+int SHA256_Update(tollgate_sha256_ctx *c, const void *data, size_t len);
+int SHA256_Final(unsigned char *md, tollgate_sha256_ctx *c);
+]]
 local ok, crypto = pcall(ffi.load, "crypto")
 if not ok then crypto = ffi.load("libcrypto.so.3") end
 local digest_buf = ffi.new("unsigned char[32]")
+local sha_ctx = ffi.new("tollgate_sha256_ctx")
 
 --- SHA-256 as 32 raw bytes: the credential index key (hex is only for the wire).
 function M.sha256(s)
-  crypto.SHA256(s, #s, digest_buf)
+  crypto.SHA256_Init(sha_ctx)
+  crypto.SHA256_Update(sha_ctx, s, #s)
+  crypto.SHA256_Final(digest_buf, sha_ctx)
   return ffi.string(digest_buf, 32)
 end
 
@@ -232,13 +246,19 @@ local function refuse(status)
   return ngx.exit(status)
 end
 
---- The live grant id of (principal, scope), or nil: "exp\tgrantId" ("" exp: never).
+--- The live grant id of (principal, scope), or nil: "exp\tgrantId" ("" exp: never);
+--- then its dict key, its entry and its expiry (math.huge: never), for the decision cache.
 local function live_grant(G, principal, scope, now)
-  local v = state:get(G .. "p" .. principal .. "\t" .. scope)
+  local k = G .. "p" .. principal .. "\t" .. scope
+  local v = state:get(k)
   if not v then return nil end
   local tab = find(v, "\t", 1, true)
-  if tab > 1 and tonumber(sub(v, 1, tab - 1)) <= now then return nil end
-  return sub(v, tab + 1)
+  local exp = huge
+  if tab > 1 then
+    exp = tonumber(sub(v, 1, tab - 1))
+    if exp <= now then return nil end
+  end
+  return sub(v, tab + 1), k, v, exp
 end
 
 -- Usage is counted in a per-worker table and moved into the shared dict by a
@@ -278,33 +298,44 @@ local function decide(G, method, target, now)
   local segs = norm.segments(path)
   local api, depth, rest = api_for(t, path, segs)
   local route = api and match(api, method, segs, depth + 1) or nil
-  local d = { api = api, route = route, rest = rest, query = query }
+  local d = { api = api, route = route, rest = rest, query = query, tv = t.version }
   if route and route.public then return nil, d end
 
   local key
   if api and api.keyLocation then key = key_at_location(api.keyLocation, query) else key = presented_key() end
   if not key then return 401 end
   local digest = M.sha256(key)
-  local c = state:get(G .. "c" .. digest)
+  local ck = G .. "c" .. digest
+  local c = state:get(ck)
   if not c then return 401 end
   local t1 = find(c, "\t", 1, true)
   local t2 = find(c, "\t", t1 + 1, true)
-  if t1 > 1 and tonumber(sub(c, 1, t1 - 1)) <= now then return 401 end
+  local exp = huge
+  if t1 > 1 then
+    exp = tonumber(sub(c, 1, t1 - 1))
+    if exp <= now then return 401 end
+  end
   d.principal = sub(c, t1 + 1, t2 - 1)
   d.cred_id = sub(c, t2 + 1)
   if not route then
     count("s\t" .. (api and api.id or "") .. "\t" .. method .. "\t" .. norm.shadow_path(segs) .. "\t" .. M.hex(digest))
     return 404
   end
-  for _, set in ipairs(route.requirements) do
+  for i, set in ipairs(route.requirements) do
     local first
+    -- What the decision read, for the decision cache (M.access): only a decision by the
+    -- first alternative is cached, so no other entry of the state took part in it.
+    local pk, pv = i == 1 and {} or nil, i == 1 and {} or nil
     for j, scope in ipairs(set) do
-      local g = live_grant(G, d.principal, scope, now)
+      local g, k, v, gexp = live_grant(G, d.principal, scope, now)
       if not g then first = nil; break end
       if j == 1 then first = g end
+      if pk then pk[j], pv[j] = k, v end
+      exp = min(exp, gexp)
     end
     if first then
       d.grant_id, d.alternative = first, set
+      if pk then d.digest, d.ck, d.cv, d.pk, d.pv, d.exp = digest, ck, c, pk, pv, exp end
       return nil, d
     end
   end
@@ -312,22 +343,79 @@ local function decide(G, method, target, now)
 end
 
 --- Usage of an allowed request, as proxy/decide.ts recordAllowedUsage reports it.
+--- Returns the usage keys it counted (the decision cache counts them again on a hit).
 local function record_allowed(G, d, now)
-  count("r\t" .. (d.grant_id or "") .. "\t" .. (d.cred_id or "") .. "\t" .. d.route.id)
+  local keys = { "r\t" .. (d.grant_id or "") .. "\t" .. (d.cred_id or "") .. "\t" .. d.route.id }
+  count(keys[1])
   -- The first grant of the alternative is counted with the request; the others of an AND set here.
   local alt = d.alternative
   if alt then
     for j = 2, #alt do
       local g = live_grant(G, d.principal, alt[j], now)
-      if g then count("a\t" .. g) end
+      if g then keys[#keys + 1] = "a\t" .. g; count(keys[#keys]) end
     end
   end
+  return keys
+end
+
+-- The per-worker decision cache: an allowed request's decision and everything
+-- forwarding needs, keyed by the request line and the SHA-256 of the key (never
+-- the key itself), so a repeated (request, key) pair skips normalisation, the
+-- route walk and every string the slow path builds. An entry is used only while
+-- the state it was decided on is still there: the same generation and topology
+-- version, and the credential's and each grant's dict entry unchanged (a revoke,
+-- including the controller's early /remove, deletes or rewrites one of them, so
+-- it takes effect on the next request on every worker), and only until the
+-- earliest expiry of the credential and the grants (expiry per request, as the
+-- Node proxy). Only decisions by a route's first alternative, for an API without
+-- its own key location, are cached: no other entry of the state took part in them.
+local lrucache = require "resty.lrucache"
+M.decision_cache_size = 10000
+local decisions
+
+--- What forwarding sets (both paths): keys never forwarded, the upstream URI,
+--- the principal, Host, the scheme (only when not the default), the peer.
+local function forward(uri, principal, api)
+  ngx.req.clear_header("Authorization")
+  ngx.req.clear_header("X-API-Key")
+  var.tg_uri = uri
+  var.tg_principal = principal
+  var.tg_host = api.hostHeader
+  if api.scheme ~= "http" then var.tg_scheme = api.scheme end
+  ngx.ctx.tg_api = api
 end
 
 --- access_by_lua: decide, then either refuse or set what proxy_pass forwards.
 function M.access()
   local gen = state:get("gen")
-  local target = ngx.var.request_uri
+  local line = var.request
+  local auth = var.http_authorization
+  local ckey
+  if gen and auth then
+    local key = bearer(auth)
+    if key then
+      ckey = line .. M.sha256(key)
+      decisions = decisions or lrucache.new(M.decision_cache_size)
+      local e = decisions:get(ckey)
+      if e then
+        local now = ngx.now() * 1000
+        local ok = e.gen == gen and now < e.exp and state:get("tv") == e.tv and state:get(e.ck) == e.cv
+        if ok then
+          local pk, pv = e.pk, e.pv
+          for i = 1, #pk do
+            if state:get(pk[i]) ~= pv[i] then ok = false; break end
+          end
+        end
+        if ok then
+          local usage_keys = e.usage
+          for i = 1, #usage_keys do count(usage_keys[i]) end
+          return forward(e.uri, e.principal, e.api)
+        end
+        decisions:delete(ckey)
+      end
+    end
+  end
+  local target = var.request_uri
   if target == "/_tollgate/auth" or sub(target, 1, 16) == "/_tollgate/auth?" then return M.forward_auth(gen) end
   if not gen then return refuse(503) end
   local G = gen .. ":"
@@ -335,11 +423,11 @@ function M.access()
   if method == "CONNECT" then return refuse(405) end
   -- nginx accepts absolute-form targets ("GET http://host/p") and hands on only
   -- their path; the Node proxy refuses them, and so do we: origin-form only.
-  if byte(ngx.var.request, #method + 2) ~= 47 then return refuse(400) end
+  if byte(line, #method + 2) ~= 47 then return refuse(400) end
   local now = ngx.now() * 1000
   local status, d = decide(G, method, target, now)
   if status then return refuse(status) end
-  record_allowed(G, d, now)
+  local usage_keys = record_allowed(G, d, now)
   local api, rest = d.api, d.rest
   local query = d.query
   -- Keys are never forwarded: Authorization / X-API-Key, or an API's own key
@@ -353,19 +441,24 @@ function M.access()
       end
     end
     if loc.query then query = query_without_keys(loc, query) end
-  else
-    ngx.req.clear_header("Authorization")
-    ngx.req.clear_header("X-API-Key")
   end
   local base = api.base
   local uri = base .. (rest ~= "" and rest or (base ~= "" and "" or "/")) .. query
   if byte(uri, 1) ~= 47 then uri = "/" .. uri end
-  ngx.var.tg_uri = uri
-  ngx.var.tg_principal = d.principal or ""
-  ngx.var.tg_host = api.hostHeader
-  ngx.var.tg_scheme = api.scheme
-  ngx.ctx.tg_peer_host = api.addr
-  ngx.ctx.tg_peer_port = api.port
+  local principal = d.principal or ""
+  if loc then
+    var.tg_uri = uri
+    var.tg_principal = principal
+    var.tg_host = api.hostHeader
+    var.tg_scheme = api.scheme
+    ngx.ctx.tg_api = api
+    return
+  end
+  -- The key was the Authorization header's (ckey) and this API reads it there: cacheable.
+  if ckey and d.pk and d.digest and ckey == line .. d.digest then
+    decisions:set(ckey, { gen = gen, tv = d.tv, exp = d.exp, ck = d.ck, cv = d.cv, pk = d.pk, pv = d.pv, usage = usage_keys, uri = uri, principal = principal, api = api })
+  end
+  return forward(uri, principal, api)
 end
 
 local function one_header(h, name)
@@ -420,9 +513,11 @@ function M.forward_auth(gen)
 end
 
 --- balancer_by_lua: the chosen API's upstream address (keep-alive pooled per peer).
+local balancer
 function M.balance()
-  local balancer = require "ngx.balancer"
-  local ok, err = balancer.set_current_peer(ngx.ctx.tg_peer_host, ngx.ctx.tg_peer_port)
+  balancer = balancer or require "ngx.balancer"
+  local api = ngx.ctx.tg_api
+  local ok, err = balancer.set_current_peer(api.addr, api.port)
   if not ok then
     ngx.log(ngx.ERR, "tollgate: no upstream peer: ", err)
     return ngx.exit(502)
