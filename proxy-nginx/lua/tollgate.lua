@@ -373,48 +373,82 @@ local lrucache = require "resty.lrucache"
 M.decision_cache_size = 10000
 local decisions
 
---- What forwarding sets (both paths): keys never forwarded, the upstream URI,
---- the principal, Host, the scheme (only when not the default), the peer.
+-- The API a request goes to, for balancer_by_lua, by the request's address (the
+-- ngx_http_request_t pointer): ngx.ctx would cost a table, a registry reference
+-- and a cleanup handler per request, and its code is too long for LuaJIT to
+-- compile into the fast path. Set for every request before it can reach the
+-- balancer (only allowed requests are proxied, and both paths set it); left in
+-- place after (nginx retries a failed keep-alive connection through the balancer
+-- again) and overwritten by the next request at the same address. Addresses are
+-- reused, so the table stays small; past PEERS_MAX distinct ones it starts over,
+-- keeping the previous table for lookups, so no request in flight loses its entry.
+local get_request = require("resty.core.base").get_request
+local uintptr_t = ffi.typeof("uintptr_t")
+-- The request's address as a number: get_request() gives a new cdata on each call.
+local function request_id() return tonumber(ffi.cast(uintptr_t, get_request())) end
+local PEERS_MAX = 65536
+local peers, old_peers, peers_n = {}, {}, 0
+local function set_peer(api)
+  local r = request_id()
+  if peers[r] == nil then
+    peers_n = peers_n + 1
+    if peers_n > PEERS_MAX then old_peers, peers, peers_n = peers, {}, 1 end
+  end
+  peers[r] = api
+end
+
+--- What forwarding sets (both paths): the upstream URI, the principal, Host, the
+--- scheme (only when not the default), the peer. Authorization and X-API-Key are
+--- not forwarded: their proxy_set_header lines send $tg_authorization and
+--- $tg_x_api_key, empty unless set (generate.ts).
 local function forward(uri, principal, api)
-  ngx.req.clear_header("Authorization")
-  ngx.req.clear_header("X-API-Key")
   var.tg_uri = uri
   var.tg_principal = principal
   var.tg_host = api.hostHeader
   if api.scheme ~= "http" then var.tg_scheme = api.scheme end
-  ngx.ctx.tg_api = api
+  set_peer(api)
+end
+
+--- set_by_lua (generate.ts): the request line ($request) and $http_authorization
+--- in, the upstream URI out when this worker has the (line, key) pair's allowed
+--- decision cached and it still holds; "" otherwise, and M.access decides in full.
+--- set_by_lua runs without a coroutine, and nginx hands both variables in by index.
+function M.fast()
+  local auth = var.http_authorization
+  if not auth then return "" end
+  local line = var.request
+  decisions = decisions or lrucache.new(M.decision_cache_size)
+  -- The digest of the whole header value: the same value always yields the same
+  -- key, and no parsing (a loop here would keep LuaJIT from compiling this function).
+  local ckey = line .. M.sha256(auth)
+  local e = decisions:get(ckey)
+  if not e then return "" end
+  local now = ngx.now() * 1000
+  local ok = state:get("gen") == e.gen and now < e.exp and state:get("tv") == e.tv and state:get(e.ck) == e.cv
+  if ok then
+    local pk, pv = e.pk, e.pv
+    for i = 1, #pk do
+      if state:get(pk[i]) ~= pv[i] then ok = false; break end
+    end
+  end
+  if not ok then
+    decisions:delete(ckey)
+    return ""
+  end
+  local usage_keys = e.usage
+  for i = 1, #usage_keys do count(usage_keys[i]) end
+  local api = e.api
+  var.tg_principal = e.principal
+  var.tg_host = api.hostHeader
+  if api.scheme ~= "http" then var.tg_scheme = api.scheme end
+  set_peer(api)
+  return e.uri
 end
 
 --- access_by_lua: decide, then either refuse or set what proxy_pass forwards.
 function M.access()
   local gen = state:get("gen")
   local line = var.request
-  local auth = var.http_authorization
-  local ckey
-  if gen and auth then
-    local key = bearer(auth)
-    if key then
-      ckey = line .. M.sha256(key)
-      decisions = decisions or lrucache.new(M.decision_cache_size)
-      local e = decisions:get(ckey)
-      if e then
-        local now = ngx.now() * 1000
-        local ok = e.gen == gen and now < e.exp and state:get("tv") == e.tv and state:get(e.ck) == e.cv
-        if ok then
-          local pk, pv = e.pk, e.pv
-          for i = 1, #pk do
-            if state:get(pk[i]) ~= pv[i] then ok = false; break end
-          end
-        end
-        if ok then
-          local usage_keys = e.usage
-          for i = 1, #usage_keys do count(usage_keys[i]) end
-          return forward(e.uri, e.principal, e.api)
-        end
-        decisions:delete(ckey)
-      end
-    end
-  end
   local target = var.request_uri
   if target == "/_tollgate/auth" or sub(target, 1, 16) == "/_tollgate/auth?" then return M.forward_auth(gen) end
   if not gen then return refuse(503) end
@@ -434,13 +468,24 @@ function M.access()
   -- names (headers in both spellings, query parameters), as proxy/dataplane.ts.
   local loc = api.keyLocation
   if loc then
+    local own = {}
     for _, name in ipairs(loc.names) do
       if loc.header then
         ngx.req.clear_header(name)
         ngx.req.clear_header((name:gsub("_", "-")))
+        own[lower(name)], own[lower((name:gsub("_", "-")))] = true, true
       end
     end
     if loc.query then query = query_without_keys(loc, query) end
+    -- Authorization and X-API-Key are ordinary headers for such an API, forwarded
+    -- as the Node proxy forwards them (Node keeps the first Authorization and joins
+    -- repeated X-API-Key values with ", "), unless they are among its key names.
+    local h = ngx.req.get_headers(200)
+    local a, x = h["authorization"], h["x-api-key"]
+    if type(a) == "table" then a = a[1] end
+    if type(x) == "table" then x = table.concat(x, ", ") end
+    if a and not own["authorization"] then var.tg_authorization = a end
+    if x and not own["x-api-key"] then var.tg_x_api_key = x end
   end
   local base = api.base
   local uri = base .. (rest ~= "" and rest or (base ~= "" and "" or "/")) .. query
@@ -451,12 +496,15 @@ function M.access()
     var.tg_principal = principal
     var.tg_host = api.hostHeader
     var.tg_scheme = api.scheme
-    ngx.ctx.tg_api = api
+    set_peer(api)
     return
   end
-  -- The key was the Authorization header's (ckey) and this API reads it there: cacheable.
-  if ckey and d.pk and d.digest and ckey == line .. d.digest then
-    decisions:set(ckey, { gen = gen, tv = d.tv, exp = d.exp, ck = d.ck, cv = d.cv, pk = d.pk, pv = d.pv, usage = usage_keys, uri = uri, principal = principal, api = api })
+  -- Cacheable when the key came from the Authorization header (the only one M.fast
+  -- reads): with no key location of its own, an API takes the key from there when present.
+  local auth = var.http_authorization
+  if d.pk and auth then
+    decisions = decisions or lrucache.new(M.decision_cache_size)
+    decisions:set(line .. M.sha256(auth), { gen = gen, tv = d.tv, exp = d.exp, ck = d.ck, cv = d.cv, pk = d.pk, pv = d.pv, usage = usage_keys, uri = uri, principal = principal, api = api })
   end
   return forward(uri, principal, api)
 end
@@ -516,7 +564,12 @@ end
 local balancer
 function M.balance()
   balancer = balancer or require "ngx.balancer"
-  local api = ngx.ctx.tg_api
+  local r = request_id()
+  local api = peers[r] or old_peers[r]
+  if not api then
+    ngx.log(ngx.ERR, "tollgate: no upstream chosen for this request")
+    return ngx.exit(502)
+  end
   local ok, err = balancer.set_current_peer(api.addr, api.port)
   if not ok then
     ngx.log(ngx.ERR, "tollgate: no upstream peer: ", err)
