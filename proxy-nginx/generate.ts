@@ -53,9 +53,10 @@ const STRIPPED = [
 export function nginxConfig(o: NginxPlaneOptions): string {
   const p = o.prefix;
   const strip = STRIPPED.map((h) => `      proxy_set_header ${h} "";`).join("\n");
-  // What Lua may set, reset in each location (a request can start at /_tollgate/slow).
-  const defaults = ["tg_principal", "tg_host", "tg_authorization", "tg_x_api_key"].map((v) => `      set $${v} "";`).join("\n") + `\n      set $tg_scheme "http";`;
-  const forwarding = `      proxy_pass $tg_scheme://tollgate_upstream$tg_uri;
+  // What Lua may set, reset in each location (a request can start at /_tollgate/slow). The fast path serves
+  // only APIs without a key location of their own, whose Authorization and X-API-Key are never forwarded.
+  const defaults = (vars: string[]) => [...vars, "tg_principal", "tg_host"].map((v) => `      set $${v} "";`).join("\n") + `\n      set $tg_scheme "http";`;
+  const forwarding = (keys: string) => `      proxy_pass $tg_scheme://tollgate_upstream$tg_uri;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $tg_host;
@@ -63,8 +64,7 @@ export function nginxConfig(o: NginxPlaneOptions): string {
       proxy_set_header X-Forwarded-For $remote_addr;
       proxy_set_header X-Forwarded-Proto http;
       proxy_set_header X-Forwarded-Host $http_host;
-      proxy_set_header Authorization $tg_authorization;
-      proxy_set_header X-API-Key $tg_x_api_key;
+${keys}
 ${strip}
       proxy_intercept_errors off;
       proxy_connect_timeout 5s;
@@ -109,15 +109,15 @@ ${nginxTempPaths(p)}
     # itself is decided as any other; a rewrite, not error_page to a named location, keeps nginx's own
     # handling of "Expect: 100-continue" (a named location marks it as done).
     location / {
-${defaults}
-      set_by_lua_block $tg_uri { return require("tollgate").fast() }
+${defaults([])}
+      set_by_lua $tg_uri 'return require("tollgate").fast()' $request $http_authorization;
       if ($tg_uri = "") { rewrite ^ /_tollgate/slow last; }
-${forwarding}
+${forwarding(`      proxy_set_header Authorization "";\n      proxy_set_header X-API-Key "";`)}
     }
     location = /_tollgate/slow {
-${defaults}
+${defaults(["tg_authorization", "tg_x_api_key"])}
       access_by_lua_block { require("tollgate").access() }
-${forwarding}
+${forwarding(`      proxy_set_header Authorization $tg_authorization;\n      proxy_set_header X-API-Key $tg_x_api_key;`)}
     }
   }
 
