@@ -1,27 +1,61 @@
--- Tollgate's nginx data plane: the access decision of proxy/decide.ts, run in
--- access_by_lua against state in lua_shared_dicts (shared by every worker),
--- with each worker's compiled route matcher rebuilt when the topology version
--- changes. The state is written only by the controller (proxy-nginx/controller.ts)
+-- Tollgate's nginx data plane: the access decision of proxy/decide.ts, run
+-- against state in lua_shared_dicts (shared by every worker), with each
+-- worker's compiled route matcher rebuilt when the topology version changes.
+-- The state is written only by the controller (proxy-nginx/controller.ts)
 -- through the control listener (tollgate/control.lua).
+--
+-- The request path (generate.ts), and why. Plain nginx proxying a request costs
+-- about 20,000 instructions (callgrind, one worker); the first version of this
+-- plane cost 57,000 (0.64x of plain nginx's throughput): the coroutine of
+-- access_by_lua, OpenSSL 3's one-shot SHA256() (a provider fetch per call,
+-- 5,800), normalisation, the route walk and a dozen strings built per request,
+-- ngx.var reads by name, two clear_header calls, ngx.ctx for the balancer.
+--   1. set_by_lua (M.fast): no coroutine; $request and $http_authorization come
+--      in by index. With the SHA-256 of the Authorization value it looks up this
+--      worker's decision cache (below); a hit still checks, in the shared dict,
+--      the generation, the topology version and the credential's and grants'
+--      entries (4 lookups: a revoke, even the controller's early /remove that
+--      leaves the revision as it is, denies on the next request on every
+--      worker) and the earliest expiry, counts usage and returns the upstream
+--      URI. Keys are stripped by proxy_set_header lines, not from Lua.
+--   2. A miss ("") is rewritten to /_tollgate/slow, where access_by_lua
+--      (M.access) runs the full decision from $request_uri as before, refuses or
+--      forwards, and caches an allowed decision for the next identical request.
+--   3. balancer_by_lua (M.balance) sets the API's peer, found by the request's
+--      address; the upstream block's keepalive pools connections per peer.
 local ffi = require "ffi"
 local cjson = require "cjson.safe"
 local norm = require "tollgate.normalize"
 
 local ngx = ngx
 local byte, sub, find, lower = string.byte, string.sub, string.find, string.lower
+local huge, min = math.huge, math.min
+local var = ngx.var
 local state = ngx.shared.tollgate
 local usage = ngx.shared.tollgate_usage
 
 local M = {}
 
-ffi.cdef [[ unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md); ]]
+-- OpenSSL's low-level SHA-256 (deprecated in 3.0, still exported): the one-shot
+-- SHA256() of OpenSSL 3 fetches the algorithm from its provider and allocates a
+-- context on every call, about 5,800 instructions for a short key (callgrind);
+-- Init/Update/Final on one preallocated context cost a fraction of that.
+ffi.cdef [[
+typedef struct { unsigned int h[8]; unsigned int Nl, Nh; unsigned int data[16]; unsigned int num, md_len; } tollgate_sha256_ctx;
+int SHA256_Init(tollgate_sha256_ctx *c);
+int SHA256_Update(tollgate_sha256_ctx *c, const void *data, size_t len);
+int SHA256_Final(unsigned char *md, tollgate_sha256_ctx *c);
+]]
 local ok, crypto = pcall(ffi.load, "crypto")
 if not ok then crypto = ffi.load("libcrypto.so.3") end
 local digest_buf = ffi.new("unsigned char[32]")
+local sha_ctx = ffi.new("tollgate_sha256_ctx")
 
 --- SHA-256 as 32 raw bytes: the credential index key (hex is only for the wire).
 function M.sha256(s)
-  crypto.SHA256(s, #s, digest_buf)
+  crypto.SHA256_Init(sha_ctx)
+  crypto.SHA256_Update(sha_ctx, s, #s)
+  crypto.SHA256_Final(digest_buf, sha_ctx)
   return ffi.string(digest_buf, 32)
 end
 
@@ -232,13 +266,19 @@ local function refuse(status)
   return ngx.exit(status)
 end
 
---- The live grant id of (principal, scope), or nil: "exp\tgrantId" ("" exp: never).
+--- The live grant id of (principal, scope), or nil: "exp\tgrantId" ("" exp: never);
+--- then its dict key, its entry and its expiry (math.huge: never), for the decision cache.
 local function live_grant(G, principal, scope, now)
-  local v = state:get(G .. "p" .. principal .. "\t" .. scope)
+  local k = G .. "p" .. principal .. "\t" .. scope
+  local v = state:get(k)
   if not v then return nil end
   local tab = find(v, "\t", 1, true)
-  if tab > 1 and tonumber(sub(v, 1, tab - 1)) <= now then return nil end
-  return sub(v, tab + 1)
+  local exp = huge
+  if tab > 1 then
+    exp = tonumber(sub(v, 1, tab - 1))
+    if exp <= now then return nil end
+  end
+  return sub(v, tab + 1), k, v, exp
 end
 
 -- Usage is counted in a per-worker table and moved into the shared dict by a
@@ -278,33 +318,44 @@ local function decide(G, method, target, now)
   local segs = norm.segments(path)
   local api, depth, rest = api_for(t, path, segs)
   local route = api and match(api, method, segs, depth + 1) or nil
-  local d = { api = api, route = route, rest = rest, query = query }
+  local d = { api = api, route = route, rest = rest, query = query, tv = t.version }
   if route and route.public then return nil, d end
 
   local key
   if api and api.keyLocation then key = key_at_location(api.keyLocation, query) else key = presented_key() end
   if not key then return 401 end
   local digest = M.sha256(key)
-  local c = state:get(G .. "c" .. digest)
+  local ck = G .. "c" .. digest
+  local c = state:get(ck)
   if not c then return 401 end
   local t1 = find(c, "\t", 1, true)
   local t2 = find(c, "\t", t1 + 1, true)
-  if t1 > 1 and tonumber(sub(c, 1, t1 - 1)) <= now then return 401 end
+  local exp = huge
+  if t1 > 1 then
+    exp = tonumber(sub(c, 1, t1 - 1))
+    if exp <= now then return 401 end
+  end
   d.principal = sub(c, t1 + 1, t2 - 1)
   d.cred_id = sub(c, t2 + 1)
   if not route then
     count("s\t" .. (api and api.id or "") .. "\t" .. method .. "\t" .. norm.shadow_path(segs) .. "\t" .. M.hex(digest))
     return 404
   end
-  for _, set in ipairs(route.requirements) do
+  for i, set in ipairs(route.requirements) do
     local first
+    -- What the decision read, for the decision cache (M.access): only a decision by the
+    -- first alternative is cached, so no other entry of the state took part in it.
+    local pk, pv = i == 1 and {} or nil, i == 1 and {} or nil
     for j, scope in ipairs(set) do
-      local g = live_grant(G, d.principal, scope, now)
+      local g, k, v, gexp = live_grant(G, d.principal, scope, now)
       if not g then first = nil; break end
       if j == 1 then first = g end
+      if pk then pk[j], pv[j] = k, v end
+      exp = min(exp, gexp)
     end
     if first then
       d.grant_id, d.alternative = first, set
+      if pk then d.digest, d.ck, d.cv, d.pk, d.pv, d.exp = digest, ck, c, pk, pv, exp end
       return nil, d
     end
   end
@@ -312,22 +363,125 @@ local function decide(G, method, target, now)
 end
 
 --- Usage of an allowed request, as proxy/decide.ts recordAllowedUsage reports it.
+--- Returns the usage keys it counted (the decision cache counts them again on a hit).
 local function record_allowed(G, d, now)
-  count("r\t" .. (d.grant_id or "") .. "\t" .. (d.cred_id or "") .. "\t" .. d.route.id)
+  local keys = { "r\t" .. (d.grant_id or "") .. "\t" .. (d.cred_id or "") .. "\t" .. d.route.id }
+  count(keys[1])
   -- The first grant of the alternative is counted with the request; the others of an AND set here.
   local alt = d.alternative
   if alt then
     for j = 2, #alt do
       local g = live_grant(G, d.principal, alt[j], now)
-      if g then count("a\t" .. g) end
+      if g then keys[#keys + 1] = "a\t" .. g; count(keys[#keys]) end
     end
   end
+  return keys
+end
+
+-- The per-worker decision cache: an allowed request's decision and everything
+-- forwarding needs, keyed by the request line and the SHA-256 of the key (never
+-- the key itself), so a repeated (request, key) pair skips normalisation, the
+-- route walk and every string the slow path builds. An entry is used only while
+-- the state it was decided on is still there: the same generation and topology
+-- version, and the credential's and each grant's dict entry unchanged (a revoke,
+-- including the controller's early /remove, deletes or rewrites one of them, so
+-- it takes effect on the next request on every worker), and only until the
+-- earliest expiry of the credential and the grants (expiry per request, as the
+-- Node proxy). Only decisions by a route's first alternative, for an API without
+-- its own key location, are cached: no other entry of the state took part in them.
+local lrucache = require "resty.lrucache"
+M.decision_cache_size = 10000
+local decisions
+
+-- The API a request goes to, for balancer_by_lua, by the request's address (the
+-- ngx_http_request_t pointer): ngx.ctx would cost a table, a registry reference
+-- and a cleanup handler per request, and its code is too long for LuaJIT to
+-- compile into the fast path. Set for every request before it can reach the
+-- balancer (only allowed requests are proxied, and both paths set it); left in
+-- place after (nginx retries a failed keep-alive connection through the balancer
+-- again) and overwritten by the next request at the same address. Addresses are
+-- reused, so the table stays small; past PEERS_MAX distinct ones it starts over,
+-- keeping the previous table for lookups, so no request in flight loses its entry.
+local get_request = require("resty.core.base").get_request
+local uintptr_t = ffi.typeof("uintptr_t")
+-- The request's address as a number: get_request() gives a new cdata on each call.
+local function request_id() return tonumber(ffi.cast(uintptr_t, get_request())) end
+local PEERS_MAX = 65536
+local peers, old_peers, peers_n = {}, {}, 0
+local function set_peer(api)
+  local r = request_id()
+  if peers[r] == nil then
+    peers_n = peers_n + 1
+    if peers_n > PEERS_MAX then old_peers, peers, peers_n = peers, {}, 1 end
+  end
+  peers[r] = api
+end
+
+--- What forwarding sets (both paths): the upstream URI, the principal, Host, the
+--- scheme (only when not the default), the peer. Authorization and X-API-Key are
+--- not forwarded: their proxy_set_header lines send $tg_authorization and
+--- $tg_x_api_key, empty unless set (generate.ts).
+local function forward(uri, principal, api)
+  var.tg_uri = uri
+  var.tg_principal = principal
+  var.tg_host = api.hostHeader
+  if api.scheme ~= "http" then var.tg_scheme = api.scheme end
+  set_peer(api)
+end
+
+-- set_by_lua's arguments, read as resty.core's ngx.arg does but without its
+-- phase check and metatable (which LuaJIT does not compile from here).
+require "resty.core.param"
+local setby_data, setby_len = ffi.new("unsigned char*[1]"), ffi.new("size_t[1]")
+local function setby_param(r, idx)
+  ffi.C.ngx_http_lua_ffi_get_setby_param(r, idx, setby_data, setby_len)
+  if setby_len[0] == 0 then return nil end
+  return ffi.string(setby_data[0], setby_len[0])
+end
+
+--- set_by_lua (generate.ts): the request line ($request) and $http_authorization
+--- in, the upstream URI out when this worker has the (line, key) pair's allowed
+--- decision cached and it still holds; "" otherwise, and M.access decides in full.
+--- set_by_lua runs without a coroutine, and nginx hands both variables in by index
+--- (an ngx.var read looks the name up in a hash on every call).
+function M.fast()
+  local r = get_request()
+  local auth = setby_param(r, 2)
+  if not auth then return "" end
+  local line = setby_param(r, 1)
+  decisions = decisions or lrucache.new(M.decision_cache_size)
+  -- The digest of the whole header value: the same value always yields the same
+  -- key, and no parsing (a loop here would keep LuaJIT from compiling this function).
+  local ckey = line .. M.sha256(auth)
+  local e = decisions:get(ckey)
+  if not e then return "" end
+  local now = ngx.now() * 1000
+  local ok = state:get("gen") == e.gen and now < e.exp and state:get("tv") == e.tv and state:get(e.ck) == e.cv
+  if ok then
+    local pk, pv = e.pk, e.pv
+    for i = 1, #pk do
+      if state:get(pk[i]) ~= pv[i] then ok = false; break end
+    end
+  end
+  if not ok then
+    decisions:delete(ckey)
+    return ""
+  end
+  local usage_keys = e.usage
+  for i = 1, #usage_keys do count(usage_keys[i]) end
+  local api = e.api
+  var.tg_principal = e.principal
+  var.tg_host = api.hostHeader
+  if api.scheme ~= "http" then var.tg_scheme = api.scheme end
+  set_peer(api)
+  return e.uri
 end
 
 --- access_by_lua: decide, then either refuse or set what proxy_pass forwards.
 function M.access()
   local gen = state:get("gen")
-  local target = ngx.var.request_uri
+  local line = var.request
+  local target = var.request_uri
   if target == "/_tollgate/auth" or sub(target, 1, 16) == "/_tollgate/auth?" then return M.forward_auth(gen) end
   if not gen then return refuse(503) end
   local G = gen .. ":"
@@ -335,37 +489,56 @@ function M.access()
   if method == "CONNECT" then return refuse(405) end
   -- nginx accepts absolute-form targets ("GET http://host/p") and hands on only
   -- their path; the Node proxy refuses them, and so do we: origin-form only.
-  if byte(ngx.var.request, #method + 2) ~= 47 then return refuse(400) end
+  if byte(line, #method + 2) ~= 47 then return refuse(400) end
   local now = ngx.now() * 1000
   local status, d = decide(G, method, target, now)
   if status then return refuse(status) end
-  record_allowed(G, d, now)
+  local usage_keys = record_allowed(G, d, now)
   local api, rest = d.api, d.rest
   local query = d.query
   -- Keys are never forwarded: Authorization / X-API-Key, or an API's own key
   -- names (headers in both spellings, query parameters), as proxy/dataplane.ts.
   local loc = api.keyLocation
   if loc then
+    local own = {}
     for _, name in ipairs(loc.names) do
       if loc.header then
         ngx.req.clear_header(name)
         ngx.req.clear_header((name:gsub("_", "-")))
+        own[lower(name)], own[lower((name:gsub("_", "-")))] = true, true
       end
     end
     if loc.query then query = query_without_keys(loc, query) end
-  else
-    ngx.req.clear_header("Authorization")
-    ngx.req.clear_header("X-API-Key")
+    -- Authorization and X-API-Key are ordinary headers for such an API, forwarded
+    -- as the Node proxy forwards them (Node keeps the first Authorization and joins
+    -- repeated X-API-Key values with ", "), unless they are among its key names.
+    local h = ngx.req.get_headers(200)
+    local a, x = h["authorization"], h["x-api-key"]
+    if type(a) == "table" then a = a[1] end
+    if type(x) == "table" then x = table.concat(x, ", ") end
+    if a and not own["authorization"] then var.tg_authorization = a end
+    if x and not own["x-api-key"] then var.tg_x_api_key = x end
   end
   local base = api.base
   local uri = base .. (rest ~= "" and rest or (base ~= "" and "" or "/")) .. query
   if byte(uri, 1) ~= 47 then uri = "/" .. uri end
-  ngx.var.tg_uri = uri
-  ngx.var.tg_principal = d.principal or ""
-  ngx.var.tg_host = api.hostHeader
-  ngx.var.tg_scheme = api.scheme
-  ngx.ctx.tg_peer_host = api.addr
-  ngx.ctx.tg_peer_port = api.port
+  local principal = d.principal or ""
+  if loc then
+    var.tg_uri = uri
+    var.tg_principal = principal
+    var.tg_host = api.hostHeader
+    var.tg_scheme = api.scheme
+    set_peer(api)
+    return
+  end
+  -- Cacheable when the key came from the Authorization header (the only one M.fast
+  -- reads): with no key location of its own, an API takes the key from there when present.
+  local auth = var.http_authorization
+  if d.pk and auth then
+    decisions = decisions or lrucache.new(M.decision_cache_size)
+    decisions:set(line .. M.sha256(auth), { gen = gen, tv = d.tv, exp = d.exp, ck = d.ck, cv = d.cv, pk = d.pk, pv = d.pv, usage = usage_keys, uri = uri, principal = principal, api = api })
+  end
+  return forward(uri, principal, api)
 end
 
 local function one_header(h, name)
@@ -420,9 +593,16 @@ function M.forward_auth(gen)
 end
 
 --- balancer_by_lua: the chosen API's upstream address (keep-alive pooled per peer).
+local balancer
 function M.balance()
-  local balancer = require "ngx.balancer"
-  local ok, err = balancer.set_current_peer(ngx.ctx.tg_peer_host, ngx.ctx.tg_peer_port)
+  balancer = balancer or require "ngx.balancer"
+  local r = request_id()
+  local api = peers[r] or old_peers[r]
+  if not api then
+    ngx.log(ngx.ERR, "tollgate: no upstream chosen for this request")
+    return ngx.exit(502)
+  end
+  local ok, err = balancer.set_current_peer(api.addr, api.port)
   if not ok then
     ngx.log(ngx.ERR, "tollgate: no upstream peer: ", err)
     return ngx.exit(502)
