@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-const ALL = ["inventory", "proxy", "proxy-nginx", "soak-nginx", "review", "reports", "export", "discovery", "contention", "audit", "access-import", "access", "pages"];
+const ALL = ["inventory", "proxy", "proxy-nginx", "soak-nginx", "signals-e2e", "review", "reports", "export", "discovery", "contention", "audit", "access-import", "access", "pages"];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = wanted.length ? wanted : ALL.filter((n) => existsSync(`bench/${n}.ts`));
 
