@@ -249,11 +249,11 @@ async function main() {
       const start = Date.now();
       log(`K=${K}: wrk -t1 -c32 -d${WRK_SECONDS}s over ${K} keys; load average ${loadBefore}`);
       // wrk runs in a child; this process sends the dormant key's request meanwhile and watches for its finding.
-      const wrkDone = new Promise<ReturnType<typeof wrk>>((resolve, reject) => {
+      const wrkDone = new Promise<{ rps: number; requests: number; p50: number; p99: number }>((resolve, reject) => {
         const w = spawn("/usr/bin/wrk", ["-t1", "-c32", `-d${WRK_SECONDS}s`, "--latency", "-s", lua, dataUrl]);
         let out = "";
         w.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        w.on("exit", (code) => {
+        w.on("close", (code) => {
           if (code !== 0) return reject(new Error(`wrk exited ${code}`));
           const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
           if (non2xx) return reject(new Error(`wrk saw ${non2xx[1]} non-2xx responses:\n${out}`));
