@@ -14,7 +14,7 @@ const PRINCIPALS = CREDENTIALS / CREDS_PER_PRINCIPAL;
 export const GRANTS_PER_PRINCIPAL = GRANTS / PRINCIPALS; // 10: distinct scopes per principal
 
 // Deterministic ids: a uuid-shaped hex of (kind, n).
-const uuid = (kind: number, n: number) => {
+export const uuid = (kind: number, n: number) => {
   const h = n.toString(16).padStart(12, "0");
   return `${kind.toString(16).padStart(8, "0")}-0000-4000-8000-${h}`;
 };
@@ -51,16 +51,30 @@ export function* stateRecords(upstreamUrl: string): Generator<StateRecord> {
   }
 }
 
-/** An allowed request for credential c using its principal's j-th grant; `id` is the path's item id. */
+/**
+ * An allowed request for credential c using its principal's j-th grant; `id` is the path's item id. Also the ids a
+ * dashboard holding the same inventory knows it by (bench/signals-e2e.ts): its credential, principal and route
+ * (the item template `/res{r}/{id}`, which is the endpoint id).
+ */
 export function allowedRequest(c: number, j: number, id: number) {
   const s = scopeOfGrant(principalOf(c), j);
   const a = Math.floor(s / SCOPES_PER_API);
   const r = (s % SCOPES_PER_API) + SCOPES_PER_API * (id % (RESOURCES_PER_API / SCOPES_PER_API));
-  return { path: `/api${a}/res${r}/${id}`, key: key(c), grant: grantId(principalOf(c), j) };
+  return {
+    path: `/api${a}/res${r}/${id}`,
+    key: key(c),
+    grant: grantId(principalOf(c), j),
+    credential: uuid(4, c),
+    principal: principalOf(c),
+    route: uuid(3, (a * RESOURCES_PER_API + r) * 2 + 1),
+  };
 }
 
-/** The benchmarks' traffic: 1,000 distinct allowed (key, path) pairs spread over the whole state. */
-export const benchRequests = () => Array.from({ length: 1000 }, (_, i) => allowedRequest((i * 7919) % CREDENTIALS, i % GRANTS_PER_PRINCIPAL, i));
+/** The i-th request of the benchmarks' traffic (distinct credentials for i < CREDENTIALS: 7919 is prime). */
+export const benchRequest = (i: number) => allowedRequest((i * 7919) % CREDENTIALS, i % GRANTS_PER_PRINCIPAL, i);
+
+/** The benchmarks' traffic: `n` (default 1,000) distinct allowed (key, path) pairs spread over the whole state. */
+export const benchRequests = (n = 1000) => Array.from({ length: n }, (_, i) => benchRequest(i));
 
 /**
  * Streams the snapshot as NDJSON (PUT /admin/v1/snapshot, application/x-ndjson): the proxy validates and indexes it

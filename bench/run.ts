@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 // proxy-nginx runs inside proxy (its nginx phase), so not again on its own here; `npm run bench proxy-nginx` still runs it alone.
-const ALL = ["inventory", "proxy", "soak-nginx", "review", "reports", "export", "discovery", "contention", "audit", "access-import", "access", "pages"];
+const ALL = ["inventory", "proxy", "soak-nginx", "signals-e2e", "review", "reports", "export", "discovery", "contention", "audit", "access-import", "access", "pages"];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = wanted.length ? wanted : ALL.filter((n) => existsSync(`bench/${n}.ts`));
 

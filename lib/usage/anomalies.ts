@@ -119,6 +119,9 @@ export async function signalCandidates(tx: Tx, signals: SignalRow[], environment
         SELECT DISTINCT u.c, u.e, ${now}::timestamptz, ${now}::timestamptz
         FROM unnest(${pc}::uuid[], ${pe}::uuid[]) AS u(c, e)
         JOIN "Credential" c ON c.id = u.c JOIN "Endpoint" en ON en.id = u.e
+        -- The pairs ON CONFLICT would leave alone (seen within the hour) are left out first: ON CONFLICT locks every
+        -- conflicting row even when its WHERE declines the update (a WAL record and a dirtied page per known pair per report).
+        WHERE NOT EXISTS (SELECT 1 FROM "CredentialEndpointSeen" k WHERE k."credentialId" = u.c AND k."endpointId" = u.e AND k."lastSeenAt" >= ${now}::timestamptz - interval '1 hour')
         ON CONFLICT ("credentialId", "endpointId") DO UPDATE SET "lastSeenAt" = excluded."lastSeenAt"
           -- A known pair is rewritten at most hourly: the steady state is then reads, not a row version per report.
           WHERE "CredentialEndpointSeen"."lastSeenAt" < excluded."lastSeenAt" - interval '1 hour'
@@ -159,6 +162,8 @@ export async function signalCandidates(tx: Tx, signals: SignalRow[], environment
         INSERT INTO "CredentialNetworkSeen" ("credentialId", network, "firstSeenAt", "lastSeenAt")
         SELECT DISTINCT u.c, u.n, ${now}::timestamptz, ${now}::timestamptz
         FROM unnest(${nc}::uuid[], ${nn}::text[]) AS u(c, n) JOIN "Credential" c ON c.id = u.c
+        -- As for endpoints: known networks seen within the hour are left out before ON CONFLICT would lock them.
+        WHERE NOT EXISTS (SELECT 1 FROM "CredentialNetworkSeen" k WHERE k."credentialId" = u.c AND k.network = u.n AND k."lastSeenAt" >= ${now}::timestamptz - interval '1 hour')
         ON CONFLICT ("credentialId", network) DO UPDATE SET "lastSeenAt" = excluded."lastSeenAt"
           WHERE "CredentialNetworkSeen"."lastSeenAt" < excluded."lastSeenAt" - interval '1 hour'
         RETURNING "credentialId", network, (xmax = 0) AS inserted)

@@ -149,3 +149,49 @@ test("the proxy snapshot holds this environment's enforceable state in the admin
   await expect(buildProxySnapshot(systemActor("test"), { environment: "nope" }, client)).rejects.toMatchObject({ code: "not_found" });
   await expect(buildProxySnapshot(systemActor("test"), { environment: null }, client)).rejects.toMatchObject({ code: "bad_request" });
 });
+
+test("signals' endpoint and network history: a new pair is inserted, a pair seen over an hour ago gets its lastSeenAt moved, one seen within the hour is left as it was", async () => {
+  const cred = (await client.credential.create({ data: { principalId: ids.principal, prefix: "tg_live_his", hash: createHash("sha256").update("history").digest("hex"), createdAt: longAgo } })).id;
+  const other = (await client.endpoint.create({ data: { apiId: ids.api, method: "get", pathTemplate: "/orders", scopes: { create: { scopeId: ids.scope } } } })).id;
+  const third = (await client.endpoint.create({ data: { apiId: ids.api, method: "get", pathTemplate: "/orders/{id}/items", scopes: { create: { scopeId: ids.scope } } } })).id;
+  const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+  const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+  await client.credentialEndpointSeen.createMany({
+    data: [
+      { credentialId: cred, endpointId: ids.endpoint, firstSeenAt: longAgo, lastSeenAt: twoHoursAgo },
+      { credentialId: cred, endpointId: other, firstSeenAt: longAgo, lastSeenAt: tenMinutesAgo },
+    ],
+  });
+  await client.credentialNetworkSeen.createMany({
+    data: [
+      { credentialId: cred, network: "10.0.0.0/24", firstSeenAt: longAgo, lastSeenAt: twoHoursAgo },
+      { credentialId: cred, network: "10.0.1.0/24", firstSeenAt: longAgo, lastSeenAt: tenMinutesAgo },
+    ],
+  });
+  const before = Date.now();
+  const now = new Date().toISOString();
+  await ingestUsageReport(
+    systemActor("proxy"),
+    {
+      reportId: randomUUID(),
+      proxy: "edge-1",
+      environment: "production",
+      grants: [],
+      credentials: [],
+      shadow: [],
+      signals: [{ credentialId: cred, grantId: null, endpoints: [ids.endpoint, other, third], networks: ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"], minutes: [{ minute: now, count: 3 }] }],
+    },
+    client,
+  );
+  const seen = new Map((await client.credentialEndpointSeen.findMany({ where: { credentialId: cred } })).map((r) => [r.endpointId, r]));
+  expect(seen.size).toBe(3);
+  expect(seen.get(ids.endpoint)!.lastSeenAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+  expect(seen.get(ids.endpoint)!.firstSeenAt).toEqual(longAgo);
+  expect(seen.get(other)!.lastSeenAt).toEqual(tenMinutesAgo);
+  expect(seen.get(third)!.firstSeenAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+  const nets = new Map((await client.credentialNetworkSeen.findMany({ where: { credentialId: cred } })).map((r) => [r.network, r]));
+  expect(nets.size).toBe(3);
+  expect(nets.get("10.0.0.0/24")!.lastSeenAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+  expect(nets.get("10.0.1.0/24")!.lastSeenAt).toEqual(tenMinutesAgo);
+  expect(nets.get("10.0.2.0/24")!.firstSeenAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+});

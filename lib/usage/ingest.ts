@@ -18,6 +18,16 @@ import { openAnomalies, reactivatedCandidates, signalCandidates } from "./anomal
 const MAX_ROWS = 50_000;
 
 /**
+ * The ingest transaction's budget. Prisma's default (5 s to finish) was a cliff: with the proxy flat out on a
+ * 2-core machine and 20,000 active keys, a report of 5,000 grant-days + 2,000 signals took 5.7-6.8 s of wall time
+ * (0.3 s of its own CPU and ~1 s of Postgres CPU; the rest waiting for a core), was rolled back at 5 s, and the
+ * proxy resent the same report every tick for a minute: no usage and no findings landed at all (bench/signals-e2e.ts,
+ * docs/BENCHMARKS.md). A report that is slow must still commit: the proxy's own 10 s answer timeout then only
+ * makes it resend a report the dashboard already holds, which the reportId turns into a no-op.
+ */
+export const INGEST_TX = { maxWait: 10_000, timeout: 60_000 } as const;
+
+/**
  * What a report may claim. Usage decides dormancy, so a timestamp is evidence:
  * `lastUsedAt: 9999-12-31` kept a grant "used" for ever through greatest(), and
  * year 0000 reached Postgres as a 500. Times must lie between a fixed floor and
@@ -189,7 +199,7 @@ export async function ingestUsageReport(actor: Actor, input: unknown, client: Pr
     // Only a registered proxy gets its last-report time; an unregistered one is not created here.
     const proxyKnown = (await tx.$executeRaw`UPDATE "Proxy" SET "lastReportAt" = now() WHERE name = ${r.proxy}`) > 0;
     return { accepted: true, grantDays, credentials, shadow, endpointDays, zombieFindings, anomalies, proxyKnown };
-  });
+  }, INGEST_TX);
   // Anomalies may have queued webhook deliveries: send them now, not at the worker's next poll.
   if (result.anomalies.length > 0) wakeDelivery();
   return result;
