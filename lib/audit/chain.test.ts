@@ -60,7 +60,7 @@ describe("audit chain", () => {
   test("numbers JavaScript cannot hold exactly (past 2^53, exponents) are stored with the digits that were hashed", async () => {
     // Written through Prisma's JSON parameter, 12345678901234567890 (held as 12345678901234567000) reached jsonb with
     // other digits than canonicalJSON hashed, and a legitimate event then read as modified.
-    const data = { big: Number("12345678901234567890"), pow: 2 ** 60, neg: -(2 ** 55) - 8, huge: 1e21, tiny: 1e-7, list: [9007199254740993, 0.1] };
+    const data = { big: Number("12345678901234567890"), pow: 2 ** 60, neg: -(2 ** 55) - 8, huge: 1e21, tiny: 1e-7, list: [Number("9007199254740993"), 0.1] };
     await ctx.client.$transaction((tx) => appendAuditEvent(tx, { actor: alice, action: "test.big_numbers", data }));
     const [row] = await superuser(async (c) => (await c.query<{ data: string }>(`SELECT data::text AS data FROM "AuditEvent" WHERE action = 'test.big_numbers'`)).rows);
     expect(row ? JSON.parse(row.data) : null).toEqual(JSON.parse(canonicalJSON(data)));
