@@ -23,6 +23,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from "node:os";
 import path from "node:path";
 import { Agent, request } from "undici";
+import { plainNginxConf } from "./support";
 
 process.env.BENCH_CREDENTIALS ??= "2000";
 process.env.BENCH_GRANTS ??= "10000";
@@ -32,7 +33,7 @@ const TREE = path.resolve(args.includes("--tree") ? args[args.indexOf("--tree") 
 const WARM = Number(process.env.BENCH_CG_WARM_SECONDS ?? 15);
 const SECS = Number(process.env.BENCH_CG_SECONDS ?? 10);
 
-const { nginxConfig, nginxMainLines, nginxTempPaths, controlSocket } = await import(path.join(TREE, "proxy-nginx/generate.ts"));
+const { nginxConfig, controlSocket } = await import(path.join(TREE, "proxy-nginx/generate.ts"));
 const { freePort } = await import(path.join(TREE, "test/support/db.ts"));
 const st = await import(path.join(TREE, "bench/proxy-state.ts"));
 
@@ -58,18 +59,7 @@ await new Promise((r) => up.once("message", r));
 const conf =
   "master_process off;\n" +
   (MODE === "plain"
-    ? `${nginxMainLines(tmp, 1, root)}
-events { worker_connections 4096; }
-http {
-  access_log off;
-${nginxTempPaths(tmp)}
-  upstream bench_upstream { server 127.0.0.1:${upPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port} reuseport;
-    location / { proxy_pass http://bench_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`
+    ? plainNginxConf(tmp, port, upPort, 1, root)
     : nginxConfig({ prefix: tmp, listen: { host: "127.0.0.1", port }, workers: 1, stateDictMb: 64, userRoot: root }));
 writeFileSync(path.join(tmp, "nginx.conf"), conf);
 const nargs = ["-p", tmp, "-c", path.join(tmp, "nginx.conf"), "-e", path.join(tmp, "logs/error.log")];

@@ -19,9 +19,9 @@ import { pathToFileURL } from "node:url";
 import { Readable } from "node:stream";
 import { Agent, Pool, request } from "undici";
 import { NGINX } from "../proxy/nginx-support";
-import { controlSocket, nginxMainLines, nginxTempPaths, writeNginxPlane } from "../proxy-nginx/generate";
+import { controlSocket, writeNginxPlane } from "../proxy-nginx/generate";
 import { freePort } from "../test/support/db";
-import { untilAdminAnswers } from "./support";
+import { plainNginxConf, untilAdminAnswers } from "./support";
 import { allowedRequest, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, snapshotBody } from "./proxy-state";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -40,21 +40,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 function plainConfig(dir: string, port: number, upPort: string, workers: number): string {
   const file = path.join(dir, "nginx.conf");
-  writeFileSync(
-    file,
-    `${nginxMainLines(dir, workers, root)}
-events { worker_connections 4096; }
-http {
-  access_log off;
-${nginxTempPaths(dir)}
-  upstream bench_upstream { server 127.0.0.1:${upPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port} reuseport;
-    location / { proxy_pass http://bench_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`,
-  );
+  writeFileSync(file, plainNginxConf(dir, port, upPort, workers, root));
   return file;
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { request } from "undici";
+import { nginxMainLines, nginxTempPaths } from "../proxy-nginx/generate";
 
 /**
  * A database of the benchmark's own on the real Postgres (DATABASE_URL's
@@ -62,4 +63,20 @@ export async function untilAdminAnswers(adminUrl: string, adminToken: string, tr
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+/** Plain nginx as a reverse proxy of the bench upstream (upstream keep-alive): the baseline the nginx data plane is measured against. */
+export function plainNginxConf(dir: string, port: number, upPort: number | string, workers: number, userRoot: boolean): string {
+  return `${nginxMainLines(dir, workers, userRoot)}
+events { worker_connections 4096; }
+http {
+  access_log off;
+${nginxTempPaths(dir)}
+  upstream bench_upstream { server 127.0.0.1:${upPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port} reuseport;
+    location / { proxy_pass http://bench_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`;
 }
