@@ -1,9 +1,12 @@
+import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Agent, Client, request } from "undici";
 import { freePort } from "@/test/support/db";
 import { startUpstream, type Upstream } from "@/test/support/upstream";
 import { admin, world } from "@/proxy/test-support";
+import { EnforcementState } from "@/proxy/state";
 import { controlSocket } from "./generate";
+import { topologyJson } from "./mirror";
 import { nginxPlaneMissing, spawnNginxPlane, type NginxPlane } from "./test-support";
 
 // The per-worker decision cache of lua/tollgate.lua: a cached allowed decision
@@ -78,5 +81,41 @@ describe.skipIf(missing !== null)("nginx data plane: the decision cache", () => 
       expect(slow).toEqual(other);
       expect(slow).toEqual([key ? 404 : 401]);
     }
+  });
+
+  test("a change that arrives only with the ordered ops push (a key's expiry moved into the past) is refused on both workers although their decisions were cached", async () => {
+    // Not a delete, so the controller sends nothing early: the state's change counter moves with the /ops write,
+    // and each worker checks its cached entry again.
+    expect(statuses(await burst("/orders/orders/export", fixture.keys.alice))).toEqual([200]);
+    expect(statuses(await burst("/orders/orders/export", fixture.keys.alice))).toEqual([200]);
+    const expired = { id: fixture.ids.aliceCred, principalId: fixture.ids.alice, hash: createHash("sha256").update(fixture.keys.alice).digest("hex"), expiresAt: new Date(Date.now() - 1000).toISOString() };
+    const r = await admin(plane.adminUrl, "POST", "/admin/v1/batch", { idempotencyKey: "expire-alice-key", ops: [{ op: "upsert", kind: "credential", value: expired }] });
+    expect(r.status).toBe(200);
+    const after = await burst("/orders/orders/export", fixture.keys.alice);
+    expect(statuses(after)).toEqual([401]);
+    expect(new Set(after.map((x) => x.worker)).size, "both workers answered").toBe(2);
+  });
+  test("a full load into a new generation is enforced at once on both workers, past their cached decisions", async () => {
+    // What the controller does after a restart or a gap in its log (mirror.ts): a fresh generation, switched in one
+    // write. Loaded here through the control socket, with a key of its own, first with the grant and then without,
+    // at the controller's own revision (a revision it does not hold would make it load its state over ours).
+    const topology = await topologyJson(EnforcementState.fromSnapshot(fixture.snapshot));
+    const key = "tg_live_carol_" + randomUUID();
+    const carol = randomUUID();
+    const credential = { id: randomUUID(), principalId: carol, hash: createHash("sha256").update(key).digest("hex"), expiresAt: null };
+    const grant = { id: randomUUID(), principalId: carol, scopeId: fixture.ids.writeScope, expiresAt: null };
+    const load = async (grants: unknown[], revision: number) => {
+      const { json } = await control("/load/begin", {});
+      expect((await control(`/load/chunk?generation=${json.generation}`, { credentials: [credential], grants })).status).toBe(200);
+      expect((await control(`/load/commit?generation=${json.generation}&revision=${revision}`, { topology })).status).toBe(200);
+    };
+    const revision = (await control("/status")).json.revision as number;
+    await load([grant], revision);
+    expect(statuses(await burst("/orders/orders/export", key))).toEqual([200]);
+    expect(statuses(await burst("/orders/orders/export", key))).toEqual([200]);
+    await load([], revision);
+    const after = await burst("/orders/orders/export", key);
+    expect(statuses(after)).toEqual([403]);
+    expect(new Set(after.map((x) => x.worker)).size, "both workers answered").toBe(2);
   });
 });

@@ -109,7 +109,8 @@ ${nginxTempPaths(p)}
     # itself is decided as any other; a rewrite, not error_page to a named location, keeps nginx's own
     # handling of "Expect: 100-continue" (a named location marks it as done).
     location / {
-${defaults([])}
+      # A hit (below) sets $tg_principal and $tg_host itself; a miss resets them at /_tollgate/slow.
+      set $tg_scheme "http";
       set_by_lua $tg_uri 'return require("tollgate").fast()' $request $http_authorization;
       if ($tg_uri = "") { rewrite ^ /_tollgate/slow last; }
 ${forwarding(`      proxy_set_header Authorization "";\n      proxy_set_header X-API-Key "";`)}

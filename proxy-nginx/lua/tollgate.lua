@@ -12,12 +12,13 @@
 -- ngx.var reads by name, two clear_header calls, ngx.ctx for the balancer.
 --   1. set_by_lua (M.fast): no coroutine; $request and $http_authorization come
 --      in by index. With the SHA-256 of the Authorization value it looks up this
---      worker's decision cache (below); a hit still checks, in the shared dict,
---      the generation, the topology version and the credential's and grants'
---      entries (4 lookups: a revoke, even the controller's early /remove that
---      leaves the revision as it is, denies on the next request on every
---      worker) and the earliest expiry, counts usage and returns the upstream
---      URI. Keys are stripped by proxy_set_header lines, not from Lua.
+--      worker's decision cache (below); a hit reads the state's change counter
+--      "ver" (one lookup; when it moved, the generation, the topology version
+--      and the credential's and grants' entries are read again: a revoke, even
+--      the controller's early /remove that leaves the revision as it is,
+--      denies on the next request on every worker), checks the earliest
+--      expiry, counts usage and returns the upstream URI. Keys are stripped by
+--      proxy_set_header lines, not from Lua.
 --   2. A miss ("") is rewritten to /_tollgate/slow, where access_by_lua
 --      (M.access) runs the full decision from $request_uri as before, refuses or
 --      forwards, and caches an allowed decision for the next identical request.
@@ -455,15 +456,24 @@ function M.fast()
   local ckey = line .. M.sha256(auth)
   local e = decisions:get(ckey)
   if not e then return "" end
-  local now = ngx.now() * 1000
-  local ok = state:get("gen") == e.gen and now < e.exp and state:get("tv") == e.tv and state:get(e.ck) == e.cv
-  if ok then
-    local pk, pv = e.pk, e.pv
-    for i = 1, #pk do
-      if state:get(pk[i]) ~= pv[i] then ok = false; break end
-    end
-  end
+  -- "ver" is bumped after every change to the served state (control.lua): while it is the value this entry was
+  -- last checked at, nothing it depends on changed, and one read stands for all. Otherwise (or with no counter)
+  -- the entry's own dict entries are read again: "ver" first, then the entries, so a change made after these
+  -- reads moves "ver" past the value stored.
+  local ver = state:get("ver")
+  local ok = ver ~= nil and ver == e.ver
   if not ok then
+    ok = state:get("gen") == e.gen and state:get("tv") == e.tv and state:get(e.ck) == e.cv
+    if ok then
+      local pk, pv = e.pk, e.pv
+      for i = 1, #pk do
+        if state:get(pk[i]) ~= pv[i] then ok = false; break end
+      end
+    end
+    if ok then e.ver = ver end
+  end
+  local now = ngx.now() * 1000
+  if not ok or now >= e.exp then
     decisions:delete(ckey)
     return ""
   end
@@ -479,6 +489,8 @@ end
 
 --- access_by_lua: decide, then either refuse or set what proxy_pass forwards.
 function M.access()
+  -- Read before anything the decision reads: a cached decision stores it (M.fast).
+  local ver = state:get("ver")
   local gen = state:get("gen")
   local line = var.request
   local target = var.request_uri
@@ -536,7 +548,7 @@ function M.access()
   local auth = var.http_authorization
   if d.pk and auth then
     decisions = decisions or lrucache.new(M.decision_cache_size)
-    decisions:set(line .. M.sha256(auth), { gen = gen, tv = d.tv, exp = d.exp, ck = d.ck, cv = d.cv, pk = d.pk, pv = d.pv, usage = usage_keys, uri = uri, principal = principal, api = api })
+    decisions:set(line .. M.sha256(auth), { ver = ver, gen = gen, tv = d.tv, exp = d.exp, ck = d.ck, cv = d.cv, pk = d.pk, pv = d.pv, usage = usage_keys, uri = uri, principal = principal, api = api })
   end
   return forward(uri, principal, api)
 end

@@ -8,6 +8,8 @@
 --   rev      the controller's revision this state is at
 --   topo/tv  APIs and routes as JSON, and its version (workers recompile on change)
 --   genseq   the last generation handed out; loading: the generation a full load is writing (until its commit)
+--   ver      bumped after every change to what is served (ops, removals, topology, a generation switch): a
+--            worker's cached decision whose "ver" is still current needs no other read (tollgate.lua, M.fast)
 --   <gen>:c<sha256 raw>          "expMs\tprincipalId\tcredentialId" ("" expMs: never)
 --   <gen>:p<principal>\t<scope>  "expMs\tgrantId" (the latest grant for the pair is enforced, as in state.ts)
 -- and the reverse indexes by id, read only here (to unindex on a delete or an update):
@@ -150,6 +152,15 @@ local function set_topology(json)
   state:incr("tv", 1, 0)
 end
 
+-- After (never before) a change to the served state: a worker that reads the new "ver" re-reads the entries its
+-- cached decision used, and one that still reads the old value started before the change was made.
+-- Raises when the counter cannot be written (a full dict refusing its first creation): the change is then
+-- reported as failed, never acknowledged with cached decisions left unchecked.
+local function changed()
+  local v, err = state:incr("ver", 1, 0)
+  if not v then error("shared dict: " .. tostring(err)) end
+end
+
 local function body_json()
   ngx.req.read_body()
   local data = ngx.req.get_body_data()
@@ -271,7 +282,8 @@ function M.dispatch()
       for _, op in ipairs(body.ops) do apply(G, op) end
       if body.topology then set_topology(body.topology) end
     end)
-    if not ok then return reply(507, { error = err }) end
+    local counted, cerr = pcall(changed) -- also after a failed batch: part of it may have been applied
+    if not ok or not counted then return reply(507, { error = err or cerr }) end
     state:set("rev", tonumber(args.to))
     return reply(200, { revision = tonumber(args.to) })
   end
@@ -286,6 +298,8 @@ function M.dispatch()
     for _, op in ipairs(body.ops) do
       if op.op == "delete" then apply(gen .. ":", op) end
     end
+    local counted, cerr = pcall(changed)
+    if not counted then return reply(507, { error = cerr }) end
     return reply(200, {})
   end
   if uri == "/load/begin" then
@@ -309,11 +323,12 @@ function M.dispatch()
     return reply(200, { generation = gen })
   end
   if uri == "/load/commit" then
-    local ok, err = pcall(set_topology, body.topology)
+    local ok, err = pcall(function() set_topology(body.topology); changed() end)
     if not ok then return reply(507, { error = err }) end
     local old = state:get("gen")
     state:set("rev", tonumber(args.revision))
     state:set("gen", gen)
+    changed() -- exists by now (created above), so this incr needs no room
     if state:get("loading") == gen then state:delete("loading") end
     if old and old ~= gen then ngx.timer.at(0, sweep, old) end
     return reply(200, { revision = tonumber(args.revision), generation = gen })
