@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseYamlSafely } from "./yaml";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parseChecked, parseWithoutAnchors, parseYamlSafely } from "./yaml";
 
 const refusal = (text: string, limits = {}) => {
   try {
@@ -58,5 +60,47 @@ describe("parseYamlSafely", () => {
 
   it("reports syntax errors with line and column", () => {
     expect(refusal("a: 1\na: 2\n").message).toMatch(/invalid YAML at line 2, column 1/);
+  });
+});
+
+describe("parseYamlSafely's fast path (documents without anchors, js-yaml)", () => {
+  const outcome = (parse: () => unknown) => {
+    try {
+      return { value: parse() };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  const fixtures = readdirSync("test/fixtures", { recursive: true, encoding: "utf8" }).filter((f) => /\.(ya?ml|json)$/.test(f));
+
+  it.each(fixtures)("gives what the checked parser gives: %s", (f) => {
+    const text = readFileSync(path.join("test/fixtures", f), "utf8");
+    const checked = outcome(() => parseChecked(text));
+    expect(outcome(() => parseYamlSafely(text))).toEqual(checked);
+    // The fast path itself took every valid fixture that has no "&".
+    if ("value" in checked && checked.value !== null && !text.includes("&")) expect(parseWithoutAnchors(text, {})).toEqual(checked.value);
+  });
+
+  it("gives what the checked parser gives for YAML's scalar forms, keys, and refusals", () => {
+    const docs = [
+      "a: [1_000, 0755, 0o17, 0x1F, +12, .5, 1e3, -.inf, .NaN, True, NULL, ~, '1', 1.0, 12:30, 2024-01-01, yes, on, -0]",
+      "__proto__: {polluted: 1}\nx: 1",
+      "a: 1\n---\nb: 2",
+      "",
+      "# only a comment",
+      "{a: 1, a: 2}",
+      "k: !foo bar",
+      "k: !!str 1",
+      "k: |\n  x\n  y\n",
+      'k: "\\u00e9\\x41"',
+      "a:\n  - b\n  -\n",
+      "a: &x 1\nb: *x",
+    ];
+    for (const d of docs) expect(outcome(() => parseYamlSafely(d)), d).toEqual(outcome(() => parseChecked(d)));
+  });
+
+  it("still applies the node limit to a document without anchors", () => {
+    const big = `items: [${Array(50).fill("1").join(", ")}]`;
+    expect(refusal(big, { maxNodes: 20 }).message).toMatch(/more than 20 nodes/);
   });
 });
