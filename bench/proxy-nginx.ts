@@ -82,6 +82,16 @@ function wrk(url: string, script: string): number {
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)![1]);
 }
 
+/** CPU time (user + system, ms) the processes used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime: fields 14 and 15 of stat
+  }
+  return ticks * 10;
+}
+
 const kb = (pid: number, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 const mb = (b: number) => Math.round(b / 2 ** 20);
 
@@ -109,7 +119,7 @@ type DictStatus = { ready: boolean; revision: number | null; generation: number 
 export interface NginxPlaneResult {
   state: { credentials: number; grants: number };
   loadSeconds: number;
-  throughput: Record<string, { plain: number; plane: number; ratio: number; rounds: number[] }>;
+  throughput: Record<string, { plain: number; plane: number; ratio: number; rounds: number[]; cpuUsPerRequest: { plain: number; plane: number; ratio: number } }>;
   revokeTo403Ms: { n: number; p50: number; p99: number; max: number };
   revokeAckMs: { p50: number; p99: number };
   memory: { dictConfiguredMb: number; dictUsedMb: number; dictResidentMb: number | null; workerPrivateMb: number[]; controllerRssMb: number; totalMb: number };
@@ -185,7 +195,7 @@ async function run(upstream: string | undefined, log: (line: string) => void, ch
   const lua = path.join(tmp, "requests.lua");
   writeFileSync(lua, `local reqs = {\n${reqs.map((r) => `{"${r.path}","Bearer ${r.key}"}`).join(",\n")}\n}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  local r = reqs[(i % #reqs) + 1]\n  return wrk.format("GET", r[1], { ["Authorization"] = r[2] })\nend\n`);
   const targets = { plain: `http://127.0.0.1:${plainPort}`, plane: `http://127.0.0.1:${planePort}` };
-  const results: Record<string, { plain: number; plane: number; ratio: number; rounds: number[] }> = {};
+  const results: NginxPlaneResult["throughput"] = {};
   for (const workers of [1, 2]) {
     if (workers === 2) {
       plainConfig(plainDir, plainPort, up.port, 2);
@@ -195,14 +205,25 @@ async function run(upstream: string | undefined, log: (line: string) => void, ch
     }
     for (const url of Object.values(targets)) spawnSync("/usr/bin/wrk", ["-t1", "-c8", "-d2s", "-s", lua, url]);
     const runs = { plain: [] as number[], plane: [] as number[] };
+    // The nginx workers' CPU time per request in each round: what a request costs the proxy itself, whichever
+    // process (upstream, wrk) limits the throughput on this machine.
+    const cpu = { plain: [] as number[], plane: [] as number[] };
+    const measured = (name: "plain" | "plane") => {
+      const pids = (name === "plain" ? plain : plane).pids().slice(1);
+      const before = cpuMs(pids);
+      const rps = wrk(targets[name], lua);
+      cpu[name].push(((cpuMs(pids) - before) * 1000) / (rps * WRK_SECONDS));
+      return rps;
+    };
     const ratios: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      runs.plain.push(wrk(targets.plain, lua));
-      runs.plane.push(wrk(targets.plane, lua));
+      runs.plain.push(measured("plain"));
+      runs.plane.push(measured("plane"));
       ratios.push(runs.plane[round - 1] / runs.plain[round - 1]);
-      log(`[nginx-plane] ${workers} worker(s) round ${round}: plain ${f(runs.plain[round - 1], 0)} req/s, plane ${f(runs.plane[round - 1], 0)} req/s, ${f(ratios[round - 1])}x`);
+      log(`[nginx-plane] ${workers} worker(s) round ${round}: plain ${f(runs.plain[round - 1], 0)} req/s, plane ${f(runs.plane[round - 1], 0)} req/s, ${f(ratios[round - 1])}x; nginx CPU per request plain ${f(cpu.plain[round - 1], 1)} us, plane ${f(cpu.plane[round - 1], 1)} us`);
     }
-    results[`${workers}`] = { plain: median(runs.plain), plane: median(runs.plane), ratio: median(ratios), rounds: ratios.map((r) => Number(f(r))) };
+    const cpuUsPerRequest = { plain: Number(f(median(cpu.plain), 1)), plane: Number(f(median(cpu.plane), 1)), ratio: Number(f(median(cpu.plain) / median(cpu.plane))) };
+    results[`${workers}`] = { plain: median(runs.plain), plane: median(runs.plane), ratio: median(ratios), rounds: ratios.map((r) => Number(f(r))), cpuUsPerRequest };
   }
 
   // Revoke-to-first-403 with 2 workers: the revoke is sent, and the same call repeated (over 4 connections the
