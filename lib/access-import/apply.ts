@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { v7 as timeOrderedUuid } from "uuid";
 import type { Actor } from "@/lib/auth/actor";
 import { appendAuditEvent } from "@/lib/audit";
 import { Prisma, type Tx } from "@/lib/db";
@@ -34,12 +35,14 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
   await tx.$executeRaw`INSERT INTO "AccessImportSource" (id, name, format, "environmentId") VALUES (${randomUUID()}::uuid, ${sourceName}, ${format}, ${environmentId}::uuid) ON CONFLICT (name) DO NOTHING`;
   const source = await tx.accessImportSource.findUniqueOrThrow({ where: { name: sourceName } });
 
-  // ext -> id for every object of the desired state (existing or new).
+  // ext -> id for every object of the desired state (existing or new). New ids are time-ordered (UUIDv7,
+  // increasing within this process), so the inserts below, in the order the ids were given, append to each
+  // primary key instead of writing random pages of it (as the grants do, grant-plan.ts).
   const ids = {} as Record<Kind, Map<string, string>>;
   for (const k of KINDS) {
     ids[k] = new Map();
     for (const [ext, m] of live[k]) if (m.row) ids[k].set(ext, m.objectId);
-    for (const c of diff[k].create) ids[k].set(c.ext, randomUUID());
+    for (const c of diff[k].create) ids[k].set(c.ext, timeOrderedUuid());
   }
   const creating = (k: Kind) => new Set(diff[k].create.map((c) => c.ext));
   const updating = (k: Kind) => new Set(diff[k].update.map((c) => c.ext));
