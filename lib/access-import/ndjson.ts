@@ -142,7 +142,7 @@ export class AccessRecordReader {
       // Grants are nearly every line of a large file: a plain check first, the schema only when it is not clearly valid.
       const g = plainGrant(raw);
       if (g) {
-        this.grants.add({ ext: `principal:${g.principal}|api:${g.api}|${g.scope}`, principalExt: `principal:${g.principal}`, scopeExt: `api:${g.api}|${g.scope}`, expiresAt: g.expiresAt, seq: this.seq, file: at.file, line: at.line, api: g.api });
+        this.grants.addRow(this.seq, at.file, at.line, `principal:${g.principal}`, `api:${g.api}|${g.scope}`, g.api, g.expiresAt);
         return;
       }
     }
