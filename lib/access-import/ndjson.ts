@@ -132,6 +132,8 @@ export class AccessRecordReader {
   }
 
   private ref(at: Where, ext: string, what: string) {
+    // Defined already (principals usually come before their keys): it stays defined, nothing to check at the end.
+    if (this.seen.has(ext)) return;
     this.refs.push({ seq: this.seq, at: { file: at.file, line: at.line }, ext, what });
   }
 
