@@ -3,6 +3,7 @@ import { systemActor } from "@/lib/auth/actor";
 import { AppError } from "@/lib/errors";
 import { useTestDatabase } from "@/test/support/use-test-database";
 import { applyAccessImport, planAccessImport } from "./index";
+import { KeyHashes } from "./stage";
 
 // The grant plan (grant-plan.ts): counts and digest come from one aggregate over
 // the FULL JOIN, and only the rows the plan lists or the apply writes go into the
@@ -84,5 +85,22 @@ describe("grant plan", () => {
     expect(after.empty).toBe(true);
     expect(after.counts.grant).toEqual({ create: 0, update: 0, gone: 0, unchanged: 4 });
     expect(after.conflicts).toHaveLength(1);
+  });
+});
+
+describe("KeyHashes (the stage's duplicate pre-check)", () => {
+  it("finds equal keys among many, and none among distinct ones", () => {
+    const distinct = new KeyHashes();
+    for (let p = 0; p < 2000; p++) for (let s = 0; s < 50; s++) distinct.add(`principal:p-${p}`, `api:a|scope-${s}`);
+    expect(distinct.anyEqual()).toBe(false);
+    const twice = new KeyHashes();
+    for (let p = 0; p < 2000; p++) twice.add(`principal:p-${p}`, "api:a|read");
+    twice.add("principal:p-1234", "api:a|read");
+    expect(twice.anyEqual()).toBe(true);
+    // The key is principal "|" scope: the same key split differently is the same key (as in SQL: principal_ext || '|' || scope_ext).
+    const split = new KeyHashes();
+    split.add("principal:a|b", "api:c|d");
+    split.add("principal:a", "b|api:c|d");
+    expect(split.anyEqual()).toBe(true);
   });
 });

@@ -33,8 +33,11 @@ export interface StagedGrant extends DesiredGrant {
 /** Where a reader sends grants instead of keeping them (ndjson.ts, csv.ts). */
 export interface GrantSink {
   add(g: StagedGrant): void;
-  /** add() without the record object; the grant's key is `${principalExt}|${scopeExt}`. */
-  addRow(seq: number, file: string | null, line: number | null, principalExt: string, scopeExt: string, api: string | null, expiresAt: string | null): void;
+  /**
+   * add() without the record object; the grant's key is `${principalExt}|${scopeExt}`. `resolved`: the reader
+   * already saw the principal and scope defined (check() then need not look their references up).
+   */
+  addRow(seq: number, file: string | null, line: number | null, principalExt: string, scopeExt: string, api: string | null, expiresAt: string | null, resolved?: boolean): void;
   /** True when enough is buffered that the reader should await flush() before the next record. */
   readonly full: boolean;
   flush(): Promise<void>;
@@ -72,6 +75,10 @@ export class GrantStage implements GrantSink {
   private readonly fileNo = new Map<string, number>();
   private failure: Error | null = null;
   private closed = false;
+  /** Rows whose principal and scope the reader had not seen defined when it read them: check() looks those up in SQL. */
+  private unresolved = 0;
+  /** A 53-bit hash of every row's key: no two equal, no duplicate (check() then skips its GROUP BY over the table). */
+  private readonly keyHashes = new KeyHashes();
 
   /** `copy` null: the embedded PGlite server, whose socket server does not speak COPY FROM STDIN (batched INSERTs instead). */
   private constructor(
@@ -112,13 +119,15 @@ export class GrantStage implements GrantSink {
 
   add(g: StagedGrant): void {
     if (g.ext !== `${g.principalExt}|${g.scopeExt}`) throw new Error(`access import: grant key ${g.ext} is not its principal's and scope's`);
-    this.addRow(g.seq, g.file, g.line, g.principalExt, g.scopeExt, g.api, g.expiresAt);
+    this.addRow(g.seq, g.file, g.line, g.principalExt, g.scopeExt, g.api, g.expiresAt, false);
   }
 
   /** add() without the record object (the readers' path for every plain grant line); `expiresAt` is ISO 8601 or null. */
-  addRow(seq: number, file: string | null, line: number | null, principalExt: string, scopeExt: string, api: string | null, expiresAt: string | null): void {
+  addRow(seq: number, file: string | null, line: number | null, principalExt: string, scopeExt: string, api: string | null, expiresAt: string | null, resolved = false): void {
     // Postgres text cannot hold NUL; refuse it here rather than fail the COPY.
     if (principalExt.includes("\0") || scopeExt.includes("\0")) throw badRequest(`${file ?? "file"}:${line ?? "?"}: a NUL character in an id; nothing was imported`, `line ${line}`);
+    if (!resolved) this.unresolved++;
+    this.keyHashes.add(principalExt, scopeExt);
     let f: number | null = null;
     if (file !== null) {
       f = this.fileNo.get(file) ?? null;
@@ -214,7 +223,7 @@ export class GrantStage implements GrantSink {
    */
   async check(defined: { principals: string[]; scopes: string[] }, earlier: UndefinedRef | null, within: string): Promise<void> {
     const conn = this.pool;
-    const dup = await conn.query<{ ext: string }>(`SELECT ext FROM ${this.table} GROUP BY ext HAVING count(*) > 1 LIMIT 1`);
+    const dup = this.keyHashes.anyEqual() ? await conn.query<{ ext: string }>(`SELECT ext FROM ${this.table} GROUP BY ext HAVING count(*) > 1 LIMIT 1`) : { rows: [] };
     if (dup.rows.length) {
       const { rows } = await conn.query<{ file: number | null; line: number; principal_ext: string; scope_ext: string; api: string; pfile: number | null; pline: number }>(
         `SELECT file, line, principal_ext, scope_ext, api, pfile, pline FROM (
@@ -227,7 +236,8 @@ export class GrantStage implements GrantSink {
       const also = r.pfile === r.file ? `on line ${r.pline}` : `at ${r.pfile}:${r.pline}`;
       throw badRequest(`${r.file}:${r.line}: grant of ${scopeName(r)} (api ${r.api}) to ${principalId(r.principal_ext)} is given twice (also ${also}); nothing was imported`, `line ${r.line}`);
     }
-    const { rows } = await conn.query<{ seq: string; file: number | null; line: number; principal_ext: string; scope_ext: string; api: string; no_principal: boolean }>(
+    type Ref = { seq: string; file: number | null; line: number; principal_ext: string; scope_ext: string; api: string; no_principal: boolean };
+    const { rows } = !this.unresolved ? { rows: [] as Ref[] } : await conn.query<Ref>(
       `SELECT s.seq::text AS seq, s.file, s.line, s.principal_ext, s.scope_ext, s.api, p.x IS NULL AS no_principal
        FROM ${this.table} s
        LEFT JOIN unnest($1::text[]) AS p(x) ON p.x = s.principal_ext
@@ -255,6 +265,44 @@ export class GrantStage implements GrantSink {
       this.conn = null;
     }
     await this.pool.query(`DROP TABLE IF EXISTS ${this.table}`).catch(() => undefined);
+  }
+}
+
+/**
+ * 53-bit hashes of grant keys (two 32-bit FNV-1a lanes over principal ext, "|", scope ext), 8 bytes a grant: equal
+ * keys give equal hashes, so no two equal hashes means no duplicate; equal ones (a duplicate, or rarely a collision)
+ * send check() to the exact SQL.
+ */
+export class KeyHashes {
+  private values = new Float64Array(1024);
+  private n = 0;
+
+  add(principalExt: string, scopeExt: string): void {
+    let a = 0x811c9dc5;
+    let b = 0x01000193;
+    const lane = (s: string) => {
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        a = Math.imul(a ^ c, 0x01000193);
+        b = Math.imul(b ^ c, 0x5bd1e995);
+      }
+    };
+    lane(principalExt);
+    lane("|");
+    lane(scopeExt);
+    if (this.n === this.values.length) {
+      const bigger = new Float64Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.values[this.n++] = (a >>> 0) * 2 ** 21 + ((b >>> 0) >>> 11);
+  }
+
+  /** True when two added keys may be equal. */
+  anyEqual(): boolean {
+    const v = this.values.subarray(0, this.n).sort();
+    for (let i = 1; i < v.length; i++) if (v[i] === v[i - 1]) return true;
+    return false;
   }
 }
 
