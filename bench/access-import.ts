@@ -181,7 +181,12 @@ async function mainNdjson() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "tollgate-bench-ndjson-"));
   const file = path.join(dir, "access.ndjson");
   let peakRss = 0;
-  const sample = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  let phaseRss = 0;
+  const sample = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    peakRss = Math.max(peakRss, rss);
+    phaseRss = Math.max(phaseRss, rss);
+  }, 50);
   try {
     let t = performance.now();
     await writeNdjson(file, o);
@@ -194,7 +199,12 @@ async function mainNdjson() {
         const step = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
           peakRss = process.memoryUsage.rss();
           const phases: string[] = [];
-          onImportPhase((phase, ms) => phases.push(`${phase} ${s(ms)}`));
+          // Each step's wall time and the peak RSS sampled during it (at least the RSS when it ended).
+          phaseRss = 0;
+          onImportPhase((phase, ms) => {
+            phases.push(`${phase} ${s(ms)} [${Math.round(Math.max(phaseRss, process.memoryUsage.rss()) / 2 ** 20)} MB]`);
+            phaseRss = 0;
+          });
           const meter = dbCpuMeter(client);
           await meter.start();
           const c0 = process.cpuUsage();

@@ -1,4 +1,5 @@
 import type { Tx } from "@/lib/db";
+import { conflict } from "@/lib/errors";
 import type { Note } from "./desired";
 import type { Change, Gone } from "./plan";
 
@@ -16,6 +17,8 @@ import type { Change, Gone } from "./plan";
 const DIFF = "access_import_grant_diff";
 /** Conflicts listed one by one; past this many the plan says how many more there are. */
 const MAX_CONFLICTS = 1000;
+/** work_mem of the plan's statements (set for them only, then restored): the FULL JOIN's hash tables stay in memory. */
+const PLAN_WORK_MEM = "128MB";
 
 export interface GrantPlan {
   counts: { create: number; update: number; gone: number; unchanged: number };
@@ -33,44 +36,90 @@ export interface GrantLabels {
   adminScopeExts: string[];
 }
 
-/** Builds the diff table in the caller's transaction and reads counts, samples, conflicts and digest from it. */
-export async function planGrants(tx: Tx, stageTable: string, sourceId: string | null, labels: GrantLabels, sampleRows: number): Promise<GrantPlan> {
-  await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS pg_temp.${DIFF}`);
-  await tx.$executeRawUnsafe(
-    `CREATE TEMP TABLE ${DIFF} ON COMMIT DROP AS
+/** The grant diff of the file against the source's mapped grants: one row per external key on either side (a FULL JOIN). */
+function diffRows(stageTable: string): string {
+  return `
      WITH m AS (
        SELECT o."externalKey" AS ext, o."objectId" AS object_id, o."goneAt" AS gone_at, g.id IS NOT NULL AS present,
               g."principalId" AS live_principal, g."scopeId" AS live_scope, g.status::text AS status, g."expiresAt" AS live_expires
        FROM "ImportedObject" o LEFT JOIN "Grant" g ON g.id = o."objectId"
        WHERE o."sourceId" = $1::uuid AND o.kind = 'grant'),
      pid AS (SELECT o."externalKey" AS ext, o."objectId" AS id FROM "ImportedObject" o JOIN "Principal" p ON p.id = o."objectId" WHERE o."sourceId" = $1::uuid AND o.kind = 'principal'),
-     sid AS (SELECT o."externalKey" AS ext, o."objectId" AS id FROM "ImportedObject" o JOIN "Scope" c ON c.id = o."objectId" WHERE o."sourceId" = $1::uuid AND o.kind = 'scope')
-     SELECT s.seq, coalesce(s.ext, m.ext) AS ext, s.principal_ext, s.scope_ext, s.expires_at,
-            m.object_id, m.gone_at, coalesce(m.present, false) AS present, m.status, m.live_principal, m.live_scope, m.live_expires,
-            (m.live_principal IS DISTINCT FROM pid.id OR m.live_scope IS DISTINCT FROM sid.id) AS target_changed,
-            (m.live_expires IS DISTINCT FROM s.expires_at) AS expires_changed,
-            CASE
-              WHEN s.ext IS NULL THEN CASE WHEN m.present AND m.gone_at IS NULL THEN 'gone' ELSE 'kept' END
-              WHEN m.present IS NOT TRUE THEN 'create'
-              WHEN m.gone_at IS NOT NULL THEN 'update'
-              WHEN m.status <> 'active' THEN 'unchanged'
-              WHEN m.live_principal IS DISTINCT FROM pid.id OR m.live_scope IS DISTINCT FROM sid.id OR m.live_expires IS DISTINCT FROM s.expires_at THEN 'update'
-              ELSE 'unchanged'
-            END AS action,
-            CASE WHEN s.ext IS NOT NULL AND m.present IS NOT TRUE THEN gen_random_uuid() END AS new_id
-     FROM ${stageTable} s
-     FULL JOIN m ON m.ext = s.ext
-     LEFT JOIN pid ON pid.ext = s.principal_ext
-     LEFT JOIN sid ON sid.ext = s.scope_ext`,
+     sid AS (SELECT o."externalKey" AS ext, o."objectId" AS id FROM "ImportedObject" o JOIN "Scope" c ON c.id = o."objectId" WHERE o."sourceId" = $1::uuid AND o.kind = 'scope'),
+     j AS (
+       SELECT s.seq, coalesce(s.ext, m.ext) AS ext, s.principal_ext, s.scope_ext, s.expires_at,
+              m.object_id, m.gone_at, coalesce(m.present, false) AS present, m.status, m.live_principal, m.live_scope, m.live_expires,
+              (m.live_principal IS DISTINCT FROM pid.id OR m.live_scope IS DISTINCT FROM sid.id) AS target_changed,
+              (m.live_expires IS DISTINCT FROM s.expires_at) AS expires_changed,
+              CASE
+                WHEN s.ext IS NULL THEN CASE WHEN m.present AND m.gone_at IS NULL THEN 'gone' ELSE 'kept' END
+                WHEN m.present IS NOT TRUE THEN 'create'
+                WHEN m.gone_at IS NOT NULL THEN 'update'
+                WHEN m.status <> 'active' THEN 'unchanged'
+                WHEN m.live_principal IS DISTINCT FROM pid.id OR m.live_scope IS DISTINCT FROM sid.id OR m.live_expires IS DISTINCT FROM s.expires_at THEN 'update'
+                ELSE 'unchanged'
+              END AS action
+       FROM ${stageTable} s
+       FULL JOIN m ON m.ext = s.ext
+       LEFT JOIN pid ON pid.ext = s.principal_ext
+       LEFT JOIN sid ON sid.ext = s.scope_ext),
+     r AS (
+       SELECT j.*,
+              -- Rows the plan lists or the apply writes: everything but unchanged active grants and rows neither side has live.
+              (action IN ('create', 'update', 'gone') OR (seq IS NOT NULL AND present AND status <> 'active')) AS listed,
+              -- Order-independent digest of each row (summed): any change to either side changes it.
+              hash_record_extended(ROW(ext, principal_ext, scope_ext, expires_at, object_id, gone_at, present, status, live_principal, live_scope, live_expires), 0) AS h
+       FROM j)`;
+}
+const DIFF_COLUMNS = "seq, ext, principal_ext, scope_ext, expires_at, object_id, gone_at, present, status, live_principal, live_scope, live_expires, target_changed, expires_changed, action";
+
+/**
+ * Builds the diff table in the caller's transaction and reads counts, samples,
+ * conflicts and digest from it. The FULL JOIN is aggregated first (counts and
+ * digest, nothing materialised): a no-op re-import of a million grants ends
+ * there. Only the rows that are listed or written (creates, updates, gone,
+ * conflicts) go into the table, in a second pass when there are any; it is
+ * checked against the first pass (a concurrent change in between is a 409).
+ */
+export async function planGrants(tx: Tx, stageTable: string, sourceId: string | null, labels: GrantLabels, sampleRows: number): Promise<GrantPlan> {
+  // Hash joins at every size: the source's ImportedObject and Grant statistics are often stale (an apply wrote them
+  // moments ago) and nested loops over a million rows took seconds per 100,000. The FULL JOIN's hash tables of a
+  // million-grant file are ~100 MB each; with the default work_mem they spill to disk in 16 batches.
+  const [{ nestloop, work_mem: workMem }] = await tx.$queryRawUnsafe<{ nestloop: string; work_mem: string }[]>(
+    `SELECT current_setting('enable_nestloop') AS nestloop, current_setting('work_mem') AS work_mem`,
+  );
+  await tx.$executeRawUnsafe(`SELECT set_config('enable_nestloop', 'off', true), set_config('work_mem', $1, true)`, PLAN_WORK_MEM);
+  const sql = diffRows(stageTable);
+  // One aggregate row (FILTER, not GROUP BY action: the planner cannot tell a CASE has four values, and sorted
+  // the million joined rows on disk to group them).
+  const [agg] = await tx.$queryRawUnsafe<{ create: bigint; update: bigint; gone: bigint; unchanged: bigint; n: bigint; h: string; listed_n: bigint; listed_h: string }[]>(
+    `${sql}
+     SELECT count(*) FILTER (WHERE action = 'create') AS "create", count(*) FILTER (WHERE action = 'update') AS "update",
+            count(*) FILTER (WHERE action = 'gone') AS gone, count(*) FILTER (WHERE action = 'unchanged') AS unchanged,
+            count(*) AS n, coalesce(sum(h), 0)::text AS h,
+            count(*) FILTER (WHERE listed) AS listed_n, coalesce(sum(h) FILTER (WHERE listed), 0)::text AS listed_h
+     FROM r`,
     sourceId,
   );
+  const counts = { create: Number(agg.create), update: Number(agg.update), gone: Number(agg.gone), unchanged: Number(agg.unchanged) };
+  const [n, total, listedN, listedH] = [BigInt(agg.n), BigInt(agg.h), BigInt(agg.listed_n), BigInt(agg.listed_h)];
+  await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS pg_temp.${DIFF}`);
+  if (listedN === 0n) {
+    await tx.$executeRawUnsafe(`CREATE TEMP TABLE ${DIFF} ON COMMIT DROP AS ${sql} SELECT ${DIFF_COLUMNS}, NULL::uuid AS new_id, h FROM r WITH NO DATA`, sourceId);
+  } else {
+    await tx.$executeRawUnsafe(
+      `CREATE TEMP TABLE ${DIFF} ON COMMIT DROP AS ${sql}
+       SELECT ${DIFF_COLUMNS}, CASE WHEN action = 'create' THEN gen_random_uuid() END AS new_id, h FROM r WHERE listed`,
+      sourceId,
+    );
+    const [check] = await tx.$queryRawUnsafe<{ n: bigint; h: string }[]>(`SELECT count(*) AS n, coalesce(sum(h), 0)::text AS h FROM ${DIFF}`);
+    if (BigInt(check.n) !== listedN || BigInt(check.h) !== listedH) {
+      throw conflict("Grants of this source changed while the plan was being computed: plan again");
+    }
+  }
+  await tx.$executeRawUnsafe(`SELECT set_config('enable_nestloop', $1, true), set_config('work_mem', $2, true)`, nestloop, workMem);
   // Temporary tables are never analysed automatically; without statistics the apply's joins go row by row.
   await tx.$executeRawUnsafe(`ANALYZE pg_temp.${DIFF}`);
-
-  const counts = { create: 0, update: 0, gone: 0, unchanged: 0 };
-  for (const r of await tx.$queryRawUnsafe<{ action: string; n: bigint }[]>(`SELECT action, count(*) AS n FROM ${DIFF} GROUP BY action`)) {
-    if (r.action in counts) counts[r.action as keyof typeof counts] = Number(r.n);
-  }
 
   const label = (r: { principal_ext: string; scope_ext: string }) => `${labels.principalName.get(r.principal_ext)} -> ${labels.scopeLabel.get(r.scope_ext)}`;
   type Row = { ext: string; principal_ext: string; scope_ext: string; object_id: string | null; status: string | null; gone_at: Date | null; target_changed: boolean; expires_changed: boolean };
@@ -104,12 +153,6 @@ export async function planGrants(tx: Tx, stageTable: string, sourceId: string | 
     for (const r of admin) adminScopes.set(r.principal_ext, r.scopes);
   }
 
-  // md5 of each row's text, summed as 64-bit numbers: independent of row order
-  // (as the JS hash of the other kinds, which sorts), one pass, no sort.
-  const [{ n, total }] = await tx.$queryRawUnsafe<{ n: bigint; total: string }[]>(
-    `SELECT count(*) AS n, coalesce(sum(('x' || left(md5(ROW(ext, principal_ext, scope_ext, expires_at, object_id, gone_at, present, status, live_principal, live_scope, live_expires)::text), 16))::bit(64)::bigint::numeric), 0)::text AS total
-     FROM ${DIFF}`,
-  );
   return { counts, samples, conflicts, adminScopes, digest: `${n}:${total}` };
 }
 

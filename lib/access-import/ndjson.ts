@@ -109,6 +109,9 @@ export class AccessRecordReader {
   private readonly d: DesiredState = { principals: [], credentials: [], apis: [], scopes: [], endpoints: [], grants: [], notImported: [], warnings: [] };
   private readonly seen = new Map<string, { file: string; line: number }>();
   private readonly refs: { seq: number; at: { file: string; line: number }; ext: string; what: string }[] = [];
+  /** With a grant sink: the principals and scopes read so far (grants that refer to them need no check at the end). */
+  private readonly principalExts = new Set<string>();
+  private readonly scopeExts = new Set<string>();
   private seq = 0;
 
   /**
@@ -132,7 +135,15 @@ export class AccessRecordReader {
   }
 
   private ref(at: Where, ext: string, what: string) {
+    // Defined already (principals usually come before their keys): it stays defined, nothing to check at the end.
+    if (this.seen.has(ext)) return;
     this.refs.push({ seq: this.seq, at: { file: at.file, line: at.line }, ext, what });
+  }
+
+  /** A grant to the sink, saying whether its principal and scope were defined by earlier records (then the sink need not check them). */
+  private stageGrant(at: Where, principalExt: string, scopeExt: string, api: string, expiresAt: string | null) {
+    const resolved = this.principalExts.has(principalExt) && this.scopeExts.has(scopeExt);
+    this.grants!.addRow(this.seq, at.file, at.line, principalExt, scopeExt, api, expiresAt, resolved);
   }
 
   /** One record, already decoded to the NDJSON shape (`kind` and fields). */
@@ -142,7 +153,7 @@ export class AccessRecordReader {
       // Grants are nearly every line of a large file: a plain check first, the schema only when it is not clearly valid.
       const g = plainGrant(raw);
       if (g) {
-        this.grants.add({ ext: `principal:${g.principal}|api:${g.api}|${g.scope}`, principalExt: `principal:${g.principal}`, scopeExt: `api:${g.api}|${g.scope}`, expiresAt: g.expiresAt, seq: this.seq, file: at.file, line: at.line, api: g.api });
+        this.stageGrant(at, `principal:${g.principal}`, `api:${g.api}|${g.scope}`, g.api, g.expiresAt);
         return;
       }
     }
@@ -159,6 +170,7 @@ export class AccessRecordReader {
       case "principal":
         this.claim(`principal:${v.id}`, at, `principal ${v.id}`);
         this.d.principals.push({ ext: `principal:${v.id}`, displayName: v.name, kind: v.type, tags: v.tags });
+        if (this.grants) this.principalExts.add(`principal:${v.id}`);
         return;
       case "api":
         this.claim(`api:${v.id}`, at, `api ${v.id}`);
@@ -169,6 +181,7 @@ export class AccessRecordReader {
         this.claim(ext, at, `scope ${v.name} of api ${v.api}`);
         this.ref(at, `api:${v.api}`, `api ${v.api}`);
         this.d.scopes.push({ ext, apiExt: `api:${v.api}`, name: v.name, level: v.level as Level, description: v.description ?? null });
+        if (this.grants) this.scopeExts.add(ext);
         return;
       }
       case "endpoint": {
@@ -192,7 +205,7 @@ export class AccessRecordReader {
       case "grant": {
         const ext = `principal:${v.principal}|api:${v.api}|${v.scope}`;
         if (this.grants) {
-          this.grants.add({ ext, principalExt: `principal:${v.principal}`, scopeExt: `api:${v.api}|${v.scope}`, expiresAt: v.expiresAt ?? null, seq: this.seq, file: at.file, line: at.line, api: v.api });
+          this.stageGrant(at, `principal:${v.principal}`, `api:${v.api}|${v.scope}`, v.api, v.expiresAt ?? null);
           return;
         }
         this.claim(ext, at, `grant of ${v.scope} (api ${v.api}) to ${v.principal}`);

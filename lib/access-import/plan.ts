@@ -267,12 +267,23 @@ function riskSummary(desired: DesiredState, live: LiveState, apiName: Map<string
 function hashPlan(sourceName: string, environmentId: string, desired: DesiredState, live: LiveState, grantDigest: string): string {
   const h = createHash("sha256");
   h.update(JSON.stringify({ v: 1, sourceName, environmentId }));
+  // The same bytes in the same order as one update per row, handed to the hash a thousand rows at a time
+  // (one native call per row cost more than the hashing at 150,000 rows).
+  let batch: string[] = [];
+  const add = (line: string) => {
+    batch.push(line);
+    if (batch.length === 1000) {
+      h.update(batch.join(""));
+      batch = [];
+    }
+  };
   for (const k of KINDS) {
     const list = (desired as unknown as Record<string, { ext: string }[]>)[k === "principal" ? "principals" : `${k}s`];
-    for (const d of [...list].sort((a, b) => (a.ext < b.ext ? -1 : 1))) h.update(JSON.stringify(d) + "\n");
+    for (const d of [...list].sort((a, b) => (a.ext < b.ext ? -1 : 1))) add(JSON.stringify(d) + "\n");
     const rows = [...live[k].values()].sort((a, b) => (a.ext < b.ext ? -1 : 1));
-    for (const m of rows) h.update(JSON.stringify(m) + "\n");
+    for (const m of rows) add(JSON.stringify(m) + "\n");
   }
-  h.update(`grants ${grantDigest}\n`);
+  add(`grants ${grantDigest}\n`);
+  h.update(batch.join(""));
   return h.digest("hex");
 }
