@@ -165,9 +165,10 @@ export async function writeGrants(tx: Tx, sourceId: string, environmentId: strin
   // row (measured: 9 minutes for 100,000 grants). Hash joins are right at every size here; restored at the end.
   await tx.$executeRawUnsafe(`ANALYZE "ImportedObject"`);
   await tx.$executeRawUnsafe(`SET LOCAL enable_nestloop = off`);
-  // One sort of the creates (by principal and scope): in memory rather than in temporary files at a million.
+  // One sort of the creates (by principal and scope): in memory rather than in temporary files at a million
+  // (measured: an 87 MB external merge at 64 MB), for this one statement.
   const [{ workMem }] = await tx.$queryRawUnsafe<{ workMem: string }[]>(`SELECT current_setting('work_mem') AS "workMem"`);
-  await tx.$executeRawUnsafe(`SET LOCAL work_mem = '64MB'`);
+  await tx.$executeRawUnsafe(`SET LOCAL work_mem = '256MB'`);
   await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS pg_temp.${NEW}`);
   await tx.$executeRawUnsafe(
     `CREATE TEMP TABLE ${NEW} ON COMMIT DROP AS
