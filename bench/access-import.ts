@@ -125,15 +125,18 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 function dbCpuMeter(client: ReturnType<typeof createDb>) {
   const start = new Map<number, number>();
   const last = new Map<number, number>();
-  let remote = false;
+  // Remote only when no backend's /proc entry was ever readable: one that exits between the query and the read
+  // (the pool closing an idle connection) is not a reason to drop every reading.
+  let local = false;
   const sample = async () => {
     const rows = await client.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
     for (const { pid } of rows) {
       try {
         const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
         last.set(pid, Number(f[11]) + Number(f[12])); // utime + stime, in USER_HZ (100/s)
+        local = true;
       } catch {
-        remote = true;
+        // gone since the query, or not on this machine
       }
     }
   };
@@ -147,7 +150,7 @@ function dbCpuMeter(client: ReturnType<typeof createDb>) {
     async stop(): Promise<number> {
       if (timer) clearInterval(timer);
       await sample();
-      if (remote) return NaN;
+      if (!local) return NaN;
       let ticks = 0;
       for (const [pid, t] of last) ticks += t - (start.get(pid) ?? 0);
       return ticks / 100;

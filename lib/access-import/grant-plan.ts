@@ -2,6 +2,7 @@ import type { Tx } from "@/lib/db";
 import { conflict } from "@/lib/errors";
 import type { Note } from "./desired";
 import type { Change, Gone } from "./plan";
+import { phaseTimer } from "./phases";
 
 // Grants, the bulk of any import (a million in the issue's file), are planned
 // and applied as SQL over the import's staging table (stage.ts) and the
@@ -105,11 +106,11 @@ export async function planGrants(tx: Tx, stageTable: string, sourceId: string | 
   const [n, total, listedN, listedH] = [BigInt(agg.n), BigInt(agg.h), BigInt(agg.listed_n), BigInt(agg.listed_h)];
   await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS pg_temp.${DIFF}`);
   if (listedN === 0n) {
-    await tx.$executeRawUnsafe(`CREATE TEMP TABLE ${DIFF} ON COMMIT DROP AS ${sql} SELECT ${DIFF_COLUMNS}, NULL::uuid AS new_id, h FROM r WITH NO DATA`, sourceId);
+    await tx.$executeRawUnsafe(`CREATE TEMP TABLE ${DIFF} ON COMMIT DROP AS ${sql} SELECT ${DIFF_COLUMNS}, h FROM r WITH NO DATA`, sourceId);
   } else {
     await tx.$executeRawUnsafe(
       `CREATE TEMP TABLE ${DIFF} ON COMMIT DROP AS ${sql}
-       SELECT ${DIFF_COLUMNS}, CASE WHEN action = 'create' THEN gen_random_uuid() END AS new_id, h FROM r WHERE listed`,
+       SELECT ${DIFF_COLUMNS}, h FROM r WHERE listed`,
       sourceId,
     );
     const [check] = await tx.$queryRawUnsafe<{ n: bigint; h: string }[]>(`SELECT count(*) AS n, coalesce(sum(h), 0)::text AS h FROM ${DIFF}`);
@@ -167,42 +168,100 @@ function fieldsOf(r: { status: string | null; gone_at: Date | null; target_chang
 }
 
 /**
+ * Time-ordered grant ids (UUIDv7, RFC 9562): 48-bit Unix milliseconds of the import | version 7 | a 32-bit counter
+ * within the import (its high 12 bits, variant 10, its low 20 bits) | 42 random bits. So the ids of one import
+ * strictly increase with the counter, sort after those of earlier imports, and need no coordination: the random
+ * bits keep two imports of the same millisecond apart (the primary key would refuse a duplicate anyway).
+ * `grantIdPrefix` is the constant head "tttttttt-tttt-7" of one import's ids (a parameter of the SQL);
+ * `grantIdSql(prefix, n)` the SQL of the id numbered n (a bigint expression, 0 <= n < 2^32). Built as text:
+ * a tenth of the cost of assembling bytes (and of gen_random_uuid(), which reads the kernel's random source per row).
+ */
+export const MAX_GRANT_IDS = 2 ** 32;
+export function grantIdPrefix(at: Date): string {
+  const t = at.getTime().toString(16).padStart(12, "0");
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7`;
+}
+export function grantIdSql(prefix: string, n: string): string {
+  return `(${prefix} || lpad(to_hex((${n}) >> 20), 3, '0') || '-' || to_hex(32768 | (((${n}) >> 6) & 16383)) || '-'
+    || lpad(to_hex((((${n}) & 63) << 42) | floor(random() * 4398046511104)::bigint), 12, '0'))::uuid`;
+}
+
+/**
+ * The grants this transaction's apply creates: their new ids, principal and scope ids, one row per create of the
+ * diff, stored in (principal id, scope id) order with the ids increasing in that same order. Inserting in this
+ * order, every index of Grant is written near its right edge or in one run per principal (the primary key and
+ * the `(x, id)` indexes by id, the unique (principalId, scopeId, environmentId) and the principal index by
+ * principal): random ids in file order touched random pages of each of them, which at a million grants no
+ * longer fit in shared_buffers and cost the import most of its time (docs/BENCHMARKS.md, "Access import").
+ */
+const NEW = "access_import_grant_new";
+
+/**
  * Writes the grant diff of this transaction's plan. Runs after the principals
  * and scopes and their ImportedObject rows are written, so every grant's
- * principal and scope id is found through the mapping. Returns how many ops
- * an outbox batch would need (created and updated active grants).
+ * principal and scope id is found through the mapping.
  */
 export async function writeGrants(tx: Tx, sourceId: string, environmentId: string, now: Date, expected: GrantPlan["counts"]): Promise<void> {
+  const t = phaseTimer("write: grants (SQL): ");
+  if (expected.create >= MAX_GRANT_IDS) throw new Error(`access import: at most ${MAX_GRANT_IDS - 1} grants are created at once`);
   // This transaction writes ImportedObject rows by the hundred thousand (maybe into an empty table), so its
   // statistics are stale mid-way: the planner took it for tiny and chose nested loops scanning the diff once per
   // row (measured: 9 minutes for 100,000 grants). Hash joins are right at every size here; restored at the end.
   await tx.$executeRawUnsafe(`ANALYZE "ImportedObject"`);
   await tx.$executeRawUnsafe(`SET LOCAL enable_nestloop = off`);
-  const created = await tx.$executeRawUnsafe(
-    `INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "expiresAt", origin)
-     SELECT d.new_id, p."objectId", c."objectId", $2::uuid, d.expires_at, 'import'
+  // One sort of the creates (by principal and scope): in memory rather than in temporary files at a million
+  // (measured: an 87 MB external merge at 64 MB), for this one statement.
+  const [{ workMem }] = await tx.$queryRawUnsafe<{ workMem: string }[]>(`SELECT current_setting('work_mem') AS "workMem"`);
+  await tx.$executeRawUnsafe(`SET LOCAL work_mem = '256MB'`);
+  await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS pg_temp.${NEW}`);
+  await tx.$executeRawUnsafe(
+    `CREATE TEMP TABLE ${NEW} ON COMMIT DROP AS
+     SELECT ${grantIdSql("$2::text", "row_number() OVER w - 1")} AS id, d.seq, d.ext, d.object_id, p."objectId" AS principal_id, c."objectId" AS scope_id, d.expires_at
      FROM ${DIFF} d
      JOIN "ImportedObject" p ON p."sourceId" = $1::uuid AND p.kind = 'principal' AND p."externalKey" = d.principal_ext
      JOIN "ImportedObject" c ON c."sourceId" = $1::uuid AND c.kind = 'scope' AND c."externalKey" = d.scope_ext
-     WHERE d.action = 'create'`,
+     WHERE d.action = 'create'
+     WINDOW w AS (ORDER BY p."objectId", c."objectId")
+     ORDER BY p."objectId", c."objectId"`,
     sourceId,
+    grantIdPrefix(now),
+  );
+  await tx.$executeRaw`SELECT set_config('work_mem', ${workMem}, true)`;
+  t.lap("ids");
+  // Read in the order written (a temporary table is never scanned from the middle), that is by id: the order only
+  // makes the index writes cheap, nothing depends on it.
+  const created = await tx.$executeRawUnsafe(
+    `INSERT INTO "Grant" (id, "principalId", "scopeId", "environmentId", "expiresAt", origin)
+     SELECT n.id, n.principal_id, n.scope_id, $1::uuid, n.expires_at, 'import' FROM ${NEW} n`,
     environmentId,
   );
   // Every grant's principal and scope are in the file (checked when it was read): a miss here is a bug, not input.
   if (created !== expected.create) throw new Error(`access import: ${expected.create} grants to create but ${created} found their principal and scope`);
+  t.lap("insert");
   if (expected.update) await tx.$executeRawUnsafe(
     `UPDATE "Grant" g SET "expiresAt" = d.expires_at, "updatedAt" = now()
      FROM ${DIFF} d WHERE d.action = 'update' AND g.id = d.object_id`,
   );
+  // The mapping: a create the source never mapped has no ImportedObject row (the plan read them all in this
+  // transaction, under the source's lock), so it is a plain insert; speculative insertion (ON CONFLICT) only
+  // for the rows that have one (updates, and creates whose grant was deleted since).
+  if (expected.create) await tx.$executeRawUnsafe(
+    `INSERT INTO "ImportedObject" ("sourceId", kind, "externalKey", "objectId", attributes, "lastSeenAt", "goneAt")
+     SELECT $1::uuid, 'grant', n.ext, n.id, NULL, $2::timestamptz, NULL FROM ${NEW} n WHERE n.object_id IS NULL`,
+    sourceId,
+    now,
+  );
   if (expected.create + expected.update) await tx.$executeRawUnsafe(
     `INSERT INTO "ImportedObject" ("sourceId", kind, "externalKey", "objectId", attributes, "lastSeenAt", "goneAt")
-     SELECT $1::uuid, 'grant', d.ext, coalesce(d.new_id, d.object_id), NULL, $2::timestamptz, NULL
-     FROM ${DIFF} d WHERE d.action IN ('create', 'update')
+     SELECT $1::uuid, 'grant', x.ext, x.id, NULL, $2::timestamptz, NULL
+     FROM (SELECT n.ext, n.id FROM ${NEW} n WHERE n.object_id IS NOT NULL
+           UNION ALL SELECT d.ext, d.object_id FROM ${DIFF} d WHERE d.action = 'update') x
      ON CONFLICT ("sourceId", kind, "externalKey") DO UPDATE
      SET "objectId" = EXCLUDED."objectId", attributes = EXCLUDED.attributes, "lastSeenAt" = EXCLUDED."lastSeenAt", "goneAt" = NULL`,
     sourceId,
     now,
   );
+  t.lap("update and mapping");
   if (expected.gone) await tx.$executeRawUnsafe(
     `UPDATE "ImportedObject" o SET "goneAt" = $2::timestamptz
      FROM ${DIFF} d WHERE d.action = 'gone' AND o."sourceId" = $1::uuid AND o.kind = 'grant' AND o."externalKey" = d.ext`,
@@ -217,7 +276,7 @@ export const GONE_GRANT_IDS = `SELECT object_id FROM ${DIFF} WHERE action = 'gon
 
 /** Grants this apply created that no earlier import of the source ever mapped (granted outside review, issue 22). */
 export async function freshGrantIds(tx: Tx): Promise<string[]> {
-  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(`SELECT new_id::text AS id FROM ${DIFF} WHERE action = 'create' AND object_id IS NULL`);
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(`SELECT id::text AS id FROM ${NEW} WHERE object_id IS NULL`);
   return rows.map((r) => r.id);
 }
 
@@ -225,8 +284,9 @@ export async function freshGrantIds(tx: Tx): Promise<string[]> {
 export async function grantOps(tx: Tx, sourceId: string, limit: number): Promise<{ id: string; principalId: string; scopeId: string; expiresAt: string | null }[]> {
   await tx.$executeRawUnsafe(`SET LOCAL enable_nestloop = off`); // stale statistics, as in writeGrants
   const rows = await tx.$queryRawUnsafe<{ id: string; principalId: string; scopeId: string; expiresAt: Date | null }[]>(
-    `SELECT coalesce(d.new_id, d.object_id)::text AS id, p."objectId"::text AS "principalId", c."objectId"::text AS "scopeId", d.expires_at AS "expiresAt"
+    `SELECT coalesce(n.id, d.object_id)::text AS id, p."objectId"::text AS "principalId", c."objectId"::text AS "scopeId", d.expires_at AS "expiresAt"
      FROM ${DIFF} d
+     LEFT JOIN ${NEW} n ON n.seq = d.seq
      JOIN "ImportedObject" p ON p."sourceId" = $1::uuid AND p.kind = 'principal' AND p."externalKey" = d.principal_ext
      JOIN "ImportedObject" c ON c."sourceId" = $1::uuid AND c.kind = 'scope' AND c."externalKey" = d.scope_ext
      WHERE d.action = 'create' OR (d.action = 'update' AND d.status = 'active')
