@@ -37,6 +37,21 @@ export interface GrantLabels {
   adminScopeExts: string[];
 }
 
+/**
+ * Runs `fn` with these planner settings for this transaction only (`set_config(…, true)`), then puts back what they
+ * were. A failure aborts the transaction, which discards them anyway.
+ */
+async function withSettings<T>(tx: Tx, settings: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const names = Object.keys(settings);
+  const [before] = await tx.$queryRawUnsafe<Record<string, string>[]>(`SELECT ${names.map((n, i) => `current_setting($${i + 1}) AS "${n}"`).join(", ")}`, ...names);
+  const apply = (values: Record<string, string>) =>
+    tx.$executeRawUnsafe(`SELECT ${names.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(", ")}`, ...names.flatMap((n) => [n, values[n]]));
+  await apply(settings);
+  const result = await fn();
+  await apply(before);
+  return result;
+}
+
 /** The grant diff of the file against the source's mapped grants: one row per external key on either side (a FULL JOIN). */
 function diffRows(stageTable: string): string {
   return `
@@ -86,10 +101,12 @@ export async function planGrants(tx: Tx, stageTable: string, sourceId: string | 
   // Hash joins at every size: the source's ImportedObject and Grant statistics are often stale (an apply wrote them
   // moments ago) and nested loops over a million rows took seconds per 100,000. The FULL JOIN's hash tables of a
   // million-grant file are ~100 MB each; with the default work_mem they spill to disk in 16 batches.
-  const [{ nestloop, work_mem: workMem }] = await tx.$queryRawUnsafe<{ nestloop: string; work_mem: string }[]>(
-    `SELECT current_setting('enable_nestloop') AS nestloop, current_setting('work_mem') AS work_mem`,
-  );
-  await tx.$executeRawUnsafe(`SELECT set_config('enable_nestloop', 'off', true), set_config('work_mem', $1, true)`, PLAN_WORK_MEM);
+  const { counts, n, total } = await withSettings(tx, { enable_nestloop: "off", work_mem: PLAN_WORK_MEM }, () => buildDiff(tx, stageTable, sourceId));
+  return readDiff(tx, stageTable, labels, sampleRows, counts, n, total);
+}
+
+/** The diff table of the plan (see planGrants), and its counts, row count and digest. */
+async function buildDiff(tx: Tx, stageTable: string, sourceId: string | null) {
   const sql = diffRows(stageTable);
   // One aggregate row (FILTER, not GROUP BY action: the planner cannot tell a CASE has four values, and sorted
   // the million joined rows on disk to group them).
@@ -118,7 +135,11 @@ export async function planGrants(tx: Tx, stageTable: string, sourceId: string | 
       throw conflict("Grants of this source changed while the plan was being computed: plan again");
     }
   }
-  await tx.$executeRawUnsafe(`SELECT set_config('enable_nestloop', $1, true), set_config('work_mem', $2, true)`, nestloop, workMem);
+  return { counts, n, total };
+}
+
+/** Samples, conflicts and the admin-key risk of the plan, read from its diff table. */
+async function readDiff(tx: Tx, stageTable: string, labels: GrantLabels, sampleRows: number, counts: GrantPlan["counts"], n: bigint, total: bigint): Promise<GrantPlan> {
   // Temporary tables are never analysed automatically; without statistics the apply's joins go row by row.
   await tx.$executeRawUnsafe(`ANALYZE pg_temp.${DIFF}`);
 
@@ -202,19 +223,20 @@ const NEW = "access_import_grant_new";
  * principal and scope id is found through the mapping.
  */
 export async function writeGrants(tx: Tx, sourceId: string, environmentId: string, now: Date, expected: GrantPlan["counts"]): Promise<void> {
-  const t = phaseTimer("write: grants (SQL): ");
   if (expected.create >= MAX_GRANT_IDS) throw new Error(`access import: at most ${MAX_GRANT_IDS - 1} grants are created at once`);
   // This transaction writes ImportedObject rows by the hundred thousand (maybe into an empty table), so its
   // statistics are stale mid-way: the planner took it for tiny and chose nested loops scanning the diff once per
-  // row (measured: 9 minutes for 100,000 grants). Hash joins are right at every size here; restored at the end.
+  // row (measured: 9 minutes for 100,000 grants). Hash joins are right at every size here.
   await tx.$executeRawUnsafe(`ANALYZE "ImportedObject"`);
-  await tx.$executeRawUnsafe(`SET LOCAL enable_nestloop = off`);
+  await withSettings(tx, { enable_nestloop: "off" }, () => writeGrantRows(tx, sourceId, environmentId, now, expected));
+}
+
+async function writeGrantRows(tx: Tx, sourceId: string, environmentId: string, now: Date, expected: GrantPlan["counts"]): Promise<void> {
+  const t = phaseTimer("write: grants (SQL): ");
+  await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS pg_temp.${NEW}`);
   // One sort of the creates (by principal and scope): in memory rather than in temporary files at a million
   // (measured: an 87 MB external merge at 64 MB), for this one statement.
-  const [{ workMem }] = await tx.$queryRawUnsafe<{ workMem: string }[]>(`SELECT current_setting('work_mem') AS "workMem"`);
-  await tx.$executeRawUnsafe(`SET LOCAL work_mem = '256MB'`);
-  await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS pg_temp.${NEW}`);
-  await tx.$executeRawUnsafe(
+  await withSettings(tx, { work_mem: "256MB" }, () => tx.$executeRawUnsafe(
     `CREATE TEMP TABLE ${NEW} ON COMMIT DROP AS
      SELECT ${grantIdSql("$2::text", "row_number() OVER w - 1")} AS id, d.seq, d.ext, d.object_id, p."objectId" AS principal_id, c."objectId" AS scope_id, d.expires_at
      FROM ${DIFF} d
@@ -225,8 +247,7 @@ export async function writeGrants(tx: Tx, sourceId: string, environmentId: strin
      ORDER BY p."objectId", c."objectId"`,
     sourceId,
     grantIdPrefix(now),
-  );
-  await tx.$executeRaw`SELECT set_config('work_mem', ${workMem}, true)`;
+  ));
   t.lap("ids");
   // Read in the order written (a temporary table is never scanned from the middle), that is by id: the order only
   // makes the index writes cheap, nothing depends on it.
@@ -268,7 +289,6 @@ export async function writeGrants(tx: Tx, sourceId: string, environmentId: strin
     sourceId,
     now,
   );
-  await tx.$executeRawUnsafe(`SET LOCAL enable_nestloop = on`);
 }
 
 /** The ids of the grants gone from the source (for findings), as a SQL sub-select over this transaction's diff. */
@@ -282,8 +302,8 @@ export async function freshGrantIds(tx: Tx): Promise<string[]> {
 
 /** Created and updated grants that are active, as proxy upserts; at most `limit` + 1 rows (more: the caller pushes a snapshot instead). */
 export async function grantOps(tx: Tx, sourceId: string, limit: number): Promise<{ id: string; principalId: string; scopeId: string; expiresAt: string | null }[]> {
-  await tx.$executeRawUnsafe(`SET LOCAL enable_nestloop = off`); // stale statistics, as in writeGrants
-  const rows = await tx.$queryRawUnsafe<{ id: string; principalId: string; scopeId: string; expiresAt: Date | null }[]>(
+  // Stale statistics, as in writeGrants.
+  const rows = await withSettings(tx, { enable_nestloop: "off" }, () => tx.$queryRawUnsafe<{ id: string; principalId: string; scopeId: string; expiresAt: Date | null }[]>(
     `SELECT coalesce(n.id, d.object_id)::text AS id, p."objectId"::text AS "principalId", c."objectId"::text AS "scopeId", d.expires_at AS "expiresAt"
      FROM ${DIFF} d
      LEFT JOIN ${NEW} n ON n.seq = d.seq
@@ -292,7 +312,6 @@ export async function grantOps(tx: Tx, sourceId: string, limit: number): Promise
      WHERE d.action = 'create' OR (d.action = 'update' AND d.status = 'active')
      ORDER BY d.seq LIMIT ${limit + 1}`,
     sourceId,
-  );
-  await tx.$executeRawUnsafe(`SET LOCAL enable_nestloop = on`);
+  ));
   return rows.map((r) => ({ ...r, expiresAt: r.expiresAt ? r.expiresAt.toISOString() : null }));
 }
