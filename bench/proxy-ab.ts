@@ -20,13 +20,13 @@
  * for the cost of usage signals (issue 22).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { request } from "undici";
 import { freePort } from "../test/support/db";
-import { benchProxyEnv, untilAdminAnswers } from "./support";
+import { benchProxyEnv, processCpuSeconds, untilAdminAnswers } from "./support";
 
 const baseArg = process.argv.indexOf("--base");
 if (baseArg < 0 || !process.argv[baseArg + 1]) throw new Error("usage: npx tsx bench/proxy-ab.ts --base <dir with the other version's tree>");
@@ -44,12 +44,6 @@ const LOAD_CPU = process.env.BENCH_LOAD_CPU ?? "1";
 /** The command and its arguments, run through taskset on the given core when pinning is on. */
 const pinned = (cpu: string, cmd: string, args: string[]): [string, string[]] => (PIN ? ["taskset", ["-c", cpu, cmd, ...args]] : [cmd, args]);
 
-const TICK = 100;
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / TICK;
-}
 
 /** "A=1,B=2" → { A: "1", B: "2" } */
 const envList = (v: string | undefined): Record<string, string> =>

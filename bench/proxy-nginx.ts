@@ -21,7 +21,7 @@ import { Agent, Pool, request } from "undici";
 import { NGINX } from "../proxy/nginx-support";
 import { controlSocket, writeNginxPlane } from "../proxy-nginx/generate";
 import { freePort } from "../test/support/db";
-import { plainNginxConf, untilAdminAnswers } from "./support";
+import { plainNginxConf, processCpuSeconds, untilAdminAnswers } from "./support";
 import { allowedRequest, benchRequests, CREDENTIALS, GRANTS, GRANTS_PER_PRINCIPAL, snapshotBody } from "./proxy-state";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -82,15 +82,8 @@ function wrk(url: string, script: string): number {
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)![1]);
 }
 
-/** CPU time (user + system, ms) the processes used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime: fields 14 and 15 of stat
-  }
-  return ticks * 10;
-}
+/** CPU time (user + system, ms) the processes used so far. */
+const cpuMs = (pids: number[]) => pids.reduce((ms, pid) => ms + processCpuSeconds(pid) * 1000, 0);
 
 const kb = (pid: number, k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 const mb = (b: number) => Math.round(b / 2 ** 20);

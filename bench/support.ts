@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { request } from "undici";
@@ -79,4 +80,11 @@ ${nginxTempPaths(dir)}
   }
 }
 `;
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
