@@ -92,8 +92,8 @@ export function AccessUpload({ environments }: { environments: string[] }) {
               <li>Routes that accept requests with no key: {plan.risk.publicEndpoints.length}
                 {plan.risk.publicEndpoints.length ? <span className="font-mono text-xs"> ({[...new Set(plan.risk.publicEndpoints.map((e) => e.path))].join(", ")})</span> : null}
               </li>
-              <li>Keys that reach admin-level scopes: {plan.risk.adminKeys.length}
-                {plan.risk.adminKeys.length ? <span className="font-mono text-xs"> ({plan.risk.adminKeys.map((k) => `${k.credential} of ${k.principal}`).join(", ")})</span> : null}
+              <li>Keys that reach admin-level scopes: {plan.risk.adminKeyCount}
+                {plan.risk.adminKeys.length ? <span className="font-mono text-xs"> ({plan.risk.adminKeys.slice(0, 20).map((k) => `${k.credential} of ${k.principal}`).join(", ")}{plan.risk.adminKeyCount > 20 ? `, and ${plan.risk.adminKeyCount - 20} more` : ""})</span> : null}
               </li>
               <li>Consumers with no owner: {plan.risk.consumersWithoutOwner}</li>
               <li>Keys with no expiry: {plan.risk.keysWithoutExpiry}</li>

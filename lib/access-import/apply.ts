@@ -5,6 +5,7 @@ import { appendAuditEvent } from "@/lib/audit";
 import { Prisma, type Tx } from "@/lib/db";
 import { anyOf } from "@/proxy/requirements";
 import { KINDS, type Kind } from "./desired";
+import { PARAM_CHUNK } from "./params";
 import { phaseTimer } from "./phases";
 import { GONE_GRANT_IDS, grantOps, writeGrants } from "./grant-plan";
 import { outsideAccess, recordOutsideAccess, type OutsideResult } from "./outside";
@@ -187,13 +188,13 @@ export async function writePlan(tx: Tx, actor: Actor, full: FullPlan, sourceName
 
 /**
  * Set-based insert of many rows: parallel arrays unnested by one statement per
- * chunk of 20,000 (a Prisma createMany builds one huge query per call and held
+ * chunk of PARAM_CHUNK rows (a Prisma createMany builds one huge query per call and held
  * gigabytes at 100,000+ rows). `fixed` are the parameters after the arrays.
  */
 async function insertUnnest(tx: Tx, sql: string, columns: unknown[][], fixed: unknown[] = []): Promise<void> {
   const n = columns[0]?.length ?? 0;
-  for (let from = 0; from < n; from += 20_000) {
-    await tx.$executeRawUnsafe(sql, ...columns.map((c) => c.slice(from, from + 20_000)), ...fixed);
+  for (let from = 0; from < n; from += PARAM_CHUNK) {
+    await tx.$executeRawUnsafe(sql, ...columns.map((c) => c.slice(from, from + PARAM_CHUNK)), ...fixed);
   }
 }
 

@@ -17,8 +17,9 @@ export function formatAccessPlan(plan: AccessPlan): string {
   out.push("risk:");
   out.push(`  routes accepting requests with no key: ${r.publicEndpoints.length}`);
   for (const e of r.publicEndpoints.slice(0, 20)) out.push(`      ${e.method} ${e.path} (${e.api})`);
-  out.push(`  keys reaching admin-level scopes: ${r.adminKeys.length}`);
+  out.push(`  keys reaching admin-level scopes: ${r.adminKeyCount}`);
   for (const k of r.adminKeys.slice(0, 20)) out.push(`      ${k.credential} of ${k.principal}: ${k.scopes.join(", ")}`);
+  if (r.adminKeyCount > 20) out.push(`      and ${r.adminKeyCount - 20} more`);
   out.push(`  consumers with no owner: ${r.consumersWithoutOwner}`);
   out.push(`  keys with no expiry: ${r.keysWithoutExpiry}`);
   out.push(`  blocked endpoints: ${r.blockedEndpoints}`);

@@ -8,6 +8,8 @@ import { AppError } from "@/lib/errors";
 import { useTestDatabase } from "@/test/support/use-test-database";
 import { expectAdminGrantGone } from "@/test/support/access-import";
 import { applyAccessImport, planAccessImport } from "./index";
+import { formatAccessPlan } from "./format";
+import { RISK_LIST_ROWS } from "./plan";
 
 // Tollgate's own NDJSON format (docs/IMPORT.md): the documented example file
 // through plan -> apply -> no-op re-import -> removed from source, and bad lines.
@@ -141,5 +143,27 @@ describe("NDJSON import", () => {
     expect((big as AppError).message).toMatch(/access\.ndjson: over the limit of 65536 bytes .*nothing was imported/);
     expect(pulled).toBeLessThan(1_000);
     expect(await ctx.client.principal.count()).toBe(before);
+  });
+  it("counts every key reaching an admin scope but lists only the first RISK_LIST_ROWS, in file order", async () => {
+    const n = 2 * RISK_LIST_ROWS + 50;
+    const lines = [
+      `{"kind":"api","id":"risk","name":"Risk API","baseUrl":"https://risk.internal.example"}`,
+      `{"kind":"scope","api":"risk","name":"risk:admin","level":"admin"}`,
+      `{"kind":"scope","api":"risk","name":"risk:read","level":"read"}`,
+    ];
+    for (let i = 0; i < n; i++) {
+      lines.push(`{"kind":"principal","id":"risk-${i}","name":"Risk ${i}","type":"service_account"}`);
+      lines.push(`{"kind":"credential","principal":"risk-${i}","sha256":"${createHash("sha256").update(`risk-${i}`).digest("hex")}","prefix":"rk_${i}"}`);
+      // Every other principal holds the admin scope; the rest read only.
+      lines.push(`{"kind":"grant","principal":"risk-${i}","api":"risk","scope":"${i % 2 ? "risk:read" : "risk:admin"}"}`);
+    }
+    const plan = await planAccessImport(admin, input(lines.join("\n"), { source: "risk-list" }), { client: ctx.client });
+    const admins = Math.ceil(n / 2);
+    expect(plan.risk.adminKeyCount).toBe(admins);
+    expect(admins).toBeGreaterThan(RISK_LIST_ROWS);
+    expect(plan.risk.adminKeys).toHaveLength(RISK_LIST_ROWS);
+    expect(plan.risk.adminKeys[0]).toEqual({ principal: "Risk 0", credential: "rk_0", scopes: ["Risk API: risk:admin"] });
+    expect(plan.risk.adminKeys[1].credential).toBe("rk_2");
+    expect(formatAccessPlan(plan)).toContain(`keys reaching admin-level scopes: ${admins}`);
   });
 });

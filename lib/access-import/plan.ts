@@ -1,10 +1,11 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import type { Tx } from "@/lib/db";
 import { badRequest } from "@/lib/errors";
 import { anyOf, canonicalRequirements } from "@/proxy/requirements";
 import { KINDS, type DesiredApi, type DesiredCredential, type DesiredEndpoint, type DesiredPrincipal, type DesiredScope, type DesiredState, type Kind, type Note } from "./desired";
 import { planGrants, type GrantPlan } from "./grant-plan";
 import { loadLiveState, type LiveState, type Mapped } from "./live";
+import { PARAM_CHUNK } from "./params";
 import { phaseTimer } from "./phases";
 
 // The plan: desired state (from the file) against what this source put into
@@ -15,6 +16,8 @@ import { phaseTimer } from "./phases";
 // Nothing in a plan holds a plaintext key: credentials appear by display prefix.
 
 export const SAMPLE_ROWS = 10;
+/** Keys reaching admin-level scopes listed in a plan (all are counted): a gateway can hold 100,000 such keys. */
+export const RISK_LIST_ROWS = 100;
 
 export interface Change {
   ext: string;
@@ -43,7 +46,9 @@ export interface AccessPlan {
   risk: {
     publicEndpoints: { api: string; method: string; path: string; summary: string | null }[];
     blockedEndpoints: number;
+    /** The first RISK_LIST_ROWS, in file order; adminKeyCount counts them all. */
     adminKeys: { principal: string; credential: string; scopes: string[] }[];
+    adminKeyCount: number;
     consumersWithoutOwner: number;
     keysWithoutExpiry: number;
   };
@@ -86,20 +91,32 @@ export async function computePlan(
   }
   const live = await loadLiveState(client, source?.id ?? null);
   t.lap("load the source's live rows");
+  const principalName = new Map(desired.principals.map((p) => [p.ext, p.displayName]));
+  const apiName = new Map(desired.apis.map((a) => [a.ext, a.name]));
+  const scopeLabel = new Map(desired.scopes.map((s) => [s.ext, `${apiName.get(s.apiExt)}: ${s.name}`]));
+  // Grants: SQL over the import's staging table (grant-plan.ts), never rows in memory. Started first: the database
+  // works on it (seconds at a million grants) while this process diffs and hashes the other kinds, handing the event
+  // loop back between chunks so the statements go out. A handler is attached now, so a failure before the await below
+  // is not an unhandled rejection; it is still thrown there.
+  const grantPlanning = planGrants(client, input.stageTable, source?.id ?? null, {
+    principalName,
+    scopeLabel,
+    adminScopeExts: desired.scopes.filter((s) => s.level === "admin").map((s) => s.ext),
+  }, SAMPLE_ROWS);
+  grantPlanning.catch(() => undefined);
   const conflicts: Note[] = [];
   const idOf = (kind: Kind, ext: string): string | null => {
     const m = live[kind].get(ext);
     return m?.row ? m.objectId : null;
   };
 
-  const principals = diffKind(live.principal, desired.principals, (d: DesiredPrincipal) => d.displayName, (d, row, m) => {
+  const principals = await diffKind(live.principal, desired.principals, (d: DesiredPrincipal) => d.displayName, (d, row, m) => {
     const f: string[] = [];
     if (row.displayName !== d.displayName) f.push("displayName");
     if (!same(m.attributes ?? { tags: [] }, { tags: d.tags })) f.push("tags");
     return f;
   });
-  const principalName = new Map(desired.principals.map((p) => [p.ext, p.displayName]));
-  const credentials = diffKind(live.credential, desired.credentials, (d: DesiredCredential) => `${d.prefix} (${principalName.get(d.principalExt)})`, (d, row) => {
+  const credentials = await diffKind(live.credential, desired.credentials, (d: DesiredCredential) => `${d.prefix} (${principalName.get(d.principalExt)})`, (d, row) => {
     if (row.revokedAt) {
       conflicts.push({ where: d.prefix, message: `key ${d.prefix} of ${principalName.get(d.principalExt)} was revoked in Tollgate but is still in the source: left revoked` });
       return [];
@@ -109,7 +126,7 @@ export async function computePlan(
     if (iso(row.expiresAt) !== d.expiresAt) f.push("expiresAt");
     return f;
   });
-  const apis = diffKind(live.api, desired.apis, (d: DesiredApi) => `${d.name} (${d.proxyPrefix})`, (d, row) => {
+  const apis = await diffKind(live.api, desired.apis, (d: DesiredApi) => `${d.name} (${d.proxyPrefix})`, (d, row) => {
     const f: string[] = [];
     if (row.name !== d.name) f.push("name");
     if (row.baseUrl !== d.baseUrl) f.push("baseUrl");
@@ -118,8 +135,7 @@ export async function computePlan(
     if (row.description !== d.description) f.push("description");
     return f;
   });
-  const apiName = new Map(desired.apis.map((a) => [a.ext, a.name]));
-  const scopes = diffKind(live.scope, desired.scopes, (d: DesiredScope) => `${apiName.get(d.apiExt)}: ${d.name}`, (d, row) => {
+  const scopes = await diffKind(live.scope, desired.scopes, (d: DesiredScope) => `${apiName.get(d.apiExt)}: ${d.name}`, (d, row) => {
     const f: string[] = [];
     if (row.apiId !== idOf("api", d.apiExt)) f.push("api");
     if (row.name !== d.name) f.push("name");
@@ -128,7 +144,7 @@ export async function computePlan(
     if (row.deprecatedAt) f.push("deprecatedAt");
     return f;
   });
-  const endpoints = diffKind(live.endpoint, desired.endpoints, (d: DesiredEndpoint) => `${apiName.get(d.apiExt)}: ${d.method} ${d.pathTemplate}`, (d, row) => {
+  const endpoints = await diffKind(live.endpoint, desired.endpoints, (d: DesiredEndpoint) => `${apiName.get(d.apiExt)}: ${d.method} ${d.pathTemplate}`, (d, row) => {
     const f: string[] = [];
     if (row.apiId !== idOf("api", d.apiExt) || row.method !== d.method || row.pathTemplate !== d.pathTemplate) f.push("route");
     if (row.public !== d.public) f.push("public");
@@ -141,19 +157,16 @@ export async function computePlan(
     if (want.some((s) => s === null) || JSON.stringify(canonicalRequirements(row.requirements)) !== JSON.stringify(anyOf(want as string[]))) f.push("scopes");
     return f;
   });
-  const scopeLabel = new Map(desired.scopes.map((s) => [s.ext, `${apiName.get(s.apiExt)}: ${s.name}`]));
   t.lap("diff");
-  // Grants: SQL over the import's staging table (grant-plan.ts), never rows in memory.
-  const grantPlan = await planGrants(client, input.stageTable, source?.id ?? null, {
-    principalName,
-    scopeLabel,
-    adminScopeExts: desired.scopes.filter((s) => s.level === "admin").map((s) => s.ext),
-  }, SAMPLE_ROWS);
+  // Everything of the plan hash but the grants' digest, which comes last.
+  const hash = await hashRows(input.sourceName, input.environment.id, desired, live);
+  t.lap("plan hash");
+  const grantPlan = await grantPlanning;
   conflicts.push(...grantPlan.conflicts);
   const grants: KindDiff = { create: [], update: [], gone: [], unchanged: grantPlan.counts.unchanged };
   const diff: Record<Kind, KindDiff> = { principal: principals, credential: credentials, api: apis, scope: scopes, endpoint: endpoints, grant: grants };
 
-  t.lap("grants (SQL)");
+  t.lap("grants (SQL), the rest of the wait");
   await refuseCollisions(client, input.environment.id, source?.id ?? null, diff, desired);
 
   const counts = {} as AccessPlan["counts"];
@@ -179,20 +192,22 @@ export async function computePlan(
     planHash: "",
   };
   t.lap("collisions and risk summary");
-  plan.planHash = hashPlan(input.sourceName, input.environment.id, desired, live, grantPlan.digest);
-  t.lap("plan hash");
+  hash.update(`grants ${grantPlan.digest}\n`);
+  plan.planHash = hash.digest("hex");
   return { plan, diff, grants: grantPlan, desired, live, sourceId: source?.id ?? null, environmentId: input.environment.id };
 }
 
-function diffKind<D extends { ext: string }, R>(
+async function diffKind<D extends { ext: string }, R>(
   mapped: Map<string, Mapped<R>>,
   desired: D[],
   label: (d: D) => string,
   changed: (d: D, row: R, m: Mapped<R>) => string[],
-): KindDiff {
+): Promise<KindDiff> {
   const out: KindDiff = { create: [], update: [], gone: [], unchanged: 0 };
   const wanted = new Set<string>();
+  let n = 0;
   for (const d of desired) {
+    if (++n % YIELD_ROWS === 0) await yieldToIo();
     wanted.add(d.ext);
     const m = mapped.get(d.ext);
     if (!m || !m.row) {
@@ -205,6 +220,7 @@ function diffKind<D extends { ext: string }, R>(
     else out.unchanged++;
   }
   for (const m of mapped.values()) {
+    if (++n % YIELD_ROWS === 0) await yieldToIo();
     if (wanted.has(m.ext) || m.goneAt || !m.row) continue;
     out.gone.push({ ext: m.ext, objectId: m.objectId, label: labelOfGone(m) });
   }
@@ -220,8 +236,10 @@ function labelOfGone(m: Mapped<unknown>): string {
 async function refuseCollisions(client: Client, environmentId: string, sourceId: string | null, diff: Record<Kind, KindDiff>, desired: DesiredState): Promise<void> {
   const newCreds = new Set(diff.credential.create.map((c) => c.ext));
   const hashes = desired.credentials.filter((c) => newCreds.has(c.ext)).map((c) => c.hash);
-  if (hashes.length) {
-    const taken = await client.$queryRaw<{ hash: string }[]>`SELECT hash FROM "Credential" WHERE hash = ANY(${hashes}::text[]) LIMIT 5`;
+  // In chunks: one array of 100,000 hashes grew the query compiler's WebAssembly memory by 52 MB for the life of
+  // the process (it never shrinks), a tenth of the importer's memory budget.
+  for (let from = 0; from < hashes.length; from += PARAM_CHUNK) {
+    const taken = await client.$queryRaw<{ hash: string }[]>`SELECT hash FROM "Credential" WHERE hash = ANY(${hashes.slice(from, from + PARAM_CHUNK)}::text[]) LIMIT 5`;
     if (taken.length) {
       const prefixes = taken.map((t) => `kong_${t.hash.slice(0, 8)}`).join(", ");
       throw badRequest(`key(s) ${prefixes} already belong to a Tollgate principal outside this import source; nothing was imported`, "file");
@@ -250,40 +268,47 @@ function riskSummary(desired: DesiredState, live: LiveState, apiName: Map<string
     const row = live.principal.get(ext)?.row;
     return !!row && (row.teamId !== null || row.managerId !== null);
   };
+  const adminKeys = desired.credentials.filter((c) => adminByPrincipal.has(c.principalExt));
   return {
     publicEndpoints: desired.endpoints
       .filter((e) => e.public)
       .map((e) => ({ api: apiName.get(e.apiExt) ?? e.apiExt, method: e.method, path: `${apiPrefix.get(e.apiExt)}${e.pathTemplate === "/{path*}" ? "/…" : e.pathTemplate}`, summary: e.summary })),
     blockedEndpoints: desired.endpoints.filter((e) => !e.public && e.scopeExts.length === 0).length,
-    adminKeys: desired.credentials
-      .filter((c) => adminByPrincipal.has(c.principalExt))
+    adminKeys: adminKeys
+      .slice(0, RISK_LIST_ROWS)
       .map((c) => ({ principal: principalName.get(c.principalExt) ?? c.principalExt, credential: c.prefix, scopes: adminByPrincipal.get(c.principalExt)! })),
+    adminKeyCount: adminKeys.length,
     consumersWithoutOwner: desired.principals.filter((p) => !owned(p.ext)).length,
     keysWithoutExpiry: desired.credentials.filter((c) => c.expiresAt === null).length,
   };
 }
 
 /** Covers the source, the desired state and every live row read: any change to either changes it. */
-function hashPlan(sourceName: string, environmentId: string, desired: DesiredState, live: LiveState, grantDigest: string): string {
+/**
+ * The plan hash's SHA-256 over the source, the desired state and the live rows, sorted; the caller adds the grants'
+ * digest last (`grants <digest>\n`) and finishes it.
+ */
+async function hashRows(sourceName: string, environmentId: string, desired: DesiredState, live: LiveState): Promise<Hash> {
   const h = createHash("sha256");
   h.update(JSON.stringify({ v: 1, sourceName, environmentId }));
   // The same bytes in the same order as one update per row, handed to the hash a thousand rows at a time
   // (one native call per row cost more than the hashing at 150,000 rows).
   let batch: string[] = [];
-  const add = (line: string) => {
-    batch.push(line);
-    if (batch.length === 1000) {
-      h.update(batch.join(""));
-      batch = [];
-    }
+  const flush = async () => {
+    h.update(batch.join(""));
+    batch = [];
+    await yieldToIo();
   };
   for (const k of KINDS) {
     const list = (desired as unknown as Record<string, { ext: string }[]>)[k === "principal" ? "principals" : `${k}s`];
-    for (const d of [...list].sort((a, b) => (a.ext < b.ext ? -1 : 1))) add(JSON.stringify(d) + "\n");
+    for (const d of [...list].sort((a, b) => (a.ext < b.ext ? -1 : 1))) if (batch.push(JSON.stringify(d) + "\n") === 1000) await flush();
     const rows = [...live[k].values()].sort((a, b) => (a.ext < b.ext ? -1 : 1));
-    for (const m of rows) add(JSON.stringify(m) + "\n");
+    for (const m of rows) if (batch.push(JSON.stringify(m) + "\n") === 1000) await flush();
   }
-  add(`grants ${grantDigest}\n`);
   h.update(batch.join(""));
-  return h.digest("hex");
+  return h;
 }
+
+/** Rows between two turns of the event loop in the plan's own loops (so the grants' statements go out meanwhile). */
+const YIELD_ROWS = 2_000;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
