@@ -4,7 +4,8 @@
  *   `npx tsx bench/access-import.ts --format ndjson [--grants 1000000] [--principals 50000] [--credentials 100000] [--runs 1]`
  *
  * NDJSON: writes the file to a temporary folder first (streamed, never held), then on a fresh database streams it into
- * planAccessImport / applyAccessImport (no size limit) and plans and applies it again (the no-op re-import).
+ * applyAccessImport (no size limit) and plans and applies it again (the no-op re-import), each step in a process of
+ * its own, as `npm run import:access` runs one import per process.
  * Targets (issue 15): 1,000,000 grants with 50,000 principals and 100,000 credentials imported into an empty database
  * in ≤ 60 s, its no-op re-plan ≤ 15 s, importer RSS ≤ 500 MB. Every run prints the load average and the importer's
  * CPU time, since the machine is shared.
@@ -17,6 +18,7 @@
  *    apply of the unchanged file (the no-op re-import);
  * and reports medians with the importer's peak RSS. Target (issue 15): 10,000 consumers ≤ 10 s.
  */
+import { spawn } from "node:child_process";
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -39,6 +41,10 @@ const { values } = parseArgs({
     principals: { type: "string", default: "50000" },
     credentials: { type: "string", default: "100000" },
     runs: { type: "string", default: "3" },
+    // Internal: one NDJSON step in a process of its own (see mainNdjson).
+    step: { type: "string" },
+    url: { type: "string" },
+    file: { type: "string" },
   },
 });
 const N = Number(values.consumers);
@@ -159,14 +165,14 @@ function dbCpuMeter(client: ReturnType<typeof createDb>) {
 }
 
 /** A fresh migrated database with a "production" environment for one run, dropped afterwards. */
-async function withBenchDatabase(fn: (client: ReturnType<typeof createDb>) => Promise<void>): Promise<void> {
+async function withBenchDatabase(fn: (client: ReturnType<typeof createDb>, url: string) => Promise<void>): Promise<void> {
   const { server, name, url } = benchDatabase();
   await serverSql(server, `CREATE DATABASE ${name}`);
   const client = createDb(url.toString(), 4);
   try {
     await applyMigrationsSql(url.toString());
     await client.environment.create({ data: { name: "production", tier: "production" } });
-    await fn(client);
+    await fn(client, url.toString());
   } finally {
     await client.$disconnect();
     await serverSql(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -179,10 +185,16 @@ const cpu = (from: NodeJS.CpuUsage) => {
   return `${((c.user + c.system) / 1e6).toFixed(1)} s CPU`;
 };
 
-async function mainNdjson() {
-  const o = { principals: Number(values.principals), credentials: Number(values.credentials), grants: Number(values.grants) };
-  const dir = mkdtempSync(path.join(os.tmpdir(), "tollgate-bench-ndjson-"));
-  const file = path.join(dir, "access.ndjson");
+type Step = "apply" | "plan" | "reapply";
+interface StepResult { wall: number; cpu: number; peakRss: number; phases: string[]; created?: string; empty?: boolean; applied?: boolean }
+
+/**
+ * One step of the NDJSON run, in this process (started by mainNdjson for that step alone): the import on its own
+ * process, as `npm run import:access` runs it, so its peak RSS is the importer's and not what earlier steps left in
+ * the same heap. Prints one line `STEP {json}` for the parent.
+ */
+async function childStep(step: Step, url: string, file: string): Promise<void> {
+  const client = createDb(url, 4);
   let peakRss = 0;
   let phaseRss = 0;
   const sample = setInterval(() => {
@@ -191,54 +203,95 @@ async function mainNdjson() {
     phaseRss = Math.max(phaseRss, rss);
   }, 50);
   try {
-    let t = performance.now();
+    const input = { format: "ndjson" as const, environment: "production", file: createReadStream(file), filename: "access.ndjson" };
+    const opts = { client, maxBytes: Number.MAX_SAFE_INTEGER };
+    const actor = systemActor("bench");
+    const phases: string[] = [];
+    // Each phase's wall time and the peak RSS sampled during it (at least the RSS when it ended).
+    onImportPhase((phase, ms) => {
+      // BENCH_GC=1 (the child runs with --expose-gc): collect first, so "heap" is what the import keeps.
+      if (process.env.BENCH_GC) (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      phases.push(`${phase} ${s(ms)} [${Math.round(Math.max(phaseRss, m.rss) / 2 ** 20)} MB; heap ${Math.round(m.heapUsed / 2 ** 20)} of ${Math.round(m.heapTotal / 2 ** 20)}, external ${Math.round(m.external / 2 ** 20)} MB]`);
+      phaseRss = 0;
+    });
+    peakRss = process.memoryUsage.rss();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const out: Partial<StepResult> = {};
+    if (step === "plan") out.empty = (await planAccessImport(actor, input, opts)).empty;
+    else {
+      const r = await applyAccessImport(actor, input, opts);
+      out.applied = r.applied;
+      out.created = Object.entries(r.written).map(([k, v]) => `${k} ${v.created}`).join(", ");
+    }
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    const result: StepResult = { ...out, wall, cpu: (c.user + c.system) / 1e6, peakRss: Math.max(peakRss, process.memoryUsage.rss()), phases };
+    console.log(`STEP ${JSON.stringify(result)}`);
+  } finally {
+    clearInterval(sample);
+    await client.$disconnect();
+  }
+}
+
+/** The Node flags `npm run import:access` runs with (package.json), so the step runs as the command does. */
+function importerFlags(): string[] {
+  const script = (JSON.parse(readFileSync(path.join(process.cwd(), "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts["import:access"];
+  return script.split(/\s+/).filter((a) => a.startsWith("--"));
+}
+
+/**
+ * Runs one step in a child process (`node <the command's flags> [--expose-gc] --import tsx` this file) and returns
+ * what it printed. BENCH_NODE_FLAGS replaces the command's flags (to compare V8 settings).
+ */
+async function runStep(step: Step, url: string, file: string): Promise<StepResult> {
+  const flags = process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(" ").filter(Boolean) : importerFlags();
+  const args = [...(process.env.BENCH_GC ? ["--expose-gc"] : []), ...flags, "--import", "tsx", process.argv[1], "--step", step, "--url", url, "--file", file];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  const [code] = (await once(child, "exit")) as [number | null];
+  const line = stdout.split("\n").find((l) => l.startsWith("STEP "));
+  if (code !== 0 || !line) throw new Error(`step ${step} failed (exit ${code}):\n${stdout}`);
+  return JSON.parse(line.slice(5)) as StepResult;
+}
+
+async function mainNdjson() {
+  const o = { principals: Number(values.principals), credentials: Number(values.credentials), grants: Number(values.grants) };
+  const dir = mkdtempSync(path.join(os.tmpdir(), "tollgate-bench-ndjson-"));
+  const file = path.join(dir, "access.ndjson");
+  try {
+    const t = performance.now();
     await writeNdjson(file, o);
     console.log(`[access-import ndjson] file: ${o.principals} principals, ${o.credentials} credentials, ${o.grants} grants, ${(statSync(file).size / 1e6).toFixed(1)} MB (written in ${s(performance.now() - t)})`);
+    console.log(`[access-import ndjson] each step runs in a process of its own, as \`npm run import:access\` does (node flags: ${(process.env.BENCH_NODE_FLAGS ?? importerFlags().join(" ")) || "none"}); times and RSS are the import's, not the process start`);
     for (let run = 0; run < RUNS; run++) {
-      await withBenchDatabase(async (client) => {
-        const input = () => ({ format: "ndjson" as const, environment: "production", file: createReadStream(file), filename: "access.ndjson" });
-        const actor = systemActor("bench");
-        const opts = { client, maxBytes: Number.MAX_SAFE_INTEGER };
-        const step = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
-          peakRss = process.memoryUsage.rss();
-          const phases: string[] = [];
-          // Each step's wall time and the peak RSS sampled during it (at least the RSS when it ended).
-          phaseRss = 0;
-          onImportPhase((phase, ms) => {
-            // BENCH_GC=1 with `node --expose-gc --import tsx`: collect first, so "heap" is what the import keeps.
-            if (process.env.BENCH_GC) (globalThis as { gc?: () => void }).gc?.();
-            const m = process.memoryUsage();
-            phases.push(`${phase} ${s(ms)} [${Math.round(Math.max(phaseRss, m.rss) / 2 ** 20)} MB; heap ${Math.round(m.heapUsed / 2 ** 20)} of ${Math.round(m.heapTotal / 2 ** 20)}, external ${Math.round(m.external / 2 ** 20)} MB]`);
-            phaseRss = 0;
-          });
+      await withBenchDatabase(async (client, url) => {
+        const step = async (label: string, which: Step): Promise<StepResult> => {
           const meter = dbCpuMeter(client);
           await meter.start();
-          const c0 = process.cpuUsage();
-          const t0 = performance.now();
-          const r = await fn();
-          const wall = performance.now() - t0;
+          const r = await runStep(which, url, file);
           const dbCpu = await meter.stop();
-          onImportPhase(null);
-          console.log(`[access-import ndjson] ${label}: ${s(wall)}, importer ${cpu(c0)}, database ${dbCpu.toFixed(1)} s CPU, peak RSS ${Math.round(Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20)} MB, load ${load()}`);
-          console.log(`    phases: ${phases.join("; ")}`);
+          console.log(`[access-import ndjson] ${label}: ${s(r.wall)}, importer ${r.cpu.toFixed(1)} s CPU, database ${dbCpu.toFixed(1)} s CPU, peak RSS ${Math.round(r.peakRss / 2 ** 20)} MB, load ${load()}`);
+          console.log(`    phases: ${r.phases.join("; ")}`);
           return r;
         };
-        t = performance.now();
-        const applied = await step("import into an empty database (apply)", () => applyAccessImport(actor, input(), opts));
-        console.log(`[access-import ndjson] created: ${Object.entries(applied.written).map(([k, v]) => `${k} ${v.created}`).join(", ")}`);
-        const again = await step("no-op re-import: plan", () => planAccessImport(actor, input(), opts));
+        const applied = await step("import into an empty database (apply)", "apply");
+        console.log(`[access-import ndjson] created: ${applied.created}`);
+        const again = await step("no-op re-import: plan", "plan");
         if (!again.empty) throw new Error("re-plan of the same file is not empty");
-        const noop = await step("no-op re-import: apply", () => applyAccessImport(actor, input(), opts));
+        const noop = await step("no-op re-import: apply", "reapply");
         if (noop.applied) throw new Error("re-apply of the same file wrote something");
       });
     }
   } finally {
-    clearInterval(sample);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 async function main() {
+  if (values.step) return childStep(values.step as Step, values.url!, values.file!);
   if (values.format === "ndjson") return mainNdjson();
   const file = Buffer.from(generateKong(N));
   console.log(`[access-import] Kong file: ${N} consumers, ${(file.length / 1e6).toFixed(1)} MB`);

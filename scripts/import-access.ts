@@ -5,6 +5,9 @@
 // ${{ env "DECK_X" }}) are resolved only from the variables named with --var.
 // Exit codes: 0 done (or dry run), 1 refused (the message says why; 409 when
 // --plan-hash is stale), 2 the import could not run.
+// package.json runs it with --heap-growing-percent=50: V8 then collects before its heap grows past 1.5x what is
+// live, instead of its default (up to several times): a million-grant import peaked at ~500 MB without the flag and
+// ~400 MB with it, for about 0.5 s more CPU (docs/BENCHMARKS.md, "Access import").
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import path from "node:path";
