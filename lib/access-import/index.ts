@@ -151,7 +151,7 @@ export async function planAccessImport(actor: Actor, raw: AccessImportInput, opt
     return await client.$transaction(
       async (tx) => {
         const environment = await environmentOf(tx, p.input.environment);
-        const full = await computePlan(tx, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired, stageTable: p.stage.table });
+        const full = await computePlan(tx, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired, stageTable: p.stage.table, sidePool: p.stage.sidePool });
         return full.plan;
       },
       { timeout: 600_000, maxWait: 30_000 },
@@ -179,7 +179,7 @@ export async function applyAccessImport(actor: Actor, raw: AccessImportInput, op
         // One apply per source at a time; a second waits and then sees the first's rows.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"access-import:" + p.sourceName}))`;
         const environment = await environmentOf(tx, p.input.environment);
-        const full = await computePlan(tx, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired, stageTable: p.stage.table });
+        const full = await computePlan(tx, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired, stageTable: p.stage.table, sidePool: p.stage.sidePool });
         if (p.input.expectedPlanHash && p.input.expectedPlanHash !== full.plan.planHash) {
           throw conflict("The inventory or the file changed since this plan was computed: review the new plan and apply again");
         }

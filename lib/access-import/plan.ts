@@ -1,10 +1,11 @@
 import { createHash, type Hash } from "node:crypto";
+import type pg from "pg";
 import type { Tx } from "@/lib/db";
 import { badRequest } from "@/lib/errors";
 import { anyOf, canonicalRequirements } from "@/proxy/requirements";
 import { KINDS, type DesiredApi, type DesiredCredential, type DesiredEndpoint, type DesiredPrincipal, type DesiredScope, type DesiredState, type Kind, type Note } from "./desired";
 import { planGrants, type GrantPlan } from "./grant-plan";
-import { loadLiveState, type LiveState, type Mapped } from "./live";
+import { loadLiveState, loadLiveStateBeside, type LiveState, type Mapped } from "./live";
 import { PARAM_CHUNK } from "./params";
 import { phaseTimer } from "./phases";
 
@@ -81,7 +82,7 @@ const same = (a: unknown, b: unknown) => canonical(a) === canonical(b);
 
 export async function computePlan(
   client: Client,
-  input: { sourceName: string; format: string; environment: { id: string; name: string }; fileSha256: string; desired: DesiredState; stageTable: string },
+  input: { sourceName: string; format: string; environment: { id: string; name: string }; fileSha256: string; desired: DesiredState; stageTable: string; sidePool?: pg.Pool | null },
 ): Promise<FullPlan> {
   const { desired } = input;
   const t = phaseTimer("plan: ");
@@ -89,21 +90,39 @@ export async function computePlan(
   if (source && source.environmentId !== input.environment.id) {
     throw badRequest(`source ${input.sourceName} imports into another environment; use another --source name`, "source");
   }
-  const live = await loadLiveState(client, source?.id ?? null);
-  t.lap("load the source's live rows");
   const principalName = new Map(desired.principals.map((p) => [p.ext, p.displayName]));
   const apiName = new Map(desired.apis.map((a) => [a.ext, a.name]));
   const scopeLabel = new Map(desired.scopes.map((s) => [s.ext, `${apiName.get(s.apiExt)}: ${s.name}`]));
-  // Grants: SQL over the import's staging table (grant-plan.ts), never rows in memory. Started first: the database
-  // works on it (seconds at a million grants) while this process diffs and hashes the other kinds, handing the event
-  // loop back between chunks so the statements go out. A handler is attached now, so a failure before the await below
-  // is not an unhandled rejection; it is still thrown there.
-  const grantPlanning = planGrants(client, input.stageTable, source?.id ?? null, {
-    principalName,
-    scopeLabel,
-    adminScopeExts: desired.scopes.filter((s) => s.level === "admin").map((s) => s.ext),
-  }, SAMPLE_ROWS);
-  grantPlanning.catch(() => undefined);
+  // Grants: SQL over the import's staging table (grant-plan.ts), never rows in memory; seconds at a million grants,
+  // so they are started first and the rest of the plan is done while the database works on them: the live rows of
+  // the other kinds are read on a second connection in this transaction's snapshot (real PostgreSQL), then diffed and
+  // hashed here, handing the event loop back between chunks so the grants' statements go out. A handler is attached
+  // now, so a failure before the await below is not an unhandled rejection; it is still thrown there.
+  const startGrants = () => {
+    const planning = planGrants(client, input.stageTable, source?.id ?? null, {
+      principalName,
+      scopeLabel,
+      adminScopeExts: desired.scopes.filter((s) => s.level === "admin").map((s) => s.ext),
+    }, SAMPLE_ROWS);
+    planning.catch(() => undefined);
+    return planning;
+  };
+  // Only one statement at a time on the transaction: without a second connection the live rows come first.
+  let grantPlanning: Promise<GrantPlan>;
+  let live: LiveState | null = null;
+  if (source && input.sidePool) {
+    const [{ snapshot }] = await client.$queryRaw<{ snapshot: string }[]>`SELECT pg_export_snapshot() AS snapshot`;
+    grantPlanning = startGrants();
+    live = await loadLiveStateBeside(input.sidePool, snapshot, source.id);
+    if (!live) {
+      await grantPlanning.catch(() => undefined);
+      live = await loadLiveState(client, source.id);
+    }
+  } else {
+    live = await loadLiveState(client, source?.id ?? null);
+    grantPlanning = startGrants();
+  }
+  t.lap("load the source's live rows");
   const conflicts: Note[] = [];
   const idOf = (kind: Kind, ext: string): string | null => {
     const m = live[kind].get(ext);

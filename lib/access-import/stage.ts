@@ -258,6 +258,14 @@ export class GrantStage implements GrantSink {
   }
 
   /** Drops the table (and, after a failed read, the connection the COPY was on). Never throws. */
+  /**
+   * The client's pool when the server is real PostgreSQL (not the embedded PGlite, whose socket server serves one
+   * connection at a time): the plan reads the live rows on a second connection of it (live.ts, `loadLiveStateBeside`).
+   */
+  get sidePool(): pg.Pool | null {
+    return this.copy ? this.pool : null;
+  }
+
   async drop(): Promise<void> {
     if (this.conn) {
       if (!this.closed) (this.copy as unknown as { destroy?: () => void } | null)?.destroy?.();
