@@ -31,7 +31,7 @@ import { createDb } from "@/lib/db";
 import { applyMigrationsSql } from "@/lib/db/migrate";
 import { applyAccessImport, planAccessImport } from "@/lib/access-import";
 import { onImportPhase } from "@/lib/access-import/phases";
-import { benchDatabase, serverSql, runBench } from "./support";
+import { benchDatabase, processCpuSeconds, serverSql, runBench } from "./support";
 
 const { values } = parseArgs({
   options: {
@@ -138,8 +138,7 @@ function dbCpuMeter(client: ReturnType<typeof createDb>) {
     const rows = await client.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
     for (const { pid } of rows) {
       try {
-        const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-        last.set(pid, Number(f[11]) + Number(f[12])); // utime + stime, in USER_HZ (100/s)
+        last.set(pid, processCpuSeconds(pid));
         local = true;
       } catch {
         // gone since the query, or not on this machine
@@ -157,9 +156,9 @@ function dbCpuMeter(client: ReturnType<typeof createDb>) {
       if (timer) clearInterval(timer);
       await sample();
       if (!local) return NaN;
-      let ticks = 0;
-      for (const [pid, t] of last) ticks += t - (start.get(pid) ?? 0);
-      return ticks / 100;
+      let seconds = 0;
+      for (const [pid, t] of last) seconds += t - (start.get(pid) ?? 0);
+      return seconds;
     },
   };
 }

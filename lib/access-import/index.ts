@@ -136,6 +136,11 @@ async function readWhole(stream: Readable, filename: string, max: number): Promi
   return Buffer.concat(chunks);
 }
 
+/** What computePlan needs from a prepared import, for the plan-only and the apply transaction alike. */
+function planInput(p: Awaited<ReturnType<typeof prepare>>, environment: { id: string; name: string }) {
+  return { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired, stageTable: p.stage.table, sidePool: p.stage.sidePool };
+}
+
 async function environmentOf(client: PrismaClient | Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0], name: string) {
   const env = await client.environment.findUnique({ where: { name }, select: { id: true, name: true } });
   if (!env) throw notFound(`Environment ${name}`);
@@ -151,7 +156,7 @@ export async function planAccessImport(actor: Actor, raw: AccessImportInput, opt
     return await client.$transaction(
       async (tx) => {
         const environment = await environmentOf(tx, p.input.environment);
-        const full = await computePlan(tx, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired, stageTable: p.stage.table, sidePool: p.stage.sidePool });
+        const full = await computePlan(tx, planInput(p, environment));
         return full.plan;
       },
       { timeout: 600_000, maxWait: 30_000 },
@@ -179,7 +184,7 @@ export async function applyAccessImport(actor: Actor, raw: AccessImportInput, op
         // One apply per source at a time; a second waits and then sees the first's rows.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${"access-import:" + p.sourceName}))`;
         const environment = await environmentOf(tx, p.input.environment);
-        const full = await computePlan(tx, { sourceName: p.sourceName, format: p.input.format, environment, fileSha256: p.fileSha256, desired: p.desired, stageTable: p.stage.table, sidePool: p.stage.sidePool });
+        const full = await computePlan(tx, planInput(p, environment));
         if (p.input.expectedPlanHash && p.input.expectedPlanHash !== full.plan.planHash) {
           throw conflict("The inventory or the file changed since this plan was computed: review the new plan and apply again");
         }

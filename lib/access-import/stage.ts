@@ -257,7 +257,6 @@ export class GrantStage implements GrantSink {
     return n === null ? "file" : this.files[n];
   }
 
-  /** Drops the table (and, after a failed read, the connection the COPY was on). Never throws. */
   /**
    * The client's pool when the server is real PostgreSQL (not the embedded PGlite, whose socket server serves one
    * connection at a time): the plan reads the live rows on a second connection of it (live.ts, `loadLiveStateBeside`).
@@ -266,6 +265,7 @@ export class GrantStage implements GrantSink {
     return this.copy ? this.pool : null;
   }
 
+  /** Drops the table (and, after a failed read, the connection the COPY was on). Never throws. */
   async drop(): Promise<void> {
     if (this.conn) {
       if (!this.closed) (this.copy as unknown as { destroy?: () => void } | null)?.destroy?.();
@@ -284,24 +284,26 @@ export class GrantStage implements GrantSink {
 export class KeyHashes {
   private values = new Float64Array(1024);
   private n = 0;
+  // The two lanes of the key being hashed. Fields and a method, not a closure per key: under tsx (esbuild
+  // keepNames) every closure creation is also a __name() call, 0.3 s of a million-grant plan.
+  private a = 0;
+  private b = 0;
+
+  private lane(s: string): void {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      this.a = Math.imul(this.a ^ c, 0x01000193);
+      this.b = Math.imul(this.b ^ c, 0x5bd1e995);
+    }
+  }
 
   add(principalExt: string, scopeExt: string): void {
-    // Written out, not as a closure per key: under tsx (esbuild keepNames) every closure creation is also a
-    // __name() call, 0.3 s of a million-grant plan.
-    let a = 0x811c9dc5;
-    let b = 0x01000193;
-    for (let i = 0; i < principalExt.length; i++) {
-      const c = principalExt.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995);
-    }
-    a = Math.imul(a ^ 0x7c, 0x01000193); // "|"
-    b = Math.imul(b ^ 0x7c, 0x5bd1e995);
-    for (let i = 0; i < scopeExt.length; i++) {
-      const c = scopeExt.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995);
-    }
+    this.a = 0x811c9dc5;
+    this.b = 0x01000193;
+    this.lane(principalExt);
+    this.lane("|");
+    this.lane(scopeExt);
+    const { a, b } = this;
     if (this.n === this.values.length) {
       const bigger = new Float64Array(this.values.length * 2);
       bigger.set(this.values);
