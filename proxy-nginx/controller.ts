@@ -112,12 +112,11 @@ export async function startController(config: ProxyConfig, socket: string, check
     core.mirror.drainUsage().then((counts) => {
       const now = Date.now();
       for (const [k, n] of Object.entries(counts)) {
+        if (!Number.isSafeInteger(n) || n < 1) continue; // the module counts in whole requests; anything else is not a count
         const f = k.split("\t");
-        for (let i = 0; i < n; i++) {
-          if (f[0] === "r") usage.recordRequest(f[1] || null, f[2] || null, f[3], now);
-          else if (f[0] === "a") usage.recordAllowed(f[1], null, now);
-          else if (f[0] === "s") usage.recordShadow(f[1] || null, f[2], f[3], f[4], now);
-        }
+        if (f[0] === "r") usage.recordRequest(f[1] || null, f[2] || null, f[3], now, n);
+        else if (f[0] === "a") usage.recordAllowed(f[1], null, now, n);
+        else if (f[0] === "s") usage.recordShadow(f[1] || null, f[2], f[3], f[4], now, n);
       }
     }, () => undefined);
   }, Math.min(1_000, config.PROXY_USAGE_FLUSH_MS));

@@ -46,6 +46,11 @@ export class NginxMirror {
   /** The revision nginx's dicts were last seen at (null: unknown or empty). */
   revision: number | null = null;
   private readonly agent: Agent;
+  /**
+   * A revoke's early /remove has a connection of its own: on the shared two it could queue behind a usage drain
+   * and a full load's chunk (hundreds of milliseconds at the full state) while the revoked key is still allowed.
+   */
+  private readonly removals: Agent;
   private readonly log: { rev: number; ops: Op[] }[] = [];
   private chain: Promise<void> = Promise.resolve();
 
@@ -55,11 +60,12 @@ export class NginxMirror {
     private readonly logger: Logger,
   ) {
     this.agent = new Agent({ connect: { socketPath }, connections: 2 });
+    this.removals = new Agent({ connect: { socketPath }, connections: 1 });
   }
 
-  async control(method: "GET" | "POST", path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  async control(method: "GET" | "POST", path: string, body?: unknown, dispatcher: Agent = this.agent): Promise<{ status: number; json: Record<string, unknown> }> {
     try {
-      const res = await request(`http://tollgate-control${path}`, { method, dispatcher: this.agent, body: body === undefined ? (method === "POST" ? "{}" : undefined) : typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" }, headersTimeout: 30_000 });
+      const res = await request(`http://tollgate-control${path}`, { method, dispatcher, body: body === undefined ? (method === "POST" ? "{}" : undefined) : typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" }, headersTimeout: 30_000 });
       const text = await res.body.text();
       return { status: res.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     } catch (e) {
@@ -77,7 +83,7 @@ export class NginxMirror {
   /** A batch's grant and credential deletes at once, before its fsync: nginx applies them only while its dicts are before `revision` (the batch's). */
   async removeNow(removals: Op[], revision: number): Promise<void> {
     const ops = removals.map(luaOp).filter((o) => o !== null);
-    if (ops.length > 0) await this.control("POST", `/remove?revision=${revision}`, { ops });
+    if (ops.length > 0) await this.control("POST", `/remove?revision=${revision}`, { ops }, this.removals);
   }
 
   /** Resolves once nginx's dicts hold the source's current revision; one sync at a time. */
@@ -165,7 +171,7 @@ export class NginxMirror {
     return (r.json.counts as Record<string, number>) ?? {};
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  async close(): Promise<void> {
+    await Promise.all([this.agent.close(), this.removals.close()]);
   }
 }

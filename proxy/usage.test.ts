@@ -48,6 +48,23 @@ describe("UsageAggregator", () => {
     expect(reports.flatMap((r) => r.credentials)).toEqual([{ credentialId: "c1", lastUsedAt: new Date(afterMidnight).toISOString() }]);
   });
 
+  it("takes a count of requests at once (the nginx controller's drained counts) as that many single requests", async () => {
+    const now = Date.UTC(2026, 11, 2, 12);
+    const one = await collect((u) => {
+      for (let i = 0; i < 7; i++) u.recordRequest("g", "c", "r", now);
+      for (let i = 0; i < 3; i++) u.recordShadow("api", "GET", "/x/{param}", "abcd", now);
+    });
+    const many = await collect((u) => {
+      u.recordRequest("g", "c", "r", now, 4);
+      u.recordRequest("g", "c", "r", now, 3);
+      u.recordShadow("api", "GET", "/x/{param}", "abcd", now, 3);
+    });
+    const strip = (rs: UsageReport[]) => rs.map(({ grants, credentials, routes, shadow }) => ({ grants, credentials, routes, shadow }));
+    expect(strip(many)).toEqual(strip(one));
+    expect(many.flatMap((r) => r.grants)).toEqual([{ grantId: "g", day: "2026-12-02", count: 7, lastUsedAt: new Date(now).toISOString() }]);
+    expect(many.flatMap((r) => r.shadow).map((o) => o.count)).toEqual([3]);
+  });
+
   it("stops adding grant-days at the cap and counts what it dropped", async () => {
     const metrics = new Metrics();
     const now = Date.UTC(2026, 11, 2, 12);

@@ -108,15 +108,16 @@ export class UsageAggregator {
     return this.day;
   }
 
-  recordAllowed(grantId: string | null, credentialId: string | null, now: number): void {
+  /** `n`: requests at once (the nginx controller drains counts, not single requests). */
+  recordAllowed(grantId: string | null, credentialId: string | null, now: number, n = 1): void {
     if (grantId) {
       const day = this.utcDay(now);
       const g = this.grants.get(grantId);
       if (g) {
-        g.count++;
+        g.count += n;
         g.lastUsedAt = now;
       } else if (this.grants.size + this.earlier.length < this.opts.maxEntries) {
-        this.grants.set(grantId, { grantId, day, count: 1, lastUsedAt: now });
+        this.grants.set(grantId, { grantId, day, count: n, lastUsedAt: now });
       } else {
         this.metrics.usageDropped++;
       }
@@ -130,26 +131,26 @@ export class UsageAggregator {
    * One allowed request: its first grant and credential (recordAllowed) and its
    * route (recordRoute), the data plane's one call per request.
    */
-  recordRequest(grantId: string | null, credentialId: string | null, routeId: string, now: number): void {
-    this.recordAllowed(grantId, credentialId, now);
-    this.recordRoute(routeId, now);
+  recordRequest(grantId: string | null, credentialId: string | null, routeId: string, now: number, n = 1): void {
+    this.recordAllowed(grantId, credentialId, now, n);
+    this.recordRoute(routeId, now, n);
   }
 
   /** One allowed request on a route (one Map lookup by an id string, as for grants). */
-  recordRoute(routeId: string, now: number): void {
+  recordRoute(routeId: string, now: number, n = 1): void {
     const day = this.utcDay(now);
     const r = this.routes.get(routeId);
     if (r) {
-      r.count++;
+      r.count += n;
       r.lastUsedAt = now;
     } else if (this.routes.size + this.earlierRoutes.length < this.opts.maxEntries) {
-      this.routes.set(routeId, { routeId, day, count: 1, lastUsedAt: now });
+      this.routes.set(routeId, { routeId, day, count: n, lastUsedAt: now });
     } else {
       this.metrics.usageDropped++;
     }
   }
 
-  recordShadow(apiId: string | null, method: string, path: string, keyHash: string | null, now: number): void {
+  recordShadow(apiId: string | null, method: string, path: string, keyHash: string | null, now: number, n = 1): void {
     const k = `${apiId ?? ""} ${method} ${path}`;
     let s = this.shadow.get(k);
     if (!s) {
@@ -161,7 +162,7 @@ export class UsageAggregator {
       s = { apiId, method, path, count: 0, keys: new Set(), firstSeenAt: now, lastSeenAt: now };
       this.shadow.set(k, s);
     }
-    s.count++;
+    s.count += n;
     s.lastSeenAt = now;
     if (keyHash && s.keys.size < MAX_KEYS_PER_SHADOW) s.keys.add(keyHash.slice(0, 16));
   }
