@@ -148,10 +148,9 @@ async function lockForDecision(tx: Tx, me: UserActor, requestId: string) {
   const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "AccessRequest" WHERE id = ${requestId}::uuid FOR UPDATE`;
   if (rows.length === 0) throw notFound("Access request");
   const r = await tx.accessRequest.findUniqueOrThrow({ where: { id: requestId } });
-  const [principal, api] = await Promise.all([
-    tx.principal.findUniqueOrThrow({ where: { id: r.principalId }, select: { id: true, displayName: true, managerId: true, status: true } }),
-    tx.api.findUniqueOrThrow({ where: { id: r.apiId }, select: { id: true, name: true, teamId: true, environment: { select: { id: true, name: true } } } }),
-  ]);
+  // One after the other: a transaction is one connection, where pg 8 only queues concurrent queries (and pg 9 refuses them).
+  const principal = await tx.principal.findUniqueOrThrow({ where: { id: r.principalId }, select: { id: true, displayName: true, managerId: true, status: true } });
+  const api = await tx.api.findUniqueOrThrow({ where: { id: r.apiId }, select: { id: true, name: true, teamId: true, environment: { select: { id: true, name: true } } } });
   if (concerns({ id: me.userId, principalId: me.principalId }, { requesterId: r.requesterId, principalId: r.principalId, ownerPrincipalId: principal.managerId })) {
     throw forbidden("Separation of duties: you cannot decide a request you made or access you would hold or own");
   }

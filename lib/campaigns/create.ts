@@ -13,11 +13,10 @@ export interface CreatedCampaign {
 
 /** Every id the form sent must exist; a stale or forged one is a 400 naming its field. */
 async function checkReferences(tx: Tx, v: CreateCampaignInput) {
-  const [apis, envs, teams] = await Promise.all([
-    tx.api.count({ where: { id: { in: v.apiIds } } }),
-    tx.environment.count({ where: { id: { in: v.environmentIds } } }),
-    tx.team.count({ where: { id: { in: v.teamIds } } }),
-  ]);
+  // One after the other: a transaction is one connection, where pg 8 only queues concurrent queries (and pg 9 refuses them).
+  const apis = await tx.api.count({ where: { id: { in: v.apiIds } } });
+  const envs = await tx.environment.count({ where: { id: { in: v.environmentIds } } });
+  const teams = await tx.team.count({ where: { id: { in: v.teamIds } } });
   if (apis !== new Set(v.apiIds).size) throw badRequest("apiIds: an API no longer exists", "apiIds");
   if (envs !== new Set(v.environmentIds).size) throw badRequest("environmentIds: an environment no longer exists", "environmentIds");
   if (teams !== new Set(v.teamIds).size) throw badRequest("teamIds: a team no longer exists", "teamIds");

@@ -64,11 +64,10 @@ export async function launchCampaign(
       if (opts.confirmAbove !== undefined && count > opts.confirmAbove && confirmItemCount !== count) {
         throw conflict(`This launch creates ${count} items (more than ${opts.confirmAbove}): confirm that count to launch`);
       }
-      const [apis, envs, teams] = await Promise.all([
-        tx.api.findMany({ where: { id: { in: scope.apiIds ?? [] } }, select: { id: true, name: true } }),
-        tx.environment.findMany({ where: { id: { in: scope.environmentIds ?? [] } }, select: { id: true, name: true } }),
-        tx.team.findMany({ where: { id: { in: scope.teamIds ?? [] } }, select: { id: true, name: true } }),
-      ]);
+      // One after the other: a transaction is one connection (pg 9 refuses concurrent queries on it).
+      const apis = await tx.api.findMany({ where: { id: { in: scope.apiIds ?? [] } }, select: { id: true, name: true } });
+      const envs = await tx.environment.findMany({ where: { id: { in: scope.environmentIds ?? [] } }, select: { id: true, name: true } });
+      const teams = await tx.team.findMany({ where: { id: { in: scope.teamIds ?? [] } }, select: { id: true, name: true } });
       const criteria = {
         grants: "status = active and (expiresAt is null or expiresAt > snapshotAt); every principal kind and status",
         apis: apis.length ? apis : "all",

@@ -231,7 +231,8 @@ export async function deleteScope(actor: Actor, id: string, client: PrismaClient
   authorize(actor, "inventory:write");
   return client.$transaction(async (tx) => {
     await lockRow(tx, "Scope", id);
-    const [grants, links] = await Promise.all([tx.grant.count({ where: { scopeId: id } }), tx.endpointScope.count({ where: { scopeId: id } })]);
+    const grants = await tx.grant.count({ where: { scopeId: id } }); // sequential: one transaction is one connection
+    const links = await tx.endpointScope.count({ where: { scopeId: id } });
     if (links > 0) throw conflict(`${links} endpoint requirement${links === 1 ? " names" : "s name"} this scope: change those endpoints first`);
     if (grants > 0) throw conflict(`This scope has ${grants} grant${grants === 1 ? "" : "s"} (active or in its history): it is kept`);
     const s = await tx.scope.delete({ where: { id }, select: { name: true, apiId: true } });
