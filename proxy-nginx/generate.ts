@@ -45,6 +45,7 @@ const STRIPPED = [
   "Proxy-Authorization", "TE", "Trailer", "Upgrade", "Keep-Alive", "Proxy-Connection",
   "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
   "X-Original-URL", "X-Rewrite-URL", "X-Forwarded-Uri", "X-Forwarded-Prefix", "X-Original-URI",
+  "Forwarded", "X-Real-IP", "Expect",
 ];
 // Authorization / X-API-Key are replaced by $tg_authorization / $tg_x_api_key: empty (not sent) unless the API
 // has its own key location, where Lua sets them to what the Node proxy forwards; an API's own key names are

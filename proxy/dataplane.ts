@@ -9,6 +9,7 @@ import { decide, recordAllowedUsage, type Decision } from "./decide";
 import { queryWithoutKeys } from "./key-location";
 import { hasEncodedSpecial } from "./normalize";
 import { clientNetwork } from "./network";
+import { forwardableName, headDefect } from "./request-head";
 import type { Metrics } from "./metrics";
 import type { UsageAggregator } from "./usage";
 
@@ -47,6 +48,11 @@ const STRIP = new Set([
   "x-forwarded-for",
   "x-forwarded-host",
   "x-forwarded-proto",
+  // The caller's own forwarding claims (this proxy sets X-Forwarded-*), and Expect: Node's server has already
+  // answered "100 Continue", and undici refuses to send the header (the request would fail as a 502).
+  "forwarded",
+  "x-real-ip",
+  "expect",
 ]);
 const RESPONSE_STRIP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
 
@@ -237,6 +243,9 @@ export class DataPlane {
     this.deadlines = new UpstreamDeadlines(ctx.config.PROXY_HEADERS_TIMEOUT_MS, ctx.config.PROXY_BODY_TIMEOUT_MS);
     this.server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5_000;
+    // Every header line is read (Node's default keeps the first 2,000 names and values and drops the rest silently,
+    // so a key or a gateway's header after enough filler would go unseen); maxHeaderSize bounds the head.
+    this.server.maxHeadersCount = 0;
     // A client that half-closes after sending its request still gets the answer
     // (Node's default aborts the request on the client's FIN).
     (this.server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
@@ -287,6 +296,11 @@ export class DataPlane {
     const x = new Exchange(this, req, res, performance.now(), isForwardAuth ? "forward_auth" : "proxy");
     (res as TrackedResponse)[EXCHANGE] = x;
     res.on("close", onResponseClose);
+    if (headDefect(req.rawHeaders) !== null) {
+      x.decision = "bad_request";
+      res.setHeader("connection", "close");
+      return sendError(res, "bad_request");
+    }
     if (isForwardAuth) return this.forwardAuth(req, res, x);
     // A request Transfer-Encoding other than plain "chunked" has no defined
     // length (RFC 9112 §6.3): refuse it before anything is forwarded, rather than
@@ -335,7 +349,7 @@ export class DataPlane {
     const ownKeyHeaders = d.api.keyHeaders;
     for (const name in incoming) {
       const value = incoming[name];
-      if (value === undefined || STRIP.has(name) || (connectionListed !== null && connectionListed.includes(name))) continue;
+      if (value === undefined || STRIP.has(name) || !forwardableName(name) || (connectionListed !== null && connectionListed.includes(name))) continue;
       if (ownKeyHeaders !== null) {
         if (!forwardKey && ownKeyHeaders.has(name)) continue;
       } else if ((name === "authorization" || name === "x-api-key") && (!forwardKey || name !== checkedKeyHeader)) continue;

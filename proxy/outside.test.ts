@@ -99,9 +99,9 @@ describe("data plane over raw sockets", () => {
 
   test("a second credential header never widens access, and only the checked key is forwarded", async () => {
     const before = seen.length;
-    // Duplicate Authorization: the first one is the one checked (Node discards later duplicates).
+    // Duplicate Authorization: refused before any key is read, as nginx refuses it (Node would keep the first).
     const dup = await raw(ports.data, `POST /orders/orders HTTP/1.1\r\nHost: x\r\n${CAROL()}${ALICE()}Content-Length: 0\r\n\r\n`);
-    expect(dup.statuses).toEqual([403]);
+    expect(dup.statuses).toEqual([400]);
     // Authorization wins over X-API-Key, and a non-Bearer Authorization does not fall back to X-API-Key.
     const mixed = await raw(ports.data, `POST /orders/orders HTTP/1.1\r\nHost: x\r\n${CAROL()}X-API-Key: ${fixture.keys.alice}\r\nContent-Length: 0\r\n\r\n`);
     expect(mixed.statuses).toEqual([403]);
@@ -121,6 +121,16 @@ describe("data plane over raw sockets", () => {
     expect(seen.at(-1)).toMatchObject({ authorization: undefined, apiKey: carolKey });
     // Scheme case does not matter (RFC 9110 §11.1).
     expect((await raw(ports.data, `GET /orders/orders HTTP/1.1\r\nHost: x\r\nauthorization: bEaReR ${carolKey}\r\n\r\n`)).statuses).toEqual([200]);
+  });
+
+  test("a head of 1,100 lines is read whole: a key repeated past line 1,000 is still a key given twice", async () => {
+    const before = seen.length;
+    const filler = "a:j\r\n".repeat(1100); // Node kept only the first 1,000 lines by default and dropped the rest unseen
+    const dup = await raw(ports.data, `GET /orders/orders HTTP/1.1\r\nHost: x\r\nX-API-Key: ${carolKey}\r\n${filler}X-API-Key: ${fixture.keys.alice}\r\n\r\n`);
+    expect(dup.statuses).toEqual([401]);
+    const late = await raw(ports.data, `GET /orders/orders HTTP/1.1\r\nHost: x\r\n${filler}${CAROL()}\r\n`);
+    expect(late.statuses).toEqual([200]);
+    expect(seen.length).toBe(before + 1);
   });
 
   test("smuggling, pipelining and method overrides are each decided on their own", async () => {
@@ -180,6 +190,12 @@ describe("forward-auth with forged headers", () => {
     expect((await fa("X-Forwarded-Method: POST\r\nX-Forwarded-Uri: /orders/orders\r\nX-Original-Method: GET\r\n")).statuses).toEqual([403]);
     // Behind an nginx that sets only X-Original-URI, a client-sent X-Forwarded-Method is not trusted.
     expect((await fa("X-Original-URI: /orders/orders\r\nX-Forwarded-Method: GET\r\n")).statuses).toEqual([403]);
+  });
+
+  test("the gateway's headers after 1,100 client lines are still read", async () => {
+    const filler = "a:j\r\n".repeat(1100);
+    // A client puts a description of a route it holds first; the gateway appends the real one after the client's lines.
+    expect((await fa(`X-Original-Method: GET\r\nX-Original-Uri: /orders/orders/1\r\n${filler}X-Forwarded-Method: GET\r\nX-Forwarded-Uri: /orders/orders/export\r\n`)).statuses).toEqual([403]);
   });
 
   test("missing, duplicated or absolute descriptions are 403, never another status", async () => {

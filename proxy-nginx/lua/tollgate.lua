@@ -187,10 +187,17 @@ local function bearer(auth)
   return sub(auth, s, e - 1)
 end
 
+--- Every header line of the request. get_headers' default limit (100), or any limit, would hide the lines past
+--- it: a repeated key or a gateway's X-Forwarded-* line sent after enough filler would go unseen, and a
+--- decision would be made on what came before it. 0 is no limit; large_client_header_buffers bounds the block.
+local function request_headers()
+  return ngx.req.get_headers(0)
+end
+
 local function presented_key()
   local auth = ngx.var.http_authorization
   if auth then return bearer(auth) end
-  local k = ngx.req.get_headers(200)["x-api-key"]
+  local k = request_headers()["x-api-key"]
   if type(k) == "table" then return nil end -- Node joins repeats with ", ": refused below
   if type(k) == "string" and #k > 0 and #k <= 512 and not find(k, ",", 1, true) then
     return (k:gsub("^%s+", ""):gsub("%s+$", ""))
@@ -204,7 +211,7 @@ end
 
 --- Kong key-auth's key_names (proxy/key-location.ts keyAtLocation).
 local function key_at_location(loc, query)
-  local headers = loc.header and ngx.req.get_headers(200) or nil
+  local headers = loc.header and request_headers() or nil
   for _, name in ipairs(loc.names) do
     local v
     if headers then
@@ -494,14 +501,15 @@ function M.access()
   local gen = state:get("gen")
   local line = var.request
   local target = var.request_uri
-  if target == "/_tollgate/auth" or sub(target, 1, 16) == "/_tollgate/auth?" then return M.forward_auth(gen) end
-  if not gen then return refuse(503) end
-  local G = gen .. ":"
   local method = ngx.req.get_method()
   if method == "CONNECT" then return refuse(405) end
   -- nginx accepts absolute-form targets ("GET http://host/p") and hands on only
-  -- their path; the Node proxy refuses them, and so do we: origin-form only.
-  if byte(line, #method + 2) ~= 47 then return refuse(400) end
+  -- their path; the Node proxy refuses them, and so do we: origin-form only,
+  -- checked before the forward-auth path is recognised in that path (503 first while not ready, as decide.ts).
+  if byte(line, #method + 2) ~= 47 then return refuse(gen and 400 or 503) end
+  if target == "/_tollgate/auth" or sub(target, 1, 16) == "/_tollgate/auth?" then return M.forward_auth(gen) end
+  if not gen then return refuse(503) end
+  local G = gen .. ":"
   local now = ngx.now() * 1000
   local status, d = decide(G, method, target, now)
   if status then return refuse(status) end
@@ -524,7 +532,7 @@ function M.access()
     -- Authorization and X-API-Key are ordinary headers for such an API, forwarded
     -- as the Node proxy forwards them (Node keeps the first Authorization and joins
     -- repeated X-API-Key values with ", "), unless they are among its key names.
-    local h = ngx.req.get_headers(200)
+    local h = request_headers()
     local a, x = h["authorization"], h["x-api-key"]
     if type(a) == "table" then a = a[1] end
     if type(x) == "table" then x = table.concat(x, ", ") end
@@ -562,7 +570,7 @@ end
 --- The request a gateway asks about (proxy/dataplane.ts describedRequest): both
 --- header dialects must agree, the method comes from the URI's dialect.
 local function described_request()
-  local h = ngx.req.get_headers(200)
+  local h = request_headers()
   local o_uri, f_uri = one_header(h, "x-original-uri"), one_header(h, "x-forwarded-uri")
   local o_method, f_method = one_header(h, "x-original-method"), one_header(h, "x-forwarded-method")
   if o_method then o_method = string.upper(o_method) end

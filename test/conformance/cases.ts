@@ -162,3 +162,81 @@ export const FORWARD_AUTH: Case[] = [
 ];
 
 export const ALL_CASES = [...ALLOW_DENY, ...SCOPE_SETS, ...NORMALISATION, ...BYPASS, ...KEY_LOCATION, ...FORWARD_AUTH];
+
+/**
+ * A request sent byte for byte over a socket, for what a client library cannot send: repeated and filler header
+ * lines, odd Host lines, underscores in names. `head` is every line after the request line ({alice}, {carol}: the
+ * key); the sender adds the line ends and, unless `hostLines` says otherwise, "Host: 127.0.0.1".
+ */
+export interface RawCase {
+  name: string;
+  requestLine: string;
+  head: string[];
+  /** The Host lines to send instead of "Host: 127.0.0.1" ([] for none). */
+  hostLines?: string[];
+  body?: string;
+  status: number;
+  /** For a forwarded request: header names the upstream must not have received. */
+  notForwarded?: string[];
+}
+
+/**
+ * Lines of no meaning, enough to push what follows past nginx's Lua API default of 100 header lines (and the 200
+ * this plane once read). nginx itself refuses a head of about 1,000 lines (400); the Node proxy's own limit (it
+ * once dropped lines past 1,000) is tested in proxy/request-head.test.ts.
+ */
+const FILLER: string[] = Array(500).fill("a:j");
+
+export const RAW_CASES: RawCase[] = [
+  {
+    name: "forward-auth: the gateway's headers after 500 other lines are still read (dialects that disagree)",
+    requestLine: "GET /_tollgate/auth HTTP/1.1",
+    head: ["Authorization: Bearer {carol}", "X-Original-Method: GET", "X-Original-Uri: /orders/orders/1", ...FILLER, "X-Forwarded-Method: GET", "X-Forwarded-Uri: /orders/orders/export"],
+    status: 403,
+  },
+  {
+    name: "forward-auth: a URI given twice, the second after 500 lines, is refused",
+    requestLine: "GET /_tollgate/auth HTTP/1.1",
+    head: ["Authorization: Bearer {carol}", "X-Forwarded-Method: GET", "X-Forwarded-Uri: /orders/orders/1", ...FILLER, "X-Forwarded-Uri: /orders/orders/export"],
+    status: 403,
+  },
+  { name: "a key given twice, the second after 500 lines, is no key", requestLine: "GET /orders/orders/1 HTTP/1.1", head: ["X-API-Key: {carol}", ...FILLER, "X-API-Key: {alice}"], status: 401 },
+  { name: "key location: a header key after 500 lines still wins over the query", requestLine: "GET /kong/items?apikey={carol} HTTP/1.1", head: [...FILLER, "apikey: junk"], status: 401 },
+  {
+    name: "forward-auth: absolute-form is refused like any absolute-form target",
+    requestLine: "GET http://evil.example/_tollgate/auth HTTP/1.1",
+    head: ["Authorization: Bearer {carol}", "X-Forwarded-Method: GET", "X-Forwarded-Uri: /orders/orders/1"],
+    status: 400,
+  },
+  { name: "two Authorization lines are refused", requestLine: "GET /orders/orders HTTP/1.1", head: ["Authorization: Bearer {alice}", "Authorization: Bearer junk"], status: 400 },
+  { name: "two Authorization lines are refused, also when the first is the weaker key", requestLine: "GET /orders/orders/export HTTP/1.1", head: ["Authorization: Bearer {carol}", "Authorization: Bearer {alice}"], status: 400 },
+  { name: "two Host lines are refused", requestLine: "GET /orders/health HTTP/1.1", head: [], hostLines: ["Host: 127.0.0.1", "Host: evil.example"], status: 400 },
+  { name: "an empty Host is refused", requestLine: "GET /orders/health HTTP/1.1", head: [], hostLines: ["Host:"], status: 400 },
+  { name: "a Host with a path is refused", requestLine: "GET /orders/health HTTP/1.1", head: [], hostLines: ["Host: evil.example/../x"], status: 400 },
+  { name: "a Host with a space is refused", requestLine: "GET /orders/health HTTP/1.1", head: [], hostLines: ["Host: evil example"], status: 400 },
+  { name: "a Host with '..' is refused", requestLine: "GET /orders/health HTTP/1.1", head: [], hostLines: ["Host: evil..example"], status: 400 },
+  { name: "a Host with a port and a trailing dot is a host", requestLine: "GET /orders/health HTTP/1.1", head: [], hostLines: ["Host: api.example.:8080"], status: 200 },
+  { name: "HTTP/1.0 without Host is served", requestLine: "GET /orders/health HTTP/1.0", head: [], hostLines: [], status: 200 },
+  {
+    name: "header names with '_' or '.' never reach the upstream (an upstream on CGI reads them as '-')",
+    requestLine: "GET /orders/orders/1 HTTP/1.1",
+    head: ["Authorization: Bearer {carol}", "X_Tollgate_Principal: forged-admin", "X_HTTP_Method_Override: DELETE", "X_Original_URL: /orders/export", "X.Forwarded.Prefix: /admin", "X_API_KEY: leaked"],
+    status: 200,
+    notForwarded: ["x_tollgate_principal", "x_http_method_override", "x_original_url", "x.forwarded.prefix", "x_api_key"],
+  },
+  {
+    name: "the caller's Forwarded and X-Real-IP never reach the upstream",
+    requestLine: "GET /orders/health HTTP/1.1",
+    head: ["Forwarded: for=1.2.3.4;host=evil.example", "X-Real-IP: 1.2.3.4"],
+    status: 200,
+    notForwarded: ["forwarded", "x-real-ip"],
+  },
+  {
+    name: "Expect: 100-continue on an allowed POST is answered and forwarded without the Expect",
+    requestLine: "POST /orders/orders HTTP/1.1",
+    head: ["Authorization: Bearer {alice}", "Expect: 100-continue", "Content-Type: application/json", "Content-Length: 2"],
+    body: "{}",
+    status: 200,
+    notForwarded: ["expect"],
+  },
+];

@@ -6,7 +6,7 @@ import { freePort } from "@/test/support/db";
 import { startUpstream, type Upstream } from "@/test/support/upstream";
 import { admin, FUZZ_SEGMENTS, prng, sha, spawnProxy } from "@/proxy/test-support";
 import { nginxPlaneMissing, spawnNginxPlane } from "@/proxy-nginx/test-support";
-import { ALL_CASES, conformanceWorld, type Case, type Who } from "./cases";
+import { ALL_CASES, conformanceWorld, RAW_CASES, type Case, type RawCase, type Who } from "./cases";
 
 // One table (cases.ts), two data planes, both real processes in front of a real
 // upstream: the Node proxy (proxy/main.ts) and nginx with the Lua module
@@ -65,6 +65,27 @@ function rawExchange(url: string, method: string, target: string, headers: strin
       resolve(`${status} ${path}`.trim());
     });
     s.write(Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers}\r\n`, "utf8"));
+    setTimeout(() => s.destroy(), 5_000).unref();
+  });
+}
+
+/** A RawCase sent byte for byte; its final status (after any 100 Continue) and what the upstream received. */
+function rawCase(url: string, c: RawCase, keys: Record<string, string>): Promise<{ status: string; headerNames: string[] | null }> {
+  const fill = (l: string) => l.replace("{alice}", keys.alice).replace("{carol}", keys.carol);
+  const lines = [fill(c.requestLine), ...(c.hostLines ?? ["Host: 127.0.0.1"]), "Connection: close", ...c.head.map(fill)];
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(u.port), u.hostname);
+    let got = "";
+    s.on("data", (d) => (got += d.toString("latin1")));
+    s.on("error", () => undefined);
+    s.on("close", () => {
+      const final = got.replace(/^HTTP\/1\.[01] 100 [^\r]*\r\n\r\n/, "");
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(final)?.[1] ?? "closed";
+      const names = /"headerNames":(\[[^\]]*\])/.exec(final)?.[1];
+      resolve({ status, headerNames: names ? (JSON.parse(names) as string[]) : null });
+    });
+    s.write(Buffer.from(`${lines.join("\r\n")}\r\n\r\n${c.body ?? ""}`, "latin1"));
     setTimeout(() => s.destroy(), 5_000).unref();
   });
 }
@@ -142,6 +163,17 @@ describe.each(PLANES)("data plane conformance: $name", ({ name, skip, start }) =
     if (c.principalHeader !== undefined) expect(got.principalHeader).toBe(principalOf(c.principalHeader));
     if (c.upstream) {
       expect(got.upstream).toEqual({ method: c.upstream.method, path: c.upstream.path, principal: principalOf(c.upstream.principal), sawApiKey: c.upstream.sawApiKey ?? false });
+    }
+  });
+
+  test.skipIf(skip).each(RAW_CASES)("raw: $name", async (c) => {
+    const before = upstream.requests;
+    const got = await rawCase(plane.dataUrl, c, fixture.keys);
+    expect(got.status, c.requestLine).toBe(String(c.status));
+    if (c.status !== 200) expect(upstream.requests, "a refused request never reaches the upstream").toBe(before);
+    if (c.notForwarded && !c.requestLine.includes("/_tollgate/auth")) {
+      expect(got.headerNames, "the upstream's answer").not.toBeNull();
+      for (const n of c.notForwarded) expect(got.headerNames, n).not.toContain(n);
     }
   });
 

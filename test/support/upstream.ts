@@ -29,6 +29,7 @@ export async function startUpstream(port = 0): Promise<Upstream> {
           path: req.url,
           principal: req.headers["x-tollgate-principal"] ?? null,
           sawApiKey: Boolean(req.headers["x-api-key"] || req.headers.authorization),
+          headerNames: Object.keys(req.headers),
           body,
         }),
       );
