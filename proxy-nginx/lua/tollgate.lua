@@ -169,8 +169,10 @@ end
 
 -- ------------------------------------------------------------------- keys
 
---- "Bearer <token>" as proxy/decide.ts bearerToken reads it.
+--- "Bearer <token>" as proxy/decide.ts bearerToken reads it. Node trims spaces and tabs around a header value;
+--- nginx only spaces, so tabs are trimmed here.
 local function bearer(auth)
+  if find(auth, "\t", 1, true) then auth = auth:match("^[ \t]*(.-)[ \t]*$") end
   local n = #auth
   if n < 8 or byte(auth, 7) ~= 32 or lower(sub(auth, 1, 6)) ~= "bearer" then return nil end
   local s = 8

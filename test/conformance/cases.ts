@@ -208,6 +208,7 @@ export const RAW_CASES: RawCase[] = [
     head: ["Authorization: Bearer {carol}", "X-Forwarded-Method: GET", "X-Forwarded-Uri: /orders/orders/1"],
     status: 400,
   },
+  { name: "a tab before or after the Authorization value is trimmed, as a space is", requestLine: "GET /orders/orders/3 HTTP/1.1", head: ["Authorization:\tBearer {carol}\t"], status: 200 },
   { name: "two Authorization lines are refused", requestLine: "GET /orders/orders HTTP/1.1", head: ["Authorization: Bearer {alice}", "Authorization: Bearer junk"], status: 400 },
   { name: "two Authorization lines are refused, also when the first is the weaker key", requestLine: "GET /orders/orders/export HTTP/1.1", head: ["Authorization: Bearer {carol}", "Authorization: Bearer {alice}"], status: 400 },
   { name: "two Host lines are refused", requestLine: "GET /orders/health HTTP/1.1", head: [], hostLines: ["Host: 127.0.0.1", "Host: evil.example"], status: 400 },
