@@ -51,43 +51,36 @@ const FUZZ = fuzzTargets(300);
 /** Status (and forwarded path) of each fuzz target, per plane: compared at the end. */
 const fuzzResults = new Map<string, string[]>();
 
-/** One request over a raw socket, the target's bytes exactly as given; answers "<status> <upstream path>". */
-function rawExchange(url: string, method: string, target: string, headers: string): Promise<string> {
+/** Bytes written to a fresh connection as they are; the whole answer, once the plane closes it (or after 5 s). */
+function exchange(url: string, bytes: Buffer): Promise<string> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const s = net.connect(Number(u.port), u.hostname);
     let got = "";
     s.on("data", (d) => (got += d.toString("latin1")));
     s.on("error", () => undefined);
-    s.on("close", () => {
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(got)?.[1] ?? "closed";
-      const path = status === "200" ? (/"path":("(?:[^"\\]|\\.)*")/.exec(got)?.[1] ?? "") : "";
-      resolve(`${status} ${path}`.trim());
-    });
-    s.write(Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers}\r\n`, "utf8"));
+    s.on("close", () => resolve(got));
+    s.write(bytes);
     setTimeout(() => s.destroy(), 5_000).unref();
   });
 }
 
+/** One request over a raw socket, the target's bytes exactly as given; answers "<status> <upstream path>". */
+async function rawExchange(url: string, method: string, target: string, headers: string): Promise<string> {
+  const got = await exchange(url, Buffer.from(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers}\r\n`, "utf8"));
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(got)?.[1] ?? "closed";
+  const path = status === "200" ? (/"path":("(?:[^"\\]|\\.)*")/.exec(got)?.[1] ?? "") : "";
+  return `${status} ${path}`.trim();
+}
+
 /** A RawCase sent byte for byte; its final status (after any 100 Continue) and what the upstream received. */
-function rawCase(url: string, c: RawCase, keys: Record<string, string>): Promise<{ status: string; headerNames: string[] | null }> {
+async function rawCase(url: string, c: RawCase, keys: Record<string, string>): Promise<{ status: string; headerNames: string[] | null }> {
   const fill = (l: string) => l.replace("{alice}", keys.alice).replace("{carol}", keys.carol);
   const lines = [fill(c.requestLine), ...(c.hostLines ?? ["Host: 127.0.0.1"]), "Connection: close", ...c.head.map(fill)];
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = net.connect(Number(u.port), u.hostname);
-    let got = "";
-    s.on("data", (d) => (got += d.toString("latin1")));
-    s.on("error", () => undefined);
-    s.on("close", () => {
-      const final = got.replace(/^HTTP\/1\.[01] 100 [^\r]*\r\n\r\n/, "");
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(final)?.[1] ?? "closed";
-      const names = /"headerNames":(\[[^\]]*\])/.exec(final)?.[1];
-      resolve({ status, headerNames: names ? (JSON.parse(names) as string[]) : null });
-    });
-    s.write(Buffer.from(`${lines.join("\r\n")}\r\n\r\n${c.body ?? ""}`, "latin1"));
-    setTimeout(() => s.destroy(), 5_000).unref();
-  });
+  const got = await exchange(url, Buffer.from(`${lines.join("\r\n")}\r\n\r\n${c.body ?? ""}`, "latin1"));
+  const final = got.replace(/^HTTP\/1\.[01] 100 [^\r]*\r\n\r\n/, "");
+  const names = /"headerNames":(\[[^\]]*\])/.exec(final)?.[1];
+  return { status: /^HTTP\/1\.[01] (\d{3})/.exec(final)?.[1] ?? "closed", headerNames: names ? (JSON.parse(names) as string[]) : null };
 }
 
 interface Answer {
