@@ -115,7 +115,9 @@ export async function computePlan(
     grantPlanning = startGrants();
     live = await loadLiveStateBeside(input.sidePool, snapshot, source.id);
     if (!live) {
-      await grantPlanning.catch(() => undefined);
+      // The transaction is free again once the grants' SQL is done; a failure there is the error to report, not the
+      // "transaction aborted" the next statement would get.
+      await grantPlanning;
       live = await loadLiveState(client, source.id);
     }
   } else {
@@ -302,10 +304,9 @@ function riskSummary(desired: DesiredState, live: LiveState, apiName: Map<string
   };
 }
 
-/** Covers the source, the desired state and every live row read: any change to either changes it. */
 /**
- * The plan hash's SHA-256 over the source, the desired state and the live rows, sorted; the caller adds the grants'
- * digest last (`grants <digest>\n`) and finishes it.
+ * The plan hash's SHA-256 over the source, the desired state and every live row read, sorted (any change to either
+ * changes it); the caller adds the grants' digest last (`grants <digest>\n`) and finishes it.
  */
 async function hashRows(sourceName: string, environmentId: string, desired: DesiredState, live: LiveState): Promise<Hash> {
   const h = createHash("sha256");
